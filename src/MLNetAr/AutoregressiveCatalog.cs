@@ -1,0 +1,50 @@
+using MLNetAr;
+using MLNetAr.Internal;
+
+namespace Microsoft.ML;
+
+/// <summary>Entry points of MLNetAr's autoregressive density models on ML.NET's catalogs.</summary>
+public static class AutoregressiveCatalog
+{
+    /// <summary>
+    /// Creates a <see cref="FvsbnDensityEstimator"/>: a fully visible sigmoid belief network that adds the exact
+    /// log-likelihood of each row (<paramref name="logLikelihoodColumnName"/>, nats) and its per-pixel logits
+    /// (<paramref name="hiddenFeaturesColumnName"/>).
+    /// </summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="inputColumnName">Known-size vector of Single with values in [0, 1], binarised at 0.5.</param>
+    /// <param name="logLikelihoodColumnName">Output column for <c>log p(x)</c>.</param>
+    /// <param name="hiddenFeaturesColumnName">Output column for the hidden features.</param>
+    /// <param name="maximumNumberOfEpochs">Upper bound on training epochs (early stopping may end sooner).</param>
+    /// <param name="learningRate">Adam step size.</param>
+    /// <param name="batchSize">Rows per Adam step.</param>
+    /// <param name="seed">Seed for initialisation and minibatch order; null uses the <c>MLContext</c>'s.</param>
+    public static FvsbnDensityEstimator FvsbnDensity(this TransformsCatalog catalog,
+        string inputColumnName = AutoregressiveDefaults.InputColumnName,
+        string logLikelihoodColumnName = AutoregressiveDefaults.LogLikelihoodColumnName,
+        string hiddenFeaturesColumnName = AutoregressiveDefaults.HiddenFeaturesColumnName,
+        int maximumNumberOfEpochs = AutoregressiveDefaults.MaximumNumberOfEpochs,
+        float learningRate = FvsbnDensityEstimator.Defaults.LearningRate,
+        int batchSize = AutoregressiveDefaults.BatchSize,
+        int? seed = null) =>
+        FvsbnDensity(catalog, new FvsbnDensityEstimator.Options
+        {
+            InputColumnName = inputColumnName,
+            LogLikelihoodColumnName = logLikelihoodColumnName,
+            HiddenFeaturesColumnName = hiddenFeaturesColumnName,
+            MaximumNumberOfEpochs = maximumNumberOfEpochs,
+            LearningRate = learningRate,
+            BatchSize = batchSize,
+            Seed = seed,
+        });
+
+    /// <summary>Creates a <see cref="FvsbnDensityEstimator"/> from options.</summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="options">All options; see <see cref="FvsbnDensityEstimator.Options"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is invalid (the message names it).</exception>
+    public static FvsbnDensityEstimator FvsbnDensity(this TransformsCatalog catalog, FvsbnDensityEstimator.Options options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new FvsbnDensityEstimator(MlNetInterop.GetEnvironment(catalog), options);
+    }
+}

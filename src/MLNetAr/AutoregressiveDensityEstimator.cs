@@ -1,0 +1,111 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNetAr.Internal;
+using MLNetAr.Models;
+
+namespace MLNetAr;
+
+/// <summary>
+/// Shared estimator of every MLNetAr density model: reads and checks the input column, splits off validation rows,
+/// trains the model with minibatch Adam and early stopping, and returns an <see cref="AutoregressiveDensityTransformer"/>.
+/// </summary>
+/// <typeparam name="TOptions">The model's options.</typeparam>
+/// <remarks>
+/// Training reads the input column once into memory (rows × D floats) and trains from there.
+/// </remarks>
+public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<AutoregressiveDensityTransformer>
+    where TOptions : AutoregressiveDensityOptions
+{
+    private readonly IHost _host;
+
+    private protected AutoregressiveDensityEstimator(IHostEnvironment env, TOptions options, string registrationName)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _host = env.Register(registrationName);
+        EstimatorOptions = options;
+    }
+
+    /// <summary>The options this estimator trains with.</summary>
+    public TOptions EstimatorOptions { get; }
+
+    /// <summary>Creates the untrained model for D pixels (initialised from the training rows where that helps).</summary>
+    private protected abstract DensityModel CreateModel(int dimension, float[] trainingRows, Random random);
+
+    /// <summary>The output schema: the input columns plus the log-likelihood and hidden-feature columns.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The input column is missing or not a known-size vector of Single.</exception>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        Guard.CheckInputColumn(inputSchema, EstimatorOptions.InputColumnName);
+        var columns = inputSchema.ToDictionary(c => c.Name);
+        columns[EstimatorOptions.LogLikelihoodColumnName] = MlNetInterop.SchemaColumn(EstimatorOptions.LogLikelihoodColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single);
+        columns[EstimatorOptions.HiddenFeaturesColumnName] = MlNetInterop.SchemaColumn(EstimatorOptions.HiddenFeaturesColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single);
+        return MlNetInterop.Shape(columns.Values);
+    }
+
+    /// <summary>Trains on <paramref name="input"/>, holding out the last <see cref="AutoregressiveDensityOptions.ValidationFraction"/> of its rows for early stopping.</summary>
+    public AutoregressiveDensityTransformer Fit(IDataView input) => Fit(input, null);
+
+    /// <summary>Trains on <paramref name="trainData"/> and stops early on <paramref name="validationData"/> (all of its rows).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type or size.</exception>
+    /// <exception cref="ArgumentException">The training data has no rows.</exception>
+    /// <exception cref="InvalidOperationException">A pixel value is NaN or outside [0, 1].</exception>
+    public AutoregressiveDensityTransformer Fit(IDataView trainData, IDataView? validationData)
+    {
+        ArgumentNullException.ThrowIfNull(trainData);
+        string column = EstimatorOptions.InputColumnName;
+        Guard.CheckInputColumn(trainData.Schema, column, null);
+        int dimension = ((VectorDataViewType)trainData.Schema[column].Type).Size;
+        var encoder = new PixelEncoder(column, EstimatorOptions.Binarization, EstimatorOptions.BinarizationThreshold);
+
+        float[] rows = ReadRows(trainData, encoder, dimension);
+        int count = rows.Length / dimension;
+        if (count == 0) throw new ArgumentException($"Training data is empty: column '{column}' has no rows.", nameof(trainData));
+
+        float[] train, validation;
+        if (validationData != null)
+        {
+            Guard.CheckInputColumn(validationData.Schema, column, dimension);
+            train = rows;
+            validation = ReadRows(validationData, encoder, dimension);
+        }
+        else
+        {
+            int held = (int)(count * (double)EstimatorOptions.ValidationFraction);
+            if (held >= count) held = count - 1;
+            train = rows.AsSpan(0, (count - held) * dimension).ToArray();
+            validation = rows.AsSpan((count - held) * dimension).ToArray();
+        }
+
+        int seed = EstimatorOptions.Seed ?? _host.Rand.Next();
+        var random = new Random(seed);
+        DensityModel model = CreateModel(dimension, train, random);
+        var settings = new TrainingSettings(EstimatorOptions.MaximumNumberOfEpochs, EstimatorOptions.BatchSize, EstimatorOptions.LearningRate, EstimatorOptions.EarlyStoppingPatience, seed);
+        using var channel = _host.Start("Training");
+        channel.Info($"{model.Kind}: {train.Length / dimension} training rows, {validation.Length / dimension} validation rows, {dimension} pixels, {model.ParameterCount} parameters.");
+        List<EpochSummary> history = DensityTraining.Train(model, train, validation, settings, message => channel.Info(message));
+        return new AutoregressiveDensityTransformer(_host, model, encoder, EstimatorOptions.LogLikelihoodColumnName, EstimatorOptions.HiddenFeaturesColumnName, history);
+    }
+
+    /// <summary>Reads <paramref name="data"/>'s input column into a dense, validated, binarised <c>(N, D)</c> array.</summary>
+    internal static float[] ReadRows(IDataView data, PixelEncoder encoder, int dimension)
+    {
+        var column = data.Schema[encoder.ColumnName];
+        var rows = new List<float>();
+        var buffer = new float[dimension];
+        VBuffer<float> values = default;
+        using var cursor = data.GetRowCursor([column]);
+        var getter = cursor.GetGetter<VBuffer<float>>(column);
+        long row = 0;
+        while (cursor.MoveNext())
+        {
+            getter(ref values);
+            encoder.Encode(values, buffer, row++);
+            rows.AddRange(buffer);
+        }
+        return rows.ToArray();
+    }
+}

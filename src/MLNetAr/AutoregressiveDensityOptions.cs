@@ -1,0 +1,85 @@
+using MLNetAr.Internal;
+
+namespace MLNetAr;
+
+/// <summary>How input pixel values in [0, 1] become the binary values the Bernoulli models describe.</summary>
+public enum PixelBinarization
+{
+    /// <summary>A pixel is 1 when its value is above <see cref="AutoregressiveDensityOptions.BinarizationThreshold"/>.</summary>
+    Threshold,
+    /// <summary>No binarisation: every value must already be exactly 0 or 1 (e.g. the standard binarized MNIST).</summary>
+    None,
+}
+
+/// <summary>Options every autoregressive density estimator shares: columns, binarisation and the training schedule.</summary>
+public abstract class AutoregressiveDensityOptions
+{
+    /// <summary>Input column: a known-size vector of <see cref="float"/> with values in [0, 1], e.g. from <c>ExtractPixels(scaleImage: 1f / 255)</c>.</summary>
+    public string InputColumnName = AutoregressiveDefaults.InputColumnName;
+
+    /// <summary>Output column for the exact log-likelihood <c>log p(x)</c> of each row, in nats (a <see cref="float"/>).</summary>
+    public string LogLikelihoodColumnName = AutoregressiveDefaults.LogLikelihoodColumnName;
+
+    /// <summary>Output column for the model's hidden features (a known-size vector of <see cref="float"/>).</summary>
+    public string HiddenFeaturesColumnName = AutoregressiveDefaults.HiddenFeaturesColumnName;
+
+    /// <summary>How input values become binary pixels.</summary>
+    public PixelBinarization Binarization = PixelBinarization.Threshold;
+
+    /// <summary>With <see cref="PixelBinarization.Threshold"/>: a pixel is 1 when its value is strictly above this (in [0, 1)).</summary>
+    public float BinarizationThreshold = AutoregressiveDefaults.BinarizationThreshold;
+
+    /// <summary>Upper bound on training epochs (passes over the training rows).</summary>
+    public int MaximumNumberOfEpochs = AutoregressiveDefaults.MaximumNumberOfEpochs;
+
+    /// <summary>Number of rows per Adam step.</summary>
+    public int BatchSize = AutoregressiveDefaults.BatchSize;
+
+    /// <summary>Adam step size.</summary>
+    public float LearningRate = AutoregressiveDefaults.LearningRate;
+
+    /// <summary>
+    /// When <c>Fit</c> gets no validation data: the fraction of training rows, taken from the end, held out to choose
+    /// the best epoch and stop early. 0 trains on every row for <see cref="MaximumNumberOfEpochs"/> epochs.
+    /// </summary>
+    public float ValidationFraction = AutoregressiveDefaults.ValidationFraction;
+
+    /// <summary>Stop after this many epochs without a better validation log-likelihood.</summary>
+    public int EarlyStoppingPatience = AutoregressiveDefaults.EarlyStoppingPatience;
+
+    /// <summary>Seed for initialisation and minibatch order; when null, the <c>MLContext</c>'s random source decides.</summary>
+    public int? Seed;
+
+    /// <summary>Checks every shared option; models extend it with their own.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is outside its valid range (the message names it).</exception>
+    internal virtual void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(InputColumnName)) throw Guard.BadOption(nameof(InputColumnName), "must name a column", InputColumnName);
+        if (string.IsNullOrWhiteSpace(LogLikelihoodColumnName)) throw Guard.BadOption(nameof(LogLikelihoodColumnName), "must name a column", LogLikelihoodColumnName);
+        if (string.IsNullOrWhiteSpace(HiddenFeaturesColumnName)) throw Guard.BadOption(nameof(HiddenFeaturesColumnName), "must name a column", HiddenFeaturesColumnName);
+        if (LogLikelihoodColumnName == HiddenFeaturesColumnName)
+            throw Guard.BadOption(nameof(HiddenFeaturesColumnName), $"must differ from `{nameof(LogLikelihoodColumnName)}`", HiddenFeaturesColumnName);
+        if (!Enum.IsDefined(Binarization)) throw Guard.BadOption(nameof(Binarization), "must be Threshold or None", Binarization);
+        if (!(BinarizationThreshold >= 0f && BinarizationThreshold < 1f))
+            throw Guard.BadOption(nameof(BinarizationThreshold), "must be in [0, 1)", BinarizationThreshold);
+        if (MaximumNumberOfEpochs < 1) throw Guard.BadOption(nameof(MaximumNumberOfEpochs), "must be positive", MaximumNumberOfEpochs);
+        if (BatchSize < 1) throw Guard.BadOption(nameof(BatchSize), "must be positive", BatchSize);
+        if (!(LearningRate > 0f) || !float.IsFinite(LearningRate)) throw Guard.BadOption(nameof(LearningRate), "must be a positive finite number", LearningRate);
+        if (!(ValidationFraction >= 0f && ValidationFraction < 1f)) throw Guard.BadOption(nameof(ValidationFraction), "must be in [0, 1)", ValidationFraction);
+        if (EarlyStoppingPatience < 1) throw Guard.BadOption(nameof(EarlyStoppingPatience), "must be positive", EarlyStoppingPatience);
+    }
+}
+
+/// <summary>Defaults shared by the options classes and the catalog's flat overloads.</summary>
+internal static class AutoregressiveDefaults
+{
+    public const string InputColumnName = "Pixels";
+    public const string LogLikelihoodColumnName = "LogLikelihood";
+    public const string HiddenFeaturesColumnName = "HiddenFeatures";
+    public const float BinarizationThreshold = 0.5f;
+    public const int MaximumNumberOfEpochs = 30;
+    public const int BatchSize = 100;
+    public const float LearningRate = 1e-3f;
+    public const float ValidationFraction = 0.1f;
+    public const int EarlyStoppingPatience = 5;
+}

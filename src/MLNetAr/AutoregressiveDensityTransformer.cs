@@ -1,0 +1,189 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNetAr.Internal;
+using MLNetAr.Models;
+
+namespace MLNetAr;
+
+/// <summary>
+/// A fitted autoregressive density model. <see cref="Transform"/> adds, lazily per row, the exact log-likelihood
+/// <c>log p(x)</c> in nats and the model's hidden features; <see cref="Sample"/> generates images and
+/// <see cref="Complete"/> in-paints them. Saved and loaded with <c>mlContext.Model.Save/Load</c>.
+/// </summary>
+/// <remarks>
+/// <list type="table">
+/// <listheader><term>Column</term><description>Type</description></listheader>
+/// <item><term>input (e.g. <c>Pixels</c>)</term><description>known-size vector of <see cref="float"/> in [0, 1], the size seen at fit</description></item>
+/// <item><term><c>LogLikelihood</c></term><description><see cref="float"/>: <c>Σ_i log p(x_i | x_&lt;i)</c>, natural log</description></item>
+/// <item><term><c>HiddenFeatures</c></term><description>known-size vector of <see cref="float"/> (model-specific, see each estimator)</description></item>
+/// </list>
+/// Scoring is thread-safe: every cursor and prediction engine has its own scratch state.
+/// </remarks>
+public sealed class AutoregressiveDensityTransformer : ITransformer
+{
+    internal const string LoaderSignature = "MLNetArDensityModel"; // at most 24 characters, globally unique
+    // Format history (of the ML.NET model entry; the weights stream has its own, see ModelSerializer):
+    // 0x00010001: first version.
+    private const uint VersionCurrent = 0x00010001;
+
+    private readonly IHost _host;
+
+    internal AutoregressiveDensityTransformer(IHostEnvironment env, DensityModel model, PixelEncoder encoder,
+        string logLikelihoodColumnName, string hiddenFeaturesColumnName, IReadOnlyList<EpochSummary> history)
+    {
+        _host = env.Register(nameof(AutoregressiveDensityTransformer));
+        Model = model;
+        Encoder = encoder;
+        LogLikelihoodColumnName = logLikelihoodColumnName;
+        HiddenFeaturesColumnName = hiddenFeaturesColumnName;
+        TrainingHistory = history;
+    }
+
+    internal DensityModel Model { get; }
+    internal PixelEncoder Encoder { get; }
+
+    /// <summary>Name of the model family, e.g. <c>FVSBN</c>.</summary>
+    public string ModelKind => Model.Kind;
+    /// <summary>Number of pixels D the model describes.</summary>
+    public int Dimension => Model.Dimension;
+    /// <summary>Number of trainable parameters.</summary>
+    public long ParameterCount => Model.ParameterCount;
+    /// <summary>Length of the hidden-feature vector.</summary>
+    public int HiddenFeatureCount => Model.HiddenFeatureCount;
+    /// <summary>The input column read at scoring time.</summary>
+    public string InputColumnName => Encoder.ColumnName;
+    /// <summary>The output column holding <c>log p(x)</c>.</summary>
+    public string LogLikelihoodColumnName { get; }
+    /// <summary>The output column holding the hidden features.</summary>
+    public string HiddenFeaturesColumnName { get; }
+    /// <summary>Per-epoch losses of the training run (empty for a loaded model).</summary>
+    public IReadOnlyList<EpochSummary> TrainingHistory { get; }
+
+    /// <inheritdoc/>
+    public bool IsRowToRowMapper => true;
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentOutOfRangeException">The input column is missing or not a Single vector of the fitted size.</exception>
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        Guard.CheckInputColumn(inputSchema, InputColumnName, Dimension);
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumns(inputSchema);
+        builder.AddColumn(LogLikelihoodColumnName, NumberDataViewType.Single);
+        builder.AddColumn(HiddenFeaturesColumnName, new VectorDataViewType(NumberDataViewType.Single, HiddenFeatureCount));
+        return builder.ToSchema();
+    }
+
+    /// <inheritdoc/>
+    public IDataView Transform(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return new DensityDataView(this, input, GetOutputSchema(input.Schema));
+    }
+
+    /// <inheritdoc/>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        return new DensityRowMapper(this, inputSchema, GetOutputSchema(inputSchema));
+    }
+
+    /// <summary>
+    /// Draws <paramref name="count"/> images from the model. Each is a vector of D values in {0, 1}.
+    /// The same seed gives the same images, whatever the number of threads.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative.</exception>
+    public float[][] Sample(int count, int seed)
+    {
+        if (count < 0) throw new ArgumentOutOfRangeException(nameof(count), count, "`count` must be non-negative.");
+        int d = Dimension;
+        var images = new float[count * d];
+        Model.SampleRows(images, count, 0, RowSeeds(seed, count));
+        return Enumerable.Range(0, count).Select(r => images.AsSpan(r * d, d).ToArray()).ToArray();
+    }
+
+    /// <summary>
+    /// In-paints an image: keeps the first <paramref name="knownPixels"/> pixels of <paramref name="partial"/> in the
+    /// model's order (raster order for FVSBN), binarised like the input column, and samples the rest from
+    /// <c>p(x_rest | x_known)</c>.
+    /// </summary>
+    /// <param name="partial">An image of D values in [0, 1]; values after the known pixels are ignored.</param>
+    /// <param name="knownPixels">How many pixels, in the model's order, are given (0 to D).</param>
+    /// <param name="seed">Seed of the random stream.</param>
+    /// <exception cref="ArgumentException"><paramref name="partial"/> does not have D values, or a known value is invalid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="knownPixels"/> is outside [0, D].</exception>
+    public float[] Complete(float[] partial, int knownPixels, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(partial);
+        int d = Dimension;
+        if (partial.Length != d) throw new ArgumentException($"`partial` must have {d} values (the model's Dimension), got {partial.Length}.", nameof(partial));
+        if (knownPixels < 0 || knownPixels > d) throw new ArgumentOutOfRangeException(nameof(knownPixels), knownPixels, $"`knownPixels` must be in [0, {d}].");
+        var image = new float[d];
+        int[] order = Model.Order;
+        // Only the known pixels need to be valid; the rest are placeholders.
+        for (int t = 0; t < knownPixels; t++) image[order[t]] = partial[order[t]];
+        try
+        {
+            Encoder.Encode(image, row: 0);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ArgumentException(e.Message, nameof(partial), e);
+        }
+        Model.SampleRows(image, 1, knownPixels, RowSeeds(seed, 1));
+        return image;
+    }
+
+    /// <summary>One independent seed per image, derived from the call's seed (SplitMix64), so images do not depend on threads.</summary>
+    internal static int[] RowSeeds(int seed, int count)
+    {
+        var seeds = new int[count];
+        ulong state = (ulong)(uint)seed * 0x9E3779B97F4A7C15UL;
+        for (int i = 0; i < count; i++)
+        {
+            ulong z = state += 0x9E3779B97F4A7C15UL;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            seeds[i] = (int)((z ^ (z >> 31)) & int.MaxValue);
+        }
+        return seeds;
+    }
+
+    // ---- Persistence ----------------------------------------------------------------------------------------------
+
+    private static VersionInfo GetVersionInfo() =>
+        MlNetInterop.TransformerVersion("MLNARDEN", VersionCurrent, VersionCurrent, VersionCurrent, LoaderSignature, typeof(AutoregressiveDensityTransformer));
+
+    /// <inheritdoc/>
+    void ICanSaveModel.Save(ModelSaveContext ctx)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        MlNetInterop.BeginSave(ctx, GetVersionInfo());
+        MlNetInterop.SaveString(ctx, InputColumnName);
+        MlNetInterop.SaveString(ctx, LogLikelihoodColumnName);
+        MlNetInterop.SaveString(ctx, HiddenFeaturesColumnName);
+        BinaryWriter writer = MlNetInterop.Writer(ctx);
+        writer.Write((int)Encoder.Binarization);
+        writer.Write(Encoder.Threshold);
+        MlNetInterop.SaveBinaryStream(ctx, "Weights.bin", w => ModelSerializer.Write(Model, w.BaseStream));
+    }
+
+    // Called by ML.NET's ComponentCatalog through the LoadableClass attribute (Internal/MlNetInterop.cs).
+    private static AutoregressiveDensityTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+    {
+        ctx.CheckAtModel(GetVersionInfo());
+        string input = ctx.LoadNonEmptyString();
+        string logLikelihood = ctx.LoadNonEmptyString();
+        string hidden = ctx.LoadNonEmptyString();
+        var binarization = (PixelBinarization)ctx.Reader.ReadInt32();
+        float threshold = ctx.Reader.ReadSingle();
+        if (!Enum.IsDefined(binarization) || !(threshold >= 0f && threshold < 1f))
+            throw new InvalidDataException($"Corrupt MLNetAr model: invalid binarisation settings ({binarization}, {threshold}).");
+        DensityModel? model = null;
+        if (!ctx.TryLoadBinaryStream("Weights.bin", r => model = ModelSerializer.Read(r.BaseStream)) || model == null)
+            throw new InvalidDataException("Corrupt MLNetAr model: the Weights.bin entry is missing.");
+        return new AutoregressiveDensityTransformer(env, model, new PixelEncoder(input, binarization, threshold), logLikelihood, hidden, []);
+    }
+}

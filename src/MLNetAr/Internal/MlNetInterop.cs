@@ -1,0 +1,56 @@
+// The only place MLNetAr touches ML.NET internals. ML.NET 5.0.1 keeps its model save/load contract, catalog
+// environments and the SchemaShape.Column constructor internal (dotnet/machinelearning#4911). MLNetAr compiles against
+// publicized copies of Microsoft.ML.Core/Data (see MLNetAr.csproj) and, at run time, CoreCLR honours
+// [IgnoresAccessChecksTo] so the real, unmodified assemblies are used. The save/load round-trip tests guard this.
+using System.Runtime.CompilerServices;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNetAr;
+
+[assembly: IgnoresAccessChecksTo("Microsoft.ML.Core")]
+[assembly: IgnoresAccessChecksTo("Microsoft.ML.Data")]
+[assembly: LoadableClass(typeof(AutoregressiveDensityTransformer), null, typeof(SignatureLoadModel),
+    "Autoregressive Density Transformer", AutoregressiveDensityTransformer.LoaderSignature)]
+
+namespace System.Runtime.CompilerServices
+{
+    /// <summary>Tells CoreCLR to skip access checks from this assembly into the named one.</summary>
+    [AttributeUsage(AttributeTargets.Assembly, AllowMultiple = true)]
+    internal sealed class IgnoresAccessChecksToAttribute(string assemblyName) : Attribute
+    {
+        public string AssemblyName { get; } = assemblyName;
+    }
+}
+
+namespace MLNetAr.Internal
+{
+    internal static class MlNetInterop
+    {
+        /// <summary>The environment behind <c>mlContext.Transforms</c>.</summary>
+        public static IHostEnvironment GetEnvironment(TransformsCatalog catalog) => CatalogUtils.GetEnvironment(catalog);
+
+        /// <summary>The environment behind <c>mlContext.AnomalyDetection.Trainers</c>.</summary>
+        public static IHostEnvironment GetEnvironment(AnomalyDetectionCatalog.AnomalyDetectionTrainers catalog) => CatalogUtils.GetEnvironment(catalog);
+
+        /// <summary>A column of an estimator's output schema shape (its constructor is internal).</summary>
+        public static SchemaShape.Column SchemaColumn(string name, SchemaShape.Column.VectorKind kind, DataViewType itemType, bool isKey = false) =>
+            new(name, kind, itemType, isKey);
+
+        /// <summary>A <see cref="SchemaShape"/> from columns (its constructor is internal).</summary>
+        public static SchemaShape Shape(IEnumerable<SchemaShape.Column> columns) => new(columns);
+
+        public static VersionInfo TransformerVersion(string modelSignature, uint written, uint readable, uint weCanReadBack, string loaderSignature, Type type) =>
+            new(modelSignature, written, readable, weCanReadBack, loaderAssemblyName: type.Assembly.FullName!, loaderSignature: loaderSignature);
+
+        public static void BeginSave(ModelSaveContext ctx, VersionInfo version)
+        {
+            ctx.CheckAtModel();
+            ctx.SetVersionInfo(version);
+        }
+
+        public static BinaryWriter Writer(ModelSaveContext ctx) => ctx.Writer;
+        public static void SaveString(ModelSaveContext ctx, string value) => ctx.SaveNonEmptyString(value);
+        public static void SaveBinaryStream(ModelSaveContext ctx, string name, Action<BinaryWriter> write) => ctx.SaveBinaryStream(name, write);
+    }
+}

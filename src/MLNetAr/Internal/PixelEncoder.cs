@@ -1,0 +1,41 @@
+using Microsoft.ML.Data;
+
+namespace MLNetAr.Internal;
+
+/// <summary>Validates input values and turns them into the binary pixels the models describe.</summary>
+internal sealed class PixelEncoder(string columnName, PixelBinarization binarization, float threshold)
+{
+    public string ColumnName { get; } = columnName;
+    public PixelBinarization Binarization { get; } = binarization;
+    public float Threshold { get; } = threshold;
+
+    /// <summary>Dense copy of <paramref name="values"/>, validated and binarised into <paramref name="destination"/>.</summary>
+    /// <exception cref="InvalidOperationException">A value is NaN, infinite, outside [0, 1], or not 0/1 without binarisation.</exception>
+    public void Encode(in VBuffer<float> values, Span<float> destination, long row)
+    {
+        if (values.Length != destination.Length)
+            throw new InvalidOperationException($"Column '{ColumnName}' (row {row}): expected a vector of {destination.Length} values, got {values.Length}.");
+        values.CopyTo(destination);
+        Encode(destination, row);
+    }
+
+    /// <summary>Validates and binarises <paramref name="pixels"/> in place.</summary>
+    public void Encode(Span<float> pixels, long row)
+    {
+        for (int i = 0; i < pixels.Length; i++)
+        {
+            float v = pixels[i];
+            if (!(v >= 0f && v <= 1f))
+                throw new InvalidOperationException(
+                    $"Column '{ColumnName}' (row {row}, index {i}): expected values in [0, 1], got {v}. " +
+                    "Scale pixels first, e.g. ExtractPixels(scaleImage: 1f / 255) or NormalizeMinMax.");
+            if (Binarization == PixelBinarization.Threshold)
+                pixels[i] = v > Threshold ? 1f : 0f;
+            else if (v != 0f && v != 1f)
+                throw new InvalidOperationException(
+                    $"Column '{ColumnName}' (row {row}, index {i}): expected 0 or 1 because Binarization is None, got {v}.");
+            else
+                pixels[i] = v == 0f ? 0f : 1f; // also turns -0 into +0
+        }
+    }
+}

@@ -1,0 +1,104 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace MLNetAr.Kernels;
+
+internal static partial class Kernels
+{
+    /// <summary>
+    /// Numerically stable softplus: <c>destination[i] = log(1 + exp(x[i])) = max(x[i], 0) + log(1 + exp(-|x[i]|))</c>.
+    /// Finite for every finite input (no overflow for large |x|).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="x"/>.</exception>
+    public static void Softplus(ReadOnlySpan<float> x, Span<float> destination)
+    {
+        CheckDestination(x.Length, destination.Length);
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref float src = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+            ref float dst = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(destination);
+            for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+                Softplus(Vector256.LoadUnsafe(ref src, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+        }
+        for (; i < x.Length; i++) destination[i] = Softplus(x[i]);
+    }
+
+    /// <summary>Stable log-sigmoid: <c>destination[i] = log σ(x[i]) = -softplus(-x[i])</c>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="x"/>.</exception>
+    public static void LogSigmoid(ReadOnlySpan<float> x, Span<float> destination)
+    {
+        CheckDestination(x.Length, destination.Length);
+        TensorPrimitives.Negate(x, destination[..x.Length]);
+        Softplus(destination[..x.Length], destination);
+        TensorPrimitives.Negate(destination[..x.Length], destination);
+    }
+
+    /// <summary>Logistic sigmoid: <c>destination[i] = 1 / (1 + exp(-x[i]))</c>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="x"/>.</exception>
+    public static void Sigmoid(ReadOnlySpan<float> x, Span<float> destination)
+    {
+        CheckDestination(x.Length, destination.Length);
+        TensorPrimitives.Sigmoid(x, destination[..x.Length]);
+    }
+
+    /// <summary>
+    /// Bernoulli log-likelihood of binary targets under logits:
+    /// <c>Σ_i x[i]·log σ(z[i]) + (1 - x[i])·log σ(-z[i]) = Σ_i x[i]·z[i] - softplus(z[i])</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The spans differ in length.</exception>
+    public static float BernoulliLogLikelihood(ReadOnlySpan<float> logits, ReadOnlySpan<float> x)
+    {
+        if (logits.Length != x.Length) throw new ArgumentException($"'{nameof(logits)}' has {logits.Length} values but '{nameof(x)}' has {x.Length}.", nameof(x));
+        int i = 0;
+        float sum = 0f;
+        if (Vector256.IsHardwareAccelerated && logits.Length >= Vector256<float>.Count)
+        {
+            ref float z = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(logits);
+            ref float t = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+            Vector256<float> acc = Vector256<float>.Zero;
+            for (; i <= logits.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                Vector256<float> zi = Vector256.LoadUnsafe(ref z, (nuint)i);
+                acc += Vector256.LoadUnsafe(ref t, (nuint)i) * zi - Softplus(zi);
+            }
+            sum = Vector256.Sum(acc);
+        }
+        for (; i < logits.Length; i++) sum += x[i] * logits[i] - Softplus(logits[i]);
+        return sum;
+    }
+
+    /// <summary>
+    /// Gradient of the Bernoulli negative log-likelihood with respect to the logits:
+    /// <c>destination[i] = scale · (σ(z[i]) - x[i])</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The spans differ in length or <paramref name="destination"/> is too short.</exception>
+    public static void BernoulliNllGradient(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, float scale, Span<float> destination)
+    {
+        if (logits.Length != x.Length) throw new ArgumentException($"'{nameof(logits)}' has {logits.Length} values but '{nameof(x)}' has {x.Length}.", nameof(x));
+        CheckDestination(logits.Length, destination.Length);
+        Span<float> d = destination[..logits.Length];
+        TensorPrimitives.Sigmoid(logits, d);
+        TensorPrimitives.Subtract(d, x, d);
+        if (scale != 1f) TensorPrimitives.Multiply(d, scale, d);
+    }
+
+    /// <summary>Scalar stable softplus, <c>max(x, 0) + log(1 + exp(-|x|))</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Softplus(float x) => MathF.Max(x, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs(x)));
+
+    /// <summary>Scalar logistic sigmoid.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Softplus(Vector256<float> x) =>
+        Vector256.Max(x, Vector256<float>.Zero) + Vector256.Log(Vector256<float>.One + Vector256.Exp(-Vector256.Abs(x)));
+
+    private static void CheckDestination(int needed, int available)
+    {
+        if (available < needed)
+            throw new ArgumentException($"Destination is too short: {available} values for {needed} inputs.", "destination");
+    }
+}

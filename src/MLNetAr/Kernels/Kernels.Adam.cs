@@ -1,0 +1,63 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace MLNetAr.Kernels;
+
+internal static partial class Kernels
+{
+    /// <summary>
+    /// One Adam step (Kingma &amp; Ba 2015) with bias correction, in place:
+    /// <c>m = β₁m + (1-β₁)g; v = β₂v + (1-β₂)g²; w -= lr · (m / (1-β₁ᵗ)) / (sqrt(v / (1-β₂ᵗ)) + ε)</c>.
+    /// </summary>
+    /// <param name="weights">Parameters, updated in place.</param>
+    /// <param name="gradient">Gradient of the loss with respect to <paramref name="weights"/>.</param>
+    /// <param name="m">First-moment estimate, updated in place.</param>
+    /// <param name="v">Second-moment estimate, updated in place.</param>
+    /// <param name="learningRate">Step size lr.</param>
+    /// <param name="beta1">β₁.</param>
+    /// <param name="beta2">β₂.</param>
+    /// <param name="epsilon">ε.</param>
+    /// <param name="step">Step number t, starting at 1.</param>
+    /// <exception cref="ArgumentException">The spans differ in length.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is below 1.</exception>
+    public static void AdamStep(Span<float> weights, ReadOnlySpan<float> gradient, Span<float> m, Span<float> v,
+        float learningRate, float beta1, float beta2, float epsilon, int step)
+    {
+        if (gradient.Length != weights.Length || m.Length != weights.Length || v.Length != weights.Length)
+            throw new ArgumentException("Adam: weights, gradient and moment buffers must have the same length.", nameof(gradient));
+        if (step < 1) throw new ArgumentOutOfRangeException(nameof(step), "Adam step numbers start at 1.");
+
+        // Fold both bias corrections into the step size and epsilon (the form PyTorch uses).
+        float correction1 = 1f - MathF.Pow(beta1, step);
+        float correction2Sqrt = MathF.Sqrt(1f - MathF.Pow(beta2, step));
+        float stepSize = learningRate / correction1;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref float w = ref MemoryMarshal.GetReference(weights);
+            ref float g = ref MemoryMarshal.GetReference(gradient);
+            ref float mm = ref MemoryMarshal.GetReference(m);
+            ref float vv = ref MemoryMarshal.GetReference(v);
+            var b1 = Vector256.Create(beta1); var b1c = Vector256.Create(1f - beta1);
+            var b2 = Vector256.Create(beta2); var b2c = Vector256.Create(1f - beta2);
+            var c2 = Vector256.Create(correction2Sqrt); var eps = Vector256.Create(epsilon); var lr = Vector256.Create(stepSize);
+            for (; i <= weights.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                nuint o = (nuint)i;
+                Vector256<float> gi = Vector256.LoadUnsafe(ref g, o);
+                Vector256<float> mi = b1 * Vector256.LoadUnsafe(ref mm, o) + b1c * gi;
+                Vector256<float> vi = b2 * Vector256.LoadUnsafe(ref vv, o) + b2c * gi * gi;
+                mi.StoreUnsafe(ref mm, o);
+                vi.StoreUnsafe(ref vv, o);
+                (Vector256.LoadUnsafe(ref w, o) - lr * mi / (Vector256.Sqrt(vi) / c2 + eps)).StoreUnsafe(ref w, o);
+            }
+        }
+        for (; i < weights.Length; i++)
+        {
+            float gi = gradient[i];
+            m[i] = beta1 * m[i] + (1f - beta1) * gi;
+            v[i] = beta2 * v[i] + (1f - beta2) * gi * gi;
+            weights[i] -= stepSize * m[i] / (MathF.Sqrt(v[i]) / correction2Sqrt + epsilon);
+        }
+    }
+}

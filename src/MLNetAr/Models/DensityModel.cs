@@ -1,0 +1,101 @@
+using MLNetAr.Nn;
+
+namespace MLNetAr.Models;
+
+/// <summary>
+/// Per-thread scratch state of a model (activations kept between Forward and Backward, sampling buffers).
+/// A workspace is never shared between threads; the model's weights are read-only while scoring.
+/// </summary>
+internal class ModelWorkspace
+{
+    public ModelWorkspace(int maxBatch) => MaxBatch = maxBatch;
+
+    /// <summary>Largest batch this workspace was sized for.</summary>
+    public int MaxBatch { get; }
+}
+
+/// <summary>
+/// An autoregressive density model over binary vectors of length <see cref="Dimension"/>:
+/// <c>log p(x) = Σ_i log p(x_i | x_&lt;i)</c> with Bernoulli conditionals <c>p(x_i = 1 | x_&lt;i) = σ(z_i)</c>, where the
+/// logit <c>z_i</c> depends only on inputs earlier in the model's order.
+/// </summary>
+/// <remarks>
+/// This is the one interface the ML.NET layer (estimator, transformer, persistence, training loop) talks to; a new model
+/// implements Forward/Backward/hidden features and its hyperparameter (de)serialisation, and overrides
+/// <see cref="SampleRows"/> when it can sample faster than D full forward passes.
+/// </remarks>
+internal abstract class DensityModel
+{
+    protected DensityModel(int dimension)
+    {
+        if (dimension < 1) throw new ArgumentOutOfRangeException(nameof(dimension), "A density model needs at least one pixel.");
+        Dimension = dimension;
+    }
+
+    /// <summary>Number of pixels D.</summary>
+    public int Dimension { get; }
+
+    /// <summary>Identifier written to model files; also the registry key used to load them.</summary>
+    public abstract string Kind { get; }
+
+    /// <summary>Length of the hidden-feature vector per row.</summary>
+    public abstract int HiddenFeatureCount { get; }
+
+    /// <summary>All trainable parameters, in a fixed order (the order of the weights stream).</summary>
+    public abstract IReadOnlyList<Parameter> Parameters { get; }
+
+    /// <summary>Input order: <c>Order[t]</c> is the pixel predicted at step t. Natural order unless a model overrides.</summary>
+    public virtual int[] Order => Enumerable.Range(0, Dimension).ToArray();
+
+    /// <summary>Creates scratch space for batches of up to <paramref name="maxBatch"/> rows.</summary>
+    public virtual ModelWorkspace CreateWorkspace(int maxBatch) => new(maxBatch);
+
+    /// <summary>
+    /// Conditional logits: <c>(B, D) -> (B, D)</c>, <c>logits[r, i] = logit p(x_i = 1 | x_&lt;i)</c> for row r.
+    /// Keeps in <paramref name="workspace"/> whatever <see cref="Backward"/> and <see cref="GetHiddenFeatures"/> need.
+    /// </summary>
+    public abstract void Forward(ReadOnlySpan<float> x, int batch, Span<float> logits, ModelWorkspace workspace);
+
+    /// <summary>
+    /// Adds <c>∂L/∂θ</c> to every <see cref="Parameter.Gradient"/>, given <c>∂L/∂logits</c> <c>(B, D)</c>. Must follow
+    /// <see cref="Forward"/> on the same <paramref name="x"/> and <paramref name="workspace"/>.
+    /// </summary>
+    public abstract void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dLogits, ModelWorkspace workspace);
+
+    /// <summary>Hidden features <c>(B, HiddenFeatureCount)</c> of the rows last passed to <see cref="Forward"/>.</summary>
+    public abstract void GetHiddenFeatures(int batch, ReadOnlySpan<float> logits, Span<float> features, ModelWorkspace workspace);
+
+    /// <summary>Writes the hyperparameters needed to rebuild an untrained model of the same shape.</summary>
+    public abstract void WriteHyperparameters(BinaryWriter writer);
+
+    /// <summary>
+    /// Completes rows in place: for each row r the pixels at order steps <c>[knownSteps, D)</c> are drawn from the model,
+    /// conditioned on the pixels at steps <c>[0, knownSteps)</c>. The pixel at step t uses the t-th value of a random
+    /// stream seeded by <c>rowSeeds[r]</c> (one uniform per sampled pixel, <c>x = u &lt; σ(z)</c>), so any sampler that
+    /// computes the same conditionals produces the same images.
+    /// </summary>
+    /// <remarks>The default runs one full forward pass per pixel; models override it with incremental samplers.</remarks>
+    public virtual void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds)
+    {
+        int d = Dimension;
+        int[] order = Order;
+        var workspace = CreateWorkspace(batch);
+        var logits = new float[batch * d];
+        var streams = new Random[batch];
+        for (int r = 0; r < batch; r++) streams[r] = new Random(rowSeeds[r]);
+        for (int t = knownSteps; t < d; t++)
+        {
+            int pixel = order[t];
+            Forward(x, batch, logits, workspace);
+            for (int r = 0; r < batch; r++)
+                x[r * d + pixel] = DrawBernoulli(streams[r], logits[r * d + pixel]);
+        }
+    }
+
+    /// <summary>One step of the shared random stream: <c>1</c> if a uniform draw falls below <c>σ(logit)</c>.</summary>
+    public static float DrawBernoulli(Random stream, float logit) =>
+        stream.NextSingle() < Kernels.Kernels.Sigmoid(logit) ? 1f : 0f;
+
+    /// <summary>Total number of trainable scalars.</summary>
+    public long ParameterCount => Parameters.Sum(p => (long)p.Length);
+}

@@ -1,0 +1,39 @@
+using MLNetAr.Data;
+
+namespace MLNetAr.Tests.TestUtilities;
+
+/// <summary>The embedded digits (copied next to the test assembly) and small synthetic data.</summary>
+internal static class TestData
+{
+    private static readonly Lazy<ImageSet> DigitsLazy = new(() => ImageSet.LoadIdx(
+        Path.Combine(AppContext.BaseDirectory, "data", "digits10k", "digits10k-images-idx3-ubyte.gz"),
+        Path.Combine(AppContext.BaseDirectory, "data", "digits10k", "digits10k-labels-idx1-ubyte.gz")));
+
+    /// <summary>All 10,000 embedded MNIST digits, pixels in [0, 1].</summary>
+    public static ImageSet Digits => DigitsLazy.Value;
+
+    /// <summary>Every binary vector of length <paramref name="d"/> (2^d rows), bit j of row r = pixel j.</summary>
+    public static float[] AllBinaryVectors(int d)
+    {
+        int count = 1 << d;
+        var x = new float[count * d];
+        for (int r = 0; r < count; r++)
+            for (int j = 0; j < d; j++)
+                x[r * d + j] = (r >> j) & 1;
+        return x;
+    }
+
+    /// <summary>Uniform random values in [-scale, scale].</summary>
+    public static float[] RandomVector(int length, int seed, float scale = 1f)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 2 - 1) * scale).ToArray();
+    }
+
+    /// <summary>Random binary rows with per-pixel probability <paramref name="p"/>.</summary>
+    public static float[] RandomBinary(int rows, int d, int seed, double p = 0.3)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, rows * d).Select(_ => random.NextDouble() < p ? 1f : 0f).ToArray();
+    }
+}
