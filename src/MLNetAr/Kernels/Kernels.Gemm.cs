@@ -20,8 +20,8 @@ internal static partial class Kernels
     // broadcast A value (16 YMM registers in all).
     private const int MR = 6;
     private const int NR = 16;
-    // Cache blocking (BLIS-style): a KC × NR micro-panel of B (16 KiB) stays in L1, an MC × KC block of A (96 KiB)
-    // in L2, and the packed KC × N panel of B in L2/L3.
+    // Cache blocking (BLIS-style): a KC × NR micro-panel of B (≤ 16 KiB) stays in L1, an MC × KC block of A (≤ 96 KiB)
+    // in L2, and the packed KC × N panel of B in L2/L3. K is cut into equal blocks of at most KC.
     private const int KC = 256;
     private const int MC = 96;
     // Below this many multiply-adds, threading costs more than it gains.
@@ -82,12 +82,12 @@ internal static partial class Kernels
     {
         if (stride < cols || stride < 1)
             throw new ArgumentOutOfRangeException(name, $"Row stride {stride} of '{name}' is smaller than its {cols} columns.");
-        long needed = rows == 0 ? 0 : (long)(rows - 1) * stride + cols;
+        long needed = rows == 0 || cols == 0 ? 0 : (long)(rows - 1) * stride + cols;
         if (length < needed)
             throw new ArgumentOutOfRangeException(name, $"'{name}' holds {length} values; a {rows}×{cols} matrix with row stride {stride} needs {needed}.");
     }
 
-    /// <summary>One GEMM call: the K loop is sequential (packing B once per K block); (M, N) tiles run in parallel.</summary>
+    /// <summary>One GEMM call: C is split into one region per thread; each region runs the blocked loops on its own.</summary>
     private sealed unsafe class GemmJob
     {
         private readonly Transpose _transA, _transB;
@@ -107,53 +107,90 @@ internal static partial class Kernels
 
         public void Run()
         {
-            int nPanels = (_n + NR - 1) / NR;
-            int paddedN = nPanels * NR;
-            float[] packedB = ArrayPool<float>.Shared.Rent(KC * paddedN);
+            // K blocks of equal size (a last sliver of K would waste a whole load/store pass over C).
+            int kBlocks = (_k + KC - 1) / KC;
+            int kc = (_k + kBlocks - 1) / kBlocks;
+            int threads = Math.Max(1, MaxDegreeOfParallelism);
+            if (threads == 1 || (long)_m * _n * _k < ParallelThreshold)
+            {
+                RunRegion(0, _m, 0, _n, kc);
+                return;
+            }
+            // One contiguous region of C per thread, each running the whole blocked algorithm with its own packing:
+            // no barriers between K blocks. Split M when it is large enough, else N.
+            bool splitM = _m >= threads * 4 * MR || _m >= _n;
+            int unit = splitM ? MR : NR;
+            int units = ((splitM ? _m : _n) + unit - 1) / unit;
+            int parts = Math.Min(threads, units);
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = threads }, part =>
+            {
+                int first = (int)((long)units * part / parts) * unit;
+                int last = Math.Min(splitM ? _m : _n, (int)((long)units * (part + 1) / parts) * unit);
+                if (splitM) RunRegion(first, last, 0, _n, kc);
+                else RunRegion(0, _m, first, last, kc);
+            });
+        }
+
+        /// <summary>C[i0..i1, j0..j1] over all of K: pack a K block of op(B) once, then stream MC-row blocks of op(A).</summary>
+        private void RunRegion(int i0, int i1, int j0, int j1, int kcMax)
+        {
+            int panels = (j1 - j0 + NR - 1) / NR;
+            float[] packedB = ArrayPool<float>.Shared.Rent(kcMax * panels * NR);
+            float[] packedA = ArrayPool<float>.Shared.Rent(MC * kcMax);
+            float* tile = stackalloc float[MR * NR];
             try
             {
-                int mBlocks = (_m + MC - 1) / MC;
-                // Split N too when M alone gives too few tiles to keep every thread busy.
-                int threads = Math.Max(1, MaxDegreeOfParallelism);
-                int panelsPerTile = nPanels;
-                if (mBlocks < 2 * threads)
-                    panelsPerTile = Math.Max(4, nPanels / Math.Max(1, (2 * threads + mBlocks - 1) / mBlocks));
-                int nTiles = (nPanels + panelsPerTile - 1) / panelsPerTile;
-                int tiles = mBlocks * nTiles;
-                bool parallel = threads > 1 && tiles > 1 && (long)_m * _n * _k >= ParallelThreshold;
-
-                for (int p0 = 0; p0 < _k; p0 += KC)
+                fixed (float* pB = packedB, pA = packedA)
                 {
-                    int kc = Math.Min(KC, _k - p0);
-                    bool overwrite = p0 == 0 && !_accumulate;
-                    fixed (float* pB = packedB)
+                    for (int p0 = 0; p0 < _k; p0 += kcMax)
                     {
-                        nint pBAddress = (nint)pB;
-                        if (parallel)
-                            Parallel.For(0, nPanels, new ParallelOptions { MaxDegreeOfParallelism = threads },
-                                panel => PackB((float*)pBAddress, p0, kc, panel));
-                        else
-                            for (int panel = 0; panel < nPanels; panel++) PackB(pB, p0, kc, panel);
-
-                        if (parallel)
-                            Parallel.For(0, tiles, new ParallelOptions { MaxDegreeOfParallelism = threads },
-                                t => RunTile((float*)pBAddress, p0, kc, t / nTiles, t % nTiles, panelsPerTile, nPanels, overwrite));
-                        else
-                            for (int t = 0; t < tiles; t++) RunTile(pB, p0, kc, t / nTiles, t % nTiles, panelsPerTile, nPanels, overwrite);
+                        int kc = Math.Min(kcMax, _k - p0);
+                        bool overwrite = p0 == 0 && !_accumulate;
+                        for (int panel = 0; panel < panels; panel++) PackB(pB + (long)panel * kc * NR, p0, kc, j0 + panel * NR);
+                        for (int ib = i0; ib < i1; ib += MC)
+                        {
+                            int mc = Math.Min(MC, i1 - ib);
+                            PackA(pA, ib, mc, p0, kc);
+                            for (int panel = 0; panel < panels; panel++)
+                            {
+                                int jb = j0 + panel * NR;
+                                int cols = Math.Min(NR, j1 - jb);
+                                float* bPanel = pB + (long)panel * kc * NR;
+                                for (int r0 = 0; r0 < mc; r0 += MR)
+                                {
+                                    int rows = Math.Min(MR, mc - r0);
+                                    float* aPanel = pA + (long)r0 * kc;
+                                    float* cTile = _c + (long)(ib + r0) * _ldc + jb;
+                                    if (rows == MR && cols == NR)
+                                    {
+                                        MicroKernel(aPanel, bPanel, kc, cTile, _ldc, overwrite);
+                                        continue;
+                                    }
+                                    // Edge tile: compute the full register tile into scratch, copy the valid part
+                                    // (c = t, or c + t: the same arithmetic as the full-tile store).
+                                    MicroKernel(aPanel, bPanel, kc, tile, NR, overwrite: true);
+                                    for (int r = 0; r < rows; r++)
+                                    {
+                                        float* cRow = cTile + (long)r * _ldc;
+                                        for (int j = 0; j < cols; j++)
+                                            cRow[j] = overwrite ? tile[r * NR + j] : tile[r * NR + j] + cRow[j];
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
             finally
             {
+                ArrayPool<float>.Shared.Return(packedA);
                 ArrayPool<float>.Shared.Return(packedB);
             }
         }
 
-        /// <summary>Packs op(B)[p0..p0+kc, panel·NR..+NR] as kc rows of NR contiguous values, zero-padded past n.</summary>
-        private void PackB(float* packed, int p0, int kc, int panel)
+        /// <summary>Packs op(B)[p0..p0+kc, j0..j0+NR] into <paramref name="dst"/> as kc rows of NR contiguous values, zero-padded past n.</summary>
+        private void PackB(float* dst, int p0, int kc, int j0)
         {
-            float* dst = packed + (long)panel * KC * NR;
-            int j0 = panel * NR;
             int cols = Math.Min(NR, _n - j0);
             if (_transB == Transpose.No)
             {
@@ -212,53 +249,6 @@ internal static partial class Kernels
                 }
                 for (int r = rows; r < MR; r++)
                     for (int p = 0; p < kc; p++) dst[p * MR + r] = 0f;
-            }
-        }
-
-        private void RunTile(float* packedB, int p0, int kc, int mBlock, int nTile, int panelsPerTile, int nPanels, bool overwrite)
-        {
-            int i0 = mBlock * MC;
-            int mc = Math.Min(MC, _m - i0);
-            float[] packedA = ArrayPool<float>.Shared.Rent(MC * KC);
-            float* tile = stackalloc float[MR * NR];
-            try
-            {
-                fixed (float* pA = packedA)
-                {
-                    PackA(pA, i0, mc, p0, kc);
-                    int panelEnd = Math.Min(nPanels, (nTile + 1) * panelsPerTile);
-                    for (int panel = nTile * panelsPerTile; panel < panelEnd; panel++)
-                    {
-                        int j0 = panel * NR;
-                        int cols = Math.Min(NR, _n - j0);
-                        float* bPanel = packedB + (long)panel * KC * NR;
-                        for (int r0 = 0; r0 < mc; r0 += MR)
-                        {
-                            int rows = Math.Min(MR, mc - r0);
-                            float* aPanel = pA + (long)r0 * kc;
-                            float* cTile = _c + (long)(i0 + r0) * _ldc + j0;
-                            if (rows == MR && cols == NR)
-                            {
-                                MicroKernel(aPanel, bPanel, kc, cTile, _ldc, overwrite);
-                            }
-                            else
-                            {
-                                // Edge tile: compute the full register tile into scratch, copy the valid part.
-                                MicroKernel(aPanel, bPanel, kc, tile, NR, overwrite: true);
-                                for (int r = 0; r < rows; r++)
-                                {
-                                    float* cRow = cTile + (long)r * _ldc;
-                                    for (int j = 0; j < cols; j++)
-                                        cRow[j] = overwrite ? tile[r * NR + j] : cRow[j] + tile[r * NR + j];
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(packedA);
             }
         }
 

@@ -1,0 +1,33 @@
+using System.Diagnostics;
+using MLNetAr.Kernels;
+
+namespace MLNetAr.Benchmarks;
+
+/// <summary>Throughput of <see cref="Kernels.Kernels.Gemm"/> in the three transposition cases training uses.</summary>
+internal static class GemmBenchmark
+{
+    public static Dictionary<string, object> Run(int m, int n, int k, int repeats)
+    {
+        var random = new Random(1);
+        float[] a = Enumerable.Range(0, m * k).Select(_ => random.NextSingle()).ToArray();
+        float[] b = Enumerable.Range(0, k * n).Select(_ => random.NextSingle()).ToArray();
+        float[] c = new float[m * n];
+        var result = new Dictionary<string, object> { ["m"] = m, ["n"] = n, ["k"] = k, ["threads"] = Kernels.Kernels.MaxDegreeOfParallelism };
+        foreach (var (name, ta, tb) in new[] { ("A·B", Transpose.No, Transpose.No), ("A·Bᵀ", Transpose.No, Transpose.Yes), ("Aᵀ·B", Transpose.Yes, Transpose.No) })
+        {
+            int lda = ta == Transpose.No ? k : m, ldb = tb == Transpose.No ? n : k;
+            for (int w = 0; w < 3; w++) Kernels.Kernels.Gemm(ta, tb, m, n, k, a, lda, b, ldb, c, n);
+            double best = double.MaxValue;
+            for (int r = 0; r < repeats; r++)
+            {
+                var clock = Stopwatch.StartNew();
+                Kernels.Kernels.Gemm(ta, tb, m, n, k, a, lda, b, ldb, c, n);
+                best = Math.Min(best, clock.Elapsed.TotalSeconds);
+            }
+            double gflops = 2.0 * m * n * k / best / 1e9;
+            result[name] = Math.Round(gflops, 1);
+            Console.WriteLine($"GEMM {name} {m}×{k} · {k}×{n}: {gflops:F1} GFLOP/s (best of {repeats}, {best * 1e3:F2} ms)");
+        }
+        return result;
+    }
+}

@@ -1,0 +1,26 @@
+using System.Text.Json;
+using MLNetAr.Benchmarks;
+
+// MLNetAr benchmarks. Usage:
+//   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- gemm [m n k] [--out file.json]
+string command = args.Length > 0 ? args[0] : "gemm";
+string? outPath = null;
+var rest = new List<string>();
+for (int i = 1; i < args.Length; i++)
+{
+    if (args[i] == "--out" && i + 1 < args.Length) outPath = args[++i];
+    else if (args[i] == "--threads" && i + 1 < args.Length) MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism = int.Parse(args[++i]);
+    else rest.Add(args[i]);
+}
+
+Dictionary<string, object> report = command switch
+{
+    "gemm" => GemmBenchmark.Run(
+        rest.Count > 0 ? int.Parse(rest[0]) : 512, rest.Count > 1 ? int.Parse(rest[1]) : 784, rest.Count > 2 ? int.Parse(rest[2]) : 784, repeats: 30),
+    _ => throw new ArgumentException($"Unknown benchmark '{command}'. Known: gemm."),
+};
+report["benchmark"] = command;
+report["machine"] = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}";
+string json = JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+Console.WriteLine(json);
+if (outPath != null) File.WriteAllText(outPath, json);

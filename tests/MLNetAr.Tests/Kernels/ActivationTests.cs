@@ -1,0 +1,73 @@
+using MLNetAr.Tests.TestUtilities;
+
+namespace MLNetAr.Tests.Kernels;
+
+public class ActivationTests
+{
+    private static readonly float[] Extremes = [-1000f, -150f, -100f, -88.7f, -30f, -17f, -1f, -1e-7f, 0f, -0f, 1e-7f, 1f, 17f, 30f, 88.7f, 100f, 150f, 1000f];
+
+    private static float[] Inputs() => [.. Extremes, .. TestData.RandomVector(203, seed: 7, scale: 20f)];
+
+    [Fact]
+    public void Softplus_WideRange_MatchesReferenceAndStaysFinite()
+    {
+        float[] x = Inputs(), y = new float[x.Length];
+        MLNetAr.Kernels.Kernels.Softplus(x, y);
+        for (int i = 0; i < x.Length; i++)
+        {
+            Assert.True(float.IsFinite(y[i]), $"softplus({x[i]}) = {y[i]}");
+            double expected = ReferenceKernels.Softplus(x[i]);
+            Assert.True(Math.Abs(y[i] - expected) <= 1e-6 + 1e-6 * Math.Abs(expected), $"softplus({x[i]}) = {y[i]}, expected {expected}");
+        }
+    }
+
+    [Fact]
+    public void LogSigmoid_WideRange_EqualsMinusSoftplusOfMinusX()
+    {
+        float[] x = Inputs(), y = new float[x.Length];
+        MLNetAr.Kernels.Kernels.LogSigmoid(x, y);
+        for (int i = 0; i < x.Length; i++)
+        {
+            double expected = -ReferenceKernels.Softplus(-(double)x[i]);
+            Assert.True(float.IsFinite(y[i]) && y[i] <= 0f, $"log σ({x[i]}) = {y[i]}");
+            Assert.True(Math.Abs(y[i] - expected) <= 1e-6 + 1e-6 * Math.Abs(expected), $"log σ({x[i]}) = {y[i]}, expected {expected}");
+        }
+    }
+
+    [Fact]
+    public void Sigmoid_WideRange_MatchesReference()
+    {
+        float[] x = Inputs(), y = new float[x.Length];
+        MLNetAr.Kernels.Kernels.Sigmoid(x, y);
+        for (int i = 0; i < x.Length; i++)
+            Assert.True(Math.Abs(y[i] - ReferenceKernels.Sigmoid(x[i])) <= 1e-6, $"σ({x[i]}) = {y[i]}");
+    }
+
+    [Fact]
+    public void BernoulliLogLikelihood_ExtremeLogits_MatchesReference()
+    {
+        float[] z = Inputs();
+        float[] x = TestData.RandomBinary(1, z.Length, seed: 9);
+        double expected = 0;
+        for (int i = 0; i < z.Length; i++) expected += x[i] * z[i] - ReferenceKernels.Softplus(z[i]);
+        float actual = MLNetAr.Kernels.Kernels.BernoulliLogLikelihood(z, x);
+        Assert.True(float.IsFinite(actual));
+        Assert.True(Math.Abs(actual - expected) <= 1e-5 * Math.Abs(expected) + 1e-3, $"{actual} vs {expected}");
+    }
+
+    [Fact]
+    public void BernoulliNllGradient_MatchesSigmoidMinusTarget()
+    {
+        float[] z = Inputs(), x = TestData.RandomBinary(1, z.Length, seed: 10), g = new float[z.Length];
+        MLNetAr.Kernels.Kernels.BernoulliNllGradient(z, x, 0.5f, g);
+        for (int i = 0; i < z.Length; i++)
+            Assert.True(Math.Abs(g[i] - 0.5 * (ReferenceKernels.Sigmoid(z[i]) - x[i])) <= 1e-6);
+    }
+
+    [Fact]
+    public void Softplus_ShortDestination_Throws()
+    {
+        var e = Assert.Throws<ArgumentException>(() => MLNetAr.Kernels.Kernels.Softplus(new float[4], new float[3]));
+        Assert.Equal("destination", e.ParamName);
+    }
+}

@@ -1,0 +1,102 @@
+using MLNetAr.Kernels;
+using MLNetAr.Tests.TestUtilities;
+
+namespace MLNetAr.Tests.Kernels;
+
+public class GemmTests
+{
+    public static TheoryData<int, int, int, bool, bool, bool> Shapes()
+    {
+        var data = new TheoryData<int, int, int, bool, bool, bool>();
+        // Edge cases around the 6×16 register tile, the 96-row A block and the 256-deep K block; odd sizes; big enough to go parallel.
+        int[][] shapes = [[1, 1, 1], [5, 15, 3], [6, 16, 7], [7, 17, 257], [13, 33, 100], [97, 50, 300], [100, 784, 64], [130, 70, 513], [64, 300, 784]];
+        foreach (var s in shapes)
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    data.Add(s[0], s[1], s[2], ta, tb, (s[0] + s[1] + (ta ? 1 : 0)) % 2 == 0);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Gemm_AllTranspositions_MatchReference(int m, int n, int k, bool transA, bool transB, bool accumulate)
+    {
+        int lda = (transA ? m : k) + 3, ldb = (transB ? k : n) + 1, ldc = n + 2; // strides wider than the rows
+        float[] a = TestData.RandomVector((transA ? k : m) * lda, seed: 1);
+        float[] b = TestData.RandomVector((transB ? n : k) * ldb, seed: 2);
+        float[] c = TestData.RandomVector(m * ldc, seed: 3);
+        double[] expected = ReferenceKernels.Gemm(transA, transB, m, n, k, a, lda, b, ldb, accumulate ? c : null, ldc);
+        float[] padding = c.ToArray();
+
+        MLNetAr.Kernels.Kernels.Gemm(transA ? Transpose.Yes : Transpose.No, transB ? Transpose.Yes : Transpose.No, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+                Assert.True(Math.Abs(c[i * ldc + j] - expected[i * n + j]) <= 1e-4 * (1 + Math.Sqrt(k)),
+                    $"C[{i},{j}] = {c[i * ldc + j]}, expected {expected[i * n + j]}");
+            for (int j = n; j < ldc && i * ldc + j < c.Length; j++)
+                Assert.Equal(padding[i * ldc + j], c[i * ldc + j]); // never writes past a row
+        }
+    }
+
+    [Fact]
+    public void Gemm_PortableKernel_MatchesReference()
+    {
+        MLNetAr.Kernels.Kernels.ForcePortableGemm = true;
+        try
+        {
+            Gemm_AllTranspositions_MatchReference(37, 45, 300, false, true, true);
+            Gemm_AllTranspositions_MatchReference(100, 20, 70, true, false, false);
+        }
+        finally
+        {
+            MLNetAr.Kernels.Kernels.ForcePortableGemm = false;
+        }
+    }
+
+    [Fact]
+    public void Gemm_ThreadCount_DoesNotChangeResults()
+    {
+        const int m = 200, n = 300, k = 600;
+        float[] a = TestData.RandomVector(m * k, 4), b = TestData.RandomVector(k * n, 5);
+        float[] one = new float[m * n], two = new float[m * n], three = new float[m * n];
+        int saved = MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism;
+        try
+        {
+            MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism = 1;
+            MLNetAr.Kernels.Kernels.Gemm(Transpose.No, Transpose.No, m, n, k, a, k, b, n, one, n);
+            MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism = 2;
+            MLNetAr.Kernels.Kernels.Gemm(Transpose.No, Transpose.No, m, n, k, a, k, b, n, two, n);
+            MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism = 3;
+            MLNetAr.Kernels.Kernels.Gemm(Transpose.No, Transpose.No, m, n, k, a, k, b, n, three, n);
+        }
+        finally
+        {
+            MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism = saved;
+        }
+        Assert.Equal(one, two);
+        Assert.Equal(one, three);
+    }
+
+    [Fact]
+    public void Gemm_ZeroInnerDimension_ClearsOrKeepsC()
+    {
+        float[] c = [1, 2, 3, 4];
+        MLNetAr.Kernels.Kernels.Gemm(Transpose.No, Transpose.No, 2, 2, 0, [], 1, [], 2, c, 2, accumulate: true);
+        Assert.Equal([1f, 2, 3, 4], c);
+        MLNetAr.Kernels.Kernels.Gemm(Transpose.No, Transpose.No, 2, 2, 0, [], 1, [], 2, c, 2);
+        Assert.Equal([0f, 0, 0, 0], c);
+    }
+
+    [Fact]
+    public void Gemm_TooShortOperand_ThrowsNamingIt()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            MLNetAr.Kernels.Kernels.Gemm(Transpose.No, Transpose.No, 4, 4, 4, new float[15], 4, new float[16], 4, new float[16], 4));
+        Assert.Equal("a", e.ParamName);
+        e = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            MLNetAr.Kernels.Kernels.Gemm(Transpose.No, Transpose.Yes, 4, 4, 4, new float[16], 4, new float[16], 3, new float[16], 4));
+        Assert.Equal("b", e.ParamName);
+    }
+}
