@@ -40,6 +40,9 @@ namespace MLNetAr.Internal
         /// <summary>A <see cref="SchemaShape"/> from columns (its constructor is internal).</summary>
         public static SchemaShape Shape(IEnumerable<SchemaShape.Column> columns) => new(columns);
 
+        /// <summary>The estimator-level shape of a data schema (what <c>EstimatorChain.Fit</c> passes to GetOutputSchema).</summary>
+        public static SchemaShape ShapeOf(DataViewSchema schema) => SchemaShape.Create(schema);
+
         public static VersionInfo TransformerVersion(string modelSignature, uint written, uint readable, uint weCanReadBack, string loaderSignature, Type type) =>
             new(modelSignature, written, readable, weCanReadBack, loaderAssemblyName: type.Assembly.FullName!, loaderSignature: loaderSignature);
 

@@ -75,7 +75,14 @@ internal abstract class DensityModel
     /// computes the same conditionals produces the same images.
     /// </summary>
     /// <remarks>The default runs one full forward pass per pixel; models override it with incremental samplers.</remarks>
-    public virtual void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds)
+    public virtual void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds) =>
+        SampleRowsNaive(x, batch, knownSteps, rowSeeds);
+
+    /// <summary>
+    /// <see cref="SampleRows"/> by D full forward passes over the batch: the reference every incremental sampler must
+    /// reproduce exactly for the same seeds.
+    /// </summary>
+    public void SampleRowsNaive(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds)
     {
         int d = Dimension;
         int[] order = Order;

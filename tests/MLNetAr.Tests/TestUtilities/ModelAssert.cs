@@ -1,0 +1,73 @@
+using MLNetAr.Models;
+
+namespace MLNetAr.Tests.TestUtilities;
+
+/// <summary>Checks every density model must pass, written once against <see cref="DensityModel"/>.</summary>
+internal static class ModelAssert
+{
+    /// <summary>Σ_x p(x) over all 2^D binary vectors equals 1 (exact enumeration, summed in double).</summary>
+    public static void IsNormalized(DensityModel model, double tolerance = 1e-5)
+    {
+        float[] all = TestData.AllBinaryVectors(model.Dimension);
+        float[] ll = DensityTraining.LogLikelihoods(model, all);
+        double total = ll.Sum(v => Math.Exp(v));
+        Assert.True(Math.Abs(total - 1) <= tolerance, $"Σ_x p(x) = {total:R} over {ll.Length} inputs");
+    }
+
+    /// <summary>
+    /// TFP-style check: changing input at order step t never changes the logits of steps ≤ t, bit for bit, and does
+    /// change some later logit for some input (so the test is not vacuous).
+    /// </summary>
+    public static void IsAutoregressive(DensityModel model, int seed)
+    {
+        int d = model.Dimension;
+        int[] order = model.Order;
+        var workspace = model.CreateWorkspace(1);
+        var random = new Random(seed);
+        bool anyLaterChange = false;
+        for (int trial = 0; trial < 5; trial++)
+        {
+            float[] x = Enumerable.Range(0, d).Select(_ => random.Next(2) * 1f).ToArray();
+            float[] baseLogits = new float[d];
+            model.Forward(x, 1, baseLogits, workspace);
+            for (int t = 0; t < d; t++)
+            {
+                float[] changed = x.ToArray();
+                changed[order[t]] = 1f - changed[order[t]];
+                float[] logits = new float[d];
+                model.Forward(changed, 1, logits, workspace);
+                for (int s = 0; s <= t; s++)
+                    Assert.True(baseLogits[order[s]] == logits[order[s]],
+                        $"Flipping the input at step {t} (pixel {order[t]}) changed the logit at step {s} (pixel {order[s]}).");
+                for (int s = t + 1; s < d; s++) anyLaterChange |= baseLogits[order[s]] != logits[order[s]];
+            }
+        }
+        Assert.True(anyLaterChange, "No input ever influenced a later logit: the check would pass for a constant model.");
+    }
+
+    /// <summary>
+    /// Empirical frequencies of <paramref name="samples"/> draws match the model's p(x): total-variation distance below
+    /// a bound that holds with overwhelming probability for a correct sampler (E[TV] ≈ √(2^D / (2πN)) for near-uniform p).
+    /// </summary>
+    public static void SamplesMatchDensity(DensityModel model, int samples, int seed)
+    {
+        int d = model.Dimension;
+        float[] all = TestData.AllBinaryVectors(d);
+        float[] ll = DensityTraining.LogLikelihoods(model, all);
+        var x = new float[samples * d];
+        var seeds = Enumerable.Range(0, samples).Select(i => seed * 7919 + i).ToArray();
+        model.SampleRows(x, samples, 0, seeds);
+        var counts = new int[1 << d];
+        for (int r = 0; r < samples; r++)
+        {
+            int index = 0;
+            for (int j = 0; j < d; j++) if (x[r * d + j] != 0f) index |= 1 << j;
+            counts[index]++;
+        }
+        double tv = 0;
+        for (int i = 0; i < counts.Length; i++) tv += Math.Abs(counts[i] / (double)samples - Math.Exp(ll[i]));
+        tv /= 2;
+        double bound = 3 * Math.Sqrt(counts.Length / (2 * Math.PI * samples)) + 0.01;
+        Assert.True(tv < bound, $"Total variation between samples and p(x) is {tv:F4} (bound {bound:F4}).");
+    }
+}
