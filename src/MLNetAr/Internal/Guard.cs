@@ -16,7 +16,7 @@ internal static class Guard
 
     /// <summary>An option outside its valid range, named TFP-style: <c>`BatchSize` must be positive, got 0.</c></summary>
     public static ArgumentOutOfRangeException BadOption(string option, string requirement, object? value) =>
-        new("options", value, $"`{option}` {requirement}, got {value ?? "null"}.");
+        new("options", value, $"`{option}` {requirement}, got {Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "null"}.");
 
     /// <summary>Checks that <paramref name="column"/> exists and is a known-size vector of Single (of size
     /// <paramref name="expectedSize"/> when given); returns its index.</summary>

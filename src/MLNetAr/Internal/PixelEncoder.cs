@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.ML.Data;
 
 namespace MLNetAr.Internal;
@@ -27,13 +28,13 @@ internal sealed class PixelEncoder(string columnName, PixelBinarization binariza
             float v = pixels[i];
             if (!(v >= 0f && v <= 1f))
                 throw new InvalidOperationException(
-                    $"Column '{ColumnName}' (row {row}, index {i}): expected values in [0, 1], got {v}. " +
+                    $"Column '{ColumnName}' (row {row}, index {i}): expected values in [0, 1], got {v.ToString(CultureInfo.InvariantCulture)}. " +
                     "Scale pixels first, e.g. ExtractPixels(scaleImage: 1f / 255) or NormalizeMinMax.");
             if (Binarization == PixelBinarization.Threshold)
                 pixels[i] = v > Threshold ? 1f : 0f;
             else if (v != 0f && v != 1f)
                 throw new InvalidOperationException(
-                    $"Column '{ColumnName}' (row {row}, index {i}): expected 0 or 1 because Binarization is None, got {v}.");
+                    $"Column '{ColumnName}' (row {row}, index {i}): expected 0 or 1 because Binarization is None, got {v.ToString(CultureInfo.InvariantCulture)}.");
             else
                 pixels[i] = v == 0f ? 0f : 1f; // also turns -0 into +0
         }

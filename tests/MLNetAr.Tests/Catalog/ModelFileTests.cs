@@ -1,0 +1,71 @@
+using System.IO.Compression;
+using Microsoft.ML;
+using MLNetAr.Models;
+using MLNetAr.Tests.TestUtilities;
+
+namespace MLNetAr.Tests.Catalog;
+
+/// <summary>Corrupt or foreign model files fail to load with a clear message.</summary>
+public class ModelFileTests
+{
+    private static byte[] WeightsOf(DensityModel model)
+    {
+        using var stream = new MemoryStream();
+        ModelSerializer.Write(model, stream);
+        return stream.ToArray();
+    }
+
+    [Fact]
+    public void Read_RoundTrip_RestoresEveryParameterExactly()
+    {
+        var model = Models.FvsbnTests.RandomModel(9, seed: 1);
+        var copy = ModelSerializer.Read(new MemoryStream(WeightsOf(model)));
+        Assert.Equal(model.Kind, copy.Kind);
+        for (int i = 0; i < model.Parameters.Count; i++) Assert.Equal(model.Parameters[i].Value, copy.Parameters[i].Value);
+    }
+
+    [Fact]
+    public void Read_FlippedByte_FailsChecksum()
+    {
+        byte[] bytes = WeightsOf(Models.FvsbnTests.RandomModel(9, seed: 1));
+        bytes[bytes.Length / 2] ^= 0x10;
+        var e = Assert.Throws<InvalidDataException>(() => ModelSerializer.Read(new MemoryStream(bytes)));
+        Assert.Contains("checksum", e.Message);
+    }
+
+    [Fact]
+    public void Read_Truncated_Fails()
+    {
+        byte[] bytes = WeightsOf(Models.FvsbnTests.RandomModel(9, seed: 1));
+        Assert.Throws<InvalidDataException>(() => ModelSerializer.Read(new MemoryStream(bytes[..(bytes.Length - 40)])));
+        Assert.Throws<InvalidDataException>(() => ModelSerializer.Read(new MemoryStream(bytes[..10])));
+    }
+
+    [Fact]
+    public void Load_ZipWithCorruptWeights_FailsWithClearMessage()
+    {
+        var ml = new MLContext(1);
+        var model = FvsbnCatalogTests.FitSmall(ml, rows: 50, epochs: 1);
+        string path = Path.Combine(Path.GetTempPath(), $"mlnetar-corrupt-{Guid.NewGuid():N}.zip");
+        try
+        {
+            ml.Model.Save(model, null, path);
+            using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
+            {
+                var entry = zip.Entries.Single(e => e.FullName.EndsWith("Weights.bin", StringComparison.Ordinal));
+                byte[] bytes;
+                using (var s = entry.Open()) { using var m = new MemoryStream(); s.CopyTo(m); bytes = m.ToArray(); }
+                bytes[bytes.Length / 3] ^= 0xFF;
+                entry.Delete();
+                using var replaced = zip.CreateEntry(entry.FullName).Open();
+                replaced.Write(bytes);
+            }
+            var e = Assert.ThrowsAny<Exception>(() => new MLContext().Model.Load(path, out _));
+            Assert.Contains("checksum", e.GetBaseException().Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
