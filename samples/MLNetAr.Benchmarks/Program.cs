@@ -2,7 +2,7 @@ using System.Text.Json;
 using MLNetAr.Benchmarks;
 
 // MLNetAr benchmarks. Usage:
-//   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- gemm [m n k] [--out file.json]
+//   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- gemm [m n k] [--threads N] [--out file.json]
 string command = args.Length > 0 ? args[0] : "gemm";
 string? outPath = null;
 var rest = new List<string>();
@@ -16,7 +16,7 @@ for (int i = 1; i < args.Length; i++)
 Dictionary<string, object> report = command switch
 {
     "gemm" => GemmBenchmark.Run(
-        rest.Count > 0 ? int.Parse(rest[0]) : 512, rest.Count > 1 ? int.Parse(rest[1]) : 784, rest.Count > 2 ? int.Parse(rest[2]) : 784, repeats: 30),
+        rest.Count > 0 ? int.Parse(rest[0]) : 512, rest.Count > 1 ? int.Parse(rest[1]) : 784, rest.Count > 2 ? int.Parse(rest[2]) : 784, repeats: 100),
     _ => throw new ArgumentException($"Unknown benchmark '{command}'. Known: gemm."),
 };
 report["benchmark"] = command;

@@ -20,10 +20,12 @@ internal static partial class Kernels
     // broadcast A value (16 YMM registers in all).
     private const int MR = 6;
     private const int NR = 16;
-    // Cache blocking (BLIS-style): a KC × NR micro-panel of B (≤ 16 KiB) stays in L1, an MC × KC block of A (≤ 96 KiB)
-    // in L2, and the packed KC × N panel of B in L2/L3. K is cut into equal blocks of at most KC.
+    // Cache blocking (BLIS-style): a KC × NR micro-panel of B (≤ 16 KiB) stays in L1, an MC × KC block of A (≤ 48 KiB)
+    // in L2, and the packed op(B) slab in L3. K is cut into equal blocks of at most KC.
     private const int KC = 256;
-    private const int MC = 96;
+    private const int MC = 48;
+    // Largest packed slab of op(B), in floats (16 MiB).
+    private const long PackedBLimit = 1L << 22;
     // Below this many multiply-adds, threading costs more than it gains.
     private const long ParallelThreshold = 1L << 18;
 
@@ -87,7 +89,7 @@ internal static partial class Kernels
             throw new ArgumentOutOfRangeException(name, $"'{name}' holds {length} values; a {rows}×{cols} matrix with row stride {stride} needs {needed}.");
     }
 
-    /// <summary>One GEMM call: C is split into one region per thread; each region runs the blocked loops on its own.</summary>
+    /// <summary>One GEMM call: op(B) is packed once per column slab, then row-block tasks run in parallel.</summary>
     private sealed unsafe class GemmJob
     {
         private readonly Transpose _transA, _transB;
@@ -111,70 +113,109 @@ internal static partial class Kernels
             int kBlocks = (_k + KC - 1) / KC;
             int kc = (_k + kBlocks - 1) / kBlocks;
             int threads = Math.Max(1, MaxDegreeOfParallelism);
-            if (threads == 1 || (long)_m * _n * _k < ParallelThreshold)
+            bool parallel = threads > 1 && (long)_m * _n * _k >= ParallelThreshold;
+            int totalPanels = (_n + NR - 1) / NR;
+            // Column slabs of op(B) small enough to pack whole (≤ 16 MiB); one slab for the sizes training uses.
+            int slabPanels = (int)Math.Clamp(PackedBLimit / ((long)_k * NR), 1, totalPanels);
+            float[] packedB = ArrayPool<float>.Shared.Rent(_k * slabPanels * NR + 16);
+            try
             {
-                RunRegion(0, _m, 0, _n, kc);
-                return;
+                fixed (float* pBRaw = packedB)
+                {
+                    float* pB = AlignTo64(pBRaw);
+                    for (int slab0 = 0; slab0 < totalPanels; slab0 += slabPanels)
+                    {
+                        int panels = Math.Min(slabPanels, totalPanels - slab0);
+                        RunSlab(pB, slab0, panels, kc, kBlocks, parallel ? threads : 1);
+                    }
+                }
             }
-            // One contiguous region of C per thread, each running the whole blocked algorithm with its own packing:
-            // no barriers between K blocks. Split M when it is large enough, else N.
-            bool splitM = _m >= threads * 4 * MR || _m >= _n;
-            int unit = splitM ? MR : NR;
-            int units = ((splitM ? _m : _n) + unit - 1) / unit;
-            int parts = Math.Min(threads, units);
-            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = threads }, part =>
+            finally
             {
-                int first = (int)((long)units * part / parts) * unit;
-                int last = Math.Min(splitM ? _m : _n, (int)((long)units * (part + 1) / parts) * unit);
-                if (splitM) RunRegion(first, last, 0, _n, kc);
-                else RunRegion(0, _m, first, last, kc);
-            });
+                ArrayPool<float>.Shared.Return(packedB);
+            }
         }
 
-        /// <summary>C[i0..i1, j0..j1] over all of K: pack a K block of op(B) once, then stream MC-row blocks of op(A).</summary>
-        private void RunRegion(int i0, int i1, int j0, int j1, int kcMax)
+        /// <summary>
+        /// Columns <c>[slab0·NR, (slab0 + panels)·NR)</c> of C: packs that slab of op(B) for every K block (in parallel),
+        /// then runs (MC-row block × column chunk) tasks, each over all K blocks in order. Many small tasks keep both
+        /// cores busy even when a worker thread wakes late; a fixed K order per element keeps results independent of
+        /// which thread computes what.
+        /// </summary>
+        private void RunSlab(float* packedB, int slab0, int panels, int kcMax, int kBlocks, int threads)
         {
-            int panels = (j1 - j0 + NR - 1) / NR;
-            float[] packedB = ArrayPool<float>.Shared.Rent(kcMax * panels * NR);
-            float[] packedA = ArrayPool<float>.Shared.Rent(MC * kcMax);
+            nint bAddress = (nint)packedB;
+            // K block kb starts at p0 = kb·kcMax; it is stored at packedB + p0·panels·NR, panel by panel.
+            void Pack(int job)
+            {
+                int kb = job / panels, panel = job % panels;
+                int p0 = kb * kcMax, kc = Math.Min(kcMax, _k - p0);
+                PackB((float*)bAddress + (long)p0 * panels * NR + (long)panel * kc * NR, p0, kc, (slab0 + panel) * NR);
+            }
+
+            int mBlocks = (_m + MC - 1) / MC;
+            // Split columns too when there are few row blocks, keeping at least 8 panels (128 columns) per task.
+            int chunks = Math.Clamp(4 * threads / mBlocks, 1, Math.Max(1, panels / 8));
+            int tasks = mBlocks * chunks;
+            void Task(int task)
+            {
+                int mb = task / chunks, chunk = task % chunks;
+                int first = panels * chunk / chunks, last = panels * (chunk + 1) / chunks;
+                RunBlock((float*)bAddress, slab0, panels, first, last, mb * MC, Math.Min(MC, _m - mb * MC), kcMax);
+            }
+
+            if (threads > 1)
+            {
+                var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
+                Parallel.For(0, kBlocks * panels, options, Pack);
+                Parallel.For(0, tasks, options, Task);
+            }
+            else
+            {
+                for (int job = 0; job < kBlocks * panels; job++) Pack(job);
+                for (int task = 0; task < tasks; task++) Task(task);
+            }
+        }
+
+        /// <summary>C[i0..i0+mc, panels first..last of the slab] over all of K, with packed op(B) already in place.</summary>
+        private void RunBlock(float* packedB, int slab0, int slabPanels, int first, int last, int i0, int mc, int kcMax)
+        {
+            float[] packedA = ArrayPool<float>.Shared.Rent(MC * kcMax + 16);
             float* tile = stackalloc float[MR * NR];
             try
             {
-                fixed (float* pB = packedB, pA = packedA)
+                fixed (float* pARaw = packedA)
                 {
+                    float* pA = AlignTo64(pARaw);
                     for (int p0 = 0; p0 < _k; p0 += kcMax)
                     {
                         int kc = Math.Min(kcMax, _k - p0);
                         bool overwrite = p0 == 0 && !_accumulate;
-                        for (int panel = 0; panel < panels; panel++) PackB(pB + (long)panel * kc * NR, p0, kc, j0 + panel * NR);
-                        for (int ib = i0; ib < i1; ib += MC)
+                        PackA(pA, i0, mc, p0, kc);
+                        float* bBlock = packedB + (long)p0 * slabPanels * NR;
+                        for (int panel = first; panel < last; panel++)
                         {
-                            int mc = Math.Min(MC, i1 - ib);
-                            PackA(pA, ib, mc, p0, kc);
-                            for (int panel = 0; panel < panels; panel++)
+                            int jb = (slab0 + panel) * NR;
+                            int cols = Math.Min(NR, _n - jb);
+                            float* bPanel = bBlock + (long)panel * kc * NR;
+                            for (int r0 = 0; r0 < mc; r0 += MR)
                             {
-                                int jb = j0 + panel * NR;
-                                int cols = Math.Min(NR, j1 - jb);
-                                float* bPanel = pB + (long)panel * kc * NR;
-                                for (int r0 = 0; r0 < mc; r0 += MR)
+                                int rows = Math.Min(MR, mc - r0);
+                                float* aPanel = pA + (long)r0 * kc;
+                                float* cTile = _c + (long)(i0 + r0) * _ldc + jb;
+                                if (rows == MR && cols == NR)
                                 {
-                                    int rows = Math.Min(MR, mc - r0);
-                                    float* aPanel = pA + (long)r0 * kc;
-                                    float* cTile = _c + (long)(ib + r0) * _ldc + jb;
-                                    if (rows == MR && cols == NR)
-                                    {
-                                        MicroKernel(aPanel, bPanel, kc, cTile, _ldc, overwrite);
-                                        continue;
-                                    }
-                                    // Edge tile: compute the full register tile into scratch, copy the valid part
-                                    // (c = t, or c + t: the same arithmetic as the full-tile store).
-                                    MicroKernel(aPanel, bPanel, kc, tile, NR, overwrite: true);
-                                    for (int r = 0; r < rows; r++)
-                                    {
-                                        float* cRow = cTile + (long)r * _ldc;
-                                        for (int j = 0; j < cols; j++)
-                                            cRow[j] = overwrite ? tile[r * NR + j] : tile[r * NR + j] + cRow[j];
-                                    }
+                                    MicroKernel(aPanel, bPanel, kc, cTile, _ldc, overwrite);
+                                    continue;
+                                }
+                                // Edge tile: compute the full register tile into scratch, copy the valid part
+                                // (c = t, or c + t: the same arithmetic as the full-tile store).
+                                MicroKernel(aPanel, bPanel, kc, tile, NR, overwrite: true);
+                                for (int r = 0; r < rows; r++)
+                                {
+                                    float* cRow = cTile + (long)r * _ldc;
+                                    for (int j = 0; j < cols; j++)
+                                        cRow[j] = overwrite ? tile[r * NR + j] : tile[r * NR + j] + cRow[j];
                                 }
                             }
                         }
@@ -184,7 +225,6 @@ internal static partial class Kernels
             finally
             {
                 ArrayPool<float>.Shared.Return(packedA);
-                ArrayPool<float>.Shared.Return(packedB);
             }
         }
 
@@ -312,6 +352,8 @@ internal static partial class Kernels
         }
         for (int r = 0; r < MR; r++, c += ldc) StoreRow(c, acc[2 * r], acc[2 * r + 1], overwrite);
     }
+
+    private static unsafe float* AlignTo64(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void StoreRow(float* c, Vector256<float> lo, Vector256<float> hi, bool overwrite)
