@@ -46,8 +46,9 @@ internal static class ModelAssert
     }
 
     /// <summary>
-    /// Empirical frequencies of <paramref name="samples"/> draws match the model's p(x): total-variation distance below
-    /// a bound that holds with overwhelming probability for a correct sampler (E[TV] ≈ √(2^D / (2πN)) for near-uniform p).
+    /// Empirical frequencies of <paramref name="samples"/> draws match the model's p(x): a chi-square goodness-of-fit
+    /// test (cells with expected count below 5 pooled) must not reject at p = 1e-4, and the total-variation distance must
+    /// stay below a bound that holds with overwhelming probability for a correct sampler (E[TV] ≈ √(2^D / (2πN))).
     /// </summary>
     public static void SamplesMatchDensity(DensityModel model, int samples, int seed)
     {
@@ -64,6 +65,23 @@ internal static class ModelAssert
             for (int j = 0; j < d; j++) if (x[r * d + j] != 0f) index |= 1 << j;
             counts[index]++;
         }
+        double chiSquare = 0, pooledObserved = 0, pooledExpected = 0;
+        int cells = 0;
+        for (int i = 0; i < counts.Length; i++)
+        {
+            double expected = samples * Math.Exp(ll[i]);
+            if (expected < 5) { pooledObserved += counts[i]; pooledExpected += expected; continue; }
+            chiSquare += (counts[i] - expected) * (counts[i] - expected) / expected;
+            cells++;
+        }
+        if (pooledExpected > 0)
+        {
+            chiSquare += (pooledObserved - pooledExpected) * (pooledObserved - pooledExpected) / pooledExpected;
+            cells++;
+        }
+        double pValue = 1 - MathNet.Numerics.Distributions.ChiSquared.CDF(cells - 1, chiSquare);
+        Assert.True(pValue > 1e-4, $"Chi-square {chiSquare:F1} on {cells - 1} degrees of freedom: p = {pValue:G3}.");
+
         double tv = 0;
         for (int i = 0; i < counts.Length; i++) tv += Math.Abs(counts[i] / (double)samples - Math.Exp(ll[i]));
         tv /= 2;
