@@ -12,7 +12,8 @@ internal sealed class RowScorer
 {
     private readonly AutoregressiveDensityTransformer _transformer;
     private readonly ModelWorkspace _workspace;
-    private readonly float[] _pixels, _logits;
+    private readonly float[] _pixels;
+    private readonly float[] _logLikelihood = new float[1];
     private VBuffer<float> _input;
     private long _scoredPosition = -1;
 
@@ -22,11 +23,10 @@ internal sealed class RowScorer
         DensityModel model = transformer.Model;
         _workspace = model.CreateWorkspace(1);
         _pixels = new float[model.Dimension];
-        _logits = new float[model.Dimension];
         HiddenFeatures = new float[model.HiddenFeatureCount];
     }
 
-    public float LogLikelihood { get; private set; }
+    public float LogLikelihood => _logLikelihood[0];
     public float[] HiddenFeatures { get; }
 
     /// <summary>Scores the current row of <paramref name="row"/> unless its position was already scored.</summary>
@@ -35,10 +35,7 @@ internal sealed class RowScorer
         if (row.Position == _scoredPosition) return;
         inputGetter(ref _input);
         _transformer.Encoder.Encode(_input, _pixels, row.Position);
-        DensityModel model = _transformer.Model;
-        model.Forward(_pixels, 1, _logits, _workspace);
-        LogLikelihood = Kernels.Kernels.BernoulliLogLikelihood(_logits, _pixels);
-        model.GetHiddenFeatures(1, _logits, HiddenFeatures, _workspace);
+        _transformer.Model.Score(_pixels, 1, _logLikelihood, HiddenFeatures, _workspace);
         _scoredPosition = row.Position;
     }
 }

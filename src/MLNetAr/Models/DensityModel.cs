@@ -8,10 +8,26 @@ namespace MLNetAr.Models;
 /// </summary>
 internal class ModelWorkspace
 {
+    private float[] _logits = [], _logitGradients = [];
+
     public ModelWorkspace(int maxBatch) => MaxBatch = maxBatch;
 
     /// <summary>Largest batch this workspace was sized for.</summary>
     public int MaxBatch { get; }
+
+    /// <summary>A logits buffer of at least <paramref name="length"/> values, reused between calls.</summary>
+    public Span<float> Logits(int length)
+    {
+        if (_logits.Length < length) _logits = new float[length];
+        return _logits.AsSpan(0, length);
+    }
+
+    /// <summary>A buffer for <c>∂L/∂logits</c> of at least <paramref name="length"/> values, reused between calls.</summary>
+    public Span<float> LogitGradients(int length)
+    {
+        if (_logitGradients.Length < length) _logitGradients = new float[length];
+        return _logitGradients.AsSpan(0, length);
+    }
 }
 
 /// <summary>
@@ -64,6 +80,57 @@ internal abstract class DensityModel
 
     /// <summary>Hidden features <c>(B, HiddenFeatureCount)</c> of the rows last passed to <see cref="Forward"/>.</summary>
     public abstract void GetHiddenFeatures(int batch, ReadOnlySpan<float> logits, Span<float> features, ModelWorkspace workspace);
+
+    /// <summary>
+    /// Scores rows: exact <c>log p(x)</c> per row <c>(B) </c> and hidden features <c>(B, HiddenFeatureCount)</c> (may be
+    /// empty to skip them). The default is one <see cref="Forward"/> pass with Bernoulli conditionals; a model whose
+    /// density is a mixture (MADE's mask ensembles) overrides it.
+    /// </summary>
+    public virtual void Score(ReadOnlySpan<float> x, int batch, Span<float> logLikelihoods, Span<float> hiddenFeatures, ModelWorkspace workspace)
+    {
+        int d = Dimension;
+        Span<float> logits = workspace.Logits(batch * d);
+        Forward(x, batch, logits, workspace);
+        for (int r = 0; r < batch; r++)
+            logLikelihoods[r] = Kernels.Kernels.BernoulliLogLikelihood(logits.Slice(r * d, d), x.Slice(r * d, d));
+        if (!hiddenFeatures.IsEmpty) GetHiddenFeatures(batch, logits, hiddenFeatures, workspace);
+    }
+
+    /// <summary>
+    /// One minibatch of training: adds <c>∂(mean NLL)/∂θ</c> to every <see cref="Parameter.Gradient"/> and returns the
+    /// summed NLL of the batch. The default is <see cref="Forward"/>, the Bernoulli loss and <see cref="Backward"/>;
+    /// models with a cheaper fused pass (NADE) override it.
+    /// </summary>
+    public virtual double TrainingStep(ReadOnlySpan<float> x, int batch, ModelWorkspace workspace)
+    {
+        int d = Dimension;
+        Span<float> logits = workspace.Logits(batch * d);
+        Forward(x, batch, logits, workspace);
+        double nll = 0;
+        for (int r = 0; r < batch; r++)
+            nll -= Kernels.Kernels.BernoulliLogLikelihood(logits.Slice(r * d, d), x.Slice(r * d, d));
+        Span<float> dLogits = workspace.LogitGradients(batch * d);
+        Kernels.Kernels.BernoulliNllGradient(logits, x, 1f / batch, dLogits);
+        Backward(x, batch, dLogits, workspace);
+        return nll;
+    }
+
+    /// <summary>
+    /// <c>log p(x)</c> used for early stopping. Defaults to <see cref="Score"/>; MADE uses its first mask only, which is
+    /// cheap and the same every epoch.
+    /// </summary>
+    public virtual void ValidationLogLikelihoods(ReadOnlySpan<float> x, int batch, Span<float> logLikelihoods, ModelWorkspace workspace) =>
+        Score(x, batch, logLikelihoods, Span<float>.Empty, workspace);
+
+    /// <summary>Called before each training minibatch (step counts from 0); MADE picks the minibatch's mask here.</summary>
+    public virtual void BeginTrainingStep(int step)
+    {
+    }
+
+    /// <summary>Called once training ends, before the model is used for scoring.</summary>
+    public virtual void EndTraining()
+    {
+    }
 
     /// <summary>Writes the hyperparameters needed to rebuild an untrained model of the same shape.</summary>
     public abstract void WriteHyperparameters(BinaryWriter writer);

@@ -36,8 +36,6 @@ internal static class DensityTraining
         var optimizer = new AdamOptimizer(model.Parameters, settings.LearningRate);
         var workspace = model.CreateWorkspace(batchSize);
         var batch = new float[batchSize * d];
-        var logits = new float[batchSize * d];
-        var dLogits = new float[batchSize * d];
         var order = Enumerable.Range(0, rows).ToArray();
         var shuffle = new Random(settings.Seed);
         var history = new List<EpochSummary>();
@@ -55,20 +53,16 @@ internal static class DensityTraining
             {
                 cancellation.ThrowIfCancellationRequested();
                 int b = Math.Min(batchSize, rows - start);
+                model.BeginTrainingStep(optimizer.StepCount);
                 for (int r = 0; r < b; r++) train.AsSpan(order[start + r] * d, d).CopyTo(batch.AsSpan(r * d, d));
-                ReadOnlySpan<float> x = batch.AsSpan(0, b * d);
-                model.Forward(x, b, logits, workspace);
-                for (int r = 0; r < b; r++)
-                    nllSum -= Kernels.Kernels.BernoulliLogLikelihood(logits.AsSpan(r * d, d), x.Slice(r * d, d));
-                // Loss = mean NLL over the minibatch.
-                Kernels.Kernels.BernoulliNllGradient(logits.AsSpan(0, b * d), x, 1f / b, dLogits);
                 optimizer.ZeroGradients();
-                model.Backward(x, b, dLogits, workspace);
+                // Loss = mean NLL over the minibatch.
+                nllSum += model.TrainingStep(batch.AsSpan(0, b * d), b, workspace);
                 optimizer.Step();
             }
             double seconds = clock.Elapsed.TotalSeconds;
             double trainNll = nllSum / rows;
-            double validNll = hasValidation ? MeanNll(model, validation) : double.NaN;
+            double validNll = hasValidation ? MeanValidationNll(model, validation) : double.NaN;
             history.Add(new EpochSummary(epoch, trainNll, validNll, seconds));
             log?.Invoke($"epoch {epoch}/{settings.MaximumNumberOfEpochs}: train NLL {trainNll:F3}, validation NLL {validNll:F3} nats, {seconds:F2} s");
 
@@ -92,36 +86,43 @@ internal static class DensityTraining
             }
         }
         Restore(model, best);
+        model.EndTraining();
         return history;
     }
 
-    /// <summary>Exact log-likelihood of each row: <c>(N, D) -> (N)</c>, in nats.</summary>
-    public static float[] LogLikelihoods(DensityModel model, ReadOnlySpan<float> data, int maxBatch = 256)
+    /// <summary>Exact log-likelihood of each row: <c>(N, D) -> (N)</c>, in nats (the model's scoring path).</summary>
+    public static float[] LogLikelihoods(DensityModel model, ReadOnlySpan<float> data, int maxBatch = 256) =>
+        InBatches(model, data, maxBatch, (x, b, ll, ws) => model.Score(x, b, ll, Span<float>.Empty, ws));
+
+    /// <summary>Mean negative log-likelihood in nats per row (the model's scoring path).</summary>
+    public static double MeanNll(DensityModel model, ReadOnlySpan<float> data) => -Mean(LogLikelihoods(model, data));
+
+    /// <summary>Mean negative log-likelihood used for early stopping (<see cref="DensityModel.ValidationLogLikelihoods"/>).</summary>
+    public static double MeanValidationNll(DensityModel model, ReadOnlySpan<float> data) =>
+        -Mean(InBatches(model, data, 256, model.ValidationLogLikelihoods));
+
+    private delegate void BatchScorer(ReadOnlySpan<float> x, int batch, Span<float> logLikelihoods, ModelWorkspace workspace);
+
+    private static float[] InBatches(DensityModel model, ReadOnlySpan<float> data, int maxBatch, BatchScorer score)
     {
         int d = model.Dimension;
         int rows = data.Length / d;
         var result = new float[rows];
         int batchSize = Math.Max(1, Math.Min(maxBatch, rows));
         var workspace = model.CreateWorkspace(batchSize);
-        var logits = new float[batchSize * d];
         for (int start = 0; start < rows; start += batchSize)
         {
             int b = Math.Min(batchSize, rows - start);
-            ReadOnlySpan<float> x = data.Slice(start * d, b * d);
-            model.Forward(x, b, logits, workspace);
-            for (int r = 0; r < b; r++)
-                result[start + r] = Kernels.Kernels.BernoulliLogLikelihood(logits.AsSpan(r * d, d), x.Slice(r * d, d));
+            score(data.Slice(start * d, b * d), b, result.AsSpan(start, b), workspace);
         }
         return result;
     }
 
-    /// <summary>Mean negative log-likelihood in nats per row.</summary>
-    public static double MeanNll(DensityModel model, ReadOnlySpan<float> data)
+    private static double Mean(float[] values)
     {
-        float[] ll = LogLikelihoods(model, data);
         double sum = 0;
-        foreach (float v in ll) sum -= v;
-        return ll.Length == 0 ? double.NaN : sum / ll.Length;
+        foreach (float v in values) sum += v;
+        return values.Length == 0 ? double.NaN : sum / values.Length;
     }
 
     private static float[][] Snapshot(DensityModel model) => model.Parameters.Select(p => (float[])p.Value.Clone()).ToArray();

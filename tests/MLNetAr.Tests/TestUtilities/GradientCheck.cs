@@ -7,19 +7,15 @@ namespace MLNetAr.Tests.TestUtilities;
 internal static class GradientCheck
 {
     /// <summary>
-    /// Backpropagates the mean Bernoulli NLL of <paramref name="x"/> through <paramref name="model"/> and compares every
-    /// parameter gradient with <c>(L(θ+h) - L(θ-h)) / 2h</c>, where L is <paramref name="referenceLoss"/> evaluated in double.
+    /// Backpropagates the mean Bernoulli NLL of <paramref name="x"/> through <paramref name="model"/> (its training step,
+    /// so fused implementations are checked too) and compares every parameter gradient with <c>(L(θ+h) - L(θ-h)) / 2h</c>, where L is <paramref name="referenceLoss"/> evaluated in double.
     /// </summary>
     public static void Check(DensityModel model, float[] x, int batch, Func<double> referenceLoss, double h = 1e-3, double tolerance = 2e-3)
     {
-        int d = model.Dimension;
         var workspace = model.CreateWorkspace(batch);
-        var logits = new float[batch * d];
-        var dLogits = new float[batch * d];
         foreach (Parameter p in model.Parameters) Array.Clear(p.Gradient);
-        model.Forward(x, batch, logits, workspace);
-        MLNetAr.Kernels.Kernels.BernoulliNllGradient(logits, x, 1f / batch, dLogits);
-        model.Backward(x, batch, dLogits, workspace);
+        double nll = model.TrainingStep(x, batch, workspace);
+        Assert.True(Math.Abs(nll / batch - referenceLoss()) <= 1e-4 * Math.Max(1, Math.Abs(nll / batch)), $"training loss {nll / batch} vs reference {referenceLoss()}");
 
         int checkedEntries = 0;
         foreach (Parameter p in model.Parameters)
