@@ -47,4 +47,48 @@ public static class AutoregressiveCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         return new FvsbnDensityEstimator(MlNetInterop.GetEnvironment(catalog), options);
     }
+
+    /// <summary>
+    /// Creates a <see cref="NadeDensityEstimator"/>: NADE, adding the exact log-likelihood of each row
+    /// (<paramref name="logLikelihoodColumnName"/>, nats) and the final hidden layer (<paramref name="hiddenFeaturesColumnName"/>).
+    /// </summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="inputColumnName">Known-size vector of Single with values in [0, 1], binarised at 0.5.</param>
+    /// <param name="logLikelihoodColumnName">Output column for <c>log p(x)</c>.</param>
+    /// <param name="hiddenFeaturesColumnName">Output column for the hidden features.</param>
+    /// <param name="hiddenSize">Number of hidden units.</param>
+    /// <param name="maximumNumberOfEpochs">Upper bound on training epochs (early stopping may end sooner).</param>
+    /// <param name="learningRate">Adam step size.</param>
+    /// <param name="batchSize">Rows per Adam step.</param>
+    /// <param name="seed">Seed for initialisation, order and minibatch order; null uses the <c>MLContext</c>'s.</param>
+    public static NadeDensityEstimator NadeDensity(this TransformsCatalog catalog,
+        string inputColumnName = AutoregressiveDefaults.InputColumnName,
+        string logLikelihoodColumnName = AutoregressiveDefaults.LogLikelihoodColumnName,
+        string hiddenFeaturesColumnName = AutoregressiveDefaults.HiddenFeaturesColumnName,
+        int hiddenSize = NadeDensityEstimator.Defaults.HiddenSize,
+        int maximumNumberOfEpochs = AutoregressiveDefaults.MaximumNumberOfEpochs,
+        float learningRate = AutoregressiveDefaults.LearningRate,
+        int batchSize = AutoregressiveDefaults.BatchSize,
+        int? seed = null) =>
+        NadeDensity(catalog, new NadeDensityEstimator.Options
+        {
+            InputColumnName = inputColumnName,
+            LogLikelihoodColumnName = logLikelihoodColumnName,
+            HiddenFeaturesColumnName = hiddenFeaturesColumnName,
+            HiddenSize = hiddenSize,
+            MaximumNumberOfEpochs = maximumNumberOfEpochs,
+            LearningRate = learningRate,
+            BatchSize = batchSize,
+            Seed = seed,
+        });
+
+    /// <summary>Creates a <see cref="NadeDensityEstimator"/> from options.</summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="options">All options; see <see cref="NadeDensityEstimator.Options"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is invalid (the message names it).</exception>
+    public static NadeDensityEstimator NadeDensity(this TransformsCatalog catalog, NadeDensityEstimator.Options options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new NadeDensityEstimator(MlNetInterop.GetEnvironment(catalog), options);
+    }
 }

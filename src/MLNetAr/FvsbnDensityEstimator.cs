@@ -1,4 +1,5 @@
 using Microsoft.ML.Runtime;
+using MLNetAr.Internal;
 using MLNetAr.Models;
 
 namespace MLNetAr;
@@ -39,17 +40,7 @@ public sealed class FvsbnDensityEstimator : AutoregressiveDensityEstimator<Fvsbn
     {
         var model = new Fvsbn(dimension);
         model.Initialize(random, scale: 0.01f);
-        model.InitializeBiasFromMeans(PixelMeans(trainingRows, dimension));
+        model.InitializeBiasFromMeans(PixelStatistics.Means(trainingRows, dimension));
         return model;
-    }
-
-    private static float[] PixelMeans(float[] rows, int dimension)
-    {
-        var means = new float[dimension];
-        int count = rows.Length / dimension;
-        for (int r = 0; r < count; r++)
-            System.Numerics.Tensors.TensorPrimitives.Add(means, rows.AsSpan(r * dimension, dimension), means);
-        if (count > 0) System.Numerics.Tensors.TensorPrimitives.Divide(means, count, means);
-        return means;
     }
 }

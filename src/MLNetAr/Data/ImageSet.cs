@@ -39,14 +39,19 @@ public sealed class ImageSet
     /// <summary>One label per image, or null.</summary>
     public float[]? Labels { get; }
 
-    /// <summary>Loads MNIST-style IDX files: images (<c>N × H × W</c> bytes, scaled by 1/255) and optional labels.</summary>
+    /// <summary>
+    /// Loads MNIST-style IDX files: images (<c>N × H × W</c> bytes) and optional labels. Bytes are scaled by
+    /// <paramref name="scale"/>; by default 1/255, or 1 when every byte is 0 or 1 (already binarised files such as
+    /// the standard binarized MNIST).
+    /// </summary>
     /// <exception cref="InvalidDataException">A file is not valid IDX or the counts disagree.</exception>
-    public static ImageSet LoadIdx(string imagesPath, string? labelsPath = null)
+    public static ImageSet LoadIdx(string imagesPath, string? labelsPath = null, float? scale = null)
     {
         var (dims, bytes) = IdxFile.Read(imagesPath);
         if (dims.Length != 3) throw new InvalidDataException($"'{imagesPath}': expected a 3-dimensional IDX file (N × H × W), got {dims.Length} dimensions.");
+        float factor = scale ?? (bytes.AsSpan().IndexOfAnyExcept((byte)0, (byte)1) < 0 ? 1f : 1f / 255);
         var pixels = new float[bytes.Length];
-        for (int i = 0; i < bytes.Length; i++) pixels[i] = bytes[i] / 255f;
+        for (int i = 0; i < bytes.Length; i++) pixels[i] = bytes[i] * factor;
         float[]? labels = null;
         if (labelsPath != null)
         {

@@ -22,6 +22,7 @@ internal static class ModelSerializer
     private static readonly Dictionary<string, Func<BinaryReader, DensityModel>> Factories = new()
     {
         [Fvsbn.KindName] = Fvsbn.ReadHyperparameters,
+        [Nade.KindName] = Nade.ReadHyperparameters,
     };
 
     /// <summary>Model kinds this build can load.</summary>

@@ -122,3 +122,25 @@ public class IdxFileTests
         Assert.Equal(4, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20)));
     }
 }
+
+public class BinaryIdxTests
+{
+    [Fact]
+    public void LoadIdx_BytesZeroOrOne_AreTakenAsBinaryPixels()
+    {
+        string path = Path.GetTempFileName();
+        try
+        {
+            byte[] header = [0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2];
+            File.WriteAllBytes(path, [.. header, 0, 1, 1, 0]);
+            Assert.Equal([0f, 1, 1, 0], MLNetAr.Data.ImageSet.LoadIdx(path).Pixels);
+            File.WriteAllBytes(path, [.. header, 0, 255, 51, 1]);
+            Assert.Equal([0f, 1, 0.2f, 1f / 255], MLNetAr.Data.ImageSet.LoadIdx(path).Pixels);
+            Assert.Equal([0f, 255, 51, 1], MLNetAr.Data.ImageSet.LoadIdx(path, scale: 1f).Pixels);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}

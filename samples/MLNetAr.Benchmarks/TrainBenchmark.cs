@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNetAr.Data;
+using MLNetAr.Models;
+
+namespace MLNetAr.Benchmarks;
+
+/// <summary>
+/// Trains one model on one data set and measures it: train/validation/test NLL (nats, bits/dim), epochs, seconds per
+/// epoch, scoring and sampling throughput, peak memory.
+/// </summary>
+/// <remarks>
+/// Data: <c>digits10k</c> (default: the embedded digits, first 8000 train / next 1000 validation / last 1000 test,
+/// binarised at 0.5), or files given with <c>--train</c>, <c>--valid</c>, <c>--test</c> (IDX, plain or .gz, or Larochelle's
+/// <c>.amat</c>). Options: <c>--set Name=Value</c> for any public field of the model's Options class (lists as 500,500).
+/// </remarks>
+internal static class TrainBenchmark
+{
+    public static Dictionary<string, object> Run(IReadOnlyList<string> args)
+    {
+        string model = "fvsbn", dataName = "digits10k";
+        string? trainPath = null, validPath = null, testPath = null;
+        var settings = new List<(string Name, string Value)>();
+        int sampleCount = 1000;
+        for (int i = 0; i < args.Count; i++)
+        {
+            switch (args[i])
+            {
+                case "--model": model = args[++i].ToLowerInvariant(); break;
+                case "--train": trainPath = args[++i]; dataName = Path.GetFileName(trainPath); break;
+                case "--valid": validPath = args[++i]; break;
+                case "--test": testPath = args[++i]; break;
+                case "--samples": sampleCount = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--set":
+                    string[] kv = args[++i].Split('=', 2);
+                    if (kv.Length != 2) throw new ArgumentException($"--set expects Name=Value, got '{args[i]}'.");
+                    settings.Add((kv[0], kv[1]));
+                    break;
+                default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
+            }
+        }
+
+        var (train, valid, test) = LoadData(trainPath, validPath, testPath);
+        var ml = new MLContext(seed: 1);
+        ml.Log += (_, e) =>
+        {
+            if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info && e.Source.Contains("Density", StringComparison.Ordinal))
+                Console.Error.WriteLine("  " + e.RawMessage);
+        };
+
+        var (estimator, options) = CreateEstimator(ml, model, settings);
+        var clock = Stopwatch.StartNew();
+        AutoregressiveDensityTransformer fitted = estimator(train.ToDataView(ml), valid?.ToDataView(ml));
+        double trainSeconds = clock.Elapsed.TotalSeconds;
+        var history = fitted.TrainingHistory;
+        int best = history.Where(h => !double.IsNaN(h.ValidationNll)).DefaultIfEmpty(history[^1]).MinBy(h => double.IsNaN(h.ValidationNll) ? h.TrainingNll : h.ValidationNll)!.Epoch;
+
+        int d = train.Dimension;
+        var report = new Dictionary<string, object>
+        {
+            ["model"] = fitted.ModelKind,
+            ["options"] = options,
+            ["parameters"] = fitted.ParameterCount,
+            ["data"] = new Dictionary<string, object>
+            {
+                ["name"] = dataName, ["train"] = train.Count, ["validation"] = valid?.Count ?? 0, ["test"] = test?.Count ?? 0, ["pixels"] = d,
+            },
+            ["epochs"] = history.Count,
+            ["best_epoch"] = best,
+            ["training_seconds"] = Math.Round(trainSeconds, 2),
+            ["seconds_per_epoch"] = Math.Round(history.Average(h => h.Seconds), 3),
+            ["threads"] = Kernels.Kernels.MaxDegreeOfParallelism,
+        };
+        foreach (var (name, set) in new[] { ("train", train), ("validation", valid), ("test", test) })
+        {
+            if (set == null) continue;
+            double nll = Nll(ml, fitted, set, out double imagesPerSecond);
+            report[$"{name}_nll_nats"] = Math.Round(nll, 3);
+            report[$"{name}_bits_per_dim"] = Math.Round(nll / d / Math.Log(2), 5);
+            if (name == "test" || (name == "validation" && test == null)) report["scoring_images_per_second"] = Math.Round(imagesPerSecond, 1);
+        }
+
+        clock.Restart();
+        fitted.Sample(sampleCount, seed: 1);
+        double sampleSeconds = clock.Elapsed.TotalSeconds;
+        report["sampling_images_per_second"] = Math.Round(sampleCount / sampleSeconds, 1);
+        report["sampling_seconds_for_" + sampleCount] = Math.Round(sampleSeconds, 3);
+        report["peak_memory_mb"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1);
+        report["history"] = history.Select(h => new[] { h.Epoch, Math.Round(h.TrainingNll, 3), Math.Round(h.ValidationNll, 3), Math.Round(h.Seconds, 3) }).ToArray();
+        Console.WriteLine($"{fitted.ModelKind}: test NLL {report.GetValueOrDefault("test_nll_nats")} nats, {report["seconds_per_epoch"]} s/epoch, " +
+                          $"{report["sampling_images_per_second"]} samples/s, {report.GetValueOrDefault("scoring_images_per_second")} scored images/s");
+        return report;
+    }
+
+    /// <summary>Mean NLL through the ML.NET transformer (the path users take), timing it.</summary>
+    private static double Nll(MLContext ml, AutoregressiveDensityTransformer model, ImageSet images, out double imagesPerSecond)
+    {
+        var clock = Stopwatch.StartNew();
+        float[] ll = model.Transform(images.ToDataView(ml)).GetColumn<float>(model.LogLikelihoodColumnName).ToArray();
+        imagesPerSecond = images.Count / clock.Elapsed.TotalSeconds;
+        return -ll.Average(v => (double)v);
+    }
+
+    private static (ImageSet Train, ImageSet? Valid, ImageSet? Test) LoadData(string? trainPath, string? validPath, string? testPath)
+    {
+        if (trainPath == null)
+        {
+            string folder = Path.Combine(AppContext.BaseDirectory, "data", "digits10k");
+            var digits = ImageSet.LoadIdx(Path.Combine(folder, "digits10k-images-idx3-ubyte.gz"), Path.Combine(folder, "digits10k-labels-idx1-ubyte.gz"));
+            return (digits.Slice(0, 8000), digits.Slice(8000, 1000), digits.Slice(9000, 1000));
+        }
+        static ImageSet Load(string path) => path.EndsWith(".amat", StringComparison.OrdinalIgnoreCase) ? ImageSet.LoadAmat(path) : ImageSet.LoadIdx(path);
+        return (Load(trainPath), validPath == null ? null : Load(validPath), testPath == null ? null : Load(testPath));
+    }
+
+    private delegate AutoregressiveDensityTransformer FitFunction(IDataView train, IDataView? valid);
+
+    private static (FitFunction Fit, Dictionary<string, string> Options) CreateEstimator(MLContext ml, string model, List<(string Name, string Value)> settings)
+    {
+        switch (model)
+        {
+            case "fvsbn":
+            {
+                var o = Configure(new FvsbnDensityEstimator.Options { Seed = 1 }, settings);
+                return ((t, v) => ml.Transforms.FvsbnDensity(o).Fit(t, v), Describe(o));
+            }
+            case "nade":
+            {
+                var o = Configure(new NadeDensityEstimator.Options { Seed = 1 }, settings);
+                return ((t, v) => ml.Transforms.NadeDensity(o).Fit(t, v), Describe(o));
+            }
+            default:
+                throw new ArgumentException($"Unknown model '{model}'. Known: fvsbn, nade.");
+        }
+    }
+
+    /// <summary>Sets public fields of an options object from Name=Value strings.</summary>
+    private static T Configure<T>(T options, List<(string Name, string Value)> settings) where T : notnull
+    {
+        foreach (var (name, value) in settings)
+        {
+            FieldInfo field = typeof(T).GetField(name, BindingFlags.Public | BindingFlags.Instance)
+                ?? throw new ArgumentException($"{typeof(T).DeclaringType?.Name}.Options has no option '{name}'.");
+            field.SetValue(options, Parse(field.FieldType, value));
+        }
+        return options;
+    }
+
+    private static object? Parse(Type type, string value)
+    {
+        Type underlying = Nullable.GetUnderlyingType(type) ?? type;
+        if (underlying.IsEnum) return Enum.Parse(underlying, value, ignoreCase: true);
+        if (underlying.IsArray)
+        {
+            Type element = underlying.GetElementType()!;
+            string[] parts = value.Split(',', StringSplitOptions.RemoveEmptyEntries);
+            var array = Array.CreateInstance(element, parts.Length);
+            for (int i = 0; i < parts.Length; i++) array.SetValue(Parse(element, parts[i]), i);
+            return array;
+        }
+        return Convert.ChangeType(value, underlying, CultureInfo.InvariantCulture);
+    }
+
+    private static Dictionary<string, string> Describe(object options) =>
+        options.GetType().GetFields(BindingFlags.Public | BindingFlags.Instance).ToDictionary(
+            f => f.Name,
+            f => f.GetValue(options) switch
+            {
+                null => "null",
+                Array a => string.Join(",", a.Cast<object>()),
+                IFormattable v => v.ToString(null, CultureInfo.InvariantCulture),
+                var v => v.ToString() ?? "",
+            });
+}

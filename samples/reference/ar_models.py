@@ -1,0 +1,180 @@
+"""PyTorch references for MLNetAr's density models, same configuration and data protocol.
+
+digits10k (the repo's embedded copy), binarised at 0.5: first 8000 train / next 1000 validation / last 1000 test.
+Adam, batch 100, natural order; reports test NLL at the best validation epoch, seconds per epoch and the time to
+sample 1,000 images the usual way (one full forward pass per pixel).
+
+Run with Debian's PyTorch and OpenBLAS (apt-get install python3-torch libopenblas0-pthread), 2 threads:
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=2 \
+        /usr/bin/python3 samples/reference/ar_models.py fvsbn|nade|made [--epochs 30] [--hidden 500] [--lr 1e-3]
+"""
+import argparse
+import gzip
+import json
+import math
+import os
+import struct
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def load_idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    rank = data[3]
+    dims = struct.unpack(">" + "i" * rank, data[4:4 + 4 * rank])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * rank).reshape(dims)
+
+
+def digits():
+    images = load_idx(os.path.join(ROOT, "data", "digits10k", "digits10k-images-idx3-ubyte.gz"))
+    x = torch.from_numpy((images.reshape(len(images), -1) / 255.0 > 0.5).astype(np.float32))
+    return x[:8000], x[8000:9000], x[9000:]
+
+
+class Fvsbn(nn.Module):
+    """p(x_i=1|x_<i) = sigmoid(b_i + sum_{j<i} W_ij x_j), W strictly lower triangular."""
+
+    def __init__(self, d):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(d, d))
+        self.b = nn.Parameter(torch.zeros(d))
+        self.register_buffer("mask", torch.tril(torch.ones(d, d), -1))
+
+    def forward(self, x):
+        return x @ (self.w * self.mask).t() + self.b
+
+
+class Nade(nn.Module):
+    """NADE with the cumulative-sum formulation: a_t = c + sum_{s<t} W_s x_s, all t at once (B, D, H)."""
+
+    def __init__(self, d, h):
+        super().__init__()
+        self.w = nn.Parameter(torch.empty(d, h).uniform_(-1 / math.sqrt(d), 1 / math.sqrt(d)))
+        self.c = nn.Parameter(torch.zeros(h))
+        self.v = nn.Parameter(torch.empty(d, h).uniform_(-1 / math.sqrt(h), 1 / math.sqrt(h)))
+        self.b = nn.Parameter(torch.zeros(d))
+
+    def forward(self, x):
+        contrib = x.unsqueeze(2) * self.w.unsqueeze(0)                      # (B, D, H)
+        a = self.c + torch.cumsum(contrib, dim=1) - contrib                 # exclusive cumsum: inputs before t
+        h = torch.sigmoid(a)
+        return (h * self.v.unsqueeze(0)).sum(-1) + self.b                    # (B, D)
+
+
+class NadeLoop(Nade):
+    """The same NADE as a loop over pixels with (B, H) tensors: O(H·D) per image, like MLNetAr's recurrence."""
+
+    def forward(self, x):
+        a = self.c.expand(x.shape[0], -1)
+        logits = []
+        for t in range(x.shape[1]):
+            h = torch.sigmoid(a)
+            logits.append(h @ self.v[t] + self.b[t])
+            a = a + x[:, t:t + 1] * self.w[t]
+        return torch.stack(logits, dim=1)
+
+
+class MaskedLinear(nn.Linear):
+    def __init__(self, n_in, n_out):
+        super().__init__(n_in, n_out)
+        self.register_buffer("mask", torch.ones(n_out, n_in))
+
+    def forward(self, x):
+        return F.linear(x, self.mask * self.weight, self.bias)
+
+
+class Made(nn.Module):
+    """MADE (Germain et al. 2015) with one set of degrees, natural order, ReLU hidden layers."""
+
+    def __init__(self, d, hidden, seed=0):
+        super().__init__()
+        sizes = [d] + hidden + [d]
+        self.layers = nn.ModuleList(MaskedLinear(a, b) for a, b in zip(sizes, sizes[1:]))
+        rng = np.random.RandomState(seed)
+        degrees = [np.arange(1, d + 1)]
+        for h in hidden:
+            degrees.append(rng.randint(degrees[-1].min(), d, size=h))
+        for layer, m_in, m_out in zip(self.layers[:-1], degrees, degrees[1:]):
+            layer.mask.copy_(torch.from_numpy((m_out[:, None] >= m_in[None, :]).astype(np.float32)))
+        self.layers[-1].mask.copy_(torch.from_numpy((degrees[0][:, None] > degrees[-1][None, :]).astype(np.float32)))
+
+    def forward(self, x):
+        for layer in self.layers[:-1]:
+            x = F.relu(layer(x))
+        return self.layers[-1](x)
+
+
+def nll(model, x):
+    with torch.no_grad():
+        return F.binary_cross_entropy_with_logits(model(x), x, reduction="none").sum(1).mean().item()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("model", choices=["fvsbn", "nade", "made"])
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--hidden", type=str, default="500")
+    parser.add_argument("--lr", type=float, default=None)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--samples", type=int, default=1000)
+    parser.add_argument("--nade-impl", choices=["loop", "cumsum"], default="loop")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(1)
+    train, valid, test = digits()
+    d = train.shape[1]
+    hidden = [int(h) for h in args.hidden.split(",")]
+    if args.model == "fvsbn":
+        model, lr = Fvsbn(d), 3e-3
+    elif args.model == "nade":
+        model, lr = (NadeLoop if args.nade_impl == "loop" else Nade)(d, hidden[0]), 1e-3
+    else:
+        model, lr = Made(d, hidden), 1e-3
+    lr = args.lr or lr
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    best, best_state, epoch_seconds = float("inf"), None, []
+    for epoch in range(1, args.epochs + 1):
+        t0 = time.perf_counter()
+        perm = torch.randperm(len(train))
+        total = 0.0
+        for i in range(0, len(train), args.batch):
+            x = train[perm[i:i + args.batch]]
+            loss = F.binary_cross_entropy_with_logits(model(x), x, reduction="none").sum(1).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(x)
+        epoch_seconds.append(time.perf_counter() - t0)
+        v = nll(model, valid)
+        print(f"epoch {epoch}: train {total / len(train):.3f} valid {v:.3f} ({epoch_seconds[-1]:.2f} s)", flush=True)
+        if v < best:
+            best, best_state = v, {k: t.clone() for k, t in model.state_dict().items()}
+    model.load_state_dict(best_state)
+
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        x = torch.zeros(args.samples, d)
+        for i in range(d):                      # one full forward pass per pixel
+            p = torch.sigmoid(model(x)[:, i])
+            x[:, i] = torch.bernoulli(p)
+    sample_seconds = time.perf_counter() - t0
+    report = {
+        "model": args.model.upper() + ("/" + args.nade_impl if args.model == "nade" else ""), "torch": torch.__version__, "threads": args.threads, "hidden": hidden, "lr": lr,
+        "batch": args.batch, "epochs": args.epochs, "best_validation_nll": round(best, 3),
+        "test_nll_nats": round(nll(model, test), 3), "seconds_per_epoch": round(sum(epoch_seconds) / len(epoch_seconds), 3),
+        "sampling_seconds_for_%d" % args.samples: round(sample_seconds, 3),
+        "sampling_images_per_second": round(args.samples / sample_seconds, 1),
+    }
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+namespace MLNetAr;
+
+/// <summary>Which order an autoregressive model takes the pixels in.</summary>
+public enum InputOrder
+{
+    /// <summary>Raster order: pixel 0 first (top-left), then left to right, top to bottom.</summary>
+    Natural,
+    /// <summary>A random permutation drawn from the seed (fixed for the model's lifetime).</summary>
+    Random,
+}
+
+/// <summary>Hidden-unit nonlinearity.</summary>
+public enum HiddenActivation
+{
+    /// <summary>Logistic sigmoid, as in the original NADE.</summary>
+    Sigmoid,
+    /// <summary>Rectified linear unit.</summary>
+    Relu,
+}

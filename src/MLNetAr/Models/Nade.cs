@@ -1,0 +1,315 @@
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using MLNetAr.Nn;
+using MLNetAr;
+
+namespace MLNetAr.Models;
+
+/// <summary>
+/// Neural autoregressive distribution estimator (Larochelle &amp; Murray 2011): with pixels taken in an order π,
+/// <c>h_t = act(c + Σ_{s&lt;t} W_s x_π(s))</c> and <c>p(x_π(t) = 1 | x_π(&lt;t)) = σ(b_t + V_t · h_t)</c>; the weights W are
+/// shared by every conditional.
+/// </summary>
+/// <remarks>
+/// Everything runs in O(H·D) per image through the running pre-activation <c>a_{t+1} = a_t + W_t x_π(t)</c>, and an
+/// input that is 0 costs nothing there (binary images are mostly 0). Training fuses forward and backward per image:
+/// the forward pass keeps the D hidden vectors in per-chunk scratch, the backward pass walks t = D-1 … 0 carrying
+/// <c>Σ_{t'&gt;t} ∂L/∂a_t'</c>, which is exactly the gradient of <c>W_t</c> (times x_π(t)) and, at the end, of c.
+/// Rows of a minibatch are split into a fixed number of chunks with their own gradient buffers, summed in chunk
+/// order: results do not depend on the number of threads.
+/// </remarks>
+internal sealed class Nade : DensityModel
+{
+    public const string KindName = "NADE";
+    private const int GradientChunks = 4;
+
+    private readonly Parameter _w;    // (D, H): row t = input weights of the pixel at step t
+    private readonly Parameter _c;    // (H)
+    private readonly Parameter _v;    // (D, H): row t = output weights of step t
+    private readonly Parameter _b;    // (D): output bias of step t
+    private readonly int[] _order;
+
+    public Nade(int dimension, int hiddenSize, HiddenActivation activation, int[] order) : base(dimension)
+    {
+        if (hiddenSize < 1) throw new ArgumentOutOfRangeException(nameof(hiddenSize), "NADE needs at least one hidden unit.");
+        if (!Enum.IsDefined(activation)) throw new ArgumentOutOfRangeException(nameof(activation));
+        InputOrders.Validate(order, dimension);
+        HiddenSize = hiddenSize;
+        Activation = activation;
+        _order = order;
+        _w = new Parameter("W", dimension, hiddenSize);
+        _c = new Parameter("c", hiddenSize);
+        _v = new Parameter("V", dimension, hiddenSize);
+        _b = new Parameter("b", dimension);
+        Parameters = [_w, _c, _v, _b];
+    }
+
+    public int HiddenSize { get; }
+    public HiddenActivation Activation { get; }
+    public override string Kind => KindName;
+    public override int HiddenFeatureCount => HiddenSize;
+    public override IReadOnlyList<Parameter> Parameters { get; }
+    public override int[] Order => _order;
+
+    /// <summary>W ~ U(±1/√D), V ~ U(±1/√H), c = 0, b = logit of each pixel's training mean.</summary>
+    public void Initialize(Random random, ReadOnlySpan<float> pixelMeans)
+    {
+        float sw = 1f / MathF.Sqrt(Dimension), sv = 1f / MathF.Sqrt(HiddenSize);
+        for (int i = 0; i < _w.Length; i++) _w.Value[i] = (random.NextSingle() * 2 - 1) * sw;
+        for (int i = 0; i < _v.Length; i++) _v.Value[i] = (random.NextSingle() * 2 - 1) * sv;
+        for (int t = 0; t < Dimension; t++)
+        {
+            float p = Math.Clamp(pixelMeans[_order[t]], 1e-3f, 1f - 1e-3f);
+            _b.Value[t] = MathF.Log(p / (1f - p));
+        }
+    }
+
+    public override ModelWorkspace CreateWorkspace(int maxBatch) => new NadeWorkspace(maxBatch, Dimension, HiddenSize);
+
+    private sealed class NadeWorkspace(int maxBatch, int d, int h) : ModelWorkspace(maxBatch)
+    {
+        public readonly Chunk[] Chunks = Enumerable.Range(0, GradientChunks).Select(_ => new Chunk(d, h)).ToArray();
+        public readonly float[] Hidden = new float[Math.Max(1, maxBatch) * h]; // (B, H) final hidden vectors of the last Forward
+    }
+
+    /// <summary>Scratch of one chunk of rows: running state, the D stored hidden vectors and private gradients.</summary>
+    private sealed class Chunk(int d, int h)
+    {
+        public readonly float[] A = new float[h];          // running pre-activation a_t
+        public readonly float[] Hidden = new float[d * h]; // (D, H) h_t of the current image, for the backward pass
+        public readonly float[] Z = new float[d];          // logits by step
+        public readonly float[] X = new float[d];          // inputs by step
+        public readonly float[] Carry = new float[h];      // Σ_{t'>t} ∂L/∂a_t'
+        public readonly float[] GradW = new float[d * h], GradV = new float[d * h], GradB = new float[d], GradC = new float[h];
+    }
+
+    /// <summary>Rows <c>[first, last)</c> of chunk k out of <see cref="GradientChunks"/>: depends on the batch size only.</summary>
+    private static (int First, int Last) ChunkRows(int batch, int k) => (batch * k / GradientChunks, batch * (k + 1) / GradientChunks);
+
+    private static void ForChunks(int batch, Action<int> body)
+    {
+        int threads = Math.Max(1, Kernels.Kernels.MaxDegreeOfParallelism);
+        if (threads == 1 || batch < 2) for (int k = 0; k < GradientChunks; k++) body(k);
+        else Parallel.For(0, GradientChunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+    }
+
+    public override void Forward(ReadOnlySpan<float> x, int batch, Span<float> logits, ModelWorkspace workspace)
+    {
+        var ws = (NadeWorkspace)workspace;
+        int d = Dimension, h = HiddenSize;
+        unsafe
+        {
+            fixed (float* px = x, pz = logits)
+            {
+                nint xAddress = (nint)px, zAddress = (nint)pz;
+                ForChunks(batch, k =>
+                {
+                    Chunk chunk = ws.Chunks[k];
+                    var (first, last) = ChunkRows(batch, k);
+                    for (int r = first; r < last; r++)
+                    {
+                        var image = new ReadOnlySpan<float>((float*)xAddress + (long)r * d, d);
+                        GatherInOrder(image, chunk.X);
+                        RunForward(chunk, storeHidden: false, sampling: null);
+                        var rowLogits = new Span<float>((float*)zAddress + (long)r * d, d);
+                        for (int t = 0; t < d; t++) rowLogits[_order[t]] = chunk.Z[t];
+                        FinalHidden(chunk.A, ws.Hidden.AsSpan(r * h, h));
+                    }
+                });
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>(D) -> (D)</c> logits by step, in O(H·D): for each step t, <c>h_t = act(a_t)</c>, <c>z_t = b_t + V_t·h_t</c>,
+    /// then <c>a_{t+1} = a_t + W_t x_t</c> (skipped when x_t = 0). When <paramref name="sampling"/> is given, x_t is
+    /// drawn from z_t first (steps at or after <c>sampling.KnownSteps</c>).
+    /// </summary>
+    private void RunForward(Chunk chunk, bool storeHidden, (Random Stream, int KnownSteps)? sampling)
+    {
+        int d = Dimension, h = HiddenSize;
+        float[] w = _w.Value, v = _v.Value, b = _b.Value;
+        Span<float> a = chunk.A;
+        _c.Value.CopyTo(a);
+        Span<float> hidden = storeHidden ? chunk.Hidden : chunk.Hidden.AsSpan(0, h);
+        for (int t = 0; t < d; t++)
+        {
+            Span<float> ht = storeHidden ? hidden.Slice(t * h, h) : hidden;
+            Activate(a, ht);
+            float z = b[t] + TensorPrimitives.Dot(v.AsSpan(t * h, h), ht);
+            chunk.Z[t] = z;
+            if (sampling is { } s && t >= s.KnownSteps) chunk.X[t] = DrawBernoulli(s.Stream, z);
+            float xt = chunk.X[t];
+            if (xt != 0f)
+            {
+                ReadOnlySpan<float> wt = w.AsSpan(t * h, h);
+                if (xt == 1f) TensorPrimitives.Add(a, wt, a);
+                else TensorPrimitives.MultiplyAdd(wt, xt, a, a);
+            }
+        }
+    }
+
+    private void Activate(ReadOnlySpan<float> a, Span<float> h)
+    {
+        if (Activation == HiddenActivation.Sigmoid) TensorPrimitives.Sigmoid(a, h);
+        else TensorPrimitives.Max(a, 0f, h);
+    }
+
+    /// <summary>Hidden features: <c>h_D = act(c + Σ_t W_t x_t)</c>, the hidden vector after every pixel.</summary>
+    private void FinalHidden(ReadOnlySpan<float> a, Span<float> destination) => Activate(a, destination);
+
+    private void GatherInOrder(ReadOnlySpan<float> image, Span<float> byStep)
+    {
+        for (int t = 0; t < _order.Length; t++) byStep[t] = image[_order[t]];
+    }
+
+    public override double TrainingStep(ReadOnlySpan<float> x, int batch, ModelWorkspace workspace)
+    {
+        var ws = (NadeWorkspace)workspace;
+        int d = Dimension;
+        var nll = new double[GradientChunks];
+        float scale = 1f / batch;
+        unsafe
+        {
+            fixed (float* px = x)
+            {
+                nint xAddress = (nint)px;
+                ForChunks(batch, k =>
+                {
+                    Chunk chunk = ws.Chunks[k];
+                    var (first, last) = ChunkRows(batch, k);
+                    for (int r = first; r < last; r++)
+                    {
+                        GatherInOrder(new ReadOnlySpan<float>((float*)xAddress + (long)r * d, d), chunk.X);
+                        RunForward(chunk, storeHidden: true, sampling: null);
+                        nll[k] -= Kernels.Kernels.BernoulliLogLikelihood(chunk.Z, chunk.X);
+                        RunBackward(chunk, scale);
+                    }
+                });
+            }
+        }
+        // Sum the chunks' gradients in chunk order (deterministic), clearing them for the next step.
+        foreach (Chunk chunk in ws.Chunks)
+        {
+            AddAndClear(_w.Gradient, chunk.GradW);
+            AddAndClear(_v.Gradient, chunk.GradV);
+            AddAndClear(_b.Gradient, chunk.GradB);
+            AddAndClear(_c.Gradient, chunk.GradC);
+        }
+        return nll.Sum();
+    }
+
+    private static void AddAndClear(float[] target, float[] source)
+    {
+        TensorPrimitives.Add(target, source, target);
+        Array.Clear(source);
+    }
+
+    /// <summary>
+    /// Reverse pass of one image, after <see cref="RunForward"/> stored its hidden vectors. With
+    /// <c>δ_t = scale·(σ(z_t) - x_t)</c>: <c>∂b_t = δ_t</c>, <c>∂V_t = δ_t h_t</c>, <c>∂W_t = x_t Σ_{t'&gt;t} g_t'</c> and
+    /// <c>∂c = Σ_t g_t</c>, where <c>g_t = ∂L/∂a_t = δ_t V_t ⊙ act'(a_t)</c>.
+    /// </summary>
+    private void RunBackward(Chunk chunk, float scale)
+    {
+        int d = Dimension, h = HiddenSize;
+        float[] v = _v.Value;
+        Span<float> carry = chunk.Carry;
+        carry.Clear();
+        for (int t = d - 1; t >= 0; t--)
+        {
+            float delta = scale * (Kernels.Kernels.Sigmoid(chunk.Z[t]) - chunk.X[t]);
+            ReadOnlySpan<float> ht = chunk.Hidden.AsSpan(t * h, h);
+            chunk.GradB[t] += delta;
+            Span<float> gradVt = chunk.GradV.AsSpan(t * h, h);
+            TensorPrimitives.MultiplyAdd(ht, delta, gradVt, gradVt);
+            float xt = chunk.X[t];
+            if (xt != 0f)
+            {
+                Span<float> gradWt = chunk.GradW.AsSpan(t * h, h);
+                if (xt == 1f) TensorPrimitives.Add(gradWt, carry, gradWt);
+                else TensorPrimitives.MultiplyAdd(carry, xt, gradWt, gradWt);
+            }
+            AccumulatePreActivationGradient(delta, v.AsSpan(t * h, h), ht, carry);
+        }
+        TensorPrimitives.Add(chunk.GradC, carry, chunk.GradC);
+    }
+
+    /// <summary><c>carry += δ · V_t ⊙ act'(a_t)</c>, with act' from the stored activations: h(1-h) or [h &gt; 0].</summary>
+    private void AccumulatePreActivationGradient(float delta, ReadOnlySpan<float> vt, ReadOnlySpan<float> ht, Span<float> carry)
+    {
+        int i = 0, h = ht.Length;
+        bool sigmoid = Activation == HiddenActivation.Sigmoid;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref float rv = ref MemoryMarshal.GetReference(vt);
+            ref float rh = ref MemoryMarshal.GetReference(ht);
+            ref float rc = ref MemoryMarshal.GetReference(carry);
+            var d8 = Vector256.Create(delta);
+            for (; i <= h - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                nuint o = (nuint)i;
+                Vector256<float> hv = Vector256.LoadUnsafe(ref rh, o);
+                Vector256<float> slope = sigmoid
+                    ? hv * (Vector256<float>.One - hv)
+                    : Vector256.ConditionalSelect(Vector256.GreaterThan(hv, Vector256<float>.Zero), Vector256<float>.One, Vector256<float>.Zero);
+                (Vector256.LoadUnsafe(ref rc, o) + d8 * Vector256.LoadUnsafe(ref rv, o) * slope).StoreUnsafe(ref rc, o);
+            }
+        }
+        for (; i < h; i++)
+        {
+            float slope = sigmoid ? ht[i] * (1f - ht[i]) : ht[i] > 0f ? 1f : 0f;
+            carry[i] += delta * vt[i] * slope;
+        }
+    }
+
+    public override void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dLogits, ModelWorkspace workspace) =>
+        throw new NotSupportedException("NADE trains through its fused TrainingStep.");
+
+    public override void GetHiddenFeatures(int batch, ReadOnlySpan<float> logits, Span<float> features, ModelWorkspace workspace) =>
+        ((NadeWorkspace)workspace).Hidden.AsSpan(0, batch * HiddenSize).CopyTo(features);
+
+    /// <summary>O(H·D) per image: the forward recurrence, drawing each pixel as soon as its logit is known.</summary>
+    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds)
+    {
+        int d = Dimension;
+        int[] seeds = rowSeeds.ToArray();
+        unsafe
+        {
+            fixed (float* px = x)
+            {
+                nint address = (nint)px;
+                Kernels.Kernels.ForRowRanges(batch, 1, (start, end) =>
+                {
+                    var chunk = new Chunk(d, HiddenSize);
+                    for (int r = start; r < end; r++)
+                    {
+                        var image = new Span<float>((float*)address + (long)r * d, d);
+                        GatherInOrder(image, chunk.X);
+                        RunForward(chunk, storeHidden: false, sampling: (new Random(seeds[r]), knownSteps));
+                        for (int t = 0; t < d; t++) image[_order[t]] = chunk.X[t];
+                    }
+                });
+            }
+        }
+    }
+
+    public override void WriteHyperparameters(BinaryWriter writer)
+    {
+        writer.Write(Dimension);
+        writer.Write(HiddenSize);
+        writer.Write((int)Activation);
+        foreach (int pixel in _order) writer.Write(pixel);
+    }
+
+    public static Nade ReadHyperparameters(BinaryReader reader)
+    {
+        int d = reader.ReadInt32(), h = reader.ReadInt32();
+        var activation = (HiddenActivation)reader.ReadInt32();
+        if (d < 1 || h < 1 || d > 1 << 24 || h > 1 << 24) throw new ArgumentOutOfRangeException(nameof(reader), $"NADE sizes D = {d}, H = {h} are invalid.");
+        var order = new int[d];
+        for (int t = 0; t < d; t++) order[t] = reader.ReadInt32();
+        return new Nade(d, h, activation, order);
+    }
+}
