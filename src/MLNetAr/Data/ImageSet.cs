@@ -49,9 +49,10 @@ public sealed class ImageSet
     {
         var (dims, bytes) = IdxFile.Read(imagesPath);
         if (dims.Length != 3) throw new InvalidDataException($"'{imagesPath}': expected a 3-dimensional IDX file (N × H × W), got {dims.Length} dimensions.");
-        float factor = scale ?? (bytes.AsSpan().IndexOfAnyExcept((byte)0, (byte)1) < 0 ? 1f : 1f / 255);
+        bool binary = bytes.AsSpan().IndexOfAnyExcept((byte)0, (byte)1) < 0;
         var pixels = new float[bytes.Length];
-        for (int i = 0; i < bytes.Length; i++) pixels[i] = bytes[i] * factor;
+        for (int i = 0; i < bytes.Length; i++)
+            pixels[i] = scale is float s ? bytes[i] * s : binary ? bytes[i] : bytes[i] / 255f;
         float[]? labels = null;
         if (labelsPath != null)
         {
