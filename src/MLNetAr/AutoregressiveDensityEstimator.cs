@@ -17,14 +17,15 @@ namespace MLNetAr;
 public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<AutoregressiveDensityTransformer>
     where TOptions : AutoregressiveDensityOptions
 {
-    private readonly IHost _host;
+    /// <summary>The estimator's host (logging channel, random source).</summary>
+    private protected IHost Host { get; }
 
     private protected AutoregressiveDensityEstimator(IHostEnvironment env, TOptions options, string registrationName)
     {
         ArgumentNullException.ThrowIfNull(env);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        _host = env.Register(registrationName);
+        Host = env.Register(registrationName);
         EstimatorOptions = options;
     }
 
@@ -80,14 +81,14 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
             validation = rows.AsSpan((count - held) * dimension).ToArray();
         }
 
-        int seed = EstimatorOptions.Seed ?? _host.Rand.Next();
+        int seed = EstimatorOptions.Seed ?? Host.Rand.Next();
         var random = new Random(seed);
         DensityModel model = CreateModel(dimension, train, random);
         var settings = new TrainingSettings(EstimatorOptions.MaximumNumberOfEpochs, EstimatorOptions.BatchSize, EstimatorOptions.LearningRate, EstimatorOptions.EarlyStoppingPatience, seed);
-        using var channel = _host.Start("Training");
+        using var channel = Host.Start("Training");
         channel.Info($"{model.Kind}: {train.Length / dimension} training rows, {validation.Length / dimension} validation rows, {dimension} pixels, {model.ParameterCount} parameters.");
         List<EpochSummary> history = DensityTraining.Train(model, train, validation, settings, message => channel.Info(message));
-        return new AutoregressiveDensityTransformer(_host, model, encoder, EstimatorOptions.LogLikelihoodColumnName, EstimatorOptions.HiddenFeaturesColumnName, history);
+        return new AutoregressiveDensityTransformer(Host, model, encoder, EstimatorOptions.LogLikelihoodColumnName, EstimatorOptions.HiddenFeaturesColumnName, history);
     }
 
     /// <summary>Reads <paramref name="data"/>'s input column into a dense, validated, binarised <c>(N, D)</c> array.</summary>

@@ -127,7 +127,7 @@ internal abstract class DensityModel
     {
     }
 
-    /// <summary>Called once training ends, before the model is used for scoring.</summary>
+    /// <summary>Called once the weights are final (after training, or after loading), before the model is used for scoring.</summary>
     public virtual void EndTraining()
     {
     }

@@ -23,6 +23,7 @@ internal static class ModelSerializer
     {
         [Fvsbn.KindName] = Fvsbn.ReadHyperparameters,
         [Nade.KindName] = Nade.ReadHyperparameters,
+        [Made.KindName] = Made.ReadHyperparameters,
     };
 
     /// <summary>Model kinds this build can load.</summary>
@@ -95,6 +96,7 @@ internal static class ModelSerializer
             }
             if (reader.BaseStream.Position != reader.BaseStream.Length)
                 throw new InvalidDataException("The MLNetAr weights stream has trailing bytes after the last parameter.");
+            model.EndTraining();
             return model;
         }
         catch (EndOfStreamException e)

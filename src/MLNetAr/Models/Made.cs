@@ -1,0 +1,384 @@
+using System.Numerics.Tensors;
+using MLNetAr.Nn;
+using MLNetAr.Nn.Layers;
+using MLNetAr.Nn.Masks;
+
+namespace MLNetAr.Models;
+
+/// <summary>
+/// Masked autoencoder for distribution estimation (Germain et al. 2015): ReLU layers
+/// <c>h_l = relu(h_{l-1} · (W_l ⊙ M_l)ᵀ + b_l)</c> and logits <c>z = h_L · (V ⊙ M_V)ᵀ + c [+ x · (A ⊙ M_A)ᵀ]</c>, where the
+/// masks (<see cref="MadeMasks"/>) make logit d depend only on inputs earlier in the order.
+/// </summary>
+/// <remarks>
+/// Order- and connectivity-agnostic training cycles through <see cref="NumMasks"/> connectivities, one per minibatch
+/// (regenerated from seeds rather than stored). Scoring averages the probabilities of the first
+/// <see cref="EnsembleSize"/> connectivities: <c>log p(x) = logsumexp_k log p_k(x) - log K</c>, a normalised mixture.
+/// Once training ends the masked weights of the ensemble are cached (read-only, shared by all scoring threads).
+/// </remarks>
+internal sealed class Made : DensityModel
+{
+    public const string KindName = "MADE";
+
+    private readonly int[] _hiddenSizes;
+    private readonly MaskedLinear[] _hidden;
+    private readonly MaskedLinear _output;
+    private readonly MaskedLinear? _direct;
+    private int _currentMask;
+    private Lazy<MaskSet>[]? _frozen;
+
+    public Made(int dimension, int[] hiddenSizes, bool naturalOrder, int maskSeed, int numMasks, int ensembleSize, bool directConnections)
+        : base(dimension)
+    {
+        if (hiddenSizes.Length == 0 || hiddenSizes.Any(h => h < 1)) throw new ArgumentOutOfRangeException(nameof(hiddenSizes), "MADE needs one or more hidden layers of positive size.");
+        if (numMasks < 1) throw new ArgumentOutOfRangeException(nameof(numMasks), "MADE needs at least one mask.");
+        if (ensembleSize < 1 || ensembleSize > numMasks) throw new ArgumentOutOfRangeException(nameof(ensembleSize), $"The ensemble must use 1 to {numMasks} masks.");
+        _hiddenSizes = hiddenSizes;
+        NaturalOrder = naturalOrder;
+        MaskSeed = maskSeed;
+        NumMasks = numMasks;
+        EnsembleSize = ensembleSize;
+        _hidden = new MaskedLinear[hiddenSizes.Length];
+        int inputs = dimension;
+        for (int l = 0; l < hiddenSizes.Length; l++)
+        {
+            _hidden[l] = new MaskedLinear($"Hidden{l}", inputs, hiddenSizes[l]);
+            inputs = hiddenSizes[l];
+        }
+        _output = new MaskedLinear("Output", inputs, dimension);
+        _direct = directConnections ? new MaskedLinear("Direct", dimension, dimension, hasBias: false) : null;
+        var parameters = new List<Parameter>();
+        foreach (var layer in _hidden.Append(_output)) { parameters.Add(layer.Weight); parameters.Add(layer.Bias!); }
+        if (_direct != null) parameters.Add(_direct.Weight);
+        Parameters = parameters;
+    }
+
+    public IReadOnlyList<int> HiddenSizes => _hiddenSizes;
+    public bool NaturalOrder { get; }
+    public int MaskSeed { get; }
+    public int NumMasks { get; }
+    public int EnsembleSize { get; }
+    public bool DirectConnections => _direct != null;
+    public override string Kind => KindName;
+    public override int HiddenFeatureCount => _hiddenSizes[^1];
+    public override IReadOnlyList<Parameter> Parameters { get; }
+
+    /// <summary>The order of the first connectivity (the one <see cref="Forward"/> uses outside training).</summary>
+    public override int[] Order => Masks(0).Order;
+
+    /// <summary>Connectivity <paramref name="index"/> (deterministic in the mask seed).</summary>
+    public MadeMasks Masks(int index) => MadeMasks.Create(Dimension, _hiddenSizes, NaturalOrder, MaskSeed, index);
+
+    /// <summary>PyTorch's default for linear layers: weights and biases ~ U(±1/√fan_in); output biases = pixel logits.</summary>
+    public void Initialize(Random random, ReadOnlySpan<float> pixelMeans)
+    {
+        foreach (var layer in _hidden.Append(_output))
+        {
+            float bound = 1f / MathF.Sqrt(layer.Inputs);
+            foreach (var p in new[] { layer.Weight, layer.Bias! })
+                for (int i = 0; i < p.Length; i++) p.Value[i] = (random.NextSingle() * 2 - 1) * bound;
+        }
+        for (int d = 0; d < Dimension; d++)
+        {
+            float p = Math.Clamp(pixelMeans[d], 1e-3f, 1f - 1e-3f);
+            _output.Bias!.Value[d] = MathF.Log(p / (1f - p));
+        }
+    }
+
+    /// <summary>A connectivity with the masked weights <c>W ⊙ M</c> of every layer.</summary>
+    private sealed class MaskSet
+    {
+        public MaskSet(Made model, int index, bool keepMasks = true)
+        {
+            Index = index;
+            var masks = model.Masks(index);
+            Order = masks.Order;
+            Masks = masks;
+            Hidden = model._hidden.Select((layer, l) => new float[layer.Weight.Length]).ToArray();
+            Output = new float[model._output.Weight.Length];
+            Direct = model._direct == null ? [] : new float[model._direct.Weight.Length];
+            Refresh(model);
+            if (!keepMasks) Masks = null; // scoring needs only the masked weights
+        }
+
+        public int Index { get; }
+        public int[] Order { get; }
+        /// <summary>The 0/1 masks (kept while training: backward needs them).</summary>
+        public MadeMasks? Masks { get; }
+        public float[][] Hidden { get; }
+        public float[] Output { get; }
+        public float[] Direct { get; }
+
+        /// <summary>Recomputes the masked weights from the current weights.</summary>
+        public void Refresh(Made model)
+        {
+            MadeMasks masks = Masks ?? throw new InvalidOperationException("The weights of a trained MADE are frozen.");
+            for (int l = 0; l < Hidden.Length; l++) model._hidden[l].ApplyMask(masks.Hidden[l], Hidden[l]);
+            model._output.ApplyMask(masks.Output, Output);
+            model._direct?.ApplyMask(masks.Direct, Direct);
+        }
+    }
+
+    private sealed class MadeWorkspace(int maxBatch) : ModelWorkspace(maxBatch)
+    {
+        public MaskSet? Set;                           // the connectivity of the last forward pass
+        public float[][] Activations = [];             // per hidden layer (B, H_l), after ReLU
+        public float[][] Gradients = [];               // per hidden layer (B, H_l)
+        public float[] Scratch = [];                   // weight-gradient scratch
+        public float[] Hidden = [];                    // (B, H_L) hidden features of the last Score
+        public float[] ComponentLogLikelihoods = [];   // (K, B)
+
+        public void Ensure(Made model, int batch)
+        {
+            if (Activations.Length == model._hiddenSizes.Length && Activations[0].Length >= batch * model._hiddenSizes[0]) return;
+            int rows = Math.Max(batch, MaxBatch);
+            Activations = model._hiddenSizes.Select(h => new float[rows * h]).ToArray();
+            Gradients = model._hiddenSizes.Select(h => new float[rows * h]).ToArray();
+            Scratch = new float[model.Parameters.Max(p => p.Length)];
+            Hidden = new float[rows * model._hiddenSizes[^1]];
+            ComponentLogLikelihoods = new float[model.EnsembleSize * rows];
+        }
+    }
+
+    public override ModelWorkspace CreateWorkspace(int maxBatch) => new MadeWorkspace(maxBatch);
+
+    /// <summary>The masked weights of connectivity <paramref name="index"/>: cached once the weights are final.</summary>
+    private MaskSet GetMaskSet(int index, MadeWorkspace workspace)
+    {
+        if (_frozen != null && index < _frozen.Length) return _frozen[index].Value;
+        if (workspace.Set == null || workspace.Set.Index != index) workspace.Set = new MaskSet(this, index);
+        else workspace.Set.Refresh(this); // weights may have changed since (training)
+        return workspace.Set;
+    }
+
+    public override void BeginTrainingStep(int step) => _currentMask = step % NumMasks;
+
+    /// <summary>Weights are final (after training or loading): cache the ensemble's masked weights from now on.</summary>
+    public override void EndTraining()
+    {
+        _currentMask = 0;
+        _frozen = Enumerable.Range(0, EnsembleSize).Select(k => new Lazy<MaskSet>(() => new MaskSet(this, k, keepMasks: false))).ToArray();
+    }
+
+    public override void Forward(ReadOnlySpan<float> x, int batch, Span<float> logits, ModelWorkspace workspace) =>
+        ForwardMask(x, batch, logits, (MadeWorkspace)workspace, _currentMask);
+
+    /// <summary><c>(B, D) -> (B, D)</c> logits under connectivity <paramref name="index"/>; keeps activations for Backward.</summary>
+    private void ForwardMask(ReadOnlySpan<float> x, int batch, Span<float> logits, MadeWorkspace ws, int index)
+    {
+        ws.Ensure(this, batch);
+        MaskSet set = GetMaskSet(index, ws);
+        ws.Set = set;
+        ReadOnlySpan<float> input = x;
+        for (int l = 0; l < _hidden.Length; l++)
+        {
+            Span<float> h = ws.Activations[l].AsSpan(0, batch * _hiddenSizes[l]);
+            _hidden[l].Forward(input, batch, set.Hidden[l], h); // (B, In) -> (B, H_l)
+            Relu.Forward(h, h);
+            input = h;
+        }
+        _output.Forward(input, batch, set.Output, logits);     // (B, H_L) -> (B, D)
+        _direct?.Forward(x, batch, set.Direct, logits, accumulate: true);
+    }
+
+    public override void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dLogits, ModelWorkspace workspace)
+    {
+        var ws = (MadeWorkspace)workspace;
+        MadeMasks masks = ws.Set?.Masks ?? throw new InvalidOperationException("Backward must follow a training Forward.");
+        MaskSet set = ws.Set;
+        int last = _hidden.Length - 1;
+        _direct?.Backward(x, batch, dLogits, masks.Direct, set.Direct, Span<float>.Empty, ws.Scratch);
+        _output.Backward(ws.Activations[last].AsSpan(0, batch * _hiddenSizes[last]), batch, dLogits, masks.Output, set.Output,
+            ws.Gradients[last].AsSpan(0, batch * _hiddenSizes[last]), ws.Scratch);
+        for (int l = last; l >= 0; l--)
+        {
+            Span<float> grad = ws.Gradients[l].AsSpan(0, batch * _hiddenSizes[l]);
+            Relu.Backward(ws.Activations[l].AsSpan(0, batch * _hiddenSizes[l]), grad, grad);
+            ReadOnlySpan<float> input = l == 0 ? x : ws.Activations[l - 1].AsSpan(0, batch * _hiddenSizes[l - 1]);
+            Span<float> dInput = l == 0 ? Span<float>.Empty : ws.Gradients[l - 1].AsSpan(0, batch * _hiddenSizes[l - 1]);
+            _hidden[l].Backward(input, batch, grad, masks.Hidden[l], set.Hidden[l], dInput, ws.Scratch);
+        }
+    }
+
+    public override void GetHiddenFeatures(int batch, ReadOnlySpan<float> logits, Span<float> features, ModelWorkspace workspace) =>
+        ((MadeWorkspace)workspace).Activations[^1].AsSpan(0, batch * HiddenFeatureCount).CopyTo(features);
+
+    /// <summary>The mixture over the first <see cref="EnsembleSize"/> connectivities; hidden features are their mean.</summary>
+    public override void Score(ReadOnlySpan<float> x, int batch, Span<float> logLikelihoods, Span<float> hiddenFeatures, ModelWorkspace workspace)
+    {
+        var ws = (MadeWorkspace)workspace;
+        int d = Dimension, k = EnsembleSize, h = HiddenFeatureCount;
+        ws.Ensure(this, batch);
+        Span<float> logits = ws.Logits(batch * d);
+        Span<float> components = ws.ComponentLogLikelihoods.AsSpan(0, k * batch);
+        Span<float> mean = ws.Hidden.AsSpan(0, batch * h);
+        mean.Clear();
+        for (int c = 0; c < k; c++)
+        {
+            ForwardMask(x, batch, logits, ws, c);
+            for (int r = 0; r < batch; r++)
+                components[c * batch + r] = Kernels.Kernels.BernoulliLogLikelihood(logits.Slice(r * d, d), x.Slice(r * d, d));
+            if (!hiddenFeatures.IsEmpty) TensorPrimitives.Add(mean, ws.Activations[^1].AsSpan(0, batch * h), mean);
+        }
+        Span<float> perRow = stackalloc float[k <= 256 ? k : 0];
+        float[]? heap = k > 256 ? new float[k] : null;
+        Span<float> column = heap ?? perRow;
+        float logK = MathF.Log(k);
+        for (int r = 0; r < batch; r++)
+        {
+            for (int c = 0; c < k; c++) column[c] = components[c * batch + r];
+            logLikelihoods[r] = k == 1 ? column[0] : Kernels.Kernels.LogSumExp(column) - logK;
+        }
+        if (!hiddenFeatures.IsEmpty)
+        {
+            if (k > 1) TensorPrimitives.Divide(mean, k, mean);
+            mean.CopyTo(hiddenFeatures);
+        }
+    }
+
+    /// <summary>Early stopping watches the first connectivity only: cheap, and the same network every epoch.</summary>
+    public override void ValidationLogLikelihoods(ReadOnlySpan<float> x, int batch, Span<float> logLikelihoods, ModelWorkspace workspace)
+    {
+        int d = Dimension;
+        var ws = (MadeWorkspace)workspace;
+        Span<float> logits = ws.Logits(batch * d);
+        ForwardMask(x, batch, logits, ws, 0);
+        for (int r = 0; r < batch; r++)
+            logLikelihoods[r] = Kernels.Kernels.BernoulliLogLikelihood(logits.Slice(r * d, d), x.Slice(r * d, d));
+    }
+
+    /// <summary>
+    /// Samples the mixture: each image first draws its connectivity (uniformly, or — when pixels are given — from the
+    /// posterior <c>p(k | x_known) ∝ p_k(x_known)</c>, which needs one order shared by all connectivities), then its
+    /// pixels in that connectivity's order, D passes batched over the images. The first layer's pre-activation is
+    /// updated incrementally (one row of <c>W₁ ⊙ M₁</c> per pixel that is 1), so with one hidden layer an image costs
+    /// O(H·D).
+    /// </summary>
+    /// <exception cref="NotSupportedException">Completion with an ensemble whose connectivities have different orders.</exception>
+    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds)
+    {
+        int d = Dimension, k = EnsembleSize;
+        if (knownSteps > 0 && k > 1 && !NaturalOrder)
+            throw new NotSupportedException("Completing an image with a MADE mask ensemble needs one input order for every mask: train with InputOrder = Natural, or use EnsembleSize = 1.");
+        var streams = new Random[batch];
+        for (int r = 0; r < batch; r++) streams[r] = new Random(rowSeeds[r]);
+        var component = new int[batch];
+        if (k > 1)
+        {
+            var ws = (MadeWorkspace)CreateWorkspace(batch);
+            var prefix = new double[k * batch];
+            if (knownSteps > 0)
+            {
+                var logits = new float[batch * d];
+                int[] order = Order;
+                for (int c = 0; c < k; c++)
+                {
+                    ForwardMask(x, batch, logits, ws, c);
+                    for (int r = 0; r < batch; r++)
+                        for (int t = 0; t < knownSteps; t++)
+                        {
+                            float z = logits[r * d + order[t]];
+                            prefix[c * batch + r] += x[r * d + order[t]] * z - Kernels.Kernels.Softplus(z);
+                        }
+                }
+            }
+            for (int r = 0; r < batch; r++)
+            {
+                double max = double.NegativeInfinity;
+                for (int c = 0; c < k; c++) max = Math.Max(max, prefix[c * batch + r]);
+                double total = 0;
+                for (int c = 0; c < k; c++) total += Math.Exp(prefix[c * batch + r] - max);
+                double u = streams[r].NextDouble() * total, running = 0;
+                component[r] = k - 1;
+                for (int c = 0; c < k; c++)
+                {
+                    running += Math.Exp(prefix[c * batch + r] - max);
+                    if (u < running) { component[r] = c; break; }
+                }
+            }
+        }
+        for (int c = 0; c < k; c++)
+        {
+            int[] rows = Enumerable.Range(0, batch).Where(r => component[r] == c).ToArray();
+            if (rows.Length == 0) continue;
+            var group = new float[rows.Length * d];
+            for (int i = 0; i < rows.Length; i++) x.Slice(rows[i] * d, d).CopyTo(group.AsSpan(i * d, d));
+            SampleComponent(c, group, rows.Select(r => streams[r]).ToArray(), knownSteps);
+            for (int i = 0; i < rows.Length; i++) group.AsSpan(i * d, d).CopyTo(x.Slice(rows[i] * d, d));
+        }
+    }
+
+    private void SampleComponent(int index, float[] x, Random[] streams, int knownSteps)
+    {
+        int d = Dimension, rows = streams.Length, h1 = _hiddenSizes[0], hl = HiddenFeatureCount;
+        var ws = (MadeWorkspace)CreateWorkspace(rows);
+        ws.Ensure(this, rows);
+        MaskSet set = GetMaskSet(index, ws);
+        int[] order = set.Order;
+        for (int r = 0; r < rows; r++)
+            for (int t = knownSteps; t < d; t++) x[r * d + order[t]] = 0f;
+        // First-layer pre-activation of the known pixels, (B, D) -> (B, H₁); later pixels add one row of (W₁ ⊙ M₁)ᵀ each.
+        var pre1 = new float[rows * h1];
+        _hidden[0].Forward(x, rows, set.Hidden[0], pre1);
+        var firstT = new float[d * h1]; // (D, H₁) = (W₁ ⊙ M₁)ᵀ
+        for (int o = 0; o < h1; o++)
+            for (int i = 0; i < d; i++) firstT[i * h1 + o] = set.Hidden[0][o * d + i];
+        float[] outputWeights = set.Output, outputBias = _output.Bias!.Value;
+        for (int t = knownSteps; t < d; t++)
+        {
+            int pixel = order[t];
+            Span<float> top = ws.Activations[0].AsSpan(0, rows * h1);
+            Relu.Forward(pre1, top);
+            ReadOnlySpan<float> input = top;
+            for (int l = 1; l < _hidden.Length; l++)
+            {
+                Span<float> h = ws.Activations[l].AsSpan(0, rows * _hiddenSizes[l]);
+                _hidden[l].Forward(input, rows, set.Hidden[l], h);
+                Relu.Forward(h, h);
+                input = h;
+            }
+            ReadOnlySpan<float> outputRow = outputWeights.AsSpan(pixel * hl, hl);
+            for (int r = 0; r < rows; r++)
+            {
+                float z = outputBias[pixel] + TensorPrimitives.Dot(input.Slice(r * hl, hl), outputRow);
+                if (_direct != null) z += TensorPrimitives.Dot(x.AsSpan(r * d, d), set.Direct.AsSpan(pixel * d, d));
+                float value = DrawBernoulli(streams[r], z);
+                x[r * d + pixel] = value;
+                if (value != 0f)
+                {
+                    Span<float> rowPre = pre1.AsSpan(r * h1, h1);
+                    TensorPrimitives.Add(rowPre, firstT.AsSpan(pixel * h1, h1), rowPre);
+                }
+            }
+        }
+    }
+
+    public override void WriteHyperparameters(BinaryWriter writer)
+    {
+        writer.Write(Dimension);
+        writer.Write(_hiddenSizes.Length);
+        foreach (int h in _hiddenSizes) writer.Write(h);
+        writer.Write(NaturalOrder);
+        writer.Write(MaskSeed);
+        writer.Write(NumMasks);
+        writer.Write(EnsembleSize);
+        writer.Write(DirectConnections);
+    }
+
+    public static Made ReadHyperparameters(BinaryReader reader)
+    {
+        int d = reader.ReadInt32(), layers = reader.ReadInt32();
+        if (d < 1 || d > 1 << 24 || layers < 1 || layers > 64) throw new ArgumentOutOfRangeException(nameof(reader), $"MADE sizes D = {d}, {layers} layers are invalid.");
+        var hidden = new int[layers];
+        for (int l = 0; l < layers; l++)
+        {
+            hidden[l] = reader.ReadInt32();
+            if (hidden[l] < 1 || hidden[l] > 1 << 24) throw new ArgumentOutOfRangeException(nameof(reader), $"MADE hidden size {hidden[l]} is invalid.");
+        }
+        bool natural = reader.ReadBoolean();
+        int seed = reader.ReadInt32(), masks = reader.ReadInt32(), ensemble = reader.ReadInt32();
+        bool direct = reader.ReadBoolean();
+        var model = new Made(d, hidden, natural, seed, masks, ensemble, direct);
+        return model;
+    }
+}

@@ -1,0 +1,62 @@
+using System.Numerics.Tensors;
+using MLNetAr.Kernels;
+
+namespace MLNetAr.Nn.Layers;
+
+/// <summary>
+/// Fully connected layer with a 0/1 connectivity mask (Germain et al. 2015, MADE):
+/// <c>y = x · (W ⊙ M)ᵀ + b</c>, <c>(B, In) -> (B, Out)</c>, W stored <c>(Out, In)</c> row-major.
+/// </summary>
+/// <remarks>
+/// The mask is an argument, not state: MADE switches masks between minibatches. Callers pass the masked weights
+/// <c>W ⊙ M</c> (see <see cref="ApplyMask"/>), which they may cache while the weights do not change.
+/// </remarks>
+internal sealed class MaskedLinear
+{
+    public MaskedLinear(string name, int inputs, int outputs, bool hasBias = true)
+    {
+        Inputs = inputs;
+        Outputs = outputs;
+        Weight = new Parameter(name + ".Weight", outputs, inputs);
+        Bias = hasBias ? new Parameter(name + ".Bias", outputs) : null;
+    }
+
+    public int Inputs { get; }
+    public int Outputs { get; }
+    public Parameter Weight { get; }
+    public Parameter? Bias { get; }
+
+    /// <summary><c>destination = W ⊙ mask</c>, both <c>(Out, In)</c>.</summary>
+    public void ApplyMask(ReadOnlySpan<float> mask, Span<float> destination) => TensorPrimitives.Multiply(Weight.Value, mask, destination);
+
+    /// <summary><c>(B, In) -> (B, Out)</c>: <c>y = x · maskedWeightᵀ + b</c>; adds to y when <paramref name="accumulate"/>.</summary>
+    public void Forward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> maskedWeight, Span<float> y, bool accumulate = false)
+    {
+        Kernels.Kernels.Gemm(Transpose.No, Transpose.Yes, batch, Outputs, Inputs, x, Inputs, maskedWeight, Inputs, y, Outputs, accumulate);
+        if (Bias != null)
+            for (int r = 0; r < batch; r++) TensorPrimitives.Add(y.Slice(r * Outputs, Outputs), Bias.Value, y.Slice(r * Outputs, Outputs));
+    }
+
+    /// <summary>
+    /// Given <c>dy = ∂L/∂y</c> <c>(B, Out)</c>: <c>∂W += (dyᵀ · x) ⊙ M</c>, <c>∂b += Σ_r dy_r</c>, and, when
+    /// <paramref name="dx"/> is not empty, <c>dx = dy · (W ⊙ M)</c> <c>(B, In)</c>.
+    /// </summary>
+    /// <param name="x">The layer's input <c>(B, In)</c>.</param>
+    /// <param name="batch">Rows B.</param>
+    /// <param name="dy">Gradient with respect to the output <c>(B, Out)</c>.</param>
+    /// <param name="mask">The 0/1 mask M <c>(Out, In)</c> of the forward pass.</param>
+    /// <param name="maskedWeight"><c>W ⊙ M</c> of the forward pass.</param>
+    /// <param name="dx">Receives the gradient with respect to x; empty to skip it.</param>
+    /// <param name="scratch">At least <c>Out·In</c> floats.</param>
+    public void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dy, ReadOnlySpan<float> mask, ReadOnlySpan<float> maskedWeight,
+        Span<float> dx, Span<float> scratch)
+    {
+        Span<float> gradient = scratch[..Weight.Length];
+        Kernels.Kernels.Gemm(Transpose.Yes, Transpose.No, Outputs, Inputs, batch, dy, Outputs, x, Inputs, gradient, Inputs);
+        TensorPrimitives.MultiplyAdd(gradient, mask, Weight.Gradient, Weight.Gradient);
+        if (Bias != null)
+            for (int r = 0; r < batch; r++) TensorPrimitives.Add(Bias.Gradient, dy.Slice(r * Outputs, Outputs), Bias.Gradient);
+        if (!dx.IsEmpty)
+            Kernels.Kernels.Gemm(Transpose.No, Transpose.No, batch, Inputs, Outputs, dy, Outputs, maskedWeight, Inputs, dx, Inputs);
+    }
+}

@@ -1,0 +1,76 @@
+namespace MLNetAr.Nn.Masks;
+
+/// <summary>
+/// One MADE connectivity: an input order and the masks it induces (Germain et al. 2015, §4). Every input gets its
+/// position in the order as degree <c>m_0(j) ∈ [0, D)</c>; hidden unit k of layer l gets a degree
+/// <c>m_l(k) ∈ [min m_{l-1}, D-2]</c>; a hidden connection j → k exists iff <c>m_l(k) ≥ m_{l-1}(j)</c>, an output
+/// connection k → d iff <c>m_0(d) &gt; m_L(k)</c>, a direct input → output connection j → d iff <c>m_0(d) &gt; m_0(j)</c>.
+/// </summary>
+/// <remarks>
+/// The autoregressive property follows: output d depends only on inputs with a smaller degree, i.e. earlier in the
+/// order. With fewer than D-1 units in a layer some degrees are missing and some conditionals see fewer inputs; the
+/// model stays exactly normalised.
+/// </remarks>
+internal sealed class MadeMasks
+{
+    private MadeMasks(int[] order, int[][] degrees, float[][] hidden, float[] output, float[] direct)
+    {
+        Order = order;
+        Degrees = degrees;
+        Hidden = hidden;
+        Output = output;
+        Direct = direct;
+    }
+
+    /// <summary><c>Order[t]</c> = the pixel at step t (degree t).</summary>
+    public int[] Order { get; }
+    /// <summary>Degrees per layer: [0] inputs, then one array per hidden layer.</summary>
+    public int[][] Degrees { get; }
+    /// <summary>Masks of the hidden layers, each <c>(Out, In)</c> row-major.</summary>
+    public float[][] Hidden { get; }
+    /// <summary>Mask of the output layer, <c>(D, H_L)</c>.</summary>
+    public float[] Output { get; }
+    /// <summary>Mask of the direct input → output connections, <c>(D, D)</c>.</summary>
+    public float[] Direct { get; }
+
+    /// <summary>
+    /// Connectivity number <paramref name="index"/> of a family: with a random order each index gets its own
+    /// permutation; hidden degrees are always drawn from the index's seed (karpathy's seed-cycling ensembles).
+    /// </summary>
+    public static MadeMasks Create(int d, IReadOnlyList<int> hiddenSizes, bool naturalOrder, int seed, int index)
+    {
+        if (hiddenSizes.Count == 0) throw new ArgumentException("MADE needs at least one hidden layer.", nameof(hiddenSizes));
+        var random = new Random(unchecked(seed * 1_000_003 + index));
+        int[] order = Enumerable.Range(0, d).ToArray();
+        if (!naturalOrder) random.Shuffle(order);
+        var inputDegrees = new int[d];
+        for (int t = 0; t < d; t++) inputDegrees[order[t]] = t;
+
+        var degrees = new int[hiddenSizes.Count + 1][];
+        degrees[0] = inputDegrees;
+        var hidden = new float[hiddenSizes.Count][];
+        for (int l = 0; l < hiddenSizes.Count; l++)
+        {
+            int[] previous = degrees[l];
+            int low = Math.Min(previous.Min(), Math.Max(0, d - 2));
+            degrees[l + 1] = Enumerable.Range(0, hiddenSizes[l]).Select(_ => random.Next(low, Math.Max(low, d - 2) + 1)).ToArray();
+            hidden[l] = Connect(degrees[l + 1], previous, strict: false);
+        }
+        float[] output = Connect(inputDegrees, degrees[^1], strict: true);
+        float[] direct = Connect(inputDegrees, inputDegrees, strict: true);
+        return new MadeMasks(order, degrees, hidden, output, direct);
+    }
+
+    /// <summary>Mask <c>(Out, In)</c>: 1 where the out degree is ≥ (or, <paramref name="strict"/>, &gt;) the in degree.</summary>
+    private static float[] Connect(int[] outDegrees, int[] inDegrees, bool strict)
+    {
+        var mask = new float[outDegrees.Length * inDegrees.Length];
+        for (int o = 0; o < outDegrees.Length; o++)
+        {
+            int limit = strict ? outDegrees[o] - 1 : outDegrees[o];
+            Span<float> row = mask.AsSpan(o * inDegrees.Length, inDegrees.Length);
+            for (int i = 0; i < inDegrees.Length; i++) row[i] = inDegrees[i] <= limit ? 1f : 0f;
+        }
+        return mask;
+    }
+}

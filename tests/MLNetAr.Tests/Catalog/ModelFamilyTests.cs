@@ -1,0 +1,134 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNetAr.Tests.TestUtilities;
+
+namespace MLNetAr.Tests.Catalog;
+
+/// <summary>The shared ML.NET layer works unchanged for every model: fit, save/load, PredictionEngine, sampling.</summary>
+public class ModelFamilyTests
+{
+    public static TheoryData<string> Models() => ["fvsbn", "nade", "nade-relu-random", "made", "made-ensemble-random", "made-2layers-direct"];
+
+    internal static IEstimator<AutoregressiveDensityTransformer> Estimator(MLContext ml, string model) => model switch
+    {
+        "fvsbn" => ml.Transforms.FvsbnDensity(maximumNumberOfEpochs: 1, seed: 2),
+        "nade" => ml.Transforms.NadeDensity(hiddenSize: 20, maximumNumberOfEpochs: 1, seed: 2),
+        "nade-relu-random" => ml.Transforms.NadeDensity(new NadeDensityEstimator.Options
+            { HiddenSize = 16, Activation = HiddenActivation.Relu, InputOrder = InputOrder.Random, MaximumNumberOfEpochs = 1, Seed = 2 }),
+        "made" => ml.Transforms.MadeDensity(hiddenSizes: [30], maximumNumberOfEpochs: 1, seed: 2),
+        "made-ensemble-random" => ml.Transforms.MadeDensity(new MadeDensityEstimator.Options
+            { HiddenSizes = [24], InputOrder = InputOrder.Random, NumMasks = 3, EnsembleSize = 3, MaximumNumberOfEpochs = 1, Seed = 2 }),
+        "made-2layers-direct" => ml.Transforms.MadeDensity(new MadeDensityEstimator.Options
+            { HiddenSizes = [20, 16], DirectConnections = true, NumMasks = 2, EnsembleSize = 2, MaximumNumberOfEpochs = 1, Seed = 2 }),
+        _ => throw new ArgumentException(model),
+    };
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void SaveLoad_FreshContext_RoundTripsScoresAndFeaturesBitExactly(string model)
+    {
+        var ml = new MLContext(1);
+        var train = TestData.Digits.Slice(0, 200).ToDataView(ml);
+        var data = TestData.Digits.Slice(2000, 30).ToDataView(ml);
+        // Chained after one of ML.NET's own transforms (NormalizeMinMax is covered in FvsbnCatalogTests; fitted on 200
+        // rows it would scale unseen pixels above 1, which the model rejects).
+        var pipeline = ml.Transforms.CopyColumns("Raw", "Pixels").Append(Estimator(ml, model));
+        var fitted = pipeline.Fit(train);
+        var before = fitted.Transform(data);
+        float[] ll = before.GetColumn<float>("LogLikelihood").ToArray();
+        float[][] features = before.GetColumn<float[]>("HiddenFeatures").ToArray();
+        Assert.All(ll, v => Assert.True(float.IsFinite(v) && v < 0));
+
+        string path = Path.Combine(Path.GetTempPath(), $"mlnetar-{model}-{Guid.NewGuid():N}.zip");
+        try
+        {
+            ml.Model.Save(fitted, train.Schema, path);
+            var fresh = new MLContext(7);
+            var loaded = fresh.Model.Load(path, out _);
+            var after = loaded.Transform(TestData.Digits.Slice(2000, 30).ToDataView(fresh));
+            Assert.Equal(ll, after.GetColumn<float>("LogLikelihood").ToArray());
+            Assert.Equal(features, after.GetColumn<float[]>("HiddenFeatures").ToArray());
+
+            var density = (AutoregressiveDensityTransformer)((TransformerChain<ITransformer>)loaded).LastTransformer;
+            var original = fitted.LastTransformer;
+            Assert.Equal(original.ModelKind, density.ModelKind);
+            Assert.Equal(original.Sample(3, seed: 4), density.Sample(3, seed: 4));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    public sealed class Input
+    {
+        [VectorType(784)] public float[] Pixels { get; set; } = [];
+    }
+
+    public sealed class Output
+    {
+        public float LogLikelihood { get; set; }
+        public float[] HiddenFeatures { get; set; } = [];
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void PredictionEngine_MatchesTransformAndModelKindSamples(string model)
+    {
+        var ml = new MLContext(1);
+        var fitted = Estimator(ml, model).Fit(TestData.Digits.Slice(0, 200).ToDataView(ml));
+        var images = TestData.Digits.Slice(3000, 5);
+        float[] ll = fitted.Transform(images.ToDataView(ml)).GetColumn<float>("LogLikelihood").ToArray();
+        using var engine = ml.Model.CreatePredictionEngine<Input, Output>(fitted);
+        for (int i = 0; i < images.Count; i++)
+        {
+            var output = engine.Predict(new Input { Pixels = images.GetImage(i) });
+            Assert.Equal(ll[i], output.LogLikelihood);
+            Assert.Equal(fitted.HiddenFeatureCount, output.HiddenFeatures.Length);
+        }
+        float[][] samples = fitted.Sample(4, seed: 9);
+        Assert.All(samples, s => Assert.All(s, v => Assert.True(v == 0f || v == 1f)));
+        Assert.Equal(samples, fitted.Sample(4, seed: 9));
+    }
+
+    public static TheoryData<string, Action<MadeDensityEstimator.Options>> BadMadeOptions() => new()
+    {
+        { "HiddenSizes", o => o.HiddenSizes = [] },
+        { "HiddenSizes", o => o.HiddenSizes = [10, 0] },
+        { "NumMasks", o => o.NumMasks = 0 },
+        { "EnsembleSize", o => o.EnsembleSize = 0 },
+        { "EnsembleSize", o => { o.NumMasks = 2; o.EnsembleSize = 3; } },
+        { "InputOrder", o => o.InputOrder = (InputOrder)5 },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadMadeOptions))]
+    public void MadeDensity_InvalidOption_ThrowsNamingIt(string option, Action<MadeDensityEstimator.Options> spoil)
+    {
+        var options = new MadeDensityEstimator.Options();
+        spoil(options);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext().Transforms.MadeDensity(options));
+        Assert.Contains($"`{option}`", e.Message);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-3)]
+    public void NadeDensity_InvalidHiddenSize_ThrowsNamingIt(int hidden)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext().Transforms.NadeDensity(hiddenSize: hidden));
+        Assert.Contains("`HiddenSize` must be positive", e.Message);
+        var options = new NadeDensityEstimator.Options { Activation = (HiddenActivation)9 };
+        Assert.Contains("`Activation`", Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext().Transforms.NadeDensity(options)).Message);
+    }
+
+    [Fact]
+    public void MadeDensity_SmallHiddenLayer_WarnsInLog()
+    {
+        var ml = new MLContext(1);
+        var messages = new List<string>();
+        ml.Log += (_, e) => { lock (messages) messages.Add(e.RawMessage); };
+        ml.Transforms.MadeDensity(hiddenSizes: [50], maximumNumberOfEpochs: 1, seed: 1).Fit(TestData.Digits.Slice(0, 50).ToDataView(ml));
+        Assert.Contains(messages, m => m.Contains("below D - 1 = 783", StringComparison.Ordinal));
+    }
+}
