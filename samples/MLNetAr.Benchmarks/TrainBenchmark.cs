@@ -132,8 +132,13 @@ internal static class TrainBenchmark
                 var o = Configure(new NadeDensityEstimator.Options { Seed = 1 }, settings);
                 return ((t, v) => ml.Transforms.NadeDensity(o).Fit(t, v), Describe(o));
             }
+            case "made":
+            {
+                var o = Configure(new MadeDensityEstimator.Options { Seed = 1 }, settings);
+                return ((t, v) => ml.Transforms.MadeDensity(o).Fit(t, v), Describe(o));
+            }
             default:
-                throw new ArgumentException($"Unknown model '{model}'. Known: fvsbn, nade.");
+                throw new ArgumentException($"Unknown model '{model}'. Known: fvsbn, nade, made.");
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -73,10 +74,74 @@ internal static partial class Kernels
             return;
         }
 
+        if (m <= SmallM)
+        {
+            GemmSmallM(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+            return;
+        }
         fixed (float* pa = a, pb = b, pc = c)
         {
             var job = new GemmJob(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate);
             job.Run();
+        }
+    }
+
+    // Up to this many rows of op(A), packing op(B) would cost as much as the product itself (one row scored at a
+    // time, e.g. by a PredictionEngine): use dot products / row updates straight from the stored operands.
+    private const int SmallM = 4;
+
+    /// <summary>
+    /// <c>C (+)= op(A)·op(B)</c> for a few rows of op(A), without packing: with op(B) = Bᵀ each entry is a contiguous
+    /// dot product <c>C[i, j] = A_i · B_j</c>; with op(B) = B each row is a sum of rows of B, skipping zero entries of A
+    /// (binary inputs are mostly 0). Parallel over columns of C for large products.
+    /// </summary>
+    private static unsafe void GemmSmallM(Transpose transA, Transpose transB, int m, int n, int k,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate)
+    {
+        // op(A) row i as a contiguous span (copied when A is used transposed).
+        float[]? rowsOfA = null;
+        if (transA == Transpose.Yes)
+        {
+            rowsOfA = new float[m * k];
+            for (int p = 0; p < k; p++)
+                for (int i = 0; i < m; i++) rowsOfA[i * k + p] = a[p * lda + i];
+        }
+        fixed (float* pa = a, pb = b, pc = c, pRows = rowsOfA)
+        {
+            nint aAddress = (nint)(pRows != null ? pRows : pa), bAddress = (nint)pb, cAddress = (nint)pc;
+            int aStride = pRows != null ? k : lda;
+            void Columns(int j0, int j1)
+            {
+                for (int i = 0; i < m; i++)
+                {
+                    var rowA = new ReadOnlySpan<float>((float*)aAddress + (long)i * aStride, k);
+                    var rowC = new Span<float>((float*)cAddress + (long)i * ldc + j0, j1 - j0);
+                    if (transB == Transpose.Yes)
+                    {
+                        for (int j = j0; j < j1; j++)
+                        {
+                            float dot = TensorPrimitives.Dot(rowA, new ReadOnlySpan<float>((float*)bAddress + (long)j * ldb, k));
+                            rowC[j - j0] = accumulate ? rowC[j - j0] + dot : dot;
+                        }
+                    }
+                    else
+                    {
+                        if (!accumulate) rowC.Clear();
+                        for (int p = 0; p < k; p++)
+                        {
+                            float aip = rowA[p];
+                            if (aip == 0f) continue;
+                            var rowB = new ReadOnlySpan<float>((float*)bAddress + (long)p * ldb + j0, j1 - j0);
+                            TensorPrimitives.MultiplyAdd(rowB, aip, rowC, rowC);
+                        }
+                    }
+                }
+            }
+
+            int threads = Math.Max(1, MaxDegreeOfParallelism);
+            int chunks = (long)m * n * k >= ParallelThreshold && threads > 1 ? Math.Min(threads * 2, Math.Max(1, n / 64)) : 1;
+            if (chunks <= 1) Columns(0, n);
+            else Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, q => Columns(n * q / chunks, n * (q + 1) / chunks));
         }
     }
 

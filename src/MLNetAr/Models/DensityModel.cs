@@ -166,6 +166,28 @@ internal abstract class DensityModel
         }
     }
 
+    /// <summary>Work on one image (a row of the batch) with scratch state private to its thread.</summary>
+    protected delegate void ImageAction<TScratch>(Span<float> image, int row, TScratch scratch);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> on every image of <c>x</c> <c>(B, D)</c>, in parallel over contiguous row ranges
+    /// (each with one <paramref name="createScratch"/> result). Rows never share state, so results do not depend on
+    /// the thread count.
+    /// </summary>
+    protected unsafe void ForEachImage<TScratch>(Span<float> x, int batch, Func<TScratch> createScratch, ImageAction<TScratch> body)
+    {
+        int d = Dimension;
+        fixed (float* px = x)
+        {
+            nint address = (nint)px;
+            Kernels.Kernels.ForRowRanges(batch, 1, (start, end) =>
+            {
+                TScratch scratch = createScratch();
+                for (int r = start; r < end; r++) body(new Span<float>((float*)address + (long)r * d, d), r, scratch);
+            });
+        }
+    }
+
     /// <summary>One step of the shared random stream: <c>1</c> if a uniform draw falls below <c>σ(logit)</c>.</summary>
     public static float DrawBernoulli(Random stream, float logit) =>
         stream.NextSingle() < Kernels.Kernels.Sigmoid(logit) ? 1f : 0f;

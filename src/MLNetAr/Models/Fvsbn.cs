@@ -114,27 +114,15 @@ internal sealed class Fvsbn : DensityModel
     {
         int d = Dimension;
         int[] seeds = rowSeeds.ToArray();
-        unsafe
+        ForEachImage(x, batch, () => new float[d], (image, r, z) =>
         {
-            fixed (float* px = x)
+            var stream = new Random(seeds[r]);
+            _bias.Value.CopyTo(z, 0);
+            for (int i = 0; i < d; i++)
             {
-                nint address = (nint)px;
-                Kernels.Kernels.ForRowRanges(batch, 1, (start, end) =>
-                {
-                    var z = new float[d];
-                    for (int r = start; r < end; r++)
-                    {
-                        var image = new Span<float>((float*)address + (long)r * d, d);
-                        var stream = new Random(seeds[r]);
-                        _bias.Value.CopyTo(z, 0);
-                        for (int i = 0; i < d; i++)
-                        {
-                            if (i >= knownSteps) image[i] = DrawBernoulli(stream, z[i]);
-                            if (image[i] != 0f && i < d - 1) AddInfluence(i, image[i], z);
-                        }
-                    }
-                });
+                if (i >= knownSteps) image[i] = DrawBernoulli(stream, z[i]);
+                if (image[i] != 0f && i < d - 1) AddInfluence(i, image[i], z);
             }
-        }
+        });
     }
 }

@@ -275,24 +275,12 @@ internal sealed class Nade : DensityModel
     {
         int d = Dimension;
         int[] seeds = rowSeeds.ToArray();
-        unsafe
+        ForEachImage(x, batch, () => new Chunk(d, HiddenSize), (image, r, chunk) =>
         {
-            fixed (float* px = x)
-            {
-                nint address = (nint)px;
-                Kernels.Kernels.ForRowRanges(batch, 1, (start, end) =>
-                {
-                    var chunk = new Chunk(d, HiddenSize);
-                    for (int r = start; r < end; r++)
-                    {
-                        var image = new Span<float>((float*)address + (long)r * d, d);
-                        GatherInOrder(image, chunk.X);
-                        RunForward(chunk, storeHidden: false, sampling: (new Random(seeds[r]), knownSteps));
-                        for (int t = 0; t < d; t++) image[_order[t]] = chunk.X[t];
-                    }
-                });
-            }
-        }
+            GatherInOrder(image, chunk.X);
+            RunForward(chunk, storeHidden: false, sampling: (new Random(seeds[r]), knownSteps));
+            for (int t = 0; t < d; t++) image[_order[t]] = chunk.X[t];
+        });
     }
 
     public override void WriteHyperparameters(BinaryWriter writer)
