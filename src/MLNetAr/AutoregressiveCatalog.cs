@@ -141,4 +141,32 @@ public static class AutoregressiveCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         return new MadeDensityEstimator(MlNetInterop.GetEnvironment(catalog), options);
     }
+
+    /// <summary>
+    /// Creates an <see cref="AutoregressiveAnomalyDetector"/> with FVSBN as the density model: <c>Score</c> is
+    /// <c>-log p(x)</c> in nats, <c>PredictedLabel</c> is true above the <paramref name="thresholdQuantile"/> of the
+    /// training scores.
+    /// </summary>
+    /// <param name="catalog">The anomaly-detection trainers catalog (<c>mlContext.AnomalyDetection.Trainers</c>).</param>
+    /// <param name="featureColumnName">Known-size vector of Single with values in [0, 1].</param>
+    /// <param name="thresholdQuantile">Quantile of the training scores used as the threshold.</param>
+    /// <param name="seed">Seed for training; null uses the <c>MLContext</c>'s.</param>
+    public static AutoregressiveAnomalyDetector AutoregressiveDensity(this AnomalyDetectionCatalog.AnomalyDetectionTrainers catalog,
+        string featureColumnName = AutoregressiveDefaults.InputColumnName, double thresholdQuantile = 0.99, int? seed = null) =>
+        AutoregressiveDensity(catalog, new AutoregressiveAnomalyDetector.Options
+        {
+            DensityModel = new FvsbnDensityEstimator.Options { InputColumnName = featureColumnName, Seed = seed },
+            ThresholdQuantile = thresholdQuantile,
+        });
+
+    /// <summary>Creates an <see cref="AutoregressiveAnomalyDetector"/> from options (any density model).</summary>
+    /// <param name="catalog">The anomaly-detection trainers catalog (<c>mlContext.AnomalyDetection.Trainers</c>).</param>
+    /// <param name="options">The density model's options, output columns and threshold.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is invalid (the message names it).</exception>
+    public static AutoregressiveAnomalyDetector AutoregressiveDensity(this AnomalyDetectionCatalog.AnomalyDetectionTrainers catalog,
+        AutoregressiveAnomalyDetector.Options options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new AutoregressiveAnomalyDetector(MlNetInterop.GetEnvironment(catalog), options);
+    }
 }

@@ -14,7 +14,7 @@ namespace MLNetAr;
 /// <remarks>
 /// Training reads the input column once into memory (rows × D floats) and trains from there.
 /// </remarks>
-public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<AutoregressiveDensityTransformer>
+public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<AutoregressiveDensityTransformer>, IDensityEstimator
     where TOptions : AutoregressiveDensityOptions
 {
     /// <summary>The estimator's host (logging channel, random source).</summary>
@@ -62,7 +62,7 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         int dimension = ((VectorDataViewType)trainData.Schema[column].Type).Size;
         var encoder = new PixelEncoder(column, EstimatorOptions.Binarization, EstimatorOptions.BinarizationThreshold);
 
-        float[] rows = ReadRows(trainData, encoder, dimension);
+        float[] rows = encoder.ReadRows(trainData, dimension);
         int count = rows.Length / dimension;
         if (count == 0) throw new ArgumentException($"Training data is empty: column '{column}' has no rows.", nameof(trainData));
 
@@ -71,7 +71,7 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         {
             Guard.CheckInputColumn(validationData.Schema, column, dimension);
             train = rows;
-            validation = ReadRows(validationData, encoder, dimension);
+            validation = encoder.ReadRows(validationData, dimension);
         }
         else
         {
@@ -90,23 +90,10 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         List<EpochSummary> history = DensityTraining.Train(model, train, validation, settings, message => channel.Info(message));
         return new AutoregressiveDensityTransformer(Host, model, encoder, EstimatorOptions.LogLikelihoodColumnName, EstimatorOptions.HiddenFeaturesColumnName, history);
     }
+}
 
-    /// <summary>Reads <paramref name="data"/>'s input column into a dense, validated, binarised <c>(N, D)</c> array.</summary>
-    internal static float[] ReadRows(IDataView data, PixelEncoder encoder, int dimension)
-    {
-        var column = data.Schema[encoder.ColumnName];
-        var rows = new List<float>();
-        var buffer = new float[dimension];
-        VBuffer<float> values = default;
-        using var cursor = data.GetRowCursor([column]);
-        var getter = cursor.GetGetter<VBuffer<float>>(column);
-        long row = 0;
-        while (cursor.MoveNext())
-        {
-            getter(ref values);
-            encoder.Encode(values, buffer, row++);
-            rows.AddRange(buffer);
-        }
-        return rows.ToArray();
-    }
+/// <summary>Any density estimator, whatever its options type (lets composite trainers fit one).</summary>
+internal interface IDensityEstimator : IEstimator<AutoregressiveDensityTransformer>
+{
+    AutoregressiveDensityTransformer Fit(IDataView trainData, IDataView? validationData);
 }

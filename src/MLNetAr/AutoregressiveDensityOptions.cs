@@ -1,3 +1,5 @@
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
 using MLNetAr.Internal;
 
 namespace MLNetAr;
@@ -49,6 +51,9 @@ public abstract class AutoregressiveDensityOptions
 
     /// <summary>Seed for initialisation and minibatch order; when null, the <c>MLContext</c>'s random source decides.</summary>
     public int? Seed;
+
+    /// <summary>The estimator these options configure (lets composite trainers take any model's options).</summary>
+    internal abstract IDensityEstimator CreateEstimator(IHostEnvironment env);
 
     /// <summary>Checks every shared option; models extend it with their own.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is outside its valid range (the message names it).</exception>

@@ -20,28 +20,35 @@ namespace MLNetAr;
 /// </list>
 /// Scoring is thread-safe: every cursor and prediction engine has its own scratch state.
 /// </remarks>
-public sealed class AutoregressiveDensityTransformer : ITransformer
+public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoringTransformer
 {
     internal const string LoaderSignature = "MLNetArDensityModel"; // at most 24 characters, globally unique
     // Format history (of the ML.NET model entry; the weights stream has its own, see ModelSerializer):
     // 0x00010001: first version.
     private const uint VersionCurrent = 0x00010001;
 
-    private readonly IHost _host;
-
     internal AutoregressiveDensityTransformer(IHostEnvironment env, DensityModel model, PixelEncoder encoder,
         string logLikelihoodColumnName, string hiddenFeaturesColumnName, IReadOnlyList<EpochSummary> history)
     {
-        _host = env.Register(nameof(AutoregressiveDensityTransformer));
+        ArgumentNullException.ThrowIfNull(env);
         Model = model;
         Encoder = encoder;
         LogLikelihoodColumnName = logLikelihoodColumnName;
         HiddenFeaturesColumnName = hiddenFeaturesColumnName;
         TrainingHistory = history;
+        OutputColumns =
+        [
+            ScoredColumn.Scalar(logLikelihoodColumnName, scorer => scorer.LogLikelihood),
+            ScoredColumn.Vector(hiddenFeaturesColumnName, model.HiddenFeatureCount, needsPixelScores: false, scorer => scorer.HiddenFeatures),
+        ];
     }
 
     internal DensityModel Model { get; }
     internal PixelEncoder Encoder { get; }
+    DensityModel IRowScoringTransformer.Model => Model;
+    PixelEncoder IRowScoringTransformer.Encoder => Encoder;
+    IReadOnlyList<ScoredColumn> IRowScoringTransformer.OutputColumns => OutputColumns;
+    private IReadOnlyList<ScoredColumn> OutputColumns { get; }
 
     /// <summary>Name of the model family, e.g. <c>FVSBN</c>.</summary>
     public string ModelKind => Model.Kind;
@@ -65,30 +72,13 @@ public sealed class AutoregressiveDensityTransformer : ITransformer
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentOutOfRangeException">The input column is missing or not a Single vector of the fitted size.</exception>
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
-    {
-        ArgumentNullException.ThrowIfNull(inputSchema);
-        Guard.CheckInputColumn(inputSchema, InputColumnName, Dimension);
-        var builder = new DataViewSchema.Builder();
-        builder.AddColumns(inputSchema);
-        builder.AddColumn(LogLikelihoodColumnName, NumberDataViewType.Single);
-        builder.AddColumn(HiddenFeaturesColumnName, new VectorDataViewType(NumberDataViewType.Single, HiddenFeatureCount));
-        return builder.ToSchema();
-    }
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => RowScoringTransformers.OutputSchema(this, inputSchema);
 
     /// <inheritdoc/>
-    public IDataView Transform(IDataView input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        return new DensityDataView(this, input, GetOutputSchema(input.Schema));
-    }
+    public IDataView Transform(IDataView input) => RowScoringTransformers.Transform(this, input);
 
     /// <inheritdoc/>
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
-    {
-        ArgumentNullException.ThrowIfNull(inputSchema);
-        return new DensityRowMapper(this, inputSchema, GetOutputSchema(inputSchema));
-    }
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => RowScoringTransformers.Mapper(this, inputSchema);
 
     /// <summary>
     /// Draws <paramref name="count"/> images from the model. Each is a vector of D values in {0, 1}.

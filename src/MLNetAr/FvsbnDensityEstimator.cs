@@ -1,3 +1,4 @@
+using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using MLNetAr.Internal;
 using MLNetAr.Models;
@@ -25,6 +26,8 @@ public sealed class FvsbnDensityEstimator : AutoregressiveDensityEstimator<Fvsbn
     {
         /// <summary>Creates options with FVSBN's defaults (learning rate 3e-3).</summary>
         public Options() => LearningRate = Defaults.LearningRate;
+
+        internal override IDensityEstimator CreateEstimator(IHostEnvironment env) => new FvsbnDensityEstimator(env, this);
     }
 
     internal static class Defaults

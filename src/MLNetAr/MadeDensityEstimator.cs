@@ -1,3 +1,4 @@
+using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using MLNetAr.Internal;
 using MLNetAr.Models;
@@ -42,6 +43,8 @@ public sealed class MadeDensityEstimator : AutoregressiveDensityEstimator<MadeDe
 
         /// <summary>Adds direct, autoregressively masked input → output connections.</summary>
         public bool DirectConnections;
+
+        internal override IDensityEstimator CreateEstimator(IHostEnvironment env) => new MadeDensityEstimator(env, this);
 
         internal override void Validate()
         {

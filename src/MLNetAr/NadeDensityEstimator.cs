@@ -1,3 +1,4 @@
+using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using MLNetAr.Internal;
 using MLNetAr.Models;
@@ -32,6 +33,8 @@ public sealed class NadeDensityEstimator : AutoregressiveDensityEstimator<NadeDe
 
         /// <summary>Order in which pixels are modelled; <see cref="InputOrder.Random"/> draws it from the seed.</summary>
         public InputOrder InputOrder = InputOrder.Natural;
+
+        internal override IDensityEstimator CreateEstimator(IHostEnvironment env) => new NadeDensityEstimator(env, this);
 
         internal override void Validate()
         {

@@ -4,70 +4,119 @@ using MLNetAr.Models;
 
 namespace MLNetAr.Internal;
 
+/// <summary>A transformer whose output columns are computed from one density model scoring one input column.</summary>
+internal interface IRowScoringTransformer
+{
+    DensityModel Model { get; }
+    PixelEncoder Encoder { get; }
+    /// <summary>The columns added to the input schema, in order.</summary>
+    IReadOnlyList<ScoredColumn> OutputColumns { get; }
+}
+
+/// <summary>An output column: its name, type, and a getter reading a scored row.</summary>
+internal sealed class ScoredColumn(string name, DataViewType type, bool needsPixelScores, Func<RowScorer, Delegate> createGetter)
+{
+    public string Name { get; } = name;
+    public DataViewType Type { get; } = type;
+    /// <summary>Whether the column needs the per-pixel conditionals (computed only then).</summary>
+    public bool NeedsPixelScores { get; } = needsPixelScores;
+    /// <summary>Creates a <c>ValueGetter&lt;T&gt;</c> over the scorer's current row (the scorer is scored before each call).</summary>
+    public Func<RowScorer, Delegate> CreateGetter { get; } = createGetter;
+
+    public static ScoredColumn Scalar(string name, Func<RowScorer, float> value) =>
+        new(name, NumberDataViewType.Single, false, scorer => (ValueGetter<float>)((ref float v) => v = value(scorer)));
+
+    public static ScoredColumn Boolean(string name, Func<RowScorer, bool> value) =>
+        new(name, BooleanDataViewType.Instance, false, scorer => (ValueGetter<bool>)((ref bool v) => v = value(scorer)));
+
+    public static ScoredColumn Vector(string name, int size, bool needsPixelScores, Func<RowScorer, float[]> value) =>
+        new(name, new VectorDataViewType(NumberDataViewType.Single, size), needsPixelScores, scorer => (ValueGetter<VBuffer<float>>)((ref VBuffer<float> v) =>
+        {
+            float[] values = value(scorer);
+            var editor = VBufferEditor.Create(ref v, values.Length);
+            values.CopyTo(editor.Values);
+            v = editor.Commit();
+        }));
+}
+
 /// <summary>
 /// Scores one row at a time with its own scratch state; one per cursor or mapped row, so parallel cursors never share it.
 /// Results are computed once per input position, and only when an output column is read.
 /// </summary>
 internal sealed class RowScorer
 {
-    private readonly AutoregressiveDensityTransformer _transformer;
+    private readonly IRowScoringTransformer _transformer;
     private readonly ModelWorkspace _workspace;
-    private readonly float[] _pixels;
     private readonly float[] _logLikelihood = new float[1];
+    private readonly bool _pixelScores;
     private VBuffer<float> _input;
     private long _scoredPosition = -1;
 
-    public RowScorer(AutoregressiveDensityTransformer transformer)
+    public RowScorer(IRowScoringTransformer transformer, bool pixelScores)
     {
         _transformer = transformer;
+        _pixelScores = pixelScores;
         DensityModel model = transformer.Model;
         _workspace = model.CreateWorkspace(1);
-        _pixels = new float[model.Dimension];
+        Pixels = new float[model.Dimension];
         HiddenFeatures = new float[model.HiddenFeatureCount];
+        PixelScores = pixelScores ? new float[model.Dimension] : [];
     }
 
+    /// <summary>The current row's binary pixels.</summary>
+    public float[] Pixels { get; }
+    /// <summary><c>log p(x)</c> of the current row, in nats.</summary>
     public float LogLikelihood => _logLikelihood[0];
     public float[] HiddenFeatures { get; }
+    /// <summary>Per-pixel <c>-log p(x_i | x_&lt;i)</c> of the current row (when requested).</summary>
+    public float[] PixelScores { get; }
 
     /// <summary>Scores the current row of <paramref name="row"/> unless its position was already scored.</summary>
     public void EnsureScored(DataViewRow row, ValueGetter<VBuffer<float>> inputGetter)
     {
         if (row.Position == _scoredPosition) return;
         inputGetter(ref _input);
-        _transformer.Encoder.Encode(_input, _pixels, row.Position);
-        _transformer.Model.Score(_pixels, 1, _logLikelihood, HiddenFeatures, _workspace);
+        _transformer.Encoder.Encode(_input, Pixels, row.Position);
+        DensityModel model = _transformer.Model;
+        model.Score(Pixels, 1, _logLikelihood, HiddenFeatures, _workspace);
+        if (_pixelScores)
+        {
+            model.PixelLogProbabilities(Pixels, 1, PixelScores, _workspace);
+            System.Numerics.Tensors.TensorPrimitives.Negate(PixelScores, PixelScores);
+        }
         _scoredPosition = row.Position;
     }
 }
 
 /// <summary>Column bookkeeping shared by the data view, its cursors and the row mapper.</summary>
-internal sealed class DensityBinding(AutoregressiveDensityTransformer transformer, DataViewSchema inputSchema, DataViewSchema outputSchema)
+internal sealed class DensityBinding(IRowScoringTransformer transformer, DataViewSchema inputSchema, DataViewSchema outputSchema)
 {
-    public AutoregressiveDensityTransformer Transformer { get; } = transformer;
+    public IRowScoringTransformer Transformer { get; } = transformer;
     public DataViewSchema InputSchema { get; } = inputSchema;
     public DataViewSchema OutputSchema { get; } = outputSchema;
-    public int LogLikelihoodIndex => InputSchema.Count;
-    public int HiddenFeaturesIndex => InputSchema.Count + 1;
-    public DataViewSchema.Column InputColumn => InputSchema[Transformer.InputColumnName];
+    public DataViewSchema.Column InputColumn => InputSchema[Transformer.Encoder.ColumnName];
 
-    /// <summary>The input columns needed to serve <paramref name="outputColumns"/>.</summary>
-    public IEnumerable<DataViewSchema.Column> Dependencies(IEnumerable<DataViewSchema.Column> outputColumns, out bool logLikelihoodActive, out bool hiddenActive)
+    /// <summary>Index among <see cref="IRowScoringTransformer.OutputColumns"/> of an output-schema column, or -1 for a passed-through input column.</summary>
+    public int OutputIndex(DataViewSchema.Column column) => column.Index >= InputSchema.Count ? column.Index - InputSchema.Count : -1;
+
+    /// <summary>The input columns needed to serve <paramref name="outputColumns"/>, and which added columns are active.</summary>
+    public IEnumerable<DataViewSchema.Column> Dependencies(IEnumerable<DataViewSchema.Column> outputColumns, out bool[] active)
     {
         var needed = new List<DataViewSchema.Column>();
-        logLikelihoodActive = hiddenActive = false;
+        active = new bool[Transformer.OutputColumns.Count];
         foreach (var column in outputColumns)
         {
-            if (column.Index == LogLikelihoodIndex) logLikelihoodActive = true;
-            else if (column.Index == HiddenFeaturesIndex) hiddenActive = true;
+            int index = OutputIndex(column);
+            if (index >= 0) active[index] = true;
             else needed.Add(InputSchema[column.Index]);
         }
-        if ((logLikelihoodActive || hiddenActive) && !needed.Any(c => c.Index == InputColumn.Index)) needed.Add(InputColumn);
+        if (active.Any(a => a) && !needed.Any(c => c.Index == InputColumn.Index)) needed.Add(InputColumn);
         return needed;
     }
 }
 
-/// <summary>The lazily scored view <see cref="AutoregressiveDensityTransformer.Transform"/> returns.</summary>
-internal sealed class DensityDataView(AutoregressiveDensityTransformer transformer, IDataView source, DataViewSchema outputSchema) : IDataView
+/// <summary>The lazily scored view <c>Transform</c> returns.</summary>
+internal sealed class DensityDataView(IRowScoringTransformer transformer, IDataView source, DataViewSchema outputSchema) : IDataView
 {
     private readonly DensityBinding _binding = new(transformer, source.Schema, outputSchema);
 
@@ -77,19 +126,19 @@ internal sealed class DensityDataView(AutoregressiveDensityTransformer transform
 
     public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
     {
-        var needed = _binding.Dependencies(columnsNeeded, out bool ll, out bool hidden);
-        return new DensityCursor(_binding, source.GetRowCursor(needed, rand), ll, hidden);
+        var needed = _binding.Dependencies(columnsNeeded, out bool[] active);
+        return new DensityCursor(_binding, source.GetRowCursor(needed, rand), active);
     }
 
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
     {
-        var needed = _binding.Dependencies(columnsNeeded, out bool ll, out bool hidden);
-        return source.GetRowCursorSet(needed, n, rand).Select(c => (DataViewRowCursor)new DensityCursor(_binding, c, ll, hidden)).ToArray();
+        var needed = _binding.Dependencies(columnsNeeded, out bool[] active);
+        return source.GetRowCursorSet(needed, n, rand).Select(c => (DataViewRowCursor)new DensityCursor(_binding, c, active)).ToArray();
     }
 }
 
 /// <summary>What <c>PredictionEngine</c> uses: maps one input row to an output row.</summary>
-internal sealed class DensityRowMapper(AutoregressiveDensityTransformer transformer, DataViewSchema inputSchema, DataViewSchema outputSchema) : IRowToRowMapper
+internal sealed class DensityRowMapper(IRowScoringTransformer transformer, DataViewSchema inputSchema, DataViewSchema outputSchema) : IRowToRowMapper
 {
     private readonly DensityBinding _binding = new(transformer, inputSchema, outputSchema);
 
@@ -97,76 +146,59 @@ internal sealed class DensityRowMapper(AutoregressiveDensityTransformer transfor
     public DataViewSchema OutputSchema => _binding.OutputSchema;
 
     public IEnumerable<DataViewSchema.Column> GetDependencies(IEnumerable<DataViewSchema.Column> dependingColumns) =>
-        _binding.Dependencies(dependingColumns, out _, out _);
+        _binding.Dependencies(dependingColumns, out _);
 
     public DataViewRow GetRow(DataViewRow input, IEnumerable<DataViewSchema.Column> activeColumns)
     {
-        _binding.Dependencies(activeColumns, out bool ll, out bool hidden);
-        return new DensityRow(_binding, input, ll, hidden);
+        _binding.Dependencies(activeColumns, out bool[] active);
+        return new DensityRow(_binding, input, active);
     }
 }
 
-/// <summary>Getters for the two output columns on top of an input row; the input's own columns pass through.</summary>
+/// <summary>Getters for the added columns on top of an input row; the input's own columns pass through.</summary>
 internal sealed class DensityColumns
 {
     private readonly DensityBinding _binding;
     private readonly DataViewRow _input;
-    private readonly bool _logLikelihoodActive, _hiddenActive;
+    private readonly bool[] _active;
     private readonly RowScorer _scorer;
     private readonly ValueGetter<VBuffer<float>>? _inputGetter;
 
-    public DensityColumns(DensityBinding binding, DataViewRow input, bool logLikelihoodActive, bool hiddenActive)
+    public DensityColumns(DensityBinding binding, DataViewRow input, bool[] active)
     {
-        (_binding, _input, _logLikelihoodActive, _hiddenActive) = (binding, input, logLikelihoodActive, hiddenActive);
-        _scorer = new RowScorer(binding.Transformer);
-        if (logLikelihoodActive || hiddenActive) _inputGetter = input.GetGetter<VBuffer<float>>(binding.InputColumn);
+        (_binding, _input, _active) = (binding, input, active);
+        var columns = binding.Transformer.OutputColumns;
+        bool pixelScores = Enumerable.Range(0, active.Length).Any(i => active[i] && columns[i].NeedsPixelScores);
+        _scorer = new RowScorer(binding.Transformer, pixelScores);
+        if (active.Any(a => a)) _inputGetter = input.GetGetter<VBuffer<float>>(binding.InputColumn);
     }
 
     public bool IsColumnActive(DataViewSchema.Column column)
     {
-        if (column.Index == _binding.LogLikelihoodIndex) return _logLikelihoodActive;
-        if (column.Index == _binding.HiddenFeaturesIndex) return _hiddenActive;
-        return _input.IsColumnActive(_input.Schema[column.Index]);
+        int index = _binding.OutputIndex(column);
+        return index >= 0 ? _active[index] : _input.IsColumnActive(_input.Schema[column.Index]);
     }
 
     public ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
     {
-        if (column.Index == _binding.LogLikelihoodIndex)
+        int index = _binding.OutputIndex(column);
+        if (index < 0) return _input.GetGetter<TValue>(_input.Schema[column.Index]);
+        if (!_active[index]) throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor.");
+        ScoredColumn output = _binding.Transformer.OutputColumns[index];
+        if (output.CreateGetter(_scorer) is not ValueGetter<TValue> read)
+            throw new InvalidOperationException($"Invalid TValue in GetGetter for column '{column.Name}': '{typeof(TValue)}', expected type: '{output.Type.RawType}'.");
+        return (ref TValue value) =>
         {
-            if (!_logLikelihoodActive) throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor.");
-            if (typeof(TValue) != typeof(float)) throw BadGetterType<TValue>(column, "Single");
-            ValueGetter<float> getter = (ref float value) =>
-            {
-                _scorer.EnsureScored(_input, _inputGetter!);
-                value = _scorer.LogLikelihood;
-            };
-            return (ValueGetter<TValue>)(Delegate)getter;
-        }
-        if (column.Index == _binding.HiddenFeaturesIndex)
-        {
-            if (!_hiddenActive) throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor.");
-            if (typeof(TValue) != typeof(VBuffer<float>)) throw BadGetterType<TValue>(column, "VBuffer<Single>");
-            ValueGetter<VBuffer<float>> getter = (ref VBuffer<float> value) =>
-            {
-                _scorer.EnsureScored(_input, _inputGetter!);
-                float[] features = _scorer.HiddenFeatures;
-                var editor = VBufferEditor.Create(ref value, features.Length);
-                features.CopyTo(editor.Values);
-                value = editor.Commit();
-            };
-            return (ValueGetter<TValue>)(Delegate)getter;
-        }
-        return _input.GetGetter<TValue>(_input.Schema[column.Index]);
+            _scorer.EnsureScored(_input, _inputGetter!);
+            read(ref value);
+        };
     }
-
-    private static InvalidOperationException BadGetterType<TValue>(DataViewSchema.Column column, string expected) =>
-        new($"Invalid TValue in GetGetter for column '{column.Name}': '{typeof(TValue)}', expected type: '{expected}'.");
 }
 
 /// <summary>A mapped row (PredictionEngine): positions follow the input row.</summary>
-internal sealed class DensityRow(DensityBinding binding, DataViewRow input, bool logLikelihoodActive, bool hiddenActive) : DataViewRow
+internal sealed class DensityRow(DensityBinding binding, DataViewRow input, bool[] active) : DataViewRow
 {
-    private readonly DensityColumns _columns = new(binding, input, logLikelihoodActive, hiddenActive);
+    private readonly DensityColumns _columns = new(binding, input, active);
 
     public override long Position => input.Position;
     public override long Batch => input.Batch;
@@ -177,9 +209,9 @@ internal sealed class DensityRow(DensityBinding binding, DataViewRow input, bool
 }
 
 /// <summary>A cursor over the transformed view, wrapping one source cursor.</summary>
-internal sealed class DensityCursor(DensityBinding binding, DataViewRowCursor input, bool logLikelihoodActive, bool hiddenActive) : DataViewRowCursor
+internal sealed class DensityCursor(DensityBinding binding, DataViewRowCursor input, bool[] active) : DataViewRowCursor
 {
-    private readonly DensityColumns _columns = new(binding, input, logLikelihoodActive, hiddenActive);
+    private readonly DensityColumns _columns = new(binding, input, active);
 
     public override long Position => input.Position;
     public override long Batch => input.Batch;
@@ -194,4 +226,28 @@ internal sealed class DensityCursor(DensityBinding binding, DataViewRowCursor in
         if (disposing) input.Dispose();
         base.Dispose(disposing);
     }
+}
+
+/// <summary>Schema, transform and mapper plumbing shared by the transformers built on <see cref="DensityDataView"/>.</summary>
+internal static class RowScoringTransformers
+{
+    /// <summary>The input columns plus the transformer's added columns; checks the input column first.</summary>
+    public static DataViewSchema OutputSchema(IRowScoringTransformer transformer, DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        Guard.CheckInputColumn(inputSchema, transformer.Encoder.ColumnName, transformer.Model.Dimension);
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumns(inputSchema);
+        foreach (ScoredColumn column in transformer.OutputColumns) builder.AddColumn(column.Name, column.Type);
+        return builder.ToSchema();
+    }
+
+    public static IDataView Transform(IRowScoringTransformer transformer, IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return new DensityDataView(transformer, input, OutputSchema(transformer, input.Schema));
+    }
+
+    public static IRowToRowMapper Mapper(IRowScoringTransformer transformer, DataViewSchema inputSchema) =>
+        new DensityRowMapper(transformer, inputSchema, OutputSchema(transformer, inputSchema));
 }

@@ -12,6 +12,8 @@ using MLNetAr;
 [assembly: IgnoresAccessChecksTo("Microsoft.ML.Data")]
 [assembly: LoadableClass(typeof(AutoregressiveDensityTransformer), null, typeof(SignatureLoadModel),
     "Autoregressive Density Transformer", AutoregressiveDensityTransformer.LoaderSignature)]
+[assembly: LoadableClass(typeof(AutoregressiveAnomalyTransformer), null, typeof(SignatureLoadModel),
+    "Autoregressive Anomaly Transformer", AutoregressiveAnomalyTransformer.LoaderSignature)]
 
 namespace System.Runtime.CompilerServices
 {
@@ -54,6 +56,9 @@ namespace MLNetAr.Internal
 
         public static BinaryWriter Writer(ModelSaveContext ctx) => ctx.Writer;
         public static void SaveString(ModelSaveContext ctx, string value) => ctx.SaveNonEmptyString(value);
+        /// <summary>Saves a nested model (e.g. a transformer this one wraps) under <paramref name="name"/>.</summary>
+        public static void SaveModel<T>(ModelSaveContext ctx, T value, string name) where T : class => ctx.SaveModel(value, name);
+
         public static void SaveBinaryStream(ModelSaveContext ctx, string name, Action<BinaryWriter> write) => ctx.SaveBinaryStream(name, write);
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.ML;
 using Microsoft.ML.Data;
 
 namespace MLNetAr.Internal;
@@ -38,5 +39,24 @@ internal sealed class PixelEncoder(string columnName, PixelBinarization binariza
             else
                 pixels[i] = v == 0f ? 0f : 1f; // also turns -0 into +0
         }
+    }
+
+    /// <summary>Reads <paramref name="data"/>'s input column into a dense, validated, binarised <c>(N, D)</c> array.</summary>
+    public float[] ReadRows(IDataView data, int dimension)
+    {
+        var column = data.Schema[ColumnName];
+        var rows = new List<float>();
+        var buffer = new float[dimension];
+        VBuffer<float> values = default;
+        using var cursor = data.GetRowCursor([column]);
+        var getter = cursor.GetGetter<VBuffer<float>>(column);
+        long row = 0;
+        while (cursor.MoveNext())
+        {
+            getter(ref values);
+            Encode(values, buffer, row++);
+            rows.AddRange(buffer);
+        }
+        return rows.ToArray();
     }
 }

@@ -97,6 +97,20 @@ internal abstract class DensityModel
     }
 
     /// <summary>
+    /// Per-pixel conditionals <c>log p(x_i | x_&lt;i)</c> <c>(B, D)</c>, by pixel (not by step), from one
+    /// <see cref="Forward"/> pass. For a MADE ensemble these are the first mask's conditionals.
+    /// </summary>
+    public virtual void PixelLogProbabilities(ReadOnlySpan<float> x, int batch, Span<float> destination, ModelWorkspace workspace)
+    {
+        int n = batch * Dimension;
+        Span<float> logits = workspace.Logits(n);
+        Forward(x, batch, logits, workspace);
+        // x·z - softplus(z) = log σ(z) for x = 1, log σ(-z) for x = 0.
+        Kernels.Kernels.Softplus(logits, destination[..n]);
+        for (int i = 0; i < n; i++) destination[i] = x[i] * logits[i] - destination[i];
+    }
+
+    /// <summary>
     /// One minibatch of training: adds <c>∂(mean NLL)/∂θ</c> to every <see cref="Parameter.Gradient"/> and returns the
     /// summed NLL of the batch. The default is <see cref="Forward"/>, the Bernoulli loss and <see cref="Backward"/>;
     /// models with a cheaper fused pass (NADE) override it.

@@ -56,15 +56,17 @@ public class MadeTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void TrainingStep_RandomBatch_MatchesFiniteDifferencesInDouble(bool direct)
+    [InlineData(false, 0)]
+    [InlineData(true, 0)]
+    [InlineData(false, 2)] // a later mask of an order/connectivity-agnostic model, as selected for a training step
+    public void TrainingStep_RandomBatch_MatchesFiniteDifferencesInDouble(bool direct, int maskIndex)
     {
         const int d = 5, batch = 3;
         int[] hidden = [6, 4];
-        var model = RandomModel(d, hidden, natural: false, direct: direct, seed: 7);
+        var model = RandomModel(d, hidden, natural: false, masks: 3, direct: direct, seed: 7);
+        model.BeginTrainingStep(maskIndex);
         float[] x = TestData.RandomBinary(batch, d, seed: 8, p: 0.5);
-        var masks = model.Masks(0);
+        var masks = model.Masks(maskIndex);
         var p = model.Parameters;
 
         // MADE written out in double from the same masks.
