@@ -5,6 +5,8 @@ using MLNetAr.Benchmarks;
 //   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- gemm [m n k] [--threads N] [--out file.json]
 //   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- train --model fvsbn|nade|made [--set Name=Value ...]
 //       [--train FILE --valid FILE [--test FILE]] [--samples N] [--threads N] [--out file.json]
+//   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- anomaly [epochs] [--out file.json]
+//   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- probe [epochs] [--out file.json]
 string command = args.Length > 0 ? args[0] : "gemm";
 string? outPath = null;
 var rest = new List<string>();
@@ -20,7 +22,9 @@ Dictionary<string, object> report = command switch
     "gemm" => GemmBenchmark.Run(
         rest.Count > 0 ? int.Parse(rest[0]) : 512, rest.Count > 1 ? int.Parse(rest[1]) : 784, rest.Count > 2 ? int.Parse(rest[2]) : 784, repeats: 100),
     "train" => TrainBenchmark.Run(rest),
-    _ => throw new ArgumentException($"Unknown benchmark '{command}'. Known: gemm, train."),
+    "anomaly" => AnomalyBenchmark.Run(rest),
+    "probe" => ProbeBenchmark.Run(rest),
+    _ => throw new ArgumentException($"Unknown benchmark '{command}'. Known: gemm, train, anomaly, probe."),
 };
 report["benchmark"] = command;
 report["machine"] = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}";
