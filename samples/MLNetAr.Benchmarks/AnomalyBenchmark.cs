@@ -16,9 +16,7 @@ internal static class AnomalyBenchmark
     public static Dictionary<string, object> Run(IReadOnlyList<string> args)
     {
         int epochs = args.Count > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 30;
-        string folder = Path.Combine(AppContext.BaseDirectory, "data", "digits10k");
-        var digits = ImageSet.LoadIdx(Path.Combine(folder, "digits10k-images-idx3-ubyte.gz"), Path.Combine(folder, "digits10k-labels-idx1-ubyte.gz"));
-        ImageSet train = digits.Slice(0, 8000), valid = digits.Slice(8000, 1000), test = digits.Slice(9000, 1000);
+        var (train, valid, test) = BenchmarkData.Split(BenchmarkData.Digits());
         var ml = new MLContext(seed: 1);
 
         var methods = new (string Name, Func<IDataView, IDataView, ITransformer> Fit)[]

@@ -1,6 +1,5 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNetAr.Data;
 
 namespace MLNetAr.Benchmarks;
 
@@ -14,10 +13,9 @@ internal static class ProbeBenchmark
     public static Dictionary<string, object> Run(IReadOnlyList<string> args)
     {
         int epochs = args.Count > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 30;
-        string folder = Path.Combine(AppContext.BaseDirectory, "data", "digits10k");
-        var digits = ImageSet.LoadIdx(Path.Combine(folder, "digits10k-images-idx3-ubyte.gz"), Path.Combine(folder, "digits10k-labels-idx1-ubyte.gz"));
+        var (trainImages, _, testImages) = BenchmarkData.Split(BenchmarkData.Digits());
         var ml = new MLContext(seed: 1);
-        IDataView train = digits.Slice(0, 8000).ToDataView(ml), test = digits.Slice(9000, 1000).ToDataView(ml);
+        IDataView train = trainImages.ToDataView(ml), test = testImages.ToDataView(ml);
 
         var results = new Dictionary<string, object>();
         double Probe(string name, IEstimator<ITransformer> features, string featureColumn)

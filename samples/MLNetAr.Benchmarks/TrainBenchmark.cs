@@ -106,12 +106,7 @@ internal static class TrainBenchmark
 
     private static (ImageSet Train, ImageSet? Valid, ImageSet? Test) LoadData(string? trainPath, string? validPath, string? testPath)
     {
-        if (trainPath == null)
-        {
-            string folder = Path.Combine(AppContext.BaseDirectory, "data", "digits10k");
-            var digits = ImageSet.LoadIdx(Path.Combine(folder, "digits10k-images-idx3-ubyte.gz"), Path.Combine(folder, "digits10k-labels-idx1-ubyte.gz"));
-            return (digits.Slice(0, 8000), digits.Slice(8000, 1000), digits.Slice(9000, 1000));
-        }
+        if (trainPath == null) return BenchmarkData.Split(BenchmarkData.Digits());
         static ImageSet Load(string path) => path.EndsWith(".amat", StringComparison.OrdinalIgnoreCase) ? ImageSet.LoadAmat(path) : ImageSet.LoadIdx(path);
         return (Load(trainPath), validPath == null ? null : Load(validPath), testPath == null ? null : Load(testPath));
     }
