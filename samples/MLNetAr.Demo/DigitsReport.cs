@@ -1,0 +1,252 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNetAr.Data;
+
+namespace MLNetAr.Demo;
+
+/// <summary>How much work the report does: the full run (a few minutes on 2 cores) or a quick one for tests.</summary>
+public sealed record ReportSettings(int TrainRows, int Epochs, int NadeHidden, int MadeHidden, int[] AnomalyDigits, bool Probe)
+{
+    public static ReportSettings Full { get; } = new(8000, 30, 250, 500, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], Probe: true);
+    public static ReportSettings Quick { get; } = new(600, 1, 16, 32, [0, 1], Probe: false);
+}
+
+/// <summary>
+/// The main job: trains FVSBN, NADE and MADE on the embedded digits through ML.NET pipelines and writes a report
+/// folder — <c>index.html</c> with NLL per model, generated samples, completions, one-class anomaly AUCs and ROC
+/// curves against ML.NET's RandomizedPca, per-pixel anomaly heat maps, and linear-probe accuracies.
+/// </summary>
+public static class DigitsReport
+{
+    public static string Write(string outDir, ReportSettings settings, Action<string> log)
+    {
+        Directory.CreateDirectory(outDir);
+        var ml = new MLContext(seed: 1);
+        ml.Log += (_, e) =>
+        {
+            if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info && e.Source.Contains("Density", StringComparison.Ordinal) && e.RawMessage.StartsWith("epoch", StringComparison.Ordinal))
+                log("    " + e.Source.Split(';')[0] + ": " + e.RawMessage);
+        };
+        ImageSet digits = EmbeddedDigits.Load();
+        ImageSet train = digits.Slice(0, settings.TrainRows), valid = digits.Slice(8000, 1000), test = digits.Slice(9000, 1000);
+        int d = digits.Dimension, h = digits.Height, w = digits.Width;
+        var html = new StringBuilder();
+
+        // ---- Density estimation -------------------------------------------------------------------------------------
+        log($"Training on {train.Count} digits (validation 1000, test 1000), {settings.Epochs} epochs at most.");
+        var models = new (string Name, Func<IDataView, IDataView, AutoregressiveDensityTransformer> Fit)[]
+        {
+            ("FVSBN", (t, v) => ml.Transforms.FvsbnDensity(maximumNumberOfEpochs: settings.Epochs, seed: 1).Fit(t, v)),
+            ($"NADE (H={settings.NadeHidden})", (t, v) => ml.Transforms.NadeDensity(hiddenSize: settings.NadeHidden, maximumNumberOfEpochs: settings.Epochs, seed: 1).Fit(t, v)),
+            ($"MADE (1×{settings.MadeHidden})", (t, v) => ml.Transforms.MadeDensity(hiddenSizes: [settings.MadeHidden], maximumNumberOfEpochs: settings.Epochs, seed: 1).Fit(t, v)),
+        };
+        var fitted = new List<(string Name, AutoregressiveDensityTransformer Model)>();
+        html.Append("<h2>Density estimation</h2><table><tr><th>model</th><th>parameters</th><th>epochs</th><th>s/epoch</th><th>train NLL (nats)</th><th>test NLL (nats)</th><th>test bits/pixel</th></tr>");
+        foreach (var (name, fit) in models)
+        {
+            log($"  {name}");
+            AutoregressiveDensityTransformer model = fit(train.ToDataView(ml), valid.ToDataView(ml));
+            fitted.Add((name, model));
+            double trainNll = MeanNll(ml, model, train), testNll = MeanNll(ml, model, test);
+            html.Append(CultureInfo.InvariantCulture, $"<tr><td>{name}</td><td>{model.ParameterCount:N0}</td><td>{model.TrainingHistory.Count}</td><td>{model.TrainingHistory.Average(e => e.Seconds):F2}</td><td>{trainNll:F2}</td><td>{testNll:F2}</td><td>{testNll / d / Math.Log(2):F4}</td></tr>");
+            log(FormattableString.Invariant($"    train NLL {trainNll:F2}, test NLL {testNll:F2} nats"));
+        }
+        double baseline = IndependentPixelNll(train.BinarizeThreshold(), test.BinarizeThreshold());
+        html.Append(CultureInfo.InvariantCulture, $"<tr><td>independent pixels</td><td>{d}</td><td>–</td><td>–</td><td>–</td><td>{baseline:F2}</td><td>{baseline / d / Math.Log(2):F4}</td></tr></table>");
+        html.Append("<p>Digits binarised at 0.5; NLL is the exact −log p(x) in nats per image (lower is better).</p>");
+
+        // ---- Samples and completions --------------------------------------------------------------------------------
+        html.Append("<h2>Samples</h2><div class=\"row\">");
+        foreach (var (name, model) in fitted)
+        {
+            string file = Slug(name) + "-samples.png";
+            ImageGrid.SavePng(Path.Combine(outDir, file), model.Sample(64, seed: 7), h, w, columns: 8, scale: 2);
+            html.Append(Figure(file, name));
+        }
+        html.Append("</div><h2>Completions</h2><p>Top half given, bottom half sampled: each row is a test digit, then three completions.</p><div class=\"row\">");
+        ImageSet shown = test.BinarizeThreshold().Slice(0, 8);
+        foreach (var (name, model) in fitted)
+        {
+            var grid = new List<float[]>();
+            for (int i = 0; i < shown.Count; i++)
+            {
+                float[] original = shown.GetImage(i);
+                grid.Add(original);
+                for (int s = 0; s < 3; s++) grid.Add(model.Complete(original, knownPixels: d / 2, seed: 10 * i + s));
+            }
+            string file = Slug(name) + "-completions.png";
+            ImageGrid.SavePng(Path.Combine(outDir, file), grid, h, w, columns: 4, scale: 2);
+            html.Append(Figure(file, name));
+        }
+        html.Append("</div>");
+
+        // ---- Anomaly detection --------------------------------------------------------------------------------------
+        log("One-class anomaly detection (normal digit vs all others).");
+        var detectors = new (string Name, Func<IDataView, IDataView, ITransformer> Fit)[]
+        {
+            ("FVSBN", (t, v) => Detector(ml, new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = settings.Epochs, Seed = 1 }).Fit(t, v)),
+            ($"MADE (1×{settings.MadeHidden})", (t, v) => Detector(ml, new MadeDensityEstimator.Options { HiddenSizes = [settings.MadeHidden], MaximumNumberOfEpochs = settings.Epochs, Seed = 1 }, "PixelScores").Fit(t, v)),
+            ("RandomizedPca (ML.NET, rank 20)", (t, _) => ml.AnomalyDetection.Trainers.RandomizedPca("Pixels", rank: 20, seed: 1).Fit(t)),
+        };
+        var auc = detectors.ToDictionary(x => x.Name, _ => new List<double>());
+        var roc = new Dictionary<string, (double[] Fpr, double[] Tpr)>();
+        AutoregressiveAnomalyTransformer? heatModel = null;
+        IDataView? heatTest = null;
+        foreach (int normal in settings.AnomalyDigits)
+        {
+            IDataView trainView = train.Where(l => l == normal).ToDataView(ml), validView = valid.Where(l => l == normal).ToDataView(ml);
+            var labelled = new ImageSet(test.Pixels, h, w, test.Labels!.Select(l => l == normal ? 0f : 1f).ToArray());
+            IDataView testView = labelled.ToDataView(ml);
+            foreach (var (name, fit) in detectors)
+            {
+                ITransformer model = fit(trainView, validView);
+                IDataView scored = model.Transform(testView);
+                auc[name].Add(ml.AnomalyDetection.Evaluate(scored, "Label", "Score", "PredictedLabel").AreaUnderRocCurve);
+                if (normal == settings.AnomalyDigits[0])
+                {
+                    roc[name] = RocCurve(scored.GetColumn<float>("Score").ToArray(), labelled.Labels!);
+                    if (model is AutoregressiveAnomalyTransformer a && name.StartsWith("MADE", StringComparison.Ordinal)) (heatModel, heatTest) = (a, testView);
+                }
+            }
+            log(FormattableString.Invariant($"  normal digit {normal}: ") + string.Join(", ", detectors.Select(x => FormattableString.Invariant($"{x.Name} {auc[x.Name][^1]:F3}"))));
+        }
+        html.Append("<h2>Anomaly detection</h2><p>One-class protocol: train on one digit class (its images among the training rows), test on the 1000 test digits with that class normal and all other classes anomalous. Score = −log p(x).</p>");
+        html.Append("<table><tr><th>method</th>").Append(string.Concat(settings.AnomalyDigits.Select(c => $"<th>{c}</th>"))).Append("<th>mean AUC</th></tr>");
+        foreach (var (name, values) in auc)
+            html.Append($"<tr><td>{name}</td>").Append(string.Concat(values.Select(v => FormattableString.Invariant($"<td>{v:F3}</td>")))).Append(FormattableString.Invariant($"<td><b>{values.Average():F3}</b></td></tr>"));
+        html.Append("</table>");
+        html.Append($"<h3>ROC curves, normal digit {settings.AnomalyDigits[0]}</h3>").Append(RocSvg(roc));
+
+        if (heatModel != null && heatTest != null)
+        {
+            // Per-pixel −log p(x_i | x_<i) of the most anomalous test digits under the MADE detector.
+            IDataView scored = heatModel.Transform(heatTest);
+            float[] score = scored.GetColumn<float>("Score").ToArray();
+            float[][] pixelScores = scored.GetColumn<float[]>("PixelScores").ToArray();
+            int[] top = Enumerable.Range(0, score.Length).OrderByDescending(i => score[i]).Take(8).ToArray();
+            ImageSet binary = test.BinarizeThreshold();
+            ImageGrid.SaveHeatMapPng(Path.Combine(outDir, "anomaly-heatmaps.png"), top.Select(binary.GetImage).ToArray(), top.Select(i => pixelScores[i]).ToArray(), h, w, scale: 4);
+            html.Append($"<h3>Where the most anomalous test digits are unlikely (MADE, normal digit {settings.AnomalyDigits[0]})</h3>")
+                .Append(Figure("anomaly-heatmaps.png", "digit | per-pixel −log p(x_i | x_&lt;i): black = expected, yellow/white = surprising"));
+        }
+
+        // ---- Linear probe -------------------------------------------------------------------------------------------
+        if (settings.Probe)
+        {
+            log("Linear probe: features -> LbfgsMaximumEntropy.");
+            html.Append("<h2>Representation learning</h2><p>Linear probe: features of the training digits feed ML.NET's <code>LbfgsMaximumEntropy</code> in one pipeline; accuracy on the test digits.</p><table><tr><th>features</th><th>test accuracy</th></tr>");
+            IDataView trainView = train.ToDataView(ml), testView = test.ToDataView(ml);
+            var probes = new (string Name, IEstimator<ITransformer> Features, string Column)[]
+            {
+                ("raw pixels (784)", ml.Transforms.CopyColumns("Features", "Pixels"), "Features"),
+                ("PCA (250)", ml.Transforms.ProjectToPrincipalComponents("Features", "Pixels", rank: 250, seed: 1), "Features"),
+                ("FVSBN logits (784)", ml.Transforms.FvsbnDensity(maximumNumberOfEpochs: settings.Epochs, seed: 1), "HiddenFeatures"),
+                ($"NADE hidden layer ({settings.NadeHidden})", ml.Transforms.NadeDensity(hiddenSize: settings.NadeHidden, maximumNumberOfEpochs: settings.Epochs, seed: 1), "HiddenFeatures"),
+                ($"MADE hidden layer ({settings.MadeHidden})", ml.Transforms.MadeDensity(hiddenSizes: [settings.MadeHidden], maximumNumberOfEpochs: settings.Epochs, seed: 1), "HiddenFeatures"),
+            };
+            foreach (var (name, features, column) in probes)
+            {
+                var pipeline = features.Append(ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label"))
+                    .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy("LabelKey", column));
+                double accuracy = ml.MulticlassClassification.Evaluate(pipeline.Fit(trainView).Transform(testView), "LabelKey").MicroAccuracy;
+                html.Append(FormattableString.Invariant($"<tr><td>{name}</td><td>{accuracy:P1}</td></tr>"));
+                log(FormattableString.Invariant($"  {name}: {accuracy:P1}"));
+            }
+            html.Append("</table>");
+        }
+
+        string page = Path.Combine(outDir, "index.html");
+        File.WriteAllText(page, Page(html.ToString()));
+        return page;
+    }
+
+    private static AutoregressiveAnomalyDetector Detector(MLContext ml, AutoregressiveDensityOptions density, string? pixelScores = null) =>
+        ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options { DensityModel = density, PixelScoresColumnName = pixelScores });
+
+    private static double MeanNll(MLContext ml, ITransformer model, ImageSet images) =>
+        -model.Transform(images.ToDataView(ml)).GetColumn<float>("LogLikelihood").Average(v => (double)v);
+
+    /// <summary>NLL of independent Bernoulli pixels with Laplace-smoothed training means.</summary>
+    internal static double IndependentPixelNll(ImageSet train, ImageSet test)
+    {
+        int d = train.Dimension;
+        var p = new double[d];
+        for (int r = 0; r < train.Count; r++)
+            for (int i = 0; i < d; i++) p[i] += train.Pixels[r * d + i];
+        for (int i = 0; i < d; i++) p[i] = (p[i] + 1) / (train.Count + 2);
+        double nll = 0;
+        for (int r = 0; r < test.Count; r++)
+            for (int i = 0; i < d; i++) nll -= Math.Log(test.Pixels[r * d + i] > 0 ? p[i] : 1 - p[i]);
+        return nll / test.Count;
+    }
+
+    /// <summary>ROC points (false-positive rate, true-positive rate) for scores where higher = more anomalous and label 1 = anomaly.</summary>
+    public static (double[] Fpr, double[] Tpr) RocCurve(float[] scores, float[] labels)
+    {
+        int[] order = Enumerable.Range(0, scores.Length).OrderByDescending(i => scores[i]).ToArray();
+        double positives = labels.Count(l => l > 0), negatives = labels.Length - positives;
+        var fpr = new List<double> { 0 };
+        var tpr = new List<double> { 0 };
+        double tp = 0, fp = 0;
+        foreach (int i in order)
+        {
+            if (labels[i] > 0) tp++; else fp++;
+            fpr.Add(negatives == 0 ? 0 : fp / negatives);
+            tpr.Add(positives == 0 ? 0 : tp / positives);
+        }
+        return (fpr.ToArray(), tpr.ToArray());
+    }
+
+    private static string RocSvg(Dictionary<string, (double[] Fpr, double[] Tpr)> curves)
+    {
+        string[] colours = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"];
+        var svg = new StringBuilder("<svg width=\"600\" height=\"340\" viewBox=\"-40 -10 600 340\" xmlns=\"http://www.w3.org/2000/svg\" font-size=\"11\">");
+        svg.Append("<rect x=\"0\" y=\"0\" width=\"300\" height=\"300\" fill=\"none\" stroke=\"#444\"/><line x1=\"0\" y1=\"300\" x2=\"300\" y2=\"0\" stroke=\"#bbb\" stroke-dasharray=\"4\"/>");
+        svg.Append("<text x=\"110\" y=\"325\">false-positive rate</text><text x=\"-30\" y=\"-2\">TPR</text><text x=\"-10\" y=\"312\">0</text><text x=\"295\" y=\"312\">1</text><text x=\"-12\" y=\"8\">1</text>");
+        int k = 0;
+        foreach (var (name, (fpr, tpr)) in curves)
+        {
+            int step = Math.Max(1, fpr.Length / 300);
+            var points = Enumerable.Range(0, fpr.Length).Where(i => i % step == 0 || i == fpr.Length - 1)
+                .Select(i => FormattableString.Invariant($"{fpr[i] * 300:F1},{300 - tpr[i] * 300:F1}"));
+            string colour = colours[k % colours.Length];
+            svg.Append($"<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.5\" points=\"{string.Join(' ', points)}\"/>");
+            svg.Append($"<text x=\"310\" y=\"{20 + 16 * k}\" fill=\"{colour}\">{WebUtility.HtmlEncode(name)}</text>");
+            k++;
+        }
+        return svg.Append("</svg>").ToString();
+    }
+
+    private static string Figure(string file, string caption) =>
+        $"<figure><img src=\"{file}\" alt=\"{WebUtility.HtmlEncode(caption)}\"><figcaption>{caption}</figcaption></figure>";
+
+    private static string Slug(string name) => new(name.ToLowerInvariant().Where(char.IsLetterOrDigit).ToArray());
+
+    /// <summary>The page; on load a small script records in the DOM whether every image loaded (read by the browser test).</summary>
+    private static string Page(string body) => $$"""
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>MLNetAr report — embedded MNIST digits</title>
+        <style>
+        body { font-family: system-ui, sans-serif; margin: 2em; max-width: 1200px; color: #222; }
+        table { border-collapse: collapse; margin: 0.5em 0 1em; } td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
+        td:first-child, th:first-child { text-align: left; } .row { display: flex; flex-wrap: wrap; gap: 1.5em; }
+        figure { margin: 0; } figcaption { font-size: 0.9em; color: #555; } img { image-rendering: pixelated; }
+        </style></head>
+        <body data-images="pending">
+        <h1>MLNetAr — autoregressive density models on MNIST digits</h1>
+        <p>Generated {{DateTime.UtcNow:yyyy-MM-dd HH:mm}} UTC by <code>samples/MLNetAr.Demo</code> from the embedded digits10k data (MNIST, CC BY-SA 3.0).</p>
+        {{body}}
+        <script>
+        window.addEventListener('load', function () {
+          var images = Array.prototype.slice.call(document.images);
+          var loaded = images.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;
+          document.body.setAttribute('data-images', loaded + '/' + images.length);
+        });
+        </script>
+        </body></html>
+        """;
+}

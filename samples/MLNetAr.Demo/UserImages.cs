@@ -1,0 +1,55 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Image;
+
+namespace MLNetAr.Demo;
+
+/// <summary>Train an anomaly detector on a folder of your own images, and score new images with it.</summary>
+public static class UserImages
+{
+    private static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif"];
+
+    public sealed class ImageFile
+    {
+        public string ImagePath { get; set; } = "";
+    }
+
+    private static IDataView Files(MLContext ml, string folder)
+    {
+        var files = Directory.EnumerateFiles(folder).Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+            .OrderBy(f => f, StringComparer.Ordinal).Select(f => new ImageFile { ImagePath = Path.GetFullPath(f) }).ToArray();
+        if (files.Length == 0) throw new ArgumentException($"No images ({string.Join(", ", Extensions)}) in '{folder}'.");
+        return ml.Data.LoadFromEnumerable(files);
+    }
+
+    /// <summary>Images → grayscale size×size pixels in [0, 1] → MADE anomaly detector, saved to <paramref name="modelPath"/>.</summary>
+    public static void Train(string folder, string modelPath, int size, int epochs)
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView data = Files(ml, folder);
+        var pipeline = ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: nameof(ImageFile.ImagePath))
+            .Append(ml.Transforms.ResizeImages("Image", size, size))
+            .Append(ml.Transforms.ConvertToGrayscale("Image"))
+            .Append(ml.Transforms.ExtractPixels("Pixels", "Image", ImagePixelExtractingEstimator.ColorBits.Red, scaleImage: 1f / 255))
+            .Append(ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options
+            {
+                DensityModel = new MadeDensityEstimator.Options { HiddenSizes = [Math.Max(size * size - 1, 64)], MaximumNumberOfEpochs = epochs, Seed = 1 },
+            }));
+        var model = pipeline.Fit(data);
+        ml.Model.Save(model, data.Schema, modelPath);
+        Console.WriteLine($"Trained on {data.GetColumn<string>(nameof(ImageFile.ImagePath)).Count()} images; threshold {model.LastTransformer.Threshold:F2} nats; saved {modelPath}.");
+    }
+
+    /// <summary>Scores every image of <paramref name="folder"/> with a saved model, most anomalous first.</summary>
+    public static void Score(string folder, string modelPath)
+    {
+        var ml = new MLContext();
+        ITransformer model = ml.Model.Load(modelPath, out _);
+        IDataView scored = model.Transform(Files(ml, folder));
+        var rows = scored.GetColumn<string>(nameof(ImageFile.ImagePath))
+            .Zip(scored.GetColumn<float>("Score"), scored.GetColumn<bool>("PredictedLabel"))
+            .OrderByDescending(r => r.Second);
+        Console.WriteLine("score (nats)  anomalous  image");
+        foreach (var (path, score, anomalous) in rows) Console.WriteLine($"{score,12:F2}  {(anomalous ? "yes" : "no"),9}  {Path.GetFileName(path)}");
+    }
+}
