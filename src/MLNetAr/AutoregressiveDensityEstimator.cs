@@ -54,6 +54,11 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type or size.</exception>
     /// <exception cref="ArgumentException">The training data has no rows.</exception>
     /// <exception cref="InvalidOperationException">A pixel value is NaN or outside [0, 1].</exception>
+    /// <exception cref="OperationCanceledException">The options' <c>CancellationToken</c> was cancelled (or the host was) during training.</exception>
+    /// <remarks>
+    /// A diverging run (non-finite loss or gradient, e.g. from an absurd learning rate) stops at once and keeps the
+    /// weights of its best epoch (the untrained model counts as epoch 0); the log says so.
+    /// </remarks>
     public AutoregressiveDensityTransformer Fit(IDataView trainData, IDataView? validationData)
     {
         ArgumentNullException.ThrowIfNull(trainData);
@@ -87,7 +92,8 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         var settings = new TrainingSettings(EstimatorOptions.MaximumNumberOfEpochs, EstimatorOptions.BatchSize, EstimatorOptions.LearningRate, EstimatorOptions.EarlyStoppingPatience, seed);
         using var channel = Host.Start("Training");
         channel.Info($"{model.Kind}: {train.Length / dimension} training rows, {validation.Length / dimension} validation rows, {dimension} pixels, {model.ParameterCount} parameters.");
-        List<EpochSummary> history = DensityTraining.Train(model, train, validation, settings, message => channel.Info(message));
+        List<EpochSummary> history = DensityTraining.Train(model, train, validation, settings,
+            log: message => channel.Info(message), warn: message => channel.Warning(message),             isCancelled: () => EstimatorOptions.CancellationToken.IsCancellationRequested || MlNetInterop.IsCancelled(Host));
         return new AutoregressiveDensityTransformer(Host, model, encoder, EstimatorOptions.LogLikelihoodColumnName, EstimatorOptions.HiddenFeaturesColumnName, history);
     }
 }

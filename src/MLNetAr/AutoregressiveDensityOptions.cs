@@ -52,6 +52,9 @@ public abstract class AutoregressiveDensityOptions
     /// <summary>Seed for initialisation and minibatch order; when null, the <c>MLContext</c>'s random source decides.</summary>
     public int? Seed;
 
+    /// <summary>Cancels training between minibatches: <c>Fit</c> then throws <see cref="OperationCanceledException"/>.</summary>
+    public CancellationToken CancellationToken;
+
     /// <summary>The estimator these options configure (lets composite trainers take any model's options).</summary>
     internal abstract IDensityEstimator CreateEstimator(IHostEnvironment env);
 

@@ -35,6 +35,9 @@ namespace MLNetAr.Internal
         /// <summary>The environment behind <c>mlContext.AnomalyDetection.Trainers</c>.</summary>
         public static IHostEnvironment GetEnvironment(AnomalyDetectionCatalog.AnomalyDetectionTrainers catalog) => CatalogUtils.GetEnvironment(catalog);
 
+        /// <summary>Whether the host was cancelled (ML.NET's internal <c>CancelExecution</c>, used by hosts such as AutoML).</summary>
+        public static bool IsCancelled(IHostEnvironment env) => env is ICancelable cancelable && cancelable.IsCanceled;
+
         /// <summary>A column of an estimator's output schema shape (its constructor is internal).</summary>
         public static SchemaShape.Column SchemaColumn(string name, SchemaShape.Column.VectorKind kind, DataViewType itemType, bool isKey = false) =>
             new(name, kind, itemType, isKey);

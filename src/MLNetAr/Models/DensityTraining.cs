@@ -26,9 +26,15 @@ internal static class DensityTraining
     /// <param name="validation">Validation rows <c>(V, D)</c>; may be empty.</param>
     /// <param name="settings">Optimiser and schedule.</param>
     /// <param name="log">Receives one line per epoch.</param>
-    /// <param name="cancellation">Stops training between minibatches.</param>
+    /// <param name="warn">Receives warnings (divergence).</param>
+    /// <param name="isCancelled">Polled before every minibatch; training stops with <see cref="OperationCanceledException"/> when it returns true.</param>
+    /// <remarks>
+    /// A minibatch whose loss is not finite (a diverging run, e.g. an absurd learning rate) ends training at once; so
+    /// does early stopping. Either way the model keeps the weights of the best epoch, where the untrained model counts
+    /// as epoch 0, so a run that only got worse returns its starting point rather than garbage.
+    /// </remarks>
     public static List<EpochSummary> Train(DensityModel model, float[] train, float[] validation, TrainingSettings settings,
-        Action<string>? log, CancellationToken cancellation = default)
+        Action<string>? log, Action<string>? warn = null, Func<bool>? isCancelled = null)
     {
         int d = model.Dimension;
         int rows = train.Length / d;
@@ -41,8 +47,10 @@ internal static class DensityTraining
         var history = new List<EpochSummary>();
         bool hasValidation = validation.Length > 0;
         float[][] best = Snapshot(model);
-        double bestValidation = double.PositiveInfinity;
+        double bestValidation = hasValidation ? MeanValidationNll(model, validation) : double.PositiveInfinity;
+        if (!double.IsFinite(bestValidation)) bestValidation = double.PositiveInfinity;
         int epochsSinceBest = 0;
+        bool diverged = false;
 
         for (int epoch = 1; epoch <= settings.MaximumNumberOfEpochs; epoch++)
         {
@@ -51,25 +59,31 @@ internal static class DensityTraining
             double nllSum = 0;
             for (int start = 0; start < rows; start += batchSize)
             {
-                cancellation.ThrowIfCancellationRequested();
+                if (isCancelled?.Invoke() == true) throw new OperationCanceledException($"Training was cancelled during epoch {epoch}.");
                 int b = Math.Min(batchSize, rows - start);
                 model.BeginTrainingStep(optimizer.StepCount);
                 for (int r = 0; r < b; r++) train.AsSpan(order[start + r] * d, d).CopyTo(batch.AsSpan(r * d, d));
                 optimizer.ZeroGradients();
                 // Loss = mean NLL over the minibatch.
-                nllSum += model.TrainingStep(batch.AsSpan(0, b * d), b, workspace);
+                double batchNll = model.TrainingStep(batch.AsSpan(0, b * d), b, workspace);
+                nllSum += batchNll;
+                if (!double.IsFinite(batchNll) || !GradientsAreFinite(model))
+                {
+                    diverged = true;
+                    break;
+                }
                 optimizer.Step();
             }
             double seconds = clock.Elapsed.TotalSeconds;
             double trainNll = nllSum / rows;
-            double validNll = hasValidation ? MeanValidationNll(model, validation) : double.NaN;
+            double validNll = hasValidation && !diverged ? MeanValidationNll(model, validation) : double.NaN;
+            if (diverged) trainNll = double.NaN;
             history.Add(new EpochSummary(epoch, trainNll, validNll, seconds));
             log?.Invoke($"epoch {epoch}/{settings.MaximumNumberOfEpochs}: train NLL {trainNll:F3}, validation NLL {validNll:F3} nats, {seconds:F2} s");
 
-            if (!double.IsFinite(trainNll) || (hasValidation && !double.IsFinite(validNll)))
+            if (diverged || !double.IsFinite(trainNll) || (hasValidation && !double.IsFinite(validNll)))
             {
-                Restore(model, best);
-                log?.Invoke($"Training diverged at epoch {epoch} (NLL is not finite; try a smaller LearningRate). Kept the weights of the best epoch so far.");
+                (warn ?? log)?.Invoke($"Training diverged in epoch {epoch} (the loss or its gradient is not finite; try a smaller LearningRate). Kept the weights of the best epoch so far ({BestEpochText(history, epoch)}).");
                 break;
             }
             double score = hasValidation ? validNll : trainNll;
@@ -88,6 +102,19 @@ internal static class DensityTraining
         Restore(model, best);
         model.EndTraining();
         return history;
+    }
+
+    private static string BestEpochText(List<EpochSummary> history, int failedEpoch)
+    {
+        var finite = history.Where(h => h.Epoch < failedEpoch && double.IsFinite(h.ValidationNll)).ToList();
+        return finite.Count == 0 ? "the untrained model" : $"validation NLL {finite.Min(h => h.ValidationNll):F3}";
+    }
+
+    private static bool GradientsAreFinite(DensityModel model)
+    {
+        foreach (Parameter p in model.Parameters)
+            if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum(p.Gradient))) return false;
+        return true;
     }
 
     /// <summary>Exact log-likelihood of each row: <c>(N, D) -> (N)</c>, in nats (the model's scoring path).</summary>

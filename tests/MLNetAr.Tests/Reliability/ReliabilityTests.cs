@@ -1,0 +1,179 @@
+using System.IO.Compression;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNetAr.Models;
+using MLNetAr.Tests.Catalog;
+using MLNetAr.Tests.Models;
+using MLNetAr.Tests.TestUtilities;
+
+namespace MLNetAr.Tests.Reliability;
+
+/// <summary>Training faults, cancellation, concurrency, fuzzed model files and inputs, extreme values.</summary>
+public class ReliabilityTests
+{
+    [Fact]
+    public void Fit_AbsurdLearningRate_StopsAtOnceWarnsAndKeepsAFiniteModel()
+    {
+        var ml = new MLContext(1);
+        var warnings = new List<string>();
+        ml.Log += (_, e) => { if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning) lock (warnings) warnings.Add(e.RawMessage); };
+        var data = TestData.Digits.Slice(0, 300).ToDataView(ml);
+        var model = ml.Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options { LearningRate = 1e38f, MaximumNumberOfEpochs = 10, Seed = 1 }).Fit(data);
+
+        Assert.Single(model.TrainingHistory); // stopped in the first epoch
+        Assert.True(double.IsNaN(model.TrainingHistory[0].TrainingNll));
+        Assert.Contains(warnings, w => w.Contains("Training diverged in epoch 1", StringComparison.Ordinal) && w.Contains("untrained model", StringComparison.Ordinal));
+        float[] ll = model.Transform(data).GetColumn<float>("LogLikelihood").ToArray();
+        Assert.All(ll, v => Assert.True(float.IsFinite(v) && v < 0));
+        Assert.All(model.Model.Parameters.SelectMany(p => p.Value), v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
+    public void Fit_CancelledDuringTraining_ThrowsOperationCanceled()
+    {
+        var ml = new MLContext(1);
+        using var cancellation = new CancellationTokenSource();
+        ml.Log += (_, e) => { if (e.RawMessage.StartsWith("epoch 1/", StringComparison.Ordinal)) cancellation.Cancel(); };
+        var data = TestData.Digits.Slice(0, 300).ToDataView(ml);
+        var options = new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = 50, Seed = 1, CancellationToken = cancellation.Token };
+        var e = Assert.Throws<OperationCanceledException>(() => ml.Transforms.FvsbnDensity(options).Fit(data));
+        Assert.Contains("epoch 2", e.Message);
+    }
+
+    [Theory]
+    [InlineData("fvsbn")]
+    [InlineData("made-ensemble-random")]
+    public void PredictionEngines_EightThreads_GiveExactlyTheSingleThreadedScores(string kind)
+    {
+        var ml = new MLContext(1);
+        var model = ModelFamilyTests.Estimator(ml, kind).Fit(TestData.Digits.Slice(0, 200).ToDataView(ml));
+        int rows = kind == "fvsbn" ? 10000 : 2000;
+        var images = Enumerable.Range(0, rows).Select(i => TestData.Digits.GetImage(i % TestData.Digits.Count)).ToArray();
+        float[] expected;
+        using (var single = ml.Model.CreatePredictionEngine<ModelFamilyTests.Input, ModelFamilyTests.Output>(model))
+            expected = images.Select(x => single.Predict(new ModelFamilyTests.Input { Pixels = x }).LogLikelihood).ToArray();
+
+        var actual = new float[rows];
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, t =>
+        {
+            using var engine = ml.Model.CreatePredictionEngine<ModelFamilyTests.Input, ModelFamilyTests.Output>(model);
+            for (int i = t; i < rows; i += 8) actual[i] = engine.Predict(new ModelFamilyTests.Input { Pixels = images[i] }).LogLikelihood;
+        });
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
+    public void ModelSerializerRead_FuzzedStreams_OnlyThrowInvalidData()
+    {
+        var random = new Random(5);
+        byte[] valid;
+        using (var stream = new MemoryStream())
+        {
+            ModelSerializer.Write(MadeTests.RandomModel(6, [7], natural: false, masks: 2, ensemble: 2, direct: true), stream);
+            valid = stream.ToArray();
+        }
+        int cases = 0;
+        for (int i = 0; i < 300; i++, cases++)
+        {
+            byte[] bytes = (i % 3) switch
+            {
+                0 => Enumerable.Range(0, random.Next(0, 400)).Select(_ => (byte)random.Next(256)).ToArray(),       // noise
+                1 => Mutate(valid, random),                                                                          // flipped bytes
+                _ => valid[..random.Next(0, valid.Length)],                                                          // truncated
+            };
+            Assert.Throws<InvalidDataException>(() => ModelSerializer.Read(new MemoryStream(bytes)));
+        }
+        Assert.Equal(300, cases);
+    }
+
+    [Fact]
+    public async Task ModelLoad_FuzzedModelFiles_FailWithExceptionsNeverCrashOrHang()
+    {
+        var ml = new MLContext(1);
+        var train = TestData.Digits.Slice(0, 100).ToDataView(ml);
+        var model = ml.Transforms.NadeDensity(hiddenSize: 8, maximumNumberOfEpochs: 1, seed: 1).Fit(train);
+        byte[] valid;
+        using (var stream = new MemoryStream())
+        {
+            ml.Model.Save(model, null, stream);
+            valid = stream.ToArray();
+        }
+        var random = new Random(9);
+        var probe = TestData.Digits.Slice(500, 3).ToDataView(ml);
+        int loaded = 0, rejected = 0;
+        for (int i = 0; i < 120; i++)
+        {
+            byte[] bytes = i % 4 == 0 ? Enumerable.Range(0, random.Next(1, 2000)).Select(_ => (byte)random.Next(256)).ToArray() : Mutate(valid, random);
+            var attempt = Task.Run(() =>
+            {
+                try
+                {
+                    var fresh = new MLContext(1);
+                    ITransformer t = fresh.Model.Load(new MemoryStream(bytes), out _);
+                    float[] ll = t.Transform(probe).GetColumn<float>("LogLikelihood").ToArray();
+                    // A mutation that only touched zip metadata may load: then the model must be the original one.
+                    Assert.Equal(model.Transform(probe).GetColumn<float>("LogLikelihood").ToArray(), ll);
+                    Interlocked.Increment(ref loaded);
+                }
+                catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+                {
+                    Interlocked.Increment(ref rejected);
+                }
+            });
+            await attempt.WaitAsync(TimeSpan.FromSeconds(20)); // TimeoutException if a case hangs
+        }
+        Assert.Equal(120, loaded + rejected);
+        Assert.True(rejected > 90, $"only {rejected} of 120 corrupt files were rejected");
+    }
+
+    [Fact]
+    public void Transform_RandomAndExtremeInputs_ClearErrorOrFiniteScores()
+    {
+        var ml = new MLContext(1);
+        var model = FvsbnCatalogTests.FitSmall(ml, rows: 100, epochs: 1);
+        var random = new Random(3);
+        float[] specials = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, -0f, 0f, 1f, 1e30f, -1e30f, float.Epsilon, 0.5f, 1.0000001f, -1e-45f];
+        int errors = 0, scored = 0;
+        using var engine = ml.Model.CreatePredictionEngine<FvsbnCatalogTests.DigitInput, FvsbnCatalogTests.DigitScore>(model);
+        for (int i = 0; i < 200; i++)
+        {
+            float[] x = Enumerable.Range(0, 784).Select(_ => random.NextSingle()).ToArray();
+            int changes = random.Next(0, 4);
+            for (int c = 0; c < changes; c++) x[random.Next(784)] = specials[random.Next(specials.Length)];
+            try
+            {
+                var score = engine.Predict(new FvsbnCatalogTests.DigitInput { Pixels = x });
+                Assert.True(float.IsFinite(score.LogLikelihood) && score.LogLikelihood <= 0, $"case {i}: {score.LogLikelihood}");
+                Assert.All(x, v => Assert.True(v >= 0f && v <= 1f)); // only valid inputs may score
+                scored++;
+            }
+            catch (InvalidOperationException e)
+            {
+                Assert.Contains("Column 'Pixels'", e.Message);
+                errors++;
+            }
+        }
+        Assert.True(errors > 0 && scored > 0);
+    }
+
+    [Fact]
+    public void LogLikelihood_ExtremeLogits_StaysFinite()
+    {
+        var model = new Fvsbn(8);
+        float[] w = model.Parameters[0].Value;
+        for (int j = 0; j < 8; j++) for (int i = j + 1; i < 8; i++) w[j * 8 + i] = (i + j) % 2 == 0 ? 500f : -500f;
+        model.Parameters[1].Value.AsSpan().Fill(150f);
+        ModelAssert.IsNormalized(model, tolerance: 1e-4); // |z| up to ~2000: every log σ stays finite
+        float[] ll = DensityTraining.LogLikelihoods(model, TestData.AllBinaryVectors(8));
+        Assert.All(ll, v => Assert.True(float.IsFinite(v) && v <= 0));
+        Assert.Contains(ll, v => v < -100); // some inputs really are that unlikely
+    }
+
+    private static byte[] Mutate(byte[] valid, Random random)
+    {
+        byte[] copy = (byte[])valid.Clone();
+        int flips = random.Next(1, 6);
+        for (int f = 0; f < flips; f++) copy[random.Next(copy.Length)] ^= (byte)random.Next(1, 256);
+        return copy;
+    }
+}
