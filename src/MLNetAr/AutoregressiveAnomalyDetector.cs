@@ -6,6 +6,25 @@ using MLNetAr.Models;
 
 namespace MLNetAr;
 
+/// <summary>How the anomaly score corrects raw likelihood, which favours simple images (Nalisnick et al. 2019).</summary>
+public enum AnomalyScoreCorrection
+{
+    /// <summary><c>Score = -log p(x)</c>.</summary>
+    None,
+    /// <summary>
+    /// Likelihood ratio against a background model (Ren et al. 2019): <c>Score = -log p(x) + log p_bg(x)</c>, with p_bg
+    /// independent Bernoulli pixels fitted to the training rows (Laplace-smoothed), so what every image shares (mostly
+    /// background) cancels out.
+    /// </summary>
+    BackgroundLikelihoodRatio,
+    /// <summary>
+    /// Input-complexity correction (Serrà et al. 2020): <c>Score = -log p(x) - L(x)·ln 2</c>, with L(x) the length in bits
+    /// of the binary image compressed by a generic compressor (Deflate, maximum compression): how much better than a
+    /// generic compressor the model explains the image.
+    /// </summary>
+    InputComplexity,
+}
+
 /// <summary>
 /// Anomaly detection with an autoregressive density model: trains any MLNetAr model on normal data, scores each row
 /// by its negative log-likelihood (higher = more anomalous) and flags rows whose score exceeds a threshold set from
@@ -43,6 +62,9 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
         /// <summary>An absolute threshold in nats; when set, <see cref="ThresholdQuantile"/> is ignored.</summary>
         public float? Threshold;
 
+        /// <summary>Correction of the raw likelihood for input complexity; see <see cref="AnomalyScoreCorrection"/>.</summary>
+        public AnomalyScoreCorrection ScoreCorrection = AnomalyScoreCorrection.None;
+
         internal void Validate()
         {
             if (DensityModel == null) throw Guard.BadOption(nameof(DensityModel), "must be the options of a density model", null);
@@ -54,6 +76,7 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
                 throw Guard.BadOption(nameof(PixelScoresColumnName), "must be null or name a new column", PixelScoresColumnName);
             if (!(ThresholdQuantile > 0 && ThresholdQuantile <= 1)) throw Guard.BadOption(nameof(ThresholdQuantile), "must be in (0, 1]", ThresholdQuantile);
             if (Threshold is float t && !float.IsFinite(t)) throw Guard.BadOption(nameof(Threshold), "must be finite", t);
+            if (!Enum.IsDefined(ScoreCorrection)) throw Guard.BadOption(nameof(ScoreCorrection), "must be None, BackgroundLikelihoodRatio or InputComplexity", ScoreCorrection);
         }
     }
 
@@ -90,17 +113,28 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
     {
         ArgumentNullException.ThrowIfNull(trainData);
         AutoregressiveDensityTransformer density = _options.DensityModel.CreateEstimator(_env).Fit(trainData, validationData);
-        float threshold = _options.Threshold ?? Quantile(TrainingScores(density, trainData), _options.ThresholdQuantile);
-        return new AutoregressiveAnomalyTransformer(density, threshold, _options.ScoreColumnName, _options.PredictedLabelColumnName, _options.PixelScoresColumnName);
+        float[] rows = density.Encoder.ReadRows(trainData, density.Dimension);
+        var corrector = new ScoreCorrector(_options.ScoreCorrection, BackgroundLogits(rows, density.Dimension));
+        float threshold = _options.Threshold ?? Quantile(TrainingScores(density, rows, corrector), _options.ThresholdQuantile);
+        return new AutoregressiveAnomalyTransformer(density, threshold, _options.ScoreColumnName, _options.PredictedLabelColumnName, _options.PixelScoresColumnName, corrector);
     }
 
-    /// <summary><c>-log p(x)</c> of every training row, batched.</summary>
-    private static float[] TrainingScores(AutoregressiveDensityTransformer density, IDataView data)
+    /// <summary>The (corrected) score of every training row, batched.</summary>
+    private static float[] TrainingScores(AutoregressiveDensityTransformer density, float[] rows, ScoreCorrector corrector)
     {
-        float[] rows = density.Encoder.ReadRows(data, density.Dimension);
         float[] ll = DensityTraining.LogLikelihoods(density.Model, rows);
-        for (int i = 0; i < ll.Length; i++) ll[i] = -ll[i];
-        return ll;
+        int d = density.Dimension;
+        var scores = new float[ll.Length];
+        for (int i = 0; i < ll.Length; i++) scores[i] = corrector.Score(ll[i], rows.AsSpan(i * d, d));
+        return scores;
+    }
+
+    /// <summary>Logits of the Laplace-smoothed pixel means: the independent-pixel background model.</summary>
+    private static float[] BackgroundLogits(float[] rows, int d)
+    {
+        int n = rows.Length / d;
+        float[] means = PixelStatistics.Means(rows, d);
+        return means.Select(m => { double p = (m * n + 1.0) / (n + 2.0); return (float)Math.Log(p / (1 - p)); }).ToArray();
     }
 
     /// <summary>The q-quantile by nearest rank: the smallest score with at least a fraction q of the scores at or below it.</summary>
@@ -123,20 +157,23 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
 {
     internal const string LoaderSignature = "MLNetArAnomalyModel";
     // Format history: 0x00010001: first version (threshold, column names, nested density model "Density").
-    private const uint VersionCurrent = 0x00010001;
+    //                 0x00010002: score correction kind and background logits.
+    private const uint VersionCurrent = 0x00010002;
+    private const uint VersionFirst = 0x00010001;
 
     internal AutoregressiveAnomalyTransformer(AutoregressiveDensityTransformer density, float threshold, string scoreColumnName,
-        string predictedLabelColumnName, string? pixelScoresColumnName)
+        string predictedLabelColumnName, string? pixelScoresColumnName, ScoreCorrector corrector)
     {
         Density = density;
+        Corrector = corrector;
         Threshold = threshold;
         ScoreColumnName = scoreColumnName;
         PredictedLabelColumnName = predictedLabelColumnName;
         PixelScoresColumnName = pixelScoresColumnName;
         var columns = new List<ScoredColumn>
         {
-            ScoredColumn.Scalar(scoreColumnName, scorer => -scorer.LogLikelihood),
-            ScoredColumn.Boolean(predictedLabelColumnName, scorer => -scorer.LogLikelihood > threshold),
+            ScoredColumn.Scalar(scoreColumnName, scorer => corrector.Score(scorer.LogLikelihood, scorer.Pixels)),
+            ScoredColumn.Boolean(predictedLabelColumnName, scorer => corrector.Score(scorer.LogLikelihood, scorer.Pixels) > threshold),
         };
         if (pixelScoresColumnName != null)
             columns.Add(ScoredColumn.Vector(pixelScoresColumnName, density.Dimension, needsPixelScores: true, scorer => scorer.PixelScores));
@@ -153,6 +190,9 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
     public string PredictedLabelColumnName { get; }
     /// <summary>The per-pixel score column, or null.</summary>
     public string? PixelScoresColumnName { get; }
+    /// <summary>How the score corrects raw likelihood.</summary>
+    public AnomalyScoreCorrection ScoreCorrection => Corrector.Kind;
+    internal ScoreCorrector Corrector { get; }
 
     DensityModel IRowScoringTransformer.Model => Density.Model;
     PixelEncoder IRowScoringTransformer.Encoder => Density.Encoder;
@@ -169,7 +209,7 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => RowScoringTransformers.Mapper(this, inputSchema);
 
     private static VersionInfo GetVersionInfo() =>
-        MlNetInterop.TransformerVersion("MLNARANO", VersionCurrent, VersionCurrent, VersionCurrent, LoaderSignature, typeof(AutoregressiveAnomalyTransformer));
+        MlNetInterop.TransformerVersion("MLNARANO", VersionCurrent, VersionCurrent, VersionFirst, LoaderSignature, typeof(AutoregressiveAnomalyTransformer));
 
     /// <inheritdoc/>
     void ICanSaveModel.Save(ModelSaveContext ctx)
@@ -182,6 +222,9 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
         MlNetInterop.SaveString(ctx, PredictedLabelColumnName);
         writer.Write(PixelScoresColumnName != null);
         if (PixelScoresColumnName != null) MlNetInterop.SaveString(ctx, PixelScoresColumnName);
+        writer.Write((int)Corrector.Kind);
+        writer.Write(Corrector.BackgroundLogits.Length);
+        foreach (float v in Corrector.BackgroundLogits) writer.Write(v);
         MlNetInterop.SaveModel(ctx, Density, "Density");
     }
 
@@ -193,9 +236,50 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
         if (!float.IsFinite(threshold)) throw new InvalidDataException("Corrupt MLNetAr anomaly model: the threshold is not finite.");
         string score = ctx.LoadNonEmptyString(), label = ctx.LoadNonEmptyString();
         string? pixels = ctx.Reader.ReadBoolean() ? ctx.LoadNonEmptyString() : null;
+        var kind = AnomalyScoreCorrection.None;
+        float[] background = [];
+        if (ctx.Header.ModelVerWritten >= VersionCurrent)
+        {
+            kind = (AnomalyScoreCorrection)ctx.Reader.ReadInt32();
+            int count = ctx.Reader.ReadInt32();
+            if (!Enum.IsDefined(kind) || count < 0 || count > 1 << 24) throw new InvalidDataException("Corrupt MLNetAr anomaly model: invalid score correction.");
+            background = new float[count];
+            for (int i = 0; i < count; i++)
+                if (!float.IsFinite(background[i] = ctx.Reader.ReadSingle())) throw new InvalidDataException("Corrupt MLNetAr anomaly model: non-finite background weights.");
+        }
         ctx.LoadModel<ITransformer, SignatureLoadModel>(env, out var nested, "Density");
         if (nested is not AutoregressiveDensityTransformer density)
             throw new InvalidDataException($"Corrupt MLNetAr anomaly model: the nested model is a {nested?.GetType().Name ?? "null"}, not an MLNetAr density model.");
-        return new AutoregressiveAnomalyTransformer(density, threshold, score, label, pixels);
+        if (background.Length != 0 && background.Length != density.Dimension)
+            throw new InvalidDataException($"Corrupt MLNetAr anomaly model: {background.Length} background weights for {density.Dimension} pixels.");
+        return new AutoregressiveAnomalyTransformer(density, threshold, score, label, pixels, new ScoreCorrector(kind, background));
+    }
+}
+
+/// <summary>Turns <c>log p(x)</c> and the binary pixels into the anomaly score, per <see cref="AnomalyScoreCorrection"/>.</summary>
+internal sealed class ScoreCorrector(AnomalyScoreCorrection kind, float[] backgroundLogits)
+{
+    public AnomalyScoreCorrection Kind { get; } = kind;
+    /// <summary>Logits of the independent-pixel background model (D values).</summary>
+    public float[] BackgroundLogits { get; } = backgroundLogits;
+
+    /// <summary>The score in nats (higher = more anomalous).</summary>
+    public float Score(float logLikelihood, ReadOnlySpan<float> pixels) => Kind switch
+    {
+        AnomalyScoreCorrection.BackgroundLikelihoodRatio => -logLikelihood + Kernels.Kernels.BernoulliLogLikelihood(BackgroundLogits, pixels),
+        AnomalyScoreCorrection.InputComplexity => -logLikelihood - CompressedBits(pixels) * MathF.Log(2f),
+        _ => -logLikelihood,
+    };
+
+    /// <summary>L(x): bits of the image packed 8 pixels per byte and Deflate-compressed at the smallest size.</summary>
+    internal static int CompressedBits(ReadOnlySpan<float> pixels)
+    {
+        var packed = new byte[(pixels.Length + 7) / 8];
+        for (int i = 0; i < pixels.Length; i++)
+            if (pixels[i] != 0f) packed[i >> 3] |= (byte)(1 << (i & 7));
+        using var output = new MemoryStream();
+        using (var deflate = new System.IO.Compression.DeflateStream(output, System.IO.Compression.CompressionLevel.SmallestSize, leaveOpen: true))
+            deflate.Write(packed);
+        return (int)output.Length * 8;
     }
 }
