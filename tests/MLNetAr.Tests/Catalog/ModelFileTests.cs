@@ -69,3 +69,47 @@ public class ModelFileTests
         }
     }
 }
+
+public class ModelFormatTests
+{
+    private static byte[] Weights(Action<BinaryWriter> write)
+    {
+        using var payload = new MemoryStream();
+        using (var writer = new BinaryWriter(payload, System.Text.Encoding.UTF8, leaveOpen: true)) write(writer);
+        byte[] bytes = payload.ToArray();
+        return [.. bytes, .. System.Security.Cryptography.SHA256.HashData(bytes)]; // a valid checksum: only the content is wrong
+    }
+
+    [Fact]
+    public void Read_NewerFormatVersion_SaysToUpgrade()
+    {
+        byte[] bytes = Weights(w => { w.Write("MLNARW"); w.Write(ModelSerializer.FormatVersion + 1); w.Write("FVSBN"); w.Write(3); });
+        var e = Assert.Throws<InvalidDataException>(() => ModelSerializer.Read(new MemoryStream(bytes)));
+        Assert.Contains($"format version {ModelSerializer.FormatVersion + 1}", e.Message);
+        Assert.Contains("Upgrade MLNetAr", e.Message);
+    }
+
+    [Fact]
+    public void Read_UnknownKindOrWrongLengths_FailClearly()
+    {
+        var unknown = Weights(w => { w.Write("MLNARW"); w.Write(1); w.Write("PIXELGAN"); });
+        Assert.Contains("Unknown MLNetAr model kind 'PIXELGAN'", Assert.Throws<InvalidDataException>(() => ModelSerializer.Read(new MemoryStream(unknown))).Message);
+
+        // An FVSBN over 3 pixels whose weight tensor claims 4 values.
+        var wrongLength = Weights(w =>
+        {
+            w.Write("MLNARW"); w.Write(1); w.Write("FVSBN"); w.Write(3); w.Write(2);
+            w.Write("WeightsTransposed"); w.Write(4); for (int i = 0; i < 4; i++) w.Write(0f);
+        });
+        var e = Assert.Throws<InvalidDataException>(() => ModelSerializer.Read(new MemoryStream(wrongLength)));
+        Assert.Contains("expects parameter 'WeightsTransposed' of length 9", e.Message);
+
+        // The weights of another model kind under this kind's name.
+        var foreign = Weights(w =>
+        {
+            w.Write("MLNARW"); w.Write(1); w.Write("NADE"); w.Write(3); w.Write(2); w.Write(0); w.Write(0); w.Write(1); w.Write(2); w.Write(2);
+            w.Write("WeightsTransposed"); w.Write(9); for (int i = 0; i < 9; i++) w.Write(0f);
+        });
+        Assert.Contains("expects 4 parameter tensors", Assert.Throws<InvalidDataException>(() => ModelSerializer.Read(new MemoryStream(foreign))).Message);
+    }
+}

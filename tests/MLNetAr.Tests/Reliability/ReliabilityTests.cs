@@ -177,3 +177,21 @@ public class ReliabilityTests
         return copy;
     }
 }
+
+public class DegenerateDataTests
+{
+    public static TheoryData<string> Models() => ModelFamilyTests.Models();
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Fit_AllZeroAndAllOneImages_TrainAndScoreFinite(string kind)
+    {
+        var ml = new MLContext(1);
+        var rows = Enumerable.Range(0, 40).Select(i => i % 2 == 0 ? new float[784] : Enumerable.Repeat(1f, 784).ToArray()).ToArray();
+        var data = new MLNetAr.Data.ImageSet(rows.SelectMany(r => r).ToArray(), 28, 28).ToDataView(ml);
+        var model = ModelFamilyTests.Estimator(ml, kind).Fit(data);
+        float[] ll = model.Transform(data).GetColumn<float>("LogLikelihood").ToArray();
+        Assert.All(ll, v => Assert.True(float.IsFinite(v) && v <= 0, $"{kind}: {v}"));
+        Assert.All(model.Sample(2, seed: 1), s => Assert.All(s, v => Assert.True(v == 0f || v == 1f)));
+    }
+}

@@ -1,0 +1,49 @@
+using MLNetAr.Data;
+using MLNetAr.Demo;
+using MLNetAr.Tests.TestUtilities;
+
+namespace MLNetAr.Tests.Samples;
+
+public class UserImagesTests
+{
+    [Fact]
+    public void TrainThenScore_FolderOfPngs_FlagsForeignImagesFirst()
+    {
+        string root = Path.Combine(Path.GetTempPath(), $"mlnetar-user-{Guid.NewGuid():N}");
+        string normal = Path.Combine(root, "normal"), fresh = Path.Combine(root, "new"), model = Path.Combine(root, "model.zip");
+        Directory.CreateDirectory(normal);
+        Directory.CreateDirectory(fresh);
+        try
+        {
+            static void Write(string folder, string name, float[] image) =>
+                File.WriteAllBytes(Path.Combine(folder, name), ImageGrid.EncodeGray8(image.Select(v => (byte)MathF.Round(v * 255f)).ToArray(), 28, 28));
+            ImageSet ones = TestData.Digits.Slice(0, 1500).Where(l => l == 1);
+            for (int i = 0; i < ones.Count; i++) Write(normal, $"one{i:D4}.png", ones.GetImage(i));
+            Write(fresh, "a-one.png", TestData.Digits.Slice(9000, 1000).Where(l => l == 1).GetImage(0));
+            Write(fresh, "b-noise.png", TestData.RandomBinary(1, 784, seed: 3, p: 0.5));
+
+            UserImages.Train(normal, model, size: 14, epochs: 3);
+            Assert.True(File.Exists(model));
+            var output = new StringWriter();
+            var saved = Console.Out;
+            Console.SetOut(output);
+            try
+            {
+                UserImages.Score(fresh, model);
+            }
+            finally
+            {
+                Console.SetOut(saved);
+            }
+            string[] lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(3, lines.Length); // header + 2 images, most anomalous first
+            Assert.Contains("b-noise.png", lines[1]);
+            Assert.Contains("yes", lines[1]);
+            Assert.Contains("a-one.png", lines[2]);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+}
