@@ -93,7 +93,9 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         using var channel = Host.Start("Training");
         channel.Info($"{model.Kind}: {train.Length / dimension} training rows, {validation.Length / dimension} validation rows, {dimension} pixels, {model.ParameterCount} parameters.");
         List<EpochSummary> history = DensityTraining.Train(model, train, validation, settings,
-            log: message => channel.Info(message), warn: message => channel.Warning(message),             isCancelled: () => EstimatorOptions.CancellationToken.IsCancellationRequested || MlNetInterop.IsCancelled(Host));
+            log: message => channel.Info(message),
+            warn: message => channel.Warning(message),
+            isCancelled: () => EstimatorOptions.CancellationToken.IsCancellationRequested || MlNetInterop.IsCancelled(Host));
         return new AutoregressiveDensityTransformer(Host, model, encoder, EstimatorOptions.LogLikelihoodColumnName, EstimatorOptions.HiddenFeaturesColumnName, history);
     }
 }
