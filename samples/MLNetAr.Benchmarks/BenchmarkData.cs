@@ -6,11 +6,7 @@ namespace MLNetAr.Benchmarks;
 internal static class BenchmarkData
 {
     /// <summary>All 10,000 digits with labels, pixels in [0, 1].</summary>
-    public static ImageSet Digits()
-    {
-        string folder = Path.Combine(AppContext.BaseDirectory, "data", "digits10k");
-        return ImageSet.LoadIdx(Path.Combine(folder, "digits10k-images-idx3-ubyte.gz"), Path.Combine(folder, "digits10k-labels-idx1-ubyte.gz"));
-    }
+    public static ImageSet Digits() => ImageSet.LoadDigits10k();
 
     /// <summary>First 8000 train / next 1000 validation / last 1000 test.</summary>
     public static (ImageSet Train, ImageSet Validation, ImageSet Test) Split(ImageSet digits) =>

@@ -31,7 +31,7 @@ public static class DigitsReport
             if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info && e.Source.Contains("Density", StringComparison.Ordinal) && e.RawMessage.StartsWith("epoch", StringComparison.Ordinal))
                 log("    " + e.Source.Split(';')[0] + ": " + e.RawMessage);
         };
-        ImageSet digits = EmbeddedDigits.Load();
+        ImageSet digits = ImageSet.LoadDigits10k();
         ImageSet train = digits.Slice(0, settings.TrainRows), valid = digits.Slice(8000, 1000), test = digits.Slice(9000, 1000);
         int d = digits.Dimension, h = digits.Height, w = digits.Width;
         var html = new StringBuilder();

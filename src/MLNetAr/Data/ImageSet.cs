@@ -65,6 +65,17 @@ public sealed class ImageSet
     }
 
     /// <summary>
+    /// Loads the 10,000 MNIST digits shipped with MLNetAr's repository (<c>data/digits10k</c>: the IDX files
+    /// <c>digits10k-images-idx3-ubyte.gz</c> and <c>digits10k-labels-idx1-ubyte.gz</c>), by default from
+    /// <c>data/digits10k</c> next to the running program.
+    /// </summary>
+    public static ImageSet LoadDigits10k(string? folder = null)
+    {
+        folder ??= Path.Combine(AppContext.BaseDirectory, "data", "digits10k");
+        return LoadIdx(Path.Combine(folder, "digits10k-images-idx3-ubyte.gz"), Path.Combine(folder, "digits10k-labels-idx1-ubyte.gz"));
+    }
+
+    /// <summary>
     /// Loads Larochelle's binarized MNIST text format (<c>.amat</c>): one image per line, D space-separated 0/1 values.
     /// Images are taken as square.
     /// </summary>

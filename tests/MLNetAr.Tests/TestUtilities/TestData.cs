@@ -5,9 +5,7 @@ namespace MLNetAr.Tests.TestUtilities;
 /// <summary>The embedded digits (copied next to the test assembly) and small synthetic data.</summary>
 internal static class TestData
 {
-    private static readonly Lazy<ImageSet> DigitsLazy = new(() => ImageSet.LoadIdx(
-        Path.Combine(AppContext.BaseDirectory, "data", "digits10k", "digits10k-images-idx3-ubyte.gz"),
-        Path.Combine(AppContext.BaseDirectory, "data", "digits10k", "digits10k-labels-idx1-ubyte.gz")));
+    private static readonly Lazy<ImageSet> DigitsLazy = new(() => ImageSet.LoadDigits10k());
 
     /// <summary>All 10,000 embedded MNIST digits, pixels in [0, 1].</summary>
     public static ImageSet Digits => DigitsLazy.Value;
