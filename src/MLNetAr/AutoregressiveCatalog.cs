@@ -169,4 +169,35 @@ public static class AutoregressiveCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         return new AutoregressiveAnomalyDetector(MlNetInterop.GetEnvironment(catalog), options);
     }
+
+    /// <summary>
+    /// Saves <paramref name="model"/> like <c>mlContext.Model.Save</c>, but atomically: the model is written to a
+    /// temporary file in the destination's folder, flushed to disk, then renamed over <paramref name="filePath"/>. A
+    /// crash or an exception mid-save leaves any previous file at that path intact and no partial file behind.
+    /// </summary>
+    /// <param name="catalog">The model operations catalog (<c>mlContext.Model</c>).</param>
+    /// <param name="model">The model to save.</param>
+    /// <param name="inputSchema">The input schema (may be null).</param>
+    /// <param name="filePath">Destination path.</param>
+    public static void SaveAtomically(this ModelOperationsCatalog catalog, ITransformer model, DataViewSchema? inputSchema, string filePath)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(filePath);
+        string full = Path.GetFullPath(filePath);
+        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                catalog.Save(model, inputSchema, stream);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
 }

@@ -195,3 +195,42 @@ public class DegenerateDataTests
         Assert.All(model.Sample(2, seed: 1), s => Assert.All(s, v => Assert.True(v == 0f || v == 1f)));
     }
 }
+
+public class AtomicSaveTests
+{
+    /// <summary>A transformer whose Save fails halfway, as a crash mid-save would.</summary>
+    private sealed class FailingTransformer : ITransformer
+    {
+        public bool IsRowToRowMapper => true;
+        public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => inputSchema;
+        public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => throw new NotSupportedException();
+        public IDataView Transform(IDataView input) => input;
+        public void Save(ModelSaveContext ctx) => throw new IOException("disk full (simulated)");
+    }
+
+    [Fact]
+    public void SaveAtomically_FailureMidSave_KeepsThePreviousModelAndLeavesNoTemporaryFile()
+    {
+        var ml = new MLContext(1);
+        var good = FvsbnCatalogTests.FitSmall(ml, rows: 60, epochs: 1);
+        string folder = Path.Combine(Path.GetTempPath(), $"mlnetar-atomic-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        string path = Path.Combine(folder, "model.zip");
+        try
+        {
+            ml.Model.SaveAtomically(good, null, path);
+            byte[] before = File.ReadAllBytes(path);
+            var broken = new TransformerChain<ITransformer>(good, new FailingTransformer());
+            Assert.Throws<IOException>(() => ml.Model.SaveAtomically(broken, null, path));
+            Assert.Equal(before, File.ReadAllBytes(path));
+            Assert.Equal(["model.zip"], Directory.GetFiles(folder).Select(Path.GetFileName));
+            var data = TestData.Digits.Slice(0, 5).ToDataView(ml);
+            Assert.Equal(good.Transform(data).GetColumn<float>("LogLikelihood").ToArray(),
+                new MLContext().Model.Load(path, out _).Transform(data).GetColumn<float>("LogLikelihood").ToArray());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
