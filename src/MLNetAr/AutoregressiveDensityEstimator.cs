@@ -95,7 +95,8 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         List<EpochSummary> history = DensityTraining.Train(model, train, validation, settings,
             log: message => channel.Info(message),
             warn: message => channel.Warning(message),
-            isCancelled: () => EstimatorOptions.CancellationToken.IsCancellationRequested || MlNetInterop.IsCancelled(Host));
+            isCancelled: () => EstimatorOptions.CancellationToken.IsCancellationRequested || MlNetInterop.IsCancelled(Host),
+            checkpoint: EstimatorOptions.CheckpointPath is string path ? new CheckpointSettings(path, EstimatorOptions.CheckpointEveryEpochs) : null);
         return new AutoregressiveDensityTransformer(Host, model, encoder, EstimatorOptions.LogLikelihoodColumnName, EstimatorOptions.HiddenFeaturesColumnName, history);
     }
 }

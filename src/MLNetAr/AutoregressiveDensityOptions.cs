@@ -55,6 +55,16 @@ public abstract class AutoregressiveDensityOptions
     /// <summary>Cancels training between minibatches: <c>Fit</c> then throws <see cref="OperationCanceledException"/>.</summary>
     public CancellationToken CancellationToken;
 
+    /// <summary>
+    /// When set, training writes its complete state to this file (atomically) every <see cref="CheckpointEveryEpochs"/>
+    /// epochs, and a later <c>Fit</c> with the same options and data resumes from it, giving exactly the result of an
+    /// uninterrupted run. A checkpoint of another run is refused with an error.
+    /// </summary>
+    public string? CheckpointPath;
+
+    /// <summary>How often to write the checkpoint, in epochs (the last epoch is always written).</summary>
+    public int CheckpointEveryEpochs = 1;
+
     /// <summary>The estimator these options configure (lets composite trainers take any model's options).</summary>
     internal abstract IDensityEstimator CreateEstimator(IHostEnvironment env);
 
@@ -75,6 +85,8 @@ public abstract class AutoregressiveDensityOptions
         if (!(LearningRate > 0f) || !float.IsFinite(LearningRate)) throw Guard.BadOption(nameof(LearningRate), "must be a positive finite number", LearningRate);
         if (!(ValidationFraction >= 0f && ValidationFraction < 1f)) throw Guard.BadOption(nameof(ValidationFraction), "must be in [0, 1)", ValidationFraction);
         if (EarlyStoppingPatience < 1) throw Guard.BadOption(nameof(EarlyStoppingPatience), "must be positive", EarlyStoppingPatience);
+        if (CheckpointEveryEpochs < 1) throw Guard.BadOption(nameof(CheckpointEveryEpochs), "must be positive", CheckpointEveryEpochs);
+        if (CheckpointPath != null && string.IsNullOrWhiteSpace(CheckpointPath)) throw Guard.BadOption(nameof(CheckpointPath), "must be null or a file path", CheckpointPath);
     }
 }
 

@@ -27,6 +27,7 @@ internal static class DensityTraining
     /// <param name="settings">Optimiser and schedule.</param>
     /// <param name="log">Receives one line per epoch.</param>
     /// <param name="warn">Receives warnings (divergence).</param>
+    /// <param name="checkpoint">Where to write (and resume from) the training state; null for none.</param>
     /// <param name="isCancelled">Polled before every minibatch; training stops with <see cref="OperationCanceledException"/> when it returns true.</param>
     /// <remarks>
     /// A minibatch whose loss is not finite (a diverging run, e.g. an absurd learning rate) ends training at once; so
@@ -34,7 +35,7 @@ internal static class DensityTraining
     /// as epoch 0, so a run that only got worse returns its starting point rather than garbage.
     /// </remarks>
     public static List<EpochSummary> Train(DensityModel model, float[] train, float[] validation, TrainingSettings settings,
-        Action<string>? log, Action<string>? warn = null, Func<bool>? isCancelled = null)
+        Action<string>? log, Action<string>? warn = null, Func<bool>? isCancelled = null, CheckpointSettings? checkpoint = null)
     {
         int d = model.Dimension;
         int rows = train.Length / d;
@@ -44,15 +45,28 @@ internal static class DensityTraining
         var batch = new float[batchSize * d];
         var order = Enumerable.Range(0, rows).ToArray();
         var shuffle = new Random(settings.Seed);
-        var history = new List<EpochSummary>();
         bool hasValidation = validation.Length > 0;
-        float[][] best = Snapshot(model);
-        double bestValidation = hasValidation ? MeanValidationNll(model, validation) : double.PositiveInfinity;
-        if (!double.IsFinite(bestValidation)) bestValidation = double.PositiveInfinity;
-        int epochsSinceBest = 0;
+        string fingerprint = TrainingCheckpoint.Fingerprint(model, rows, settings);
+        TrainingState state;
+        if (checkpoint != null && File.Exists(checkpoint.Path))
+        {
+            state = TrainingCheckpoint.Load(checkpoint.Path, fingerprint, model, optimizer);
+            for (int e = 0; e < state.Epoch; e++) shuffle.Shuffle(order); // the minibatch order continues as if never stopped
+            log?.Invoke($"Resumed from checkpoint '{checkpoint.Path}' after epoch {state.Epoch}{(state.Finished ? " (training had finished)" : "")}.");
+        }
+        else
+        {
+            state = new TrainingState { Best = Snapshot(model) };
+            double initial = hasValidation ? MeanValidationNll(model, validation) : double.PositiveInfinity;
+            state.BestScore = double.IsFinite(initial) ? initial : double.PositiveInfinity;
+        }
+        var history = state.History;
+        float[][] best = state.Best;
+        double bestValidation = state.BestScore;
+        int epochsSinceBest = state.EpochsSinceBest;
         bool diverged = false;
 
-        for (int epoch = 1; epoch <= settings.MaximumNumberOfEpochs; epoch++)
+        for (int epoch = state.Epoch + 1; epoch <= settings.MaximumNumberOfEpochs && !state.Finished; epoch++)
         {
             var clock = Stopwatch.StartNew();
             shuffle.Shuffle(order);
@@ -81,23 +95,31 @@ internal static class DensityTraining
             history.Add(new EpochSummary(epoch, trainNll, validNll, seconds));
             log?.Invoke($"epoch {epoch}/{settings.MaximumNumberOfEpochs}: train NLL {trainNll:F3}, validation NLL {validNll:F3} nats, {seconds:F2} s");
 
+            bool stop = false;
             if (diverged || !double.IsFinite(trainNll) || (hasValidation && !double.IsFinite(validNll)))
             {
                 (warn ?? log)?.Invoke($"Training diverged in epoch {epoch} (the loss or its gradient is not finite; try a smaller LearningRate). Kept the weights of the best epoch so far ({BestEpochText(history, epoch)}).");
-                break;
+                stop = true;
             }
-            double score = hasValidation ? validNll : trainNll;
-            if (score < bestValidation)
+            else if ((hasValidation ? validNll : trainNll) < bestValidation)
             {
-                bestValidation = score;
+                bestValidation = hasValidation ? validNll : trainNll;
                 best = Snapshot(model);
                 epochsSinceBest = 0;
             }
             else if (++epochsSinceBest >= settings.EarlyStoppingPatience && hasValidation)
             {
                 log?.Invoke($"Early stopping after epoch {epoch}: no improvement in {settings.EarlyStoppingPatience} epochs (best validation NLL {bestValidation:F3}).");
-                break;
+                stop = true;
             }
+
+            bool finished = stop || epoch == settings.MaximumNumberOfEpochs;
+            if (checkpoint != null && (finished || epoch % checkpoint.EveryEpochs == 0) && !diverged)
+            {
+                var snapshot = new TrainingState { Epoch = epoch, EpochsSinceBest = epochsSinceBest, BestScore = bestValidation, Finished = finished, Best = best, History = history };
+                TrainingCheckpoint.Save(checkpoint.Path, fingerprint, snapshot, model, optimizer);
+            }
+            if (stop) break;
         }
         Restore(model, best);
         model.EndTraining();

@@ -23,6 +23,13 @@ internal sealed class AdamOptimizer
     public float Epsilon { get; }
     public int StepCount => _step;
 
+    /// <summary>First- and second-moment buffers, one per parameter (for checkpoints).</summary>
+    internal float[][] FirstMoments => _m;
+    internal float[][] SecondMoments => _v;
+
+    /// <summary>Restores the step counter from a checkpoint.</summary>
+    internal void RestoreStepCount(int step) => _step = step;
+
     /// <summary>Applies one update from the accumulated gradients.</summary>
     public void Step()
     {

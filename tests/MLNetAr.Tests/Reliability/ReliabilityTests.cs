@@ -234,3 +234,52 @@ public class AtomicSaveTests
         }
     }
 }
+
+public class CheckpointTests
+{
+    private static NadeDensityEstimator.Options Options(string? checkpoint, CancellationToken token = default, int seed = 4) => new()
+    {
+        HiddenSize = 12, MaximumNumberOfEpochs = 4, Seed = seed, CheckpointPath = checkpoint, CancellationToken = token,
+    };
+
+    [Fact]
+    public void Fit_InterruptedThenResumed_EqualsUninterruptedRun()
+    {
+        var ml = new MLContext(1);
+        var data = TestData.Digits.Slice(0, 300).ToDataView(ml);
+        var reference = ml.Transforms.NadeDensity(Options(null)).Fit(data);
+
+        string path = Path.Combine(Path.GetTempPath(), $"mlnetar-checkpoint-{Guid.NewGuid():N}.bin");
+        try
+        {
+            // Stop during epoch 3: the checkpoint holds epochs 1-2.
+            using (var cancellation = new CancellationTokenSource())
+            {
+                var interrupted = new MLContext(1);
+                interrupted.Log += (_, e) => { if (e.RawMessage.StartsWith("epoch 2/", StringComparison.Ordinal)) cancellation.Cancel(); };
+                Assert.Throws<OperationCanceledException>(() => interrupted.Transforms.NadeDensity(Options(path, cancellation.Token)).Fit(data));
+            }
+            Assert.True(File.Exists(path));
+
+            var resumedContext = new MLContext(1);
+            var messages = new List<string>();
+            resumedContext.Log += (_, e) => { lock (messages) messages.Add(e.RawMessage); };
+            var resumed = resumedContext.Transforms.NadeDensity(Options(path)).Fit(data);
+            Assert.Contains(messages, m => m.StartsWith("Resumed from checkpoint", StringComparison.Ordinal) && m.Contains("after epoch 2", StringComparison.Ordinal));
+            Assert.DoesNotContain(messages, m => m.StartsWith("epoch 1/", StringComparison.Ordinal));
+
+            for (int i = 0; i < reference.Model.Parameters.Count; i++)
+                Assert.Equal(reference.Model.Parameters[i].Value, resumed.Model.Parameters[i].Value);
+            Assert.Equal(reference.TrainingHistory.Select(h => h.ValidationNll), resumed.TrainingHistory.Select(h => h.ValidationNll));
+
+            // A finished checkpoint returns the final model straight away; another run's checkpoint is refused.
+            Assert.Equal(reference.Model.Parameters[0].Value, new MLContext(1).Transforms.NadeDensity(Options(path)).Fit(data).Model.Parameters[0].Value);
+            var e = Assert.Throws<InvalidDataException>(() => new MLContext(1).Transforms.NadeDensity(Options(path, seed: 5)).Fit(data));
+            Assert.Contains("belongs to another training run", e.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
