@@ -143,9 +143,6 @@ internal static class DensityTraining
     public static float[] LogLikelihoods(DensityModel model, ReadOnlySpan<float> data, int maxBatch = 256) =>
         InBatches(model, data, maxBatch, (x, b, ll, ws) => model.Score(x, b, ll, Span<float>.Empty, ws));
 
-    /// <summary>Mean negative log-likelihood in nats per row (the model's scoring path).</summary>
-    public static double MeanNll(DensityModel model, ReadOnlySpan<float> data) => -Mean(LogLikelihoods(model, data));
-
     /// <summary>Mean negative log-likelihood used for early stopping (<see cref="DensityModel.ValidationLogLikelihoods"/>).</summary>
     public static double MeanValidationNll(DensityModel model, ReadOnlySpan<float> data) =>
         -Mean(InBatches(model, data, 256, model.ValidationLogLikelihoods));
