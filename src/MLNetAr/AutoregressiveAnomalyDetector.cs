@@ -112,8 +112,7 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
     public AutoregressiveAnomalyTransformer Fit(IDataView trainData, IDataView? validationData)
     {
         ArgumentNullException.ThrowIfNull(trainData);
-        AutoregressiveDensityTransformer density = _options.DensityModel.CreateEstimator(_env).Fit(trainData, validationData);
-        float[] rows = density.Encoder.ReadRows(trainData, density.Dimension);
+        AutoregressiveDensityTransformer density = _options.DensityModel.CreateEstimator(_env).Fit(trainData, validationData, out float[] rows);
         var corrector = new ScoreCorrector(_options.ScoreCorrection, BackgroundLogits(rows, density.Dimension));
         float threshold = _options.Threshold ?? Quantile(TrainingScores(density, rows, corrector), _options.ThresholdQuantile);
         return new AutoregressiveAnomalyTransformer(density, threshold, _options.ScoreColumnName, _options.PredictedLabelColumnName, _options.PixelScoresColumnName, corrector);

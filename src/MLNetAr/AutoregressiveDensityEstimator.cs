@@ -59,7 +59,13 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
     /// A diverging run (non-finite loss or gradient, e.g. from an absurd learning rate) stops at once and keeps the
     /// weights of its best epoch (the untrained model counts as epoch 0); the log says so.
     /// </remarks>
-    public AutoregressiveDensityTransformer Fit(IDataView trainData, IDataView? validationData)
+    public AutoregressiveDensityTransformer Fit(IDataView trainData, IDataView? validationData) => FitAndKeepRows(trainData, validationData, out _);
+
+    AutoregressiveDensityTransformer IDensityEstimator.Fit(IDataView trainData, IDataView? validationData, out float[] trainingRows) =>
+        FitAndKeepRows(trainData, validationData, out trainingRows);
+
+    /// <summary><see cref="Fit(IDataView, IDataView?)"/>, also returning every training row as read and binarised <c>(N, D)</c>.</summary>
+    private AutoregressiveDensityTransformer FitAndKeepRows(IDataView trainData, IDataView? validationData, out float[] trainingRows)
     {
         ArgumentNullException.ThrowIfNull(trainData);
         string column = EstimatorOptions.InputColumnName;
@@ -68,6 +74,7 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         var encoder = new PixelEncoder(column, EstimatorOptions.Binarization, EstimatorOptions.BinarizationThreshold);
 
         float[] rows = encoder.ReadRows(trainData, dimension);
+        trainingRows = rows;
         int count = rows.Length / dimension;
         if (count == 0) throw new ArgumentException($"Training data is empty: column '{column}' has no rows.", nameof(trainData));
 
@@ -104,5 +111,5 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
 /// <summary>Any density estimator, whatever its options type (lets composite trainers fit one).</summary>
 internal interface IDensityEstimator : IEstimator<AutoregressiveDensityTransformer>
 {
-    AutoregressiveDensityTransformer Fit(IDataView trainData, IDataView? validationData);
+    AutoregressiveDensityTransformer Fit(IDataView trainData, IDataView? validationData, out float[] trainingRows);
 }
