@@ -25,7 +25,9 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
     internal const string LoaderSignature = "MLNetArDensityModel"; // at most 24 characters, globally unique
     // Format history (of the ML.NET model entry; the weights stream has its own, see ModelSerializer):
     // 0x00010001: first version.
-    private const uint VersionCurrent = 0x00010001;
+    // 0x00010002: the model kind is also stored in the entry, and must match the weights stream's.
+    private const uint VersionCurrent = 0x00010002;
+    private const uint VersionFirst = 0x00010001;
 
     internal AutoregressiveDensityTransformer(IHostEnvironment env, DensityModel model, PixelEncoder encoder,
         string logLikelihoodColumnName, string hiddenFeaturesColumnName, IReadOnlyList<EpochSummary> history)
@@ -144,7 +146,7 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
     // ---- Persistence ----------------------------------------------------------------------------------------------
 
     private static VersionInfo GetVersionInfo() =>
-        MlNetInterop.TransformerVersion("MLNARDEN", VersionCurrent, VersionCurrent, VersionCurrent, LoaderSignature, typeof(AutoregressiveDensityTransformer));
+        MlNetInterop.TransformerVersion("MLNARDEN", VersionCurrent, VersionCurrent, VersionFirst, LoaderSignature, typeof(AutoregressiveDensityTransformer));
 
     /// <inheritdoc/>
     void ICanSaveModel.Save(ModelSaveContext ctx)
@@ -157,6 +159,7 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
         BinaryWriter writer = MlNetInterop.Writer(ctx);
         writer.Write((int)Encoder.Binarization);
         writer.Write(Encoder.Threshold);
+        MlNetInterop.SaveString(ctx, Model.Kind);
         MlNetInterop.SaveBinaryStream(ctx, "Weights.bin", w => ModelSerializer.Write(Model, w.BaseStream));
     }
 
@@ -171,9 +174,12 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
         float threshold = ctx.Reader.ReadSingle();
         if (!Enum.IsDefined(binarization) || !(threshold >= 0f && threshold < 1f))
             throw new InvalidDataException($"Corrupt MLNetAr model: invalid binarisation settings ({binarization}, {threshold}).");
+        string? kind = ctx.Header.ModelVerWritten >= VersionCurrent ? ctx.LoadNonEmptyString() : null;
         DensityModel? model = null;
         if (!ctx.TryLoadBinaryStream("Weights.bin", r => model = ModelSerializer.Read(r.BaseStream)) || model == null)
             throw new InvalidDataException("Corrupt MLNetAr model: the Weights.bin entry is missing.");
+        if (kind != null && kind != model.Kind)
+            throw new InvalidDataException($"Corrupt MLNetAr model: the model entry is a {kind} but its Weights.bin holds a {model.Kind} (weights from another model file?).");
         return new AutoregressiveDensityTransformer(env, model, new PixelEncoder(input, binarization, threshold), logLikelihood, hidden, []);
     }
 }

@@ -72,6 +72,43 @@ public class ModelFileTests
 
 public class ModelFormatTests
 {
+    [Fact]
+    public void Load_WeightsOfAnotherModelKindUnderTheSameEntry_FailsNamingBoth()
+    {
+        var ml = new MLContext(1);
+        var data = TestData.Digits.Slice(0, 60).ToDataView(ml);
+        string nade = Path.Combine(Path.GetTempPath(), $"mlnetar-nade-{Guid.NewGuid():N}.zip");
+        string fvsbn = Path.Combine(Path.GetTempPath(), $"mlnetar-fvsbn-{Guid.NewGuid():N}.zip");
+        try
+        {
+            ml.Model.Save(ml.Transforms.NadeDensity(hiddenSize: 5, maximumNumberOfEpochs: 1, seed: 1).Fit(data), null, nade);
+            ml.Model.Save(ml.Transforms.FvsbnDensity(maximumNumberOfEpochs: 1, seed: 1).Fit(data), null, fvsbn);
+            byte[] foreignWeights;
+            using (var source = ZipFile.OpenRead(fvsbn))
+            using (var stream = source.Entries.Single(e => e.FullName.EndsWith("Weights.bin", StringComparison.Ordinal)).Open())
+            using (var copy = new MemoryStream())
+            {
+                stream.CopyTo(copy);
+                foreignWeights = copy.ToArray();
+            }
+            using (var target = ZipFile.Open(nade, ZipArchiveMode.Update))
+            {
+                var entry = target.Entries.Single(e => e.FullName.EndsWith("Weights.bin", StringComparison.Ordinal));
+                string name = entry.FullName;
+                entry.Delete();
+                using var replaced = target.CreateEntry(name).Open();
+                replaced.Write(foreignWeights);
+            }
+            var e = Assert.ThrowsAny<Exception>(() => new MLContext().Model.Load(nade, out _));
+            Assert.Contains("the model entry is a NADE but its Weights.bin holds a FVSBN", e.GetBaseException().Message);
+        }
+        finally
+        {
+            File.Delete(nade);
+            File.Delete(fvsbn);
+        }
+    }
+
     private static byte[] Weights(Action<BinaryWriter> write)
     {
         using var payload = new MemoryStream();
