@@ -22,6 +22,34 @@ internal sealed class MaskedConv2d
         (InputChannels, OutputChannels, KernelSize, Height, Width) = (inputChannels, outputChannels, kernelSize, height, width);
         Weight = new Parameter(name + ".Weight", outputChannels, inputChannels * kernelSize * kernelSize);
         Bias = new Parameter(name + ".Bias", outputChannels);
+        _segments = Segments();
+    }
+
+    /// <summary>
+    /// The im2col map as contiguous runs: <c>col[ColumnStart + t] = image[ImageStart + t]</c> for t &lt; Length; every
+    /// other entry of col is 0 (padding). Depends on the shape only, so it is built once and serves both
+    /// <see cref="Im2Col"/> and its adjoint <see cref="Col2Im"/>.
+    /// </summary>
+    private readonly (int ColumnStart, int ImageStart, int Length)[] _segments;
+
+    private (int, int, int)[] Segments()
+    {
+        int k = KernelSize, half = k / 2;
+        var segments = new List<(int, int, int)>();
+        for (int c = 0; c < InputChannels; c++)
+            for (int u = 0; u < k; u++)
+                for (int v = 0; v < k; v++)
+                {
+                    int row = ((c * k + u) * k + v) * Pixels, shift = v - half;
+                    int from = Math.Max(0, -shift), to = Math.Min(Width, Width - shift);
+                    if (to <= from) continue;
+                    for (int i = 0; i < Height; i++)
+                    {
+                        int si = i + u - half;
+                        if (si >= 0 && si < Height) segments.Add((row + i * Width + from, c * Pixels + si * Width + from + shift, to - from));
+                    }
+                }
+        return segments.ToArray();
     }
 
     public int InputChannels { get; }
@@ -97,47 +125,20 @@ internal sealed class MaskedConv2d
     /// <summary><c>(C_in, H, W) -> (C_in·k·k, H·W)</c>: row (c, u, v) holds x[c, i + u - k/2, j + v - k/2] (0 outside the image).</summary>
     private void Im2Col(ReadOnlySpan<float> image, Span<float> col)
     {
-        int k = KernelSize, half = k / 2;
-        for (int c = 0; c < InputChannels; c++)
-            for (int u = 0; u < k; u++)
-                for (int v = 0; v < k; v++)
-                {
-                    Span<float> row = col.Slice(((c * k + u) * k + v) * Pixels, Pixels);
-                    for (int i = 0; i < Height; i++)
-                    {
-                        int si = i + u - half;
-                        Span<float> target = row.Slice(i * Width, Width);
-                        if (si < 0 || si >= Height) { target.Clear(); continue; }
-                        int shift = v - half;
-                        int from = Math.Max(0, -shift), to = Math.Min(Width, Width - shift);
-                        target[..from].Clear();
-                        target[to..].Clear();
-                        if (to > from) image.Slice(c * Pixels + si * Width + from + shift, to - from).CopyTo(target[from..to]);
-                    }
-                }
+        col.Clear();
+        foreach (var (columnStart, imageStart, length) in _segments)
+            image.Slice(imageStart, length).CopyTo(col.Slice(columnStart, length));
     }
 
     /// <summary>The adjoint of <see cref="Im2Col"/>: <c>dx[c, i + u - k/2, j + v - k/2] = Σ dcol[(c, u, v), (i, j)]</c> (overwrites dx).</summary>
     private void Col2Im(ReadOnlySpan<float> dcol, Span<float> dx)
     {
-        int k = KernelSize, half = k / 2;
         dx.Clear();
-        for (int c = 0; c < InputChannels; c++)
-            for (int u = 0; u < k; u++)
-                for (int v = 0; v < k; v++)
-                {
-                    ReadOnlySpan<float> row = dcol.Slice(((c * k + u) * k + v) * Pixels, Pixels);
-                    for (int i = 0; i < Height; i++)
-                    {
-                        int si = i + u - half;
-                        if (si < 0 || si >= Height) continue;
-                        int shift = v - half;
-                        int from = Math.Max(0, -shift), to = Math.Min(Width, Width - shift);
-                        if (to <= from) continue;
-                        Span<float> target = dx.Slice(c * Pixels + si * Width + from + shift, to - from);
-                        TensorPrimitives.Add(target, row.Slice(i * Width + from, to - from), target);
-                    }
-                }
+        foreach (var (columnStart, imageStart, length) in _segments)
+        {
+            Span<float> target = dx.Slice(imageStart, length);
+            TensorPrimitives.Add(target, dcol.Slice(columnStart, length), target);
+        }
     }
 }
 
