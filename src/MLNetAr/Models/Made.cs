@@ -126,7 +126,7 @@ internal sealed class Made : DensityModel
         public float[][] Gradients = [];               // per hidden layer (B, H_l)
         public float[] Scratch = [];                   // weight-gradient scratch
         public float[] Hidden = [];                    // (B, H_L) hidden features of the last Score
-        public float[] ComponentLogLikelihoods = [];   // (K, B)
+        public float[] ComponentLogLikelihoods = [];   // (B, K)
 
         public void Ensure(Made model, int batch)
         {
@@ -217,18 +217,12 @@ internal sealed class Made : DensityModel
         {
             ForwardMask(x, batch, logits, ws, c);
             for (int r = 0; r < batch; r++)
-                components[c * batch + r] = Kernels.Kernels.BernoulliLogLikelihood(logits.Slice(r * d, d), x.Slice(r * d, d));
+                components[r * k + c] = Kernels.Kernels.BernoulliLogLikelihood(logits.Slice(r * d, d), x.Slice(r * d, d));
             if (!hiddenFeatures.IsEmpty) TensorPrimitives.Add(mean, ws.Activations[^1].AsSpan(0, batch * h), mean);
         }
-        Span<float> perRow = stackalloc float[k <= 256 ? k : 0];
-        float[]? heap = k > 256 ? new float[k] : null;
-        Span<float> column = heap ?? perRow;
         float logK = MathF.Log(k);
         for (int r = 0; r < batch; r++)
-        {
-            for (int c = 0; c < k; c++) column[c] = components[c * batch + r];
-            logLikelihoods[r] = k == 1 ? column[0] : Kernels.Kernels.LogSumExp(column) - logK;
-        }
+            logLikelihoods[r] = k == 1 ? components[r] : Kernels.Kernels.LogSumExp(components.Slice(r * k, k)) - logK;
         if (!hiddenFeatures.IsEmpty)
         {
             if (k > 1) TensorPrimitives.Divide(mean, k, mean);
