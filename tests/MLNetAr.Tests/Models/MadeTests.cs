@@ -9,11 +9,7 @@ public class MadeTests
     {
         var model = new Made(d, hidden, natural, maskSeed: seed, masks, ensemble, direct);
         model.Initialize(new Random(seed), Enumerable.Repeat(0.3f, d).ToArray());
-        foreach (var p in model.Parameters)
-        {
-            float[] noise = TestData.RandomVector(p.Length, seed + p.Length, scale: 0.8f);
-            for (int i = 0; i < p.Length; i++) p.Value[i] += noise[i];
-        }
+        TestData.Perturb(model, seed, scale: 0.8f);
         return model;
     }
 

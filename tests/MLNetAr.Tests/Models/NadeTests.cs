@@ -9,12 +9,7 @@ public class NadeTests
     {
         var model = new Nade(d, h, activation, InputOrders.Create(d, order, seed));
         model.Initialize(new Random(seed), Enumerable.Repeat(0.3f, d).ToArray());
-        // Larger, non-uniform weights than the initialisation so every term matters.
-        foreach (var p in model.Parameters)
-        {
-            float[] noise = TestData.RandomVector(p.Length, seed + p.Length, scale: 1.2f);
-            for (int i = 0; i < p.Length; i++) p.Value[i] += noise[i];
-        }
+        TestData.Perturb(model, seed, scale: 1.2f);
         return model;
     }
 

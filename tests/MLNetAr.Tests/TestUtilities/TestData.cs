@@ -28,6 +28,19 @@ internal static class TestData
         return Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 2 - 1) * scale).ToArray();
     }
 
+    /// <summary>
+    /// Adds uniform noise in [-scale, scale] to every parameter (seeded per tensor by <c>seed + length</c>): larger,
+    /// non-uniform weights than an initialisation, so every term of a model matters in a test.
+    /// </summary>
+    public static void Perturb(MLNetAr.Models.DensityModel model, int seed, float scale)
+    {
+        foreach (var p in model.Parameters)
+        {
+            float[] noise = RandomVector(p.Length, seed + p.Length, scale);
+            for (int i = 0; i < p.Length; i++) p.Value[i] += noise[i];
+        }
+    }
+
     /// <summary>Random binary rows with per-pixel probability <paramref name="p"/>.</summary>
     public static float[] RandomBinary(int rows, int d, int seed, double p = 0.3)
     {
