@@ -143,6 +143,112 @@ public static class AutoregressiveCatalog
     }
 
     /// <summary>
+    /// Creates a <see cref="PixelCnnDensityEstimator"/>: a gated PixelCNN, adding the exact log-likelihood of each
+    /// image (<paramref name="logLikelihoodColumnName"/>, nats) and its pooled last-layer feature maps
+    /// (<paramref name="hiddenFeaturesColumnName"/>).
+    /// </summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="inputColumnName">Known-size vector of Single in [0, 1] with image dimensions (e.g. from <c>ExtractPixels</c>); otherwise use the options overload to give Height and Width.</param>
+    /// <param name="logLikelihoodColumnName">Output column for <c>log p(x)</c>.</param>
+    /// <param name="hiddenFeaturesColumnName">Output column for the hidden features.</param>
+    /// <param name="levels">Pixel levels: 2 for binary pixels, up to 256 for a softmax over quantised grey levels.</param>
+    /// <param name="layers">Gated layers.</param>
+    /// <param name="channels">Feature maps per stack.</param>
+    /// <param name="maximumNumberOfEpochs">Upper bound on training epochs (early stopping may end sooner).</param>
+    /// <param name="learningRate">Adam step size.</param>
+    /// <param name="batchSize">Images per Adam step.</param>
+    /// <param name="seed">Seed for initialisation and minibatch order; null uses the <c>MLContext</c>'s.</param>
+    public static PixelCnnDensityEstimator PixelCnnDensity(this TransformsCatalog catalog,
+        string inputColumnName = AutoregressiveDefaults.InputColumnName,
+        string logLikelihoodColumnName = AutoregressiveDefaults.LogLikelihoodColumnName,
+        string hiddenFeaturesColumnName = AutoregressiveDefaults.HiddenFeaturesColumnName,
+        int levels = 2,
+        int layers = PixelCnnDensityEstimator.Defaults.Layers,
+        int channels = PixelCnnDensityEstimator.Defaults.Channels,
+        int maximumNumberOfEpochs = AutoregressiveDefaults.MaximumNumberOfEpochs,
+        float learningRate = AutoregressiveDefaults.LearningRate,
+        int batchSize = AutoregressiveDefaults.BatchSize,
+        int? seed = null) =>
+        PixelCnnDensity(catalog, new PixelCnnDensityEstimator.Options
+        {
+            InputColumnName = inputColumnName,
+            LogLikelihoodColumnName = logLikelihoodColumnName,
+            HiddenFeaturesColumnName = hiddenFeaturesColumnName,
+            Levels = levels,
+            Layers = layers,
+            Channels = channels,
+            MaximumNumberOfEpochs = maximumNumberOfEpochs,
+            LearningRate = learningRate,
+            BatchSize = batchSize,
+            Seed = seed,
+        });
+
+    /// <summary>Creates a <see cref="PixelCnnDensityEstimator"/> from options.</summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="options">All options; see <see cref="PixelCnnDensityEstimator.Options"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is invalid (the message names it).</exception>
+    public static PixelCnnDensityEstimator PixelCnnDensity(this TransformsCatalog catalog, PixelCnnDensityEstimator.Options options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new PixelCnnDensityEstimator(MlNetInterop.GetEnvironment(catalog), options);
+    }
+
+    /// <summary>
+    /// Creates a <see cref="WaveNetDensityEstimator"/>: a WaveNet over the column's values in order, adding the exact
+    /// log-likelihood of each row (<paramref name="logLikelihoodColumnName"/>, nats) and its pooled skip features
+    /// (<paramref name="hiddenFeaturesColumnName"/>).
+    /// </summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="inputColumnName">Known-size vector of Single in [0, 1].</param>
+    /// <param name="logLikelihoodColumnName">Output column for <c>log p(x)</c>.</param>
+    /// <param name="hiddenFeaturesColumnName">Output column for the hidden features.</param>
+    /// <param name="levels">Value levels: 2 for binary values, up to 256 for a softmax over quantised levels.</param>
+    /// <param name="dilations">Dilation of each residual block; null for two stacks of 1, 2, 4, …, 32.</param>
+    /// <param name="channels">Residual (and skip) channels.</param>
+    /// <param name="maximumNumberOfEpochs">Upper bound on training epochs (early stopping may end sooner).</param>
+    /// <param name="learningRate">Adam step size.</param>
+    /// <param name="batchSize">Rows per Adam step.</param>
+    /// <param name="seed">Seed for initialisation and minibatch order; null uses the <c>MLContext</c>'s.</param>
+    public static WaveNetDensityEstimator WaveNetDensity(this TransformsCatalog catalog,
+        string inputColumnName = AutoregressiveDefaults.InputColumnName,
+        string logLikelihoodColumnName = AutoregressiveDefaults.LogLikelihoodColumnName,
+        string hiddenFeaturesColumnName = AutoregressiveDefaults.HiddenFeaturesColumnName,
+        int levels = 2,
+        int[]? dilations = null,
+        int channels = WaveNetDensityEstimator.Defaults.Channels,
+        int maximumNumberOfEpochs = AutoregressiveDefaults.MaximumNumberOfEpochs,
+        float learningRate = AutoregressiveDefaults.LearningRate,
+        int batchSize = AutoregressiveDefaults.BatchSize,
+        int? seed = null)
+    {
+        var options = new WaveNetDensityEstimator.Options
+        {
+            InputColumnName = inputColumnName,
+            LogLikelihoodColumnName = logLikelihoodColumnName,
+            HiddenFeaturesColumnName = hiddenFeaturesColumnName,
+            Levels = levels,
+            Channels = channels,
+            SkipChannels = channels,
+            MaximumNumberOfEpochs = maximumNumberOfEpochs,
+            LearningRate = learningRate,
+            BatchSize = batchSize,
+            Seed = seed,
+        };
+        if (dilations != null) options.Dilations = dilations;
+        return WaveNetDensity(catalog, options);
+    }
+
+    /// <summary>Creates a <see cref="WaveNetDensityEstimator"/> from options.</summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="options">All options; see <see cref="WaveNetDensityEstimator.Options"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is invalid (the message names it).</exception>
+    public static WaveNetDensityEstimator WaveNetDensity(this TransformsCatalog catalog, WaveNetDensityEstimator.Options options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new WaveNetDensityEstimator(MlNetInterop.GetEnvironment(catalog), options);
+    }
+
+    /// <summary>
     /// Creates an <see cref="AutoregressiveAnomalyDetector"/> with FVSBN as the density model: <c>Score</c> is
     /// <c>-log p(x)</c> in nats, <c>PredictedLabel</c> is true above the <paramref name="thresholdQuantile"/> of the
     /// training scores.

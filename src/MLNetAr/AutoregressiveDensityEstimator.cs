@@ -32,8 +32,15 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
     /// <summary>The options this estimator trains with.</summary>
     public TOptions EstimatorOptions { get; }
 
-    /// <summary>Creates the untrained model for D pixels (initialised from the training rows where that helps).</summary>
-    private protected abstract DensityModel CreateModel(int dimension, float[] trainingRows, Random random);
+    /// <summary>
+    /// Creates the untrained model for the input column's type (size D, and the image shape when the column carries
+    /// dimensions), initialised from the training rows where that helps.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The column's shape does not suit the model's options.</exception>
+    private protected abstract DensityModel CreateModel(VectorDataViewType inputType, float[] trainingRows, Random random);
+
+    /// <summary>Pixel levels the model describes (2 = binary; categorical models override).</summary>
+    private protected virtual int PixelLevels => 2;
 
     /// <summary>The output schema: the input columns plus the log-likelihood and hidden-feature columns.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The input column is missing or not a known-size vector of Single.</exception>
@@ -70,8 +77,9 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         ArgumentNullException.ThrowIfNull(trainData);
         string column = EstimatorOptions.InputColumnName;
         Guard.CheckInputColumn(trainData.Schema, column, null);
-        int dimension = ((VectorDataViewType)trainData.Schema[column].Type).Size;
-        var encoder = new PixelEncoder(column, EstimatorOptions.Binarization, EstimatorOptions.BinarizationThreshold);
+        var inputType = (VectorDataViewType)trainData.Schema[column].Type;
+        int dimension = inputType.Size;
+        var encoder = new PixelEncoder(column, EstimatorOptions.Binarization, EstimatorOptions.BinarizationThreshold, PixelLevels);
 
         float[] rows = encoder.ReadRows(trainData, dimension);
         trainingRows = rows;
@@ -95,7 +103,7 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
 
         int seed = EstimatorOptions.Seed ?? Host.Rand.Next();
         var random = new Random(seed);
-        DensityModel model = CreateModel(dimension, train, random);
+        DensityModel model = CreateModel(inputType, train, random);
         var settings = new TrainingSettings(EstimatorOptions.MaximumNumberOfEpochs, EstimatorOptions.BatchSize, EstimatorOptions.LearningRate, EstimatorOptions.EarlyStoppingPatience, seed);
         using var channel = Host.Start("Training");
         channel.Info($"{model.Kind}: {train.Length / dimension} training rows, {validation.Length / dimension} validation rows, {dimension} pixels, {model.ParameterCount} parameters.");

@@ -180,6 +180,6 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
             throw new InvalidDataException("Corrupt MLNetAr model: the Weights.bin entry is missing.");
         if (kind != null && kind != model.Kind)
             throw new InvalidDataException($"Corrupt MLNetAr model: the model entry is a {kind} but its Weights.bin holds a {model.Kind} (weights from another model file?).");
-        return new AutoregressiveDensityTransformer(env, model, new PixelEncoder(input, binarization, threshold), logLikelihood, hidden, []);
+        return new AutoregressiveDensityTransformer(env, model, new PixelEncoder(input, binarization, threshold, model.Levels), logLikelihood, hidden, []);
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetAr.Internal;
 using MLNetAr.Models;
@@ -39,8 +40,9 @@ public sealed class FvsbnDensityEstimator : AutoregressiveDensityEstimator<Fvsbn
     {
     }
 
-    private protected override DensityModel CreateModel(int dimension, float[] trainingRows, Random random)
+    private protected override DensityModel CreateModel(VectorDataViewType inputType, float[] trainingRows, Random random)
     {
+        int dimension = inputType.Size;
         var model = new Fvsbn(dimension);
         model.Initialize(random, scale: 0.01f);
         model.InitializeBiasFromMeans(PixelStatistics.Means(trainingRows, dimension));

@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetAr.Internal;
 using MLNetAr.Models;
@@ -66,8 +67,9 @@ public sealed class MadeDensityEstimator : AutoregressiveDensityEstimator<MadeDe
     {
     }
 
-    private protected override DensityModel CreateModel(int dimension, float[] trainingRows, Random random)
+    private protected override DensityModel CreateModel(VectorDataViewType inputType, float[] trainingRows, Random random)
     {
+        int dimension = inputType.Size;
         var o = EstimatorOptions;
         if (o.HiddenSizes.Any(h => h < dimension - 1))
         {

@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetAr.Internal;
 using MLNetAr.Models;
@@ -54,8 +55,9 @@ public sealed class NadeDensityEstimator : AutoregressiveDensityEstimator<NadeDe
     {
     }
 
-    private protected override DensityModel CreateModel(int dimension, float[] trainingRows, Random random)
+    private protected override DensityModel CreateModel(VectorDataViewType inputType, float[] trainingRows, Random random)
     {
+        int dimension = inputType.Size;
         var order = InputOrders.Create(dimension, EstimatorOptions.InputOrder, random.Next());
         var model = new Nade(dimension, EstimatorOptions.HiddenSize, EstimatorOptions.Activation, order);
         model.Initialize(random, PixelStatistics.Means(trainingRows, dimension));

@@ -4,9 +4,13 @@ using Microsoft.ML.Data;
 
 namespace MLNetAr.Internal;
 
-/// <summary>Validates input values and turns them into the binary pixels the models describe.</summary>
-internal sealed class PixelEncoder(string columnName, PixelBinarization binarization, float threshold)
+/// <summary>
+/// Validates input values and turns them into the pixels the models describe: binary (2 levels, by
+/// <see cref="Binarization"/>) or quantised to <c>round(v·(K - 1)) / (K - 1)</c> for K &gt; 2 levels.
+/// </summary>
+internal sealed class PixelEncoder(string columnName, PixelBinarization binarization, float threshold, int levels = 2)
 {
+    public int Levels { get; } = levels;
     public string ColumnName { get; } = columnName;
     public PixelBinarization Binarization { get; } = binarization;
     public float Threshold { get; } = threshold;
@@ -21,7 +25,7 @@ internal sealed class PixelEncoder(string columnName, PixelBinarization binariza
         Encode(destination, row);
     }
 
-    /// <summary>Validates and binarises <paramref name="pixels"/> in place.</summary>
+    /// <summary>Validates and binarises (or quantises) <paramref name="pixels"/> in place.</summary>
     public void Encode(Span<float> pixels, long row)
     {
         for (int i = 0; i < pixels.Length; i++)
@@ -31,7 +35,9 @@ internal sealed class PixelEncoder(string columnName, PixelBinarization binariza
                 throw new InvalidOperationException(
                     $"Column '{ColumnName}' (row {row}, index {i}): expected values in [0, 1], got {v.ToString(CultureInfo.InvariantCulture)}. " +
                     "Scale pixels first, e.g. ExtractPixels(scaleImage: 1f / 255) or NormalizeMinMax.");
-            if (Binarization == PixelBinarization.Threshold)
+            if (Levels > 2)
+                pixels[i] = MathF.Round(v * (Levels - 1)) / (Levels - 1);
+            else if (Binarization == PixelBinarization.Threshold)
                 pixels[i] = v > Threshold ? 1f : 0f;
             else if (v != 0f && v != 1f)
                 throw new InvalidOperationException(

@@ -31,9 +31,11 @@ internal class ModelWorkspace
 }
 
 /// <summary>
-/// An autoregressive density model over binary vectors of length <see cref="Dimension"/>:
-/// <c>log p(x) = Σ_i log p(x_i | x_&lt;i)</c> with Bernoulli conditionals <c>p(x_i = 1 | x_&lt;i) = σ(z_i)</c>, where the
-/// logit <c>z_i</c> depends only on inputs earlier in the model's order.
+/// An autoregressive density model over vectors of length <see cref="Dimension"/>:
+/// <c>log p(x) = Σ_i log p(x_i | x_&lt;i)</c>, where the conditional of pixel i depends only on inputs earlier in the
+/// model's order. Binary models (<see cref="Levels"/> = 2) have Bernoulli conditionals <c>p(x_i = 1 | x_&lt;i) = σ(z_i)</c>
+/// with one logit per pixel, logits <c>(B, D)</c>; models with K &gt; 2 levels have a categorical softmax over K logits
+/// per pixel, logits <c>(K, B·D)</c>, and pixel values <c>level / (K - 1)</c>.
 /// </summary>
 /// <remarks>
 /// This is the one interface the ML.NET layer (estimator, transformer, persistence, training loop) talks to; a new model
@@ -51,6 +53,12 @@ internal abstract class DensityModel
     /// <summary>Number of pixels D.</summary>
     public int Dimension { get; }
 
+    /// <summary>Number of pixel levels K: 2 for binary pixels, more for a categorical distribution per pixel.</summary>
+    public virtual int Levels => 2;
+
+    /// <summary>Logits per pixel: 1 for Bernoulli, K for categorical.</summary>
+    public int LogitsPerPixel => Levels == 2 ? 1 : Levels;
+
     /// <summary>Identifier written to model files; also the registry key used to load them.</summary>
     public abstract string Kind { get; }
 
@@ -67,7 +75,8 @@ internal abstract class DensityModel
     public virtual ModelWorkspace CreateWorkspace(int maxBatch) => new(maxBatch);
 
     /// <summary>
-    /// Conditional logits: <c>(B, D) -> (B, D)</c>, <c>logits[r, i] = logit p(x_i = 1 | x_&lt;i)</c> for row r.
+    /// Conditional logits: <c>(B, D) -> (B, D)</c>, <c>logits[r, i] = logit p(x_i = 1 | x_&lt;i)</c> for row r
+    /// (categorical models: <c>(B, D) -> (K, B·D)</c>).
     /// Keeps in <paramref name="workspace"/> whatever <see cref="Backward"/> and <see cref="GetHiddenFeatures"/> need.
     /// </summary>
     public abstract void Forward(ReadOnlySpan<float> x, int batch, Span<float> logits, ModelWorkspace workspace);
@@ -88,11 +97,9 @@ internal abstract class DensityModel
     /// </summary>
     public virtual void Score(ReadOnlySpan<float> x, int batch, Span<float> logLikelihoods, Span<float> hiddenFeatures, ModelWorkspace workspace)
     {
-        int d = Dimension;
-        Span<float> logits = workspace.Logits(batch * d);
+        Span<float> logits = workspace.Logits(batch * Dimension * LogitsPerPixel);
         Forward(x, batch, logits, workspace);
-        for (int r = 0; r < batch; r++)
-            logLikelihoods[r] = Kernels.Kernels.BernoulliLogLikelihood(logits.Slice(r * d, d), x.Slice(r * d, d));
+        LogLikelihoods(logits, x, batch, logLikelihoods);
         if (!hiddenFeatures.IsEmpty) GetHiddenFeatures(batch, logits, hiddenFeatures, workspace);
     }
 
@@ -103,11 +110,92 @@ internal abstract class DensityModel
     public virtual void PixelLogProbabilities(ReadOnlySpan<float> x, int batch, Span<float> destination, ModelWorkspace workspace)
     {
         int n = batch * Dimension;
-        Span<float> logits = workspace.Logits(n);
+        Span<float> logits = workspace.Logits(n * LogitsPerPixel);
         Forward(x, batch, logits, workspace);
+        if (Levels > 2)
+        {
+            for (int i = 0; i < n; i++) destination[i] = CategoricalLogProbability(logits, n, i, LevelOf(x[i]));
+            return;
+        }
         // x·z - softplus(z) = log σ(z) for x = 1, log σ(-z) for x = 0.
         Kernels.Kernels.Softplus(logits, destination[..n]);
         for (int i = 0; i < n; i++) destination[i] = x[i] * logits[i] - destination[i];
+    }
+
+    /// <summary>The level <c>round(v·(K - 1))</c> of a pixel value v in [0, 1].</summary>
+    protected int LevelOf(float value) => (int)MathF.Round(value * (Levels - 1));
+
+    /// <summary><c>log softmax(z)[level]</c> of pixel <paramref name="index"/> of logits <c>(K, n)</c>.</summary>
+    private float CategoricalLogProbability(ReadOnlySpan<float> logits, int n, int index, int level)
+    {
+        float max = float.NegativeInfinity;
+        for (int k = 0; k < Levels; k++) max = MathF.Max(max, logits[k * n + index]);
+        float sum = 0f;
+        for (int k = 0; k < Levels; k++) sum += MathF.Exp(logits[k * n + index] - max);
+        return logits[level * n + index] - max - MathF.Log(sum);
+    }
+
+    /// <summary><c>log p(x)</c> per row <c>(B)</c> from the logits of one <see cref="Forward"/> pass.</summary>
+    protected void LogLikelihoods(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int batch, Span<float> logLikelihoods)
+    {
+        int d = Dimension, n = batch * d;
+        for (int r = 0; r < batch; r++)
+        {
+            if (Levels == 2)
+            {
+                logLikelihoods[r] = Kernels.Kernels.BernoulliLogLikelihood(logits.Slice(r * d, d), x.Slice(r * d, d));
+                continue;
+            }
+            double sum = 0;
+            for (int i = r * d; i < (r + 1) * d; i++) sum += CategoricalLogProbability(logits, n, i, LevelOf(x[i]));
+            logLikelihoods[r] = (float)sum;
+        }
+    }
+
+    /// <summary>
+    /// <c>∂(scale · NLL)/∂logits</c>: <c>scale·(σ(z) - x)</c> for Bernoulli, <c>scale·(softmax(z) - onehot(level))</c>
+    /// for categorical pixels.
+    /// </summary>
+    protected void NllGradient(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int batch, float scale, Span<float> dLogits)
+    {
+        int n = batch * Dimension;
+        if (Levels == 2)
+        {
+            Kernels.Kernels.BernoulliNllGradient(logits[..n], x[..n], scale, dLogits[..n]);
+            return;
+        }
+        for (int i = 0; i < n; i++)
+        {
+            float max = float.NegativeInfinity;
+            for (int k = 0; k < Levels; k++) max = MathF.Max(max, logits[k * n + i]);
+            float sum = 0f;
+            for (int k = 0; k < Levels; k++) sum += dLogits[k * n + i] = MathF.Exp(logits[k * n + i] - max);
+            float inverse = scale / sum;
+            for (int k = 0; k < Levels; k++) dLogits[k * n + i] *= inverse;
+            dLogits[LevelOf(x[i]) * n + i] -= scale;
+        }
+    }
+
+    /// <summary>
+    /// Draws pixel <paramref name="index"/> of logits laid out with <paramref name="stride"/> between levels, with one
+    /// uniform of <paramref name="stream"/>: Bernoulli <c>u &lt; σ(z)</c>, or the categorical level whose cumulative
+    /// probability first exceeds u. Returns the pixel value (0/1, or <c>level / (K - 1)</c>).
+    /// </summary>
+    protected float DrawPixel(Random stream, ReadOnlySpan<float> logits, int stride, int index)
+    {
+        if (Levels == 2) return DrawBernoulli(stream, logits[index]);
+        float u = stream.NextSingle();
+        float max = float.NegativeInfinity;
+        for (int k = 0; k < Levels; k++) max = MathF.Max(max, logits[k * stride + index]);
+        float total = 0f;
+        for (int k = 0; k < Levels; k++) total += MathF.Exp(logits[k * stride + index] - max);
+        float cumulative = 0f, target = u * total;
+        for (int k = 0; k < Levels - 1; k++)
+        {
+            cumulative += MathF.Exp(logits[k * stride + index] - max);
+            if (target < cumulative) return k / (float)(Levels - 1);
+        }
+        return 1f;
     }
 
     /// <summary>
@@ -117,14 +205,15 @@ internal abstract class DensityModel
     /// </summary>
     public virtual double TrainingStep(ReadOnlySpan<float> x, int batch, ModelWorkspace workspace)
     {
-        int d = Dimension;
-        Span<float> logits = workspace.Logits(batch * d);
+        int length = batch * Dimension * LogitsPerPixel;
+        Span<float> logits = workspace.Logits(length);
         Forward(x, batch, logits, workspace);
+        Span<float> rowLogLikelihoods = batch <= 256 ? stackalloc float[batch] : new float[batch];
+        LogLikelihoods(logits, x, batch, rowLogLikelihoods);
         double nll = 0;
-        for (int r = 0; r < batch; r++)
-            nll -= Kernels.Kernels.BernoulliLogLikelihood(logits.Slice(r * d, d), x.Slice(r * d, d));
-        Span<float> dLogits = workspace.LogitGradients(batch * d);
-        Kernels.Kernels.BernoulliNllGradient(logits, x, 1f / batch, dLogits);
+        foreach (float l in rowLogLikelihoods) nll -= l;
+        Span<float> dLogits = workspace.LogitGradients(length);
+        NllGradient(logits, x, batch, 1f / batch, dLogits);
         Backward(x, batch, dLogits, workspace);
         return nll;
     }
@@ -152,7 +241,7 @@ internal abstract class DensityModel
     /// <summary>
     /// Completes rows in place: for each row r the pixels at order steps <c>[knownSteps, D)</c> are drawn from the model,
     /// conditioned on the pixels at steps <c>[0, knownSteps)</c>. The pixel at step t uses the t-th value of a random
-    /// stream seeded by <c>rowSeeds[r]</c> (one uniform per sampled pixel, <c>x = u &lt; σ(z)</c>), so any sampler that
+    /// stream seeded by <c>rowSeeds[r]</c> (one uniform per sampled pixel, see <see cref="DrawPixel"/>), so any sampler that
     /// computes the same conditionals produces the same images.
     /// </summary>
     /// <remarks>The default runs one full forward pass per pixel; models override it with incremental samplers.</remarks>
@@ -168,7 +257,7 @@ internal abstract class DensityModel
         int d = Dimension;
         int[] order = Order;
         var workspace = CreateWorkspace(batch);
-        var logits = new float[batch * d];
+        var logits = new float[batch * d * LogitsPerPixel];
         var streams = new Random[batch];
         for (int r = 0; r < batch; r++) streams[r] = new Random(rowSeeds[r]);
         for (int t = knownSteps; t < d; t++)
@@ -176,7 +265,7 @@ internal abstract class DensityModel
             int pixel = order[t];
             Forward(x, batch, logits, workspace);
             for (int r = 0; r < batch; r++)
-                x[r * d + pixel] = DrawBernoulli(streams[r], logits[r * d + pixel]);
+                x[r * d + pixel] = DrawPixel(streams[r], logits, batch * d, r * d + pixel);
         }
     }
 

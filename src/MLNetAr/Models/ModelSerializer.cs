@@ -24,6 +24,8 @@ internal static class ModelSerializer
         [Fvsbn.KindName] = Fvsbn.ReadHyperparameters,
         [Nade.KindName] = Nade.ReadHyperparameters,
         [Made.KindName] = Made.ReadHyperparameters,
+        [PixelCnn.KindName] = PixelCnn.ReadHyperparameters,
+        [WaveNet.KindName] = WaveNet.ReadHyperparameters,
     };
 
     /// <summary>Model kinds this build can load.</summary>

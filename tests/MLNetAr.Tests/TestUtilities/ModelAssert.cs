@@ -5,10 +5,10 @@ namespace MLNetAr.Tests.TestUtilities;
 /// <summary>Checks every density model must pass, written once against <see cref="DensityModel"/>.</summary>
 internal static class ModelAssert
 {
-    /// <summary>Σ_x p(x) over all 2^D binary vectors equals 1 (exact enumeration, summed in double).</summary>
+    /// <summary>Σ_x p(x) over all K^D inputs equals 1 (exact enumeration, summed in double).</summary>
     public static void IsNormalized(DensityModel model, double tolerance = 1e-5)
     {
-        float[] all = TestData.AllBinaryVectors(model.Dimension);
+        float[] all = TestData.AllVectors(model.Dimension, model.Levels);
         float[] ll = DensityTraining.LogLikelihoods(model, all);
         double total = ll.Sum(v => Math.Exp(v));
         Assert.True(Math.Abs(total - 1) <= tolerance, $"Σ_x p(x) = {total:R} over {ll.Length} inputs");
@@ -22,27 +22,50 @@ internal static class ModelAssert
     {
         int d = model.Dimension;
         int[] order = model.Order;
+        bool anyLaterChange = false;
+        foreach (var (t, baseLogits, logits) in InfluenceTrials(model, seed))
+        {
+            for (int s = 0; s <= t; s++)
+                Assert.True(SameLogits(model, baseLogits, logits, order[s]),
+                    $"Changing the input at step {t} (pixel {order[t]}) changed the logits at step {s} (pixel {order[s]}).");
+            for (int s = t + 1; s < d; s++) anyLaterChange |= !SameLogits(model, baseLogits, logits, order[s]);
+        }
+        Assert.True(anyLaterChange, "No input ever influenced a later logit: the check would pass for a constant model.");
+    }
+
+    /// <summary>
+    /// For 5 random inputs and every step t: the logits <c>(K', D)</c> of the input and of the input with the pixel at
+    /// step t changed (flipped, or moved to the next level).
+    /// </summary>
+    public static IEnumerable<(int Step, float[] Base, float[] Changed)> InfluenceTrials(DensityModel model, int seed)
+    {
+        int d = model.Dimension, k = model.Levels;
+        int[] order = model.Order;
         var workspace = model.CreateWorkspace(1);
         var random = new Random(seed);
-        bool anyLaterChange = false;
         for (int trial = 0; trial < 5; trial++)
         {
-            float[] x = Enumerable.Range(0, d).Select(_ => random.Next(2) * 1f).ToArray();
-            float[] baseLogits = new float[d];
+            float[] x = Enumerable.Range(0, d).Select(_ => random.Next(k) / (float)(k - 1)).ToArray();
+            float[] baseLogits = new float[d * model.LogitsPerPixel];
             model.Forward(x, 1, baseLogits, workspace);
             for (int t = 0; t < d; t++)
             {
                 float[] changed = x.ToArray();
-                changed[order[t]] = 1f - changed[order[t]];
-                float[] logits = new float[d];
+                int level = (int)MathF.Round(changed[order[t]] * (k - 1));
+                changed[order[t]] = (level + 1) % k / (float)(k - 1);
+                float[] logits = new float[d * model.LogitsPerPixel];
                 model.Forward(changed, 1, logits, workspace);
-                for (int s = 0; s <= t; s++)
-                    Assert.True(baseLogits[order[s]] == logits[order[s]],
-                        $"Flipping the input at step {t} (pixel {order[t]}) changed the logit at step {s} (pixel {order[s]}).");
-                for (int s = t + 1; s < d; s++) anyLaterChange |= baseLogits[order[s]] != logits[order[s]];
+                yield return (t, baseLogits.ToArray(), logits);
             }
         }
-        Assert.True(anyLaterChange, "No input ever influenced a later logit: the check would pass for a constant model.");
+    }
+
+    /// <summary>Whether every logit of <paramref name="pixel"/> is bit-identical in two <c>(K', D)</c> logit arrays.</summary>
+    public static bool SameLogits(DensityModel model, float[] a, float[] b, int pixel)
+    {
+        for (int k = 0; k < model.LogitsPerPixel; k++)
+            if (a[k * model.Dimension + pixel] != b[k * model.Dimension + pixel]) return false;
+        return true;
     }
 
     /// <summary>
@@ -52,17 +75,17 @@ internal static class ModelAssert
     /// </summary>
     public static void SamplesMatchDensity(DensityModel model, int samples, int seed)
     {
-        int d = model.Dimension;
-        float[] all = TestData.AllBinaryVectors(d);
+        int d = model.Dimension, levels = model.Levels;
+        float[] all = TestData.AllVectors(d, levels);
         float[] ll = DensityTraining.LogLikelihoods(model, all);
         var x = new float[samples * d];
         var seeds = Enumerable.Range(0, samples).Select(i => seed * 7919 + i).ToArray();
         model.SampleRows(x, samples, 0, seeds);
-        var counts = new int[1 << d];
+        var counts = new int[ll.Length];
         for (int r = 0; r < samples; r++)
         {
             int index = 0;
-            for (int j = 0; j < d; j++) if (x[r * d + j] != 0f) index |= 1 << j;
+            for (int j = d - 1; j >= 0; j--) index = index * levels + (int)MathF.Round(x[r * d + j] * (levels - 1));
             counts[index]++;
         }
         double chiSquare = 0, pooledObserved = 0, pooledExpected = 0;

@@ -11,13 +11,19 @@ internal static class TestData
     public static ImageSet Digits => DigitsLazy.Value;
 
     /// <summary>Every binary vector of length <paramref name="d"/> (2^d rows), bit j of row r = pixel j.</summary>
-    public static float[] AllBinaryVectors(int d)
+    public static float[] AllBinaryVectors(int d) => AllVectors(d, 2);
+
+    /// <summary>
+    /// Every vector of length <paramref name="d"/> over K = <paramref name="levels"/> levels (K^d rows, values
+    /// <c>level / (K - 1)</c>): digit j of row r in base K is the level of pixel j.
+    /// </summary>
+    public static float[] AllVectors(int d, int levels)
     {
-        int count = 1 << d;
+        int count = (int)Math.Pow(levels, d);
         var x = new float[count * d];
         for (int r = 0; r < count; r++)
-            for (int j = 0; j < d; j++)
-                x[r * d + j] = (r >> j) & 1;
+            for (int j = 0, rest = r; j < d; j++, rest /= levels)
+                x[r * d + j] = rest % levels / (float)(levels - 1);
         return x;
     }
 

@@ -1,0 +1,272 @@
+using System.Numerics.Tensors;
+using MLNetAr.Nn;
+using MLNetAr.Nn.Layers;
+
+namespace MLNetAr.Models;
+
+/// <summary>Named activation buffers of a convolutional model, grown on demand and reused between batches.</summary>
+internal sealed class ConvolutionWorkspace(int maxBatch) : ModelWorkspace(maxBatch)
+{
+    private readonly Dictionary<int, float[]> _buffers = [];
+
+    /// <summary>Buffer <paramref name="slot"/> with at least <paramref name="length"/> floats (contents kept while it fits).</summary>
+    public Span<float> Get(int slot, long length)
+    {
+        if (!_buffers.TryGetValue(slot, out float[]? buffer) || buffer.Length < length)
+            _buffers[slot] = buffer = new float[checked((int)length)];
+        return buffer.AsSpan(0, (int)length);
+    }
+}
+
+/// <summary>
+/// Shared machinery of the convolutional AR models (PixelCNN, WaveNet): a causal body producing F feature maps per
+/// position, then the output head <c>ReLU → 1×1 conv (F → F_head) → ReLU → 1×1 conv (F_head → logits)</c>, with
+/// Bernoulli or K-level categorical pixels. Activations are channel-major over the batch, <c>(C, B·P)</c> (see
+/// <see cref="CausalConv2d"/>), so a batch of images <c>(B, P)</c> is the one-channel input as it is.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Cached sampling rests on one fact every body guarantees: the activation of any layer at position p depends only
+/// on pixels before p. Once those are drawn it never changes, so generation computes each layer once per position,
+/// in order (<see cref="BodyForward"/> on a one-position range, after <see cref="PrepareRows"/> for the rows that
+/// start there): one forward pass in all, instead of one per pixel.
+/// </para>
+/// <para>
+/// Hidden features: the body's last feature maps averaged over a grid of up to 4×4 cells, <c>F·cells</c> per row
+/// (so a downstream model sees where in the image a feature fired).
+/// </para>
+/// </remarks>
+internal abstract class ConvolutionalDensityModel : DensityModel
+{
+    private const int PoolCells = 4;
+    private readonly int _levels;
+    private readonly int _poolRows, _poolColumns;
+
+    // Buffer slots of the shared part; bodies number theirs from BodySlot.
+    protected const int InputSlot = 0, FeaturesSlot = 1, RangeScratchSlot = 2, ColumnsScratchSlot = 3;
+    private const int HeadInputSlot = 4, HeadHiddenSlot = 5, HeadActivationSlot = 6, HeadGradientSlot = 7, HeadHiddenGradientSlot = 8, FeatureGradientSlot = 9;
+    protected const int BodySlot = 16;
+
+    protected ConvolutionalDensityModel(int height, int width, int levels, int featureChannels, int headChannels) : base(checked(height * width))
+    {
+        if (levels < 2 || levels > 256) throw new ArgumentOutOfRangeException(nameof(levels), $"Pixel levels must be in [2, 256], got {levels}.");
+        if (featureChannels < 1 || headChannels < 1) throw new ArgumentOutOfRangeException(nameof(featureChannels), "Channel counts must be positive.");
+        (Height, Width, _levels, FeatureChannels, HeadChannels) = (height, width, levels, featureChannels, headChannels);
+        _poolRows = Math.Min(PoolCells, height);
+        _poolColumns = Math.Min(PoolCells, width);
+        HeadHidden = new CausalConv2d("Head.Hidden", featureChannels, headChannels, ConvTaps.Pointwise, height, width);
+        HeadOutput = new CausalConv2d("Head.Output", headChannels, LogitsPerPixel, ConvTaps.Pointwise, height, width);
+    }
+
+    public int Height { get; }
+    public int Width { get; }
+    public override int Levels => _levels;
+
+    /// <summary>Feature maps F of the body's output.</summary>
+    public int FeatureChannels { get; }
+
+    /// <summary>Channels of the head's hidden 1×1 layer.</summary>
+    public int HeadChannels { get; }
+
+    protected CausalConv2d HeadHidden { get; }
+    protected CausalConv2d HeadOutput { get; }
+
+    public override int HiddenFeatureCount => FeatureChannels * _poolRows * _poolColumns;
+
+    public override ModelWorkspace CreateWorkspace(int maxBatch) => new ConvolutionWorkspace(maxBatch);
+
+    /// <summary>Layers of the body followed by the head, in the order of the weights stream.</summary>
+    protected IReadOnlyList<Parameter> WithHead(IEnumerable<CausalConv2d> body) =>
+        body.Append(HeadHidden).Append(HeadOutput).SelectMany(l => new[] { l.Weight, l.Bias }).ToArray();
+
+    /// <summary>
+    /// Computes the rows-only part of the body (PixelCNN's vertical stack) at positions <c>[p0, p1)</c>, which cover
+    /// whole rows; it may depend on earlier rows only. Default: nothing.
+    /// </summary>
+    protected virtual void PrepareRows(ConvolutionWorkspace workspace, int batch, int p0, int p1)
+    {
+    }
+
+    /// <summary>
+    /// The body at positions <c>[p0, p1)</c> of every image: reads the input (slot <see cref="InputSlot"/>) and writes
+    /// the F feature maps <c>(F, B·P)</c> (slot <see cref="FeaturesSlot"/>) there. The full range also keeps what
+    /// <see cref="BodyBackward"/> needs.
+    /// </summary>
+    protected abstract void BodyForward(ConvolutionWorkspace workspace, int batch, int p0, int p1);
+
+    /// <summary>Adds the body's parameter gradients, given <c>∂L/∂features</c> <c>(F, B·P)</c> of the last full forward pass.</summary>
+    protected abstract void BodyBackward(ConvolutionWorkspace workspace, int batch, ReadOnlySpan<float> dFeatures);
+
+    /// <summary>Initialises every weight and bias U(−1/√fan_in, 1/√fan_in) and the output bias at the data's marginals.</summary>
+    public void Initialize(Random random, ReadOnlySpan<float> trainingRows)
+    {
+        foreach (Parameter p in Parameters)
+        {
+            int fanIn = p.Name.EndsWith(".Bias", StringComparison.Ordinal) ? Parameters.First(w => w.Name == p.Name[..^5] + ".Weight").Shape[1] : p.Shape[1];
+            float bound = 1f / MathF.Sqrt(fanIn);
+            for (int i = 0; i < p.Length; i++) p.Value[i] = (float)((random.NextDouble() * 2 - 1) * bound);
+        }
+        // Start the head at the marginal distribution of a pixel level (smoothed), as the other models do.
+        var counts = new double[Levels];
+        foreach (float v in trainingRows) counts[LevelOf(v)]++;
+        double total = counts.Sum() + Levels;
+        if (Levels == 2) HeadOutput.Bias.Value[0] = (float)Math.Log((counts[1] + 1) / (counts[0] + 1));
+        else for (int k = 0; k < Levels; k++) HeadOutput.Bias.Value[k] = (float)Math.Log((counts[k] + 1) / total);
+    }
+
+    public override void Forward(ReadOnlySpan<float> x, int batch, Span<float> logits, ModelWorkspace workspace)
+    {
+        var ws = (ConvolutionWorkspace)workspace;
+        x[..(batch * Dimension)].CopyTo(ws.Get(InputSlot, batch * Dimension));
+        PrepareRows(ws, batch, 0, Dimension);
+        BodyForward(ws, batch, 0, Dimension);
+        HeadForward(ws, batch, 0, Dimension, logits);
+    }
+
+    /// <summary>Head at positions <c>[p0, p1)</c>: features <c>(F, B·P)</c> -> logits <c>(K', B·P)</c>.</summary>
+    private void HeadForward(ConvolutionWorkspace ws, int batch, int p0, int p1, Span<float> logits)
+    {
+        int n = batch * Dimension;
+        Span<float> features = ws.Get(FeaturesSlot, (long)FeatureChannels * n);
+        Span<float> input = ws.Get(HeadInputSlot, (long)FeatureChannels * n);
+        Span<float> hidden = ws.Get(HeadHiddenSlot, (long)HeadChannels * n);
+        Span<float> activation = ws.Get(HeadActivationSlot, (long)HeadChannels * n);
+        ReluRange(features, input, FeatureChannels, batch, p0, p1);
+        Conv(HeadHidden, ws, input, batch, p0, p1, hidden);
+        ReluRange(hidden, activation, HeadChannels, batch, p0, p1);
+        Conv(HeadOutput, ws, activation, batch, p0, p1, logits);
+    }
+
+    public override void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dLogits, ModelWorkspace workspace)
+    {
+        var ws = (ConvolutionWorkspace)workspace;
+        int n = batch * Dimension;
+        Span<float> input = ws.Get(HeadInputSlot, (long)FeatureChannels * n);
+        Span<float> activation = ws.Get(HeadActivationSlot, (long)HeadChannels * n);
+        Span<float> dActivation = ws.Get(HeadHiddenGradientSlot, (long)HeadChannels * n);
+        Span<float> dInput = ws.Get(HeadGradientSlot, (long)FeatureChannels * n);
+        Span<float> dFeatures = ws.Get(FeatureGradientSlot, (long)FeatureChannels * n);
+        // (K', N) -> (F_head, N) -> (F, N), through both ReLUs.
+        HeadOutput.Backward(activation, [], batch, dLogits, dActivation, []);
+        Relu.Backward(activation, dActivation, dActivation);
+        HeadHidden.Backward(input, [], batch, dActivation, dInput, []);
+        Relu.Backward(input, dInput, dFeatures);
+        BodyBackward(ws, batch, dFeatures);
+    }
+
+    public override void GetHiddenFeatures(int batch, ReadOnlySpan<float> logits, Span<float> features, ModelWorkspace workspace)
+    {
+        var ws = (ConvolutionWorkspace)workspace;
+        int n = batch * Dimension, cells = _poolRows * _poolColumns;
+        ReadOnlySpan<float> maps = ws.Get(FeaturesSlot, (long)FeatureChannels * n);
+        features[..(batch * HiddenFeatureCount)].Clear();
+        var counts = new int[cells];
+        for (int i = 0; i < Height; i++)
+            for (int j = 0; j < Width; j++) counts[i * _poolRows / Height * _poolColumns + j * _poolColumns / Width]++;
+        for (int c = 0; c < FeatureChannels; c++)
+            for (int b = 0; b < batch; b++)
+            {
+                ReadOnlySpan<float> map = maps.Slice(c * n + b * Dimension, Dimension);
+                Span<float> target = features.Slice(b * HiddenFeatureCount + c * cells, cells);
+                for (int i = 0; i < Height; i++)
+                {
+                    int cellRow = i * _poolRows / Height * _poolColumns;
+                    for (int j = 0; j < Width; j++) target[cellRow + j * _poolColumns / Width] += map[i * Width + j];
+                }
+                for (int k = 0; k < cells; k++) target[k] /= counts[k];
+            }
+    }
+
+    /// <summary>
+    /// Cached generation: every layer is computed once per position, in raster order, from activations already final
+    /// (see the class remarks). Produces the same conditionals as <see cref="DensityModel.SampleRowsNaive"/>.
+    /// </summary>
+    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds)
+    {
+        int d = Dimension, n = batch * d;
+        var ws = (ConvolutionWorkspace)CreateWorkspace(batch);
+        Span<float> input = ws.Get(InputSlot, n);
+        x[..n].CopyTo(input);
+        var streams = new Random[batch];
+        for (int r = 0; r < batch; r++) streams[r] = new Random(rowSeeds[r]);
+        // Activations up to the first unknown pixel come from the known ones (positions after it are recomputed below).
+        if (knownSteps > 0)
+        {
+            PrepareRows(ws, batch, 0, d);
+            BodyForward(ws, batch, 0, d);
+        }
+        float[] logits = new float[(long)LogitsPerPixel * n];
+        for (int p = knownSteps; p < d; p++)
+        {
+            if (p % Width == 0) PrepareRows(ws, batch, p, p + Width);
+            BodyForward(ws, batch, p, p + 1);
+            HeadForward(ws, batch, p, p + 1, logits);
+            for (int r = 0; r < batch; r++) x[r * d + p] = input[r * d + p] = DrawPixel(streams[r], logits, n, r * d + p);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="layer"/> on positions <c>[p0, p1)</c>: the full-batch path (keeping im2col columns in
+    /// <paramref name="columnsSlot"/> for Backward) when the range is every position, else the ranged path.
+    /// </summary>
+    protected void Conv(CausalConv2d layer, ConvolutionWorkspace ws, ReadOnlySpan<float> x, int batch, int p0, int p1, Span<float> y,
+        int columnsSlot = ColumnsScratchSlot, bool accumulate = false)
+    {
+        if (p0 == 0 && p1 == Dimension)
+            layer.Forward(x, batch, y, ws.Get(columnsSlot, layer.ColumnsLength(batch)), accumulate);
+        else
+            layer.ForwardRange(x, batch, p0, p1, y, ws.Get(RangeScratchSlot, layer.RangeScratchLength(batch, p1 - p0)), accumulate);
+    }
+
+    /// <summary>
+    /// The runs of positions <c>[p0, p1)</c> over every channel and image of a <c>(C, B·P)</c> tensor: run s starts at
+    /// <c>First + s·P</c> and has <c>Length</c> floats; the full range is a single run.
+    /// </summary>
+    protected (int Count, int First, int Length) Runs(int channels, int batch, int p0, int p1) =>
+        p0 == 0 && p1 == Dimension ? (1, 0, channels * batch * Dimension) : (channels * batch, p0, p1 - p0);
+
+    /// <summary><c>y = max(x, 0)</c> on positions <c>[p0, p1)</c> of a <c>(C, B·P)</c> tensor.</summary>
+    protected void ReluRange(ReadOnlySpan<float> x, Span<float> y, int channels, int batch, int p0, int p1)
+    {
+        var (count, first, length) = Runs(channels, batch, p0, p1);
+        for (int s = 0, o = first; s < count; s++, o += Dimension) Relu.Forward(x.Slice(o, length), y.Slice(o, length));
+    }
+
+    /// <summary>
+    /// Gated activation on a range: <c>y[c] = tanh(pre[c]) ⊙ σ(pre[C + c])</c> for c &lt; C, pre <c>(2C, B·P)</c>,
+    /// y <c>(C, B·P)</c>.
+    /// </summary>
+    protected void Gate(ConvolutionWorkspace ws, ReadOnlySpan<float> pre, Span<float> y, int channels, int batch, int p0, int p1)
+    {
+        int half = channels * batch * Dimension;
+        var (count, first, length) = Runs(channels, batch, p0, p1);
+        Span<float> scratch = ws.Get(RangeScratchSlot, length);
+        ReadOnlySpan<float> a = pre[..half], g = pre.Slice(half, half);
+        for (int s = 0, o = first; s < count; s++, o += Dimension)
+            GatedActivation.Forward(a.Slice(o, length), g.Slice(o, length), y.Slice(o, length), scratch);
+    }
+
+    /// <summary><c>∂pre</c> <c>(2C, B·P)</c> of <see cref="Gate"/> on every position, given <c>∂y</c> <c>(C, B·P)</c>.</summary>
+    protected static void GateBackward(ReadOnlySpan<float> pre, ReadOnlySpan<float> dy, Span<float> dPre)
+    {
+        int half = dy.Length;
+        GatedActivation.Backward(pre[..half], pre.Slice(half, half), dy, dPre[..half], dPre.Slice(half, half));
+    }
+
+    /// <summary><c>y += x</c> on positions <c>[p0, p1)</c> of a <c>(C, B·P)</c> tensor (a residual connection).</summary>
+    protected void AddInPlace(ReadOnlySpan<float> x, Span<float> y, int channels, int batch, int p0, int p1)
+    {
+        var (count, first, length) = Runs(channels, batch, p0, p1);
+        for (int s = 0, o = first; s < count; s++, o += Dimension) TensorPrimitives.Add(y.Slice(o, length), x.Slice(o, length), y.Slice(o, length));
+    }
+
+    /// <summary>Writes the shared shape: height, width, levels, feature and head channels.</summary>
+    protected void WriteShape(BinaryWriter writer)
+    {
+        writer.Write(Height);
+        writer.Write(Width);
+        writer.Write(Levels);
+        writer.Write(FeatureChannels);
+        writer.Write(HeadChannels);
+    }
+}

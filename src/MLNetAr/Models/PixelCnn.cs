@@ -1,0 +1,146 @@
+using MLNetAr.Nn;
+using MLNetAr.Nn.Layers;
+
+namespace MLNetAr.Models;
+
+/// <summary>
+/// Gated PixelCNN (van den Oord et al. 2016, "Conditional Image Generation with PixelCNN Decoders") over one-channel
+/// H×W images in raster order, with Bernoulli or K-level categorical pixels.
+/// </summary>
+/// <remarks>
+/// <para>
+/// L gated layers, each with a vertical stack (full-width kernel rows strictly above the pixel, see
+/// <see cref="ConvTaps.Vertical"/>) and a horizontal stack (pixels to the left in the same row):
+/// <code>
+/// v_pre = vconv(v)                      (C or 1 -> 2C)     v' = tanh(v_pre[:C]) ⊙ σ(v_pre[C:])
+/// h_pre = hconv(h) + link(v_pre)        (-> 2C, link 1×1)  h' = h + out(tanh(h_pre[:C]) ⊙ σ(h_pre[C:]))
+/// </code>
+/// (layer 0 reads the image for both stacks, with strictly causal taps, and has no residual). Because the vertical
+/// stack never sees the current row, feeding it into the horizontal stack at the same position is causal without
+/// the usual down-shift, and the receptive field has no blind spot: every pixel above and to the left within reach
+/// of the kernels influences the prediction. The head (see <see cref="ConvolutionalDensityModel"/>) turns h into
+/// logits.
+/// </para>
+/// <para>
+/// Cached sampling: at the start of each row the vertical stack is computed for that row (it depends on earlier
+/// rows only), then for each pixel only the horizontal stack and the head at that position.
+/// </para>
+/// </remarks>
+internal sealed class PixelCnn : ConvolutionalDensityModel
+{
+    public const string KindName = "PixelCNN";
+
+    private readonly CausalConv2d[] _vertical, _horizontal, _link, _out;
+    private readonly IReadOnlyList<Parameter> _parameters;
+
+    // Slots per layer l: BodySlot + l·SlotsPerLayer + one of these.
+    private const int SlotsPerLayer = 8;
+    private const int VerticalColumns = 0, VerticalPre = 1, VerticalOut = 2, HorizontalColumns = 3, HorizontalPre = 4, HorizontalGated = 5, HorizontalOut = 6;
+    private const int GradientSlot = 1000, VerticalGradient = 1001, VerticalPreGradient = 1002, HorizontalPreGradient = 1003, GatedGradient = 1004;
+
+    public PixelCnn(int height, int width, int levels, int layers, int channels, int kernelSize, int headChannels)
+        : base(height, width, levels, channels, headChannels)
+    {
+        if (layers < 1) throw new ArgumentOutOfRangeException(nameof(layers), $"PixelCNN needs at least one layer, got {layers}.");
+        if (kernelSize < 3 || kernelSize % 2 == 0) throw new ArgumentOutOfRangeException(nameof(kernelSize), $"The kernel size must be odd and at least 3, got {kernelSize}.");
+        (Layers, Channels, KernelSize) = (layers, channels, kernelSize);
+        _vertical = new CausalConv2d[layers];
+        _horizontal = new CausalConv2d[layers];
+        _link = new CausalConv2d[layers];
+        _out = new CausalConv2d[layers];
+        for (int l = 0; l < layers; l++)
+        {
+            int inputs = l == 0 ? 1 : channels;
+            _vertical[l] = new CausalConv2d($"Layer{l}.Vertical", inputs, 2 * channels, ConvTaps.Vertical(kernelSize, first: l == 0), height, width);
+            _horizontal[l] = new CausalConv2d($"Layer{l}.Horizontal", inputs, 2 * channels, ConvTaps.Horizontal(kernelSize, first: l == 0), height, width);
+            _link[l] = new CausalConv2d($"Layer{l}.Link", 2 * channels, 2 * channels, ConvTaps.Pointwise, height, width);
+            _out[l] = new CausalConv2d($"Layer{l}.Out", channels, channels, ConvTaps.Pointwise, height, width);
+        }
+        _parameters = WithHead(Enumerable.Range(0, layers).SelectMany(l => new[] { _vertical[l], _horizontal[l], _link[l], _out[l] }));
+    }
+
+    public int Layers { get; }
+    public int Channels { get; }
+    public int KernelSize { get; }
+    public override string Kind => KindName;
+    public override IReadOnlyList<Parameter> Parameters => _parameters;
+
+    private static int Slot(int layer, int kind) => BodySlot + layer * SlotsPerLayer + kind;
+
+    /// <summary>Vertical stack on whole rows: every v_pre at these positions (the last layer's v' is never read).</summary>
+    protected override void PrepareRows(ConvolutionWorkspace ws, int batch, int p0, int p1)
+    {
+        long n = (long)batch * Dimension;
+        for (int l = 0; l < Layers; l++)
+        {
+            ReadOnlySpan<float> input = l == 0 ? ws.Get(InputSlot, n) : ws.Get(Slot(l - 1, VerticalOut), Channels * n);
+            Span<float> pre = ws.Get(Slot(l, VerticalPre), 2 * Channels * n);
+            Conv(_vertical[l], ws, input, batch, p0, p1, pre, Slot(l, VerticalColumns));
+            if (l < Layers - 1) Gate(ws, pre, ws.Get(Slot(l, VerticalOut), Channels * n), Channels, batch, p0, p1);
+        }
+    }
+
+    protected override void BodyForward(ConvolutionWorkspace ws, int batch, int p0, int p1)
+    {
+        long n = (long)batch * Dimension;
+        for (int l = 0; l < Layers; l++)
+        {
+            ReadOnlySpan<float> input = l == 0 ? ws.Get(InputSlot, n) : ws.Get(Slot(l - 1, HorizontalOut), Channels * n);
+            Span<float> pre = ws.Get(Slot(l, HorizontalPre), 2 * Channels * n);
+            Span<float> gated = ws.Get(Slot(l, HorizontalGated), Channels * n);
+            Span<float> output = l == Layers - 1 ? ws.Get(FeaturesSlot, Channels * n) : ws.Get(Slot(l, HorizontalOut), Channels * n);
+            Conv(_horizontal[l], ws, input, batch, p0, p1, pre, Slot(l, HorizontalColumns));
+            Conv(_link[l], ws, ws.Get(Slot(l, VerticalPre), 2 * Channels * n), batch, p0, p1, pre, accumulate: true);
+            Gate(ws, pre, gated, Channels, batch, p0, p1);
+            Conv(_out[l], ws, gated, batch, p0, p1, output);
+            if (l > 0) AddInPlace(input, output, Channels, batch, p0, p1);
+        }
+    }
+
+    protected override void BodyBackward(ConvolutionWorkspace ws, int batch, ReadOnlySpan<float> dFeatures)
+    {
+        long n = (long)batch * Dimension;
+        // dH holds ∂L/∂h' of the current layer; dV ∂L/∂v' (written by the layer above's vertical conv).
+        Span<float> dH = ws.Get(GradientSlot, Channels * n);
+        Span<float> dV = ws.Get(VerticalGradient, Channels * n);
+        Span<float> dVPre = ws.Get(VerticalPreGradient, 2 * Channels * n);
+        Span<float> dHPre = ws.Get(HorizontalPreGradient, 2 * Channels * n);
+        Span<float> dGated = ws.Get(GatedGradient, Channels * n);
+        Span<float> scratch = ws.Get(ColumnsScratchSlot, _vertical.Max(c => c.ColumnsLength(batch)));
+        dFeatures.CopyTo(dH);
+        for (int l = Layers - 1; l >= 0; l--)
+        {
+            ReadOnlySpan<float> hInput = l == 0 ? ws.Get(InputSlot, n) : ws.Get(Slot(l - 1, HorizontalOut), Channels * n);
+            ReadOnlySpan<float> vInput = l == 0 ? ws.Get(InputSlot, n) : ws.Get(Slot(l - 1, VerticalOut), Channels * n);
+            ReadOnlySpan<float> vPre = ws.Get(Slot(l, VerticalPre), 2 * Channels * n);
+
+            // Horizontal: h' = [h +] out(gate(h_pre)); the residual's gradient stays in dH.
+            _out[l].Backward(ws.Get(Slot(l, HorizontalGated), Channels * n), [], batch, dH, dGated, []);
+            GateBackward(ws.Get(Slot(l, HorizontalPre), 2 * Channels * n), dGated, dHPre);
+            _horizontal[l].Backward(hInput, ws.Get(Slot(l, HorizontalColumns), _horizontal[l].ColumnsLength(batch)), batch, dHPre,
+                l == 0 ? [] : dH, scratch, accumulateDx: true);
+
+            // Vertical: v_pre feeds the link and (below the last layer) v' = gate(v_pre).
+            if (l < Layers - 1) GateBackward(vPre, dV, dVPre);
+            else dVPre.Clear();
+            _link[l].Backward(vPre, [], batch, dHPre, dVPre, [], accumulateDx: true);
+            _vertical[l].Backward(vInput, ws.Get(Slot(l, VerticalColumns), _vertical[l].ColumnsLength(batch)), batch, dVPre,
+                l == 0 ? [] : dV, scratch);
+        }
+    }
+
+    public override void WriteHyperparameters(BinaryWriter writer)
+    {
+        WriteShape(writer);
+        writer.Write(Layers);
+        writer.Write(KernelSize);
+    }
+
+    public static DensityModel ReadHyperparameters(BinaryReader reader)
+    {
+        int height = reader.ReadInt32(), width = reader.ReadInt32(), levels = reader.ReadInt32(), channels = reader.ReadInt32(), head = reader.ReadInt32();
+        int layers = reader.ReadInt32(), kernel = reader.ReadInt32();
+        if (height < 1 || width < 1 || (long)height * width > 1 << 24) throw new ArgumentOutOfRangeException(nameof(height), $"Invalid image size {height}×{width}.");
+        return new PixelCnn(height, width, levels, layers, channels, kernel, head);
+    }
+}

@@ -1,0 +1,229 @@
+using System.Numerics.Tensors;
+using MLNetAr.Kernels;
+
+namespace MLNetAr.Nn.Layers;
+
+/// <summary>
+/// 2-D convolution over an explicit set of kernel offsets ("taps"), stride 1, zero outside the image:
+/// <c>y[o, b, p] = bias[o] + Σ_{c, t} W[o, c·T + t] · x[c, b, p + taps[t]]</c>, <c>(C_in, B·H·W) -> (C_out, B·H·W)</c>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Causality is structural: a masked k×k kernel (PixelCNN type A/B, the vertical and horizontal stacks of the gated
+/// PixelCNN, WaveNet's dilated causal kernels) is just the list of offsets it keeps (see <see cref="ConvTaps"/>), so
+/// no multiply-adds are spent on masked-out weights and no mask can be forgotten in the backward pass.
+/// </para>
+/// <para>
+/// Layout is channel-major over the whole batch: channel c of image b is the contiguous run
+/// <c>[c·B·P + b·P, +P)</c> with P = H·W, so a batch of flat images <c>(B, P)</c> is already a one-channel input, and
+/// the convolution is one im2col + one GEMM <c>(C_out, C_in·T)·(C_in·T, B·P)</c> with a wide N for the SIMD kernel.
+/// <see cref="ForwardRange"/> computes only positions <c>[p0, p1)</c> of every image, for cached sampling.
+/// </para>
+/// </remarks>
+internal sealed class CausalConv2d
+{
+    private readonly (int Dy, int Dx)[] _taps;
+    // Per tap, the im2col copy for one image as runs: col[t][ColumnStart + s] = x[ImageStart + s], s < Length.
+    private readonly (int Tap, int ColumnStart, int ImageStart, int Length)[] _segments;
+
+    public CausalConv2d(string name, int inputChannels, int outputChannels, (int Dy, int Dx)[] taps, int height, int width)
+    {
+        if (taps.Length == 0) throw new ArgumentException("A convolution needs at least one tap.", nameof(taps));
+        (InputChannels, OutputChannels, Height, Width, _taps) = (inputChannels, outputChannels, height, width, taps.ToArray());
+        Weight = new Parameter(name + ".Weight", outputChannels, inputChannels * taps.Length);
+        Bias = new Parameter(name + ".Bias", outputChannels);
+        IsPointwise = taps is [(0, 0)];
+        var segments = new List<(int, int, int, int)>();
+        for (int t = 0; t < taps.Length; t++)
+        {
+            var (dy, dx) = taps[t];
+            int from = Math.Max(0, -dx), to = Math.Min(width, width - dx);
+            if (to <= from) continue;
+            for (int i = Math.Max(0, -dy); i < Math.Min(height, height - dy); i++)
+                segments.Add((t, i * width + from, (i + dy) * width + from + dx, to - from));
+        }
+        _segments = segments.ToArray();
+    }
+
+    public int InputChannels { get; }
+    public int OutputChannels { get; }
+    public int Height { get; }
+    public int Width { get; }
+    public Parameter Weight { get; }
+    public Parameter Bias { get; }
+    public IReadOnlyList<(int Dy, int Dx)> Taps => _taps;
+
+    /// <summary>A 1×1 convolution: the input is its own im2col matrix.</summary>
+    public bool IsPointwise { get; }
+
+    /// <summary>Rows of the im2col matrix: <c>C_in·T</c>.</summary>
+    public int PatchSize => InputChannels * _taps.Length;
+
+    private int Pixels => Height * Width;
+
+    /// <summary>Floats of the im2col buffer <see cref="Forward"/> needs for <paramref name="batch"/> images (0 for 1×1).</summary>
+    public long ColumnsLength(int batch) => IsPointwise ? 0 : (long)PatchSize * batch * Pixels;
+
+    /// <summary>
+    /// <c>(C_in, B·P) -> (C_out, B·P)</c> on every position. <paramref name="columns"/> receives the im2col matrix
+    /// <c>(C_in·T, B·P)</c> that <see cref="Backward"/> needs (unused for a 1×1 convolution, which reads x itself).
+    /// </summary>
+    /// <remarks><paramref name="accumulate"/>: Add to y instead of overwriting it (bias included).</remarks>
+    public void Forward(ReadOnlySpan<float> x, int batch, Span<float> y, Span<float> columns, bool accumulate = false)
+    {
+        int n = batch * Pixels;
+        ReadOnlySpan<float> col = x[..(InputChannels * n)];
+        if (!IsPointwise)
+        {
+            Im2Col(x, batch, columns[..(PatchSize * n)]);
+            col = columns[..(PatchSize * n)];
+        }
+        // (C_out, C_in·T) · (C_in·T, B·P) -> (C_out, B·P)
+        Kernels.Kernels.Gemm(Transpose.No, Transpose.No, OutputChannels, n, PatchSize, Weight.Value, PatchSize, col, n, y, n, accumulate);
+        for (int o = 0; o < OutputChannels; o++) TensorPrimitives.Add(y.Slice(o * n, n), Bias.Value[o], y.Slice(o * n, n));
+    }
+
+    /// <summary>
+    /// Given <c>dy</c> <c>(C_out, B·P)</c>: <c>∂W += dy · colᵀ</c>, <c>∂bias += Σ dy</c>, and, when
+    /// <paramref name="dx"/> is not empty, <c>dx (+)= col2im(Wᵀ · dy)</c>.
+    /// </summary>
+    /// <remarks><paramref name="x"/>: The forward input (read by a 1×1 convolution instead of columns). <paramref name="columns"/>: The im2col matrix of the forward pass. <paramref name="scratch"/>: At least <see cref="ColumnsLength"/> floats (unused for 1×1). <paramref name="accumulateDx"/>: Add to dx (e.g. a residual branch) instead of overwriting it.</remarks>
+    public void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> columns, int batch, ReadOnlySpan<float> dy, Span<float> dx, Span<float> scratch, bool accumulateDx = false)
+    {
+        int n = batch * Pixels;
+        ReadOnlySpan<float> col = IsPointwise ? x[..(InputChannels * n)] : columns[..(PatchSize * n)];
+        // (C_out, B·P) · (B·P, C_in·T) -> (C_out, C_in·T)
+        Kernels.Kernels.Gemm(Transpose.No, Transpose.Yes, OutputChannels, PatchSize, n, dy, n, col, n, Weight.Gradient, PatchSize, accumulate: true);
+        for (int o = 0; o < OutputChannels; o++) Bias.Gradient[o] += TensorPrimitives.Sum(dy.Slice(o * n, n));
+        if (dx.IsEmpty) return;
+        if (IsPointwise)
+        {
+            // (C_in, C_out) · (C_out, B·P) -> (C_in, B·P)
+            Kernels.Kernels.Gemm(Transpose.Yes, Transpose.No, InputChannels, n, OutputChannels, Weight.Value, PatchSize, dy, n, dx, n, accumulateDx);
+            return;
+        }
+        Span<float> dcol = scratch[..(PatchSize * n)];
+        Kernels.Kernels.Gemm(Transpose.Yes, Transpose.No, PatchSize, n, OutputChannels, Weight.Value, PatchSize, dy, n, dcol, n);
+        if (!accumulateDx) dx[..(InputChannels * n)].Clear();
+        Col2ImAdd(dcol, batch, dx);
+    }
+
+    /// <summary>
+    /// Computes y only at positions <c>[p0, p1)</c> of every image (other entries untouched), reading x wherever the
+    /// taps reach: <c>(C_in, B·P) -> (C_out, B·P)</c> restricted to the range. Used by cached sampling, where x is
+    /// final at every position the taps can reach.
+    /// </summary>
+    /// <remarks><paramref name="scratch"/>: At least <c>(C_in·T + C_out)·B·(p1 - p0)</c> floats. <paramref name="accumulate"/>: Add to y (bias included).</remarks>
+    public void ForwardRange(ReadOnlySpan<float> x, int batch, int p0, int p1, Span<float> y, Span<float> scratch, bool accumulate = false)
+    {
+        int n = batch * Pixels, len = p1 - p0, m = batch * len;
+        Span<float> col = scratch[..(PatchSize * m)], result = scratch.Slice(PatchSize * m, OutputChannels * m);
+        // (C_in·T, B·len): col[(c, t), b·len + s] = x[c, b, p0 + s + tap] or 0 outside the image.
+        for (int t = 0; t < _taps.Length; t++)
+        {
+            var (dy, dx) = _taps[t];
+            for (int s = 0; s < len; s++)
+            {
+                int p = p0 + s, i = p / Width + dy, j = p % Width + dx;
+                bool inside = i >= 0 && i < Height && j >= 0 && j < Width;
+                int source = i * Width + j;
+                for (int c = 0; c < InputChannels; c++)
+                {
+                    int row = (c * _taps.Length + t) * m + s;
+                    for (int b = 0; b < batch; b++)
+                        col[row + b * len] = inside ? x[c * n + b * Pixels + source] : 0f;
+                }
+            }
+        }
+        Kernels.Kernels.Gemm(Transpose.No, Transpose.No, OutputChannels, m, PatchSize, Weight.Value, PatchSize, col, m, result, m);
+        for (int o = 0; o < OutputChannels; o++)
+            for (int b = 0; b < batch; b++)
+            {
+                Span<float> target = y.Slice(o * n + b * Pixels + p0, len);
+                ReadOnlySpan<float> computed = result.Slice(o * m + b * len, len);
+                for (int s = 0; s < len; s++) target[s] = (accumulate ? target[s] : 0f) + computed[s] + Bias.Value[o];
+            }
+    }
+
+    /// <summary>Scratch floats <see cref="ForwardRange"/> needs for <paramref name="positions"/> positions of <paramref name="batch"/> images.</summary>
+    public int RangeScratchLength(int batch, int positions) => (PatchSize + OutputChannels) * batch * positions;
+
+    /// <summary><c>(C_in, B·P) -> (C_in·T, B·P)</c>: row (c, t) holds x[c, b, p + taps[t]] (0 outside the image).</summary>
+    private void Im2Col(ReadOnlySpan<float> x, int batch, Span<float> col)
+    {
+        col.Clear();
+        int n = batch * Pixels, taps = _taps.Length;
+        for (int c = 0; c < InputChannels; c++)
+            for (int b = 0; b < batch; b++)
+            {
+                ReadOnlySpan<float> image = x.Slice(c * n + b * Pixels, Pixels);
+                foreach (var (tap, columnStart, imageStart, length) in _segments)
+                    image.Slice(imageStart, length).CopyTo(col.Slice((c * taps + tap) * n + b * Pixels + columnStart, length));
+            }
+    }
+
+    /// <summary>The adjoint of <see cref="Im2Col"/>, added to dx.</summary>
+    private void Col2ImAdd(ReadOnlySpan<float> dcol, int batch, Span<float> dx)
+    {
+        int n = batch * Pixels, taps = _taps.Length;
+        for (int c = 0; c < InputChannels; c++)
+            for (int b = 0; b < batch; b++)
+            {
+                Span<float> image = dx.Slice(c * n + b * Pixels, Pixels);
+                foreach (var (tap, columnStart, imageStart, length) in _segments)
+                {
+                    Span<float> target = image.Slice(imageStart, length);
+                    TensorPrimitives.Add(target, dcol.Slice((c * taps + tap) * n + b * Pixels + columnStart, length), target);
+                }
+            }
+    }
+}
+
+/// <summary>The tap sets of the causal convolutions, for a raster order over one channel.</summary>
+internal static class ConvTaps
+{
+    /// <summary>A 1×1 convolution.</summary>
+    public static (int Dy, int Dx)[] Pointwise => [(0, 0)];
+
+    /// <summary>
+    /// PixelCNN's masked k×k kernel (van den Oord et al. 2016): offsets above the centre row, and left of the centre in
+    /// it; type B (<paramref name="includeCentre"/>) also keeps the centre. Stacking these has a blind spot; the gated
+    /// model uses <see cref="Vertical"/> and <see cref="Horizontal"/> instead.
+    /// </summary>
+    public static (int Dy, int Dx)[] PixelCnn(int kernelSize, bool includeCentre)
+    {
+        int half = kernelSize / 2;
+        var taps = new List<(int, int)>();
+        for (int dy = -half; dy <= 0; dy++)
+            for (int dx = -half; dx <= half; dx++)
+                if (dy < 0 || dx < 0 || (includeCentre && dx == 0)) taps.Add((dy, dx));
+        return taps.ToArray();
+    }
+
+    /// <summary>
+    /// The gated PixelCNN's vertical stack: the full width of k rows ending above the current row (first layer) or at
+    /// it (later layers). Every vertical feature at row i then depends on image rows &lt; i only, so it can feed the
+    /// horizontal stack at the same position without the usual down-shift.
+    /// </summary>
+    public static (int Dy, int Dx)[] Vertical(int kernelSize, bool first)
+    {
+        int half = kernelSize / 2;
+        var taps = new List<(int, int)>();
+        for (int dy = first ? -half - 1 : -half; dy <= (first ? -1 : 0); dy++)
+            for (int dx = -half; dx <= half; dx++) taps.Add((dy, dx));
+        return taps.ToArray();
+    }
+
+    /// <summary>The gated PixelCNN's horizontal stack: the k/2 pixels to the left, plus the centre after the first layer.</summary>
+    public static (int Dy, int Dx)[] Horizontal(int kernelSize, bool first)
+    {
+        int half = kernelSize / 2;
+        return Enumerable.Range(-half, first ? half : half + 1).Select(dx => (0, dx)).ToArray();
+    }
+
+    /// <summary>WaveNet's causal kernel of size 2 with dilation d over a sequence (one image row): offsets −d and 0.</summary>
+    public static (int Dy, int Dx)[] Dilated(int dilation) => [(0, -dilation), (0, 0)];
+
+    /// <summary>WaveNet's first, strictly causal kernel: the <paramref name="size"/> previous positions.</summary>
+    public static (int Dy, int Dx)[] Causal(int size) => Enumerable.Range(1, size).Select(d => (0, -d)).Reverse().ToArray();
+}

@@ -1,0 +1,109 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNetAr.Internal;
+using MLNetAr.Models;
+
+namespace MLNetAr;
+
+/// <summary>
+/// Trains a gated PixelCNN (van den Oord et al. 2016): masked convolutions over the image grid with separate
+/// vertical and horizontal stacks (no blind spot), gated residual layers and a 1×1 convolutional head giving a
+/// Bernoulli logit, or a softmax over <see cref="Options.Levels"/> levels, per pixel.
+/// </summary>
+/// <remarks>
+/// <list type="table">
+/// <listheader><term>Characteristic</term><description>Value</description></listheader>
+/// <item><term>Does this estimator need to look at the data to train?</term><description>Yes</description></item>
+/// <item><term>Input column data type</term><description>Known-size vector of <see cref="float"/> in [0, 1] holding one H×W image (the shape comes from the column's dimensions, e.g. from <c>ExtractPixels</c>, or from <c>Height</c>/<c>Width</c>)</description></item>
+/// <item><term>Output columns</term><description><c>LogLikelihood</c> (<see cref="float"/>, nats; with K levels, of the quantised image), <c>HiddenFeatures</c> (the last layer's C feature maps averaged over a 4×4 grid of cells: 16·C values)</description></item>
+/// <item><term>Parameters</term><description>per layer <c>2C·C_in·(k/2+1)·(k+1) + 8C² + C² + O(C)</c>, plus the head</description></item>
+/// </list>
+/// Generation is cached: the vertical stack runs once per row and the horizontal stack once per pixel, about one
+/// forward pass per image instead of H·W of them. Create it with <c>mlContext.Transforms.PixelCnnDensity(...)</c>.
+/// </remarks>
+public sealed class PixelCnnDensityEstimator : AutoregressiveDensityEstimator<PixelCnnDensityEstimator.Options>
+{
+    /// <summary>Options of <see cref="PixelCnnDensityEstimator"/>.</summary>
+    public sealed class Options : AutoregressiveDensityOptions
+    {
+        /// <summary>Image height; null takes it from the input column's dimensions (<c>[H, W]</c> or <c>[1, H, W]</c>).</summary>
+        public int? Height;
+
+        /// <summary>Image width; null takes it from the input column's dimensions.</summary>
+        public int? Width;
+
+        /// <summary>
+        /// Pixel levels K: 2 models binary pixels (see <see cref="AutoregressiveDensityOptions.Binarization"/>); K &gt; 2
+        /// quantises each value v in [0, 1] to level <c>round(v·(K - 1))</c> and models it with a K-way softmax (up to 256).
+        /// </summary>
+        public int Levels = 2;
+
+        /// <summary>Number of gated layers L.</summary>
+        public int Layers = Defaults.Layers;
+
+        /// <summary>Feature maps C per stack.</summary>
+        public int Channels = Defaults.Channels;
+
+        /// <summary>Kernel size k (odd, at least 3): the vertical stack covers k/2 + 1 rows × k columns, the horizontal k/2 + 1 pixels.</summary>
+        public int KernelSize = Defaults.KernelSize;
+
+        /// <summary>Channels of the head's hidden 1×1 layer.</summary>
+        public int HeadChannels = Defaults.HeadChannels;
+
+        internal override IDensityEstimator CreateEstimator(IHostEnvironment env) => new PixelCnnDensityEstimator(env, this);
+
+        internal override void Validate()
+        {
+            base.Validate();
+            if (Height is < 1) throw Guard.BadOption(nameof(Height), "must be positive or null", Height);
+            if (Width is < 1) throw Guard.BadOption(nameof(Width), "must be positive or null", Width);
+            if (Height.HasValue != Width.HasValue) throw Guard.BadOption(Height.HasValue ? nameof(Width) : nameof(Height), "must be set together with the other image dimension", null);
+            if (Levels < 2 || Levels > 256) throw Guard.BadOption(nameof(Levels), "must be in [2, 256]", Levels);
+            if (Layers < 1) throw Guard.BadOption(nameof(Layers), "must be positive", Layers);
+            if (Channels < 1) throw Guard.BadOption(nameof(Channels), "must be positive", Channels);
+            if (KernelSize < 3 || KernelSize % 2 == 0) throw Guard.BadOption(nameof(KernelSize), "must be odd and at least 3", KernelSize);
+            if (HeadChannels < 1) throw Guard.BadOption(nameof(HeadChannels), "must be positive", HeadChannels);
+        }
+    }
+
+    internal static class Defaults
+    {
+        public const int Layers = 5, Channels = 32, KernelSize = 3, HeadChannels = 32;
+    }
+
+    internal PixelCnnDensityEstimator(IHostEnvironment env, Options options) : base(env, options, "PixelCnnDensity")
+    {
+    }
+
+    private protected override int PixelLevels => EstimatorOptions.Levels;
+
+    private protected override DensityModel CreateModel(VectorDataViewType inputType, float[] trainingRows, Random random)
+    {
+        var o = EstimatorOptions;
+        var (height, width) = ImageShape(inputType, o.Height, o.Width, o.InputColumnName);
+        var model = new PixelCnn(height, width, o.Levels, o.Layers, o.Channels, o.KernelSize, o.HeadChannels);
+        model.Initialize(random, trainingRows);
+        return model;
+    }
+
+    /// <summary>
+    /// The image shape: the options' when given (checked against the column's size), else the column's dimensions
+    /// <c>[H, W]</c> or <c>[1, H, W]</c>.
+    /// </summary>
+    internal static (int Height, int Width) ImageShape(VectorDataViewType type, int? height, int? width, string column)
+    {
+        if (height is int h && width is int w)
+        {
+            if ((long)h * w != type.Size)
+                throw Guard.BadOption(nameof(Options.Height), $"× `Width` ({h}×{w} = {(long)h * w}) must equal the size of column '{column}' ({type.Size})", h);
+            return (h, w);
+        }
+        var dims = type.Dimensions;
+        if (dims.Length == 2) return (dims[0], dims[1]);
+        if (dims.Length == 3 && dims[0] == 1) return (dims[1], dims[2]);
+        if (dims.Length == 3)
+            throw Guard.SchemaMismatch(column, "one image channel (dimensions [1, H, W] or [H, W])", $"{dims[0]} channels; use ConvertToGrayscale before ExtractPixels");
+        throw Guard.BadOption(nameof(Options.Height), $"and `Width` must be set: column '{column}' ({type}) does not carry image dimensions", null);
+    }
+}

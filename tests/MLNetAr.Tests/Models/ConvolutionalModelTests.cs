@@ -1,0 +1,121 @@
+using MLNetAr.Models;
+using MLNetAr.Tests.TestUtilities;
+
+namespace MLNetAr.Tests.Models;
+
+/// <summary>PixelCNN and WaveNet, Bernoulli and categorical: the checks every model passes, plus their receptive fields.</summary>
+public class ConvolutionalModelTests
+{
+    /// <summary>Tiny models: name → (model, image height, width).</summary>
+    internal static ConvolutionalDensityModel Create(string name, int seed = 1)
+    {
+        ConvolutionalDensityModel model = name switch
+        {
+            "pixelcnn" => new PixelCnn(3, 4, levels: 2, layers: 3, channels: 3, kernelSize: 3, headChannels: 4),
+            "pixelcnn-k5" => new PixelCnn(3, 4, levels: 2, layers: 2, channels: 2, kernelSize: 5, headChannels: 3),
+            "pixelcnn-levels4" => new PixelCnn(2, 2, levels: 4, layers: 2, channels: 3, kernelSize: 3, headChannels: 4),
+            "wavenet" => new WaveNet(12, levels: 2, dilations: [1, 2, 4], channels: 3, skipChannels: 4, headChannels: 3),
+            "wavenet-levels3" => new WaveNet(5, levels: 3, dilations: [1, 2], channels: 3, skipChannels: 3, headChannels: 4),
+            _ => throw new ArgumentException(name),
+        };
+        var random = new Random(seed);
+        model.Initialize(random, TestData.RandomBinary(10, model.Dimension, seed));
+        TestData.Perturb(model, seed, scale: 0.8f);
+        return model;
+    }
+
+    public static TheoryData<string> All() => ["pixelcnn", "pixelcnn-k5", "pixelcnn-levels4", "wavenet", "wavenet-levels3"];
+
+    [Theory]
+    [MemberData(nameof(All))]
+    public void LogLikelihood_AllInputs_SumsToOne(string name) => ModelAssert.IsNormalized(Create(name));
+
+    [Theory]
+    [MemberData(nameof(All))]
+    public void Forward_ChangingInput_NeverChangesEarlierLogits(string name) => ModelAssert.IsAutoregressive(Create(name), seed: 3);
+
+    [Fact]
+    public void PixelCnn_HasNoBlindSpot_EveryEarlierPixelInfluencesEveryLaterOne()
+    {
+        // 4×5 with 4 layers of 3×3: the stacks reach 5 rows up, 4 columns either side and 4 pixels left, so every
+        // earlier pixel is in range; a blind-spot model (stacked type-B masks) would miss those up and to the right.
+        var model = new PixelCnn(4, 5, levels: 2, layers: 4, channels: 4, kernelSize: 3, headChannels: 6);
+        model.Initialize(new Random(2), TestData.RandomBinary(5, 20, 2));
+        TestData.Perturb(model, 2, scale: 0.3f);
+        var influenced = new bool[20, 20];
+        foreach (var (t, a, b) in ModelAssert.InfluenceTrials(model, seed: 4))
+            for (int p = 0; p < 20; p++) influenced[t, p] |= !ModelAssert.SameLogits(model, a, b, p);
+        for (int q = 0; q < 20; q++)
+            for (int p = 0; p < 20; p++)
+                Assert.True(influenced[q, p] == q < p, $"pixel {q} {(q < p ? "does not influence" : "influences")} pixel {p}");
+    }
+
+    [Fact]
+    public void WaveNet_ReceptiveField_IsExactlyTwoPlusSumOfDilations()
+    {
+        var model = (WaveNet)Create("wavenet");
+        Assert.Equal(9, model.ReceptiveField);
+        var influenced = new bool[12, 12];
+        foreach (var (t, a, b) in ModelAssert.InfluenceTrials(model, seed: 5))
+            for (int p = 0; p < 12; p++) influenced[t, p] |= !ModelAssert.SameLogits(model, a, b, p);
+        for (int q = 0; q < 12; q++)
+            for (int p = 0; p < 12; p++)
+                Assert.True(influenced[q, p] == (q < p && p - q <= 9), $"position {q} vs {p}");
+    }
+
+    [Theory]
+    [MemberData(nameof(All))]
+    public void TrainingStep_MatchesFiniteDifferences(string name)
+    {
+        var model = Create(name, seed: 4);
+        const int batch = 3;
+        var random = new Random(6);
+        float[] x = Enumerable.Range(0, batch * model.Dimension).Select(_ => random.Next(model.Levels) / (float)(model.Levels - 1)).ToArray();
+        // The reference loss is the model's own scoring in float (checked exact by the normalisation test), hence the
+        // looser tolerance; tiny perturbed models have ReLU kinks near some inputs, hence the retries at smaller steps.
+        double Loss() => -DensityTraining.LogLikelihoods(model, x).Sum(v => (double)v) / batch;
+        GradientCheck.Check(model, x, batch, Loss, h: 1e-3, tolerance: 5e-3, retriesAtSmallerSteps: 2);
+    }
+
+    [Theory]
+    [MemberData(nameof(All))]
+    public void Samples_MatchDensity(string name) => ModelAssert.SamplesMatchDensity(Create(name), samples: 20000, seed: 7);
+
+    [Theory]
+    [InlineData("pixelcnn", 0)]
+    [InlineData("pixelcnn", 5)]
+    [InlineData("pixelcnn-levels4", 1)]
+    [InlineData("wavenet", 0)]
+    [InlineData("wavenet", 7)]
+    [InlineData("wavenet-levels3", 2)]
+    public void CachedSampling_EqualsNaiveSampling(string name, int knownSteps)
+    {
+        var model = Create(name, seed: 8);
+        const int batch = 40;
+        int d = model.Dimension;
+        float[] start = Enumerable.Range(0, batch * d).Select(i => i % d < knownSteps ? (i / d + i) % model.Levels / (float)(model.Levels - 1) : 0.5f).ToArray();
+        int[] seeds = Enumerable.Range(100, batch).ToArray();
+        float[] cached = start.ToArray(), naive = start.ToArray();
+        model.SampleRows(cached, batch, knownSteps, seeds);
+        model.SampleRowsNaive(naive, batch, knownSteps, seeds);
+        Assert.Equal(naive, cached);
+        for (int r = 0; r < batch; r++)
+            for (int i = 0; i < knownSteps; i++) Assert.Equal(start[r * d + i], cached[r * d + i]);
+        Assert.Contains(cached, v => v != 0f); // not all-zero images
+    }
+
+    [Fact]
+    public void HiddenFeatures_PoolTheLastFeatureMapsOverAGrid()
+    {
+        var model = Create("pixelcnn");
+        Assert.Equal(3 * 3 * 4, model.HiddenFeatureCount); // 3 channels × (3 × 4 cells on a 3×4 image)
+        var wave = Create("wavenet");
+        Assert.Equal(4 * 4, wave.HiddenFeatureCount); // 4 skip channels × 4 segments
+        float[] x = TestData.RandomBinary(2, 12, 9);
+        var ll = new float[2];
+        var features = new float[2 * model.HiddenFeatureCount];
+        model.Score(x, 2, ll, features, model.CreateWorkspace(2));
+        Assert.All(features, v => Assert.True(float.IsFinite(v)));
+        Assert.NotEqual(features[..model.HiddenFeatureCount], features[model.HiddenFeatureCount..]);
+    }
+}

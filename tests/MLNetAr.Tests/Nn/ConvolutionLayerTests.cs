@@ -1,0 +1,150 @@
+using MLNetAr.Nn.Layers;
+using MLNetAr.Tests.TestUtilities;
+
+namespace MLNetAr.Tests.Nn;
+
+public class ConvolutionLayerTests
+{
+    private const int Cin = 2, Cout = 3, H = 4, W = 5, B = 2, P = H * W;
+
+    public static TheoryData<string> TapSets() => ["typeA", "typeB", "vertical-first", "vertical", "horizontal-first", "horizontal", "dilated", "pointwise"];
+
+    private static (int Dy, int Dx)[] Taps(string name) => name switch
+    {
+        "typeA" => ConvTaps.PixelCnn(3, includeCentre: false),
+        "typeB" => ConvTaps.PixelCnn(5, includeCentre: true),
+        "vertical-first" => ConvTaps.Vertical(3, first: true),
+        "vertical" => ConvTaps.Vertical(5, first: false),
+        "horizontal-first" => ConvTaps.Horizontal(3, first: true),
+        "horizontal" => ConvTaps.Horizontal(5, first: false),
+        "dilated" => ConvTaps.Dilated(3),
+        "pointwise" => ConvTaps.Pointwise,
+        _ => throw new ArgumentException(name),
+    };
+
+    private static CausalConv2d RandomLayer((int, int)[] taps, int seed)
+    {
+        var layer = new CausalConv2d("Conv", Cin, Cout, taps, H, W);
+        TestData.RandomVector(layer.Weight.Length, seed).CopyTo(layer.Weight.Value, 0);
+        TestData.RandomVector(Cout, seed + 1).CopyTo(layer.Bias.Value, 0);
+        return layer;
+    }
+
+    /// <summary>The definition, in double: y[o, b, p] = bias[o] + Σ_{c,t} W[o, c·T + t] x[c, b, p + tap].</summary>
+    private static double Direct(CausalConv2d layer, float[] x, int o, int b, int i, int j)
+    {
+        double sum = layer.Bias.Value[o];
+        int taps = layer.Taps.Count;
+        for (int c = 0; c < Cin; c++)
+            for (int t = 0; t < taps; t++)
+            {
+                var (dy, dx) = layer.Taps[t];
+                int si = i + dy, sj = j + dx;
+                if (si < 0 || si >= H || sj < 0 || sj >= W) continue;
+                sum += (double)layer.Weight.Value[o * Cin * taps + c * taps + t] * x[c * B * P + b * P + si * W + sj];
+            }
+        return sum;
+    }
+
+    private static float[] Run(CausalConv2d layer, float[] x, out float[] columns)
+    {
+        var y = new float[Cout * B * P];
+        columns = new float[layer.ColumnsLength(B)];
+        layer.Forward(x, B, y, columns);
+        return y;
+    }
+
+    [Theory]
+    [MemberData(nameof(TapSets))]
+    public void Forward_MatchesDirectConvolution(string taps)
+    {
+        var layer = RandomLayer(Taps(taps), 1);
+        float[] x = TestData.RandomVector(Cin * B * P, 3);
+        float[] y = Run(layer, x, out _);
+        for (int o = 0; o < Cout; o++)
+            for (int b = 0; b < B; b++)
+                for (int i = 0; i < H; i++)
+                    for (int j = 0; j < W; j++)
+                        Assert.True(Math.Abs(Direct(layer, x, o, b, i, j) - y[o * B * P + b * P + i * W + j]) < 1e-4);
+    }
+
+    [Theory]
+    [MemberData(nameof(TapSets))]
+    public void ForwardRange_EqualsForwardOnTheRangeAndLeavesTheRestAlone(string taps)
+    {
+        var layer = RandomLayer(Taps(taps), 2);
+        float[] x = TestData.RandomVector(Cin * B * P, 4);
+        float[] full = Run(layer, x, out _);
+        foreach (var (p0, p1) in new[] { (0, 1), (7, 8), (W, 2 * W), (P - 3, P) })
+        {
+            float[] y = Enumerable.Repeat(-99f, Cout * B * P).ToArray();
+            layer.ForwardRange(x, B, p0, p1, y, new float[layer.RangeScratchLength(B, p1 - p0)]);
+            for (int e = 0; e < y.Length; e++)
+            {
+                int p = e % P;
+                if (p >= p0 && p < p1) Assert.Equal(full[e], y[e], 5);
+                else Assert.Equal(-99f, y[e]);
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(TapSets))]
+    public void Backward_MatchesFiniteDifferences(string taps)
+    {
+        var layer = RandomLayer(Taps(taps), 5);
+        float[] x = TestData.RandomVector(Cin * B * P, 6);
+        float[] g = TestData.RandomVector(Cout * B * P, 7);
+        double Loss() => Run(layer, x, out _).Zip(g, (p, q) => (double)p * q).Sum();
+
+        Run(layer, x, out float[] columns);
+        float[] dx = Enumerable.Repeat(0.5f, x.Length).ToArray(); // accumulateDx adds to what is there
+        layer.Backward(x, columns, B, g, dx, new float[layer.ColumnsLength(B)], accumulateDx: true);
+        for (int i = 0; i < dx.Length; i++) dx[i] -= 0.5f;
+        const float h = 1e-2f; // the loss is linear in every parameter and input
+        foreach (var (values, gradient, name) in new[] { (layer.Weight.Value, layer.Weight.Gradient, "W"), (layer.Bias.Value, layer.Bias.Gradient, "b"), (x, dx, "x") })
+            for (int i = 0; i < values.Length; i++)
+            {
+                float saved = values[i];
+                values[i] = saved + h; double plus = Loss();
+                values[i] = saved - h; double minus = Loss();
+                values[i] = saved;
+                Assert.True(Math.Abs((plus - minus) / (2 * h) - gradient[i]) < 2e-3, $"{name}[{i}]: {gradient[i]} vs {(plus - minus) / (2 * h)}");
+            }
+    }
+
+    [Fact]
+    public void TapSets_AreCausalInRasterOrder()
+    {
+        static bool Before((int Dy, int Dx) t) => t.Dy < 0 || (t.Dy == 0 && t.Dx < 0);
+        Assert.All(ConvTaps.PixelCnn(5, includeCentre: false), t => Assert.True(Before(t)));
+        Assert.Contains((0, 0), ConvTaps.PixelCnn(5, includeCentre: true));
+        Assert.Equal(12, ConvTaps.PixelCnn(5, includeCentre: false).Length);
+        // Vertical: first layer strictly above (k/2 + 1 rows), later layers down to the current row; full width.
+        Assert.All(ConvTaps.Vertical(5, first: true), t => Assert.InRange(t.Dy, -3, -1));
+        Assert.Equal(15, ConvTaps.Vertical(5, first: true).Length);
+        Assert.All(ConvTaps.Vertical(5, first: false), t => Assert.InRange(t.Dy, -2, 0));
+        // Horizontal: same row, strictly left in the first layer.
+        Assert.Equal([(0, -2), (0, -1)], ConvTaps.Horizontal(5, first: true));
+        Assert.Equal([(0, -2), (0, -1), (0, 0)], ConvTaps.Horizontal(5, first: false));
+        Assert.Equal([(0, -2), (0, -1)], ConvTaps.Causal(2));
+    }
+
+    [Fact]
+    public void GatedActivation_BackwardMatchesFiniteDifferences()
+    {
+        float[] a = TestData.RandomVector(37, 1, scale: 2f), g = TestData.RandomVector(37, 2, scale: 2f), dy = TestData.RandomVector(37, 3);
+        var y = new float[37];
+        GatedActivation.Forward(a, g, y, new float[37]);
+        for (int i = 0; i < 37; i++) Assert.Equal(Math.Tanh(a[i]) / (1 + Math.Exp(-g[i])), y[i], 5);
+        float[] da = new float[37], dg = new float[37];
+        GatedActivation.Backward(a, g, dy, da, dg);
+        const double h = 1e-4;
+        static double F(double u, double v) => Math.Tanh(u) / (1 + Math.Exp(-v));
+        for (int i = 0; i < 37; i++)
+        {
+            Assert.Equal(dy[i] * (F(a[i] + h, g[i]) - F(a[i] - h, g[i])) / (2 * h), da[i], 4);
+            Assert.Equal(dy[i] * (F(a[i], g[i] + h) - F(a[i], g[i] - h)) / (2 * h), dg[i], 4);
+        }
+    }
+}
