@@ -60,6 +60,8 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
     public long ParameterCount => Model.ParameterCount;
     /// <summary>Length of the hidden-feature vector.</summary>
     public int HiddenFeatureCount => Model.HiddenFeatureCount;
+    /// <summary>Pixel levels K the model describes: 2 for binary pixels; sampled pixels take the values <c>level / (K - 1)</c>.</summary>
+    public int PixelLevels => Model.Levels;
     /// <summary>The input column read at scoring time.</summary>
     public string InputColumnName => Encoder.ColumnName;
     /// <summary>The output column holding <c>log p(x)</c>.</summary>

@@ -7,7 +7,7 @@ namespace MLNetAr.Tests.Catalog;
 /// <summary>The shared ML.NET layer works unchanged for every model: fit, save/load, PredictionEngine, sampling.</summary>
 public class ModelFamilyTests
 {
-    public static TheoryData<string> Models() => ["fvsbn", "nade", "nade-relu-random", "made", "made-ensemble-random", "made-2layers-direct"];
+    public static TheoryData<string> Models() => ["fvsbn", "nade", "nade-relu-random", "made", "made-ensemble-random", "made-2layers-direct", "pixelcnn", "pixelcnn-levels4", "wavenet"];
 
     internal static IEstimator<AutoregressiveDensityTransformer> Estimator(MLContext ml, string model) => model switch
     {
@@ -20,6 +20,12 @@ public class ModelFamilyTests
             { HiddenSizes = [24], InputOrder = InputOrder.Random, NumMasks = 3, EnsembleSize = 3, MaximumNumberOfEpochs = 1, Seed = 2 }),
         "made-2layers-direct" => ml.Transforms.MadeDensity(new MadeDensityEstimator.Options
             { HiddenSizes = [20, 16], DirectConnections = true, NumMasks = 2, EnsembleSize = 2, MaximumNumberOfEpochs = 1, Seed = 2 }),
+        // Height and Width given so the PredictionEngine input (no image dimensions) fits too.
+        "pixelcnn" => ml.Transforms.PixelCnnDensity(new PixelCnnDensityEstimator.Options
+            { Height = 28, Width = 28, Layers = 2, Channels = 4, HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 2 }),
+        "pixelcnn-levels4" => ml.Transforms.PixelCnnDensity(new PixelCnnDensityEstimator.Options
+            { Height = 28, Width = 28, Levels = 4, Layers = 2, Channels = 3, KernelSize = 5, HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 2 }),
+        "wavenet" => ml.Transforms.WaveNetDensity(dilations: [1, 2, 4, 28], channels: 4, maximumNumberOfEpochs: 1, seed: 2),
         _ => throw new ArgumentException(model),
     };
 
@@ -87,7 +93,8 @@ public class ModelFamilyTests
             Assert.Equal(fitted.HiddenFeatureCount, output.HiddenFeatures.Length);
         }
         float[][] samples = fitted.Sample(4, seed: 9);
-        Assert.All(samples, s => Assert.All(s, v => Assert.True(v == 0f || v == 1f)));
+        int levels = fitted.PixelLevels;
+        Assert.All(samples, s => Assert.All(s, v => Assert.True(v >= 0f && v <= 1f && v * (levels - 1) == MathF.Round(v * (levels - 1)), $"{v} is not one of {levels} levels")));
         Assert.Equal(samples, fitted.Sample(4, seed: 9));
     }
 
@@ -130,5 +137,67 @@ public class ModelFamilyTests
         ml.Log += (_, e) => { lock (messages) messages.Add(e.RawMessage); };
         ml.Transforms.MadeDensity(hiddenSizes: [50], maximumNumberOfEpochs: 1, seed: 1).Fit(TestData.Digits.Slice(0, 50).ToDataView(ml));
         Assert.Contains(messages, m => m.Contains("below D - 1 = 783", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void PixelCnn_TakesTheImageShapeFromTheColumnOrTheOptions()
+    {
+        var ml = new MLContext(1);
+        var digits = TestData.Digits.Slice(0, 20).ToDataView(ml); // Pixels: Vector<Single, 28, 28>
+        var options = new PixelCnnDensityEstimator.Options { Layers = 1, Channels = 2, HeadChannels = 2, MaximumNumberOfEpochs = 1, Seed = 1 };
+        Assert.Equal(20, ml.Transforms.PixelCnnDensity(options).Fit(digits).Transform(digits).GetColumn<float>("LogLikelihood").Count());
+
+        // A flat column carries no shape: the error names the options to set.
+        var flat = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 20).Select(i => new Input { Pixels = TestData.Digits.GetImage(i) }));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.PixelCnnDensity(options).Fit(flat));
+        Assert.Contains("`Height` and `Width` must be set", e.Message);
+        Assert.Contains("'Pixels'", e.Message);
+
+        options.Height = 20;
+        options.Width = 30;
+        e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.PixelCnnDensity(options).Fit(flat));
+        Assert.Contains("(20×30 = 600) must equal the size of column 'Pixels' (784)", e.Message);
+    }
+
+    public static TheoryData<string, Action<PixelCnnDensityEstimator.Options>> BadPixelCnnOptions() => new()
+    {
+        { "Levels", o => o.Levels = 1 },
+        { "Levels", o => o.Levels = 257 },
+        { "Layers", o => o.Layers = 0 },
+        { "Channels", o => o.Channels = 0 },
+        { "KernelSize", o => o.KernelSize = 4 },
+        { "KernelSize", o => o.KernelSize = 1 },
+        { "HeadChannels", o => o.HeadChannels = -1 },
+        { "Height", o => o.Height = 0 },
+        { "Width", o => o.Height = 28 },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadPixelCnnOptions))]
+    public void PixelCnnDensity_InvalidOption_ThrowsNamingIt(string option, Action<PixelCnnDensityEstimator.Options> spoil)
+    {
+        var options = new PixelCnnDensityEstimator.Options();
+        spoil(options);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext().Transforms.PixelCnnDensity(options));
+        Assert.Contains($"`{option}`", e.Message);
+    }
+
+    [Theory]
+    [InlineData("Dilations")]
+    [InlineData("Levels")]
+    [InlineData("Channels")]
+    [InlineData("SkipChannels")]
+    public void WaveNetDensity_InvalidOption_ThrowsNamingIt(string option)
+    {
+        var options = new WaveNetDensityEstimator.Options();
+        switch (option)
+        {
+            case "Dilations": options.Dilations = [1, 0]; break;
+            case "Levels": options.Levels = 0; break;
+            case "Channels": options.Channels = 0; break;
+            default: options.SkipChannels = 0; break;
+        }
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext().Transforms.WaveNetDensity(options));
+        Assert.Contains($"`{option}`", e.Message);
     }
 }
