@@ -15,7 +15,8 @@ namespace MLNetAr.Benchmarks;
 /// <remarks>
 /// Data: <c>digits10k</c> (default: the embedded digits, first 8000 train / next 1000 validation / last 1000 test,
 /// binarised at 0.5), or files given with <c>--train</c>, <c>--valid</c>, <c>--test</c> (IDX, plain or .gz, or Larochelle's
-/// <c>.amat</c>). Options: <c>--set Name=Value</c> for any public field of the model's Options class (lists as 500,500).
+/// <c>.amat</c>). Options: <c>--set Name=Value</c> for any public field of the model's Options class (lists as 500,500);
+/// <c>--samples N</c> images to sample (timed), <c>--naive-samples N</c> also times the naive D-pass sampler on N images.
 /// </remarks>
 internal static class TrainBenchmark
 {
@@ -24,7 +25,7 @@ internal static class TrainBenchmark
         string model = "fvsbn", dataName = "digits10k";
         string? trainPath = null, validPath = null, testPath = null;
         var settings = new List<(string Name, string Value)>();
-        int sampleCount = 1000;
+        int sampleCount = 1000, naiveSampleCount = 0;
         for (int i = 0; i < args.Count; i++)
         {
             switch (args[i])
@@ -34,6 +35,7 @@ internal static class TrainBenchmark
                 case "--valid": validPath = args[++i]; break;
                 case "--test": testPath = args[++i]; break;
                 case "--samples": sampleCount = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--naive-samples": naiveSampleCount = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--set":
                     string[] kv = args[++i].Split('=', 2);
                     if (kv.Length != 2) throw new ArgumentException($"--set expects Name=Value, got '{args[i]}'.");
@@ -88,6 +90,14 @@ internal static class TrainBenchmark
         double sampleSeconds = clock.Elapsed.TotalSeconds;
         report["sampling_images_per_second"] = Math.Round(sampleCount / sampleSeconds, 1);
         report["sampling_seconds_for_" + sampleCount] = Math.Round(sampleSeconds, 3);
+        if (naiveSampleCount > 0)
+        {
+            // The reference every cached sampler must reproduce: one full forward pass of the batch per pixel.
+            var images = new float[naiveSampleCount * d];
+            clock.Restart();
+            fitted.Model.SampleRowsNaive(images, naiveSampleCount, 0, Enumerable.Range(1, naiveSampleCount).ToArray());
+            report["naive_sampling_images_per_second"] = Math.Round(naiveSampleCount / clock.Elapsed.TotalSeconds, 3);
+        }
         report["peak_memory_mb"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1);
         report["history"] = history.Select(h => new[] { h.Epoch, Math.Round(h.TrainingNll, 3), Math.Round(h.ValidationNll, 3), Math.Round(h.Seconds, 3) }).ToArray();
         Console.WriteLine($"{fitted.ModelKind}: test NLL {report.GetValueOrDefault("test_nll_nats")} nats, {report["seconds_per_epoch"]} s/epoch, " +
@@ -132,8 +142,18 @@ internal static class TrainBenchmark
                 var o = Configure(new MadeDensityEstimator.Options { Seed = 1 }, settings);
                 return ((t, v) => ml.Transforms.MadeDensity(o).Fit(t, v), Describe(o));
             }
+            case "pixelcnn":
+            {
+                var o = Configure(new PixelCnnDensityEstimator.Options { Seed = 1 }, settings);
+                return ((t, v) => ml.Transforms.PixelCnnDensity(o).Fit(t, v), Describe(o));
+            }
+            case "wavenet":
+            {
+                var o = Configure(new WaveNetDensityEstimator.Options { Seed = 1 }, settings);
+                return ((t, v) => ml.Transforms.WaveNetDensity(o).Fit(t, v), Describe(o));
+            }
             default:
-                throw new ArgumentException($"Unknown model '{model}'. Known: fvsbn, nade, made.");
+                throw new ArgumentException($"Unknown model '{model}'. Known: fvsbn, nade, made, pixelcnn, wavenet.");
         }
     }
 

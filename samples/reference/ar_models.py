@@ -7,6 +7,8 @@ sample 1,000 images the usual way (one full forward pass per pixel).
 Run with Debian's PyTorch and OpenBLAS (apt-get install python3-torch libopenblas0-pthread), 2 threads:
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=2 \
         /usr/bin/python3 samples/reference/ar_models.py fvsbn|nade|made [--epochs 30] [--hidden 500] [--lr 1e-3]
+        /usr/bin/python3 samples/reference/ar_models.py pixelcnn [--layers 5 --channels 32 --kernel 3 --head 32] --samples 10
+        /usr/bin/python3 samples/reference/ar_models.py wavenet [--dilations 1,2,4,...] [--channels 32 --head 32] --samples 10
 """
 import argparse
 import gzip
@@ -116,9 +118,78 @@ def nll(model, x):
         return F.binary_cross_entropy_with_logits(model(x), x, reduction="none").sum(1).mean().item()
 
 
+class GatedPixelCnn(nn.Module):
+    """MLNetAr's gated PixelCNN: vertical stack strictly above the row (no down-shift needed), horizontal stack to the
+    left, v->h link from the vertical pre-activation, residual h, head ReLU-1x1-ReLU-1x1. Same taps as CausalConv2d."""
+
+    def __init__(self, layers, channels, k, head, side=28):
+        super().__init__()
+        self.h, self.side = k // 2, side
+        c, h = channels, k // 2
+        self.v = nn.ModuleList([nn.Conv2d(1 if l == 0 else c, 2 * c, (h + 1, k)) for l in range(layers)])
+        self.hz = nn.ModuleList([nn.Conv2d(1 if l == 0 else c, 2 * c, (1, h if l == 0 else h + 1)) for l in range(layers)])
+        self.link = nn.ModuleList([nn.Conv2d(2 * c, 2 * c, 1) for _ in range(layers)])
+        self.out = nn.ModuleList([nn.Conv2d(c, c, 1) for _ in range(layers)])
+        self.head1, self.head2 = nn.Conv2d(c, head, 1), nn.Conv2d(head, 1, 1)
+
+    @staticmethod
+    def gate(t):
+        a, g = t.chunk(2, 1)
+        return torch.tanh(a) * torch.sigmoid(g)
+
+    def forward(self, x):
+        b, s, h = x.shape[0], self.side, self.h
+        img = x.view(b, 1, s, s)
+        v, hh = img, img
+        for l in range(len(self.v)):
+            if l == 0:   # rows i-h-1 .. i-1, columns j-h .. j+h
+                vp = self.v[l](F.pad(v, (h, h, h + 1, 0)))[:, :, :s]
+                hp = self.hz[l](F.pad(hh, (h, 0, 0, 0)))[:, :, :, :s]      # columns j-h .. j-1
+            else:        # rows i-h .. i; columns j-h .. j
+                vp = self.v[l](F.pad(v, (h, h, h, 0)))
+                hp = self.hz[l](F.pad(hh, (h, 0, 0, 0)))
+            hp = hp + self.link[l](vp)
+            hn = self.out[l](self.gate(hp))
+            hh = hn if l == 0 else hh + hn
+            v = self.gate(vp)
+        return self.head2(F.relu(self.head1(F.relu(hh)))).view(b, -1)
+
+
+class WaveNet(nn.Module):
+    """MLNetAr's WaveNet over the raster sequence: causal kernel-2 input conv, gated dilated blocks with residual and
+    skip 1x1s (no residual after the last block), head ReLU-1x1-ReLU-1x1."""
+
+    def __init__(self, dilations, channels, skip, head):
+        super().__init__()
+        c = channels
+        self.dilations = dilations
+        self.causal = nn.Conv1d(1, c, 2)
+        self.dilated = nn.ModuleList([nn.Conv1d(c, 2 * c, 2, dilation=d) for d in dilations])
+        self.skip = nn.ModuleList([nn.Conv1d(c, skip, 1) for _ in dilations])
+        self.res = nn.ModuleList([nn.Conv1d(c, c, 1) for _ in dilations[:-1]])
+        self.head1, self.head2 = nn.Conv1d(skip, head, 1), nn.Conv1d(head, 1, 1)
+
+    def forward(self, x):
+        b, t = x.shape
+        r = self.causal(F.pad(x.view(b, 1, t), (2, 0)))[:, :, :t]          # x[t-2], x[t-1]
+        total = 0
+        for l, d in enumerate(self.dilations):
+            a, g = self.dilated[l](F.pad(r, (d, 0))).chunk(2, 1)           # r[t-d], r[t]
+            z = torch.tanh(a) * torch.sigmoid(g)
+            total = total + self.skip[l](z)
+            if l < len(self.res):
+                r = r + self.res[l](z)
+        return self.head2(F.relu(self.head1(F.relu(total)))).view(b, -1)
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("model", choices=["fvsbn", "nade", "made"])
+    parser.add_argument("model", choices=["fvsbn", "nade", "made", "pixelcnn", "wavenet"])
+    parser.add_argument("--layers", type=int, default=5)
+    parser.add_argument("--channels", type=int, default=32)
+    parser.add_argument("--kernel", type=int, default=3)
+    parser.add_argument("--head", type=int, default=32)
+    parser.add_argument("--dilations", type=str, default="1,2,4,8,16,32,1,2,4,8,16,32")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--hidden", type=str, default="500")
     parser.add_argument("--lr", type=float, default=None)
@@ -136,6 +207,10 @@ def main():
         model, lr = Fvsbn(d), 3e-3
     elif args.model == "nade":
         model, lr = (NadeLoop if args.nade_impl == "loop" else Nade)(d, hidden[0]), 1e-3
+    elif args.model == "pixelcnn":
+        model, lr = GatedPixelCnn(args.layers, args.channels, args.kernel, args.head), 1e-3
+    elif args.model == "wavenet":
+        model, lr = WaveNet([int(v) for v in args.dilations.split(",")], args.channels, args.channels, args.head), 1e-3
     else:
         model, lr = Made(d, hidden), 1e-3
     lr = args.lr or lr
@@ -168,6 +243,7 @@ def main():
     sample_seconds = time.perf_counter() - t0
     report = {
         "model": args.model.upper() + ("/" + args.nade_impl if args.model == "nade" else ""), "torch": torch.__version__, "threads": args.threads, "hidden": hidden, "lr": lr,
+        "parameters": sum(p.numel() for p in model.parameters()),
         "batch": args.batch, "epochs": args.epochs, "best_validation_nll": round(best, 3),
         "test_nll_nats": round(nll(model, test), 3), "seconds_per_epoch": round(sum(epoch_seconds) / len(epoch_seconds), 3),
         "sampling_seconds_for_%d" % args.samples: round(sample_seconds, 3),

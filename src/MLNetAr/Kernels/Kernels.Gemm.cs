@@ -138,7 +138,7 @@ internal static partial class Kernels
                 }
             }
 
-            int threads = Math.Max(1, MaxDegreeOfParallelism);
+            int threads = AvailableThreads;
             int chunks = (long)m * n * k >= ParallelThreshold && threads > 1 ? Math.Min(threads * 2, Math.Max(1, n / 64)) : 1;
             if (chunks <= 1) Columns(0, n);
             else Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, q => Columns(n * q / chunks, n * (q + 1) / chunks));
@@ -177,7 +177,7 @@ internal static partial class Kernels
             // K blocks of equal size (a last sliver of K would waste a whole load/store pass over C).
             int kBlocks = (_k + KC - 1) / KC;
             int kc = (_k + kBlocks - 1) / kBlocks;
-            int threads = Math.Max(1, MaxDegreeOfParallelism);
+            int threads = AvailableThreads;
             bool parallel = threads > 1 && (long)_m * _n * _k >= ParallelThreshold;
             int totalPanels = (_n + NR - 1) / NR;
             // Column slabs of op(B) small enough to pack whole (≤ 16 MiB); one slab for the sizes training uses.

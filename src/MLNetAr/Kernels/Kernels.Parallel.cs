@@ -9,7 +9,7 @@ internal static partial class Kernels
     /// </summary>
     public static void ForRowRanges(int rows, int minRowsPerChunk, Action<int, int> body)
     {
-        int threads = Math.Max(1, MaxDegreeOfParallelism);
+        int threads = AvailableThreads;
         int chunks = Math.Min(threads * 4, Math.Max(1, rows / Math.Max(1, minRowsPerChunk)));
         if (chunks <= 1 || threads == 1)
         {
@@ -21,6 +21,36 @@ internal static partial class Kernels
             int start = (int)((long)rows * chunk / chunks);
             int end = (int)((long)rows * (chunk + 1) / chunks);
             body(start, end);
+        });
+    }
+
+    [ThreadStatic] private static bool t_insideParallelChunk;
+
+    /// <summary>
+    /// Threads a kernel called from this thread may use: 1 inside a <see cref="ForChunks"/> body (the caller has
+    /// already spread the work over the cores; nesting would only add scheduling overhead).
+    /// </summary>
+    internal static int AvailableThreads => t_insideParallelChunk ? 1 : Math.Max(1, MaxDegreeOfParallelism);
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(chunk) for every chunk in <c>[0, chunks)</c>, in parallel; kernels called inside
+    /// run single-threaded. Callers fix the chunking by the problem size, never the thread count, so results are the
+    /// same for any number of threads.
+    /// </summary>
+    public static void ForChunks(int chunks, Action<int> body)
+    {
+        int threads = AvailableThreads;
+        if (chunks <= 1 || threads == 1)
+        {
+            for (int c = 0; c < chunks; c++) body(c);
+            return;
+        }
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, chunk =>
+        {
+            bool outer = t_insideParallelChunk;
+            t_insideParallelChunk = true;
+            try { body(chunk); }
+            finally { t_insideParallelChunk = outer; }
         });
     }
 }

@@ -148,9 +148,9 @@ internal abstract class ConvolutionalDensityModel : DensityModel
         Span<float> dFeatures = ws.Get(FeatureGradientSlot, (long)FeatureChannels * n);
         // (K', N) -> (F_head, N) -> (F, N), through both ReLUs.
         HeadOutput.Backward(activation, [], batch, dLogits, dActivation, []);
-        Relu.Backward(activation, dActivation, dActivation);
+        ReluBackward(activation, dActivation, dActivation);
         HeadHidden.Backward(input, [], batch, dActivation, dInput, []);
-        Relu.Backward(input, dInput, dFeatures);
+        ReluBackward(input, dInput, dFeatures);
         BodyBackward(ws, batch, dFeatures);
     }
 
@@ -226,31 +226,80 @@ internal abstract class ConvolutionalDensityModel : DensityModel
         p0 == 0 && p1 == Dimension ? (1, 0, channels * batch * Dimension) : (channels * batch, p0, p1 - p0);
 
     /// <summary><c>y = max(x, 0)</c> on positions <c>[p0, p1)</c> of a <c>(C, B·P)</c> tensor.</summary>
-    protected void ReluRange(ReadOnlySpan<float> x, Span<float> y, int channels, int batch, int p0, int p1)
+    protected unsafe void ReluRange(ReadOnlySpan<float> x, Span<float> y, int channels, int batch, int p0, int p1)
     {
         var (count, first, length) = Runs(channels, batch, p0, p1);
+        if (count == 1)
+        {
+            fixed (float* px = x, py = y)
+            {
+                nint xAddress = (nint)px, yAddress = (nint)py;
+                ForElementChunks(length, (start, n) => Relu.Forward(new ReadOnlySpan<float>((float*)xAddress + start, n), new Span<float>((float*)yAddress + start, n)));
+            }
+            return;
+        }
         for (int s = 0, o = first; s < count; s++, o += Dimension) Relu.Forward(x.Slice(o, length), y.Slice(o, length));
+    }
+
+    /// <summary><see cref="Relu.Backward"/> over the whole tensor, split over the cores.</summary>
+    private static unsafe void ReluBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        fixed (float* py = y, pdy = dy, pdx = dx)
+        {
+            nint yAddress = (nint)py, dyAddress = (nint)pdy, dxAddress = (nint)pdx;
+            ForElementChunks(y.Length, (start, n) => Relu.Backward(new ReadOnlySpan<float>((float*)yAddress + start, n),
+                new ReadOnlySpan<float>((float*)dyAddress + start, n), new Span<float>((float*)dxAddress + start, n)));
+        }
     }
 
     /// <summary>
     /// Gated activation on a range: <c>y[c] = tanh(pre[c]) ⊙ σ(pre[C + c])</c> for c &lt; C, pre <c>(2C, B·P)</c>,
     /// y <c>(C, B·P)</c>.
     /// </summary>
-    protected void Gate(ConvolutionWorkspace ws, ReadOnlySpan<float> pre, Span<float> y, int channels, int batch, int p0, int p1)
+    protected unsafe void Gate(ConvolutionWorkspace ws, ReadOnlySpan<float> pre, Span<float> y, int channels, int batch, int p0, int p1)
     {
         int half = channels * batch * Dimension;
         var (count, first, length) = Runs(channels, batch, p0, p1);
         Span<float> scratch = ws.Get(RangeScratchSlot, length);
+        if (count == 1)
+        {
+            // The full range: one long run, split over the cores.
+            fixed (float* pPre = pre, pY = y, pScratch = scratch)
+            {
+                nint preAddress = (nint)pPre, yAddress = (nint)pY, scratchAddress = (nint)pScratch;
+                ForElementChunks(half, (start, n) => GatedActivation.Forward(
+                    new ReadOnlySpan<float>((float*)preAddress + start, n), new ReadOnlySpan<float>((float*)preAddress + half + start, n),
+                    new Span<float>((float*)yAddress + start, n), new Span<float>((float*)scratchAddress + start, n)));
+            }
+            return;
+        }
         ReadOnlySpan<float> a = pre[..half], g = pre.Slice(half, half);
         for (int s = 0, o = first; s < count; s++, o += Dimension)
             GatedActivation.Forward(a.Slice(o, length), g.Slice(o, length), y.Slice(o, length), scratch);
     }
 
     /// <summary><c>∂pre</c> <c>(2C, B·P)</c> of <see cref="Gate"/> on every position, given <c>∂y</c> <c>(C, B·P)</c>.</summary>
-    protected static void GateBackward(ReadOnlySpan<float> pre, ReadOnlySpan<float> dy, Span<float> dPre)
+    protected static unsafe void GateBackward(ReadOnlySpan<float> pre, ReadOnlySpan<float> dy, Span<float> dPre)
     {
         int half = dy.Length;
-        GatedActivation.Backward(pre[..half], pre.Slice(half, half), dy, dPre[..half], dPre.Slice(half, half));
+        fixed (float* pPre = pre, pDy = dy, pDPre = dPre)
+        {
+            nint preAddress = (nint)pPre, dyAddress = (nint)pDy, dPreAddress = (nint)pDPre;
+            ForElementChunks(half, (start, n) => GatedActivation.Backward(
+                new ReadOnlySpan<float>((float*)preAddress + start, n), new ReadOnlySpan<float>((float*)preAddress + half + start, n),
+                new ReadOnlySpan<float>((float*)dyAddress + start, n),
+                new Span<float>((float*)dPreAddress + start, n), new Span<float>((float*)dPreAddress + half + start, n)));
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(start, count) over fixed-size chunks of <c>[0, length)</c> in parallel: the
+    /// elementwise passes over <c>(C, B·P)</c> tensors are memory-bound and would otherwise leave a core idle.
+    /// </summary>
+    protected static void ForElementChunks(int length, Action<int, int> body)
+    {
+        const int chunk = 1 << 15;
+        Kernels.Kernels.ForChunks((length + chunk - 1) / chunk, c => body(c * chunk, Math.Min(chunk, length - c * chunk)));
     }
 
     /// <summary><c>y += x</c> on positions <c>[p0, p1)</c> of a <c>(C, B·P)</c> tensor (a residual connection).</summary>
