@@ -256,26 +256,25 @@ internal abstract class ConvolutionalDensityModel : DensityModel
     /// Gated activation on a range: <c>y[c] = tanh(pre[c]) ⊙ σ(pre[C + c])</c> for c &lt; C, pre <c>(2C, B·P)</c>,
     /// y <c>(C, B·P)</c>.
     /// </summary>
-    protected unsafe void Gate(ConvolutionWorkspace ws, ReadOnlySpan<float> pre, Span<float> y, int channels, int batch, int p0, int p1)
+    protected unsafe void Gate(ReadOnlySpan<float> pre, Span<float> y, int channels, int batch, int p0, int p1)
     {
         int half = channels * batch * Dimension;
         var (count, first, length) = Runs(channels, batch, p0, p1);
-        Span<float> scratch = ws.Get(RangeScratchSlot, length);
         if (count == 1)
         {
             // The full range: one long run, split over the cores.
-            fixed (float* pPre = pre, pY = y, pScratch = scratch)
+            fixed (float* pPre = pre, pY = y)
             {
-                nint preAddress = (nint)pPre, yAddress = (nint)pY, scratchAddress = (nint)pScratch;
+                nint preAddress = (nint)pPre, yAddress = (nint)pY;
                 ForElementChunks(half, (start, n) => GatedActivation.Forward(
                     new ReadOnlySpan<float>((float*)preAddress + start, n), new ReadOnlySpan<float>((float*)preAddress + half + start, n),
-                    new Span<float>((float*)yAddress + start, n), new Span<float>((float*)scratchAddress + start, n)));
+                    new Span<float>((float*)yAddress + start, n)));
             }
             return;
         }
         ReadOnlySpan<float> a = pre[..half], g = pre.Slice(half, half);
         for (int s = 0, o = first; s < count; s++, o += Dimension)
-            GatedActivation.Forward(a.Slice(o, length), g.Slice(o, length), y.Slice(o, length), scratch);
+            GatedActivation.Forward(a.Slice(o, length), g.Slice(o, length), y.Slice(o, length));
     }
 
     /// <summary><c>∂pre</c> <c>(2C, B·P)</c> of <see cref="Gate"/> on every position, given <c>∂y</c> <c>(C, B·P)</c>.</summary>

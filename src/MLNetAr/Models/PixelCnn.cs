@@ -76,7 +76,7 @@ internal sealed class PixelCnn : ConvolutionalDensityModel
             ReadOnlySpan<float> input = l == 0 ? ws.Get(InputSlot, n) : ws.Get(Slot(l - 1, VerticalOut), Channels * n);
             Span<float> pre = ws.Get(Slot(l, VerticalPre), 2 * Channels * n);
             Conv(_vertical[l], ws, input, batch, p0, p1, pre, Slot(l, VerticalColumns));
-            if (l < Layers - 1) Gate(ws, pre, ws.Get(Slot(l, VerticalOut), Channels * n), Channels, batch, p0, p1);
+            if (l < Layers - 1) Gate(pre, ws.Get(Slot(l, VerticalOut), Channels * n), Channels, batch, p0, p1);
         }
     }
 
@@ -91,7 +91,7 @@ internal sealed class PixelCnn : ConvolutionalDensityModel
             Span<float> output = l == Layers - 1 ? ws.Get(FeaturesSlot, Channels * n) : ws.Get(Slot(l, HorizontalOut), Channels * n);
             Conv(_horizontal[l], ws, input, batch, p0, p1, pre, Slot(l, HorizontalColumns));
             Conv(_link[l], ws, ws.Get(Slot(l, VerticalPre), 2 * Channels * n), batch, p0, p1, pre, accumulate: true);
-            Gate(ws, pre, gated, Channels, batch, p0, p1);
+            Gate(pre, gated, Channels, batch, p0, p1);
             Conv(_out[l], ws, gated, batch, p0, p1, output);
             if (l > 0) AddInPlace(input, output, Channels, batch, p0, p1);
         }

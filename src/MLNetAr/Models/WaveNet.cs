@@ -78,7 +78,7 @@ internal sealed class WaveNet : ConvolutionalDensityModel
             Span<float> pre = ws.Get(Slot(l, DilatedPre), 2 * Channels * n);
             Span<float> z = ws.Get(Slot(l, Gated), Channels * n);
             Conv(_dilated[l], ws, r, batch, p0, p1, pre, Slot(l, DilatedColumns));
-            Gate(ws, pre, z, Channels, batch, p0, p1);
+            Gate(pre, z, Channels, batch, p0, p1);
             Conv(_skip[l], ws, z, batch, p0, p1, skip, accumulate: l > 0);
             if (_residual[l] is { } residual)
             {

@@ -70,4 +70,38 @@ public class ActivationTests
         var e = Assert.Throws<ArgumentException>(() => MLNetAr.Kernels.Kernels.Softplus(new float[4], new float[3]));
         Assert.Equal("destination", e.ParamName);
     }
+
+    [Fact]
+    public void Exp_MatchesDoublePrecisionAcrossTheClampedRange()
+    {
+        for (float x = -87f; x <= 87f; x += 0.0137f)
+        {
+            float e = MLNetAr.Kernels.Kernels.Exp(System.Runtime.Intrinsics.Vector256.Create(x))[3];
+            double exact = Math.Exp(x);
+            Assert.True(Math.Abs(e - exact) <= 4e-7 * exact, $"exp({x}) = {e}, expected {exact}");
+        }
+        // Clamped, never infinite or denormal.
+        Assert.Equal(MathF.Exp(87f), MLNetAr.Kernels.Kernels.Exp(System.Runtime.Intrinsics.Vector256.Create(1000f))[0], 1e32f);
+        Assert.True(MLNetAr.Kernels.Kernels.Exp(System.Runtime.Intrinsics.Vector256.Create(-1000f))[0] > 0f);
+    }
+
+    [Fact]
+    public void GatedActivation_GivesTheSameBitsWhereverAValueSits()
+    {
+        // The span pass (vectors + padded tail) and one value at a time must agree exactly: cached sampling relies on it.
+        float[] a = TestData.RandomVector(21, 1, scale: 4f), g = TestData.RandomVector(21, 2, scale: 4f), dy = TestData.RandomVector(21, 3);
+        float[] y = new float[21], da = new float[21], dg = new float[21];
+        MLNetAr.Nn.Layers.GatedActivation.Forward(a, g, y);
+        MLNetAr.Nn.Layers.GatedActivation.Backward(a, g, dy, da, dg);
+        for (int i = 0; i < 21; i++)
+        {
+            float[] one = new float[1], oneDa = new float[1], oneDg = new float[1];
+            MLNetAr.Nn.Layers.GatedActivation.Forward(a.AsSpan(i, 1), g.AsSpan(i, 1), one);
+            MLNetAr.Nn.Layers.GatedActivation.Backward(a.AsSpan(i, 1), g.AsSpan(i, 1), dy.AsSpan(i, 1), oneDa, oneDg);
+            Assert.Equal(y[i], one[0]);
+            Assert.Equal(da[i], oneDa[0]);
+            Assert.Equal(dg[i], oneDg[0]);
+            Assert.True(Math.Abs(Math.Tanh(a[i]) / (1 + Math.Exp(-g[i])) - y[i]) < 3e-7);
+        }
+    }
 }

@@ -135,7 +135,7 @@ public class ConvolutionLayerTests
     {
         float[] a = TestData.RandomVector(37, 1, scale: 2f), g = TestData.RandomVector(37, 2, scale: 2f), dy = TestData.RandomVector(37, 3);
         var y = new float[37];
-        GatedActivation.Forward(a, g, y, new float[37]);
+        GatedActivation.Forward(a, g, y);
         for (int i = 0; i < 37; i++) Assert.Equal(Math.Tanh(a[i]) / (1 + Math.Exp(-g[i])), y[i], 5);
         float[] da = new float[37], dg = new float[37];
         GatedActivation.Backward(a, g, dy, da, dg);
