@@ -249,6 +249,60 @@ public static class AutoregressiveCatalog
     }
 
     /// <summary>
+    /// Creates a <see cref="PixelRnnDensityEstimator"/>: an LSTM or GRU over the pixels in raster order, adding the
+    /// exact log-likelihood of each row (<paramref name="logLikelihoodColumnName"/>, nats) and the top layer's final and
+    /// mean state (<paramref name="hiddenFeaturesColumnName"/>).
+    /// </summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="inputColumnName">Known-size vector of Single in [0, 1] with image dimensions (for the pixel above); otherwise use the options overload to give Width.</param>
+    /// <param name="logLikelihoodColumnName">Output column for <c>log p(x)</c>.</param>
+    /// <param name="hiddenFeaturesColumnName">Output column for the hidden features.</param>
+    /// <param name="cell">LSTM or GRU.</param>
+    /// <param name="hiddenSize">Hidden units per layer.</param>
+    /// <param name="layers">Stacked recurrent layers.</param>
+    /// <param name="truncationLength">Truncated BPTT length in steps; 0 for full backpropagation through time.</param>
+    /// <param name="maximumNumberOfEpochs">Upper bound on training epochs (early stopping may end sooner).</param>
+    /// <param name="learningRate">Adam step size.</param>
+    /// <param name="batchSize">Rows per Adam step.</param>
+    /// <param name="seed">Seed for initialisation and minibatch order; null uses the <c>MLContext</c>'s.</param>
+    public static PixelRnnDensityEstimator PixelRnnDensity(this TransformsCatalog catalog,
+        string inputColumnName = AutoregressiveDefaults.InputColumnName,
+        string logLikelihoodColumnName = AutoregressiveDefaults.LogLikelihoodColumnName,
+        string hiddenFeaturesColumnName = AutoregressiveDefaults.HiddenFeaturesColumnName,
+        RecurrentCell cell = RecurrentCell.Lstm,
+        int hiddenSize = PixelRnnDensityEstimator.Defaults.HiddenSize,
+        int layers = 1,
+        int truncationLength = 0,
+        int maximumNumberOfEpochs = AutoregressiveDefaults.MaximumNumberOfEpochs,
+        float learningRate = AutoregressiveDefaults.LearningRate,
+        int batchSize = AutoregressiveDefaults.BatchSize,
+        int? seed = null) =>
+        PixelRnnDensity(catalog, new PixelRnnDensityEstimator.Options
+        {
+            InputColumnName = inputColumnName,
+            LogLikelihoodColumnName = logLikelihoodColumnName,
+            HiddenFeaturesColumnName = hiddenFeaturesColumnName,
+            Cell = cell,
+            HiddenSize = hiddenSize,
+            Layers = layers,
+            TruncationLength = truncationLength,
+            MaximumNumberOfEpochs = maximumNumberOfEpochs,
+            LearningRate = learningRate,
+            BatchSize = batchSize,
+            Seed = seed,
+        });
+
+    /// <summary>Creates a <see cref="PixelRnnDensityEstimator"/> from options.</summary>
+    /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="options">All options; see <see cref="PixelRnnDensityEstimator.Options"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is invalid (the message names it).</exception>
+    public static PixelRnnDensityEstimator PixelRnnDensity(this TransformsCatalog catalog, PixelRnnDensityEstimator.Options options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new PixelRnnDensityEstimator(MlNetInterop.GetEnvironment(catalog), options);
+    }
+
+    /// <summary>
     /// Creates an <see cref="AutoregressiveAnomalyDetector"/> with FVSBN as the density model: <c>Score</c> is
     /// <c>-log p(x)</c> in nats, <c>PredictedLabel</c> is true above the <paramref name="thresholdQuantile"/> of the
     /// training scores.

@@ -17,3 +17,12 @@ public enum HiddenActivation
     /// <summary>Rectified linear unit.</summary>
     Relu,
 }
+
+/// <summary>Recurrent cell of the pixel RNN (<see cref="PixelRnnDensityEstimator"/>).</summary>
+public enum RecurrentCell
+{
+    /// <summary>Long short-term memory (input, forget, cell and output gates).</summary>
+    Lstm,
+    /// <summary>Gated recurrent unit (reset and update gates): three quarters of the LSTM's weights.</summary>
+    Gru,
+}

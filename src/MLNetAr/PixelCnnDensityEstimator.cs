@@ -91,7 +91,7 @@ public sealed class PixelCnnDensityEstimator : AutoregressiveDensityEstimator<Pi
     /// The image shape: the options' when given (checked against the column's size), else the column's dimensions
     /// <c>[H, W]</c> or <c>[1, H, W]</c>.
     /// </summary>
-    internal static (int Height, int Width) ImageShape(VectorDataViewType type, int? height, int? width, string column)
+    internal static (int Height, int Width) ImageShape(VectorDataViewType type, int? height, int? width, string column, string widthOption = "`Height` and `Width`")
     {
         if (height is int h && width is int w)
         {
@@ -104,6 +104,6 @@ public sealed class PixelCnnDensityEstimator : AutoregressiveDensityEstimator<Pi
         if (dims.Length == 3 && dims[0] == 1) return (dims[1], dims[2]);
         if (dims.Length == 3)
             throw Guard.SchemaMismatch(column, "one image channel (dimensions [1, H, W] or [H, W])", $"{dims[0]} channels; use ConvertToGrayscale before ExtractPixels");
-        throw Guard.BadOption(nameof(Options.Height), $"and `Width` must be set: column '{column}' ({type}) does not carry image dimensions", null);
+        throw new ArgumentOutOfRangeException("options", $"{widthOption} must be set: column '{column}' ({type}) does not carry image dimensions.");
     }
 }

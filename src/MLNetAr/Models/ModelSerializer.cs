@@ -26,6 +26,7 @@ internal static class ModelSerializer
         [Made.KindName] = Made.ReadHyperparameters,
         [PixelCnn.KindName] = PixelCnn.ReadHyperparameters,
         [WaveNet.KindName] = WaveNet.ReadHyperparameters,
+        [PixelRnn.KindName] = PixelRnn.ReadHyperparameters,
     };
 
     /// <summary>Model kinds this build can load.</summary>

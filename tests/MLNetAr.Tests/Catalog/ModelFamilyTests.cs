@@ -7,7 +7,7 @@ namespace MLNetAr.Tests.Catalog;
 /// <summary>The shared ML.NET layer works unchanged for every model: fit, save/load, PredictionEngine, sampling.</summary>
 public class ModelFamilyTests
 {
-    public static TheoryData<string> Models() => ["fvsbn", "nade", "nade-relu-random", "made", "made-ensemble-random", "made-2layers-direct", "pixelcnn", "pixelcnn-levels4", "wavenet"];
+    public static TheoryData<string> Models() => ["fvsbn", "nade", "nade-relu-random", "made", "made-ensemble-random", "made-2layers-direct", "pixelcnn", "pixelcnn-levels4", "wavenet", "pixelrnn-lstm", "pixelrnn-gru-levels3"];
 
     internal static IEstimator<AutoregressiveDensityTransformer> Estimator(MLContext ml, string model) => model switch
     {
@@ -26,6 +26,10 @@ public class ModelFamilyTests
         "pixelcnn-levels4" => ml.Transforms.PixelCnnDensity(new PixelCnnDensityEstimator.Options
             { Height = 28, Width = 28, Levels = 4, Layers = 2, Channels = 3, KernelSize = 5, HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 2 }),
         "wavenet" => ml.Transforms.WaveNetDensity(dilations: [1, 2, 4, 28], channels: 4, maximumNumberOfEpochs: 1, seed: 2),
+        "pixelrnn-lstm" => ml.Transforms.PixelRnnDensity(new PixelRnnDensityEstimator.Options
+            { Width = 28, HiddenSize = 6, MaximumNumberOfEpochs = 1, Seed = 2 }),
+        "pixelrnn-gru-levels3" => ml.Transforms.PixelRnnDensity(new PixelRnnDensityEstimator.Options
+            { Cell = RecurrentCell.Gru, Width = 28, HiddenSize = 5, Layers = 2, TruncationLength = 100, Levels = 3, MaximumNumberOfEpochs = 1, Seed = 2 }),
         _ => throw new ArgumentException(model),
     };
 
@@ -199,5 +203,42 @@ public class ModelFamilyTests
         }
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext().Transforms.WaveNetDensity(options));
         Assert.Contains($"`{option}`", e.Message);
+    }
+
+    [Theory]
+    [InlineData("Cell")]
+    [InlineData("HiddenSize")]
+    [InlineData("Layers")]
+    [InlineData("Width")]
+    [InlineData("TruncationLength")]
+    [InlineData("Levels")]
+    public void PixelRnnDensity_InvalidOption_ThrowsNamingIt(string option)
+    {
+        var options = new PixelRnnDensityEstimator.Options();
+        switch (option)
+        {
+            case "Cell": options.Cell = (RecurrentCell)4; break;
+            case "HiddenSize": options.HiddenSize = 0; break;
+            case "Layers": options.Layers = 0; break;
+            case "Width": options.Width = 0; break;
+            case "TruncationLength": options.TruncationLength = -1; break;
+            default: options.Levels = 300; break;
+        }
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext().Transforms.PixelRnnDensity(options));
+        Assert.Contains($"`{option}`", e.Message);
+    }
+
+    [Fact]
+    public void PixelRnn_NeedsTheWidthForThePixelAbove()
+    {
+        var ml = new MLContext(1);
+        var flat = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 10).Select(i => new Input { Pixels = TestData.Digits.GetImage(i) }));
+        var options = new PixelRnnDensityEstimator.Options { HiddenSize = 3, MaximumNumberOfEpochs = 1, Seed = 1 };
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.PixelRnnDensity(options).Fit(flat));
+        Assert.Contains("`Width` (or `UsePixelAbove = false`) must be set", e.Message);
+        options.Width = 30;
+        Assert.Contains("`Width` must divide the size of column 'Pixels' (784)", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.PixelRnnDensity(options).Fit(flat)).Message);
+        options.UsePixelAbove = false;
+        Assert.Equal(10, ml.Transforms.PixelRnnDensity(options).Fit(flat).Transform(flat).GetColumn<float>("LogLikelihood").Count());
     }
 }

@@ -1,0 +1,316 @@
+using System.Numerics.Tensors;
+using MLNetAr.Kernels;
+using MLNetAr.Nn;
+using MLNetAr.Nn.Layers;
+
+namespace MLNetAr.Models;
+
+/// <summary>
+/// A pixel RNN: stacked LSTM or GRU layers over the pixels in raster order (Theis &amp; Bethge 2015; van den Oord et al.
+/// 2016's PixelRNN without the diagonal/row convolutions). Step t reads <c>u_t = [x_{t-1}, x_{t-W}]</c> (the previous
+/// pixel and, optionally, the pixel above; 0 outside the image), so the logits of pixel t,
+/// <c>V·h_t + b</c> from the top layer's state, depend only on earlier pixels.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Activations are time-major, <c>(D, B, ·)</c>, so a step is one contiguous <c>(B, ·)</c> block: the input
+/// projections and the output layer are single GEMMs over all steps, leaving one <c>(B, H)·(H, G·H)</c> product per step
+/// for the recurrence. Backward is BPTT layer by layer; with a truncation length T the gradient does not flow from
+/// step t into step t − 1 when t is a multiple of T (the forward pass always carries the state through).
+/// </para>
+/// <para>
+/// Sampling is naturally incremental: one step of every layer per pixel, carrying the states, i.e. one forward pass.
+/// Hidden features: the top layer's final state <c>h_D</c> and its mean over all steps, <c>2H</c> values.
+/// </para>
+/// </remarks>
+internal sealed class PixelRnn : DensityModel
+{
+    public const string KindName = "PixelRNN";
+
+    private readonly int _levels;
+    private readonly Parameter[] _inputWeight, _inputBias, _recurrentWeight;
+    private readonly Parameter?[] _recurrentBias;
+    private readonly Parameter _outputWeight, _outputBias;
+    private readonly IReadOnlyList<Parameter> _parameters;
+
+    public PixelRnn(int dimension, int width, int levels, RecurrentCell cell, int hidden, int layers, bool pixelAbove, int truncation) : base(dimension)
+    {
+        if (levels < 2 || levels > 256) throw new ArgumentOutOfRangeException(nameof(levels), $"Pixel levels must be in [2, 256], got {levels}.");
+        if (hidden < 1 || layers < 1) throw new ArgumentOutOfRangeException(nameof(hidden), "Hidden size and layer count must be positive.");
+        if (width < 1 || dimension % width != 0) throw new ArgumentOutOfRangeException(nameof(width), $"Width {width} does not divide the {dimension} pixels.");
+        if (truncation < 0) throw new ArgumentOutOfRangeException(nameof(truncation), "The truncation length must be 0 (full BPTT) or positive.");
+        (_levels, Cell, Hidden, Layers, Width, PixelAbove, Truncation) = (levels, cell, hidden, layers, width, pixelAbove, truncation);
+        int g = GateCount;
+        _inputWeight = new Parameter[layers];
+        _inputBias = new Parameter[layers];
+        _recurrentWeight = new Parameter[layers];
+        _recurrentBias = new Parameter?[layers];
+        var all = new List<Parameter>();
+        for (int l = 0; l < layers; l++)
+        {
+            int inputs = l == 0 ? InputSize : hidden;
+            all.Add(_inputWeight[l] = new Parameter($"Layer{l}.InputWeight", g * hidden, inputs));
+            all.Add(_inputBias[l] = new Parameter($"Layer{l}.InputBias", g * hidden));
+            all.Add(_recurrentWeight[l] = new Parameter($"Layer{l}.RecurrentWeight", g * hidden, hidden));
+            if (cell == RecurrentCell.Gru) all.Add((_recurrentBias[l] = new Parameter($"Layer{l}.RecurrentBias", g * hidden))!);
+        }
+        all.Add(_outputWeight = new Parameter("Output.Weight", LogitsPerPixel, hidden));
+        all.Add(_outputBias = new Parameter("Output.Bias", LogitsPerPixel));
+        _parameters = all;
+    }
+
+    public RecurrentCell Cell { get; }
+    public int Hidden { get; }
+    public int Layers { get; }
+    public int Width { get; }
+    public bool PixelAbove { get; }
+    public int Truncation { get; }
+    public override int Levels => _levels;
+    public override string Kind => KindName;
+    public override IReadOnlyList<Parameter> Parameters => _parameters;
+    public override int HiddenFeatureCount => 2 * Hidden;
+
+    private int GateCount => Cell == RecurrentCell.Lstm ? LstmCell.Gates : GruCell.Gates;
+    private int InputSize => PixelAbove ? 2 : 1;
+
+    public override ModelWorkspace CreateWorkspace(int maxBatch) => new ConvolutionWorkspace(maxBatch);
+
+    // Workspace slots: shared ones below Base; per layer l, Base + l·8 + one of the layer kinds.
+    private const int StepInputSlot = 0, OutputSlot = 1, GradientSlot = 2, GateGradientSlot = 3, RecurrentGradientSlot = 4, CarrySlot = 5, CellGradientSlot = 6, DirectSlot = 7;
+    private const int Base = 16, SlotsPerLayer = 8;
+    private const int InputSlot = 0, GateSlot = 1, StateSlot = 2, CellSlot = 3, RecurrentSlot = 4;
+    private static int Slot(int layer, int kind) => Base + layer * SlotsPerLayer + kind;
+
+    /// <summary>Initialises U(−1/√H, 1/√H) like PyTorch's RNNs; the output bias at the pixels' marginal levels.</summary>
+    public void Initialize(Random random, ReadOnlySpan<float> trainingRows)
+    {
+        float bound = 1f / MathF.Sqrt(Hidden);
+        foreach (Parameter p in _parameters)
+            for (int i = 0; i < p.Length; i++) p.Value[i] = (float)((random.NextDouble() * 2 - 1) * bound);
+        var counts = new double[Levels];
+        foreach (float v in trainingRows) counts[LevelOf(v)]++;
+        double total = counts.Sum() + Levels;
+        if (Levels == 2) _outputBias.Value[0] = (float)Math.Log((counts[1] + 1) / (counts[0] + 1));
+        else for (int k = 0; k < Levels; k++) _outputBias.Value[k] = (float)Math.Log((counts[k] + 1) / total);
+    }
+
+    /// <summary>Step inputs <c>u_t = [x_{t-1}, x_{t-W}]</c> of the pixels in <c>[t0, t1)</c>, time-major <c>(t1 - t0, B, In)</c>.</summary>
+    private void BuildInputs(ReadOnlySpan<float> x, int batch, int t0, int t1, Span<float> u)
+    {
+        int d = Dimension, inputs = InputSize;
+        for (int t = t0; t < t1; t++)
+            for (int r = 0; r < batch; r++)
+            {
+                int at = ((t - t0) * batch + r) * inputs;
+                u[at] = t >= 1 ? x[r * d + t - 1] : 0f;
+                if (PixelAbove) u[at + 1] = t >= Width ? x[r * d + t - Width] : 0f;
+            }
+    }
+
+    public override void Forward(ReadOnlySpan<float> x, int batch, Span<float> logits, ModelWorkspace workspace)
+    {
+        var ws = (ConvolutionWorkspace)workspace;
+        int d = Dimension, h = Hidden, m = d * batch;
+        BuildInputs(x, batch, 0, d, ws.Get(Slot(0, InputSlot), (long)m * InputSize));
+        for (int l = 0; l < Layers; l++)
+        {
+            ReadOnlySpan<float> input = l == 0 ? ws.Get(Slot(0, InputSlot), (long)m * InputSize) : ws.Get(Slot(l - 1, StateSlot), (long)(d + 1) * batch * h)[(batch * h)..];
+            Span<float> gates = ws.Get(Slot(l, GateSlot), (long)m * GateCount * h);
+            // (D·B, In) · (In, G·H) -> (D·B, G·H), for every step at once.
+            InputProjection(l, input, m, gates);
+            Span<float> states = ws.Get(Slot(l, StateSlot), (long)(d + 1) * batch * h);
+            states[..(batch * h)].Clear();
+            Span<float> cells = Cell == RecurrentCell.Lstm ? ws.Get(Slot(l, CellSlot), (long)(d + 1) * batch * h) : [];
+            if (!cells.IsEmpty) cells[..(batch * h)].Clear();
+            Span<float> recurrent = Cell == RecurrentCell.Gru ? ws.Get(Slot(l, RecurrentSlot), (long)m * GateCount * h) : [];
+            for (int t = 0; t < d; t++) Step(l, t, batch, gates, recurrent, states, cells);
+        }
+        OutputLayer(ws, batch, 0, d, logits);
+    }
+
+    /// <summary><c>gates = input · Wᵀ + b</c> for <paramref name="rows"/> rows.</summary>
+    private void InputProjection(int layer, ReadOnlySpan<float> input, int rows, Span<float> gates)
+    {
+        int inputs = _inputWeight[layer].Shape[1], width = GateCount * Hidden;
+        Kernels.Kernels.Gemm(Transpose.No, Transpose.Yes, rows, width, inputs, input, inputs, _inputWeight[layer].Value, inputs, gates, width);
+        for (int r = 0; r < rows; r++) TensorPrimitives.Add(gates.Slice(r * width, width), _inputBias[layer].Value, gates.Slice(r * width, width));
+    }
+
+    /// <summary>
+    /// Step t of layer l: the recurrent product and the cell. <paramref name="gates"/> (from step-block t) holds the
+    /// input projection and receives the activated gates; states/cells are <c>(D + 1, B, H)</c>, block t being
+    /// the state before step t.
+    /// </summary>
+    private void Step(int layer, int t, int batch, Span<float> gates, Span<float> recurrent, Span<float> states, Span<float> cells)
+    {
+        int h = Hidden, width = GateCount * h, block = batch * h;
+        Span<float> g = gates.Slice(t * batch * width, batch * width);
+        ReadOnlySpan<float> hPrev = states.Slice(t * block, block);
+        float[] u = _recurrentWeight[layer].Value;
+        if (Cell == RecurrentCell.Lstm)
+        {
+            // (B, H) · (H, 4H) added to the input projection.
+            Kernels.Kernels.Gemm(Transpose.No, Transpose.Yes, batch, width, h, hPrev, h, u, h, g, width, accumulate: true);
+            LstmCell.Forward(g, cells.Slice(t * block, block), cells.Slice((t + 1) * block, block), states.Slice((t + 1) * block, block), batch, h);
+            return;
+        }
+        Span<float> rec = recurrent.Slice(t * batch * width, batch * width);
+        Kernels.Kernels.Gemm(Transpose.No, Transpose.Yes, batch, width, h, hPrev, h, u, h, rec, width);
+        for (int r = 0; r < batch; r++) TensorPrimitives.Add(rec.Slice(r * width, width), _recurrentBias[layer]!.Value, rec.Slice(r * width, width));
+        GruCell.Forward(g, rec, hPrev, states.Slice((t + 1) * block, block), batch, h);
+    }
+
+    /// <summary>Logits of steps <c>[t0, t1)</c> from the top layer's states, written in the model's logits layout.</summary>
+    private void OutputLayer(ConvolutionWorkspace ws, int batch, int t0, int t1, Span<float> logits)
+    {
+        int d = Dimension, h = Hidden, k = LogitsPerPixel, steps = t1 - t0, n = batch * d;
+        ReadOnlySpan<float> states = ws.Get(Slot(Layers - 1, StateSlot), (long)(d + 1) * batch * h).Slice((t0 + 1) * batch * h, steps * batch * h);
+        Span<float> output = ws.Get(OutputSlot, (long)steps * batch * k);
+        // (steps·B, H) · (H, K') -> (steps·B, K')
+        Kernels.Kernels.Gemm(Transpose.No, Transpose.Yes, steps * batch, k, h, states, h, _outputWeight.Value, h, output, k);
+        for (int t = t0; t < t1; t++)
+            for (int r = 0; r < batch; r++)
+                for (int c = 0; c < k; c++)
+                    logits[c * n + r * d + t] = output[((t - t0) * batch + r) * k + c] + _outputBias.Value[c];
+    }
+
+    public override void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dLogits, ModelWorkspace workspace)
+    {
+        var ws = (ConvolutionWorkspace)workspace;
+        int d = Dimension, h = Hidden, k = LogitsPerPixel, m = d * batch, n = batch * d, width = GateCount * h, block = batch * h;
+        // Output layer: dOut (D·B, K') time-major; ∂V += dOutᵀ·H; ∂h_t = dOut·V.
+        Span<float> dOut = ws.Get(OutputSlot, (long)m * k);
+        for (int t = 0; t < d; t++)
+            for (int r = 0; r < batch; r++)
+                for (int c = 0; c < k; c++) dOut[(t * batch + r) * k + c] = dLogits[c * n + r * d + t];
+        Span<float> topStates = ws.Get(Slot(Layers - 1, StateSlot), (long)(d + 1) * batch * h);
+        Kernels.Kernels.Gemm(Transpose.Yes, Transpose.No, k, h, m, dOut, k, topStates[block..], h, _outputWeight.Gradient, h, accumulate: true);
+        AddColumnSums(dOut, m, k, _outputBias.Gradient);
+        Span<float> dStates = ws.Get(GradientSlot, (long)m * h);
+        Kernels.Kernels.Gemm(Transpose.No, Transpose.No, m, h, k, dOut, k, _outputWeight.Value, h, dStates, h);
+
+        Span<float> carry = ws.Get(CarrySlot, block), dCell = ws.Get(CellGradientSlot, block), direct = ws.Get(DirectSlot, block);
+        for (int l = Layers - 1; l >= 0; l--)
+        {
+            Span<float> gates = ws.Get(Slot(l, GateSlot), (long)m * width);
+            Span<float> states = ws.Get(Slot(l, StateSlot), (long)(d + 1) * block);
+            Span<float> dGates = ws.Get(GateGradientSlot, (long)m * width);
+            Span<float> dRecurrent = Cell == RecurrentCell.Gru ? ws.Get(RecurrentGradientSlot, (long)m * width) : dGates;
+            carry.Clear();
+            dCell.Clear();
+            for (int t = d - 1; t >= 0; t--)
+            {
+                Span<float> dh = dStates.Slice(t * block, block);
+                TensorPrimitives.Add(dh, carry, dh);
+                Span<float> dg = dGates.Slice(t * batch * width, batch * width);
+                if (Cell == RecurrentCell.Lstm)
+                {
+                    Span<float> cells = ws.Get(Slot(l, CellSlot), (long)(d + 1) * block);
+                    LstmCell.Backward(gates.Slice(t * batch * width, batch * width), cells.Slice(t * block, block), cells.Slice((t + 1) * block, block), dh, dCell, dg, batch, h);
+                }
+                else
+                {
+                    Span<float> recurrent = ws.Get(Slot(l, RecurrentSlot), (long)m * width);
+                    GruCell.Backward(gates.Slice(t * batch * width, batch * width), recurrent.Slice(t * batch * width, batch * width), states.Slice(t * block, block), dh,
+                        dg, dRecurrent.Slice(t * batch * width, batch * width), direct, batch, h);
+                }
+                if (Truncation > 0 && t % Truncation == 0)
+                {
+                    // Truncated BPTT: nothing flows from step t into step t - 1.
+                    carry.Clear();
+                    dCell.Clear();
+                    continue;
+                }
+                // ∂h_{t-1} = [direct +] dRecurrent_t · U: (B, G·H) · (G·H, H)
+                Kernels.Kernels.Gemm(Transpose.No, Transpose.No, batch, h, width, dRecurrent.Slice(t * batch * width, batch * width), width,
+                    _recurrentWeight[l].Value, h, carry, h);
+                if (Cell == RecurrentCell.Gru) TensorPrimitives.Add(carry, direct, carry);
+            }
+            // Weight gradients over all steps at once: ∂U += dRecᵀ · H_prev, ∂W += dGatesᵀ · input.
+            Kernels.Kernels.Gemm(Transpose.Yes, Transpose.No, width, h, m, dRecurrent, width, states[..(m * h)], h, _recurrentWeight[l].Gradient, h, accumulate: true);
+            if (_recurrentBias[l] is { } recurrentBias) AddColumnSums(dRecurrent, m, width, recurrentBias.Gradient);
+            int inputs = _inputWeight[l].Shape[1];
+            ReadOnlySpan<float> input = l == 0 ? ws.Get(Slot(0, InputSlot), (long)m * InputSize) : ws.Get(Slot(l - 1, StateSlot), (long)(d + 1) * block)[block..];
+            Kernels.Kernels.Gemm(Transpose.Yes, Transpose.No, width, inputs, m, dGates, width, input, inputs, _inputWeight[l].Gradient, inputs, accumulate: true);
+            AddColumnSums(dGates, m, width, _inputBias[l].Gradient);
+            // ∂(layer below's states) = dGates · W: (D·B, G·H) · (G·H, H)
+            if (l > 0) Kernels.Kernels.Gemm(Transpose.No, Transpose.No, m, h, width, dGates, width, _inputWeight[l].Value, h, dStates, h);
+        }
+    }
+
+    /// <summary><c>sums[j] += Σ_r matrix[r, j]</c> for a <c>(rows, columns)</c> matrix.</summary>
+    private static void AddColumnSums(ReadOnlySpan<float> matrix, int rows, int columns, Span<float> sums)
+    {
+        for (int r = 0; r < rows; r++) TensorPrimitives.Add(sums, matrix.Slice(r * columns, columns), sums);
+    }
+
+    public override void GetHiddenFeatures(int batch, ReadOnlySpan<float> logits, Span<float> features, ModelWorkspace workspace)
+    {
+        var ws = (ConvolutionWorkspace)workspace;
+        int d = Dimension, h = Hidden, block = batch * h;
+        ReadOnlySpan<float> states = ws.Get(Slot(Layers - 1, StateSlot), (long)(d + 1) * block);
+        for (int r = 0; r < batch; r++)
+        {
+            Span<float> last = features.Slice(r * 2 * h, h), mean = features.Slice(r * 2 * h + h, h);
+            states.Slice(d * block + r * h, h).CopyTo(last);
+            mean.Clear();
+            for (int t = 1; t <= d; t++) TensorPrimitives.Add(mean, states.Slice(t * block + r * h, h), mean);
+            TensorPrimitives.Multiply(mean, 1f / d, mean);
+        }
+    }
+
+    /// <summary>One step of every layer per pixel, carrying the states: a single forward pass per image.</summary>
+    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds)
+    {
+        int d = Dimension, h = Hidden, width = GateCount * h, n = batch * d;
+        var ws = (ConvolutionWorkspace)CreateWorkspace(batch);
+        var streams = new Random[batch];
+        for (int r = 0; r < batch; r++) streams[r] = new Random(rowSeeds[r]);
+        var logits = new float[(long)LogitsPerPixel * n];
+        for (int l = 0; l < Layers; l++)
+        {
+            ws.Get(Slot(l, StateSlot), (long)(d + 1) * batch * h)[..(batch * h)].Clear();
+            if (Cell == RecurrentCell.Lstm) ws.Get(Slot(l, CellSlot), (long)(d + 1) * batch * h)[..(batch * h)].Clear();
+        }
+        for (int t = 0; t < d; t++)
+        {
+            // Layer inputs of step t only; the gate buffers are indexed by step as in Forward.
+            BuildInputs(x, batch, t, t + 1, ws.Get(StepInputSlot, batch * InputSize));
+            for (int l = 0; l < Layers; l++)
+            {
+                Span<float> gates = ws.Get(Slot(l, GateSlot), (long)n * width);
+                ReadOnlySpan<float> input = l == 0 ? ws.Get(StepInputSlot, batch * InputSize) : ws.Get(Slot(l - 1, StateSlot), (long)(d + 1) * batch * h).Slice((t + 1) * batch * h, batch * h);
+                InputProjection(l, input, batch, gates.Slice(t * batch * width, batch * width));
+                Span<float> cells = Cell == RecurrentCell.Lstm ? ws.Get(Slot(l, CellSlot), (long)(d + 1) * batch * h) : [];
+                Span<float> recurrent = Cell == RecurrentCell.Gru ? ws.Get(Slot(l, RecurrentSlot), (long)n * width) : [];
+                Step(l, t, batch, gates, recurrent, ws.Get(Slot(l, StateSlot), (long)(d + 1) * batch * h), cells);
+            }
+            OutputLayer(ws, batch, t, t + 1, logits);
+            if (t < knownSteps) continue; // known pixels only advance the state
+            for (int r = 0; r < batch; r++) x[r * d + t] = DrawPixel(streams[r], logits, n, r * d + t);
+        }
+    }
+
+    public override void WriteHyperparameters(BinaryWriter writer)
+    {
+        writer.Write(Dimension);
+        writer.Write(Width);
+        writer.Write(Levels);
+        writer.Write((int)Cell);
+        writer.Write(Hidden);
+        writer.Write(Layers);
+        writer.Write(PixelAbove);
+        writer.Write(Truncation);
+    }
+
+    public static DensityModel ReadHyperparameters(BinaryReader reader)
+    {
+        int dimension = reader.ReadInt32(), width = reader.ReadInt32(), levels = reader.ReadInt32();
+        var cell = (RecurrentCell)reader.ReadInt32();
+        if (!Enum.IsDefined(cell)) throw new ArgumentOutOfRangeException(nameof(cell), $"Unknown recurrent cell {(int)cell}.");
+        int hidden = reader.ReadInt32(), layers = reader.ReadInt32();
+        bool above = reader.ReadBoolean();
+        int truncation = reader.ReadInt32();
+        return new PixelRnn(dimension, width, levels, cell, hidden, layers, above, truncation);
+    }
+}
