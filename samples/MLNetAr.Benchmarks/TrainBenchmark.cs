@@ -147,13 +147,18 @@ internal static class TrainBenchmark
                 var o = Configure(new PixelCnnDensityEstimator.Options { Seed = 1 }, settings);
                 return ((t, v) => ml.Transforms.PixelCnnDensity(o).Fit(t, v), Describe(o));
             }
+            case "pixelrnn":
+            {
+                var o = Configure(new PixelRnnDensityEstimator.Options { Seed = 1 }, settings);
+                return ((t, v) => ml.Transforms.PixelRnnDensity(o).Fit(t, v), Describe(o));
+            }
             case "wavenet":
             {
                 var o = Configure(new WaveNetDensityEstimator.Options { Seed = 1 }, settings);
                 return ((t, v) => ml.Transforms.WaveNetDensity(o).Fit(t, v), Describe(o));
             }
             default:
-                throw new ArgumentException($"Unknown model '{model}'. Known: fvsbn, nade, made, pixelcnn, wavenet.");
+                throw new ArgumentException($"Unknown model '{model}'. Known: fvsbn, nade, made, pixelcnn, wavenet, pixelrnn.");
         }
     }
 

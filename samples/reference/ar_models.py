@@ -9,6 +9,7 @@ Run with Debian's PyTorch and OpenBLAS (apt-get install python3-torch libopenbla
         /usr/bin/python3 samples/reference/ar_models.py fvsbn|nade|made [--epochs 30] [--hidden 500] [--lr 1e-3]
         /usr/bin/python3 samples/reference/ar_models.py pixelcnn [--layers 5 --channels 32 --kernel 3 --head 32] --samples 10
         /usr/bin/python3 samples/reference/ar_models.py wavenet [--dilations 1,2,4,...] [--channels 32 --head 32] --samples 10
+        /usr/bin/python3 samples/reference/ar_models.py lstm|gru --hidden 64 --layers 1 --samples 10
 """
 import argparse
 import gzip
@@ -182,9 +183,26 @@ class WaveNet(nn.Module):
         return self.head2(F.relu(self.head1(F.relu(total)))).view(b, -1)
 
 
+class PixelRnn(nn.Module):
+    """MLNetAr's pixel RNN: LSTM/GRU over the raster sequence reading [x_{t-1}, x_{t-W}], logit = V h_t + b."""
+
+    def __init__(self, cell, hidden, layers, width=28):
+        super().__init__()
+        self.width = width
+        self.rnn = (nn.LSTM if cell == "lstm" else nn.GRU)(2, hidden, layers, batch_first=True)
+        self.out = nn.Linear(hidden, 1)
+
+    def forward(self, x):
+        b, d = x.shape
+        prev = F.pad(x, (1, 0))[:, :d]
+        above = F.pad(x, (self.width, 0))[:, :d]
+        h, _ = self.rnn(torch.stack([prev, above], dim=2))
+        return self.out(h).squeeze(2)
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("model", choices=["fvsbn", "nade", "made", "pixelcnn", "wavenet"])
+    parser.add_argument("model", choices=["fvsbn", "nade", "made", "pixelcnn", "wavenet", "lstm", "gru"])
     parser.add_argument("--layers", type=int, default=5)
     parser.add_argument("--channels", type=int, default=32)
     parser.add_argument("--kernel", type=int, default=3)
@@ -209,6 +227,8 @@ def main():
         model, lr = (NadeLoop if args.nade_impl == "loop" else Nade)(d, hidden[0]), 1e-3
     elif args.model == "pixelcnn":
         model, lr = GatedPixelCnn(args.layers, args.channels, args.kernel, args.head), 1e-3
+    elif args.model in ("lstm", "gru"):
+        model, lr = PixelRnn(args.model, int(args.hidden), args.layers), 1e-3
     elif args.model == "wavenet":
         model, lr = WaveNet([int(v) for v in args.dilations.split(",")], args.channels, args.channels, args.head), 1e-3
     else:
