@@ -74,6 +74,11 @@ internal static partial class Kernels
             return;
         }
 
+        if (transA == Transpose.No && transB == Transpose.Yes && (long)m * n <= DotOutputLimit && k >= 4 * Math.Max(m, n))
+        {
+            fixed (float* pa = a, pb = b, pc = c) GemmDotProducts(m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate);
+            return;
+        }
         if (m <= SmallM)
         {
             GemmSmallM(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
@@ -84,6 +89,75 @@ internal static partial class Kernels
             var job = new GemmJob(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate);
             job.Run();
         }
+    }
+
+    // A·Bᵀ with a small output and a long inner dimension (a convolution's weight gradient: (C_out, P)·(P, C_in·T))
+    // is dominated by packing; dot products of the stored rows need none.
+    private const long DotOutputLimit = 96 * 96;
+
+    /// <summary>
+    /// <c>C (+)= A·Bᵀ</c> as dot products of contiguous rows, <c>C[i, j] = A_i · B_j</c>, in 4×3 blocks of Vector256
+    /// accumulators (7 loads per 12 FMAs, so the FMA units stay busy) over the whole of k; a fixed summation order.
+    /// </summary>
+    private static unsafe void GemmDotProducts(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+    {
+        const int RA = 4, RB = 3;
+        int i = 0;
+        for (; i + RA <= m; i += RA)
+        {
+            int j = 0;
+            for (; j + RB <= n; j += RB) DotBlock4x3(k, a + (long)i * lda, lda, b + (long)j * ldb, ldb, c + (long)i * ldc + j, ldc, accumulate);
+            for (; j < n; j++)
+                for (int r = 0; r < RA; r++) Store(c + (long)(i + r) * ldc + j, Dot(k, a + (long)(i + r) * lda, b + (long)j * ldb), accumulate);
+        }
+        for (; i < m; i++)
+            for (int j = 0; j < n; j++) Store(c + (long)i * ldc + j, Dot(k, a + (long)i * lda, b + (long)j * ldb), accumulate);
+
+        static void Store(float* target, float value, bool accumulate) => *target = accumulate ? *target + value : value;
+    }
+
+    private static unsafe float Dot(int k, float* x, float* y)
+    {
+        var acc = Vector256<float>.Zero;
+        int p = 0;
+        for (; p + 8 <= k; p += 8) acc = Vector256.FusedMultiplyAdd(Vector256.Load(x + p), Vector256.Load(y + p), acc);
+        float sum = Vector256.Sum(acc);
+        for (; p < k; p++) sum = MathF.FusedMultiplyAdd(x[p], y[p], sum);
+        return sum;
+    }
+
+    private static unsafe void DotBlock4x3(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+    {
+        Vector256<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
+        Vector256<float> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
+        float* a0 = a, a1 = a + lda, a2 = a + 2L * lda, a3 = a + 3L * lda, b0 = b, b1 = b + ldb, b2 = b + 2L * ldb;
+        int p = 0;
+        for (; p + 8 <= k; p += 8)
+        {
+            Vector256<float> x0 = Vector256.Load(b0 + p), x1 = Vector256.Load(b1 + p), x2 = Vector256.Load(b2 + p);
+            Vector256<float> y = Vector256.Load(a0 + p);
+            c00 = Vector256.FusedMultiplyAdd(y, x0, c00); c01 = Vector256.FusedMultiplyAdd(y, x1, c01); c02 = Vector256.FusedMultiplyAdd(y, x2, c02);
+            y = Vector256.Load(a1 + p);
+            c10 = Vector256.FusedMultiplyAdd(y, x0, c10); c11 = Vector256.FusedMultiplyAdd(y, x1, c11); c12 = Vector256.FusedMultiplyAdd(y, x2, c12);
+            y = Vector256.Load(a2 + p);
+            c20 = Vector256.FusedMultiplyAdd(y, x0, c20); c21 = Vector256.FusedMultiplyAdd(y, x1, c21); c22 = Vector256.FusedMultiplyAdd(y, x2, c22);
+            y = Vector256.Load(a3 + p);
+            c30 = Vector256.FusedMultiplyAdd(y, x0, c30); c31 = Vector256.FusedMultiplyAdd(y, x1, c31); c32 = Vector256.FusedMultiplyAdd(y, x2, c32);
+        }
+        Span<float> sums = stackalloc float[12]
+        {
+            Vector256.Sum(c00), Vector256.Sum(c01), Vector256.Sum(c02), Vector256.Sum(c10), Vector256.Sum(c11), Vector256.Sum(c12),
+            Vector256.Sum(c20), Vector256.Sum(c21), Vector256.Sum(c22), Vector256.Sum(c30), Vector256.Sum(c31), Vector256.Sum(c32),
+        };
+        for (int r = 0; r < 4; r++)
+            for (int q = 0; q < 3; q++)
+            {
+                float sum = sums[r * 3 + q];
+                float* x = a + (long)r * lda, y = b + (long)q * ldb;
+                for (int t = p; t < k; t++) sum = MathF.FusedMultiplyAdd(x[t], y[t], sum);
+                float* target = c + (long)r * ldc + q;
+                *target = accumulate ? *target + sum : sum;
+            }
     }
 
     // Up to this many rows of op(A), packing op(B) would cost as much as the product itself (one row scored at a
