@@ -112,27 +112,30 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
     public AutoregressiveAnomalyTransformer Fit(IDataView trainData, IDataView? validationData)
     {
         ArgumentNullException.ThrowIfNull(trainData);
-        AutoregressiveDensityTransformer density = _options.DensityModel.CreateEstimator(_env).Fit(trainData, validationData, out float[] rows);
-        var corrector = new ScoreCorrector(_options.ScoreCorrection, BackgroundLogits(rows, density.Dimension));
+        AutoregressiveDensityTransformer density = _options.DensityModel.CreateEstimator(_env).Fit(trainData, validationData, out EncodedRows rows);
+        var corrector = new ScoreCorrector(_options.ScoreCorrection, BackgroundLogits(rows));
         float threshold = _options.Threshold ?? Quantile(TrainingScores(density, rows, corrector), _options.ThresholdQuantile);
         return new AutoregressiveAnomalyTransformer(density, threshold, _options.ScoreColumnName, _options.PredictedLabelColumnName, _options.PixelScoresColumnName, corrector);
     }
 
-    /// <summary>The (corrected) score of every training row, batched.</summary>
-    private static float[] TrainingScores(AutoregressiveDensityTransformer density, float[] rows, ScoreCorrector corrector)
+    /// <summary>The (corrected) score of every training row, batched (one more pass when the rows are streamed).</summary>
+    private static float[] TrainingScores(AutoregressiveDensityTransformer density, EncodedRows rows, ScoreCorrector corrector)
     {
-        float[] ll = DensityTraining.LogLikelihoods(density.Model, rows);
         int d = density.Dimension;
-        var scores = new float[ll.Length];
-        for (int i = 0; i < ll.Length; i++) scores[i] = corrector.Score(ll[i], rows.AsSpan(i * d, d));
-        return scores;
+        var scores = new List<float>();
+        foreach (var (block, count) in rows.Blocks(0, rows.Count, 256))
+        {
+            float[] ll = DensityTraining.LogLikelihoods(density.Model, block.AsSpan(0, count * d));
+            for (int i = 0; i < count; i++) scores.Add(corrector.Score(ll[i], block.AsSpan(i * d, d)));
+        }
+        return scores.ToArray();
     }
 
     /// <summary>Logits of the Laplace-smoothed pixel means: the independent-pixel background model.</summary>
-    private static float[] BackgroundLogits(float[] rows, int d)
+    private static float[] BackgroundLogits(EncodedRows rows)
     {
-        int n = rows.Length / d;
-        float[] means = PixelStatistics.Means(rows, d);
+        long n = rows.Count;
+        float[] means = rows.Means();
         return means.Select(m => { double p = (m * n + 1.0) / (n + 2.0); return (float)Math.Log(p / (1 - p)); }).ToArray();
     }
 

@@ -12,7 +12,8 @@ namespace MLNetAr;
 /// </summary>
 /// <typeparam name="TOptions">The model's options.</typeparam>
 /// <remarks>
-/// Training reads the input column once into memory (rows × D floats) and trains from there.
+/// Training reads the input column once into memory (rows × D floats) and trains from there, or, with
+/// <see cref="AutoregressiveDensityOptions.StreamTrainingData"/>, reads it again from the data view every epoch.
 /// </remarks>
 public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<AutoregressiveDensityTransformer>, IDensityEstimator
     where TOptions : AutoregressiveDensityOptions
@@ -37,7 +38,7 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
     /// dimensions), initialised from the training rows where that helps.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The column's shape does not suit the model's options.</exception>
-    private protected abstract DensityModel CreateModel(VectorDataViewType inputType, float[] trainingRows, Random random);
+    private protected abstract DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows, Random random);
 
     /// <summary>Pixel levels the model describes (2 = binary; categorical models override).</summary>
     private protected virtual int PixelLevels => 2;
@@ -68,11 +69,11 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
     /// </remarks>
     public AutoregressiveDensityTransformer Fit(IDataView trainData, IDataView? validationData) => FitAndKeepRows(trainData, validationData, out _);
 
-    AutoregressiveDensityTransformer IDensityEstimator.Fit(IDataView trainData, IDataView? validationData, out float[] trainingRows) =>
+    AutoregressiveDensityTransformer IDensityEstimator.Fit(IDataView trainData, IDataView? validationData, out EncodedRows trainingRows) =>
         FitAndKeepRows(trainData, validationData, out trainingRows);
 
-    /// <summary><see cref="Fit(IDataView, IDataView?)"/>, also returning every training row as read and binarised <c>(N, D)</c>.</summary>
-    private AutoregressiveDensityTransformer FitAndKeepRows(IDataView trainData, IDataView? validationData, out float[] trainingRows)
+    /// <summary><see cref="Fit(IDataView, IDataView?)"/>, also returning every row of <paramref name="trainData"/> as read and encoded (in memory or streamed, as trained).</summary>
+    private AutoregressiveDensityTransformer FitAndKeepRows(IDataView trainData, IDataView? validationData, out EncodedRows trainingRows)
     {
         ArgumentNullException.ThrowIfNull(trainData);
         string column = EstimatorOptions.InputColumnName;
@@ -81,33 +82,37 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         int dimension = inputType.Size;
         var encoder = new PixelEncoder(column, EstimatorOptions.Binarization, EstimatorOptions.BinarizationThreshold, PixelLevels);
 
-        float[] rows = encoder.ReadRows(trainData, dimension);
+        var o = EstimatorOptions;
+        EncodedRows Rows(IDataView data) => o.StreamTrainingData
+            ? new EncodedRows.Streamed(data, encoder, dimension)
+            : new EncodedRows.InMemory(encoder.ReadRows(data, dimension), dimension);
+        EncodedRows rows = Rows(trainData);
         trainingRows = rows;
-        int count = rows.Length / dimension;
+        long count = rows.Count;
         if (count == 0) throw new ArgumentException($"Training data is empty: column '{column}' has no rows.", nameof(trainData));
 
-        float[] train, validation;
+        int pool = o.StreamTrainingData ? o.ShufflePoolRows : 0;
+        TrainingData data;
         if (validationData != null)
         {
             Guard.CheckInputColumn(validationData.Schema, column, dimension);
-            train = rows;
-            validation = encoder.ReadRows(validationData, dimension);
+            EncodedRows validation = Rows(validationData);
+            data = new TrainingData(rows, 0, count, validation, 0, validation.Count, pool);
         }
         else
         {
-            int held = (int)(count * (double)EstimatorOptions.ValidationFraction);
+            long held = (long)(count * (double)o.ValidationFraction);
             if (held >= count) held = count - 1;
-            train = rows.AsSpan(0, (count - held) * dimension).ToArray();
-            validation = rows.AsSpan((count - held) * dimension).ToArray();
+            data = new TrainingData(rows, 0, count - held, rows, count - held, count, pool);
         }
 
         int seed = EstimatorOptions.Seed ?? Host.Rand.Next();
         var random = new Random(seed);
-        DensityModel model = CreateModel(inputType, train, random);
+        DensityModel model = CreateModel(inputType, new EncodedRows.Slice(rows, data.TrainStart, data.TrainEnd), random);
         var settings = new TrainingSettings(EstimatorOptions.MaximumNumberOfEpochs, EstimatorOptions.BatchSize, EstimatorOptions.LearningRate, EstimatorOptions.EarlyStoppingPatience, seed);
         using var channel = Host.Start("Training");
-        channel.Info($"{model.Kind}: {train.Length / dimension} training rows, {validation.Length / dimension} validation rows, {dimension} pixels, {model.ParameterCount} parameters.");
-        List<EpochSummary> history = DensityTraining.Train(model, train, validation, settings,
+        channel.Info($"{model.Kind}: {data.TrainCount} training rows, {data.ValidationCount} validation rows, {dimension} pixels, {model.ParameterCount} parameters{(o.StreamTrainingData ? $", streamed (shuffle pool {pool} rows)" : "")}.");
+        List<EpochSummary> history = DensityTraining.Train(model, data, settings,
             log: message => channel.Info(message),
             warn: message => channel.Warning(message),
             isCancelled: () => EstimatorOptions.CancellationToken.IsCancellationRequested || MlNetInterop.IsCancelled(Host),
@@ -119,5 +124,5 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
 /// <summary>Any density estimator, whatever its options type (lets composite trainers fit one).</summary>
 internal interface IDensityEstimator : IEstimator<AutoregressiveDensityTransformer>
 {
-    AutoregressiveDensityTransformer Fit(IDataView trainData, IDataView? validationData, out float[] trainingRows);
+    AutoregressiveDensityTransformer Fit(IDataView trainData, IDataView? validationData, out EncodedRows trainingRows);
 }

@@ -65,6 +65,19 @@ public abstract class AutoregressiveDensityOptions
     /// <summary>How often to write the checkpoint, in epochs (the last epoch is always written).</summary>
     public int CheckpointEveryEpochs = 1;
 
+    /// <summary>
+    /// False (default): <c>Fit</c> reads the input column once into memory (rows × D floats) and shuffles all training
+    /// rows every epoch. True: training never holds the data; every epoch (and every validation pass) reads the rows
+    /// again from the data view's cursor, so data larger than memory can be trained on. Minibatches are then shuffled
+    /// within pools of <see cref="ShufflePoolRows"/> consecutive rows, so a data view sorted by class should be
+    /// shuffled first (e.g. <c>mlContext.Data.ShuffleRows</c>). The first pass counts the rows unless the data view
+    /// knows its row count.
+    /// </summary>
+    public bool StreamTrainingData;
+
+    /// <summary>With <see cref="StreamTrainingData"/>: rows read and shuffled together (memory: this many × D floats).</summary>
+    public int ShufflePoolRows = 10000;
+
     /// <summary>The estimator these options configure (lets composite trainers take any model's options).</summary>
     internal abstract IDensityEstimator CreateEstimator(IHostEnvironment env);
 
@@ -86,6 +99,7 @@ public abstract class AutoregressiveDensityOptions
         if (!(ValidationFraction >= 0f && ValidationFraction < 1f)) throw Guard.BadOption(nameof(ValidationFraction), "must be in [0, 1)", ValidationFraction);
         if (EarlyStoppingPatience < 1) throw Guard.BadOption(nameof(EarlyStoppingPatience), "must be positive", EarlyStoppingPatience);
         if (CheckpointEveryEpochs < 1) throw Guard.BadOption(nameof(CheckpointEveryEpochs), "must be positive", CheckpointEveryEpochs);
+        if (ShufflePoolRows < 1) throw Guard.BadOption(nameof(ShufflePoolRows), "must be positive", ShufflePoolRows);
         if (CheckpointPath != null && string.IsNullOrWhiteSpace(CheckpointPath)) throw Guard.BadOption(nameof(CheckpointPath), "must be null or a file path", CheckpointPath);
     }
 }

@@ -40,12 +40,12 @@ public sealed class FvsbnDensityEstimator : AutoregressiveDensityEstimator<Fvsbn
     {
     }
 
-    private protected override DensityModel CreateModel(VectorDataViewType inputType, float[] trainingRows, Random random)
+    private protected override DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows, Random random)
     {
         int dimension = inputType.Size;
         var model = new Fvsbn(dimension);
         model.Initialize(random, scale: 0.01f);
-        model.InitializeBiasFromMeans(PixelStatistics.Means(trainingRows, dimension));
+        model.InitializeBiasFromMeans(trainingRows.Means());
         return model;
     }
 }

@@ -67,7 +67,7 @@ public sealed class MadeDensityEstimator : AutoregressiveDensityEstimator<MadeDe
     {
     }
 
-    private protected override DensityModel CreateModel(VectorDataViewType inputType, float[] trainingRows, Random random)
+    private protected override DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows, Random random)
     {
         int dimension = inputType.Size;
         var o = EstimatorOptions;
@@ -77,7 +77,7 @@ public sealed class MadeDensityEstimator : AutoregressiveDensityEstimator<MadeDe
             channel.Warning($"MADE hidden sizes [{string.Join(", ", o.HiddenSizes)}] are below D - 1 = {dimension - 1}: some degrees cannot occur, so some conditionals see fewer inputs.");
         }
         var model = new Made(dimension, o.HiddenSizes.ToArray(), o.InputOrder == InputOrder.Natural, random.Next(), o.NumMasks, o.EnsembleSize, o.DirectConnections);
-        model.Initialize(random, PixelStatistics.Means(trainingRows, dimension));
+        model.Initialize(random, trainingRows.Means());
         return model;
     }
 }

@@ -55,12 +55,12 @@ public sealed class NadeDensityEstimator : AutoregressiveDensityEstimator<NadeDe
     {
     }
 
-    private protected override DensityModel CreateModel(VectorDataViewType inputType, float[] trainingRows, Random random)
+    private protected override DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows, Random random)
     {
         int dimension = inputType.Size;
         var order = InputOrders.Create(dimension, EstimatorOptions.InputOrder, random.Next());
         var model = new Nade(dimension, EstimatorOptions.HiddenSize, EstimatorOptions.Activation, order);
-        model.Initialize(random, PixelStatistics.Means(trainingRows, dimension));
+        model.Initialize(random, trainingRows.Means());
         return model;
     }
 }

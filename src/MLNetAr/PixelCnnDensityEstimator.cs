@@ -78,12 +78,12 @@ public sealed class PixelCnnDensityEstimator : AutoregressiveDensityEstimator<Pi
 
     private protected override int PixelLevels => EstimatorOptions.Levels;
 
-    private protected override DensityModel CreateModel(VectorDataViewType inputType, float[] trainingRows, Random random)
+    private protected override DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows, Random random)
     {
         var o = EstimatorOptions;
         var (height, width) = ImageShape(inputType, o.Height, o.Width, o.InputColumnName);
         var model = new PixelCnn(height, width, o.Levels, o.Layers, o.Channels, o.KernelSize, o.HeadChannels);
-        model.Initialize(random, trainingRows);
+        model.Initialize(random, trainingRows.LevelCounts(o.Levels));
         return model;
     }
 

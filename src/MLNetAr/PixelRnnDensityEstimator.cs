@@ -73,7 +73,7 @@ public sealed class PixelRnnDensityEstimator : AutoregressiveDensityEstimator<Pi
 
     private protected override int PixelLevels => EstimatorOptions.Levels;
 
-    private protected override DensityModel CreateModel(VectorDataViewType inputType, float[] trainingRows, Random random)
+    private protected override DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows, Random random)
     {
         var o = EstimatorOptions;
         int width = inputType.Size;
@@ -87,7 +87,7 @@ public sealed class PixelRnnDensityEstimator : AutoregressiveDensityEstimator<Pi
             else width = PixelCnnDensityEstimator.ImageShape(inputType, null, null, o.InputColumnName, widthOption: "`Width` (or `UsePixelAbove = false`)").Width;
         }
         var model = new PixelRnn(inputType.Size, width, o.Levels, o.Cell, o.HiddenSize, o.Layers, o.UsePixelAbove, o.TruncationLength);
-        model.Initialize(random, trainingRows);
+        model.Initialize(random, trainingRows.LevelCounts(o.Levels));
         return model;
     }
 }

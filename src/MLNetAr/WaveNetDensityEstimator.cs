@@ -67,11 +67,11 @@ public sealed class WaveNetDensityEstimator : AutoregressiveDensityEstimator<Wav
 
     private protected override int PixelLevels => EstimatorOptions.Levels;
 
-    private protected override DensityModel CreateModel(VectorDataViewType inputType, float[] trainingRows, Random random)
+    private protected override DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows, Random random)
     {
         var o = EstimatorOptions;
         var model = new WaveNet(inputType.Size, o.Levels, o.Dilations.ToArray(), o.Channels, o.SkipChannels, o.HeadChannels);
-        model.Initialize(random, trainingRows);
+        model.Initialize(random, trainingRows.LevelCounts(o.Levels));
         return model;
     }
 }

@@ -100,19 +100,23 @@ internal abstract class ConvolutionalDensityModel : DensityModel
     /// <summary>Initialises every weight and bias U(−1/√fan_in, 1/√fan_in) and the output bias at the data's marginals.</summary>
     public void Initialize(Random random, ReadOnlySpan<float> trainingRows)
     {
+        var counts = new double[Levels];
+        foreach (float v in trainingRows) counts[LevelOf(v)]++;
+        Initialize(random, counts);
+    }
+
+    /// <summary>As above, from the number of pixels at each level in the training rows.</summary>
+    public void Initialize(Random random, double[] counts)
+    {
         foreach (Parameter p in Parameters)
         {
             int fanIn = p.Name.EndsWith(".Bias", StringComparison.Ordinal) ? Parameters.First(w => w.Name == p.Name[..^5] + ".Weight").Shape[1] : p.Shape[1];
             float bound = 1f / MathF.Sqrt(fanIn);
             for (int i = 0; i < p.Length; i++) p.Value[i] = (float)((random.NextDouble() * 2 - 1) * bound);
         }
-        // Start the head at the marginal distribution of a pixel level (smoothed), as the other models do.
-        var counts = new double[Levels];
-        foreach (float v in trainingRows) counts[LevelOf(v)]++;
-        double total = counts.Sum() + Levels;
-        if (Levels == 2) HeadOutput.Bias.Value[0] = (float)Math.Log((counts[1] + 1) / (counts[0] + 1));
-        else for (int k = 0; k < Levels; k++) HeadOutput.Bias.Value[k] = (float)Math.Log((counts[k] + 1) / total);
+        MarginalLogits(counts).CopyTo(HeadOutput.Bias.Value, 0);
     }
+
 
     public override void Forward(ReadOnlySpan<float> x, int batch, Span<float> logits, ModelWorkspace workspace)
     {

@@ -122,6 +122,18 @@ internal abstract class DensityModel
         for (int i = 0; i < n; i++) destination[i] = x[i] * logits[i] - destination[i];
     }
 
+    /// <summary>
+    /// Output biases that start a model at the marginal distribution of a pixel: the smoothed log-odds of 1 for
+    /// Bernoulli pixels, the smoothed log-frequency of each level for categorical ones (<paramref name="counts"/>:
+    /// pixels at each level in the training rows).
+    /// </summary>
+    protected float[] MarginalLogits(double[] counts)
+    {
+        if (Levels == 2) return [(float)Math.Log((counts[1] + 1) / (counts[0] + 1))];
+        double total = counts.Sum() + Levels;
+        return counts.Select(c => (float)Math.Log((c + 1) / total)).ToArray();
+    }
+
     /// <summary>The level <c>round(v·(K - 1))</c> of a pixel value v in [0, 1].</summary>
     protected int LevelOf(float value) => (int)MathF.Round(value * (Levels - 1));
 

@@ -1,10 +1,33 @@
 using System.Diagnostics;
+using MLNetAr.Internal;
 using MLNetAr.Nn;
 
 namespace MLNetAr.Models;
 
 /// <summary>Settings of one training run (validated by the estimator before they get here).</summary>
 internal sealed record TrainingSettings(int MaximumNumberOfEpochs, int BatchSize, float LearningRate, int EarlyStoppingPatience, int Seed);
+
+/// <summary>
+/// Where training reads its rows: training rows <c>[TrainStart, TrainEnd)</c> and validation rows
+/// <c>[ValidationStart, ValidationEnd)</c> of two row sources (often the same one, split).
+/// </summary>
+/// <param name="Train">Source of the training rows.</param>
+/// <param name="TrainStart">First training row.</param>
+/// <param name="TrainEnd">End of the training rows (exclusive).</param>
+/// <param name="Validation">Source of the validation rows.</param>
+/// <param name="ValidationStart">First validation row.</param>
+/// <param name="ValidationEnd">End of the validation rows (exclusive).</param>
+/// <param name="ShufflePoolRows">0 shuffles the whole training set every epoch (rows in memory); otherwise rows are
+/// read in consecutive pools of this many and shuffled within each pool (streamed rows).</param>
+internal sealed record TrainingData(EncodedRows Train, long TrainStart, long TrainEnd, EncodedRows Validation, long ValidationStart, long ValidationEnd, int ShufflePoolRows)
+{
+    public long TrainCount => TrainEnd - TrainStart;
+    public long ValidationCount => ValidationEnd - ValidationStart;
+
+    /// <summary>All rows of two in-memory arrays <c>(N, D)</c> and <c>(V, D)</c>, fully shuffled every epoch.</summary>
+    public static TrainingData InMemory(float[] train, float[] validation, int dimension) =>
+        new(new EncodedRows.InMemory(train, dimension), 0, train.Length / dimension, new EncodedRows.InMemory(validation, dimension), 0, validation.Length / dimension, 0);
+}
 
 /// <summary>What happened in one epoch: mean negative log-likelihoods in nats per image.</summary>
 /// <param name="Epoch">1-based epoch number.</param>
@@ -35,29 +58,34 @@ internal static class DensityTraining
     /// as epoch 0, so a run that only got worse returns its starting point rather than garbage.
     /// </remarks>
     public static List<EpochSummary> Train(DensityModel model, float[] train, float[] validation, TrainingSettings settings,
+        Action<string>? log, Action<string>? warn = null, Func<bool>? isCancelled = null, CheckpointSettings? checkpoint = null) =>
+        Train(model, TrainingData.InMemory(train, validation, model.Dimension), settings, log, warn, isCancelled, checkpoint);
+
+    /// <inheritdoc cref="Train(DensityModel, float[], float[], TrainingSettings, Action{string}?, Action{string}?, Func{bool}?, CheckpointSettings?)"/>
+    public static List<EpochSummary> Train(DensityModel model, TrainingData data, TrainingSettings settings,
         Action<string>? log, Action<string>? warn = null, Func<bool>? isCancelled = null, CheckpointSettings? checkpoint = null)
     {
         int d = model.Dimension;
-        int rows = train.Length / d;
+        int rows = checked((int)data.TrainCount);
         int batchSize = Math.Min(settings.BatchSize, rows);
         var optimizer = new AdamOptimizer(model.Parameters, settings.LearningRate);
         var workspace = model.CreateWorkspace(batchSize);
         var batch = new float[batchSize * d];
-        var order = Enumerable.Range(0, rows).ToArray();
         var shuffle = new Random(settings.Seed);
-        bool hasValidation = validation.Length > 0;
+        var minibatches = new Minibatches(data, batchSize, shuffle);
+        bool hasValidation = data.ValidationCount > 0;
         string fingerprint = TrainingCheckpoint.Fingerprint(model, rows, settings);
         TrainingState state;
         if (checkpoint != null && File.Exists(checkpoint.Path))
         {
             state = TrainingCheckpoint.Load(checkpoint.Path, fingerprint, model, optimizer);
-            for (int e = 0; e < state.Epoch; e++) shuffle.Shuffle(order); // the minibatch order continues as if never stopped
+            for (int e = 0; e < state.Epoch; e++) minibatches.SkipEpoch(); // the minibatch order continues as if never stopped
             log?.Invoke($"Resumed from checkpoint '{checkpoint.Path}' after epoch {state.Epoch}{(state.Finished ? " (training had finished)" : "")}.");
         }
         else
         {
             state = new TrainingState { Best = Snapshot(model) };
-            double initial = hasValidation ? MeanValidationNll(model, validation) : double.PositiveInfinity;
+            double initial = hasValidation ? MeanValidationNll(model, data) : double.PositiveInfinity;
             state.BestScore = double.IsFinite(initial) ? initial : double.PositiveInfinity;
         }
         var history = state.History;
@@ -69,14 +97,11 @@ internal static class DensityTraining
         for (int epoch = state.Epoch + 1; epoch <= settings.MaximumNumberOfEpochs && !state.Finished; epoch++)
         {
             var clock = Stopwatch.StartNew();
-            shuffle.Shuffle(order);
             double nllSum = 0;
-            for (int start = 0; start < rows; start += batchSize)
+            foreach (int b in minibatches.Epoch(batch))
             {
                 if (isCancelled?.Invoke() == true) throw new OperationCanceledException($"Training was cancelled during epoch {epoch}.");
-                int b = Math.Min(batchSize, rows - start);
                 model.BeginTrainingStep(optimizer.StepCount);
-                for (int r = 0; r < b; r++) train.AsSpan(order[start + r] * d, d).CopyTo(batch.AsSpan(r * d, d));
                 optimizer.ZeroGradients();
                 // Loss = mean NLL over the minibatch.
                 double batchNll = model.TrainingStep(batch.AsSpan(0, b * d), b, workspace);
@@ -90,7 +115,7 @@ internal static class DensityTraining
             }
             double seconds = clock.Elapsed.TotalSeconds;
             double trainNll = nllSum / rows;
-            double validNll = hasValidation && !diverged ? MeanValidationNll(model, validation) : double.NaN;
+            double validNll = hasValidation && !diverged ? MeanValidationNll(model, data) : double.NaN;
             if (diverged) trainNll = double.NaN;
             history.Add(new EpochSummary(epoch, trainNll, validNll, seconds));
             log?.Invoke($"epoch {epoch}/{settings.MaximumNumberOfEpochs}: train NLL {trainNll:F3}, validation NLL {validNll:F3} nats, {seconds:F2} s");
@@ -146,6 +171,59 @@ internal static class DensityTraining
     /// <summary>Mean negative log-likelihood used for early stopping (<see cref="DensityModel.ValidationLogLikelihoods"/>).</summary>
     public static double MeanValidationNll(DensityModel model, ReadOnlySpan<float> data) =>
         -Mean(InBatches(model, data, 256, model.ValidationLogLikelihoods));
+
+    /// <summary>Mean validation NLL over the validation rows of <paramref name="data"/>, read block by block.</summary>
+    private static double MeanValidationNll(DensityModel model, TrainingData data)
+    {
+        double sum = 0;
+        var workspace = model.CreateWorkspace(256);
+        var ll = new float[256];
+        foreach (var (rows, count) in data.Validation.Blocks(data.ValidationStart, data.ValidationEnd, 256))
+        {
+            model.ValidationLogLikelihoods(rows.AsSpan(0, count * model.Dimension), count, ll, workspace);
+            for (int i = 0; i < count; i++) sum += ll[i];
+        }
+        return -sum / data.ValidationCount;
+    }
+
+    /// <summary>
+    /// The minibatches of successive epochs, drawn from one seeded stream: the training rows are taken in pools of
+    /// consecutive rows (one pool holding them all when they are in memory), and each pool's row order is reshuffled
+    /// every epoch. A streamed run whose pool holds every row therefore trains exactly like an in-memory one.
+    /// </summary>
+    private sealed class Minibatches(TrainingData data, int batchSize, Random shuffle)
+    {
+        private readonly int _rows = checked((int)data.TrainCount);
+        private readonly int _pool = data.ShufflePoolRows == 0 ? Math.Max(1, checked((int)data.TrainCount)) : data.ShufflePoolRows;
+        private int[][]? _orders;
+
+        // One persistent order per pool (4 bytes a row), shuffled again each epoch.
+        private int[][] Orders => _orders ??= Enumerable.Range(0, (_rows + _pool - 1) / _pool)
+            .Select(k => Enumerable.Range(0, Math.Min(_pool, _rows - k * _pool)).ToArray()).ToArray();
+
+        /// <summary>Fills <paramref name="batch"/> with each minibatch in turn and yields its row count.</summary>
+        public IEnumerable<int> Epoch(float[] batch)
+        {
+            int d = data.Train.Dimension, pool = 0;
+            foreach (var (rows, count) in data.Train.Blocks(data.TrainStart, data.TrainEnd, _pool))
+            {
+                int[] order = Orders[pool++];
+                shuffle.Shuffle(order);
+                for (int start = 0; start < count; start += batchSize)
+                {
+                    int b = Math.Min(batchSize, count - start);
+                    for (int r = 0; r < b; r++) rows.AsSpan(order[start + r] * d, d).CopyTo(batch.AsSpan(r * d, d));
+                    yield return b;
+                }
+            }
+        }
+
+        /// <summary>Draws an epoch's shuffles without reading any rows (resuming from a checkpoint).</summary>
+        public void SkipEpoch()
+        {
+            foreach (int[] order in Orders) shuffle.Shuffle(order);
+        }
+    }
 
     private delegate void BatchScorer(ReadOnlySpan<float> x, int batch, Span<float> logLikelihoods, ModelWorkspace workspace);
 

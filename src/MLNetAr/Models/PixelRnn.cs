@@ -84,15 +84,20 @@ internal sealed class PixelRnn : DensityModel
     /// <summary>Initialises U(−1/√H, 1/√H) like PyTorch's RNNs; the output bias at the pixels' marginal levels.</summary>
     public void Initialize(Random random, ReadOnlySpan<float> trainingRows)
     {
+        var counts = new double[Levels];
+        foreach (float v in trainingRows) counts[LevelOf(v)]++;
+        Initialize(random, counts);
+    }
+
+    /// <summary>As above, from the number of pixels at each level in the training rows.</summary>
+    public void Initialize(Random random, double[] counts)
+    {
         float bound = 1f / MathF.Sqrt(Hidden);
         foreach (Parameter p in _parameters)
             for (int i = 0; i < p.Length; i++) p.Value[i] = (float)((random.NextDouble() * 2 - 1) * bound);
-        var counts = new double[Levels];
-        foreach (float v in trainingRows) counts[LevelOf(v)]++;
-        double total = counts.Sum() + Levels;
-        if (Levels == 2) _outputBias.Value[0] = (float)Math.Log((counts[1] + 1) / (counts[0] + 1));
-        else for (int k = 0; k < Levels; k++) _outputBias.Value[k] = (float)Math.Log((counts[k] + 1) / total);
+        MarginalLogits(counts).CopyTo(_outputBias.Value, 0);
     }
+
 
     /// <summary>Step inputs <c>u_t = [x_{t-1}, x_{t-W}]</c> of the pixels in <c>[t0, t1)</c>, time-major <c>(t1 - t0, B, In)</c>.</summary>
     private void BuildInputs(ReadOnlySpan<float> x, int batch, int t0, int t1, Span<float> u)

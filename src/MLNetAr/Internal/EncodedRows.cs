@@ -1,0 +1,127 @@
+using System.Numerics.Tensors;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace MLNetAr.Internal;
+
+/// <summary>
+/// The rows of an input column, validated and encoded by a <see cref="PixelEncoder"/>, as training reads them: either
+/// held in memory (<see cref="InMemory"/>) or read again from the <see cref="IDataView"/>'s cursor on every pass
+/// (<see cref="Streamed"/>), which needs memory for one block of rows only.
+/// </summary>
+internal abstract class EncodedRows
+{
+    protected EncodedRows(int dimension) => Dimension = dimension;
+
+    /// <summary>Values per row, D.</summary>
+    public int Dimension { get; }
+
+    /// <summary>Number of rows.</summary>
+    public abstract long Count { get; }
+
+    /// <summary>
+    /// Visits rows <c>[start, end)</c> in data order as consecutive blocks of at most <paramref name="blockRows"/>
+    /// rows: each item is a buffer holding <c>count</c> rows <c>(count, D)</c>, valid until the next item.
+    /// </summary>
+    public abstract IEnumerable<(float[] Rows, int Count)> Blocks(long start, long end, int blockRows);
+
+    /// <summary>Per-pixel mean of all rows (zeros when there are none).</summary>
+    public float[] Means()
+    {
+        var sum = new double[Dimension];
+        foreach (var (rows, count) in Blocks(0, Count, 4096))
+            for (int r = 0; r < count; r++)
+                for (int i = 0; i < Dimension; i++) sum[i] += rows[r * Dimension + i];
+        return sum.Select(s => Count == 0 ? 0f : (float)(s / Count)).ToArray();
+    }
+
+    /// <summary>How often each of K levels occurs over all pixels of all rows (values are <c>level / (K - 1)</c>).</summary>
+    public double[] LevelCounts(int levels)
+    {
+        var counts = new double[levels];
+        foreach (var (rows, count) in Blocks(0, Count, 4096))
+            foreach (float v in rows.AsSpan(0, count * Dimension)) counts[(int)MathF.Round(v * (levels - 1))]++;
+        return counts;
+    }
+
+    /// <summary>Rows <c>[start, end)</c> of <paramref name="source"/> as a source of their own.</summary>
+    public sealed class Slice(EncodedRows source, long start, long end) : EncodedRows(source.Dimension)
+    {
+        public override long Count => end - start;
+
+        public override IEnumerable<(float[] Rows, int Count)> Blocks(long first, long last, int blockRows) =>
+            source.Blocks(start + first, start + Math.Min(last, Count), blockRows);
+    }
+
+    /// <summary>Rows held in one array <c>(N, D)</c>.</summary>
+    public sealed class InMemory(float[] rows, int dimension) : EncodedRows(dimension)
+    {
+        public float[] Rows { get; } = rows;
+        public override long Count => Rows.Length / Dimension;
+
+        public override IEnumerable<(float[] Rows, int Count)> Blocks(long start, long end, int blockRows)
+        {
+            if (start == 0 && end <= blockRows)
+            {
+                // One block from the start: the array itself, no copy (training's in-memory epochs).
+                if (end > 0) yield return (Rows, (int)end);
+                yield break;
+            }
+            var buffer = new float[Math.Min(blockRows, Math.Max(0, end - start)) * Dimension];
+            for (long first = start; first < end; first += blockRows)
+            {
+                int count = (int)Math.Min(blockRows, end - first);
+                Rows.AsSpan((int)(first * Dimension), count * Dimension).CopyTo(buffer);
+                yield return (buffer, count);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rows read from <paramref name="data"/>'s input column by a fresh cursor on every pass; the row count comes
+    /// from one counting pass (or the data view, when it knows it).
+    /// </summary>
+    public sealed class Streamed(IDataView data, PixelEncoder encoder, int dimension) : EncodedRows(dimension)
+    {
+        private long? _count;
+
+        /// <summary>Cursors opened so far (a pass over the data each).</summary>
+        public int Passes { get; private set; }
+
+        public override long Count => _count ??= data.GetRowCount() ?? CountRows();
+
+        private long CountRows()
+        {
+            long n = 0;
+            Passes++;
+            using var cursor = data.GetRowCursor([]);
+            while (cursor.MoveNext()) n++;
+            return n;
+        }
+
+        public override IEnumerable<(float[] Rows, int Count)> Blocks(long start, long end, int blockRows)
+        {
+            if (end <= start) yield break;
+            var column = data.Schema[encoder.ColumnName];
+            var buffer = new float[(int)Math.Min(blockRows, end - start) * Dimension];
+            VBuffer<float> values = default;
+            Passes++;
+            using var cursor = data.GetRowCursor([column]);
+            var getter = cursor.GetGetter<VBuffer<float>>(column);
+            long row = 0;
+            int count = 0;
+            while (row < end && cursor.MoveNext())
+            {
+                if (row++ < start) continue;
+                getter(ref values);
+                encoder.Encode(values, buffer.AsSpan(count * Dimension, Dimension), row - 1);
+                if (++count == buffer.Length / Dimension)
+                {
+                    yield return (buffer, count);
+                    count = 0;
+                }
+            }
+            if (count > 0) yield return (buffer, count);
+        }
+    }
+}
