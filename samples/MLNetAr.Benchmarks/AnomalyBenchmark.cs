@@ -15,7 +15,10 @@ internal static class AnomalyBenchmark
 {
     public static Dictionary<string, object> Run(IReadOnlyList<string> args)
     {
-        int epochs = args.Count > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 30;
+        int epochs = args.Count > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 30;
+        // --only a,b: run just the methods whose names contain one of these (case-insensitive).
+        int only = args.ToList().IndexOf("--only");
+        string[]? filter = only >= 0 && only + 1 < args.Count ? args[only + 1].Split(',') : null;
         var (train, valid, test) = BenchmarkData.Split(BenchmarkData.Digits());
         var ml = new MLContext(seed: 1);
 
@@ -27,8 +30,13 @@ internal static class AnomalyBenchmark
             ("NADE", (t, v) => Detector(ml, new NadeDensityEstimator.Options { MaximumNumberOfEpochs = epochs, Seed = 1 }).Fit(t, v)),
             ("MADE", (t, v) => Detector(ml, new MadeDensityEstimator.Options { MaximumNumberOfEpochs = epochs, Seed = 1 }).Fit(t, v)),
             ("MADE + input complexity", (t, v) => Detector(ml, new MadeDensityEstimator.Options { MaximumNumberOfEpochs = epochs, Seed = 1 }, AnomalyScoreCorrection.InputComplexity).Fit(t, v)),
+            ("PixelCNN", (t, v) => Detector(ml, PixelCnn(epochs)).Fit(t, v)),
+            ("PixelCNN + input complexity", (t, v) => Detector(ml, PixelCnn(epochs), AnomalyScoreCorrection.InputComplexity).Fit(t, v)),
+            ("WaveNet", (t, v) => Detector(ml, new WaveNetDensityEstimator.Options { Channels = 16, SkipChannels = 16, MaximumNumberOfEpochs = epochs, Seed = 1 }).Fit(t, v)),
+            ("pixel LSTM", (t, v) => Detector(ml, new PixelRnnDensityEstimator.Options { HiddenSize = 64, MaximumNumberOfEpochs = epochs, Seed = 1 }).Fit(t, v)),
             ("RandomizedPca(rank 20)", (t, _) => ml.AnomalyDetection.Trainers.RandomizedPca("Pixels", rank: 20, seed: 1).Fit(t)),
         };
+        if (filter != null) methods = methods.Where(m => filter.Any(f => m.Name.Contains(f, StringComparison.OrdinalIgnoreCase))).ToArray();
         var auc = methods.ToDictionary(m => m.Name, _ => new double[10]);
         var seconds = methods.ToDictionary(m => m.Name, _ => 0.0);
         for (int digit = 0; digit < 10; digit++)
@@ -58,6 +66,8 @@ internal static class AnomalyBenchmark
             ["training_seconds_all_classes"] = seconds.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 1)),
         };
     }
+
+    private static PixelCnnDensityEstimator.Options PixelCnn(int epochs) => new() { Channels = 16, Layers = 5, MaximumNumberOfEpochs = epochs, Seed = 1 };
 
     private static AutoregressiveAnomalyDetector Detector(MLContext ml, AutoregressiveDensityOptions density, AnomalyScoreCorrection correction = AnomalyScoreCorrection.None) =>
         ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options { DensityModel = density, ScoreCorrection = correction });
