@@ -65,17 +65,7 @@ public class ConvolutionalModelTests
 
     [Theory]
     [MemberData(nameof(All))]
-    public void TrainingStep_MatchesFiniteDifferences(string name)
-    {
-        var model = Create(name, seed: 4);
-        const int batch = 3;
-        var random = new Random(6);
-        float[] x = Enumerable.Range(0, batch * model.Dimension).Select(_ => random.Next(model.Levels) / (float)(model.Levels - 1)).ToArray();
-        // The reference loss is the model's own scoring in float (checked exact by the normalisation test), hence the
-        // looser tolerance; tiny perturbed models have ReLU kinks near some inputs, hence the retries at smaller steps.
-        double Loss() => -DensityTraining.LogLikelihoods(model, x).Sum(v => (double)v) / batch;
-        GradientCheck.Check(model, x, batch, Loss, h: 1e-3, tolerance: 5e-3, retriesAtSmallerSteps: 2);
-    }
+    public void TrainingStep_MatchesFiniteDifferences(string name) => ModelAssert.GradientsMatchFiniteDifferences(Create(name, seed: 4));
 
     [Theory]
     [MemberData(nameof(All))]
@@ -88,21 +78,7 @@ public class ConvolutionalModelTests
     [InlineData("wavenet", 0)]
     [InlineData("wavenet", 7)]
     [InlineData("wavenet-levels3", 2)]
-    public void CachedSampling_EqualsNaiveSampling(string name, int knownSteps)
-    {
-        var model = Create(name, seed: 8);
-        const int batch = 40;
-        int d = model.Dimension;
-        float[] start = Enumerable.Range(0, batch * d).Select(i => i % d < knownSteps ? (i / d + i) % model.Levels / (float)(model.Levels - 1) : 0.5f).ToArray();
-        int[] seeds = Enumerable.Range(100, batch).ToArray();
-        float[] cached = start.ToArray(), naive = start.ToArray();
-        model.SampleRows(cached, batch, knownSteps, seeds);
-        model.SampleRowsNaive(naive, batch, knownSteps, seeds);
-        Assert.Equal(naive, cached);
-        for (int r = 0; r < batch; r++)
-            for (int i = 0; i < knownSteps; i++) Assert.Equal(start[r * d + i], cached[r * d + i]);
-        Assert.Contains(cached, v => v != 0f); // not all-zero images
-    }
+    public void CachedSampling_EqualsNaiveSampling(string name, int knownSteps) => ModelAssert.SamplesLikeNaiveSampler(Create(name, seed: 8), knownSteps);
 
     [Fact]
     public void HiddenFeatures_PoolTheLastFeatureMapsOverAGrid()

@@ -34,16 +34,7 @@ public class PixelRnnTests
 
     [Theory]
     [MemberData(nameof(All))]
-    public void TrainingStep_FullBptt_MatchesFiniteDifferences(string name)
-    {
-        var model = Create(name, seed: 4);
-        const int batch = 3;
-        var random = new Random(6);
-        float[] x = Enumerable.Range(0, batch * model.Dimension).Select(_ => random.Next(model.Levels) / (float)(model.Levels - 1)).ToArray();
-        // The model's own float scoring as the reference (its normalisation is tested exactly), hence the tolerance.
-        double Loss() => -DensityTraining.LogLikelihoods(model, x).Sum(v => (double)v) / batch;
-        GradientCheck.Check(model, x, batch, Loss, h: 1e-3, tolerance: 5e-3, retriesAtSmallerSteps: 2);
-    }
+    public void TrainingStep_FullBptt_MatchesFiniteDifferences(string name) => ModelAssert.GradientsMatchFiniteDifferences(Create(name, seed: 4));
 
     [Fact]
     public void TruncatedBptt_EqualsFullBpttWhenLongEnough_AndDropsLongRangeTermsOtherwise()
@@ -74,20 +65,7 @@ public class PixelRnnTests
     [InlineData("gru", 0)]
     [InlineData("gru", 6)]
     [InlineData("lstm-levels3", 2)]
-    public void IncrementalSampling_EqualsNaiveSampling(string name, int knownSteps)
-    {
-        var model = Create(name, seed: 8);
-        const int batch = 40;
-        int d = model.Dimension;
-        float[] start = Enumerable.Range(0, batch * d).Select(i => i % d < knownSteps ? (i / d + i) % model.Levels / (float)(model.Levels - 1) : 0.5f).ToArray();
-        int[] seeds = Enumerable.Range(100, batch).ToArray();
-        float[] incremental = start.ToArray(), naive = start.ToArray();
-        model.SampleRows(incremental, batch, knownSteps, seeds);
-        model.SampleRowsNaive(naive, batch, knownSteps, seeds);
-        Assert.Equal(naive, incremental);
-        for (int r = 0; r < batch; r++)
-            for (int i = 0; i < knownSteps; i++) Assert.Equal(start[r * d + i], incremental[r * d + i]);
-    }
+    public void IncrementalSampling_EqualsNaiveSampling(string name, int knownSteps) => ModelAssert.SamplesLikeNaiveSampler(Create(name, seed: 8), knownSteps);
 
     [Fact]
     public void HiddenFeatures_AreTheFinalAndMeanTopState()
