@@ -119,6 +119,24 @@ internal static partial class Kernels
         return p * scale;
     }
 
+    /// <summary>
+    /// Sets every value with <c>|x| &lt; 1e-30</c> to 0. Gradients carried back through hundreds of recurrent steps
+    /// shrink geometrically into the subnormal range, where every multiply costs a microcode assist; values that small
+    /// cannot change any weight update.
+    /// </summary>
+    public static void FlushTinyToZero(Span<float> x)
+    {
+        int i = 0;
+        ref float start = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+        Vector256<float> limit = Vector256.Create(1e-30f);
+        for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+        {
+            Vector256<float> v = Vector256.LoadUnsafe(ref start, (nuint)i);
+            Vector256.ConditionalSelect(Vector256.LessThan(Vector256.Abs(v), limit), Vector256<float>.Zero, v).StoreUnsafe(ref start, (nuint)i);
+        }
+        for (; i < x.Length; i++) if (MathF.Abs(x[i]) < 1e-30f) x[i] = 0f;
+    }
+
     private static void CheckDestination(int needed, int available)
     {
         if (available < needed)

@@ -230,6 +230,8 @@ internal sealed class PixelRnn : DensityModel
                 Kernels.Kernels.Gemm(Transpose.No, Transpose.No, batch, h, width, dRecurrent.Slice(t * batch * width, batch * width), width,
                     _recurrentWeight[l].Value, h, carry, h);
                 if (Cell == RecurrentCell.Gru) TensorPrimitives.Add(carry, direct, carry);
+                Kernels.Kernels.FlushTinyToZero(carry);
+                Kernels.Kernels.FlushTinyToZero(dCell);
             }
             // Weight gradients over all steps at once: ∂U += dRecᵀ · H_prev, ∂W += dGatesᵀ · input.
             Kernels.Kernels.Gemm(Transpose.Yes, Transpose.No, width, h, m, dRecurrent, width, states[..(m * h)], h, _recurrentWeight[l].Gradient, h, accumulate: true);

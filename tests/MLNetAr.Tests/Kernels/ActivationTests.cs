@@ -104,4 +104,13 @@ public class ActivationTests
             Assert.True(Math.Abs(Math.Tanh(a[i]) / (1 + Math.Exp(-g[i])) - y[i]) < 3e-7);
         }
     }
+
+    [Fact]
+    public void FlushTinyToZero_ZeroesOnlySubnormalScaleValues()
+    {
+        float[] x = [1e-31f, -1e-31f, 1e-40f, -0f, 1e-29f, -2e-30f, 3f, float.Epsilon, -1e-30f, 1e-30f, float.NaN];
+        MLNetAr.Kernels.Kernels.FlushTinyToZero(x);
+        Assert.Equal([0f, 0f, 0f, 0f, 1e-29f, -2e-30f, 3f, 0f, -1e-30f, 1e-30f], x[..10]);
+        Assert.True(float.IsNaN(x[10])); // never hides a NaN (divergence detection relies on it)
+    }
 }
