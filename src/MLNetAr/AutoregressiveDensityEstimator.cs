@@ -109,7 +109,7 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         int seed = EstimatorOptions.Seed ?? Host.Rand.Next();
         var random = new Random(seed);
         DensityModel model = CreateModel(inputType, new EncodedRows.Slice(rows, data.TrainStart, data.TrainEnd), random);
-        var settings = new TrainingSettings(EstimatorOptions.MaximumNumberOfEpochs, EstimatorOptions.BatchSize, EstimatorOptions.LearningRate, EstimatorOptions.EarlyStoppingPatience, seed);
+        var settings = new TrainingSettings(EstimatorOptions.MaximumNumberOfEpochs, EstimatorOptions.BatchSize, EstimatorOptions.LearningRate, EstimatorOptions.EarlyStoppingPatience, seed, EstimatorOptions.GradientClipNorm);
         using var channel = Host.Start("Training");
         channel.Info($"{model.Kind}: {data.TrainCount} training rows, {data.ValidationCount} validation rows, {dimension} pixels, {model.ParameterCount} parameters{(o.StreamTrainingData ? $", streamed (shuffle pool {pool} rows)" : "")}.");
         List<EpochSummary> history = DensityTraining.Train(model, data, settings,

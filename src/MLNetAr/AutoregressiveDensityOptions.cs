@@ -46,6 +46,12 @@ public abstract class AutoregressiveDensityOptions
     /// </summary>
     public float ValidationFraction = AutoregressiveDefaults.ValidationFraction;
 
+    /// <summary>
+    /// When positive, each minibatch gradient whose L2 norm (over all parameters) exceeds this is scaled down to it
+    /// before the Adam step — the usual guard against exploding gradients in recurrent models. 0 turns it off.
+    /// </summary>
+    public float GradientClipNorm;
+
     /// <summary>Stop after this many epochs without a better validation log-likelihood.</summary>
     public int EarlyStoppingPatience = AutoregressiveDefaults.EarlyStoppingPatience;
 
@@ -99,6 +105,7 @@ public abstract class AutoregressiveDensityOptions
         if (!(ValidationFraction >= 0f && ValidationFraction < 1f)) throw Guard.BadOption(nameof(ValidationFraction), "must be in [0, 1)", ValidationFraction);
         if (EarlyStoppingPatience < 1) throw Guard.BadOption(nameof(EarlyStoppingPatience), "must be positive", EarlyStoppingPatience);
         if (CheckpointEveryEpochs < 1) throw Guard.BadOption(nameof(CheckpointEveryEpochs), "must be positive", CheckpointEveryEpochs);
+        if (!(GradientClipNorm >= 0f) || !float.IsFinite(GradientClipNorm)) throw Guard.BadOption(nameof(GradientClipNorm), "must be 0 (off) or a positive finite number", GradientClipNorm);
         if (ShufflePoolRows < 1) throw Guard.BadOption(nameof(ShufflePoolRows), "must be positive", ShufflePoolRows);
         if (CheckpointPath != null && string.IsNullOrWhiteSpace(CheckpointPath)) throw Guard.BadOption(nameof(CheckpointPath), "must be null or a file path", CheckpointPath);
     }

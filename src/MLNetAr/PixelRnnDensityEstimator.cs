@@ -27,6 +27,9 @@ public sealed class PixelRnnDensityEstimator : AutoregressiveDensityEstimator<Pi
     /// <summary>Options of <see cref="PixelRnnDensityEstimator"/>.</summary>
     public sealed class Options : AutoregressiveDensityOptions
     {
+        /// <summary>Creates options with gradient clipping on (norm 1), which recurrent models over hundreds of steps need to train stably.</summary>
+        public Options() => GradientClipNorm = Defaults.GradientClipNorm;
+
         /// <summary>LSTM or GRU.</summary>
         public RecurrentCell Cell = RecurrentCell.Lstm;
 
@@ -65,6 +68,7 @@ public sealed class PixelRnnDensityEstimator : AutoregressiveDensityEstimator<Pi
     internal static class Defaults
     {
         public const int HiddenSize = 64;
+        public const float GradientClipNorm = 1f;
     }
 
     internal PixelRnnDensityEstimator(IHostEnvironment env, Options options) : base(env, options, "PixelRnnDensity")

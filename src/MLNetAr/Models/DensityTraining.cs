@@ -5,7 +5,13 @@ using MLNetAr.Nn;
 namespace MLNetAr.Models;
 
 /// <summary>Settings of one training run (validated by the estimator before they get here).</summary>
-internal sealed record TrainingSettings(int MaximumNumberOfEpochs, int BatchSize, float LearningRate, int EarlyStoppingPatience, int Seed);
+/// <param name="MaximumNumberOfEpochs">Epoch limit.</param>
+/// <param name="BatchSize">Rows per Adam step.</param>
+/// <param name="LearningRate">Adam step size.</param>
+/// <param name="EarlyStoppingPatience">Epochs without a better validation NLL before stopping.</param>
+/// <param name="Seed">Seed of the minibatch order.</param>
+/// <param name="GradientClipNorm">When positive, a minibatch gradient whose global L2 norm exceeds it is scaled down to it.</param>
+internal sealed record TrainingSettings(int MaximumNumberOfEpochs, int BatchSize, float LearningRate, int EarlyStoppingPatience, int Seed, float GradientClipNorm = 0f);
 
 /// <summary>
 /// Where training reads its rows: training rows <c>[TrainStart, TrainEnd)</c> and validation rows
@@ -111,6 +117,7 @@ internal static class DensityTraining
                     diverged = true;
                     break;
                 }
+                if (settings.GradientClipNorm > 0) ClipGradientNorm(model, settings.GradientClipNorm);
                 optimizer.Step();
             }
             double seconds = clock.Elapsed.TotalSeconds;
@@ -155,6 +162,21 @@ internal static class DensityTraining
     {
         var finite = history.Where(h => h.Epoch < failedEpoch && double.IsFinite(h.ValidationNll)).ToList();
         return finite.Count == 0 ? "the untrained model" : $"validation NLL {finite.Min(h => h.ValidationNll):F3}";
+    }
+
+    /// <summary>Scales every gradient by <c>min(1, maxNorm / ‖g‖₂)</c>, ‖g‖₂ over all parameters together.</summary>
+    private static void ClipGradientNorm(DensityModel model, float maxNorm)
+    {
+        double squares = 0;
+        foreach (Parameter p in model.Parameters)
+        {
+            double n = System.Numerics.Tensors.TensorPrimitives.Norm(p.Gradient);
+            squares += n * n;
+        }
+        double norm = Math.Sqrt(squares);
+        if (norm <= maxNorm) return;
+        float scale = (float)(maxNorm / norm);
+        foreach (Parameter p in model.Parameters) System.Numerics.Tensors.TensorPrimitives.Multiply(p.Gradient, scale, p.Gradient);
     }
 
     private static bool GradientsAreFinite(DensityModel model)
