@@ -13,18 +13,18 @@ namespace MLNetAr.Demo;
 /// <param name="Epochs">Epoch limit of FVSBN, NADE and MADE (early stopping may end sooner).</param>
 /// <param name="NadeHidden">NADE's hidden units.</param>
 /// <param name="MadeHidden">MADE's hidden units.</param>
-/// <param name="SequenceEpochs">Epochs of PixelCNN, WaveNet and the pixel LSTM (each epoch costs ≈ 20-30 s at full size).</param>
-/// <param name="Channels">Feature maps of PixelCNN and WaveNet, hidden units of the LSTM (a quarter of that).</param>
+/// <param name="SequenceEpochs">Epochs of PixelCNN and WaveNet (each epoch costs ≈ 20 s at full size).</param>
+/// <param name="Channels">Feature maps of PixelCNN and WaveNet.</param>
 /// <param name="AnomalyDigits">Digit classes used as the normal class in turn.</param>
 /// <param name="Probe">Whether to run the linear probes.</param>
 public sealed record ReportSettings(int TrainRows, int Epochs, int NadeHidden, int MadeHidden, int SequenceEpochs, int Channels, int[] AnomalyDigits, bool Probe)
 {
-    public static ReportSettings Full { get; } = new(8000, 30, 250, 500, 4, 16, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], Probe: true);
+    public static ReportSettings Full { get; } = new(8000, 30, 250, 500, 3, 16, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], Probe: true);
     public static ReportSettings Quick { get; } = new(600, 1, 16, 32, 1, 4, [0, 1], Probe: false);
 }
 
 /// <summary>
-/// The main job: trains FVSBN, NADE, MADE, PixelCNN, WaveNet and a pixel LSTM on the embedded digits through ML.NET pipelines and writes a report
+/// The main job: trains FVSBN, NADE, MADE, PixelCNN and WaveNet on the embedded digits through ML.NET pipelines and writes a report
 /// folder — <c>index.html</c> with NLL per model, generated samples, completions, one-class anomaly AUCs and ROC
 /// curves against ML.NET's RandomizedPca, per-pixel anomaly heat maps, and linear-probe accuracies.
 /// </summary>
@@ -53,7 +53,7 @@ public static class DigitsReport
             ($"MADE (1×{settings.MadeHidden})", (t, v) => ml.Transforms.MadeDensity(hiddenSizes: [settings.MadeHidden], maximumNumberOfEpochs: settings.Epochs, seed: 1).Fit(t, v)),
             ($"PixelCNN (5 gated layers × {settings.Channels})", (t, v) => ml.Transforms.PixelCnnDensity(layers: 5, channels: settings.Channels, maximumNumberOfEpochs: settings.SequenceEpochs, seed: 1).Fit(t, v)),
             ($"WaveNet (12 blocks × {settings.Channels})", (t, v) => ml.Transforms.WaveNetDensity(channels: settings.Channels, maximumNumberOfEpochs: settings.SequenceEpochs, seed: 1).Fit(t, v)),
-            ($"pixel LSTM (H={4 * settings.Channels})", (t, v) => ml.Transforms.PixelRnnDensity(hiddenSize: 4 * settings.Channels, maximumNumberOfEpochs: settings.SequenceEpochs, seed: 1).Fit(t, v)),
+            // The pixel LSTM is left to the benchmark: it needs tens of epochs (≈ 45 s each here) to be competitive.
         };
         var fitted = new List<(string Name, AutoregressiveDensityTransformer Model)>();
         html.Append("<h2>Density estimation</h2><table><tr><th>model</th><th>parameters</th><th>epochs</th><th>s/epoch</th><th>train NLL (nats)</th><th>test NLL (nats)</th><th>test bits/pixel</th></tr>");

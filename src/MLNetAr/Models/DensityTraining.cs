@@ -91,7 +91,7 @@ internal static class DensityTraining
         else
         {
             state = new TrainingState { Best = Snapshot(model) };
-            double initial = hasValidation ? MeanValidationNll(model, data) : double.PositiveInfinity;
+            double initial = hasValidation ? MeanValidationNll(model, data, workspace, batchSize) : double.PositiveInfinity;
             state.BestScore = double.IsFinite(initial) ? initial : double.PositiveInfinity;
         }
         var history = state.History;
@@ -122,7 +122,7 @@ internal static class DensityTraining
             }
             double seconds = clock.Elapsed.TotalSeconds;
             double trainNll = nllSum / rows;
-            double validNll = hasValidation && !diverged ? MeanValidationNll(model, data) : double.NaN;
+            double validNll = hasValidation && !diverged ? MeanValidationNll(model, data, workspace, batchSize) : double.NaN;
             if (diverged) trainNll = double.NaN;
             history.Add(new EpochSummary(epoch, trainNll, validNll, seconds));
             log?.Invoke($"epoch {epoch}/{settings.MaximumNumberOfEpochs}: train NLL {trainNll:F3}, validation NLL {validNll:F3} nats, {seconds:F2} s");
@@ -194,13 +194,16 @@ internal static class DensityTraining
     public static double MeanValidationNll(DensityModel model, ReadOnlySpan<float> data) =>
         -Mean(InBatches(model, data, 256, model.ValidationLogLikelihoods));
 
-    /// <summary>Mean validation NLL over the validation rows of <paramref name="data"/>, read block by block.</summary>
-    private static double MeanValidationNll(DensityModel model, TrainingData data)
+    /// <summary>
+    /// Mean validation NLL over the validation rows of <paramref name="data"/>, read in blocks of the training batch
+    /// size and scored in the training workspace (a second, larger workspace would double the convolutional models'
+    /// activation memory).
+    /// </summary>
+    private static double MeanValidationNll(DensityModel model, TrainingData data, ModelWorkspace workspace, int blockRows)
     {
         double sum = 0;
-        var workspace = model.CreateWorkspace(256);
-        var ll = new float[256];
-        foreach (var (rows, count) in data.Validation.Blocks(data.ValidationStart, data.ValidationEnd, 256))
+        var ll = new float[blockRows];
+        foreach (var (rows, count) in data.Validation.Blocks(data.ValidationStart, data.ValidationEnd, blockRows))
         {
             model.ValidationLogLikelihoods(rows.AsSpan(0, count * model.Dimension), count, ll, workspace);
             for (int i = 0; i < count; i++) sum += ll[i];
