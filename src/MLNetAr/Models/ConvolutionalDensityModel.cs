@@ -98,12 +98,8 @@ internal abstract class ConvolutionalDensityModel : DensityModel
     protected abstract void BodyBackward(ConvolutionWorkspace workspace, int batch, ReadOnlySpan<float> dFeatures);
 
     /// <summary>Initialises every weight and bias U(−1/√fan_in, 1/√fan_in) and the output bias at the data's marginals.</summary>
-    public void Initialize(Random random, ReadOnlySpan<float> trainingRows)
-    {
-        var counts = new double[Levels];
-        foreach (float v in trainingRows) counts[LevelOf(v)]++;
-        Initialize(random, counts);
-    }
+    public void Initialize(Random random, ReadOnlySpan<float> trainingRows) =>
+        Initialize(random, LevelCounts(trainingRows));
 
     /// <summary>As above, from the number of pixels at each level in the training rows.</summary>
     public void Initialize(Random random, double[] counts)

@@ -134,17 +134,32 @@ internal abstract class DensityModel
         return counts.Select(c => (float)Math.Log((c + 1) / total)).ToArray();
     }
 
+    /// <summary>Pixels at each of the K levels in <paramref name="rows"/> (for <see cref="MarginalLogits"/>).</summary>
+    protected double[] LevelCounts(ReadOnlySpan<float> rows)
+    {
+        var counts = new double[Levels];
+        foreach (float v in rows) counts[LevelOf(v)]++;
+        return counts;
+    }
+
     /// <summary>The level <c>round(v·(K - 1))</c> of a pixel value v in [0, 1].</summary>
     protected int LevelOf(float value) => (int)MathF.Round(value * (Levels - 1));
 
     /// <summary><c>log softmax(z)[level]</c> of pixel <paramref name="index"/> of logits <c>(K, n)</c>.</summary>
     private float CategoricalLogProbability(ReadOnlySpan<float> logits, int n, int index, int level)
     {
-        float max = float.NegativeInfinity;
-        for (int k = 0; k < Levels; k++) max = MathF.Max(max, logits[k * n + index]);
-        float sum = 0f;
-        for (int k = 0; k < Levels; k++) sum += MathF.Exp(logits[k * n + index] - max);
+        var (max, sum) = SoftmaxNormaliser(logits, n, index);
         return logits[level * n + index] - max - MathF.Log(sum);
+    }
+
+    /// <summary>The largest of pixel <paramref name="index"/>'s K logits (stride apart) and <c>Σ_k exp(z_k - max)</c>.</summary>
+    private (float Max, float Sum) SoftmaxNormaliser(ReadOnlySpan<float> logits, int stride, int index)
+    {
+        float max = float.NegativeInfinity;
+        for (int k = 0; k < Levels; k++) max = MathF.Max(max, logits[k * stride + index]);
+        float sum = 0f;
+        for (int k = 0; k < Levels; k++) sum += MathF.Exp(logits[k * stride + index] - max);
+        return (max, sum);
     }
 
     /// <summary><c>log p(x)</c> per row <c>(B)</c> from the logits of one <see cref="Forward"/> pass.</summary>
@@ -197,10 +212,7 @@ internal abstract class DensityModel
     {
         if (Levels == 2) return DrawBernoulli(stream, logits[index]);
         float u = stream.NextSingle();
-        float max = float.NegativeInfinity;
-        for (int k = 0; k < Levels; k++) max = MathF.Max(max, logits[k * stride + index]);
-        float total = 0f;
-        for (int k = 0; k < Levels; k++) total += MathF.Exp(logits[k * stride + index] - max);
+        var (max, total) = SoftmaxNormaliser(logits, stride, index);
         float cumulative = 0f, target = u * total;
         for (int k = 0; k < Levels - 1; k++)
         {

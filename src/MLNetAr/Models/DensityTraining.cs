@@ -190,10 +190,6 @@ internal static class DensityTraining
     public static float[] LogLikelihoods(DensityModel model, ReadOnlySpan<float> data, int maxBatch = 256) =>
         InBatches(model, data, maxBatch, (x, b, ll, ws) => model.Score(x, b, ll, Span<float>.Empty, ws));
 
-    /// <summary>Mean negative log-likelihood used for early stopping (<see cref="DensityModel.ValidationLogLikelihoods"/>).</summary>
-    public static double MeanValidationNll(DensityModel model, ReadOnlySpan<float> data) =>
-        -Mean(InBatches(model, data, 256, model.ValidationLogLikelihoods));
-
     /// <summary>
     /// Mean validation NLL over the validation rows of <paramref name="data"/>, read in blocks of the training batch
     /// size and scored in the training workspace (a second, larger workspace would double the convolutional models'

@@ -82,12 +82,8 @@ internal sealed class PixelRnn : DensityModel
     private static int Slot(int layer, int kind) => Base + layer * SlotsPerLayer + kind;
 
     /// <summary>Initialises U(−1/√H, 1/√H) like PyTorch's RNNs; the output bias at the pixels' marginal levels.</summary>
-    public void Initialize(Random random, ReadOnlySpan<float> trainingRows)
-    {
-        var counts = new double[Levels];
-        foreach (float v in trainingRows) counts[LevelOf(v)]++;
-        Initialize(random, counts);
-    }
+    public void Initialize(Random random, ReadOnlySpan<float> trainingRows) =>
+        Initialize(random, LevelCounts(trainingRows));
 
     /// <summary>As above, from the number of pixels at each level in the training rows.</summary>
     public void Initialize(Random random, double[] counts)
