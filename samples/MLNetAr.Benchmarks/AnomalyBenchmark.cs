@@ -29,6 +29,9 @@ internal static class AnomalyBenchmark
             ("FVSBN + background ratio", (t, v) => Detector(ml, new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = epochs, Seed = 1 }, AnomalyScoreCorrection.BackgroundLikelihoodRatio).Fit(t, v)),
             ("NADE", (t, v) => Detector(ml, new NadeDensityEstimator.Options { MaximumNumberOfEpochs = epochs, Seed = 1 }).Fit(t, v)),
             ("MADE", (t, v) => Detector(ml, new MadeDensityEstimator.Options { MaximumNumberOfEpochs = epochs, Seed = 1 }).Fit(t, v)),
+            ("FVSBN / local PixelCNN ratio", (t, v) => Ratio(ml, new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = epochs, Seed = 1 }, LocalPixelCnn(epochs)).Fit(t, v)),
+            ("MADE / local PixelCNN ratio", (t, v) => Ratio(ml, new MadeDensityEstimator.Options { MaximumNumberOfEpochs = epochs, Seed = 1 }, LocalPixelCnn(epochs)).Fit(t, v)),
+            ("PixelCNN / local PixelCNN ratio", (t, v) => Ratio(ml, PixelCnn(epochs), LocalPixelCnn(epochs)).Fit(t, v)),
             ("MADE + input complexity", (t, v) => Detector(ml, new MadeDensityEstimator.Options { MaximumNumberOfEpochs = epochs, Seed = 1 }, AnomalyScoreCorrection.InputComplexity).Fit(t, v)),
             ("PixelCNN", (t, v) => Detector(ml, PixelCnn(epochs)).Fit(t, v)),
             ("PixelCNN + input complexity", (t, v) => Detector(ml, PixelCnn(epochs), AnomalyScoreCorrection.InputComplexity).Fit(t, v)),
@@ -68,6 +71,17 @@ internal static class AnomalyBenchmark
     }
 
     private static PixelCnnDensityEstimator.Options PixelCnn(int epochs) => new() { Channels = 16, Layers = 5, MaximumNumberOfEpochs = epochs, Seed = 1 };
+
+    /// <summary>A one-layer PixelCNN: each pixel sees only the 2×3 pixels above and the one to its left.</summary>
+    private static PixelCnnDensityEstimator.Options LocalPixelCnn(int epochs) => new() { Channels = 16, Layers = 1, MaximumNumberOfEpochs = epochs, Seed = 2 };
+
+    private static AutoregressiveAnomalyDetector Ratio(MLContext ml, AutoregressiveDensityOptions density, AutoregressiveDensityOptions background) =>
+        ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options
+        {
+            DensityModel = density,
+            ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
+            BackgroundModel = background,
+        });
 
     private static AutoregressiveAnomalyDetector Detector(MLContext ml, AutoregressiveDensityOptions density, AnomalyScoreCorrection correction = AnomalyScoreCorrection.None) =>
         ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options { DensityModel = density, ScoreCorrection = correction });

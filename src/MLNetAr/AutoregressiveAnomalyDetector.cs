@@ -12,9 +12,9 @@ public enum AnomalyScoreCorrection
     /// <summary><c>Score = -log p(x)</c>.</summary>
     None,
     /// <summary>
-    /// Likelihood ratio against a background model (Ren et al. 2019): <c>Score = -log p(x) + log p_bg(x)</c>, with p_bg
-    /// independent Bernoulli pixels fitted to the training rows (Laplace-smoothed), so what every image shares (mostly
-    /// background) cancels out.
+    /// Likelihood ratio against a background model (Ren et al. 2019): <c>Score = -log p(x) + log p_bg(x)</c>, so what
+    /// both models explain cancels out. p_bg is <see cref="AutoregressiveAnomalyDetector.Options.BackgroundModel"/>
+    /// trained on the same rows, or by default independent pixels fitted to them (Laplace-smoothed).
     /// </summary>
     BackgroundLikelihoodRatio,
     /// <summary>
@@ -44,7 +44,7 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
     /// <summary>Options of <see cref="AutoregressiveAnomalyDetector"/>.</summary>
     public sealed class Options
     {
-        /// <summary>The density model and its options (input column, training schedule): FVSBN, NADE or MADE options.</summary>
+        /// <summary>The density model and its options (input column, training schedule): the options of any MLNetAr model.</summary>
         public AutoregressiveDensityOptions DensityModel = new FvsbnDensityEstimator.Options();
 
         /// <summary>Output column for the anomaly score <c>-log p(x)</c>.</summary>
@@ -65,6 +65,15 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
         /// <summary>Correction of the raw likelihood for input complexity; see <see cref="AnomalyScoreCorrection"/>.</summary>
         public AnomalyScoreCorrection ScoreCorrection = AnomalyScoreCorrection.None;
 
+        /// <summary>
+        /// With <see cref="AnomalyScoreCorrection.BackgroundLikelihoodRatio"/>: the options of the background model p_bg,
+        /// trained on the same rows as <see cref="DensityModel"/> and encoding pixels the same way; null (the default)
+        /// uses independent pixels. A model that sees only a small neighbourhood of each pixel (e.g. a one-layer
+        /// PixelCNN) explains local stroke statistics, which every digit shares, so the ratio keeps what the full
+        /// model's long-range structure adds (Schirrmeister et al. 2020).
+        /// </summary>
+        public AutoregressiveDensityOptions? BackgroundModel;
+
         internal void Validate()
         {
             if (DensityModel == null) throw Guard.BadOption(nameof(DensityModel), "must be the options of a density model", null);
@@ -77,6 +86,17 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
             if (!(ThresholdQuantile > 0 && ThresholdQuantile <= 1)) throw Guard.BadOption(nameof(ThresholdQuantile), "must be in (0, 1]", ThresholdQuantile);
             if (Threshold is float t && !float.IsFinite(t)) throw Guard.BadOption(nameof(Threshold), "must be finite", t);
             if (!Enum.IsDefined(ScoreCorrection)) throw Guard.BadOption(nameof(ScoreCorrection), "must be None, BackgroundLikelihoodRatio or InputComplexity", ScoreCorrection);
+            if (BackgroundModel is AutoregressiveDensityOptions background)
+            {
+                if (ScoreCorrection != AnomalyScoreCorrection.BackgroundLikelihoodRatio)
+                    throw Guard.BadOption(nameof(BackgroundModel), $"is used only with `{nameof(ScoreCorrection)}` = BackgroundLikelihoodRatio (it is {ScoreCorrection}); set it to null", background.GetType().DeclaringType?.Name);
+                background.Validate();
+                if (background.InputColumnName != DensityModel.InputColumnName || background.Binarization != DensityModel.Binarization
+                    || background.BinarizationThreshold != DensityModel.BinarizationThreshold || background.PixelLevels != DensityModel.PixelLevels)
+                    throw Guard.BadOption(nameof(BackgroundModel), $"must read the same column and encode pixels as `{nameof(DensityModel)}` does " +
+                        $"(InputColumnName '{DensityModel.InputColumnName}', Binarization {DensityModel.Binarization}, BinarizationThreshold {DensityModel.BinarizationThreshold}, {DensityModel.PixelLevels} levels)",
+                        $"'{background.InputColumnName}', {background.Binarization}, {background.BinarizationThreshold}, {background.PixelLevels} levels");
+            }
         }
     }
 
@@ -113,7 +133,11 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
     {
         ArgumentNullException.ThrowIfNull(trainData);
         AutoregressiveDensityTransformer density = _options.DensityModel.CreateEstimator(_env).Fit(trainData, validationData, out EncodedRows rows);
-        var corrector = new ScoreCorrector(_options.ScoreCorrection, BackgroundLogits(rows));
+        ScoreCorrector corrector = _options.ScoreCorrection != AnomalyScoreCorrection.BackgroundLikelihoodRatio
+            ? new ScoreCorrector(_options.ScoreCorrection, density.PixelLevels, [], null)
+            : _options.BackgroundModel is AutoregressiveDensityOptions background
+                ? new ScoreCorrector(_options.ScoreCorrection, density.PixelLevels, [], background.CreateEstimator(_env).Fit(trainData, validationData, out _))
+                : new ScoreCorrector(_options.ScoreCorrection, density.PixelLevels, IndependentLogProbabilities(rows, density.PixelLevels), null);
         float threshold = _options.Threshold ?? Quantile(TrainingScores(density, rows, corrector), _options.ThresholdQuantile);
         return new AutoregressiveAnomalyTransformer(density, threshold, _options.ScoreColumnName, _options.PredictedLabelColumnName, _options.PixelScoresColumnName, corrector);
     }
@@ -126,17 +150,21 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
         foreach (var (block, count) in rows.Blocks(0, rows.Count, 256))
         {
             float[] ll = DensityTraining.LogLikelihoods(density.Model, block.AsSpan(0, count * d));
-            for (int i = 0; i < count; i++) scores.Add(corrector.Score(ll[i], block.AsSpan(i * d, d)));
+            float[]? background = corrector.BackgroundModel is { } b ? DensityTraining.LogLikelihoods(b.Model, block.AsSpan(0, count * d)) : null;
+            for (int i = 0; i < count; i++) scores.Add(corrector.Score(ll[i], background?[i] ?? float.NaN, block.AsSpan(i * d, d)));
         }
         return scores.ToArray();
     }
 
-    /// <summary>Logits of the Laplace-smoothed pixel means: the independent-pixel background model.</summary>
-    private static float[] BackgroundLogits(EncodedRows rows)
+    /// <summary>
+    /// The independent-pixel background: <c>log p(x_i = k) = log((n_ik + 1) / (n + K))</c> from the training rows'
+    /// level counts (Laplace-smoothed), <c>(D, K)</c>.
+    /// </summary>
+    private static float[] IndependentLogProbabilities(EncodedRows rows, int levels)
     {
-        long n = rows.Count;
-        float[] means = rows.Means();
-        return means.Select(m => { double p = (m * n + 1.0) / (n + 2.0); return (float)Math.Log(p / (1 - p)); }).ToArray();
+        double[] counts = rows.PixelLevelCounts(levels);
+        double total = rows.Count + levels;
+        return counts.Select(c => (float)Math.Log((c + 1) / total)).ToArray();
     }
 
     /// <summary>The q-quantile by nearest rank: the smallest score with at least a fraction q of the scores at or below it.</summary>
@@ -159,8 +187,10 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
 {
     internal const string LoaderSignature = "MLNetArAnomalyModel";
     // Format history: 0x00010001: first version (threshold, column names, nested density model "Density").
-    //                 0x00010002: score correction kind and background logits.
-    private const uint VersionCurrent = 0x00010002;
+    //                 0x00010002: score correction kind and independent background logits (binary pixels).
+    //                 0x00010003: independent background as (D, K) log-probabilities; optional nested "Background" model.
+    private const uint VersionCurrent = 0x00010003;
+    private const uint VersionCorrection = 0x00010002;
     private const uint VersionFirst = 0x00010001;
 
     internal AutoregressiveAnomalyTransformer(AutoregressiveDensityTransformer density, float threshold, string scoreColumnName,
@@ -174,8 +204,8 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
         PixelScoresColumnName = pixelScoresColumnName;
         var columns = new List<ScoredColumn>
         {
-            ScoredColumn.Scalar(scoreColumnName, scorer => corrector.Score(scorer.LogLikelihood, scorer.Pixels)),
-            ScoredColumn.Boolean(predictedLabelColumnName, scorer => corrector.Score(scorer.LogLikelihood, scorer.Pixels) > threshold),
+            ScoredColumn.Scalar(scoreColumnName, corrector.Score),
+            ScoredColumn.Boolean(predictedLabelColumnName, scorer => corrector.Score(scorer) > threshold),
         };
         if (pixelScoresColumnName != null)
             columns.Add(ScoredColumn.Vector(pixelScoresColumnName, density.Dimension, needsPixelScores: true, scorer => scorer.PixelScores));
@@ -194,9 +224,12 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
     public string? PixelScoresColumnName { get; }
     /// <summary>How the score corrects raw likelihood.</summary>
     public AnomalyScoreCorrection ScoreCorrection => Corrector.Kind;
+    /// <summary>The fitted background model of the likelihood ratio, or null (none, or independent pixels).</summary>
+    public AutoregressiveDensityTransformer? Background => Corrector.BackgroundModel;
     internal ScoreCorrector Corrector { get; }
 
     DensityModel IRowScoringTransformer.Model => Density.Model;
+    DensityModel? IRowScoringTransformer.BackgroundModel => Corrector.BackgroundModel?.Model;
     PixelEncoder IRowScoringTransformer.Encoder => Density.Encoder;
     IReadOnlyList<ScoredColumn> IRowScoringTransformer.OutputColumns => OutputColumns;
     private IReadOnlyList<ScoredColumn> OutputColumns { get; }
@@ -225,9 +258,11 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
         writer.Write(PixelScoresColumnName != null);
         if (PixelScoresColumnName != null) MlNetInterop.SaveString(ctx, PixelScoresColumnName);
         writer.Write((int)Corrector.Kind);
-        writer.Write(Corrector.BackgroundLogits.Length);
-        foreach (float v in Corrector.BackgroundLogits) writer.Write(v);
+        writer.Write(Corrector.IndependentLogProbabilities.Length);
+        foreach (float v in Corrector.IndependentLogProbabilities) writer.Write(v);
+        writer.Write(Corrector.BackgroundModel != null);
         MlNetInterop.SaveModel(ctx, Density, "Density");
+        if (Corrector.BackgroundModel != null) MlNetInterop.SaveModel(ctx, Corrector.BackgroundModel, "Background");
     }
 
     // Called by ML.NET's ComponentCatalog through the LoadableClass attribute (Internal/MlNetInterop.cs).
@@ -239,39 +274,80 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
         string score = ctx.LoadNonEmptyString(), label = ctx.LoadNonEmptyString();
         string? pixels = ctx.Reader.ReadBoolean() ? ctx.LoadNonEmptyString() : null;
         var kind = AnomalyScoreCorrection.None;
-        float[] background = [];
-        if (ctx.Header.ModelVerWritten >= VersionCurrent)
+        float[] independent = [];
+        bool hasBackgroundModel = false;
+        if (ctx.Header.ModelVerWritten >= VersionCorrection)
         {
             kind = (AnomalyScoreCorrection)ctx.Reader.ReadInt32();
             int count = ctx.Reader.ReadInt32();
-            if (!Enum.IsDefined(kind) || count < 0 || count > 1 << 24) throw new InvalidDataException("Corrupt MLNetAr anomaly model: invalid score correction.");
-            background = new float[count];
+            if (!Enum.IsDefined(kind) || count < 0 || count > 1 << 26) throw new InvalidDataException("Corrupt MLNetAr anomaly model: invalid score correction.");
+            independent = new float[count];
             for (int i = 0; i < count; i++)
-                if (!float.IsFinite(background[i] = ctx.Reader.ReadSingle())) throw new InvalidDataException("Corrupt MLNetAr anomaly model: non-finite background weights.");
+                if (!float.IsFinite(independent[i] = ctx.Reader.ReadSingle())) throw new InvalidDataException("Corrupt MLNetAr anomaly model: non-finite background weights.");
+            if (ctx.Header.ModelVerWritten >= VersionCurrent) hasBackgroundModel = ctx.Reader.ReadBoolean();
+            else independent = ScoreCorrector.BinaryLogProbabilities(independent); // 0x00010002 stored D Bernoulli logits
         }
-        ctx.LoadModel<ITransformer, SignatureLoadModel>(env, out var nested, "Density");
-        if (nested is not AutoregressiveDensityTransformer density)
-            throw new InvalidDataException($"Corrupt MLNetAr anomaly model: the nested model is a {nested?.GetType().Name ?? "null"}, not an MLNetAr density model.");
-        if (background.Length != 0 && background.Length != density.Dimension)
-            throw new InvalidDataException($"Corrupt MLNetAr anomaly model: {background.Length} background weights for {density.Dimension} pixels.");
-        return new AutoregressiveAnomalyTransformer(density, threshold, score, label, pixels, new ScoreCorrector(kind, background));
+        AutoregressiveDensityTransformer density = LoadDensity(env, ctx, "Density");
+        AutoregressiveDensityTransformer? backgroundModel = hasBackgroundModel ? LoadDensity(env, ctx, "Background") : null;
+        if (independent.Length != 0 && independent.Length != density.Dimension * density.PixelLevels)
+            throw new InvalidDataException($"Corrupt MLNetAr anomaly model: {independent.Length} background weights for {density.Dimension} pixels of {density.PixelLevels} levels.");
+        if (backgroundModel != null && (backgroundModel.Dimension != density.Dimension || backgroundModel.PixelLevels != density.PixelLevels))
+            throw new InvalidDataException("Corrupt MLNetAr anomaly model: the background model does not describe the density model's pixels.");
+        return new AutoregressiveAnomalyTransformer(density, threshold, score, label, pixels, new ScoreCorrector(kind, density.PixelLevels, independent, backgroundModel));
+    }
+
+    private static AutoregressiveDensityTransformer LoadDensity(IHostEnvironment env, ModelLoadContext ctx, string name)
+    {
+        ctx.LoadModel<ITransformer, SignatureLoadModel>(env, out var nested, name);
+        return nested as AutoregressiveDensityTransformer
+            ?? throw new InvalidDataException($"Corrupt MLNetAr anomaly model: the nested model '{name}' is a {nested?.GetType().Name ?? "null"}, not an MLNetAr density model.");
     }
 }
 
-/// <summary>Turns <c>log p(x)</c> and the binary pixels into the anomaly score, per <see cref="AnomalyScoreCorrection"/>.</summary>
-internal sealed class ScoreCorrector(AnomalyScoreCorrection kind, float[] backgroundLogits)
+/// <summary>Turns <c>log p(x)</c> (and the background's <c>log p_bg(x)</c>) into the anomaly score, per <see cref="AnomalyScoreCorrection"/>.</summary>
+internal sealed class ScoreCorrector(AnomalyScoreCorrection kind, int levels, float[] independentLogProbabilities, AutoregressiveDensityTransformer? backgroundModel)
 {
     public AnomalyScoreCorrection Kind { get; } = kind;
-    /// <summary>Logits of the independent-pixel background model (D values).</summary>
-    public float[] BackgroundLogits { get; } = backgroundLogits;
+    /// <summary>Log-probabilities <c>(D, K)</c> of the independent-pixel background; empty unless it is the background.</summary>
+    public float[] IndependentLogProbabilities { get; } = independentLogProbabilities;
+    /// <summary>The background model of the likelihood ratio, or null.</summary>
+    public AutoregressiveDensityTransformer? BackgroundModel { get; } = backgroundModel;
 
-    /// <summary>The score in nats (higher = more anomalous).</summary>
-    public float Score(float logLikelihood, ReadOnlySpan<float> pixels) => Kind switch
+    /// <summary>The score of the scorer's current row.</summary>
+    public float Score(RowScorer scorer) => Score(scorer.LogLikelihood, scorer.BackgroundLogLikelihood, scorer.Pixels);
+
+    /// <summary>
+    /// The score in nats (higher = more anomalous) from <c>log p(x)</c>, the background model's <c>log p_bg(x)</c>
+    /// (read only when there is one) and the encoded pixels.
+    /// </summary>
+    public float Score(float logLikelihood, float backgroundLogLikelihood, ReadOnlySpan<float> pixels) => Kind switch
     {
-        AnomalyScoreCorrection.BackgroundLikelihoodRatio => -logLikelihood + Kernels.Kernels.BernoulliLogLikelihood(BackgroundLogits, pixels),
+        AnomalyScoreCorrection.BackgroundLikelihoodRatio => -logLikelihood + (BackgroundModel != null ? backgroundLogLikelihood : IndependentLogLikelihood(pixels)),
         AnomalyScoreCorrection.InputComplexity => -logLikelihood - CompressedBits(pixels) * MathF.Log(2f),
         _ => -logLikelihood,
     };
+
+    /// <summary><c>Σ_i log p(x_i)</c> under the independent-pixel background (pixels encoded as <c>level / (K - 1)</c>).</summary>
+    private float IndependentLogLikelihood(ReadOnlySpan<float> pixels)
+    {
+        float sum = 0f;
+        for (int i = 0; i < pixels.Length; i++)
+            sum += IndependentLogProbabilities[i * levels + (int)MathF.Round(pixels[i] * (levels - 1))];
+        return sum;
+    }
+
+    /// <summary>Bernoulli logits <c>(D)</c> as log-probabilities <c>(D, 2)</c>: <c>log σ(-l), log σ(l)</c>.</summary>
+    internal static float[] BinaryLogProbabilities(float[] logits)
+    {
+        var logProbabilities = new float[2 * logits.Length];
+        for (int i = 0; i < logits.Length; i++)
+        {
+            double l = logits[i], logOnePlusExp = Math.Max(l, 0) + Math.Log(1 + Math.Exp(-Math.Abs(l)));
+            logProbabilities[2 * i] = (float)-logOnePlusExp;
+            logProbabilities[2 * i + 1] = (float)(l - logOnePlusExp);
+        }
+        return logProbabilities;
+    }
 
     /// <summary>L(x): bits of the image packed 8 pixels per byte and Deflate-compressed at the smallest size.</summary>
     internal static int CompressedBits(ReadOnlySpan<float> pixels)

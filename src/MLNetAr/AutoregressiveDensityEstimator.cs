@@ -40,9 +40,6 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
     /// <exception cref="ArgumentOutOfRangeException">The column's shape does not suit the model's options.</exception>
     private protected abstract DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows, Random random);
 
-    /// <summary>Pixel levels the model describes (2 = binary; categorical models override).</summary>
-    private protected virtual int PixelLevels => 2;
-
     /// <summary>The output schema: the input columns plus the log-likelihood and hidden-feature columns.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The input column is missing or not a known-size vector of Single.</exception>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
@@ -80,7 +77,7 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         Guard.CheckInputColumn(trainData.Schema, column, null);
         var inputType = (VectorDataViewType)trainData.Schema[column].Type;
         int dimension = inputType.Size;
-        var encoder = new PixelEncoder(column, EstimatorOptions.Binarization, EstimatorOptions.BinarizationThreshold, PixelLevels);
+        var encoder = new PixelEncoder(column, EstimatorOptions.Binarization, EstimatorOptions.BinarizationThreshold, EstimatorOptions.PixelLevels);
 
         var o = EstimatorOptions;
         EncodedRows Rows(IDataView data) => o.StreamTrainingData

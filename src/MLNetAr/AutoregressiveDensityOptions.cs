@@ -84,6 +84,9 @@ public abstract class AutoregressiveDensityOptions
     /// <summary>With <see cref="StreamTrainingData"/>: rows read and shuffled together (memory: this many × D floats).</summary>
     public int ShufflePoolRows = 10000;
 
+    /// <summary>Pixel levels the model describes (2 = binary; the categorical models' <c>Levels</c>).</summary>
+    internal virtual int PixelLevels => 2;
+
     /// <summary>The estimator these options configure (lets composite trainers take any model's options).</summary>
     internal abstract IDensityEstimator CreateEstimator(IHostEnvironment env);
 

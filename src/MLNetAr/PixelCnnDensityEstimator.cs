@@ -39,6 +39,8 @@ public sealed class PixelCnnDensityEstimator : AutoregressiveDensityEstimator<Pi
         /// </summary>
         public int Levels = 2;
 
+        internal override int PixelLevels => Levels;
+
         /// <summary>Number of gated layers L.</summary>
         public int Layers = Defaults.Layers;
 
@@ -76,7 +78,6 @@ public sealed class PixelCnnDensityEstimator : AutoregressiveDensityEstimator<Pi
     {
     }
 
-    private protected override int PixelLevels => EstimatorOptions.Levels;
 
     private protected override DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows, Random random)
     {

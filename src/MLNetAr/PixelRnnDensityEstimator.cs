@@ -51,6 +51,8 @@ public sealed class PixelRnnDensityEstimator : AutoregressiveDensityEstimator<Pi
         /// <summary>Pixel levels K: 2 for binary pixels, up to 256 for a K-way softmax over <c>round(v·(K - 1))</c>.</summary>
         public int Levels = 2;
 
+        internal override int PixelLevels => Levels;
+
         internal override IDensityEstimator CreateEstimator(IHostEnvironment env) => new PixelRnnDensityEstimator(env, this);
 
         internal override void Validate()
@@ -75,7 +77,6 @@ public sealed class PixelRnnDensityEstimator : AutoregressiveDensityEstimator<Pi
     {
     }
 
-    private protected override int PixelLevels => EstimatorOptions.Levels;
 
     private protected override DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows, Random random)
     {

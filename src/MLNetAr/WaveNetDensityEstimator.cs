@@ -33,6 +33,8 @@ public sealed class WaveNetDensityEstimator : AutoregressiveDensityEstimator<Wav
         /// <summary>Pixel levels K: 2 for binary values, up to 256 for a K-way softmax over <c>round(v·(K - 1))</c>.</summary>
         public int Levels = 2;
 
+        internal override int PixelLevels => Levels;
+
         /// <summary>Residual channels C.</summary>
         public int Channels = Defaults.Channels;
 
@@ -65,7 +67,6 @@ public sealed class WaveNetDensityEstimator : AutoregressiveDensityEstimator<Wav
     {
     }
 
-    private protected override int PixelLevels => EstimatorOptions.Levels;
 
     private protected override DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows, Random random)
     {

@@ -8,6 +8,8 @@ namespace MLNetAr.Internal;
 internal interface IRowScoringTransformer
 {
     DensityModel Model { get; }
+    /// <summary>A second model scoring the same pixels (an anomaly detector's likelihood-ratio background), or null.</summary>
+    DensityModel? BackgroundModel => null;
     PixelEncoder Encoder { get; }
     /// <summary>The columns added to the input schema, in order.</summary>
     IReadOnlyList<ScoredColumn> OutputColumns { get; }
@@ -47,7 +49,9 @@ internal sealed class RowScorer
 {
     private readonly IRowScoringTransformer _transformer;
     private readonly ModelWorkspace _workspace;
+    private readonly ModelWorkspace? _backgroundWorkspace;
     private readonly float[] _logLikelihood = new float[1];
+    private readonly float[] _backgroundLogLikelihood = [float.NaN];
     private readonly bool _pixelScores;
     private VBuffer<float> _input;
     private long _scoredPosition = -1;
@@ -58,6 +62,7 @@ internal sealed class RowScorer
         _pixelScores = pixelScores;
         DensityModel model = transformer.Model;
         _workspace = model.CreateWorkspace(1);
+        _backgroundWorkspace = transformer.BackgroundModel?.CreateWorkspace(1);
         Pixels = new float[model.Dimension];
         HiddenFeatures = new float[model.HiddenFeatureCount];
         PixelScores = pixelScores ? new float[model.Dimension] : [];
@@ -67,6 +72,8 @@ internal sealed class RowScorer
     public float[] Pixels { get; }
     /// <summary><c>log p(x)</c> of the current row, in nats.</summary>
     public float LogLikelihood => _logLikelihood[0];
+    /// <summary><c>log p_bg(x)</c> of the current row under the background model (NaN without one).</summary>
+    public float BackgroundLogLikelihood => _backgroundLogLikelihood[0];
     public float[] HiddenFeatures { get; }
     /// <summary>Per-pixel <c>-log p(x_i | x_&lt;i)</c> of the current row (when requested).</summary>
     public float[] PixelScores { get; }
@@ -79,6 +86,7 @@ internal sealed class RowScorer
         _transformer.Encoder.Encode(_input, Pixels, row.Position);
         DensityModel model = _transformer.Model;
         model.Score(Pixels, 1, _logLikelihood, HiddenFeatures, _workspace);
+        if (_backgroundWorkspace != null) _transformer.BackgroundModel!.Score(Pixels, 1, _backgroundLogLikelihood, Span<float>.Empty, _backgroundWorkspace);
         if (_pixelScores)
         {
             model.PixelLogProbabilities(Pixels, 1, PixelScores, _workspace);

@@ -44,6 +44,16 @@ internal abstract class EncodedRows
         return counts;
     }
 
+    /// <summary>How often each pixel takes each of K levels over all rows: <c>(D, K)</c>.</summary>
+    public double[] PixelLevelCounts(int levels)
+    {
+        var counts = new double[Dimension * levels];
+        foreach (var (rows, count) in Blocks(0, Count, 4096))
+            for (int r = 0; r < count; r++)
+                for (int i = 0; i < Dimension; i++) counts[i * levels + (int)MathF.Round(rows[r * Dimension + i] * (levels - 1))]++;
+        return counts;
+    }
+
     /// <summary>Rows <c>[start, end)</c> of <paramref name="source"/> as a source of their own.</summary>
     public sealed class Slice(EncodedRows source, long start, long end) : EncodedRows(source.Dimension)
     {

@@ -203,6 +203,121 @@ public class ScoreCorrectionTests
         }
     }
 
+    private static AutoregressiveAnomalyDetector.Options LocalRatio(AutoregressiveDensityOptions density) => new()
+    {
+        DensityModel = density,
+        ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
+        BackgroundModel = new PixelCnnDensityEstimator.Options { Layers = 1, Channels = 4, HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 2 },
+    };
+
+    [Fact]
+    public void BackgroundModel_ScoreIsTheLikelihoodRatio_AndSurvivesSaveLoad()
+    {
+        var ml = new MLContext(1);
+        var train = TestData.Digits.Slice(0, 1500).Where(l => l == 4).ToDataView(ml);
+        var model = ml.AnomalyDetection.Trainers.AutoregressiveDensity(LocalRatio(new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = 2, Seed = 1 })).Fit(train);
+        Assert.NotNull(model.Background);
+        var test = TestData.Digits.Slice(9000, 30).ToDataView(ml);
+        float[] score = model.Transform(test).GetColumn<float>("Score").ToArray();
+        float[] full = model.Density.Transform(test).GetColumn<float>("LogLikelihood").ToArray();
+        float[] local = model.Background!.Transform(test).GetColumn<float>("LogLikelihood").ToArray();
+        for (int i = 0; i < score.Length; i++) Assert.Equal(-full[i] + local[i], score[i], 3);
+        Assert.Contains(score, s => s != -full[0]); // not the raw score
+
+        string path = Path.Combine(Path.GetTempPath(), $"mlnetar-background-{Guid.NewGuid():N}.zip");
+        try
+        {
+            ml.Model.Save(model, train.Schema, path);
+            var loaded = (AutoregressiveAnomalyTransformer)new MLContext().Model.Load(path, out _);
+            Assert.NotNull(loaded.Background);
+            Assert.Equal(score, loaded.Transform(test).GetColumn<float>("Score").ToArray());
+            var engine = new MLContext().Model.CreatePredictionEngine<DigitRow, AnomalyRow>(loaded);
+            var first = TestData.Digits.Slice(9000, 1);
+            Assert.Equal(score[0], engine.Predict(new DigitRow { Pixels = first.GetImage(0) }).Score);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private sealed class DigitRow
+    {
+        [Microsoft.ML.Data.VectorType(784)]
+        public float[] Pixels { get; set; } = [];
+    }
+
+    private sealed class AnomalyRow
+    {
+        public float Score { get; set; }
+        public bool PredictedLabel { get; set; }
+    }
+
+    [Fact]
+    public void IndependentBackground_WithLevels_IsTheLaplaceSmoothedCategoricalOfEachPixel()
+    {
+        var ml = new MLContext(1);
+        var images = TestData.Digits.Slice(0, 200).Where(l => l == 0);
+        var model = ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options
+        {
+            DensityModel = new PixelCnnDensityEstimator.Options { Levels = 3, Layers = 1, Channels = 4, HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 1 },
+            ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
+        }).Fit(images.ToDataView(ml));
+
+        // log p_bg(x) = Σ_i log((n_i,level(x_i) + 1) / (n + 3)), the counts taken from the quantised training images.
+        int n = images.Count, d = 784;
+        var counts = new int[d, 3];
+        for (int r = 0; r < n; r++)
+        {
+            float[] image = images.GetImage(r);
+            for (int i = 0; i < d; i++) counts[i, (int)MathF.Round(image[i] * 2)]++;
+        }
+        var test = TestData.Digits.Slice(9000, 10);
+        float[] score = model.Transform(test.ToDataView(ml)).GetColumn<float>("Score").ToArray();
+        float[] ll = model.Density.Transform(test.ToDataView(ml)).GetColumn<float>("LogLikelihood").ToArray();
+        for (int r = 0; r < test.Count; r++)
+        {
+            float[] image = test.GetImage(r);
+            double background = 0;
+            for (int i = 0; i < d; i++) background += Math.Log((counts[i, (int)MathF.Round(image[i] * 2)] + 1.0) / (n + 3));
+            Assert.Equal(-ll[r] + background, score[r], 2);
+        }
+    }
+
+    [Fact]
+    public void BinaryLogProbabilities_MatchTheBernoulliLogits()
+    {
+        float[] logits = [-30f, -2.5f, 0f, 0.7f, 40f];
+        float[] logProbabilities = ScoreCorrector.BinaryLogProbabilities(logits);
+        for (int i = 0; i < logits.Length; i++)
+        {
+            Assert.Equal(1.0, Math.Exp(logProbabilities[2 * i]) + Math.Exp(logProbabilities[2 * i + 1]), 6);
+            Assert.Equal(-Math.Log(1 + Math.Exp(-logits[i])), logProbabilities[2 * i + 1], 5);
+        }
+    }
+
+    [Fact]
+    public void BackgroundModel_InvalidCombinations_ThrowNamingTheOption()
+    {
+        var ml = new MLContext();
+        var withoutRatio = LocalRatio(new FvsbnDensityEstimator.Options());
+        withoutRatio.ScoreCorrection = AnomalyScoreCorrection.InputComplexity;
+        Assert.Contains("`BackgroundModel` is used only with `ScoreCorrection` = BackgroundLikelihoodRatio",
+            Assert.Throws<ArgumentOutOfRangeException>(() => ml.AnomalyDetection.Trainers.AutoregressiveDensity(withoutRatio)).Message);
+
+        var otherLevels = LocalRatio(new PixelCnnDensityEstimator.Options { Levels = 4 });
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.AnomalyDetection.Trainers.AutoregressiveDensity(otherLevels));
+        Assert.Contains("`BackgroundModel` must read the same column and encode pixels as `DensityModel` does", e.Message);
+        Assert.Contains("2 levels", e.Message);
+
+        var otherColumn = LocalRatio(new FvsbnDensityEstimator.Options { InputColumnName = "Image" });
+        Assert.Contains("'Pixels'", Assert.Throws<ArgumentOutOfRangeException>(() => ml.AnomalyDetection.Trainers.AutoregressiveDensity(otherColumn)).Message);
+
+        var badBackground = LocalRatio(new FvsbnDensityEstimator.Options());
+        ((PixelCnnDensityEstimator.Options)badBackground.BackgroundModel!).Layers = 0;
+        Assert.Contains("`Layers`", Assert.Throws<ArgumentOutOfRangeException>(() => ml.AnomalyDetection.Trainers.AutoregressiveDensity(badBackground)).Message);
+    }
+
     [Fact]
     public void CompressedBits_SimpleImagesCompressBetter()
     {
