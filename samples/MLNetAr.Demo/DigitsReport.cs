@@ -100,8 +100,15 @@ public static class DigitsReport
         var detectors = new (string Name, Func<IDataView, IDataView, ITransformer> Fit)[]
         {
             ("FVSBN", (t, v) => Detector(ml, new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = settings.Epochs, Seed = 1 }).Fit(t, v)),
-            ("FVSBN, input-complexity corrected", (t, v) => Detector(ml, new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = settings.Epochs, Seed = 1 }, correction: AnomalyScoreCorrection.InputComplexity).Fit(t, v)),
-            ($"MADE (1×{settings.MadeHidden})", (t, v) => Detector(ml, new MadeDensityEstimator.Options { HiddenSizes = [settings.MadeHidden], MaximumNumberOfEpochs = settings.Epochs, Seed = 1 }, "PixelScores").Fit(t, v)),
+            ("FVSBN, input-complexity corrected", (t, v) => Detector(ml, new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = settings.Epochs, Seed = 1 }, AnomalyScoreCorrection.InputComplexity).Fit(t, v)),
+            ("FVSBN ÷ local PixelCNN (likelihood ratio)", (t, v) => ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options
+            {
+                DensityModel = new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = settings.Epochs, Seed = 1 },
+                ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
+                BackgroundModel = new PixelCnnDensityEstimator.Options { Layers = 1, Channels = settings.Channels, MaximumNumberOfEpochs = settings.Epochs, Seed = 2 },
+                PixelScoresColumnName = "PixelScores",
+            }).Fit(t, v)),
+            ($"MADE (1×{settings.MadeHidden})", (t, v) => Detector(ml, new MadeDensityEstimator.Options { HiddenSizes = [settings.MadeHidden], MaximumNumberOfEpochs = settings.Epochs, Seed = 1 }).Fit(t, v)),
             ("RandomizedPca (ML.NET, rank 20)", (t, _) => ml.AnomalyDetection.Trainers.RandomizedPca("Pixels", rank: 20, seed: 1).Fit(t)),
         };
         var auc = detectors.ToDictionary(x => x.Name, _ => new List<double>());
@@ -121,12 +128,12 @@ public static class DigitsReport
                 if (normal == settings.AnomalyDigits[0])
                 {
                     roc[name] = RocCurve(scored.GetColumn<float>("Score").ToArray(), labelled.Labels!);
-                    if (model is AutoregressiveAnomalyTransformer a && name.StartsWith("MADE", StringComparison.Ordinal)) (heatModel, heatTest) = (a, testView);
+                    if (model is AutoregressiveAnomalyTransformer a && name.Contains("likelihood ratio", StringComparison.Ordinal)) (heatModel, heatTest) = (a, testView);
                 }
             }
             log(FormattableString.Invariant($"  normal digit {normal}: ") + string.Join(", ", detectors.Select(x => FormattableString.Invariant($"{x.Name} {auc[x.Name][^1]:F3}"))));
         }
-        html.Append("<h2>Anomaly detection</h2><p>One-class protocol: train on one digit class (its images among the training rows), test on the 1000 test digits with that class normal and all other classes anomalous. Score = −log p(x); the corrected variant subtracts the image's Deflate-compressed length (Serrà et al. 2020).</p>");
+        html.Append("<h2>Anomaly detection</h2><p>One-class protocol: train on one digit class (its images among the training rows), test on the 1000 test digits with that class normal and all other classes anomalous. Score = −log p(x); the input-complexity variant subtracts the image's Deflate-compressed length (Serrà et al. 2020); the likelihood ratio adds log p(x) under a one-layer PixelCNN trained on the same class, which sees only the pixels next to each pixel: local stroke statistics, shared by every digit, cancel, and what is left is how well the digit's global shape fits (Ren et al. 2019, Schirrmeister et al. 2020).</p>");
         html.Append("<table><tr><th>method</th>").Append(string.Concat(settings.AnomalyDigits.Select(c => $"<th>{c}</th>"))).Append("<th>mean AUC</th></tr>");
         foreach (var (name, values) in auc)
             html.Append($"<tr><td>{name}</td>").Append(string.Concat(values.Select(v => FormattableString.Invariant($"<td>{v:F3}</td>")))).Append(FormattableString.Invariant($"<td><b>{values.Average():F3}</b></td></tr>"));
@@ -135,15 +142,15 @@ public static class DigitsReport
 
         if (heatModel != null && heatTest != null)
         {
-            // Per-pixel −log p(x_i | x_<i) of the most anomalous test digits under the MADE detector.
+            // Each pixel's share of the likelihood-ratio score, −log p(x_i | x_<i) + log p_local(x_i | x_<i), for the most anomalous test digits.
             IDataView scored = heatModel.Transform(heatTest);
             float[] score = scored.GetColumn<float>("Score").ToArray();
             float[][] pixelScores = scored.GetColumn<float[]>("PixelScores").ToArray();
             int[] top = Enumerable.Range(0, score.Length).OrderByDescending(i => score[i]).Take(8).ToArray();
             ImageSet binary = test.BinarizeThreshold();
             ImageGrid.SaveHeatMapPng(Path.Combine(outDir, "anomaly-heatmaps.png"), top.Select(binary.GetImage).ToArray(), top.Select(i => pixelScores[i]).ToArray(), h, w, scale: 4);
-            html.Append($"<h3>Where the most anomalous test digits are unlikely (MADE, normal digit {settings.AnomalyDigits[0]})</h3>")
-                .Append(Figure("anomaly-heatmaps.png", "digit | per-pixel −log p(x_i | x_&lt;i): black = expected, yellow/white = surprising"));
+            html.Append($"<h3>Where the most anomalous test digits are unlikely (FVSBN ÷ local PixelCNN, normal digit {settings.AnomalyDigits[0]})</h3>")
+                .Append(Figure("anomaly-heatmaps.png", "digit | each pixel's share of the score, −log p(x_i | x_&lt;i) + log p_local(x_i | x_&lt;i): black = expected (or explained as well by local strokes), yellow/white = surprising to the full model only"));
         }
 
         // ---- Linear probe -------------------------------------------------------------------------------------------
@@ -181,9 +188,8 @@ public static class DigitsReport
         return page;
     }
 
-    private static AutoregressiveAnomalyDetector Detector(MLContext ml, AutoregressiveDensityOptions density, string? pixelScores = null,
-        AnomalyScoreCorrection correction = AnomalyScoreCorrection.None) =>
-        ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options { DensityModel = density, PixelScoresColumnName = pixelScores, ScoreCorrection = correction });
+    private static AutoregressiveAnomalyDetector Detector(MLContext ml, AutoregressiveDensityOptions density, AnomalyScoreCorrection correction = AnomalyScoreCorrection.None) =>
+        ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options { DensityModel = density, ScoreCorrection = correction });
 
     private static double MeanNll(MLContext ml, ITransformer model, ImageSet images) =>
         -model.Transform(images.ToDataView(ml)).GetColumn<float>("LogLikelihood").Average(v => (double)v);

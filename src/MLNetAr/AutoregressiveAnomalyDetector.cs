@@ -35,7 +35,7 @@ public enum AnomalyScoreCorrection
 /// <listheader><term>Column</term><description>Type</description></listheader>
 /// <item><term><c>Score</c></term><description><see cref="float"/>: <c>-log p(x)</c> in nats — what <c>mlContext.AnomalyDetection.Evaluate</c> expects (higher = more anomalous)</description></item>
 /// <item><term><c>PredictedLabel</c></term><description><see cref="bool"/>: <c>Score &gt; Threshold</c></description></item>
-/// <item><term><c>PixelScores</c> (optional)</term><description>vector of D <see cref="float"/>: <c>-log p(x_i | x_&lt;i)</c> per pixel, to localise what is anomalous</description></item>
+/// <item><term><c>PixelScores</c> (optional)</term><description>vector of D <see cref="float"/>, each pixel's share of the score, to localise what is anomalous: <c>-log p(x_i | x_&lt;i)</c>, plus <c>log p_bg(x_i | x_&lt;i)</c> with the likelihood ratio (they sum to <c>Score</c> except with the input-complexity correction, which has no per-pixel split)</description></item>
 /// </list>
 /// Create it with <c>mlContext.AnomalyDetection.Trainers.AutoregressiveDensity(options)</c>.
 /// </remarks>
@@ -53,7 +53,10 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
         /// <summary>Output column for <c>Score &gt; Threshold</c>.</summary>
         public string PredictedLabelColumnName = "PredictedLabel";
 
-        /// <summary>Output column for per-pixel scores; null (the default) adds no such column.</summary>
+        /// <summary>
+        /// Output column for per-pixel scores (each pixel's share of <c>Score</c>: <c>-log p(x_i | x_&lt;i)</c>, plus
+        /// <c>log p_bg(x_i | x_&lt;i)</c> with the likelihood ratio); null (the default) adds no such column.
+        /// </summary>
         public string? PixelScoresColumnName;
 
         /// <summary>The threshold is this quantile of the training rows' scores (0.99: 1% of training rows are flagged).</summary>
@@ -208,7 +211,7 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
             ScoredColumn.Boolean(predictedLabelColumnName, scorer => corrector.Score(scorer) > threshold),
         };
         if (pixelScoresColumnName != null)
-            columns.Add(ScoredColumn.Vector(pixelScoresColumnName, density.Dimension, needsPixelScores: true, scorer => scorer.PixelScores));
+            columns.Add(ScoredColumn.Vector(pixelScoresColumnName, density.Dimension, needsPixelScores: true, corrector.PixelScores));
         OutputColumns = columns;
     }
 
@@ -327,12 +330,31 @@ internal sealed class ScoreCorrector(AnomalyScoreCorrection kind, int levels, fl
         _ => -logLikelihood,
     };
 
+    /// <summary>
+    /// Each pixel's share of the score of the scorer's current row: <c>-log p(x_i | x_&lt;i)</c>, plus the background's
+    /// <c>log p_bg(x_i | x_&lt;i)</c> with the likelihood ratio (the compressed length has no per-pixel split).
+    /// </summary>
+    public void PixelScores(RowScorer scorer, Span<float> destination)
+    {
+        scorer.PixelScores.CopyTo(destination);
+        if (Kind != AnomalyScoreCorrection.BackgroundLikelihoodRatio) return;
+        if (BackgroundModel != null)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Add(destination, scorer.BackgroundPixelLogProbabilities, destination);
+            return;
+        }
+        ReadOnlySpan<float> pixels = scorer.Pixels;
+        for (int i = 0; i < pixels.Length; i++) destination[i] += IndependentLogProbabilities[i * levels + Level(pixels[i])];
+    }
+
+    private int Level(float pixel) => (int)MathF.Round(pixel * (levels - 1));
+
     /// <summary><c>Σ_i log p(x_i)</c> under the independent-pixel background (pixels encoded as <c>level / (K - 1)</c>).</summary>
     private float IndependentLogLikelihood(ReadOnlySpan<float> pixels)
     {
         float sum = 0f;
         for (int i = 0; i < pixels.Length; i++)
-            sum += IndependentLogProbabilities[i * levels + (int)MathF.Round(pixels[i] * (levels - 1))];
+            sum += IndependentLogProbabilities[i * levels + Level(pixels[i])];
         return sum;
     }
 

@@ -41,7 +41,7 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
         OutputColumns =
         [
             ScoredColumn.Scalar(logLikelihoodColumnName, scorer => scorer.LogLikelihood),
-            ScoredColumn.Vector(hiddenFeaturesColumnName, model.HiddenFeatureCount, needsPixelScores: false, scorer => scorer.HiddenFeatures),
+            ScoredColumn.Vector(hiddenFeaturesColumnName, model.HiddenFeatureCount, needsPixelScores: false, (scorer, values) => scorer.HiddenFeatures.CopyTo(values)),
         ];
     }
 

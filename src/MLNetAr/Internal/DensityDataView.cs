@@ -31,12 +31,12 @@ internal sealed class ScoredColumn(string name, DataViewType type, bool needsPix
     public static ScoredColumn Boolean(string name, Func<RowScorer, bool> value) =>
         new(name, BooleanDataViewType.Instance, false, scorer => (ValueGetter<bool>)((ref bool v) => v = value(scorer)));
 
-    public static ScoredColumn Vector(string name, int size, bool needsPixelScores, Func<RowScorer, float[]> value) =>
+    /// <summary>A vector column of <paramref name="size"/> values that <paramref name="write"/> fills from the scored row.</summary>
+    public static ScoredColumn Vector(string name, int size, bool needsPixelScores, Action<RowScorer, Span<float>> write) =>
         new(name, new VectorDataViewType(NumberDataViewType.Single, size), needsPixelScores, scorer => (ValueGetter<VBuffer<float>>)((ref VBuffer<float> v) =>
         {
-            float[] values = value(scorer);
-            var editor = VBufferEditor.Create(ref v, values.Length);
-            values.CopyTo(editor.Values);
+            var editor = VBufferEditor.Create(ref v, size);
+            write(scorer, editor.Values);
             v = editor.Commit();
         }));
 }
@@ -52,6 +52,7 @@ internal sealed class RowScorer
     private readonly ModelWorkspace? _backgroundWorkspace;
     private readonly float[] _logLikelihood = new float[1];
     private readonly float[] _backgroundLogLikelihood = [float.NaN];
+    private readonly float[] _backgroundPixelScores;
     private readonly bool _pixelScores;
     private VBuffer<float> _input;
     private long _scoredPosition = -1;
@@ -66,6 +67,7 @@ internal sealed class RowScorer
         Pixels = new float[model.Dimension];
         HiddenFeatures = new float[model.HiddenFeatureCount];
         PixelScores = pixelScores ? new float[model.Dimension] : [];
+        _backgroundPixelScores = pixelScores && _backgroundWorkspace != null ? new float[model.Dimension] : [];
     }
 
     /// <summary>The current row's binary pixels.</summary>
@@ -77,6 +79,8 @@ internal sealed class RowScorer
     public float[] HiddenFeatures { get; }
     /// <summary>Per-pixel <c>-log p(x_i | x_&lt;i)</c> of the current row (when requested).</summary>
     public float[] PixelScores { get; }
+    /// <summary>Per-pixel <c>log p_bg(x_i | x_&lt;i)</c> of the current row under the background model (when requested and there is one).</summary>
+    public ReadOnlySpan<float> BackgroundPixelLogProbabilities => _backgroundPixelScores;
 
     /// <summary>Scores the current row of <paramref name="row"/> unless its position was already scored.</summary>
     public void EnsureScored(DataViewRow row, ValueGetter<VBuffer<float>> inputGetter)
@@ -91,6 +95,7 @@ internal sealed class RowScorer
         {
             model.PixelLogProbabilities(Pixels, 1, PixelScores, _workspace);
             System.Numerics.Tensors.TensorPrimitives.Negate(PixelScores, PixelScores);
+            if (_backgroundWorkspace != null) _transformer.BackgroundModel!.PixelLogProbabilities(Pixels, 1, _backgroundPixelScores, _backgroundWorkspace);
         }
         _scoredPosition = row.Position;
     }

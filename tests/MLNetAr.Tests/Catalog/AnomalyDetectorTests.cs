@@ -215,13 +215,21 @@ public class ScoreCorrectionTests
     {
         var ml = new MLContext(1);
         var train = TestData.Digits.Slice(0, 1500).Where(l => l == 4).ToDataView(ml);
-        var model = ml.AnomalyDetection.Trainers.AutoregressiveDensity(LocalRatio(new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = 2, Seed = 1 })).Fit(train);
+        var options = LocalRatio(new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = 2, Seed = 1 });
+        options.PixelScoresColumnName = "PixelScores";
+        var model = ml.AnomalyDetection.Trainers.AutoregressiveDensity(options).Fit(train);
         Assert.NotNull(model.Background);
         var test = TestData.Digits.Slice(9000, 30).ToDataView(ml);
         float[] score = model.Transform(test).GetColumn<float>("Score").ToArray();
+        float[][] pixelScores = model.Transform(test).GetColumn<float[]>("PixelScores").ToArray();
         float[] full = model.Density.Transform(test).GetColumn<float>("LogLikelihood").ToArray();
         float[] local = model.Background!.Transform(test).GetColumn<float>("LogLikelihood").ToArray();
-        for (int i = 0; i < score.Length; i++) Assert.Equal(-full[i] + local[i], score[i], 3);
+        for (int i = 0; i < score.Length; i++)
+        {
+            Assert.Equal(-full[i] + local[i], score[i], 3);
+            Assert.Equal(score[i], pixelScores[i].Sum(), 2); // each pixel's share of the ratio
+            Assert.Contains(pixelScores[i], v => v < 0f);     // pixels the local model explains better than the full one
+        }
         Assert.Contains(score, s => s != -full[0]); // not the raw score
 
         string path = Path.Combine(Path.GetTempPath(), $"mlnetar-background-{Guid.NewGuid():N}.zip");
@@ -262,6 +270,7 @@ public class ScoreCorrectionTests
         {
             DensityModel = new PixelCnnDensityEstimator.Options { Levels = 3, Layers = 1, Channels = 4, HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 1 },
             ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
+            PixelScoresColumnName = "PixelScores",
         }).Fit(images.ToDataView(ml));
 
         // log p_bg(x) = Σ_i log((n_i,level(x_i) + 1) / (n + 3)), the counts taken from the quantised training images.
@@ -275,8 +284,10 @@ public class ScoreCorrectionTests
         var test = TestData.Digits.Slice(9000, 10);
         float[] score = model.Transform(test.ToDataView(ml)).GetColumn<float>("Score").ToArray();
         float[] ll = model.Density.Transform(test.ToDataView(ml)).GetColumn<float>("LogLikelihood").ToArray();
+        float[][] pixelScores = model.Transform(test.ToDataView(ml)).GetColumn<float[]>("PixelScores").ToArray();
         for (int r = 0; r < test.Count; r++)
         {
+            Assert.Equal(score[r], pixelScores[r].Sum(), 1);
             float[] image = test.GetImage(r);
             double background = 0;
             for (int i = 0; i < d; i++) background += Math.Log((counts[i, (int)MathF.Round(image[i] * 2)] + 1.0) / (n + 3));
