@@ -329,6 +329,23 @@ public class ScoreCorrectionTests
         Assert.Contains("`Layers`", Assert.Throws<ArgumentOutOfRangeException>(() => ml.AnomalyDetection.Trainers.AutoregressiveDensity(badBackground)).Message);
     }
 
+    /// <summary>
+    /// A model saved by format 0x00010002 (FVSBN on 4×4 images, independent-pixel background stored as Bernoulli logits)
+    /// loads and scores as it did: the scores below were written by that version on the same test images.
+    /// </summary>
+    [Fact]
+    public void Load_FormatWithBernoulliBackground_ScoresAsWhenSaved()
+    {
+        var ml = new MLContext(1);
+        var loaded = (AutoregressiveAnomalyTransformer)ml.Model.Load(Path.Combine(AppContext.BaseDirectory, "Catalog", "Fixtures", "anomaly-v00010002.zip"), out _);
+        Assert.Equal(AnomalyScoreCorrection.BackgroundLikelihoodRatio, loaded.ScoreCorrection);
+        Assert.Null(loaded.Background);
+        var test = new MLNetAr.Data.ImageSet(TestData.RandomBinary(5, 16, seed: 4, p: 0.5), 4, 4);
+        float[] scores = loaded.Transform(test.ToDataView(ml)).GetColumn<float>("Score").ToArray();
+        float[] saved = [0.2962036f, -0.03816986f, 0.18559074f, 0.062473297f, 0.25654984f];
+        for (int i = 0; i < saved.Length; i++) Assert.Equal(saved[i], scores[i], 4);
+    }
+
     [Fact]
     public void CompressedBits_SimpleImagesCompressBetter()
     {
