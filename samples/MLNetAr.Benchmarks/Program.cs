@@ -5,7 +5,7 @@ using MLNetAr.Benchmarks;
 //   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- gemm [m n k] [--threads N] [--out file.json]
 //   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- train --model fvsbn|nade|made|pixelcnn|wavenet|pixelrnn [--set Name=Value ...]
 //       [--train FILE --valid FILE [--test FILE]] [--samples N] [--threads N] [--out file.json]
-//   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- anomaly [epochs] [--only name,name] [--out file.json]
+//   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- anomaly [epochs] [--only name,name] [--seed s] [--out file.json]
 //   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- probe [epochs] [--out file.json]
 string command = args.Length > 0 ? args[0] : "gemm";
 string? outPath = null;
