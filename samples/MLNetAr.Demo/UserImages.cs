@@ -22,7 +22,10 @@ public static class UserImages
         return ml.Data.LoadFromEnumerable(files);
     }
 
-    /// <summary>Images → grayscale size×size pixels in [0, 1] → MADE anomaly detector, saved to <paramref name="modelPath"/>.</summary>
+    /// <summary>
+    /// Images → grayscale size×size pixels in [0, 1] → anomaly detector (FVSBN ÷ one-layer PixelCNN, the likelihood
+    /// ratio that detects best on the digits), saved to <paramref name="modelPath"/>.
+    /// </summary>
     public static void Train(string folder, string modelPath, int size, int epochs)
     {
         var ml = new MLContext(seed: 1);
@@ -33,7 +36,9 @@ public static class UserImages
             .Append(ml.Transforms.ExtractPixels("Pixels", "Image", ImagePixelExtractingEstimator.ColorBits.Red, scaleImage: 1f / 255))
             .Append(ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options
             {
-                DensityModel = new MadeDensityEstimator.Options { HiddenSizes = [Math.Max(size * size - 1, 64)], MaximumNumberOfEpochs = epochs, Seed = 1 },
+                DensityModel = new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = epochs, Seed = 1 },
+                ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
+                BackgroundModel = new PixelCnnDensityEstimator.Options { Layers = 1, Channels = 16, MaximumNumberOfEpochs = epochs, Seed = 2 },
             }));
         var model = pipeline.Fit(data);
         ml.Model.Save(model, data.Schema, modelPath);

@@ -65,7 +65,7 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
         /// <summary>An absolute threshold in nats; when set, <see cref="ThresholdQuantile"/> is ignored.</summary>
         public float? Threshold;
 
-        /// <summary>Correction of the raw likelihood for input complexity; see <see cref="AnomalyScoreCorrection"/>.</summary>
+        /// <summary>Correction of the raw likelihood, which favours simple images; see <see cref="AnomalyScoreCorrection"/>.</summary>
         public AnomalyScoreCorrection ScoreCorrection = AnomalyScoreCorrection.None;
 
         /// <summary>
@@ -94,8 +94,9 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
                 if (ScoreCorrection != AnomalyScoreCorrection.BackgroundLikelihoodRatio)
                     throw Guard.BadOption(nameof(BackgroundModel), $"is used only with `{nameof(ScoreCorrection)}` = BackgroundLikelihoodRatio (it is {ScoreCorrection}); set it to null", background.GetType().DeclaringType?.Name);
                 background.Validate();
-                if (background.InputColumnName != DensityModel.InputColumnName || background.Binarization != DensityModel.Binarization
-                    || background.BinarizationThreshold != DensityModel.BinarizationThreshold || background.PixelLevels != DensityModel.PixelLevels)
+                bool binary = DensityModel.PixelLevels == 2; // binarisation matters only for binary pixels
+                if (background.InputColumnName != DensityModel.InputColumnName || background.PixelLevels != DensityModel.PixelLevels
+                    || binary && (background.Binarization != DensityModel.Binarization || background.BinarizationThreshold != DensityModel.BinarizationThreshold))
                     throw Guard.BadOption(nameof(BackgroundModel), $"must read the same column and encode pixels as `{nameof(DensityModel)}` does " +
                         $"(InputColumnName '{DensityModel.InputColumnName}', Binarization {DensityModel.Binarization}, BinarizationThreshold {DensityModel.BinarizationThreshold}, {DensityModel.PixelLevels} levels)",
                         $"'{background.InputColumnName}', {background.Binarization}, {background.BinarizationThreshold}, {background.PixelLevels} levels");

@@ -132,14 +132,16 @@ public class AnomalyDetectorTests
 
 public class ScoreCorrectionTests
 {
-    private static (AutoregressiveAnomalyTransformer Model, float Blank, float[] Normal) Fit(AnomalyScoreCorrection correction, int digit = 1)
+    private static (AutoregressiveAnomalyTransformer Model, float Blank, float[] Normal) Fit(AnomalyScoreCorrection correction, AutoregressiveDensityOptions? background = null)
     {
+        const int digit = 1;
         var ml = new MLContext(1);
         var train = TestData.Digits.Slice(0, 4000).Where(l => l == digit);
         var model = ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options
         {
             DensityModel = new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = 10, Seed = 1 },
             ScoreCorrection = correction,
+            BackgroundModel = background,
         }).Fit(train.ToDataView(ml));
         var normal = TestData.Digits.Slice(9000, 1000).Where(l => l == digit);
         float[] normalScores = model.Transform(normal.ToDataView(ml)).GetColumn<float>("Score").ToArray();
@@ -174,6 +176,16 @@ public class ScoreCorrectionTests
     {
         var (_, blank, normal) = Fit(AnomalyScoreCorrection.BackgroundLikelihoodRatio);
         Assert.True(blank > Median(normal), $"blank {blank}, median {Median(normal)}");
+    }
+
+    [Fact]
+    public void LocalBackgroundRatio_BlankImage_IsFlagged()
+    {
+        // Blank is easy for both models, easier still for the local one: the ratio leaves it far above normal digits.
+        var local = new PixelCnnDensityEstimator.Options { Layers = 1, Channels = 8, HeadChannels = 8, MaximumNumberOfEpochs = 3, Seed = 2 };
+        var (model, blank, normal) = Fit(AnomalyScoreCorrection.BackgroundLikelihoodRatio, local);
+        Assert.True(blank > model.Threshold, $"blank {blank}, threshold {model.Threshold}");
+        Assert.True(blank > normal.Max(), $"blank {blank}, most anomalous normal digit {normal.Max()}");
     }
 
     [Theory]
