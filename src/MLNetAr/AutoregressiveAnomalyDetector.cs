@@ -146,16 +146,26 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
         return new AutoregressiveAnomalyTransformer(density, threshold, _options.ScoreColumnName, _options.PredictedLabelColumnName, _options.PixelScoresColumnName, corrector);
     }
 
-    /// <summary>The (corrected) score of every training row, batched (one more pass when the rows are streamed).</summary>
+    /// <summary>
+    /// The (corrected) score of every training row, in blocks that reuse one workspace per model (a convolutional
+    /// model's workspace holds every activation of the block; one more pass when the rows are streamed).
+    /// </summary>
     private static float[] TrainingScores(AutoregressiveDensityTransformer density, EncodedRows rows, ScoreCorrector corrector)
     {
+        const int blockRows = 100;
         int d = density.Dimension;
+        DensityModel model = density.Model;
+        DensityModel? background = corrector.BackgroundModel?.Model;
+        ModelWorkspace workspace = model.CreateWorkspace(blockRows);
+        ModelWorkspace? backgroundWorkspace = background?.CreateWorkspace(blockRows);
+        float[] logLikelihoods = new float[blockRows], backgroundLogLikelihoods = new float[blockRows];
         var scores = new List<float>();
-        foreach (var (block, count) in rows.Blocks(0, rows.Count, 256))
+        foreach (var (block, count) in rows.Blocks(0, rows.Count, blockRows))
         {
-            float[] ll = DensityTraining.LogLikelihoods(density.Model, block.AsSpan(0, count * d));
-            float[]? background = corrector.BackgroundModel is { } b ? DensityTraining.LogLikelihoods(b.Model, block.AsSpan(0, count * d)) : null;
-            for (int i = 0; i < count; i++) scores.Add(corrector.Score(ll[i], background?[i] ?? float.NaN, block.AsSpan(i * d, d)));
+            ReadOnlySpan<float> x = block.AsSpan(0, count * d);
+            model.Score(x, count, logLikelihoods.AsSpan(0, count), Span<float>.Empty, workspace);
+            background?.Score(x, count, backgroundLogLikelihoods.AsSpan(0, count), Span<float>.Empty, backgroundWorkspace!);
+            for (int i = 0; i < count; i++) scores.Add(corrector.Score(logLikelihoods[i], backgroundLogLikelihoods[i], x.Slice(i * d, d)));
         }
         return scores.ToArray();
     }
