@@ -137,11 +137,11 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
     {
         ArgumentNullException.ThrowIfNull(trainData);
         AutoregressiveDensityTransformer density = _options.DensityModel.CreateEstimator(_env).Fit(trainData, validationData, out EncodedRows rows);
-        ScoreCorrector corrector = _options.ScoreCorrection != AnomalyScoreCorrection.BackgroundLikelihoodRatio
-            ? new ScoreCorrector(_options.ScoreCorrection, density.PixelLevels, [], null)
-            : _options.BackgroundModel is AutoregressiveDensityOptions background
-                ? new ScoreCorrector(_options.ScoreCorrection, density.PixelLevels, [], background.CreateEstimator(_env).Fit(trainData, validationData, out _))
-                : new ScoreCorrector(_options.ScoreCorrection, density.PixelLevels, IndependentLogProbabilities(rows, density.PixelLevels), null);
+        // Options.Validate allows a background model only with the likelihood ratio, whose default is independent pixels.
+        AutoregressiveDensityTransformer? background = _options.BackgroundModel?.CreateEstimator(_env).Fit(trainData, validationData, out _);
+        float[] independent = _options.ScoreCorrection == AnomalyScoreCorrection.BackgroundLikelihoodRatio && background == null
+            ? IndependentLogProbabilities(rows, density.PixelLevels) : [];
+        var corrector = new ScoreCorrector(_options.ScoreCorrection, density.PixelLevels, independent, background);
         float threshold = _options.Threshold ?? Quantile(TrainingScores(density, rows, corrector), _options.ThresholdQuantile);
         return new AutoregressiveAnomalyTransformer(density, threshold, _options.ScoreColumnName, _options.PredictedLabelColumnName, _options.PixelScoresColumnName, corrector);
     }
@@ -355,17 +355,15 @@ internal sealed class ScoreCorrector(AnomalyScoreCorrection kind, int levels, fl
             return;
         }
         ReadOnlySpan<float> pixels = scorer.Pixels;
-        for (int i = 0; i < pixels.Length; i++) destination[i] += IndependentLogProbabilities[i * levels + Level(pixels[i])];
+        for (int i = 0; i < pixels.Length; i++) destination[i] += IndependentLogProbabilities[i * levels + PixelEncoder.LevelOf(pixels[i], levels)];
     }
-
-    private int Level(float pixel) => (int)MathF.Round(pixel * (levels - 1));
 
     /// <summary><c>Σ_i log p(x_i)</c> under the independent-pixel background (pixels encoded as <c>level / (K - 1)</c>).</summary>
     private float IndependentLogLikelihood(ReadOnlySpan<float> pixels)
     {
         float sum = 0f;
         for (int i = 0; i < pixels.Length; i++)
-            sum += IndependentLogProbabilities[i * levels + Level(pixels[i])];
+            sum += IndependentLogProbabilities[i * levels + PixelEncoder.LevelOf(pixels[i], levels)];
         return sum;
     }
 

@@ -40,7 +40,7 @@ internal abstract class EncodedRows
     {
         var counts = new double[levels];
         foreach (var (rows, count) in Blocks(0, Count, 4096))
-            foreach (float v in rows.AsSpan(0, count * Dimension)) counts[(int)MathF.Round(v * (levels - 1))]++;
+            foreach (float v in rows.AsSpan(0, count * Dimension)) counts[PixelEncoder.LevelOf(v, levels)]++;
         return counts;
     }
 
@@ -50,7 +50,7 @@ internal abstract class EncodedRows
         var counts = new double[Dimension * levels];
         foreach (var (rows, count) in Blocks(0, Count, 4096))
             for (int r = 0; r < count; r++)
-                for (int i = 0; i < Dimension; i++) counts[i * levels + (int)MathF.Round(rows[r * Dimension + i] * (levels - 1))]++;
+                for (int i = 0; i < Dimension; i++) counts[i * levels + PixelEncoder.LevelOf(rows[r * Dimension + i], levels)]++;
         return counts;
     }
 

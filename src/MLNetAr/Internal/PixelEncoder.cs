@@ -11,6 +11,9 @@ namespace MLNetAr.Internal;
 internal sealed class PixelEncoder(string columnName, PixelBinarization binarization, float threshold, int levels = 2)
 {
     public int Levels { get; } = levels;
+
+    /// <summary>The level <c>round(v·(K - 1))</c> of a pixel value v in [0, 1] (exact for encoded values <c>k / (K - 1)</c>).</summary>
+    public static int LevelOf(float value, int levels) => (int)MathF.Round(value * (levels - 1));
     public string ColumnName { get; } = columnName;
     public PixelBinarization Binarization { get; } = binarization;
     public float Threshold { get; } = threshold;

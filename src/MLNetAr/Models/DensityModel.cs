@@ -143,7 +143,7 @@ internal abstract class DensityModel
     }
 
     /// <summary>The level <c>round(v·(K - 1))</c> of a pixel value v in [0, 1].</summary>
-    protected int LevelOf(float value) => (int)MathF.Round(value * (Levels - 1));
+    protected int LevelOf(float value) => Internal.PixelEncoder.LevelOf(value, Levels);
 
     /// <summary><c>log softmax(z)[level]</c> of pixel <paramref name="index"/> of logits <c>(K, n)</c>.</summary>
     private float CategoricalLogProbability(ReadOnlySpan<float> logits, int n, int index, int level)
