@@ -110,6 +110,8 @@ public abstract class AutoregressiveDensityOptions
         if (CheckpointEveryEpochs < 1) throw Guard.BadOption(nameof(CheckpointEveryEpochs), "must be positive", CheckpointEveryEpochs);
         if (!(GradientClipNorm >= 0f) || !float.IsFinite(GradientClipNorm)) throw Guard.BadOption(nameof(GradientClipNorm), "must be 0 (off) or a positive finite number", GradientClipNorm);
         if (ShufflePoolRows < 1) throw Guard.BadOption(nameof(ShufflePoolRows), "must be positive", ShufflePoolRows);
+        // Only the categorical models (PixelCNN, WaveNet, pixel RNN) have a Levels option; the others describe 2.
+        if (PixelLevels < 2 || PixelLevels > 256) throw Guard.BadOption("Levels", "must be in [2, 256]", PixelLevels);
         if (CheckpointPath != null && string.IsNullOrWhiteSpace(CheckpointPath)) throw Guard.BadOption(nameof(CheckpointPath), "must be null or a file path", CheckpointPath);
     }
 }

@@ -61,7 +61,6 @@ public sealed class PixelCnnDensityEstimator : AutoregressiveDensityEstimator<Pi
             if (Height is < 1) throw Guard.BadOption(nameof(Height), "must be positive or null", Height);
             if (Width is < 1) throw Guard.BadOption(nameof(Width), "must be positive or null", Width);
             if (Height.HasValue != Width.HasValue) throw Guard.BadOption(Height.HasValue ? nameof(Width) : nameof(Height), "must be set together with the other image dimension", null);
-            if (Levels < 2 || Levels > 256) throw Guard.BadOption(nameof(Levels), "must be in [2, 256]", Levels);
             if (Layers < 1) throw Guard.BadOption(nameof(Layers), "must be positive", Layers);
             if (Channels < 1) throw Guard.BadOption(nameof(Channels), "must be positive", Channels);
             if (KernelSize < 3 || KernelSize % 2 == 0) throw Guard.BadOption(nameof(KernelSize), "must be odd and at least 3", KernelSize);

@@ -63,7 +63,6 @@ public sealed class PixelRnnDensityEstimator : AutoregressiveDensityEstimator<Pi
             if (Layers < 1) throw Guard.BadOption(nameof(Layers), "must be positive", Layers);
             if (Width is < 1) throw Guard.BadOption(nameof(Width), "must be positive or null", Width);
             if (TruncationLength < 0) throw Guard.BadOption(nameof(TruncationLength), "must be 0 (full BPTT) or positive", TruncationLength);
-            if (Levels < 2 || Levels > 256) throw Guard.BadOption(nameof(Levels), "must be in [2, 256]", Levels);
         }
     }
 

@@ -51,7 +51,6 @@ public sealed class WaveNetDensityEstimator : AutoregressiveDensityEstimator<Wav
             base.Validate();
             if (Dilations == null || Dilations.Length == 0) throw Guard.BadOption(nameof(Dilations), "must be non-empty", "[]");
             if (Dilations.Any(d => d < 1)) throw Guard.BadOption(nameof(Dilations), "must hold positive dilations", $"[{string.Join(", ", Dilations)}]");
-            if (Levels < 2 || Levels > 256) throw Guard.BadOption(nameof(Levels), "must be in [2, 256]", Levels);
             if (Channels < 1) throw Guard.BadOption(nameof(Channels), "must be positive", Channels);
             if (SkipChannels < 1) throw Guard.BadOption(nameof(SkipChannels), "must be positive", SkipChannels);
             if (HeadChannels < 1) throw Guard.BadOption(nameof(HeadChannels), "must be positive", HeadChannels);
