@@ -38,9 +38,9 @@ internal abstract class EncodedRows
     /// <summary>How often each of K levels occurs over all pixels of all rows (values are <c>level / (K - 1)</c>).</summary>
     public double[] LevelCounts(int levels)
     {
+        double[] perPixel = PixelLevelCounts(levels);
         var counts = new double[levels];
-        foreach (var (rows, count) in Blocks(0, Count, 4096))
-            foreach (float v in rows.AsSpan(0, count * Dimension)) counts[PixelEncoder.LevelOf(v, levels)]++;
+        for (int i = 0; i < perPixel.Length; i++) counts[i % levels] += perPixel[i];
         return counts;
     }
 
