@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetAr.Internal;
 using MLNetAr.Models;
+using MLNetAr.Onnx;
 
 namespace MLNetAr;
 
@@ -248,6 +249,14 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
     IReadOnlyList<ScoredColumn> IRowScoringTransformer.OutputColumns => OutputColumns;
     private IReadOnlyList<ScoredColumn> OutputColumns { get; }
 
+    IReadOnlyList<string> IRowScoringTransformer.ExportOnnx(OnnxGraph graph, string pixels)
+    {
+        OnnxScores scores = Density.Model.ExportOnnx(graph, pixels, hiddenFeatures: false);
+        var (score, pixelScores) = Corrector.ExportOnnx(graph, scores, pixels);
+        string predicted = graph.Greater(score, graph.Scalar(Threshold));
+        return PixelScoresColumnName == null ? [score, predicted] : [score, predicted, pixelScores];
+    }
+
     /// <inheritdoc/>
     public bool IsRowToRowMapper => true;
     /// <inheritdoc/>
@@ -356,6 +365,47 @@ internal sealed class ScoreCorrector(AnomalyScoreCorrection kind, int levels, fl
         }
         ReadOnlySpan<float> pixels = scorer.Pixels;
         for (int i = 0; i < pixels.Length; i++) destination[i] += IndependentLogProbabilities[i * levels + PixelEncoder.LevelOf(pixels[i], levels)];
+    }
+
+    /// <summary>
+    /// The score <c>(N, 1)</c> and per-pixel scores <c>(N, D)</c> as ONNX tensors, from the density model's
+    /// <paramref name="scores"/>, as <see cref="Score(float, float, ReadOnlySpan{float})"/> and <see cref="PixelScores"/>.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The input-complexity correction: Deflate has no ONNX operator.</exception>
+    public (string Score, string PixelScores) ExportOnnx(OnnxGraph graph, OnnxScores scores, string pixels)
+    {
+        string score = graph.Neg(scores.LogLikelihood), pixelScores = graph.Neg(scores.PixelLogProbabilities);
+        switch (Kind)
+        {
+            case AnomalyScoreCorrection.InputComplexity:
+                throw new NotSupportedException(
+                    $"`{nameof(AutoregressiveAnomalyDetector.Options.ScoreCorrection)}` = {nameof(AnomalyScoreCorrection.InputComplexity)} cannot be converted to ONNX: " +
+                    "the image's Deflate-compressed length has no ONNX operator. Use BackgroundLikelihoodRatio or None to export the detector.");
+            case AnomalyScoreCorrection.BackgroundLikelihoodRatio:
+                string background = BackgroundModel != null
+                    ? BackgroundModel.Model.ExportOnnx(graph, pixels, hiddenFeatures: false).PixelLogProbabilities
+                    : IndependentPixelLogProbabilities(graph, pixels);
+                pixelScores = graph.Add(pixelScores, background);
+                score = graph.Add(score, graph.SumRows(background));
+                break;
+        }
+        return (score, pixelScores);
+    }
+
+    /// <summary>
+    /// <c>log p(x_i)</c> <c>(N, D)</c> under the independent-pixel background: the table entry of each pixel's level,
+    /// picked by a one-hot sum (exact: one term is non-zero).
+    /// </summary>
+    private string IndependentPixelLogProbabilities(OnnxGraph graph, string pixels)
+    {
+        int d = IndependentLogProbabilities.Length / levels;
+        var byLevel = new float[levels * d]; // (K, D) from (D, K)
+        for (int i = 0; i < d; i++)
+            for (int k = 0; k < levels; k++) byLevel[k * d + i] = IndependentLogProbabilities[i * levels + k];
+        string level = graph.Unsqueeze(graph.Round(graph.Mul(pixels, graph.Scalar(levels - 1))), 1);               // (N, 1, D)
+        string allLevels = graph.Constant(Enumerable.Range(0, levels).Select(k => (float)k).ToArray(), 1, levels, 1); // (1, K, 1)
+        string oneHot = graph.Cast(graph.Equal(level, allLevels), OnnxType.Float);                                     // (N, K, D)
+        return graph.ReduceSum(graph.Mul(oneHot, graph.Constant(byLevel, 1, levels, d)), 1, keepDims: false);
     }
 
     /// <summary><c>Σ_i log p(x_i)</c> under the independent-pixel background (pixels encoded as <c>level / (K - 1)</c>).</summary>

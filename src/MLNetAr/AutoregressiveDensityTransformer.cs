@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetAr.Internal;
 using MLNetAr.Models;
+using MLNetAr.Onnx;
 
 namespace MLNetAr;
 
@@ -70,6 +71,12 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
     public string HiddenFeaturesColumnName { get; }
     /// <summary>Per-epoch losses of the training run (empty for a loaded model).</summary>
     public IReadOnlyList<EpochSummary> TrainingHistory { get; }
+
+    IReadOnlyList<string> IRowScoringTransformer.ExportOnnx(OnnxGraph graph, string pixels)
+    {
+        OnnxScores scores = Model.ExportOnnx(graph, pixels, hiddenFeatures: true);
+        return [scores.LogLikelihood, scores.HiddenFeatures!];
+    }
 
     /// <inheritdoc/>
     public bool IsRowToRowMapper => true;

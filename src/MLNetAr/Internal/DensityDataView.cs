@@ -1,6 +1,8 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Model.OnnxConverter;
 using MLNetAr.Models;
+using MLNetAr.Onnx;
 
 namespace MLNetAr.Internal;
 
@@ -13,6 +15,12 @@ internal interface IRowScoringTransformer
     PixelEncoder Encoder { get; }
     /// <summary>The columns added to the input schema, in order.</summary>
     IReadOnlyList<ScoredColumn> OutputColumns { get; }
+
+    /// <summary>
+    /// The ONNX tensors of <see cref="OutputColumns"/>, in order, computed from the encoded pixels <c>(N, D)</c>.
+    /// Throws <see cref="NotSupportedException"/> naming the option when some part cannot be expressed in ONNX.
+    /// </summary>
+    IReadOnlyList<string> ExportOnnx(OnnxGraph graph, string pixels);
 }
 
 /// <summary>An output column: its name, type, and a getter reading a scored row.</summary>
@@ -128,10 +136,40 @@ internal sealed class DensityBinding(IRowScoringTransformer transformer, DataVie
     }
 }
 
-/// <summary>The lazily scored view <c>Transform</c> returns.</summary>
-internal sealed class DensityDataView(IRowScoringTransformer transformer, IDataView source, DataViewSchema outputSchema) : IDataView
+/// <summary>
+/// The lazily scored view <c>Transform</c> returns. It is also the step ML.NET's <c>ConvertToOnnx</c> walks back
+/// through (an <see cref="ITransformCanSaveOnnx"/>, as ML.NET's own transforms' views are), writing the encoding and the
+/// model's scoring graph into the converter's context.
+/// </summary>
+internal sealed class DensityDataView(IRowScoringTransformer transformer, IDataView source, DataViewSchema outputSchema) : IDataView, ITransformCanSaveOnnx
 {
     private readonly DensityBinding _binding = new(transformer, source.Schema, outputSchema);
+
+    public IDataView Source => source;
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) =>
+        throw new NotSupportedException("Save the fitted transformer (mlContext.Model.Save), not the data view it returned.");
+
+    /// <summary>
+    /// True, or an exception: returning false would make ML.NET's converter stop walking back silently and export this
+    /// step's outputs as graph inputs, a graph that computes nothing.
+    /// </summary>
+    public bool CanSaveOnnx(OnnxContext ctx)
+    {
+        ctx.CheckOpSetVersion(OnnxGraph.MinimumOpSet, "MLNetAr " + transformer.Model.Kind);
+        return true;
+    }
+
+    public void SaveAsOnnx(OnnxContext ctx)
+    {
+        var graph = new OnnxGraph(ctx);
+        string input = ctx.GetVariableName(transformer.Encoder.ColumnName);
+        // ExtractPixels' columns carry image dimensions, (N, C, H, W) in ONNX: the models read (N, D).
+        string pixels = transformer.Encoder.ExportOnnx(graph, graph.Reshape(input, -1, transformer.Model.Dimension));
+        IReadOnlyList<string> tensors = transformer.ExportOnnx(graph, pixels);
+        for (int i = 0; i < tensors.Count; i++)
+            graph.BindColumn(tensors[i], transformer.OutputColumns[i].Name, transformer.OutputColumns[i].Type);
+    }
 
     public bool CanShuffle => source.CanShuffle;
     public DataViewSchema Schema => _binding.OutputSchema;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNetAr.Onnx;
 
 namespace MLNetAr.Internal;
 
@@ -48,6 +49,33 @@ internal sealed class PixelEncoder(string columnName, PixelBinarization binariza
             else
                 pixels[i] = v == 0f ? 0f : 1f; // also turns -0 into +0
         }
+    }
+
+    /// <summary>
+    /// The same encoding as ONNX nodes: <c>(N, D) -> (N, D)</c>. A graph cannot throw, so a value that
+    /// <see cref="Encode(Span{float}, long)"/> rejects (NaN, outside [0, 1], not 0/1 without binarisation) becomes NaN,
+    /// which makes every score of its row NaN instead of a plausible number.
+    /// </summary>
+    public string ExportOnnx(OnnxGraph graph, string values)
+    {
+        string zero = graph.Scalar(0f), one = graph.Scalar(1f);
+        // NaN fails both comparisons, so it is invalid too.
+        string valid = graph.Not(graph.Or(graph.Less(values, zero), graph.Greater(values, one)));
+        valid = graph.And(valid, graph.Equal(values, values));
+        string encoded;
+        if (Levels > 2)
+        {
+            string top = graph.Scalar(Levels - 1);
+            encoded = graph.Div(graph.Round(graph.Mul(values, top)), top); // Round is half-to-even, as MathF.Round
+        }
+        else if (Binarization == PixelBinarization.Threshold)
+            encoded = graph.Cast(graph.Greater(values, graph.Scalar(Threshold)), OnnxType.Float);
+        else
+        {
+            valid = graph.And(valid, graph.Or(graph.Equal(values, zero), graph.Equal(values, one)));
+            encoded = graph.Add(values, zero); // -0 + 0 = +0
+        }
+        return graph.Where(valid, encoded, graph.Scalar(float.NaN));
     }
 
     /// <summary>Reads <paramref name="data"/>'s input column into a dense, validated, binarised <c>(N, D)</c> array.</summary>

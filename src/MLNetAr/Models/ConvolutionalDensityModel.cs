@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using MLNetAr.Nn;
 using MLNetAr.Nn.Layers;
+using MLNetAr.Onnx;
 
 namespace MLNetAr.Models;
 
@@ -162,7 +163,7 @@ internal abstract class ConvolutionalDensityModel : DensityModel
         features[..(batch * HiddenFeatureCount)].Clear();
         var counts = new int[cells];
         for (int i = 0; i < Height; i++)
-            for (int j = 0; j < Width; j++) counts[i * _poolRows / Height * _poolColumns + j * _poolColumns / Width]++;
+            for (int j = 0; j < Width; j++) counts[Cell(i, j)]++;
         for (int c = 0; c < FeatureChannels; c++)
             for (int b = 0; b < batch; b++)
             {
@@ -176,6 +177,39 @@ internal abstract class ConvolutionalDensityModel : DensityModel
                 for (int k = 0; k < cells; k++) target[k] /= counts[k];
             }
     }
+
+    /// <summary>The body as ONNX nodes: the image <c>(N, 1, H, W)</c> to the F feature maps <c>(N, F, H, W)</c>.</summary>
+    protected abstract string ExportBody(OnnxGraph graph, string image);
+
+    /// <summary>Body, head and pooled hidden features as ONNX: logits <c>(N, D)</c> or <c>(N, K, D)</c>.</summary>
+    protected override (string Logits, string? HiddenFeatures) ExportForward(OnnxGraph graph, string pixels, bool hiddenFeatures)
+    {
+        string features = ExportBody(graph, graph.Reshape(pixels, -1, 1, Height, Width));
+        string hidden = graph.Relu(HeadHidden.ExportOnnx(graph, graph.Relu(features)));
+        string logits = HeadOutput.ExportOnnx(graph, hidden); // (N, K', H, W)
+        logits = LogitsPerPixel == 1 ? graph.Reshape(logits, -1, Dimension) : graph.Reshape(logits, -1, Levels, Dimension);
+        return (logits, hiddenFeatures ? ExportPooledFeatures(graph, features) : null);
+    }
+
+    /// <summary>
+    /// <see cref="GetHiddenFeatures"/> as one product: <c>(N, F, P) · (P, cells) -> (N, F·cells)</c>, where column k of
+    /// the pooling matrix holds <c>1 / count_k</c> at the positions of grid cell k.
+    /// </summary>
+    private string ExportPooledFeatures(OnnxGraph graph, string features)
+    {
+        int cells = _poolRows * _poolColumns;
+        var pool = new float[Dimension * cells];
+        var counts = new int[cells];
+        for (int i = 0; i < Height; i++)
+            for (int j = 0; j < Width; j++) counts[Cell(i, j)]++;
+        for (int i = 0; i < Height; i++)
+            for (int j = 0; j < Width; j++) pool[(i * Width + j) * cells + Cell(i, j)] = 1f / counts[Cell(i, j)];
+        string pooled = graph.MatMul(graph.Reshape(features, -1, FeatureChannels, Dimension), graph.Constant(pool, Dimension, cells));
+        return graph.Reshape(pooled, -1, HiddenFeatureCount);
+    }
+
+    /// <summary>The pooling grid cell of pixel (i, j).</summary>
+    private int Cell(int i, int j) => i * _poolRows / Height * _poolColumns + j * _poolColumns / Width;
 
     /// <summary>
     /// Cached generation: every layer is computed once per position, in raster order, from activations already final

@@ -1,4 +1,5 @@
 using MLNetAr.Nn;
+using MLNetAr.Onnx;
 
 namespace MLNetAr.Models;
 
@@ -318,6 +319,43 @@ internal abstract class DensityModel
     /// <summary>One step of the shared random stream: <c>1</c> if a uniform draw falls below <c>σ(logit)</c>.</summary>
     public static float DrawBernoulli(Random stream, float logit) =>
         stream.NextSingle() < Kernels.Kernels.Sigmoid(logit) ? 1f : 0f;
+
+    // ---- ONNX export ----------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Adds the model's scoring pass to an ONNX graph: from the encoded pixels <c>(N, D)</c> (as
+    /// <see cref="Internal.PixelEncoder"/> makes them) to <c>log p(x)</c> <c>(N, 1)</c>, the hidden features
+    /// <c>(N, HiddenFeatureCount)</c> and the per-pixel <c>log p(x_i | x_&lt;i)</c> <c>(N, D)</c> of
+    /// <see cref="PixelLogProbabilities"/>. The default is <see cref="ExportForward"/> followed by the pixel
+    /// distribution; a mixture (MADE's ensembles) overrides it.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The model cannot be expressed in ONNX.</exception>
+    public virtual OnnxScores ExportOnnx(OnnxGraph graph, string pixels, bool hiddenFeatures)
+    {
+        var (logits, hidden) = ExportForward(graph, pixels, hiddenFeatures);
+        string pixelLogProbabilities = ExportPixelLogProbabilities(graph, logits, pixels);
+        return new OnnxScores(graph.SumRows(pixelLogProbabilities), hidden, pixelLogProbabilities);
+    }
+
+    /// <summary>
+    /// <see cref="Forward"/> as ONNX nodes: encoded pixels <c>(N, D)</c> to logits, <c>(N, D)</c> for Bernoulli pixels or
+    /// <c>(N, K, D)</c> for K levels, and (when <paramref name="hiddenFeatures"/>) the hidden features <c>(N, F)</c>.
+    /// </summary>
+    protected virtual (string Logits, string? HiddenFeatures) ExportForward(OnnxGraph graph, string pixels, bool hiddenFeatures) =>
+        throw new NotSupportedException($"ONNX export of {Kind} models is not supported.");
+
+    /// <summary>
+    /// <c>log p(x_i | x_&lt;i)</c> <c>(N, D)</c> from the logits of <see cref="ExportForward"/>: <c>x·z - softplus(z)</c> for
+    /// Bernoulli pixels, <c>log softmax(z)[level(x)]</c> for K levels.
+    /// </summary>
+    protected string ExportPixelLogProbabilities(OnnxGraph graph, string logits, string pixels)
+    {
+        if (Levels == 2) return graph.Sub(graph.Mul(pixels, logits), graph.Softplus(logits));
+        string logProbabilities = graph.LogSoftmax(logits, 1); // (N, K, D)
+        string levels = graph.Cast(graph.Round(graph.Mul(pixels, graph.Scalar(Levels - 1))), OnnxType.Int64);
+        string picked = graph.Op("GatherElements", [logProbabilities, graph.Unsqueeze(levels, 1)], n => n.AddAttribute("axis", 1L));
+        return graph.Squeeze(picked, 1); // (N, 1, D) -> (N, D)
+    }
 
     /// <summary>Total number of trainable scalars.</summary>
     public long ParameterCount => Parameters.Sum(p => (long)p.Length);

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using MLNetAr.Kernels;
 using MLNetAr.Nn;
+using MLNetAr.Onnx;
 
 namespace MLNetAr.Models;
 
@@ -103,6 +104,14 @@ internal sealed class Fvsbn : DensityModel
 
     public override void GetHiddenFeatures(int batch, ReadOnlySpan<float> logits, Span<float> features, ModelWorkspace workspace) =>
         logits[..(batch * Dimension)].CopyTo(features);
+
+    /// <summary><c>(N, D) -> (N, D)</c>: <c>z = x · Wᵀ + b</c>; the hidden features are the logits.</summary>
+    protected override (string Logits, string? HiddenFeatures) ExportForward(OnnxGraph graph, string pixels, bool hiddenFeatures)
+    {
+        int d = Dimension;
+        string logits = graph.Linear(pixels, graph.Constant(_weightsT.Value, d, d), graph.Constant(_bias.Value, d));
+        return (logits, logits);
+    }
 
     public override void WriteHyperparameters(BinaryWriter writer) => writer.Write(Dimension);
 

@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using MLNetAr.Nn;
 using MLNetAr.Nn.Layers;
 using MLNetAr.Nn.Masks;
+using MLNetAr.Onnx;
 
 namespace MLNetAr.Models;
 
@@ -228,6 +229,53 @@ internal sealed class Made : DensityModel
             if (k > 1) TensorPrimitives.Divide(mean, k, mean);
             mean.CopyTo(hiddenFeatures);
         }
+    }
+
+    /// <summary>
+    /// The ensemble as ONNX: per connectivity, masks rebuilt in the graph from the degree vectors (a few KB instead of
+    /// a copy of every weight matrix per mask), the masked layers, and its <c>log p_k(x)</c>; then
+    /// <c>logsumexp_k - log K</c> and the mean hidden features, as <see cref="Score"/>. Per-pixel conditionals are the
+    /// first connectivity's, as in <see cref="DensityModel.PixelLogProbabilities"/>.
+    /// </summary>
+    public override OnnxScores ExportOnnx(OnnxGraph graph, string pixels, bool hiddenFeatures)
+    {
+        string[] weights = _hidden.Append(_output).Select(layer => graph.Constant(layer.Weight.Value, layer.Outputs, layer.Inputs)).ToArray();
+        string[] biases = _hidden.Append(_output).Select(layer => graph.Constant(layer.Bias!.Value, layer.Outputs)).ToArray();
+        string? direct = _direct == null ? null : graph.Constant(_direct.Weight.Value, Dimension, Dimension);
+        var logLikelihoods = new List<string>();
+        var features = new List<string>();
+        string firstPixelLogProbabilities = "";
+        for (int c = 0; c < EnsembleSize; c++)
+        {
+            MadeMasks masks = Masks(c);
+            string input = pixels;
+            for (int l = 0; l < _hidden.Length; l++) // (N, In) -> (N, H_l)
+                input = graph.Relu(MaskedLinear(graph, input, weights[l], biases[l], masks.Degrees[l + 1], masks.Degrees[l], strict: false));
+            string logits = MaskedLinear(graph, input, weights[^1], biases[^1], masks.Degrees[0], masks.Degrees[^1], strict: true);
+            if (direct != null) logits = graph.Add(logits, MaskedLinear(graph, pixels, direct, null, masks.Degrees[0], masks.Degrees[0], strict: true));
+            string pixelLogProbabilities = ExportPixelLogProbabilities(graph, logits, pixels);
+            if (c == 0) firstPixelLogProbabilities = pixelLogProbabilities;
+            logLikelihoods.Add(graph.SumRows(pixelLogProbabilities));
+            features.Add(input);
+        }
+        int k = EnsembleSize;
+        string logLikelihood = k == 1 ? logLikelihoods[0]
+            : graph.Sub(graph.LogSumExp(graph.Concat(logLikelihoods, axis: 1), 1), graph.Scalar(MathF.Log(k)));
+        string? hidden = !hiddenFeatures ? null : k == 1 ? features[0] : graph.Div(graph.Sum(features), graph.Scalar(k));
+        return new OnnxScores(logLikelihood, hidden, firstPixelLogProbabilities);
+    }
+
+    /// <summary>
+    /// <c>(N, In) -> (N, Out)</c>: <c>x · (W ⊙ M)ᵀ + b</c> with the mask of <see cref="MadeMasks"/> built from degrees:
+    /// connection i → o iff <c>m_in(i) ≤ m_out(o)</c> (<paramref name="strict"/>: <c>&lt;</c>).
+    /// </summary>
+    private static string MaskedLinear(OnnxGraph graph, string x, string weight, string? bias, int[] outDegrees, int[] inDegrees, bool strict)
+    {
+        string outColumn = graph.Constant(outDegrees.Select(v => (float)v).ToArray(), outDegrees.Length, 1);
+        string inRow = graph.Constant(inDegrees.Select(v => (float)v).ToArray(), 1, inDegrees.Length);
+        string connected = strict ? graph.Less(inRow, outColumn) : graph.Not(graph.Greater(inRow, outColumn)); // (Out, In)
+        string masked = graph.Mul(weight, graph.Cast(connected, OnnxType.Float));
+        return graph.Op("Gemm", bias == null ? [x, masked] : [x, masked, bias], n => n.AddAttribute("transB", 1L));
     }
 
     /// <summary>Early stopping watches the first connectivity only: cheap, and the same network every epoch.</summary>

@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using MLNetAr.Nn;
+using MLNetAr.Onnx;
 using MLNetAr;
 
 namespace MLNetAr.Models;
@@ -158,6 +159,28 @@ internal sealed class Nade : DensityModel
 
     /// <summary>Hidden features: <c>h_D = act(c + Σ_t W_t x_t)</c>, the hidden vector after every pixel.</summary>
     private void FinalHidden(ReadOnlySpan<float> a, Span<float> destination) => Activate(a, destination);
+
+    /// <summary>
+    /// The running pre-activation as one exclusive cumulative sum over steps, <c>a_t = c + Σ_{s&lt;t} W_s x_π(s)</c>:
+    /// <c>(N, D) -> (N, D, H)</c> activations, O(N·D·H) like the incremental pass, then <c>z_t = b_t + V_t · h_t</c>.
+    /// </summary>
+    protected override (string Logits, string? HiddenFeatures) ExportForward(OnnxGraph graph, string pixels, bool hiddenFeatures)
+    {
+        int d = Dimension, h = HiddenSize;
+        var inverse = new long[d];
+        for (int t = 0; t < d; t++) inverse[_order[t]] = t;
+        string byStep = graph.Gather(pixels, _order.Select(i => (long)i).ToArray(), axis: 1);                     // (N, D), by step
+        string contributions = graph.Mul(graph.Unsqueeze(byStep, 2), graph.Constant(_w.Value, d, h));             // (N, D, H)
+        string c = graph.Constant(_c.Value, h);
+        string hidden = Activate(graph, graph.Add(graph.CumSum(contributions, axis: 1, exclusive: true), c));    // (N, D, H)
+        string zByStep = graph.Add(graph.ReduceSum(graph.Mul(hidden, graph.Constant(_v.Value, d, h)), 2, keepDims: false),
+            graph.Constant(_b.Value, d));                                                                          // (N, D)
+        string logits = graph.Gather(zByStep, inverse, axis: 1);                                                   // by pixel
+        string? features = hiddenFeatures ? Activate(graph, graph.Add(graph.ReduceSum(contributions, 1, keepDims: false), c)) : null;
+        return (logits, features);
+    }
+
+    private string Activate(OnnxGraph graph, string a) => Activation == HiddenActivation.Sigmoid ? graph.Sigmoid(a) : graph.Relu(a);
 
     private void GatherInOrder(ReadOnlySpan<float> image, Span<float> byStep)
     {

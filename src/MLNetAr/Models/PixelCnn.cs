@@ -1,5 +1,6 @@
 using MLNetAr.Nn;
 using MLNetAr.Nn.Layers;
+using MLNetAr.Onnx;
 
 namespace MLNetAr.Models;
 
@@ -127,6 +128,21 @@ internal sealed class PixelCnn : ConvolutionalDensityModel
             _vertical[l].Backward(vInput, ws.Get(Slot(l, VerticalColumns), _vertical[l].ColumnsLength(batch)), batch, dVPre,
                 l == 0 ? [] : dV, scratch);
         }
+    }
+
+    /// <summary><see cref="PrepareRows"/> and <see cref="BodyForward"/> as ONNX nodes over whole images.</summary>
+    protected override string ExportBody(OnnxGraph graph, string image)
+    {
+        string vertical = image, horizontal = image;
+        for (int l = 0; l < Layers; l++)
+        {
+            string verticalPre = _vertical[l].ExportOnnx(graph, vertical);                                      // (N, 2C, H, W)
+            string pre = graph.Add(_horizontal[l].ExportOnnx(graph, horizontal), _link[l].ExportOnnx(graph, verticalPre));
+            string output = _out[l].ExportOnnx(graph, GatedActivation.ExportOnnx(graph, pre, Channels));         // (N, C, H, W)
+            horizontal = l > 0 ? graph.Add(output, horizontal) : output;
+            if (l < Layers - 1) vertical = GatedActivation.ExportOnnx(graph, verticalPre, Channels);
+        }
+        return horizontal;
     }
 
     public override void WriteHyperparameters(BinaryWriter writer)

@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using MLNetAr.Kernels;
 using MLNetAr.Nn;
 using MLNetAr.Nn.Layers;
+using MLNetAr.Onnx;
 
 namespace MLNetAr.Models;
 
@@ -260,6 +261,56 @@ internal sealed class PixelRnn : DensityModel
             for (int t = 1; t <= d; t++) TensorPrimitives.Add(mean, states.Slice(t * block + r * h, h), mean);
             TensorPrimitives.Multiply(mean, 1f / d, mean);
         }
+    }
+
+    /// <summary>
+    /// The stack as ONNX's own LSTM / GRU operators over the whole sequence (teacher forcing: every step input is known),
+    /// one node per layer, time-major <c>(D, N, ·)</c> as in <see cref="Forward"/>; then the output layer and the
+    /// hidden features (final state, mean state).
+    /// </summary>
+    protected override (string Logits, string? HiddenFeatures) ExportForward(OnnxGraph graph, string pixels, bool hiddenFeatures)
+    {
+        int d = Dimension, h = Hidden, k = LogitsPerPixel;
+        // u_t = [x_{t-1}, x_{t-W}], 0 before the image: shifted copies, (N, D) -> (D, N, In).
+        var shifted = new List<string> { graph.Slice(graph.Pad(pixels, 0, 1, 0, 0), 0, d, axis: 1) };
+        if (PixelAbove) shifted.Add(graph.Slice(graph.Pad(pixels, 0, Width, 0, 0), 0, d, axis: 1));
+        string sequence = graph.Transpose(graph.Concat(shifted.Select(x => graph.Unsqueeze(x, 2)), axis: 2), 1, 0, 2);
+        string lastState = "";
+        for (int l = 0; l < Layers; l++)
+        {
+            string[] outputs = graph.OpMany(Cell == RecurrentCell.Lstm ? "LSTM" : "GRU", [sequence, .. RecurrentWeightsOnnx(graph, l)], 2, node =>
+            {
+                node.AddAttribute("hidden_size", (long)h);
+                if (Cell == RecurrentCell.Gru) node.AddAttribute("linear_before_reset", 1L); // PyTorch's (and GruCell's) n = tanh(x_n + r ⊙ (U_n h + b))
+            });
+            sequence = graph.Squeeze(outputs[0], 1);                   // (D, 1, N, H) -> (D, N, H)
+            lastState = graph.Squeeze(outputs[1], 0);                  // (1, N, H) -> (N, H)
+        }
+        string outputWeight = graph.Constant(_outputWeight.Value, k, h);
+        string logits = graph.Add(graph.MatMul(sequence, graph.Transpose(outputWeight, 1, 0)), graph.Constant(_outputBias.Value, k)); // (D, N, K')
+        logits = k == 1 ? graph.Transpose(graph.Squeeze(logits, 2), 1, 0) : graph.Transpose(logits, 1, 2, 0);
+        string? features = hiddenFeatures ? graph.Concat([lastState, graph.ReduceMean(sequence, [0], keepDims: false)], axis: 1) : null;
+        return (logits, features);
+    }
+
+    /// <summary>
+    /// Layer l's W, R and B inputs of ONNX's LSTM (gates i, o, f, c) or GRU (z, r, h), reordered from this model's
+    /// [i | f | g | o] and [r | z | n] blocks; the LSTM's recurrent bias is zero.
+    /// </summary>
+    private string[] RecurrentWeightsOnnx(OnnxGraph graph, int layer)
+    {
+        int h = Hidden, g = GateCount;
+        int[] order = Cell == RecurrentCell.Lstm ? [0, 3, 1, 2] : [1, 0, 2];
+        float[] Reorder(float[] blocks, int columns) =>
+            order.SelectMany(gate => blocks.AsSpan(gate * h * columns, h * columns).ToArray()).ToArray();
+        int inputs = _inputWeight[layer].Shape[1];
+        float[] recurrentBias = _recurrentBias[layer] is { } b ? Reorder(b.Value, 1) : new float[g * h];
+        return
+        [
+            graph.Constant(Reorder(_inputWeight[layer].Value, inputs), 1, g * h, inputs),
+            graph.Constant(Reorder(_recurrentWeight[layer].Value, h), 1, g * h, h),
+            graph.Constant([.. Reorder(_inputBias[layer].Value, 1), .. recurrentBias], 1, 2 * g * h),
+        ];
     }
 
     /// <summary>One step of every layer per pixel, carrying the states: a single forward pass per image.</summary>

@@ -1,5 +1,6 @@
 using MLNetAr.Nn;
 using MLNetAr.Nn.Layers;
+using MLNetAr.Onnx;
 
 namespace MLNetAr.Models;
 
@@ -108,6 +109,20 @@ internal sealed class WaveNet : ConvolutionalDensityModel
                 batch, dPre, dR, scratch, accumulateDx: true);
         }
         _causal.Backward(ws.Get(InputSlot, n), ws.Get(CausalColumns, _causal.ColumnsLength(batch)), batch, dR, [], []);
+    }
+
+    /// <summary><see cref="BodyForward"/> as ONNX nodes over the whole sequence, a <c>(N, 1, 1, D)</c> image.</summary>
+    protected override string ExportBody(OnnxGraph graph, string image)
+    {
+        string residual = _causal.ExportOnnx(graph, image);
+        var skips = new List<string>();
+        for (int l = 0; l < _dilations.Length; l++)
+        {
+            string gated = GatedActivation.ExportOnnx(graph, _dilated[l].ExportOnnx(graph, residual), Channels);
+            skips.Add(_skip[l].ExportOnnx(graph, gated));
+            if (_residual[l] is { } next) residual = graph.Add(next.ExportOnnx(graph, gated), residual);
+        }
+        return graph.Sum(skips);
     }
 
     public override void WriteHyperparameters(BinaryWriter writer)

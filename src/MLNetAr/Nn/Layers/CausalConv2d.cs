@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using MLNetAr.Kernels;
+using MLNetAr.Onnx;
 
 namespace MLNetAr.Nn.Layers;
 
@@ -192,6 +193,39 @@ internal sealed class CausalConv2d
                 ReadOnlySpan<float> computed = result.Slice(o * m + b * len, len);
                 for (int s = 0; s < len; s++) target[s] = (accumulate ? target[s] : 0f) + computed[s] + Bias.Value[o];
             }
+    }
+
+    /// <summary>
+    /// The layer as one ONNX Conv, <c>(N, C_in, H, W) -> (N, C_out, H, W)</c>: the taps laid into a dense kernel over
+    /// their bounding box (widened to hold the centre, so every pad is ≥ 0), with ONNX dilations where the offsets share
+    /// a common step (WaveNet's <c>t - d, t</c> is a 2-wide kernel of dilation d, not a (d+1)-wide one). Kernel cells
+    /// that are no tap hold 0, so the zero padding and the masked positions add exactly nothing.
+    /// </summary>
+    public string ExportOnnx(OnnxGraph graph, string x)
+    {
+        var (minY, maxY, stepY) = Extent(_taps.Select(t => t.Dy));
+        var (minX, maxX, stepX) = Extent(_taps.Select(t => t.Dx));
+        int kh = (maxY - minY) / stepY + 1, kw = (maxX - minX) / stepX + 1, taps = _taps.Length;
+        var kernel = new float[OutputChannels * InputChannels * kh * kw]; // (C_out, C_in, kh, kw)
+        for (int o = 0; o < OutputChannels; o++)
+            for (int c = 0; c < InputChannels; c++)
+                for (int t = 0; t < taps; t++)
+                {
+                    int ky = (_taps[t].Dy - minY) / stepY, kx = (_taps[t].Dx - minX) / stepX;
+                    kernel[((o * InputChannels + c) * kh + ky) * kw + kx] = Weight.Value[o * PatchSize + c * taps + t];
+                }
+        return graph.Conv(x, graph.Constant(kernel, OutputChannels, InputChannels, kh, kw), graph.Constant(Bias.Value, OutputChannels),
+            kernel: [kh, kw], pads: [-minY, -minX, maxY, maxX], dilations: [stepY, stepX]);
+    }
+
+    /// <summary>The range of offsets, widened to include 0, and their greatest common step (1 when all are 0).</summary>
+    private static (int Min, int Max, int Step) Extent(IEnumerable<int> offsets)
+    {
+        int[] all = offsets.Append(0).ToArray();
+        int step = 0;
+        foreach (int offset in all)
+            for (int a = Math.Abs(offset); a != 0;) (step, a) = (a, step % a); // Euclid: gcd(step, |offset|)
+        return (all.Min(), all.Max(), Math.Max(step, 1));
     }
 
     /// <summary>Scratch floats <see cref="ForwardRange"/> needs for <paramref name="positions"/> positions of <paramref name="batch"/> images.</summary>

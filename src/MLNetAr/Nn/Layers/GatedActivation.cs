@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using MLNetAr.Onnx;
 
 namespace MLNetAr.Nn.Layers;
 
@@ -17,6 +18,10 @@ namespace MLNetAr.Nn.Layers;
 internal static class GatedActivation
 {
     private static readonly int Width = Vector256<float>.Count;
+
+    /// <summary><c>(N, 2C, ...) -> (N, C, ...)</c>: <c>tanh(pre[:, :C]) ⊙ σ(pre[:, C:])</c> as ONNX nodes.</summary>
+    public static string ExportOnnx(OnnxGraph graph, string pre, int channels) =>
+        graph.Mul(graph.Tanh(graph.Slice(pre, 0, channels, axis: 1)), graph.Sigmoid(graph.Slice(pre, channels, 2 * channels, axis: 1)));
 
     /// <summary><c>y[i] = tanh(a[i]) · σ(g[i])</c>.</summary>
     public static void Forward(ReadOnlySpan<float> a, ReadOnlySpan<float> g, Span<float> y)

@@ -1,0 +1,96 @@
+using Microsoft.ML;
+using Microsoft.ML.OnnxRuntime;
+using MLNetAr.Data;
+using MLNetAr.Tests.Catalog;
+using MLNetAr.Tests.TestUtilities;
+
+namespace MLNetAr.Tests.Onnx;
+
+/// <summary>
+/// <c>mlContext.Model.ConvertToOnnx</c> exports every MLNetAr transformer as a graph that computes its columns: ONNX
+/// Runtime (directly and through ML.NET's ApplyOnnxModel) reproduces them on real, random, all-0 and all-1 images.
+/// </summary>
+public class OnnxExportTests
+{
+    public static TheoryData<string> Models() => ModelFamilyTests.Models();
+
+    /// <summary>Real digits, uniform random grey images, an all-0 and an all-1 image: 16 rows, scored as one batch.</summary>
+    internal static ImageSet Images()
+    {
+        var digits = TestData.Digits.Slice(2000, 12);
+        var random = new Random(5);
+        var pixels = digits.Pixels
+            .Concat(Enumerable.Range(0, 2 * 784).Select(_ => random.NextSingle()))
+            .Concat(new float[784])
+            .Concat(Enumerable.Repeat(1f, 784)).ToArray();
+        return new ImageSet(pixels, 28, 28, new float[16]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void ConvertToOnnx_DensityModel_OnnxRuntimeMatchesTransform(string model)
+    {
+        var ml = new MLContext(1);
+        var fitted = ModelFamilyTests.Estimator(ml, model).Fit(TestData.Digits.Slice(0, 200).ToDataView(ml));
+        OnnxAssert.MatchesOnnxRuntime(ml, fitted, Images().ToDataView(ml), ["LogLikelihood"], ["HiddenFeatures"]);
+    }
+
+    [Fact]
+    public void ConvertToOnnx_AfterMlNetTransformsAndLoadedFromZip_ExportsTheWholePipeline()
+    {
+        var ml = new MLContext(1);
+        var train = TestData.Digits.Slice(0, 200).ToDataView(ml);
+        // An ML.NET step before MLNetAr's: the graph must compute it too (the converter walks back through both).
+        var pipeline = ml.Transforms.CopyColumns("Raw", "Pixels")
+            .Append(ml.Transforms.Conversion.ConvertType("Pixels", "Raw"))
+            .Append(ml.Transforms.MadeDensity(hiddenSizes: [20], maximumNumberOfEpochs: 1, seed: 2));
+        var fitted = pipeline.Fit(train);
+        string path = Path.Combine(Path.GetTempPath(), $"mlnetar-onnx-{Guid.NewGuid():N}.zip");
+        try
+        {
+            ml.Model.Save(fitted, train.Schema, path);
+            var fresh = new MLContext(3);
+            var loaded = fresh.Model.Load(path, out _);
+            OnnxAssert.MatchesOnnxRuntime(fresh, loaded, Images().ToDataView(fresh), ["LogLikelihood"], ["HiddenFeatures"]);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void ConvertToOnnx_InvalidPixels_GiveNaNScoresNotPlausibleOnes()
+    {
+        var ml = new MLContext(1);
+        var fitted = ml.Transforms.FvsbnDensity(maximumNumberOfEpochs: 1, seed: 2).Fit(TestData.Digits.Slice(0, 100).ToDataView(ml));
+        var images = TestData.Digits.Slice(2000, 4);
+        images.Pixels[3] = 1.5f;           // row 0: out of range
+        images.Pixels[784 + 10] = float.NaN; // row 1: NaN
+        images.Pixels[2 * 784 + 7] = -0.2f;  // row 2: negative
+        var data = images.ToDataView(ml);
+        string path = OnnxAssert.Export(ml, fitted, data);
+        try
+        {
+            using var session = new InferenceSession(path);
+            using var results = session.Run(OnnxAssert.Inputs(session, data));
+            float[] ll = results.Single(r => r.Name == "LogLikelihood.output").AsTensor<float>().ToArray();
+            Assert.True(float.IsNaN(ll[0]) && float.IsNaN(ll[1]) && float.IsNaN(ll[2]), string.Join(", ", ll));
+            Assert.True(float.IsFinite(ll[3]) && ll[3] < 0);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void ConvertToOnnx_OpsetBelowEleven_FailsNamingTheOpset()
+    {
+        var ml = new MLContext(1);
+        var data = TestData.Digits.Slice(0, 50).ToDataView(ml);
+        var fitted = ml.Transforms.FvsbnDensity(maximumNumberOfEpochs: 1, seed: 2).Fit(data);
+        var e = Assert.ThrowsAny<Exception>(() => ml.Model.ConvertToOnnx(fitted, data, 10, Stream.Null));
+        Assert.Contains("11", e.GetBaseException().Message);
+    }
+}
