@@ -157,13 +157,41 @@ internal sealed class DensityDataView(IRowScoringTransformer transformer, IDataV
     public bool CanSaveOnnx(OnnxContext ctx)
     {
         ctx.CheckOpSetVersion(OnnxGraph.MinimumOpSet, "MLNetAr " + transformer.Model.Kind);
+        CheckInputReachesGraph(ctx);
         return true;
     }
 
+    /// <summary>
+    /// ML.NET's converter stops at the first step before this one that cannot be exported and feeds the graph from the
+    /// original data's columns. If a step it skipped computed or replaced the input column, the graph would silently
+    /// read another column of the same name: refuse that.
+    /// </summary>
+    private void CheckInputReachesGraph(OnnxContext ctx)
+    {
+        string column = transformer.Encoder.ColumnName;
+        IDataView view = source;
+        while (view is IDataTransform step && step is ITransformCanSaveOnnx exportable && exportable.CanSaveOnnx(ctx)) view = step.Source;
+        for (; view is IDataTransform skipped; view = skipped.Source)
+        {
+            DataViewSchema.Column? produced = skipped.Schema.GetColumnOrNull(column), consumed = skipped.Source.Schema.GetColumnOrNull(column);
+            if (produced is not { } output || consumed is not { } input || input.Index != output.Index || !input.Type.Equals(output.Type))
+                throw InputNotInGraph(column);
+        }
+    }
+
+    private NotSupportedException InputNotInGraph(string column) => new(
+        $"Column '{column}' is computed by a step that ML.NET cannot export to ONNX (image loading and resizing, a custom " +
+        $"mapping, for example), so the graph would not compute the input of the MLNetAr {transformer.Model.Kind} step. Export the MLNetAr " +
+        "transformer on its own, from the data the earlier steps produce, cached so that the converter starts there: " +
+        "mlContext.Model.ConvertToOnnx(mlnetArTransformer, mlContext.Data.Cache(earlierSteps.Transform(data)), stream); " +
+        $"the graph then takes '{column}' as its input.");
+
     public void SaveAsOnnx(OnnxContext ctx)
     {
+        string column = transformer.Encoder.ColumnName;
+        if (!ctx.ContainsColumn(column)) throw InputNotInGraph(column);
         var graph = new OnnxGraph(ctx);
-        string input = ctx.GetVariableName(transformer.Encoder.ColumnName);
+        string input = ctx.GetVariableName(column);
         // ExtractPixels' columns carry image dimensions, (N, C, H, W) in ONNX: the models read (N, D).
         string pixels = transformer.Encoder.ExportOnnx(graph, graph.Reshape(input, -1, transformer.Model.Dimension));
         IReadOnlyList<string> tensors = transformer.ExportOnnx(graph, pixels);

@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using MLNetAr.Data;
 using MLNetAr.Tests.Catalog;
@@ -92,5 +93,98 @@ public class OnnxExportTests
         var fitted = ml.Transforms.FvsbnDensity(maximumNumberOfEpochs: 1, seed: 2).Fit(data);
         var e = Assert.ThrowsAny<Exception>(() => ml.Model.ConvertToOnnx(fitted, data, 10, Stream.Null));
         Assert.Contains("11", e.GetBaseException().Message);
+    }
+
+    public static TheoryData<string> Detectors() => ["fvsbn-raw", "nade-independent", "fvsbn-ratio-local-pixelcnn", "pixelcnn-levels4-independent", "made-ensemble-ratio-wavenet"];
+
+    private static AutoregressiveAnomalyDetector.Options DetectorOptions(string detector) => detector switch
+    {
+        "fvsbn-raw" => new() { DensityModel = new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = 1, Seed = 1 }, PixelScoresColumnName = "PixelScores" },
+        "nade-independent" => new()
+        {
+            DensityModel = new NadeDensityEstimator.Options { HiddenSize = 12, MaximumNumberOfEpochs = 1, Seed = 1 },
+            ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
+            PixelScoresColumnName = "PixelScores",
+        },
+        "fvsbn-ratio-local-pixelcnn" => new()
+        {
+            DensityModel = new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = 1, Seed = 1 },
+            ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
+            BackgroundModel = new PixelCnnDensityEstimator.Options { Height = 28, Width = 28, Layers = 1, Channels = 4, HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 1 },
+            PixelScoresColumnName = "PixelScores",
+        },
+        "pixelcnn-levels4-independent" => new()
+        {
+            DensityModel = new PixelCnnDensityEstimator.Options { Height = 28, Width = 28, Levels = 4, Layers = 2, Channels = 4, HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 1 },
+            ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
+            PixelScoresColumnName = "PixelScores",
+        },
+        "made-ensemble-ratio-wavenet" => new()
+        {
+            DensityModel = new MadeDensityEstimator.Options { HiddenSizes = [16], NumMasks = 2, EnsembleSize = 2, MaximumNumberOfEpochs = 1, Seed = 1 },
+            ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
+            BackgroundModel = new WaveNetDensityEstimator.Options { Dilations = [1, 2], Channels = 4, MaximumNumberOfEpochs = 1, Seed = 1 },
+        },
+        _ => throw new ArgumentException(detector),
+    };
+
+    [Theory]
+    [MemberData(nameof(Detectors))]
+    public void ConvertToOnnx_AnomalyDetector_OnnxRuntimeMatchesScoreLabelAndPixelScores(string detector)
+    {
+        var ml = new MLContext(1);
+        var options = DetectorOptions(detector);
+        var train = TestData.Digits.Slice(0, 300).ToDataView(ml);
+        var fitted = ml.AnomalyDetection.Trainers.AutoregressiveDensity(options).Fit(train);
+        var images = Images();
+        // The threshold at the median training score, so PredictedLabel takes both values on these rows.
+        options.Threshold = fitted.Transform(images.ToDataView(ml)).GetColumn<float>("Score").OrderBy(v => v).ElementAt(8);
+        fitted = ml.AnomalyDetection.Trainers.AutoregressiveDensity(options).Fit(train);
+        string[] vectors = options.PixelScoresColumnName == null ? [] : ["PixelScores"];
+        OnnxAssert.MatchesOnnxRuntime(ml, fitted, images.ToDataView(ml), ["Score"], vectors, ["PredictedLabel"]);
+        Assert.Contains(true, fitted.Transform(images.ToDataView(ml)).GetColumn<bool>("PredictedLabel"));
+        Assert.Contains(false, fitted.Transform(images.ToDataView(ml)).GetColumn<bool>("PredictedLabel"));
+    }
+
+    [Fact]
+    public void ConvertToOnnx_InputComplexityDetector_RefusesNamingTheOption()
+    {
+        var ml = new MLContext(1);
+        var data = TestData.Digits.Slice(0, 100).ToDataView(ml);
+        var fitted = ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options
+        {
+            DensityModel = new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = 1, Seed = 1 },
+            ScoreCorrection = AnomalyScoreCorrection.InputComplexity,
+        }).Fit(data);
+        var e = Assert.Throws<NotSupportedException>(() => ml.Model.ConvertToOnnx(fitted, data, Stream.Null));
+        Assert.Contains("`ScoreCorrection` = InputComplexity cannot be converted to ONNX", e.Message);
+    }
+
+    [Fact]
+    public void ConvertToOnnx_PixelCnnWith256Levels_MatchesOnRealGreyImages()
+    {
+        var ml = new MLContext(1);
+        var fitted = ml.Transforms.PixelCnnDensity(new PixelCnnDensityEstimator.Options
+            { Height = 28, Width = 28, Levels = 256, Layers = 2, Channels = 4, HeadChannels = 8, MaximumNumberOfEpochs = 1, Seed = 3 })
+            .Fit(TestData.Digits.Slice(0, 100).ToDataView(ml));
+        OnnxAssert.MatchesOnnxRuntime(ml, fitted, Images().ToDataView(ml), ["LogLikelihood"], ["HiddenFeatures"]);
+    }
+
+    [Fact]
+    public void ConvertToOnnx_InputFromAStepMlNetCannotExport_FailsSayingWhatToExport()
+    {
+        var ml = new MLContext(1);
+        var images = TestData.Digits.Slice(0, 60);
+        var data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, images.Count).Select(i => new ModelFamilyTests.Input { Pixels = images.GetImage(i) }));
+        // CustomMapping has no ONNX form: the converter stops there, and MLNetAr's input column is not in the graph.
+        var earlier = ml.Transforms.CustomMapping((ModelFamilyTests.Input input, ModelFamilyTests.Input output) => output.Pixels = input.Pixels, contractName: null)
+            .Fit(data);
+        var density = ml.Transforms.FvsbnDensity(maximumNumberOfEpochs: 1, seed: 2).Fit(earlier.Transform(data));
+        var pipeline = new TransformerChain<ITransformer>(earlier, density);
+        var e = Assert.Throws<NotSupportedException>(() => ml.Model.ConvertToOnnx(pipeline, data, Stream.Null));
+        Assert.Contains("Column 'Pixels' is computed by a step that ML.NET cannot export to ONNX", e.Message);
+        // The advice works: the MLNetAr step alone, from the (cached) data the earlier steps produce.
+        // (ApplyOnnxModel cannot feed the graph input of the hidden original column, "Pixels0".)
+        OnnxAssert.MatchesOnnxRuntime(ml, density, ml.Data.Cache(earlier.Transform(data)), ["LogLikelihood"], ["HiddenFeatures"], throughApplyOnnxModel: false);
     }
 }

@@ -92,13 +92,19 @@ internal static class OnnxAssert
         }
     }
 
-    /// <summary>One batch holding every row of <paramref name="data"/>, one tensor per graph input (float columns).</summary>
+    /// <summary>
+    /// One batch holding every row of <paramref name="data"/>, one tensor per graph input (float columns). The converter
+    /// makes one input per column of the data, hidden ones included (renamed "Pixels0" and so on), in schema order.
+    /// </summary>
     public static List<NamedOnnxValue> Inputs(InferenceSession session, IDataView data)
     {
         var inputs = new List<NamedOnnxValue>();
-        foreach (var (name, metadata) in session.InputMetadata)
+        Assert.Equal(data.Schema.Count, session.InputNames.Count);
+        for (int index = 0; index < session.InputNames.Count; index++)
         {
-            DataViewSchema.Column column = data.Schema[name];
+            string name = session.InputNames[index];
+            NodeMetadata metadata = session.InputMetadata[name];
+            DataViewSchema.Column column = data.Schema[index];
             float[] values = column.Type is VectorDataViewType
                 ? data.GetColumn<float[]>(column).SelectMany(v => v).ToArray()
                 : data.GetColumn<float>(column).ToArray();
