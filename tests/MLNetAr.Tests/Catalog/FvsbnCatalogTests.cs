@@ -179,7 +179,7 @@ public class FvsbnCatalogTests
     }
 
     [Fact]
-    public void Transform_ParallelCursors_GiveSameValuesAsOneCursor()
+    public void Transform_ParallelAndBatchedCursors_GiveSameValuesAsOneCursor()
     {
         var ml = new MLContext(1);
         var model = FitSmall(ml);
@@ -212,7 +212,15 @@ public class FvsbnCatalogTests
         }
 
         var sequential = Read(scored.GetRowCursor([column, hidden]), column, hidden);
-        DataViewRowCursor[] cursors = scored.GetRowCursorSet([column, hidden], 4);
+        // Unshuffled, the set is one batched cursor (its kernels use every core); shuffled, cursors score row by row in parallel.
+        DataViewRowCursor[] batched = scored.GetRowCursorSet([column, hidden], 4);
+        Assert.Single(batched);
+        foreach (var (id, (value, features)) in Read(batched[0], column, hidden))
+        {
+            Assert.Equal(sequential[id].Item1, value);
+            Assert.Equal(sequential[id].Item2, features);
+        }
+        DataViewRowCursor[] cursors = scored.GetRowCursorSet([column, hidden], 4, new Random(3));
         Assert.True(cursors.Length > 1, $"expected a parallel cursor set, got {cursors.Length} cursor(s)");
         var parts = new Dictionary<DataViewRowId, (float, float[])>[cursors.Length];
         Parallel.For(0, cursors.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => parts[i] = Read(cursors[i], column, hidden));
