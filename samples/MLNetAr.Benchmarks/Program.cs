@@ -7,6 +7,7 @@ using MLNetAr.Benchmarks;
 //       [--train FILE --valid FILE [--test FILE]] [--samples N] [--threads N] [--out file.json]
 //   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- anomaly [epochs] [--only name,name] [--seed s] [--out file.json]
 //   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- probe [epochs] [--out file.json]
+//   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- score [--only name,name | --model M --set Name=Value ...] [--images N] [--repeats R] [--out file.json]
 string command = args.Length > 0 ? args[0] : "gemm";
 string? outPath = null;
 var rest = new List<string>();
@@ -24,7 +25,8 @@ Dictionary<string, object> report = command switch
     "train" => TrainBenchmark.Run(rest),
     "anomaly" => AnomalyBenchmark.Run(rest),
     "probe" => ProbeBenchmark.Run(rest),
-    _ => throw new ArgumentException($"Unknown benchmark '{command}'. Known: gemm, train, anomaly, probe."),
+    "score" => ScoreBenchmark.Run(rest),
+    _ => throw new ArgumentException($"Unknown benchmark '{command}'. Known: gemm, train, anomaly, probe, score."),
 };
 report["benchmark"] = command;
 report["machine"] = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}";

@@ -121,9 +121,9 @@ internal static class TrainBenchmark
         return (Load(trainPath), validPath == null ? null : Load(validPath), testPath == null ? null : Load(testPath));
     }
 
-    private delegate AutoregressiveDensityTransformer FitFunction(IDataView train, IDataView? valid);
+    internal delegate AutoregressiveDensityTransformer FitFunction(IDataView train, IDataView? valid);
 
-    private static (FitFunction Fit, Dictionary<string, string> Options) CreateEstimator(MLContext ml, string model, List<(string Name, string Value)> settings)
+    internal static (FitFunction Fit, Dictionary<string, string> Options) CreateEstimator(MLContext ml, string model, List<(string Name, string Value)> settings)
     {
         switch (model)
         {

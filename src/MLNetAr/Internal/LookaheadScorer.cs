@@ -5,9 +5,9 @@ using MLNetAr.Models;
 namespace MLNetAr.Internal;
 
 /// <summary>
-/// Batched scoring for a cursor: a second cursor over the same data reads the input column ahead, and
-/// <see cref="RowsPerBatch"/> rows are scored in one model pass (one GEMM instead of B matrix-vector products, one
-/// convolution over B images). The main cursor keeps serving the pass-through columns; each row's results are copied
+/// Batched scoring for a cursor: a second cursor over the same data reads the input column ahead, and B rows are
+/// scored in one model pass (one GEMM instead of B matrix-vector products, one
+/// convolution over B images; B = the model's <see cref="DensityModel.ScoringBatchRows"/>). The main cursor keeps serving the pass-through columns; each row's results are copied
 /// out of the batch when it is read.
 /// </summary>
 /// <remarks>
@@ -16,9 +16,6 @@ namespace MLNetAr.Internal;
 /// </remarks>
 internal sealed class LookaheadScorer : IDisposable
 {
-    /// <summary>Rows scored per model pass: large enough for the batched kernels, small enough to keep memory modest.</summary>
-    public const int RowsPerBatch = 64;
-
     private readonly IRowScoringTransformer _transformer;
     private readonly DataViewRowCursor _ahead;
     private readonly ValueGetter<VBuffer<float>> _input;
@@ -26,7 +23,8 @@ internal sealed class LookaheadScorer : IDisposable
     private readonly bool _pixelScores;
     private readonly int _d, _h;
     private readonly float[] _pixels, _logLikelihoods, _backgroundLogLikelihoods, _hidden, _pixelLogProbabilities, _backgroundPixelLogProbabilities;
-    private readonly DataViewRowId[] _ids = new DataViewRowId[RowsPerBatch];
+    private readonly int _rowsPerBatch;
+    private readonly DataViewRowId[] _ids;
     private ModelWorkspace? _workspace, _backgroundWorkspace;
     private VBuffer<float> _values;
     private long _first;
@@ -41,13 +39,16 @@ internal sealed class LookaheadScorer : IDisposable
         _pixelScores = pixelScores;
         DensityModel model = transformer.Model;
         (_d, _h) = (model.Dimension, model.HiddenFeatureCount);
-        _pixels = new float[RowsPerBatch * _d];
-        _logLikelihoods = new float[RowsPerBatch];
-        _backgroundLogLikelihoods = new float[RowsPerBatch];
-        _hidden = new float[RowsPerBatch * _h];
+        // The background model (if any) scores the same batches.
+        _rowsPerBatch = Math.Min(model.ScoringBatchRows, transformer.BackgroundModel?.ScoringBatchRows ?? int.MaxValue);
+        _ids = new DataViewRowId[_rowsPerBatch];
+        _pixels = new float[_rowsPerBatch * _d];
+        _logLikelihoods = new float[_rowsPerBatch];
+        _backgroundLogLikelihoods = new float[_rowsPerBatch];
+        _hidden = new float[_rowsPerBatch * _h];
         bool background = transformer.BackgroundModel != null;
-        _pixelLogProbabilities = pixelScores ? new float[RowsPerBatch * _d] : [];
-        _backgroundPixelLogProbabilities = pixelScores && background ? new float[RowsPerBatch * _d] : [];
+        _pixelLogProbabilities = pixelScores ? new float[_rowsPerBatch * _d] : [];
+        _backgroundPixelLogProbabilities = pixelScores && background ? new float[_rowsPerBatch * _d] : [];
         if (!background) Array.Fill(_backgroundLogLikelihoods, float.NaN);
     }
 
@@ -62,7 +63,7 @@ internal sealed class LookaheadScorer : IDisposable
             _pixelScores ? _pixelLogProbabilities.AsSpan(r * _d, _d) : [], _backgroundPixelLogProbabilities.Length > 0 ? _backgroundPixelLogProbabilities.AsSpan(r * _d, _d) : []);
     }
 
-    /// <summary>Reads up to <see cref="RowsPerBatch"/> rows starting at <paramref name="position"/> and scores them.</summary>
+    /// <summary>Reads up to <see cref="_rowsPerBatch"/> rows starting at <paramref name="position"/> and scores them.</summary>
     private void ScoreBatchFrom(long position)
     {
         if (position < _ahead.Position)
@@ -78,20 +79,26 @@ internal sealed class LookaheadScorer : IDisposable
             _id(ref _ids[_count]);
             _count++;
         }
-        while (_count < RowsPerBatch && _ahead.MoveNext());
+        while (_count < _rowsPerBatch && _ahead.MoveNext());
 
         DensityModel model = _transformer.Model;
         ReadOnlySpan<float> pixels = _pixels.AsSpan(0, _count * _d);
-        _workspace ??= model.CreateWorkspace(RowsPerBatch);
+        _workspace ??= model.RentScoringWorkspace();
         model.Score(pixels, _count, _logLikelihoods.AsSpan(0, _count), _hidden.AsSpan(0, _count * _h), _workspace);
         if (_pixelScores) model.PixelLogProbabilities(pixels, _count, _pixelLogProbabilities, _workspace);
         if (_transformer.BackgroundModel is DensityModel background)
         {
-            _backgroundWorkspace ??= background.CreateWorkspace(RowsPerBatch);
+            _backgroundWorkspace ??= background.RentScoringWorkspace();
             background.Score(pixels, _count, _backgroundLogLikelihoods.AsSpan(0, _count), Span<float>.Empty, _backgroundWorkspace);
             if (_pixelScores) background.PixelLogProbabilities(pixels, _count, _backgroundPixelLogProbabilities, _backgroundWorkspace);
         }
     }
 
-    public void Dispose() => _ahead.Dispose();
+    public void Dispose()
+    {
+        _ahead.Dispose();
+        if (_workspace != null) _transformer.Model.ReturnScoringWorkspace(_workspace);
+        if (_backgroundWorkspace != null) _transformer.BackgroundModel!.ReturnScoringWorkspace(_backgroundWorkspace);
+        _workspace = _backgroundWorkspace = null;
+    }
 }

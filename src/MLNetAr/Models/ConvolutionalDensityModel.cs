@@ -76,6 +76,9 @@ internal abstract class ConvolutionalDensityModel : DensityModel
 
     public override ModelWorkspace CreateWorkspace(int maxBatch) => new ConvolutionWorkspace(maxBatch);
 
+    /// <summary>Convolutions already run image by image in parallel, and each image's activations take megabytes.</summary>
+    public override int ScoringBatchRows => 8;
+
     /// <summary>Layers of the body followed by the head, in the order of the weights stream.</summary>
     protected IReadOnlyList<Parameter> WithHead(IEnumerable<CausalConv2d> body) =>
         body.Append(HeadHidden).Append(HeadOutput).SelectMany(l => new[] { l.Weight, l.Bias }).ToArray();

@@ -76,6 +76,26 @@ internal abstract class DensityModel
     public virtual ModelWorkspace CreateWorkspace(int maxBatch) => new(maxBatch);
 
     /// <summary>
+    /// Rows a cursor scores per model pass: enough for the batched kernels (one GEMM over the rows), few enough that
+    /// the workspace stays at a few hundred MB at most. Models whose activations are large per row override it.
+    /// </summary>
+    public virtual int ScoringBatchRows => 256;
+
+    private readonly System.Collections.Concurrent.ConcurrentBag<ModelWorkspace> _scoringWorkspaces = [];
+
+    /// <summary>
+    /// A workspace for <see cref="ScoringBatchRows"/> rows, reused from cursor to cursor: allocating (and faulting in) a
+    /// convolutional model's activations for every cursor costs more than scoring a short data view.
+    /// </summary>
+    public ModelWorkspace RentScoringWorkspace() => _scoringWorkspaces.TryTake(out ModelWorkspace? workspace) ? workspace : CreateWorkspace(ScoringBatchRows);
+
+    /// <summary>Gives back a workspace of <see cref="RentScoringWorkspace"/>; one is kept for the next cursor.</summary>
+    public void ReturnScoringWorkspace(ModelWorkspace workspace)
+    {
+        if (_scoringWorkspaces.IsEmpty) _scoringWorkspaces.Add(workspace);
+    }
+
+    /// <summary>
     /// Conditional logits: <c>(B, D) -> (B, D)</c>, <c>logits[r, i] = logit p(x_i = 1 | x_&lt;i)</c> for row r
     /// (categorical models: <c>(B, D) -> (K, B·D)</c>).
     /// Keeps in <paramref name="workspace"/> whatever <see cref="Backward"/> and <see cref="GetHiddenFeatures"/> need.
@@ -164,19 +184,29 @@ internal abstract class DensityModel
     }
 
     /// <summary><c>log p(x)</c> per row <c>(B)</c> from the logits of one <see cref="Forward"/> pass.</summary>
-    protected void LogLikelihoods(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int batch, Span<float> logLikelihoods)
+    /// <remarks>Rows in parallel (each row's sum is its own, so the result does not depend on the threads).</remarks>
+    protected unsafe void LogLikelihoods(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int batch, Span<float> logLikelihoods)
     {
-        int d = Dimension, n = batch * d;
-        for (int r = 0; r < batch; r++)
+        int d = Dimension, n = batch * d, logitsLength = n * LogitsPerPixel;
+        fixed (float* pLogits = logits, pX = x, pResult = logLikelihoods)
         {
-            if (Levels == 2)
+            nint logitsAddress = (nint)pLogits, xAddress = (nint)pX, resultAddress = (nint)pResult;
+            Kernels.Kernels.ForRowRanges(batch, 16, (start, end) =>
             {
-                logLikelihoods[r] = Kernels.Kernels.BernoulliLogLikelihood(logits.Slice(r * d, d), x.Slice(r * d, d));
-                continue;
-            }
-            double sum = 0;
-            for (int i = r * d; i < (r + 1) * d; i++) sum += CategoricalLogProbability(logits, n, i, LevelOf(x[i]));
-            logLikelihoods[r] = (float)sum;
+                var allLogits = new ReadOnlySpan<float>((float*)logitsAddress, logitsLength);
+                var pixels = new ReadOnlySpan<float>((float*)xAddress, n);
+                for (int r = start; r < end; r++)
+                {
+                    if (Levels == 2)
+                    {
+                        ((float*)resultAddress)[r] = Kernels.Kernels.BernoulliLogLikelihood(allLogits.Slice(r * d, d), pixels.Slice(r * d, d));
+                        continue;
+                    }
+                    double sum = 0;
+                    for (int i = r * d; i < (r + 1) * d; i++) sum += CategoricalLogProbability(allLogits, n, i, LevelOf(pixels[i]));
+                    ((float*)resultAddress)[r] = (float)sum;
+                }
+            });
         }
     }
 

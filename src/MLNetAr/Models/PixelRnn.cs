@@ -76,6 +76,9 @@ internal sealed class PixelRnn : DensityModel
 
     public override ModelWorkspace CreateWorkspace(int maxBatch) => new ConvolutionWorkspace(maxBatch);
 
+    /// <summary>Every step's gates and states are kept: about (G + 2)·H·D floats per row.</summary>
+    public override int ScoringBatchRows => 128;
+
     // Workspace slots: shared ones below Base; per layer l, Base + l·8 + one of the layer kinds.
     private const int StepInputSlot = 0, OutputSlot = 1, GradientSlot = 2, GateGradientSlot = 3, RecurrentGradientSlot = 4, CarrySlot = 5, CellGradientSlot = 6, DirectSlot = 7;
     private const int Base = 16, SlotsPerLayer = 8;

@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using MLNetAr.Data;
+
+namespace MLNetAr.Benchmarks;
+
+/// <summary>
+/// Scoring throughput (images/s) of one fitted model along every path a user has: <c>Transform</c> with read-ahead
+/// batches, <c>Transform</c>'s row-by-row mapper (what <c>PredictionEngine</c> and shuffled cursors use), a
+/// <c>PredictionEngine</c>, and ONNX Runtime on the <c>ConvertToOnnx</c> export at batch 1 and 256. Also the largest
+/// |ONNX − MLNetAr| log-likelihood on the scored images.
+/// </summary>
+/// <remarks>
+/// Models: the presets below (each trained for one epoch on 1000 digits: scoring speed does not depend on the weights),
+/// or one <c>--model</c> with <c>--set</c> options as in <c>train</c>. <c>--images N</c> scored per run (default 1000;
+/// the row-by-row paths score a fifth of them), <c>--repeats R</c> timed runs per path (median and best reported).
+/// </remarks>
+internal static class ScoreBenchmark
+{
+    private static readonly (string Name, string Model, string[] Settings)[] Presets =
+    [
+        ("FVSBN", "fvsbn", []),
+        ("NADE H=500", "nade", []),
+        ("MADE 1x500", "made", []),
+        ("MADE 2x500, 32-mask ensemble", "made", ["HiddenSizes=500,500", "InputOrder=Random", "NumMasks=32", "EnsembleSize=32"]),
+        ("PixelCNN 5x32", "pixelcnn", []),
+        ("WaveNet 12 blocks x32", "wavenet", []),
+        ("pixel LSTM H=64", "pixelrnn", []),
+    ];
+
+    public static Dictionary<string, object> Run(IReadOnlyList<string> args)
+    {
+        int images = 1000, repeats = 3;
+        string? model = null;
+        var settings = new List<(string, string)>();
+        var only = new List<string>();
+        for (int i = 0; i < args.Count; i++)
+        {
+            switch (args[i])
+            {
+                case "--images": images = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--repeats": repeats = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--model": model = args[++i].ToLowerInvariant(); break;
+                case "--only": only.AddRange(args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries)); break;
+                case "--set":
+                    string[] kv = args[++i].Split('=', 2);
+                    if (kv.Length != 2) throw new ArgumentException($"--set expects Name=Value, got '{args[i]}'.");
+                    settings.Add((kv[0], kv[1]));
+                    break;
+                default: throw new ArgumentException($"Unknown argument '{args[i]}'. Known: --images N, --repeats R, --model M, --set Name=Value, --only name,name.");
+            }
+        }
+        var runs = model != null
+            ? [(model, model, settings.Select(s => $"{s.Item1}={s.Item2}").ToArray())]
+            : Presets.Where(p => only.Count == 0 || only.Any(o => p.Name.Contains(o, StringComparison.OrdinalIgnoreCase))).ToArray();
+        var digits = BenchmarkData.Digits();
+        var results = runs.Select(r => Measure(r.Name, r.Model, r.Settings, digits, images, repeats)).ToList();
+        return new Dictionary<string, object>
+        {
+            ["images"] = images, ["repeats"] = repeats, ["threads"] = Environment.ProcessorCount, ["results"] = results,
+        };
+    }
+
+    private static Dictionary<string, object> Measure(string name, string model, string[] settings, ImageSet digits, int count, int repeats)
+    {
+        var ml = new MLContext(1);
+        var pairs = settings.Select(s => s.Split('=', 2)).Select(kv => (kv[0], kv[1])).Append(("MaximumNumberOfEpochs", "1")).ToList();
+        var (fit, _) = TrainBenchmark.CreateEstimator(ml, model, pairs);
+        AutoregressiveDensityTransformer fitted = fit(digits.Slice(0, 1000).ToDataView(ml), null);
+        ImageSet test = digits.Slice(9000, count), few = digits.Slice(9000, Math.Max(1, count / 5));
+        IDataView data = test.ToDataView(ml);
+        var result = new Dictionary<string, object> { ["model"] = name, ["parameters"] = fitted.ParameterCount };
+
+        float[] expected = [];
+        result["transform_read_ahead"] = Rate(count, repeats, () => expected = fitted.Transform(data).GetColumn<float>(fitted.LogLikelihoodColumnName).ToArray());
+        result["transform_row_by_row"] = Rate(few.Count, repeats, () => RowByRow(fitted, few.ToDataView(ml)));
+        using (var engine = ml.Model.CreatePredictionEngine<PixelsRow, ScoreRow>(fitted))
+        {
+            var rows = Enumerable.Range(0, few.Count).Select(i => new PixelsRow { Pixels = few.GetImage(i) }).ToArray();
+            result["prediction_engine"] = Rate(few.Count, repeats, () => { foreach (var row in rows) engine.Predict(row); });
+        }
+
+        string path = Path.Combine(Path.GetTempPath(), $"mlnetar-score-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            using (var stream = File.Create(path)) ml.Model.ConvertToOnnx(fitted, data, stream);
+            result["onnx_megabytes"] = Math.Round(new FileInfo(path).Length / 1048576.0, 2);
+            using var options = new SessionOptions { IntraOpNumThreads = Environment.ProcessorCount, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+            using var session = new InferenceSession(path, options);
+            float[] onnx = [];
+            result["onnx_runtime_batch_1"] = Rate(few.Count, repeats, () => OnnxScores(session, few, 1));
+            result["onnx_runtime_batch_256"] = Rate(count, repeats, () => onnx = OnnxScores(session, test, 256));
+            result["largest_onnx_difference_nats"] = expected.Zip(onnx, (a, b) => Math.Abs((double)a - b)).Max();
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+        Console.Error.WriteLine($"{name}: " + string.Join(", ", result.Where(kv => kv.Value is Dictionary<string, double>)
+            .Select(kv => $"{kv.Key} {((Dictionary<string, double>)kv.Value)["median"]}")) + $", ONNX difference {result["largest_onnx_difference_nats"]:G3} nats");
+        return result;
+    }
+
+    /// <summary>The per-row path: the transformer's row mapper over a cursor, one model pass per row.</summary>
+    private static void RowByRow(AutoregressiveDensityTransformer fitted, IDataView data)
+    {
+        IRowToRowMapper mapper = fitted.GetRowToRowMapper(data.Schema);
+        DataViewSchema.Column column = mapper.OutputSchema[fitted.LogLikelihoodColumnName];
+        using var cursor = data.GetRowCursor(mapper.GetDependencies([column]));
+        using var row = mapper.GetRow(cursor, [column]);
+        var getter = row.GetGetter<float>(column);
+        float value = 0;
+        while (cursor.MoveNext()) getter(ref value);
+    }
+
+    /// <summary><c>LogLikelihood.output</c> of every image, fed in batches of <paramref name="batch"/>.</summary>
+    private static float[] OnnxScores(InferenceSession session, ImageSet images, int batch)
+    {
+        var scores = new List<float>(images.Count);
+        string input = session.InputNames.Single(n => n == "Pixels");
+        for (int start = 0; start < images.Count; start += batch)
+        {
+            int rows = Math.Min(batch, images.Count - start);
+            var tensor = new DenseTensor<float>(images.Pixels.AsMemory(start * images.Dimension, rows * images.Dimension), [rows, images.Height, images.Width]);
+            using var outputs = session.Run([NamedOnnxValue.CreateFromTensor(input, tensor), LabelInput(session, rows)], ["LogLikelihood.output"]);
+            scores.AddRange(outputs[0].AsTensor<float>());
+        }
+        return scores.ToArray();
+    }
+
+    /// <summary>The converter makes every input column a graph input, the unused Label too.</summary>
+    private static NamedOnnxValue LabelInput(InferenceSession session, int rows) =>
+        NamedOnnxValue.CreateFromTensor(session.InputNames.Single(n => n == "Label"), new DenseTensor<float>(new float[rows], [rows, 1]));
+
+    /// <summary>Images per second of <paramref name="count"/> images: one warm-up, then median and best of the runs.</summary>
+    private static Dictionary<string, double> Rate(int count, int repeats, Action run)
+    {
+        run();
+        var rates = new List<double>();
+        for (int r = 0; r < repeats; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            run();
+            rates.Add(count / clock.Elapsed.TotalSeconds);
+        }
+        rates.Sort();
+        return new Dictionary<string, double> { ["median"] = Math.Round(rates[rates.Count / 2], 1), ["best"] = Math.Round(rates[^1], 1) };
+    }
+
+    private sealed class PixelsRow
+    {
+        [VectorType(784)] public float[] Pixels { get; set; } = [];
+    }
+
+    private sealed class ScoreRow
+    {
+        public float LogLikelihood { get; set; }
+    }
+}
