@@ -62,17 +62,11 @@ internal sealed class RowScorer
     private readonly float[] _backgroundLogLikelihood = [float.NaN];
     private readonly float[] _backgroundPixelScores;
     private readonly bool _pixelScores;
-    private readonly LookaheadScorer? _lookahead;
-    private ValueGetter<DataViewRowId>? _idGetter;
     private VBuffer<float> _input;
     private long _scoredPosition = -1;
 
-    /// <param name="transformer">What to score with.</param>
-    /// <param name="pixelScores">Whether the per-pixel conditionals are needed.</param>
-    /// <param name="lookahead">Batched results to read rows from (a cursor's), or null to score each row on its own.</param>
-    public RowScorer(IRowScoringTransformer transformer, bool pixelScores, LookaheadScorer? lookahead = null)
+    public RowScorer(IRowScoringTransformer transformer, bool pixelScores)
     {
-        _lookahead = lookahead;
         _transformer = transformer;
         _pixelScores = pixelScores;
         DensityModel model = transformer.Model;
@@ -97,19 +91,10 @@ internal sealed class RowScorer
     public ReadOnlySpan<float> BackgroundPixelLogProbabilities => _backgroundPixelScores;
 
     /// <summary>Scores the current row of <paramref name="row"/> unless its position was already scored.</summary>
-    public void EnsureScored(DataViewRow row, ValueGetter<VBuffer<float>>? inputGetter)
+    public void EnsureScored(DataViewRow row, ValueGetter<VBuffer<float>> inputGetter)
     {
         if (row.Position == _scoredPosition) return;
-        if (_lookahead != null)
-        {
-            _idGetter ??= row.GetIdGetter();
-            DataViewRowId id = default;
-            _idGetter(ref id);
-            _lookahead.Load(row.Position, id, this);
-            _scoredPosition = row.Position;
-            return;
-        }
-        inputGetter!(ref _input);
+        inputGetter(ref _input);
         _transformer.Encoder.Encode(_input, Pixels, row.Position);
         DensityModel model = _transformer.Model;
         model.Score(Pixels, 1, _logLikelihood, HiddenFeatures, _workspace);
@@ -123,7 +108,7 @@ internal sealed class RowScorer
         _scoredPosition = row.Position;
     }
 
-    /// <summary>Sets the current row's results from a batch the row was scored in (see <see cref="LookaheadScorer"/>).</summary>
+    /// <summary>Sets the current row's results from a batch the row was scored in (see <see cref="BatchScorer"/>).</summary>
     public void Load(ReadOnlySpan<float> pixels, float logLikelihood, float backgroundLogLikelihood, ReadOnlySpan<float> hiddenFeatures,
         ReadOnlySpan<float> pixelLogProbabilities, ReadOnlySpan<float> backgroundPixelLogProbabilities)
     {
@@ -235,28 +220,23 @@ internal sealed class DensityDataView(IRowScoringTransformer transformer, IDataV
     public long? GetRowCount() => source.GetRowCount();
 
     /// <summary>
-    /// An unshuffled cursor that reads any scored column scores rows in batches, read ahead through a second cursor
-    /// (<see cref="LookaheadScorer"/>); a shuffled one scores row by row, since a second shuffled cursor need not
-    /// visit the rows in the same order.
+    /// A cursor that reads any scored column scores rows in batches (<see cref="BatchedDensityCursor"/>); one whose
+    /// pass-through columns cannot be copied (image objects) scores row by row.
     /// </summary>
     public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
     {
         columnsNeeded = columnsNeeded.ToArray();
         var needed = _binding.Dependencies(columnsNeeded, out bool[] active);
-        if (rand != null || !active.Any(a => a)) return new DensityCursor(_binding, source.GetRowCursor(needed, rand), active);
-        // The read-ahead cursor reads the input column; the main one only what passes through (so an upstream image
-        // decoder runs once per row).
-        var passThrough = columnsNeeded.Where(c => _binding.OutputIndex(c) < 0).Select(c => source.Schema[c.Index]);
-        var lookahead = new LookaheadScorer(transformer, source, _binding.InputColumn, _binding.NeedsPixelScores(active));
-        return new DensityCursor(_binding, source.GetRowCursor(passThrough), active, lookahead);
+        if (active.Any(a => a) && BatchedDensityCursor.TryCreate(_binding, source, columnsNeeded, active, rand) is { } batched) return batched;
+        return new DensityCursor(_binding, source.GetRowCursor(needed, rand), active);
     }
 
-    /// <summary>Batched scoring already runs every core on one batch, so an unshuffled set is one batched cursor.</summary>
+    /// <summary>Batched scoring already runs every core on one batch, so such a set is one batched cursor.</summary>
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
     {
         columnsNeeded = columnsNeeded.ToArray();
         var needed = _binding.Dependencies(columnsNeeded, out bool[] active);
-        if (rand == null && active.Any(a => a)) return [GetRowCursor(columnsNeeded)];
+        if (active.Any(a => a) && BatchedDensityCursor.TryCreate(_binding, source, columnsNeeded, active, rand) is { } batched) return [batched];
         return source.GetRowCursorSet(needed, n, rand).Select(c => (DataViewRowCursor)new DensityCursor(_binding, c, active)).ToArray();
     }
 }
@@ -288,11 +268,11 @@ internal sealed class DensityColumns
     private readonly RowScorer _scorer;
     private readonly ValueGetter<VBuffer<float>>? _inputGetter;
 
-    public DensityColumns(DensityBinding binding, DataViewRow input, bool[] active, LookaheadScorer? lookahead = null)
+    public DensityColumns(DensityBinding binding, DataViewRow input, bool[] active)
     {
         (_binding, _input, _active) = (binding, input, active);
-        _scorer = new RowScorer(binding.Transformer, binding.NeedsPixelScores(active), lookahead);
-        if (active.Any(a => a) && lookahead == null) _inputGetter = input.GetGetter<VBuffer<float>>(binding.InputColumn);
+        _scorer = new RowScorer(binding.Transformer, binding.NeedsPixelScores(active));
+        if (active.Any(a => a)) _inputGetter = input.GetGetter<VBuffer<float>>(binding.InputColumn);
     }
 
     public bool IsColumnActive(DataViewSchema.Column column)
@@ -311,7 +291,7 @@ internal sealed class DensityColumns
             throw new InvalidOperationException($"Invalid TValue in GetGetter for column '{column.Name}': '{typeof(TValue)}', expected type: '{output.Type.RawType}'.");
         return (ref TValue value) =>
         {
-            _scorer.EnsureScored(_input, _inputGetter);
+            _scorer.EnsureScored(_input, _inputGetter!);
             read(ref value);
         };
     }
@@ -330,10 +310,10 @@ internal sealed class DensityRow(DensityBinding binding, DataViewRow input, bool
     public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) => _columns.GetGetter<TValue>(column);
 }
 
-/// <summary>A cursor over the transformed view, wrapping one source cursor (and, when batched, its read-ahead scorer).</summary>
-internal sealed class DensityCursor(DensityBinding binding, DataViewRowCursor input, bool[] active, LookaheadScorer? lookahead = null) : DataViewRowCursor
+/// <summary>A cursor over the transformed view that scores row by row, wrapping one source cursor.</summary>
+internal sealed class DensityCursor(DensityBinding binding, DataViewRowCursor input, bool[] active) : DataViewRowCursor
 {
-    private readonly DensityColumns _columns = new(binding, input, active, lookahead);
+    private readonly DensityColumns _columns = new(binding, input, active);
 
     public override long Position => input.Position;
     public override long Batch => input.Batch;
@@ -345,11 +325,7 @@ internal sealed class DensityCursor(DensityBinding binding, DataViewRowCursor in
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
-        {
-            input.Dispose();
-            lookahead?.Dispose();
-        }
+        if (disposing) input.Dispose();
         base.Dispose(disposing);
     }
 }

@@ -47,4 +47,43 @@ public class BatchedScoringTests
         }
         Assert.Equal(50, checkedRows);
     }
+
+    private sealed class NamedImage
+    {
+        public string Name { get; set; } = "";
+        [VectorType(784)] public float[] Pixels { get; set; } = [];
+    }
+
+    [Fact]
+    public void Transform_PassThroughTextAndVectorColumns_AreCopiesOfEachRow()
+    {
+        var ml = new MLContext(1);
+        var fitted = ml.Transforms.MadeDensity(hiddenSizes: [12], maximumNumberOfEpochs: 1, seed: 2).Fit(TestData.Digits.Slice(0, 100).ToDataView(ml));
+        var images = TestData.Digits.Slice(3000, 300); // a batch of 256 and one of 44
+        var rows = Enumerable.Range(0, images.Count).Select(i => new NamedImage { Name = $"image {i}", Pixels = images.GetImage(i) }).ToArray();
+        IDataView scored = fitted.Transform(ml.Data.LoadFromEnumerable(rows));
+        string[] names = scored.GetColumn<string>("Name").ToArray();
+        float[][] pixels = scored.GetColumn<float[]>("Pixels").ToArray();
+        float[] logLikelihood = scored.GetColumn<float>("LogLikelihood").ToArray();
+        Assert.Equal(rows.Select(r => r.Name), names);
+        Assert.Equal(rows.Select(r => r.Pixels), pixels);
+        // The same rows in another order (a shuffled cursor): each keeps its own name and score.
+        var byName = names.Zip(logLikelihood).ToDictionary(p => p.First, p => p.Second);
+        var nameColumn = scored.Schema["Name"];
+        var scoreColumn = scored.Schema["LogLikelihood"];
+        using var cursor = scored.GetRowCursor([nameColumn, scoreColumn], new Random(4));
+        var getName = cursor.GetGetter<ReadOnlyMemory<char>>(nameColumn);
+        var getScore = cursor.GetGetter<float>(scoreColumn);
+        ReadOnlyMemory<char> name = default;
+        float score = 0;
+        int count = 0;
+        while (cursor.MoveNext())
+        {
+            getName(ref name);
+            getScore(ref score);
+            Assert.Equal(byName[name.ToString()], score, 1e-5 * Math.Abs(score));
+            count++;
+        }
+        Assert.Equal(300, count);
+    }
 }

@@ -213,28 +213,44 @@ public class FvsbnCatalogTests
         }
 
         var sequential = Read(scored.GetRowCursor([column, hidden]), column, hidden);
-        // Unshuffled, the set is one batched cursor (its kernels use every core); shuffled, cursors score row by row in parallel.
-        DataViewRowCursor[] batched = scored.GetRowCursorSet([column, hidden], 4);
-        Assert.Single(batched);
-        foreach (var (id, (value, features)) in Read(batched[0], column, hidden))
-        {
-            Assert.Equal(sequential[id].Item1, value);
-            Assert.Equal(sequential[id].Item2, features);
-        }
-        DataViewRowCursor[] cursors = scored.GetRowCursorSet([column, hidden], 4, new Random(3));
-        Assert.True(cursors.Length > 1, $"expected a parallel cursor set, got {cursors.Length} cursor(s)");
-        var parts = new Dictionary<DataViewRowId, (float, float[])>[cursors.Length];
-        Parallel.For(0, cursors.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => parts[i] = Read(cursors[i], column, hidden));
-
         Assert.Equal(400, sequential.Count);
-        Assert.Equal(sequential.Count, parts.Sum(p => p.Count));
-        // Shuffled cursors score row by row (sparse sums), the sequential one in dense batches: equal to rounding.
-        foreach (var part in parts)
-            foreach (var (id, (value, features)) in part)
+        // A set, shuffled or not, is one batched cursor (its kernels use every core); shuffled, the batches hold other
+        // rows, and FVSBN sums a batch of 16+ rows as one dense product but a smaller one sparsely: equal to rounding.
+        foreach (Random? rand in new[] { null, new Random(3) })
+        {
+            DataViewRowCursor[] cursors = scored.GetRowCursorSet([column, hidden], 4, rand);
+            Assert.Single(cursors);
+            var rows = Read(cursors[0], column, hidden);
+            Assert.Equal(400, rows.Count);
+            foreach (var (id, (value, features)) in rows)
             {
                 Assert.Equal(sequential[id].Item1, value, 1e-5 * Math.Abs(value));
                 for (int j = 0; j < features.Length; j++) Assert.Equal(sequential[id].Item2[j], features[j], 1e-4 * Math.Max(1, Math.Abs(features[j])));
             }
+        }
+        // Row by row, through parallel mapped rows: the same values, and the scorer state is per row object.
+        var mapper = model.GetRowToRowMapper(data.Schema);
+        var partsById = new System.Collections.Concurrent.ConcurrentDictionary<DataViewRowId, float>();
+        DataViewRowCursor[] sources = data.GetRowCursorSet(mapper.GetDependencies([mapper.OutputSchema["LogLikelihood"]]), 4);
+        Parallel.ForEach(sources, new ParallelOptions { MaxDegreeOfParallelism = 4 }, source =>
+        {
+            using (source)
+            using (var row = mapper.GetRow(source, [mapper.OutputSchema["LogLikelihood"]]))
+            {
+                var getter = row.GetGetter<float>(mapper.OutputSchema["LogLikelihood"]);
+                var idGetter = row.GetIdGetter();
+                float value = 0;
+                DataViewRowId id = default;
+                while (source.MoveNext())
+                {
+                    getter(ref value);
+                    idGetter(ref id);
+                    partsById[id] = value;
+                }
+            }
+        });
+        Assert.Equal(400, partsById.Count);
+        foreach (var (id, value) in partsById) Assert.Equal(sequential[id].Item1, value, 1e-5 * Math.Abs(value));
     }
 
     [Fact]
