@@ -39,6 +39,9 @@ internal static partial class Kernels
     /// <summary>Forces the portable (non-FMA) micro-kernel; lets tests cover the fallback on AVX2 machines.</summary>
     internal static bool ForcePortableGemm { get; set; }
 
+    /// <summary>Forces the AVX2 micro-kernel on AVX-512 machines (tests compare the two: they must agree bit for bit).</summary>
+    internal static bool ForceAvx2Gemm { get; set; }
+
     /// <summary>
     /// Single-precision matrix product on row-major storage:
     /// <c>C = op(A)·op(B)</c>, or <c>C += op(A)·op(B)</c> when <paramref name="accumulate"/> is true,
@@ -235,7 +238,7 @@ internal static partial class Kernels
         private readonly int _m, _n, _k, _lda, _ldb, _ldc;
         private readonly float* _a, _b, _c;
         private readonly bool _accumulate;
-        private readonly bool _useFma;
+        private readonly bool _useFma, _useAvx512;
 
         public GemmJob(Transpose transA, Transpose transB, int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
         {
@@ -244,6 +247,7 @@ internal static partial class Kernels
             _b = b;
             _c = c;
             _useFma = Fma.IsSupported && Avx.IsSupported && !ForcePortableGemm;
+            _useAvx512 = _useFma && Avx512F.IsSupported && !ForceAvx2Gemm;
         }
 
         public void Run()
@@ -434,7 +438,8 @@ internal static partial class Kernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private void MicroKernel(float* a, float* b, int kc, float* c, int ldc, bool overwrite)
         {
-            if (_useFma) MicroKernelFma(a, b, kc, c, ldc, overwrite);
+            if (_useAvx512) MicroKernelAvx512(a, b, kc, c, ldc, overwrite);
+            else if (_useFma) MicroKernelFma(a, b, kc, c, ldc, overwrite);
             else MicroKernelPortable(a, b, kc, c, ldc, overwrite);
         }
     }
@@ -470,6 +475,42 @@ internal static partial class Kernels
         StoreRow(c, c30, c31, overwrite); c += ldc;
         StoreRow(c, c40, c41, overwrite); c += ldc;
         StoreRow(c, c50, c51, overwrite);
+    }
+
+    /// <summary>
+    /// The same 6×16 tile with one 512-bit accumulator per row: half the FMA and load instructions of the AVX2 kernel
+    /// for the same arithmetic. Each element still accumulates <c>c = fma(a, b, c)</c> in p order, so the results equal
+    /// the AVX2 kernel's bit for bit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void MicroKernelAvx512(float* a, float* b, int kc, float* c, int ldc, bool overwrite)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> row = Avx512F.LoadVector512(b);
+            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[0]), row, c0);
+            c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[1]), row, c1);
+            c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[2]), row, c2);
+            c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[3]), row, c3);
+            c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[4]), row, c4);
+            c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[5]), row, c5);
+            a += MR;
+            b += NR;
+        }
+        StoreRow(c, c0, overwrite); c += ldc;
+        StoreRow(c, c1, overwrite); c += ldc;
+        StoreRow(c, c2, overwrite); c += ldc;
+        StoreRow(c, c3, overwrite); c += ldc;
+        StoreRow(c, c4, overwrite); c += ldc;
+        StoreRow(c, c5, overwrite);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void StoreRow(float* c, Vector512<float> row, bool overwrite)
+    {
+        if (!overwrite) row += Vector512.Load(c);
+        Vector512.Store(row, c);
     }
 
     /// <summary>The same tile without FMA intrinsics (any platform; Vector256 is emulated where not accelerated).</summary>

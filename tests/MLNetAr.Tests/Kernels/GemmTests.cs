@@ -58,6 +58,28 @@ public class GemmTests
     }
 
     [Fact]
+    public void Gemm_Avx512Kernel_EqualsAvx2KernelBitForBit()
+    {
+        // Same FMA sequence per element, so a model scores the same on AVX2 and AVX-512 machines. (On a machine
+        // without AVX-512 both runs take the AVX2 kernel.)
+        const int m = 67, n = 53, k = 611;
+        float[] a = TestData.RandomVector(m * k, 8), b = TestData.RandomVector(k * n, 9);
+        float[] wide = TestData.RandomVector(m * n, 10), narrow = (float[])wide.Clone();
+        MLNetAr.Kernels.Kernels.Gemm(Transpose.No, Transpose.Yes, m, n, k, a, k, b, k, wide, n, accumulate: true);
+        MLNetAr.Kernels.Kernels.ForceAvx2Gemm = true;
+        try
+        {
+            MLNetAr.Kernels.Kernels.Gemm(Transpose.No, Transpose.Yes, m, n, k, a, k, b, k, narrow, n, accumulate: true);
+        }
+        finally
+        {
+            MLNetAr.Kernels.Kernels.ForceAvx2Gemm = false;
+        }
+        Assert.Equal(narrow, wide);
+        Gemm_AllTranspositions_MatchReference(m, n, k, false, true, true);
+    }
+
+    [Fact]
     public void Gemm_ThreadCount_DoesNotChangeResults()
     {
         const int m = 200, n = 300, k = 600;
