@@ -97,7 +97,9 @@ internal static partial class Kernels
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Softplus(Vector256<float> x) =>
-        Vector256.Max(x, Vector256<float>.Zero) + Vector256.Log(Vector256<float>.One + Vector256.Exp(-Vector256.Abs(x)));
+        // exp(-|x|) ∈ (0, 1] from the FMA kernel below (several times faster than Vector256.Exp here, relative error
+        // ≈ 2e-7, and clamped so it never produces the subnormals that stall the following add).
+        Vector256.Max(x, Vector256<float>.Zero) + Vector256.Log(Vector256<float>.One + Exp(-Vector256.Abs(x)));
 
     /// <summary>
     /// <c>exp(x)</c> lane-wise for x clamped to [-87, 87] (no overflow, no denormals): range reduction
