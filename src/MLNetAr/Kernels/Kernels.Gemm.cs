@@ -348,6 +348,13 @@ internal static partial class Kernels
                                 float* cTile = _c + (long)(i0 + r0) * _ldc + jb;
                                 if (rows == MR && cols == NR)
                                 {
+                                    if (_useAvx512 && r0 + 2 * MR <= mc)
+                                    {
+                                        // Two row panels against one B panel: 12 accumulators hide the FMA latency.
+                                        MicroKernelAvx512TwoPanels(aPanel, aPanel + (long)MR * kc, bPanel, kc, cTile, _ldc, overwrite);
+                                        r0 += MR;
+                                        continue;
+                                    }
                                     MicroKernel(aPanel, bPanel, kc, cTile, _ldc, overwrite);
                                     continue;
                                 }
@@ -504,6 +511,49 @@ internal static partial class Kernels
         StoreRow(c, c3, overwrite); c += ldc;
         StoreRow(c, c4, overwrite); c += ldc;
         StoreRow(c, c5, overwrite);
+    }
+
+    /// <summary>
+    /// A 12×16 tile: the row panels <paramref name="a0"/> and <paramref name="a1"/> (rows 0–5 and 6–11) against one
+    /// B panel. Twelve independent 512-bit accumulators keep both FMA pipes busy where six would wait on the FMA
+    /// latency; each element's FMA sequence is still the AVX2 kernel's.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void MicroKernelAvx512TwoPanels(float* a0, float* a1, float* b, int kc, float* c, int ldc, bool overwrite)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector512<float> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> row = Avx512F.LoadVector512(b);
+            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[0]), row, c0);
+            c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[1]), row, c1);
+            c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[2]), row, c2);
+            c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[3]), row, c3);
+            c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[4]), row, c4);
+            c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[5]), row, c5);
+            c6 = Avx512F.FusedMultiplyAdd(Vector512.Create(a1[0]), row, c6);
+            c7 = Avx512F.FusedMultiplyAdd(Vector512.Create(a1[1]), row, c7);
+            c8 = Avx512F.FusedMultiplyAdd(Vector512.Create(a1[2]), row, c8);
+            c9 = Avx512F.FusedMultiplyAdd(Vector512.Create(a1[3]), row, c9);
+            c10 = Avx512F.FusedMultiplyAdd(Vector512.Create(a1[4]), row, c10);
+            c11 = Avx512F.FusedMultiplyAdd(Vector512.Create(a1[5]), row, c11);
+            a0 += MR;
+            a1 += MR;
+            b += NR;
+        }
+        StoreRow(c, c0, overwrite); c += ldc;
+        StoreRow(c, c1, overwrite); c += ldc;
+        StoreRow(c, c2, overwrite); c += ldc;
+        StoreRow(c, c3, overwrite); c += ldc;
+        StoreRow(c, c4, overwrite); c += ldc;
+        StoreRow(c, c5, overwrite); c += ldc;
+        StoreRow(c, c6, overwrite); c += ldc;
+        StoreRow(c, c7, overwrite); c += ldc;
+        StoreRow(c, c8, overwrite); c += ldc;
+        StoreRow(c, c9, overwrite); c += ldc;
+        StoreRow(c, c10, overwrite); c += ldc;
+        StoreRow(c, c11, overwrite);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
