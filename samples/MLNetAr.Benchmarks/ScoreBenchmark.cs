@@ -136,10 +136,14 @@ internal static class ScoreBenchmark
     private static NamedOnnxValue LabelInput(InferenceSession session, int rows) =>
         NamedOnnxValue.CreateFromTensor(session.InputNames.Single(n => n == "Label"), new DenseTensor<float>(new float[rows], [rows, 1]));
 
-    /// <summary>Images per second of <paramref name="count"/> images: one warm-up, then median and best of the runs.</summary>
+    /// <summary>
+    /// Images per second of <paramref name="count"/> images: warm-up runs for at least half a second (so the JIT's
+    /// tiered compilation has reached optimised code), then median and best of the timed runs.
+    /// </summary>
     private static Dictionary<string, double> Rate(int count, int repeats, Action run)
     {
-        run();
+        var warmUp = Stopwatch.StartNew();
+        do run(); while (warmUp.Elapsed.TotalSeconds < 0.5);
         var rates = new List<double>();
         for (int r = 0; r < repeats; r++)
         {

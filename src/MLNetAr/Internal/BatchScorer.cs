@@ -14,6 +14,9 @@ internal sealed class BatchScorer : IDisposable
     private readonly int _d, _h;
     private readonly float[] _pixels, _logLikelihoods, _backgroundLogLikelihoods, _hidden, _pixelLogProbabilities, _backgroundPixelLogProbabilities;
     private ModelWorkspace? _workspace, _backgroundWorkspace;
+    private bool _disposed;
+
+    private static System.Buffers.ArrayPool<float> Pool => System.Buffers.ArrayPool<float>.Shared;
 
     public BatchScorer(IRowScoringTransformer transformer, bool pixelScores)
     {
@@ -23,13 +26,15 @@ internal sealed class BatchScorer : IDisposable
         (_d, _h) = (model.Dimension, model.HiddenFeatureCount);
         // The background model (if any) scores the same batches.
         Capacity = Math.Min(model.ScoringBatchRows, transformer.BackgroundModel?.ScoringBatchRows ?? int.MaxValue);
-        _pixels = new float[Capacity * _d];
+        // The large buffers come from the shared pool: a cursor per GetColumn call would otherwise put megabytes on the
+        // large-object heap every time (and the gen-2 collections that come with it).
+        _pixels = Pool.Rent(Capacity * _d);
         _logLikelihoods = new float[Capacity];
         _backgroundLogLikelihoods = new float[Capacity];
-        _hidden = new float[Capacity * _h];
+        _hidden = Pool.Rent(Capacity * _h);
         bool background = transformer.BackgroundModel != null;
-        _pixelLogProbabilities = pixelScores ? new float[Capacity * _d] : [];
-        _backgroundPixelLogProbabilities = pixelScores && background ? new float[Capacity * _d] : [];
+        _pixelLogProbabilities = pixelScores ? Pool.Rent(Capacity * _d) : [];
+        _backgroundPixelLogProbabilities = pixelScores && background ? Pool.Rent(Capacity * _d) : [];
         if (!background) Array.Fill(_backgroundLogLikelihoods, float.NaN);
     }
 
@@ -63,8 +68,12 @@ internal sealed class BatchScorer : IDisposable
 
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         if (_workspace != null) _transformer.Model.ReturnScoringWorkspace(_workspace);
         if (_backgroundWorkspace != null) _transformer.BackgroundModel!.ReturnScoringWorkspace(_backgroundWorkspace);
         _workspace = _backgroundWorkspace = null;
+        foreach (float[] buffer in new[] { _pixels, _hidden, _pixelLogProbabilities, _backgroundPixelLogProbabilities })
+            if (buffer.Length > 0) Pool.Return(buffer);
     }
 }
