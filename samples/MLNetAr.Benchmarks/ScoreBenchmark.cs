@@ -36,7 +36,7 @@ internal static class ScoreBenchmark
     {
         int images = 1000, repeats = 3;
         string? model = null;
-        var settings = new List<(string, string)>();
+        var settings = new List<string>(); // Name=Value, as the presets' settings
         var only = new List<string>();
         for (int i = 0; i < args.Count; i++)
         {
@@ -46,16 +46,12 @@ internal static class ScoreBenchmark
                 case "--repeats": repeats = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--model": model = args[++i].ToLowerInvariant(); break;
                 case "--only": only.AddRange(args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries)); break;
-                case "--set":
-                    string[] kv = args[++i].Split('=', 2);
-                    if (kv.Length != 2) throw new ArgumentException($"--set expects Name=Value, got '{args[i]}'.");
-                    settings.Add((kv[0], kv[1]));
-                    break;
+                case "--set": settings.Add(args[++i]); break;
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'. Known: --images N, --repeats R, --model M, --set Name=Value, --only name,name.");
             }
         }
         var runs = model != null
-            ? [(model, model, settings.Select(s => $"{s.Item1}={s.Item2}").ToArray())]
+            ? [(model, model, settings.ToArray())]
             : Presets.Where(p => only.Count == 0 || only.Any(o => p.Name.Contains(o, StringComparison.OrdinalIgnoreCase))).ToArray();
         var digits = BenchmarkData.Digits();
         var results = runs.Select(r => Measure(r.Name, r.Model, r.Settings, digits, images, repeats)).ToList();
@@ -68,7 +64,7 @@ internal static class ScoreBenchmark
     private static Dictionary<string, object> Measure(string name, string model, string[] settings, ImageSet digits, int count, int repeats)
     {
         var ml = new MLContext(1);
-        var pairs = settings.Select(s => s.Split('=', 2)).Select(kv => (kv[0], kv[1])).Append(("MaximumNumberOfEpochs", "1")).ToList();
+        var pairs = settings.Select(TrainBenchmark.ParseSetting).Append(("MaximumNumberOfEpochs", "1")).ToList();
         var (fit, _) = TrainBenchmark.CreateEstimator(ml, model, pairs);
         AutoregressiveDensityTransformer fitted = fit(digits.Slice(0, 1000).ToDataView(ml), null);
         ImageSet test = digits.Slice(9000, count), few = digits.Slice(9000, Math.Max(1, count / 5));

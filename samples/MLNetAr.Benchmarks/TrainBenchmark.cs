@@ -36,11 +36,7 @@ internal static class TrainBenchmark
                 case "--test": testPath = args[++i]; break;
                 case "--samples": sampleCount = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--naive-samples": naiveSampleCount = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-                case "--set":
-                    string[] kv = args[++i].Split('=', 2);
-                    if (kv.Length != 2) throw new ArgumentException($"--set expects Name=Value, got '{args[i]}'.");
-                    settings.Add((kv[0], kv[1]));
-                    break;
+                case "--set": settings.Add(TrainBenchmark.ParseSetting(args[++i])); break;
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
             }
         }
@@ -160,6 +156,14 @@ internal static class TrainBenchmark
             default:
                 throw new ArgumentException($"Unknown model '{model}'. Known: fvsbn, nade, made, pixelcnn, wavenet, pixelrnn.");
         }
+    }
+
+    /// <summary>One <c>--set Name=Value</c> argument.</summary>
+    internal static (string Name, string Value) ParseSetting(string argument)
+    {
+        string[] kv = argument.Split('=', 2);
+        if (kv.Length != 2) throw new ArgumentException($"--set expects Name=Value, got '{argument}'.");
+        return (kv[0], kv[1]);
     }
 
     /// <summary>Sets public fields of an options object from Name=Value strings.</summary>

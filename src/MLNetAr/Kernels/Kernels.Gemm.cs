@@ -445,8 +445,7 @@ internal static partial class Kernels
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private void MicroKernel(float* a, float* b, int kc, float* c, int ldc, bool overwrite)
         {
-            if (_useAvx512) MicroKernelAvx512(a, b, kc, c, ldc, overwrite);
-            else if (_useFma) MicroKernelFma(a, b, kc, c, ldc, overwrite);
+            if (_useFma) MicroKernelFma(a, b, kc, c, ldc, overwrite);
             else MicroKernelPortable(a, b, kc, c, ldc, overwrite);
         }
     }
@@ -485,38 +484,10 @@ internal static partial class Kernels
     }
 
     /// <summary>
-    /// The same 6×16 tile with one 512-bit accumulator per row: half the FMA and load instructions of the AVX2 kernel
-    /// for the same arithmetic. Each element still accumulates <c>c = fma(a, b, c)</c> in p order, so the results equal
-    /// the AVX2 kernel's bit for bit.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void MicroKernelAvx512(float* a, float* b, int kc, float* c, int ldc, bool overwrite)
-    {
-        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
-        for (int p = 0; p < kc; p++)
-        {
-            Vector512<float> row = Avx512F.LoadVector512(b);
-            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[0]), row, c0);
-            c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[1]), row, c1);
-            c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[2]), row, c2);
-            c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[3]), row, c3);
-            c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[4]), row, c4);
-            c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[5]), row, c5);
-            a += MR;
-            b += NR;
-        }
-        StoreRow(c, c0, overwrite); c += ldc;
-        StoreRow(c, c1, overwrite); c += ldc;
-        StoreRow(c, c2, overwrite); c += ldc;
-        StoreRow(c, c3, overwrite); c += ldc;
-        StoreRow(c, c4, overwrite); c += ldc;
-        StoreRow(c, c5, overwrite);
-    }
-
-    /// <summary>
-    /// A 12×16 tile: the row panels <paramref name="a0"/> and <paramref name="a1"/> (rows 0–5 and 6–11) against one
-    /// B panel. Twelve independent 512-bit accumulators keep both FMA pipes busy where six would wait on the FMA
-    /// latency; each element's FMA sequence is still the AVX2 kernel's.
+    /// A 12×16 tile on AVX-512: the row panels <paramref name="a0"/> and <paramref name="a1"/> (rows 0–5 and 6–11)
+    /// against one B panel, one 512-bit accumulator per row. Twelve independent accumulators keep both FMA pipes busy
+    /// (six would wait on the FMA latency). Each element still accumulates <c>c = fma(a, b, c)</c> in p order, so the
+    /// results equal the AVX2 kernel's bit for bit; a last, unpaired panel goes through the AVX2 kernel.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void MicroKernelAvx512TwoPanels(float* a0, float* a1, float* b, int kc, float* c, int ldc, bool overwrite)
