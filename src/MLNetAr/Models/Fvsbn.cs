@@ -52,26 +52,12 @@ internal sealed class Fvsbn : DensityModel
         }
     }
 
-    /// <summary>
-    /// From this many rows on, one dense product <c>X·Wᵀ</c> beats the sparse row sums: it reads Wᵀ once per block of
-    /// rows instead of once per image, where the sparse path streams ~nnz rows of Wᵀ (several MB) through the cache
-    /// for every image (measured 3× faster at 256 rows).
-    /// </summary>
-    private const int DenseBatchRows = 16;
-
     public override void Forward(ReadOnlySpan<float> x, int batch, Span<float> logits, ModelWorkspace workspace)
     {
         int d = Dimension;
         if (batch == 1)
         {
             RowLogits(x[..d], logits[..d]);
-            return;
-        }
-        if (batch >= DenseBatchRows)
-        {
-            // (B, D) · (D, D) -> (B, D), then the bias.
-            Kernels.Kernels.Gemm(Transpose.No, Transpose.No, batch, d, d, x, d, _weightsT.Value, d, logits, d);
-            for (int r = 0; r < batch; r++) TensorPrimitives.Add(logits.Slice(r * d, d), _bias.Value, logits.Slice(r * d, d));
             return;
         }
         unsafe
