@@ -81,30 +81,18 @@ internal abstract class DensityModel
     /// </summary>
     public virtual int ScoringBatchRows => 256;
 
-    // Held weakly: a model that scores again soon reuses it, one left alone does not keep its activations alive.
-    private readonly WeakReference<ModelWorkspace?> _spareScoringWorkspace = new(null);
+    private readonly System.Collections.Concurrent.ConcurrentBag<ModelWorkspace> _scoringWorkspaces = [];
 
     /// <summary>
     /// A workspace for <see cref="ScoringBatchRows"/> rows, reused from cursor to cursor: allocating (and faulting in) a
     /// convolutional model's activations for every cursor costs more than scoring a short data view.
     /// </summary>
-    public ModelWorkspace RentScoringWorkspace()
-    {
-        lock (_spareScoringWorkspace)
-        {
-            if (_spareScoringWorkspace.TryGetTarget(out ModelWorkspace? spare))
-            {
-                _spareScoringWorkspace.SetTarget(null);
-                return spare;
-            }
-        }
-        return CreateWorkspace(ScoringBatchRows);
-    }
+    public ModelWorkspace RentScoringWorkspace() => _scoringWorkspaces.TryTake(out ModelWorkspace? workspace) ? workspace : CreateWorkspace(ScoringBatchRows);
 
-    /// <summary>Gives back a workspace of <see cref="RentScoringWorkspace"/> for the next cursor (until a full collection).</summary>
+    /// <summary>Gives back a workspace of <see cref="RentScoringWorkspace"/>; one is kept for the next cursor.</summary>
     public void ReturnScoringWorkspace(ModelWorkspace workspace)
     {
-        lock (_spareScoringWorkspace) _spareScoringWorkspace.SetTarget(workspace);
+        if (_scoringWorkspaces.IsEmpty) _scoringWorkspaces.Add(workspace);
     }
 
     /// <summary>
