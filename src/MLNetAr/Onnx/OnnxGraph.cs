@@ -133,9 +133,6 @@ internal sealed class OnnxGraph(OnnxContext context)
     public string ReduceMax(string x, long axis, bool keepDims = true) =>
         Op("ReduceMax", [x], n => { n.AddAttribute("axes", new[] { axis }); n.AddAttribute("keepdims", keepDims ? 1L : 0L); });
 
-    public string ReduceMin(string x, long axis, bool keepDims = true) =>
-        Op("ReduceMin", [x], n => { n.AddAttribute("axes", new[] { axis }); n.AddAttribute("keepdims", keepDims ? 1L : 0L); });
-
     public string ReduceMean(string x, long[] axes, bool keepDims = true) =>
         Op("ReduceMean", [x], n => { n.AddAttribute("axes", axes); n.AddAttribute("keepdims", keepDims ? 1L : 0L); });
 
