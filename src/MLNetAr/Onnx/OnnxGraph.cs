@@ -126,15 +126,14 @@ internal sealed class OnnxGraph(OnnxContext context)
     /// <summary>Zero padding: <paramref name="pads"/> holds the begin pads of every axis, then the end pads.</summary>
     public string Pad(string x, params long[] pads) => Op("Pad", [x, Int64s(pads)]);
 
-    /// <summary>Sums along one axis (opset-11 attribute form).</summary>
-    public string ReduceSum(string x, long axis, bool keepDims = true) =>
-        Op("ReduceSum", [x], n => { n.AddAttribute("axes", new[] { axis }); n.AddAttribute("keepdims", keepDims ? 1L : 0L); });
+    /// <summary>Sums along one axis.</summary>
+    public string ReduceSum(string x, long axis, bool keepDims = true) => Reduce("ReduceSum", x, [axis], keepDims);
+    public string ReduceMax(string x, long axis, bool keepDims = true) => Reduce("ReduceMax", x, [axis], keepDims);
+    public string ReduceMean(string x, long[] axes, bool keepDims = true) => Reduce("ReduceMean", x, axes, keepDims);
 
-    public string ReduceMax(string x, long axis, bool keepDims = true) =>
-        Op("ReduceMax", [x], n => { n.AddAttribute("axes", new[] { axis }); n.AddAttribute("keepdims", keepDims ? 1L : 0L); });
-
-    public string ReduceMean(string x, long[] axes, bool keepDims = true) =>
-        Op("ReduceMean", [x], n => { n.AddAttribute("axes", axes); n.AddAttribute("keepdims", keepDims ? 1L : 0L); });
+    /// <summary>A reduction in the opset-11/12 form (axes as an attribute; opset 13 moved them to an input).</summary>
+    private string Reduce(string opType, string x, long[] axes, bool keepDims) =>
+        Op(opType, [x], n => { n.AddAttribute("axes", axes); n.AddAttribute("keepdims", keepDims ? 1L : 0L); });
 
     /// <summary><c>log Σ exp(x)</c> along <paramref name="axis"/> (kept, size 1), shifted by the maximum so it cannot overflow.</summary>
     public string LogSumExp(string x, long axis)
