@@ -402,7 +402,7 @@ internal sealed class ScoreCorrector(AnomalyScoreCorrection kind, int levels, fl
         var byLevel = new float[levels * d]; // (K, D) from (D, K)
         for (int i = 0; i < d; i++)
             for (int k = 0; k < levels; k++) byLevel[k * d + i] = IndependentLogProbabilities[i * levels + k];
-        string level = graph.Unsqueeze(graph.Round(graph.Mul(pixels, graph.Scalar(levels - 1))), 1);               // (N, 1, D)
+        string level = graph.Unsqueeze(PixelEncoder.ExportLevelOf(graph, pixels, levels), 1);                      // (N, 1, D)
         string allLevels = graph.Constant(Enumerable.Range(0, levels).Select(k => (float)k).ToArray(), 1, levels, 1); // (1, K, 1)
         string oneHot = graph.Cast(graph.Equal(level, allLevels), OnnxType.Float);                                     // (N, K, D)
         return graph.ReduceSum(graph.Mul(oneHot, graph.Constant(byLevel, 1, levels, d)), 1, keepDims: false);

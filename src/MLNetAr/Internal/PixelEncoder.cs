@@ -15,6 +15,9 @@ internal sealed class PixelEncoder(string columnName, PixelBinarization binariza
 
     /// <summary>The level <c>round(v·(K - 1))</c> of a pixel value v in [0, 1] (exact for encoded values <c>k / (K - 1)</c>).</summary>
     public static int LevelOf(float value, int levels) => (int)MathF.Round(value * (levels - 1));
+
+    /// <summary><see cref="LevelOf"/> as ONNX nodes, element-wise and as float (ONNX's Round is half-to-even, as MathF.Round).</summary>
+    public static string ExportLevelOf(OnnxGraph graph, string values, int levels) => graph.Round(graph.Mul(values, graph.Scalar(levels - 1)));
     public string ColumnName { get; } = columnName;
     public PixelBinarization Binarization { get; } = binarization;
     public float Threshold { get; } = threshold;
@@ -65,8 +68,7 @@ internal sealed class PixelEncoder(string columnName, PixelBinarization binariza
         string encoded;
         if (Levels > 2)
         {
-            string top = graph.Scalar(Levels - 1);
-            encoded = graph.Div(graph.Round(graph.Mul(values, top)), top); // Round is half-to-even, as MathF.Round
+            encoded = graph.Div(ExportLevelOf(graph, values, Levels), graph.Scalar(Levels - 1));
         }
         else if (Binarization == PixelBinarization.Threshold)
             encoded = graph.Cast(graph.Greater(values, graph.Scalar(Threshold)), OnnxType.Float);

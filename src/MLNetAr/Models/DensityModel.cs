@@ -382,7 +382,7 @@ internal abstract class DensityModel
     {
         if (Levels == 2) return graph.Sub(graph.Mul(pixels, logits), graph.Softplus(logits));
         string logProbabilities = graph.LogSoftmax(logits, 1); // (N, K, D)
-        string levels = graph.Cast(graph.Round(graph.Mul(pixels, graph.Scalar(Levels - 1))), OnnxType.Int64);
+        string levels = graph.Cast(Internal.PixelEncoder.ExportLevelOf(graph, pixels, Levels), OnnxType.Int64);
         string picked = graph.Op("GatherElements", [logProbabilities, graph.Unsqueeze(levels, 1)], n => n.AddAttribute("axis", 1L));
         return graph.Squeeze(picked, 1); // (N, 1, D) -> (N, D)
     }
