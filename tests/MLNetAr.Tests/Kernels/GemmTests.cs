@@ -42,6 +42,59 @@ public class GemmTests
         }
     }
 
+    [Theory]
+    [InlineData(32, 256, 64, false, true, true)]   // a pixel LSTM step: (B, H) · Uᵀ added to the gates
+    [InlineData(64, 784, 500, false, false, false)] // a MADE output layer, W stored transposed
+    [InlineData(7, 50, 600, true, true, false)]    // several K blocks, edge tiles in both directions
+    [InlineData(1, 17, 3, false, false, true)]     // one row
+    public void Gemm_PrepackedB_EqualsGemmBitForBit(int m, int n, int k, bool transA, bool transB, bool accumulate)
+    {
+        var ta = transA ? Transpose.Yes : Transpose.No;
+        var tb = transB ? Transpose.Yes : Transpose.No;
+        int lda = (transA ? m : k) + 1, ldb = (transB ? k : n) + 2, ldc = n + 3;
+        float[] a = TestData.RandomVector((transA ? k : m) * lda, seed: 4);
+        float[] b = TestData.RandomVector((transB ? n : k) * ldb, seed: 5);
+        float[] c = TestData.RandomVector(m * ldc, seed: 6);
+        float[] packedResult = c.ToArray();
+        double[] expected = ReferenceKernels.Gemm(transA, transB, m, n, k, a, lda, b, ldb, accumulate ? c : null, ldc);
+
+        PackedMatrix packed = MLNetAr.Kernels.Kernels.Pack(tb, k, n, b, ldb);
+        MLNetAr.Kernels.Kernels.Gemm(ta, m, a, lda, packed, packedResult, ldc, accumulate);
+
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+                Assert.True(Math.Abs(packedResult[i * ldc + j] - expected[i * n + j]) <= 1e-4 * (1 + Math.Sqrt(k)),
+                    $"C[{i},{j}] = {packedResult[i * ldc + j]}, expected {expected[i * n + j]}");
+        if (m > 4) // past the few-row path, Gemm packs op(B) the same way: the same bits
+        {
+            MLNetAr.Kernels.Kernels.Gemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+            Assert.Equal(c, packedResult);
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 500, 784, false)]
+    [InlineData(70, 33, 100, true)] // rows in parallel, columns off the vector width
+    public void SparseGemm_MatchesReference(int m, int n, int k, bool accumulate)
+    {
+        var random = new Random(9);
+        int lda = k + 2, ldb = n + 1, ldc = n + 3;
+        // A mostly zero, as a binary image: 0, 1, and a few other values (the kernel scales by the entry).
+        float[] a = Enumerable.Range(0, m * lda).Select(_ => random.Next(10) switch { 0 => 1f, 1 => random.NextSingle(), _ => 0f }).ToArray();
+        float[] b = TestData.RandomVector(k * ldb, seed: 10), c = TestData.RandomVector(m * ldc, seed: 11);
+        double[] expected = ReferenceKernels.Gemm(false, false, m, n, k, a, lda, b, ldb, accumulate ? c : null, ldc);
+        float[] padding = c.ToArray();
+
+        MLNetAr.Kernels.Kernels.SparseGemm(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++) Assert.Equal(expected[i * n + j], c[i * ldc + j], 1e-4 * (1 + Math.Sqrt(k)));
+            for (int j = n; j < ldc && i * ldc + j < c.Length; j++) Assert.Equal(padding[i * ldc + j], c[i * ldc + j]);
+        }
+        Assert.Equal(0.2, MLNetAr.Kernels.Kernels.NonZeroFraction(a.AsSpan(0, k)), 0.1);
+    }
+
     [Fact]
     public void Gemm_PortableKernel_MatchesReference()
     {
