@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using MLNetAr.Kernels;
 using MLNetAr.Nn;
 using MLNetAr.Nn.Layers;
 using MLNetAr.Nn.Masks;
@@ -99,16 +100,45 @@ internal sealed class Made : DensityModel
             Output = new float[model._output.Weight.Length];
             Direct = model._direct == null ? [] : new float[model._direct.Weight.Length];
             Refresh(model);
-            if (!keepMasks) Masks = null; // scoring needs only the masked weights
+            if (keepMasks) return;
+            // Frozen for scoring: the layers that read the pixels keep their weights transposed (In, Out) instead,
+            // for the sparse product; deeper hidden layers keep them packed for the GEMM (each scoring batch would
+            // otherwise pack them again); the 0/1 masks are dropped.
+            FirstTransposed = new float[Hidden[0].Length];
+            model._hidden[0].ApplyMaskTransposed(masks.Hidden[0], FirstTransposed);
+            Hidden[0] = [];
+            PackedHidden = new PackedMatrix?[Hidden.Length];
+            for (int l = 1; l < Hidden.Length; l++)
+            {
+                PackedHidden[l] = model._hidden[l].Pack(Hidden[l]);
+                Hidden[l] = [];
+            }
+            // The output layer stays unpacked too: sampling reads one row of it per pixel.
+            PackedOutput = new Lazy<PackedMatrix>(() => model._output.Pack(Output));
+            if (model._direct != null)
+            {
+                DirectTransposed = new float[Direct.Length];
+                model._direct.ApplyMaskTransposed(masks.Direct, DirectTransposed);
+                Direct = [];
+            }
+            Masks = null;
         }
 
         public int Index { get; }
         public int[] Order { get; }
         /// <summary>The 0/1 masks (kept while training: backward needs them).</summary>
-        public MadeMasks? Masks { get; }
+        public MadeMasks? Masks { get; private set; }
         public float[][] Hidden { get; }
         public float[] Output { get; }
-        public float[] Direct { get; }
+        public float[] Direct { get; private set; }
+        /// <summary>Frozen sets: <c>(W₁ ⊙ M₁)ᵀ</c> <c>(D, H₁)</c>, in place of <c>Hidden[0]</c>.</summary>
+        public float[]? FirstTransposed { get; }
+        /// <summary>Frozen sets: the packed <c>W_l ⊙ M_l</c> of hidden layers l ≥ 1, in place of <c>Hidden[l]</c>.</summary>
+        public PackedMatrix?[]? PackedHidden { get; }
+        /// <summary>Frozen sets: the packed <c>Output</c>, for batches (made on first use).</summary>
+        public Lazy<PackedMatrix>? PackedOutput { get; }
+        /// <summary>Frozen sets with direct connections: <c>(W_d ⊙ M_d)ᵀ</c> <c>(D, D)</c>, in place of <c>Direct</c>.</summary>
+        public float[]? DirectTransposed { get; }
 
         /// <summary>Recomputes the masked weights from the current weights.</summary>
         public void Refresh(Made model)
@@ -174,12 +204,23 @@ internal sealed class Made : DensityModel
         for (int l = 0; l < _hidden.Length; l++)
         {
             Span<float> h = ws.Activations[l].AsSpan(0, batch * _hiddenSizes[l]);
-            _hidden[l].Forward(input, batch, set.Hidden[l], h); // (B, In) -> (B, H_l)
-            Relu.Forward(h, h);
+            HiddenLayer(set, l, l == 0 ? x : input, batch, h); // (B, In) -> (B, H_l)
             input = h;
         }
-        _output.Forward(input, batch, set.Output, logits);     // (B, H_L) -> (B, D)
-        _direct?.Forward(x, batch, set.Direct, logits, accumulate: true);
+        // (B, H_L) -> (B, D)
+        if (set.PackedOutput != null && batch > Nn.Layers.MaskedLinear.UnpackedRows) _output.Forward(input, batch, set.PackedOutput.Value, logits);
+        else _output.Forward(input, batch, set.Output, logits);
+        if (set.DirectTransposed != null) _direct!.ForwardTransposed(x, batch, set.DirectTransposed, logits, accumulate: true);
+        else _direct?.Forward(x, batch, set.Direct, logits, accumulate: true);
+    }
+
+    /// <summary>Hidden layer l with ReLU, <c>(B, In) -> (B, H_l)</c>, in whichever form the set holds its weights.</summary>
+    private void HiddenLayer(MaskSet set, int l, ReadOnlySpan<float> input, int batch, Span<float> h)
+    {
+        if (l == 0 && set.FirstTransposed != null) _hidden[0].ForwardTransposed(input, batch, set.FirstTransposed, h);
+        else if (set.PackedHidden?[l] is { } packed) _hidden[l].Forward(input, batch, packed, h);
+        else _hidden[l].Forward(input, batch, set.Hidden[l], h);
+        Relu.Forward(h, h);
     }
 
     public override void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dLogits, ModelWorkspace workspace)
@@ -360,11 +401,10 @@ internal sealed class Made : DensityModel
         for (int r = 0; r < rows; r++)
             for (int t = knownSteps; t < d; t++) x[r * d + order[t]] = 0f;
         // First-layer pre-activation of the known pixels, (B, D) -> (B, H₁); later pixels add one row of (W₁ ⊙ M₁)ᵀ each.
+        float[] firstT = set.FirstTransposed ?? new float[d * h1]; // (D, H₁) = (W₁ ⊙ M₁)ᵀ
+        if (set.FirstTransposed == null) _hidden[0].ApplyMaskTransposed(set.Masks!.Hidden[0], firstT);
         var pre1 = new float[rows * h1];
-        _hidden[0].Forward(x, rows, set.Hidden[0], pre1);
-        var firstT = new float[d * h1]; // (D, H₁) = (W₁ ⊙ M₁)ᵀ
-        for (int o = 0; o < h1; o++)
-            for (int i = 0; i < d; i++) firstT[i * h1 + o] = set.Hidden[0][o * d + i];
+        _hidden[0].ForwardTransposed(x, rows, firstT, pre1);
         float[] outputWeights = set.Output, outputBias = _output.Bias!.Value;
         for (int t = knownSteps; t < d; t++)
         {
@@ -375,15 +415,14 @@ internal sealed class Made : DensityModel
             for (int l = 1; l < _hidden.Length; l++)
             {
                 Span<float> h = ws.Activations[l].AsSpan(0, rows * _hiddenSizes[l]);
-                _hidden[l].Forward(input, rows, set.Hidden[l], h);
-                Relu.Forward(h, h);
+                HiddenLayer(set, l, input, rows, h);
                 input = h;
             }
             ReadOnlySpan<float> outputRow = outputWeights.AsSpan(pixel * hl, hl);
             for (int r = 0; r < rows; r++)
             {
                 float z = outputBias[pixel] + TensorPrimitives.Dot(input.Slice(r * hl, hl), outputRow);
-                if (_direct != null) z += TensorPrimitives.Dot(x.AsSpan(r * d, d), set.Direct.AsSpan(pixel * d, d));
+                if (_direct != null) z += DirectLogit(set, x.AsSpan(r * d, d), pixel);
                 float value = DrawBernoulli(streams[r], z);
                 x[r * d + pixel] = value;
                 if (value != 0f)
@@ -393,6 +432,16 @@ internal sealed class Made : DensityModel
                 }
             }
         }
+    }
+
+    /// <summary>The direct connections' contribution <c>Σ_j (W_d ⊙ M_d)[pixel, j] · x_j</c> to one logit.</summary>
+    private float DirectLogit(MaskSet set, ReadOnlySpan<float> x, int pixel)
+    {
+        if (set.DirectTransposed == null) return TensorPrimitives.Dot(x, set.Direct.AsSpan(pixel * Dimension, Dimension));
+        float sum = 0f;
+        for (int j = 0; j < Dimension; j++)
+            if (x[j] != 0f) sum += x[j] * set.DirectTransposed[j * Dimension + pixel];
+        return sum;
     }
 
     public override void WriteHyperparameters(BinaryWriter writer)

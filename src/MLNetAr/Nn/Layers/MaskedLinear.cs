@@ -33,6 +33,50 @@ internal sealed class MaskedLinear
     public void Forward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> maskedWeight, Span<float> y, bool accumulate = false)
     {
         Kernels.Kernels.Gemm(Transpose.No, Transpose.Yes, batch, Outputs, Inputs, x, Inputs, maskedWeight, Inputs, y, Outputs, accumulate);
+        AddBias(y, batch);
+    }
+
+    /// <summary>Up to this many rows, the unpacked weights are faster than packed ones (see <see cref="Kernels.Kernels.Pack"/>).</summary>
+    public const int UnpackedRows = 4;
+
+    /// <summary>Packs masked weights <c>(Out, In)</c> for <see cref="Forward(ReadOnlySpan{float}, int, PackedMatrix, Span{float}, bool)"/>.</summary>
+    public PackedMatrix Pack(ReadOnlySpan<float> maskedWeight) => Kernels.Kernels.Pack(Transpose.Yes, Inputs, Outputs, maskedWeight, Inputs);
+
+    /// <summary><see cref="Forward(ReadOnlySpan{float}, int, ReadOnlySpan{float}, Span{float}, bool)"/> with weights from <see cref="Pack"/>.</summary>
+    public void Forward(ReadOnlySpan<float> x, int batch, PackedMatrix maskedWeight, Span<float> y, bool accumulate = false)
+    {
+        Kernels.Kernels.Gemm(Transpose.No, batch, x, Inputs, maskedWeight, y, Outputs, accumulate);
+        AddBias(y, batch);
+    }
+
+    /// <summary>Inputs at most this dense take the sparse product in <see cref="ForwardTransposed"/>.</summary>
+    public const float SparseInputFraction = 0.3f;
+
+    /// <summary><c>destination = (W ⊙ mask)ᵀ</c> <c>(In, Out)</c>, the layout of <see cref="ForwardTransposed"/>.</summary>
+    public void ApplyMaskTransposed(ReadOnlySpan<float> mask, Span<float> destination)
+    {
+        ReadOnlySpan<float> weight = Weight.Value;
+        for (int o = 0; o < Outputs; o++)
+            for (int i = 0; i < Inputs; i++) destination[i * Outputs + o] = weight[o * Inputs + i] * mask[o * Inputs + i];
+    }
+
+    /// <summary>
+    /// <see cref="Forward(ReadOnlySpan{float}, int, ReadOnlySpan{float}, Span{float}, bool)"/> with the masked weight stored transposed <c>(In, Out)</c>: when at most
+    /// <see cref="SparseInputFraction"/> of x is non-zero (binary images), each output row is the sum of the weight rows
+    /// at its non-zero inputs, O(nnz·Out) instead of O(In·Out).
+    /// </summary>
+    public void ForwardTransposed(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> maskedWeightTransposed, Span<float> y, bool accumulate = false)
+    {
+        ReadOnlySpan<float> input = x[..(batch * Inputs)];
+        if (Kernels.Kernels.NonZeroFraction(input) <= SparseInputFraction)
+            Kernels.Kernels.SparseGemm(batch, Outputs, Inputs, input, Inputs, maskedWeightTransposed, Outputs, y, Outputs, accumulate);
+        else
+            Kernels.Kernels.Gemm(Transpose.No, Transpose.No, batch, Outputs, Inputs, input, Inputs, maskedWeightTransposed, Outputs, y, Outputs, accumulate);
+        AddBias(y, batch);
+    }
+
+    private void AddBias(Span<float> y, int batch)
+    {
         if (Bias != null)
             for (int r = 0; r < batch; r++) TensorPrimitives.Add(y.Slice(r * Outputs, Outputs), Bias.Value, y.Slice(r * Outputs, Outputs));
     }
