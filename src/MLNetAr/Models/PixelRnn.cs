@@ -76,8 +76,11 @@ internal sealed class PixelRnn : DensityModel
 
     public override ModelWorkspace CreateWorkspace(int maxBatch) => new ConvolutionWorkspace(maxBatch);
 
-    /// <summary>Every step's gates and states are kept: about (G + 2)·H·D floats per row.</summary>
-    public override int ScoringBatchRows => 128;
+    /// <summary>
+    /// Every step's gates and states are kept: about (G + 2)·H·D floats per row. Chunks of 36 rows fill the GEMM's
+    /// register tiles (6 and 12 rows) in each step's small product.
+    /// </summary>
+    public override int ScoringBatchRows => 144;
 
     // Workspace slots: shared ones below Base; per layer l, Base + l·8 + one of the layer kinds.
     private const int StepInputSlot = 0, OutputSlot = 1, GradientSlot = 2, GateGradientSlot = 3, RecurrentGradientSlot = 4, CarrySlot = 5, CellGradientSlot = 6, DirectSlot = 7;
@@ -128,7 +131,8 @@ internal sealed class PixelRnn : DensityModel
             Span<float> cells = Cell == RecurrentCell.Lstm ? ws.Get(Slot(l, CellSlot), (long)(d + 1) * batch * h) : [];
             if (!cells.IsEmpty) cells[..(batch * h)].Clear();
             Span<float> recurrent = Cell == RecurrentCell.Gru ? ws.Get(Slot(l, RecurrentSlot), (long)m * GateCount * h) : [];
-            for (int t = 0; t < d; t++) Step(l, t, batch, gates, recurrent, states, cells);
+            PackedMatrix recurrentWeight = PackRecurrentWeight(l);
+            for (int t = 0; t < d; t++) Step(l, t, batch, recurrentWeight, gates, recurrent, states, cells);
         }
         OutputLayer(ws, batch, 0, d, logits);
     }
@@ -146,24 +150,30 @@ internal sealed class PixelRnn : DensityModel
     /// input projection and receives the activated gates; states/cells are <c>(D + 1, B, H)</c>, block t being
     /// the state before step t.
     /// </summary>
-    private void Step(int layer, int t, int batch, Span<float> gates, Span<float> recurrent, Span<float> states, Span<float> cells)
+    private void Step(int layer, int t, int batch, PackedMatrix u, Span<float> gates, Span<float> recurrent, Span<float> states, Span<float> cells)
     {
         int h = Hidden, width = GateCount * h, block = batch * h;
         Span<float> g = gates.Slice(t * batch * width, batch * width);
         ReadOnlySpan<float> hPrev = states.Slice(t * block, block);
-        float[] u = _recurrentWeight[layer].Value;
         if (Cell == RecurrentCell.Lstm)
         {
             // (B, H) · (H, 4H) added to the input projection.
-            Kernels.Kernels.Gemm(Transpose.No, Transpose.Yes, batch, width, h, hPrev, h, u, h, g, width, accumulate: true);
+            Kernels.Kernels.Gemm(Transpose.No, batch, hPrev, h, u, g, width, accumulate: true);
             LstmCell.Forward(g, cells.Slice(t * block, block), cells.Slice((t + 1) * block, block), states.Slice((t + 1) * block, block), batch, h);
             return;
         }
         Span<float> rec = recurrent.Slice(t * batch * width, batch * width);
-        Kernels.Kernels.Gemm(Transpose.No, Transpose.Yes, batch, width, h, hPrev, h, u, h, rec, width);
+        Kernels.Kernels.Gemm(Transpose.No, batch, hPrev, h, u, rec, width);
         for (int r = 0; r < batch; r++) TensorPrimitives.Add(rec.Slice(r * width, width), _recurrentBias[layer]!.Value, rec.Slice(r * width, width));
         GruCell.Forward(g, rec, hPrev, states.Slice((t + 1) * block, block), batch, h);
     }
+
+    /// <summary>
+    /// <c>Uᵀ</c> <c>(H, G·H)</c> of layer <paramref name="layer"/>, packed once for the D steps that multiply by it (a
+    /// step's product is too small to repay packing it every time).
+    /// </summary>
+    private PackedMatrix PackRecurrentWeight(int layer) =>
+        Kernels.Kernels.Pack(Transpose.Yes, Hidden, GateCount * Hidden, _recurrentWeight[layer].Value, Hidden);
 
     /// <summary>Logits of steps <c>[t0, t1)</c> from the top layer's states, written in the model's logits layout.</summary>
     private void OutputLayer(ConvolutionWorkspace ws, int batch, int t0, int t1, Span<float> logits)
@@ -329,6 +339,7 @@ internal sealed class PixelRnn : DensityModel
             ws.Get(Slot(l, StateSlot), (long)(d + 1) * batch * h)[..(batch * h)].Clear();
             if (Cell == RecurrentCell.Lstm) ws.Get(Slot(l, CellSlot), (long)(d + 1) * batch * h)[..(batch * h)].Clear();
         }
+        PackedMatrix[] recurrentWeights = Enumerable.Range(0, Layers).Select(PackRecurrentWeight).ToArray();
         for (int t = 0; t < d; t++)
         {
             // Layer inputs of step t only; the gate buffers are indexed by step as in Forward.
@@ -340,7 +351,7 @@ internal sealed class PixelRnn : DensityModel
                 InputProjection(l, input, batch, gates.Slice(t * batch * width, batch * width));
                 Span<float> cells = Cell == RecurrentCell.Lstm ? ws.Get(Slot(l, CellSlot), (long)(d + 1) * batch * h) : [];
                 Span<float> recurrent = Cell == RecurrentCell.Gru ? ws.Get(Slot(l, RecurrentSlot), (long)n * width) : [];
-                Step(l, t, batch, gates, recurrent, ws.Get(Slot(l, StateSlot), (long)(d + 1) * batch * h), cells);
+                Step(l, t, batch, recurrentWeights[l], gates, recurrent, ws.Get(Slot(l, StateSlot), (long)(d + 1) * batch * h), cells);
             }
             OutputLayer(ws, batch, t, t + 1, logits);
             if (t < knownSteps) continue; // known pixels only advance the state

@@ -113,4 +113,31 @@ public class ActivationTests
         Assert.Equal([0f, 0f, 0f, 0f, 1e-29f, -2e-30f, 3f, 0f, -1e-30f, 1e-30f], x[..10]);
         Assert.True(float.IsNaN(x[10])); // never hides a NaN (divergence detection relies on it)
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(8)]
+    [InlineData(37)] // vectors and a scalar tail
+    public void LstmCell_MatchesTheGateFormulas(int hidden)
+    {
+        float[] gates = TestData.RandomVector(4 * hidden, seed: 11, scale: 6f), cPrev = TestData.RandomVector(hidden, seed: 12, scale: 3f);
+        gates[0] = 100f; // saturated gates stay finite
+        if (hidden > 1) gates[2 * hidden + 1] = -100f;
+        float[] pre = gates.ToArray(), c = new float[hidden], h = new float[hidden];
+
+        MLNetAr.Kernels.Kernels.LstmCell(gates, cPrev, c, h);
+
+        static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
+        for (int k = 0; k < hidden; k++)
+        {
+            double i = Sigmoid(pre[k]), f = Sigmoid(pre[hidden + k]), g = Math.Tanh(pre[2 * hidden + k]), o = Sigmoid(pre[3 * hidden + k]);
+            double cell = f * cPrev[k] + i * g;
+            Assert.Equal(i, gates[k], 1e-6);
+            Assert.Equal(f, gates[hidden + k], 1e-6);
+            Assert.Equal(g, gates[2 * hidden + k], 1e-6);
+            Assert.Equal(o, gates[3 * hidden + k], 1e-6);
+            Assert.Equal(cell, c[k], 1e-5);
+            Assert.Equal(o * Math.Tanh(cell), h[k], 1e-6);
+        }
+    }
 }

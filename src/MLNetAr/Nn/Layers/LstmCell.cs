@@ -20,18 +20,7 @@ internal static class LstmCell
     public static void Forward(Span<float> gates, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> h, int batch, int hidden)
     {
         for (int r = 0; r < batch; r++)
-        {
-            Span<float> row = gates.Slice(r * 4 * hidden, 4 * hidden);
-            Span<float> i = row[..hidden], f = row.Slice(hidden, hidden), g = row.Slice(2 * hidden, hidden), o = row.Slice(3 * hidden, hidden);
-            TensorPrimitives.Sigmoid(row[..(2 * hidden)], row[..(2 * hidden)]);
-            TensorPrimitives.Tanh(g, g);
-            TensorPrimitives.Sigmoid(o, o);
-            Span<float> cr = c.Slice(r * hidden, hidden), hr = h.Slice(r * hidden, hidden);
-            TensorPrimitives.Multiply(f, cPrev.Slice(r * hidden, hidden), cr);
-            TensorPrimitives.MultiplyAdd(i, g, cr, cr);
-            TensorPrimitives.Tanh(cr, hr);
-            TensorPrimitives.Multiply(hr, o, hr);
-        }
+            Kernels.Kernels.LstmCell(gates.Slice(r * 4 * hidden, 4 * hidden), cPrev.Slice(r * hidden, hidden), c.Slice(r * hidden, hidden), h.Slice(r * hidden, hidden));
     }
 
     /// <summary>
