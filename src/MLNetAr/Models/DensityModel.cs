@@ -81,18 +81,28 @@ internal abstract class DensityModel
     /// </summary>
     public virtual int ScoringBatchRows => 256;
 
+    /// <summary>
+    /// Rows of a read-ahead batch that one thread scores in one pass: the batch is cut into chunks of this many rows,
+    /// scored in parallel with single-threaded kernels inside. Whole chunks per core beat parallel kernels for these
+    /// sizes: no barrier per layer (per step, for the pixel RNN) and the elementwise work is spread as well.
+    /// </summary>
+    public int ScoringChunkRows => Math.Max(1, ScoringBatchRows / ScoringChunksPerBatch);
+
+    /// <summary>Chunks per full read-ahead batch (enough to balance two to four cores).</summary>
+    public const int ScoringChunksPerBatch = 4;
+
     private readonly System.Collections.Concurrent.ConcurrentBag<ModelWorkspace> _scoringWorkspaces = [];
 
     /// <summary>
-    /// A workspace for <see cref="ScoringBatchRows"/> rows, reused from cursor to cursor: allocating (and faulting in) a
+    /// A workspace for <see cref="ScoringChunkRows"/> rows, reused from cursor to cursor: allocating (and faulting in) a
     /// convolutional model's activations for every cursor costs more than scoring a short data view.
     /// </summary>
-    public ModelWorkspace RentScoringWorkspace() => _scoringWorkspaces.TryTake(out ModelWorkspace? workspace) ? workspace : CreateWorkspace(ScoringBatchRows);
+    public ModelWorkspace RentScoringWorkspace() => _scoringWorkspaces.TryTake(out ModelWorkspace? workspace) ? workspace : CreateWorkspace(ScoringChunkRows);
 
-    /// <summary>Gives back a workspace of <see cref="RentScoringWorkspace"/>; one is kept for the next cursor.</summary>
+    /// <summary>Gives back a workspace of <see cref="RentScoringWorkspace"/>; one batch's worth is kept for the next cursor.</summary>
     public void ReturnScoringWorkspace(ModelWorkspace workspace)
     {
-        if (_scoringWorkspaces.IsEmpty) _scoringWorkspaces.Add(workspace);
+        if (_scoringWorkspaces.Count < ScoringChunksPerBatch) _scoringWorkspaces.Add(workspace);
     }
 
     /// <summary>
