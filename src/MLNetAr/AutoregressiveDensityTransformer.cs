@@ -101,7 +101,16 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
         if (count < 0) throw new ArgumentOutOfRangeException(nameof(count), count, "`count` must be non-negative.");
         int d = Dimension;
         var images = new float[count * d];
-        Model.SampleRows(images, count, 0, RowSeeds(seed, count));
+        int[] seeds = RowSeeds(seed, count);
+        // In blocks: a convolutional model's sampling workspace holds every layer's activations for every row it
+        // draws. Each row has its own random stream, so the blocks change nothing in the images.
+        int block = Math.Max(1, Math.Min(count, Model.SamplingBatchRows));
+        ModelWorkspace workspace = Model.CreateWorkspace(block);
+        for (int start = 0; start < count; start += block)
+        {
+            int rows = Math.Min(block, count - start);
+            Model.SampleRows(images.AsSpan(start * d, rows * d), rows, 0, seeds.AsSpan(start, rows), workspace);
+        }
         return Enumerable.Range(0, count).Select(r => images.AsSpan(r * d, d).ToArray()).ToArray();
     }
 

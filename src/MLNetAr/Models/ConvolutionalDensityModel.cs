@@ -79,6 +79,9 @@ internal abstract class ConvolutionalDensityModel : DensityModel
     /// <summary>Convolutions already run image by image in parallel, and each image's activations take megabytes.</summary>
     public override int ScoringBatchRows => 8;
 
+    /// <summary>Sampling keeps every layer's activations of every row: about 2·(layers·maps + head)·D floats per row.</summary>
+    public override int SamplingBatchRows => 32;
+
     /// <summary>Layers of the body followed by the head, in the order of the weights stream.</summary>
     protected IReadOnlyList<Parameter> WithHead(IEnumerable<CausalConv2d> body) =>
         body.Append(HeadHidden).Append(HeadOutput).SelectMany(l => new[] { l.Weight, l.Bias }).ToArray();
@@ -218,10 +221,10 @@ internal abstract class ConvolutionalDensityModel : DensityModel
     /// Cached generation: every layer is computed once per position, in raster order, from activations already final
     /// (see the class remarks). Produces the same conditionals as <see cref="DensityModel.SampleRowsNaive"/>.
     /// </summary>
-    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds)
+    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds, ModelWorkspace? workspace = null)
     {
         int d = Dimension, n = batch * d;
-        var ws = (ConvolutionWorkspace)CreateWorkspace(batch);
+        var ws = (ConvolutionWorkspace)(workspace ?? CreateWorkspace(batch));
         Span<float> input = ws.Get(InputSlot, n);
         x[..n].CopyTo(input);
         var streams = new Random[batch];

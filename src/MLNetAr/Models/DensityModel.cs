@@ -81,6 +81,10 @@ internal abstract class DensityModel
     /// </summary>
     public virtual int ScoringBatchRows => 256;
 
+    /// <summary>Rows drawn together by <see cref="SampleRows"/> when many images are asked for (models whose
+    /// sampling state is large per row override it).</summary>
+    public virtual int SamplingBatchRows => 1024;
+
     /// <summary>
     /// Rows of a read-ahead batch that one thread scores in one pass: the batch is cut into chunks of this many rows,
     /// scored in parallel with single-threaded kernels inside. Whole chunks per core beat parallel kernels for these
@@ -309,8 +313,12 @@ internal abstract class DensityModel
     /// stream seeded by <c>rowSeeds[r]</c> (one uniform per sampled pixel, see <see cref="DrawPixel"/>), so any sampler that
     /// computes the same conditionals produces the same images.
     /// </summary>
-    /// <remarks>The default runs one full forward pass per pixel; models override it with incremental samplers.</remarks>
-    public virtual void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds) =>
+    /// <remarks>
+    /// The default runs one full forward pass per pixel; models override it with incremental samplers.
+    /// <paramref name="workspace"/>: scratch of <see cref="CreateWorkspace"/> for at least <paramref name="batch"/> rows,
+    /// reused across blocks of one large request (null: the sampler makes its own).
+    /// </remarks>
+    public virtual void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds, ModelWorkspace? workspace = null) =>
         SampleRowsNaive(x, batch, knownSteps, rowSeeds);
 
     /// <summary>

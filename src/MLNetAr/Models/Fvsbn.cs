@@ -119,7 +119,7 @@ internal sealed class Fvsbn : DensityModel
     public static Fvsbn ReadHyperparameters(BinaryReader reader) => new(reader.ReadInt32());
 
     /// <summary>Incremental sampling: one running logit vector per image, updated by one row of Wᵀ per pixel that is 1.</summary>
-    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds)
+    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds, ModelWorkspace? workspace = null)
     {
         int d = Dimension;
         int[] seeds = rowSeeds.ToArray();

@@ -338,7 +338,7 @@ internal sealed class Made : DensityModel
     /// O(H·D).
     /// </summary>
     /// <exception cref="NotSupportedException">Completion with an ensemble whose connectivities have different orders.</exception>
-    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds)
+    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds, ModelWorkspace? workspace = null)
     {
         int d = Dimension, k = EnsembleSize;
         if (knownSteps > 0 && k > 1 && !NaturalOrder)

@@ -294,7 +294,7 @@ internal sealed class Nade : DensityModel
         ((NadeWorkspace)workspace).Hidden.AsSpan(0, batch * HiddenSize).CopyTo(features);
 
     /// <summary>O(H·D) per image: the forward recurrence, drawing each pixel as soon as its logit is known.</summary>
-    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds)
+    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds, ModelWorkspace? workspace = null)
     {
         int d = Dimension;
         int[] seeds = rowSeeds.ToArray();

@@ -82,6 +82,9 @@ internal sealed class PixelRnn : DensityModel
     /// </summary>
     public override int ScoringBatchRows => 144;
 
+    /// <summary>Sampling keeps the same per-step buffers as scoring.</summary>
+    public override int SamplingBatchRows => ScoringBatchRows;
+
     // Workspace slots: shared ones below Base; per layer l, Base + l·8 + one of the layer kinds.
     private const int StepInputSlot = 0, OutputSlot = 1, GradientSlot = 2, GateGradientSlot = 3, RecurrentGradientSlot = 4, CarrySlot = 5, CellGradientSlot = 6, DirectSlot = 7;
     private const int Base = 16, SlotsPerLayer = 8;
@@ -327,10 +330,10 @@ internal sealed class PixelRnn : DensityModel
     }
 
     /// <summary>One step of every layer per pixel, carrying the states: a single forward pass per image.</summary>
-    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds)
+    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds, ModelWorkspace? workspace = null)
     {
         int d = Dimension, h = Hidden, width = GateCount * h, n = batch * d;
-        var ws = (ConvolutionWorkspace)CreateWorkspace(batch);
+        var ws = (ConvolutionWorkspace)(workspace ?? CreateWorkspace(batch));
         var streams = new Random[batch];
         for (int r = 0; r < batch; r++) streams[r] = new Random(rowSeeds[r]);
         var logits = new float[(long)LogitsPerPixel * n];

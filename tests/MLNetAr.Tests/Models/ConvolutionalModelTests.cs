@@ -80,6 +80,10 @@ public class ConvolutionalModelTests
     [InlineData("wavenet-levels3", 2)]
     public void CachedSampling_EqualsNaiveSampling(string name, int knownSteps) => ModelAssert.SamplesLikeNaiveSampler(Create(name, seed: 8), knownSteps);
 
+    [Theory]
+    [MemberData(nameof(All))]
+    public void Sampling_ReusedWorkspace_EqualsFresh(string name) => ModelAssert.SamplingWithReusedWorkspaceEqualsFresh(Create(name, seed: 9));
+
     [Fact]
     public void HiddenFeatures_PoolTheLastFeatureMapsOverAGrid()
     {

@@ -131,4 +131,8 @@ public class PixelRnnTests
             Assert.True(Math.Abs(numeric - gradient[i]) < 2e-3, $"[{i}]: analytic {gradient[i]}, finite difference {numeric}");
         }
     }
+
+    [Theory]
+    [MemberData(nameof(All))]
+    public void Sampling_ReusedWorkspace_EqualsFresh(string name) => ModelAssert.SamplingWithReusedWorkspaceEqualsFresh(Create(name, seed: 9));
 }

@@ -132,6 +132,26 @@ internal static class ModelAssert
     }
 
     /// <summary>
+    /// A sampling workspace reused for a second block of rows (as <c>Sample</c> does for large requests) leaves nothing
+    /// of the first block in the second: the same images as with a fresh workspace.
+    /// </summary>
+    public static void SamplingWithReusedWorkspaceEqualsFresh(DensityModel model)
+    {
+        const int block = 13;
+        int d = model.Dimension;
+        int[] first = Enumerable.Range(1, block).ToArray(), second = Enumerable.Range(500, block).ToArray();
+        ModelWorkspace reused = model.CreateWorkspace(block);
+        model.SampleRows(new float[block * d], block, 0, first, reused);
+        float[] afterReuse = new float[block * d], fresh = new float[block * d];
+
+        model.SampleRows(afterReuse, block, 0, second, reused);
+        model.SampleRows(fresh, block, 0, second, model.CreateWorkspace(block));
+
+        Assert.Equal(fresh, afterReuse);
+        Assert.Contains(fresh, v => v != 0f);
+    }
+
+    /// <summary>
     /// <see cref="GradientCheck"/> on 3 random rows at the model's levels, against the model's own float scoring
     /// (exact by the normalisation tests) — hence a looser tolerance than the double references of the fully
     /// connected models, and retries at smaller steps for the ReLU kinks tiny perturbed models have near some inputs.
