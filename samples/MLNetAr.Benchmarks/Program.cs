@@ -6,6 +6,7 @@ using MLNetAr.Benchmarks;
 //   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- train --model fvsbn|nade|made|pixelcnn|wavenet|pixelrnn [--set Name=Value ...]
 //       [--train FILE --valid FILE [--test FILE]] [--samples N] [--threads N] [--out file.json]
 //   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- anomaly [epochs] [--only name,name] [--seed s] [--out file.json]
+//   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- anomaly-textures [--normal brick,grass,gravel] [--set Name=Value ...] [--report] [--out file.json]
 //   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- probe [epochs] [--out file.json]
 //   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- score [--only name,name | --model M --set Name=Value ...] [--images N] [--repeats R] [--out file.json]
 string command = args.Length > 0 ? args[0] : "gemm";
@@ -24,9 +25,10 @@ Dictionary<string, object> report = command switch
         rest.Count > 0 ? int.Parse(rest[0]) : 512, rest.Count > 1 ? int.Parse(rest[1]) : 784, rest.Count > 2 ? int.Parse(rest[2]) : 784, repeats: 100),
     "train" => TrainBenchmark.Run(rest),
     "anomaly" => AnomalyBenchmark.Run(rest),
+    "anomaly-textures" => TextureBenchmark.Run(rest),
     "probe" => ProbeBenchmark.Run(rest),
     "score" => ScoreBenchmark.Run(rest),
-    _ => throw new ArgumentException($"Unknown benchmark '{command}'. Known: gemm, train, anomaly, probe, score."),
+    _ => throw new ArgumentException($"Unknown benchmark '{command}'. Known: gemm, train, anomaly, anomaly-textures, probe, score."),
 };
 report["benchmark"] = command;
 report["machine"] = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}";
