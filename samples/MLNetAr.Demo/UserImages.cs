@@ -23,26 +23,39 @@ public static class UserImages
     }
 
     /// <summary>
-    /// Images → grayscale size×size pixels in [0, 1] → anomaly detector (FVSBN ÷ one-layer PixelCNN, the likelihood
-    /// ratio that detects best on the digits), saved to <paramref name="modelPath"/>.
+    /// Images → grayscale size×size pixels in [0, 1] → anomaly detector, saved to <paramref name="modelPath"/>.
+    /// Binary images (every pixel 0 or 1, e.g. scanned line art): FVSBN ÷ one-layer PixelCNN, the likelihood ratio that
+    /// detects best on the digits. Grey-level images (photographs): the grey levels are kept, quantised to
+    /// <paramref name="levels"/> (default 16), with a K-level PixelCNN divided by independent K-level pixels.
     /// </summary>
-    public static void Train(string folder, string modelPath, int size, int epochs)
+    public static void Train(string folder, string modelPath, int size, int epochs, int? levels = null)
     {
         var ml = new MLContext(seed: 1);
         IDataView data = Files(ml, folder);
-        var pipeline = ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: nameof(ImageFile.ImagePath))
+        var featurizer = ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: nameof(ImageFile.ImagePath))
             .Append(ml.Transforms.ResizeImages("Image", size, size))
             .Append(ml.Transforms.ConvertToGrayscale("Image"))
-            .Append(ml.Transforms.ExtractPixels("Pixels", "Image", ImagePixelExtractingEstimator.ColorBits.Red, scaleImage: 1f / 255))
-            .Append(ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options
+            .Append(ml.Transforms.ExtractPixels("Pixels", "Image", ImagePixelExtractingEstimator.ColorBits.Red, scaleImage: 1f / 255));
+        bool binary = featurizer.Fit(data).Transform(data).GetColumn<float[]>("Pixels").All(image => image.All(v => v == 0f || v == 1f));
+        int k = levels ?? (binary ? 2 : 16);
+        var options = k == 2
+            ? new AutoregressiveAnomalyDetector.Options
             {
                 DensityModel = new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = epochs, Seed = 1 },
                 ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
                 BackgroundModel = new PixelCnnDensityEstimator.Options { Layers = 1, Channels = 16, MaximumNumberOfEpochs = epochs, Seed = 2 },
-            }));
-        var model = pipeline.Fit(data);
+            }
+            : new AutoregressiveAnomalyDetector.Options
+            {
+                // No background model: on grey-level images a local PixelCNN explains a local defect as well as the
+                // full model (texture benchmark: AUC 0.74–0.94 with it, 0.87–1.00 without), and independent pixels
+                // explain noise as badly as the model does (a noise image then scores as normal).
+                DensityModel = new PixelCnnDensityEstimator.Options { Levels = k, Layers = 3, Channels = 16, BatchSize = 32, MaximumNumberOfEpochs = epochs, Seed = 1 },
+            };
+        var model = featurizer.Append(ml.AnomalyDetection.Trainers.AutoregressiveDensity(options)).Fit(data);
         ml.Model.Save(model, data.Schema, modelPath);
-        Console.WriteLine($"Trained on {data.GetColumn<string>(nameof(ImageFile.ImagePath)).Count()} images; threshold {model.LastTransformer.Threshold:F2} nats; saved {modelPath}.");
+        Console.WriteLine($"Trained on {data.GetColumn<string>(nameof(ImageFile.ImagePath)).Count()} {(binary ? "binary" : "grey-level")} images " +
+                          $"({(k == 2 ? "binary FVSBN ÷ local PixelCNN" : $"{k}-level PixelCNN")}); threshold {model.LastTransformer.Threshold:F2} nats; saved {modelPath}.");
     }
 
     /// <summary>Scores every image of <paramref name="folder"/> with a saved model, most anomalous first.</summary>
