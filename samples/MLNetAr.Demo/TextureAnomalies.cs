@@ -125,24 +125,26 @@ public sealed class TextureAnomalies
     {
         float[] normal = scorer(NormalTest).Scores;
         var auc = new Dictionary<string, double> { [OtherTextures] = Separation(normal, scorer(OtherTest).Scores) };
-        var pixelScores = new List<float>();
-        var pixelLabels = new List<bool>();
-        int pointed = 0, defects = 0;
+        var located = new List<(float[] PixelScores, bool[] Mask)>();
         foreach (var (kind, (images, masks)) in Defects)
         {
             var (scores, perPixel) = scorer(images);
             auc[kind.ToString().ToLowerInvariant()] = Separation(normal, scores);
-            if (perPixel == null) continue;
-            for (int r = 0; r < images.Count; r++)
-            {
-                pixelScores.AddRange(perPixel[r]);
-                pixelLabels.AddRange(masks[r]);
-                if (Textures.PointsInside(perPixel[r], masks[r])) pointed++;
-                defects++;
-            }
+            if (perPixel != null) located.AddRange(perPixel.Zip(masks));
         }
-        return new TextureResult(name, auc, pixelScores.Count == 0 ? double.NaN : Textures.Auc(pixelScores, pixelLabels),
-            defects == 0 ? double.NaN : (double)pointed / defects);
+        var (pixelAuc, pointing) = Localisation(located);
+        return new TextureResult(name, auc, pixelAuc, pointing);
+    }
+
+    /// <summary>
+    /// Pixel-level AUROC of per-pixel scores against defect masks (all pixels of all images pooled), and the pointing
+    /// game: the fraction of images whose highest-scoring pixel is inside the defect. NaN for no images.
+    /// </summary>
+    public static (double PixelAuc, double Pointing) Localisation(IReadOnlyList<(float[] PixelScores, bool[] Mask)> images)
+    {
+        if (images.Count == 0) return (double.NaN, double.NaN);
+        double pixelAuc = Textures.Auc(images.SelectMany(i => i.PixelScores).ToArray(), images.SelectMany(i => i.Mask).ToArray());
+        return (pixelAuc, images.Count(i => Textures.PointsInside(i.PixelScores, i.Mask)) / (double)images.Count);
     }
 
     private static double Separation(float[] normal, float[] anomalous) =>
