@@ -26,7 +26,7 @@ internal static class ScoreBenchmark
         ("FVSBN", "fvsbn", []),
         ("NADE H=500", "nade", []),
         ("MADE 1x500", "made", []),
-        ("MADE 2x500, 32-mask ensemble", "made", ["HiddenSizes=500,500", "InputOrder=Random", "NumMasks=32", "EnsembleSize=32"]),
+        ("MADE 2x500, 32-mask ensemble", "made", ["HiddenSizes=500,500", "InputOrder=Random", "NumberOfMasks=32", "EnsembleSize=32"]),
         ("PixelCNN 5x32", "pixelcnn", []),
         ("WaveNet 12 blocks x32", "wavenet", []),
         ("pixel LSTM H=64", "pixelrnn", []),

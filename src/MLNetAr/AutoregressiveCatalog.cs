@@ -101,7 +101,7 @@ public static class AutoregressiveCatalog
     /// <param name="logLikelihoodColumnName">Output column for <c>log p(x)</c>.</param>
     /// <param name="hiddenFeaturesColumnName">Output column for the hidden features.</param>
     /// <param name="hiddenSizes">Sizes of the hidden layers; null for one layer of 500.</param>
-    /// <param name="numMasks">Connectivities cycled through in training (order/connectivity-agnostic when &gt; 1).</param>
+    /// <param name="numberOfMasks">Connectivities cycled through in training (order/connectivity-agnostic when &gt; 1).</param>
     /// <param name="ensembleSize">Connectivities averaged when scoring.</param>
     /// <param name="maximumNumberOfEpochs">Upper bound on training epochs (early stopping may end sooner).</param>
     /// <param name="learningRate">Adam step size.</param>
@@ -112,7 +112,7 @@ public static class AutoregressiveCatalog
         string logLikelihoodColumnName = AutoregressiveDefaults.LogLikelihoodColumnName,
         string hiddenFeaturesColumnName = AutoregressiveDefaults.HiddenFeaturesColumnName,
         int[]? hiddenSizes = null,
-        int numMasks = 1,
+        int numberOfMasks = 1,
         int ensembleSize = 1,
         int maximumNumberOfEpochs = AutoregressiveDefaults.MaximumNumberOfEpochs,
         float learningRate = AutoregressiveDefaults.LearningRate,
@@ -124,7 +124,7 @@ public static class AutoregressiveCatalog
             LogLikelihoodColumnName = logLikelihoodColumnName,
             HiddenFeaturesColumnName = hiddenFeaturesColumnName,
             HiddenSizes = hiddenSizes ?? [MadeDensityEstimator.Defaults.HiddenSize],
-            NumMasks = numMasks,
+            NumberOfMasks = numberOfMasks,
             EnsembleSize = ensembleSize,
             MaximumNumberOfEpochs = maximumNumberOfEpochs,
             LearningRate = learningRate,

@@ -31,15 +31,15 @@ public sealed class MadeDensityEstimator : AutoregressiveDensityEstimator<MadeDe
         public int[] HiddenSizes = [Defaults.HiddenSize];
 
         /// <summary>
-        /// Order of the pixels. <see cref="InputOrder.Random"/> with <see cref="NumMasks"/> &gt; 1 gives order-agnostic
+        /// Order of the pixels. <see cref="InputOrder.Random"/> with <see cref="NumberOfMasks"/> &gt; 1 gives order-agnostic
         /// training (every mask its own order); <see cref="InputOrder.Natural"/> keeps raster order for every mask.
         /// </summary>
         public InputOrder InputOrder = InputOrder.Natural;
 
         /// <summary>Number of connectivities cycled through during training, one per minibatch (1 = a fixed mask).</summary>
-        public int NumMasks = 1;
+        public int NumberOfMasks = 1;
 
-        /// <summary>Number of connectivities averaged when scoring (1 to <see cref="NumMasks"/>).</summary>
+        /// <summary>Number of connectivities averaged when scoring (1 to <see cref="NumberOfMasks"/>).</summary>
         public int EnsembleSize = 1;
 
         /// <summary>Adds direct, autoregressively masked input → output connections.</summary>
@@ -53,8 +53,8 @@ public sealed class MadeDensityEstimator : AutoregressiveDensityEstimator<MadeDe
             if (HiddenSizes == null || HiddenSizes.Length == 0) throw Guard.BadOption(nameof(HiddenSizes), "must be non-empty", "[]");
             if (HiddenSizes.Any(h => h < 1)) throw Guard.BadOption(nameof(HiddenSizes), "must hold positive sizes", $"[{string.Join(", ", HiddenSizes)}]");
             if (!Enum.IsDefined(InputOrder)) throw Guard.BadOption(nameof(InputOrder), "must be Natural or Random", InputOrder);
-            if (NumMasks < 1) throw Guard.BadOption(nameof(NumMasks), "must be at least 1", NumMasks);
-            if (EnsembleSize < 1 || EnsembleSize > NumMasks) throw Guard.BadOption(nameof(EnsembleSize), $"must be between 1 and `NumMasks` ({NumMasks})", EnsembleSize);
+            if (NumberOfMasks < 1) throw Guard.BadOption(nameof(NumberOfMasks), "must be at least 1", NumberOfMasks);
+            if (EnsembleSize < 1 || EnsembleSize > NumberOfMasks) throw Guard.BadOption(nameof(EnsembleSize), $"must be between 1 and `NumberOfMasks` ({NumberOfMasks})", EnsembleSize);
         }
     }
 
@@ -76,7 +76,7 @@ public sealed class MadeDensityEstimator : AutoregressiveDensityEstimator<MadeDe
             using var channel = Host.Start("Training");
             channel.Warning($"MADE hidden sizes [{string.Join(", ", o.HiddenSizes)}] are below D - 1 = {dimension - 1}: some degrees cannot occur, so some conditionals see fewer inputs.");
         }
-        var model = new Made(dimension, o.HiddenSizes.ToArray(), o.InputOrder == InputOrder.Natural, random.Next(), o.NumMasks, o.EnsembleSize, o.DirectConnections);
+        var model = new Made(dimension, o.HiddenSizes.ToArray(), o.InputOrder == InputOrder.Natural, random.Next(), o.NumberOfMasks, o.EnsembleSize, o.DirectConnections);
         model.Initialize(random, trainingRows.Means());
         return model;
     }

@@ -104,6 +104,6 @@ public sealed class PixelCnnDensityEstimator : AutoregressiveDensityEstimator<Pi
         if (dims.Length == 3 && dims[0] == 1) return (dims[1], dims[2]);
         if (dims.Length == 3)
             throw Guard.SchemaMismatch(column, "one image channel (dimensions [1, H, W] or [H, W])", $"{dims[0]} channels; use ConvertToGrayscale before ExtractPixels");
-        throw new ArgumentOutOfRangeException("options", $"{widthOption} must be set: column '{column}' ({type}) does not carry image dimensions.");
+        throw new ArgumentOutOfRangeException(widthOption, $"{widthOption} must be set: column '{column}' ({type}) does not carry image dimensions.");
     }
 }

@@ -14,9 +14,12 @@ internal static class Guard
     public static ArgumentOutOfRangeException SchemaMismatch(string column, string expected, string got) =>
         new("inputSchema", $"Schema mismatch for input column '{column}': expected {expected}, got {got}");
 
-    /// <summary>An option outside its valid range, named TFP-style: <c>`BatchSize` must be positive, got 0.</c></summary>
+    /// <summary>
+    /// An option outside its valid range, named TFP-style: <c>`BatchSize` must be positive, got 0.</c>, with the
+    /// option as <see cref="ArgumentException.ParamName"/> (as ML.NET's own option checks).
+    /// </summary>
     public static ArgumentOutOfRangeException BadOption(string option, string requirement, object? value) =>
-        new("options", value, $"`{option}` {requirement}, got {Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "null"}.");
+        new(option, value, $"`{option}` {requirement}, got {Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "null"}.");
 
     /// <summary>Checks that <paramref name="column"/> exists and is a known-size vector of Single (of size
     /// <paramref name="expectedSize"/> when given); returns its index.</summary>

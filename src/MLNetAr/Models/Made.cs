@@ -13,7 +13,7 @@ namespace MLNetAr.Models;
 /// masks (<see cref="MadeMasks"/>) make logit d depend only on inputs earlier in the order.
 /// </summary>
 /// <remarks>
-/// Order- and connectivity-agnostic training cycles through <see cref="NumMasks"/> connectivities, one per minibatch
+/// Order- and connectivity-agnostic training cycles through <see cref="NumberOfMasks"/> connectivities, one per minibatch
 /// (regenerated from seeds rather than stored). Scoring averages the probabilities of the first
 /// <see cref="EnsembleSize"/> connectivities: <c>log p(x) = logsumexp_k log p_k(x) - log K</c>, a normalised mixture.
 /// Once training ends the masked weights of the ensemble are cached (read-only, shared by all scoring threads).
@@ -29,16 +29,16 @@ internal sealed class Made : DensityModel
     private int _currentMask;
     private Lazy<MaskSet>[]? _frozen;
 
-    public Made(int dimension, int[] hiddenSizes, bool naturalOrder, int maskSeed, int numMasks, int ensembleSize, bool directConnections)
+    public Made(int dimension, int[] hiddenSizes, bool naturalOrder, int maskSeed, int numberOfMasks, int ensembleSize, bool directConnections)
         : base(dimension)
     {
         if (hiddenSizes.Length == 0 || hiddenSizes.Any(h => h < 1)) throw new ArgumentOutOfRangeException(nameof(hiddenSizes), "MADE needs one or more hidden layers of positive size.");
-        if (numMasks < 1) throw new ArgumentOutOfRangeException(nameof(numMasks), "MADE needs at least one mask.");
-        if (ensembleSize < 1 || ensembleSize > numMasks) throw new ArgumentOutOfRangeException(nameof(ensembleSize), $"The ensemble must use 1 to {numMasks} masks.");
+        if (numberOfMasks < 1) throw new ArgumentOutOfRangeException(nameof(numberOfMasks), "MADE needs at least one mask.");
+        if (ensembleSize < 1 || ensembleSize > numberOfMasks) throw new ArgumentOutOfRangeException(nameof(ensembleSize), $"The ensemble must use 1 to {numberOfMasks} masks.");
         _hiddenSizes = hiddenSizes;
         NaturalOrder = naturalOrder;
         MaskSeed = maskSeed;
-        NumMasks = numMasks;
+        NumberOfMasks = numberOfMasks;
         EnsembleSize = ensembleSize;
         _hidden = new MaskedLinear[hiddenSizes.Length];
         int inputs = dimension;
@@ -58,7 +58,7 @@ internal sealed class Made : DensityModel
     public IReadOnlyList<int> HiddenSizes => _hiddenSizes;
     public bool NaturalOrder { get; }
     public int MaskSeed { get; }
-    public int NumMasks { get; }
+    public int NumberOfMasks { get; }
     public int EnsembleSize { get; }
     public bool DirectConnections => _direct != null;
     public override string Kind => KindName;
@@ -182,7 +182,7 @@ internal sealed class Made : DensityModel
         return workspace.Set;
     }
 
-    public override void BeginTrainingStep(int step) => _currentMask = step % NumMasks;
+    public override void BeginTrainingStep(int step) => _currentMask = step % NumberOfMasks;
 
     /// <summary>Weights are final (after training or loading): cache the ensemble's masked weights from now on.</summary>
     public override void EndTraining()
@@ -451,7 +451,7 @@ internal sealed class Made : DensityModel
         foreach (int h in _hiddenSizes) writer.Write(h);
         writer.Write(NaturalOrder);
         writer.Write(MaskSeed);
-        writer.Write(NumMasks);
+        writer.Write(NumberOfMasks);
         writer.Write(EnsembleSize);
         writer.Write(DirectConnections);
     }

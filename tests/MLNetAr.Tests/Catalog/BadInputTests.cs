@@ -146,7 +146,7 @@ public class BadInputTests
         var options = new FvsbnDensityEstimator.Options();
         spoil(options);
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => Ml.Transforms.FvsbnDensity(options));
-        Assert.Equal("options", e.ParamName);
+        Assert.Equal(option, e.ParamName);
         Assert.Contains($"`{option}`", e.Message);
     }
 

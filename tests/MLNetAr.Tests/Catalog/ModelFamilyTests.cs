@@ -17,9 +17,9 @@ public class ModelFamilyTests
             { HiddenSize = 16, Activation = HiddenActivation.Relu, InputOrder = InputOrder.Random, MaximumNumberOfEpochs = 1, Seed = 2 }),
         "made" => ml.Transforms.MadeDensity(hiddenSizes: [30], maximumNumberOfEpochs: 1, seed: 2),
         "made-ensemble-random" => ml.Transforms.MadeDensity(new MadeDensityEstimator.Options
-            { HiddenSizes = [24], InputOrder = InputOrder.Random, NumMasks = 3, EnsembleSize = 3, MaximumNumberOfEpochs = 1, Seed = 2 }),
+            { HiddenSizes = [24], InputOrder = InputOrder.Random, NumberOfMasks = 3, EnsembleSize = 3, MaximumNumberOfEpochs = 1, Seed = 2 }),
         "made-2layers-direct" => ml.Transforms.MadeDensity(new MadeDensityEstimator.Options
-            { HiddenSizes = [20, 16], DirectConnections = true, NumMasks = 2, EnsembleSize = 2, MaximumNumberOfEpochs = 1, Seed = 2 }),
+            { HiddenSizes = [20, 16], DirectConnections = true, NumberOfMasks = 2, EnsembleSize = 2, MaximumNumberOfEpochs = 1, Seed = 2 }),
         // Height and Width given so the PredictionEngine input (no image dimensions) fits too.
         "pixelcnn" => ml.Transforms.PixelCnnDensity(new PixelCnnDensityEstimator.Options
             { Height = 28, Width = 28, Layers = 2, Channels = 4, HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 2 }),
@@ -108,9 +108,9 @@ public class ModelFamilyTests
     {
         { "HiddenSizes", o => o.HiddenSizes = [] },
         { "HiddenSizes", o => o.HiddenSizes = [10, 0] },
-        { "NumMasks", o => o.NumMasks = 0 },
+        { "NumberOfMasks", o => o.NumberOfMasks = 0 },
         { "EnsembleSize", o => o.EnsembleSize = 0 },
-        { "EnsembleSize", o => { o.NumMasks = 2; o.EnsembleSize = 3; } },
+        { "EnsembleSize", o => { o.NumberOfMasks = 2; o.EnsembleSize = 3; } },
         { "InputOrder", o => o.InputOrder = (InputOrder)5 },
     };
 

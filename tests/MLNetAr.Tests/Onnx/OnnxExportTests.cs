@@ -121,7 +121,7 @@ public class OnnxExportTests
         },
         "made-ensemble-ratio-wavenet" => new()
         {
-            DensityModel = new MadeDensityEstimator.Options { HiddenSizes = [16], NumMasks = 2, EnsembleSize = 2, MaximumNumberOfEpochs = 1, Seed = 1 },
+            DensityModel = new MadeDensityEstimator.Options { HiddenSizes = [16], NumberOfMasks = 2, EnsembleSize = 2, MaximumNumberOfEpochs = 1, Seed = 1 },
             ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
             BackgroundModel = new WaveNetDensityEstimator.Options { Dilations = [1, 2], Channels = 4, MaximumNumberOfEpochs = 1, Seed = 1 },
         },
