@@ -148,7 +148,7 @@ public static class AutoregressiveCatalog
     /// (<paramref name="hiddenFeaturesColumnName"/>).
     /// </summary>
     /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
-    /// <param name="inputColumnName">Known-size vector of Single in [0, 1] with image dimensions (e.g. from <c>ExtractPixels</c>); otherwise use the options overload to give Height and Width.</param>
+    /// <param name="inputColumnName">Known-size vector of Single in [0, 1]: with image dimensions (e.g. from <c>ExtractPixels</c>), a perfect-square length, or give <paramref name="height"/> and <paramref name="width"/>.</param>
     /// <param name="logLikelihoodColumnName">Output column for <c>log p(x)</c>.</param>
     /// <param name="hiddenFeaturesColumnName">Output column for the hidden features.</param>
     /// <param name="levels">Pixel levels: 2 for binary pixels, up to 256 for a softmax over quantised grey levels.</param>
@@ -158,6 +158,8 @@ public static class AutoregressiveCatalog
     /// <param name="learningRate">Adam step size.</param>
     /// <param name="batchSize">Images per Adam step.</param>
     /// <param name="seed">Seed for initialisation and minibatch order; null uses the <c>MLContext</c>'s.</param>
+    /// <param name="height">Image height; null takes it from the column's dimensions (a plain vector of a perfect-square length is read as a square image).</param>
+    /// <param name="width">Image width; null as <paramref name="height"/>.</param>
     public static PixelCnnDensityEstimator PixelCnnDensity(this TransformsCatalog catalog,
         string inputColumnName = AutoregressiveDefaults.InputColumnName,
         string logLikelihoodColumnName = AutoregressiveDefaults.LogLikelihoodColumnName,
@@ -168,9 +170,13 @@ public static class AutoregressiveCatalog
         int maximumNumberOfEpochs = AutoregressiveDefaults.MaximumNumberOfEpochs,
         float learningRate = AutoregressiveDefaults.LearningRate,
         int batchSize = AutoregressiveDefaults.BatchSize,
-        int? seed = null) =>
+        int? seed = null,
+        int? height = null,
+        int? width = null) =>
         PixelCnnDensity(catalog, new PixelCnnDensityEstimator.Options
         {
+            Height = height,
+            Width = width,
             InputColumnName = inputColumnName,
             LogLikelihoodColumnName = logLikelihoodColumnName,
             HiddenFeaturesColumnName = hiddenFeaturesColumnName,
@@ -254,7 +260,7 @@ public static class AutoregressiveCatalog
     /// mean state (<paramref name="hiddenFeaturesColumnName"/>).
     /// </summary>
     /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
-    /// <param name="inputColumnName">Known-size vector of Single in [0, 1] with image dimensions (for the pixel above); otherwise use the options overload to give Width.</param>
+    /// <param name="inputColumnName">Known-size vector of Single in [0, 1]: with image dimensions (for the pixel above), a perfect-square length, or give <paramref name="width"/>.</param>
     /// <param name="logLikelihoodColumnName">Output column for <c>log p(x)</c>.</param>
     /// <param name="hiddenFeaturesColumnName">Output column for the hidden features.</param>
     /// <param name="cell">LSTM or GRU.</param>
@@ -265,6 +271,7 @@ public static class AutoregressiveCatalog
     /// <param name="learningRate">Adam step size.</param>
     /// <param name="batchSize">Rows per Adam step.</param>
     /// <param name="seed">Seed for initialisation and minibatch order; null uses the <c>MLContext</c>'s.</param>
+    /// <param name="width">Image width (for the pixel above); null takes it from the column's dimensions (a plain vector of a perfect-square length is read as a square image).</param>
     public static PixelRnnDensityEstimator PixelRnnDensity(this TransformsCatalog catalog,
         string inputColumnName = AutoregressiveDefaults.InputColumnName,
         string logLikelihoodColumnName = AutoregressiveDefaults.LogLikelihoodColumnName,
@@ -276,9 +283,11 @@ public static class AutoregressiveCatalog
         int maximumNumberOfEpochs = AutoregressiveDefaults.MaximumNumberOfEpochs,
         float learningRate = AutoregressiveDefaults.LearningRate,
         int batchSize = AutoregressiveDefaults.BatchSize,
-        int? seed = null) =>
+        int? seed = null,
+        int? width = null) =>
         PixelRnnDensity(catalog, new PixelRnnDensityEstimator.Options
         {
+            Width = width,
             InputColumnName = inputColumnName,
             LogLikelihoodColumnName = logLikelihoodColumnName,
             HiddenFeaturesColumnName = hiddenFeaturesColumnName,

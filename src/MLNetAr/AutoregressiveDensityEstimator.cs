@@ -21,6 +21,13 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
     /// <summary>The estimator's host (logging channel, random source).</summary>
     private protected IHost Host { get; }
 
+    /// <summary>An information message on the estimator's channel (ML.NET's log, <c>MLContext.Log</c>).</summary>
+    private protected void LogInfo(string message)
+    {
+        using var channel = Host.Start("Model shape");
+        channel.Info(message);
+    }
+
     private protected AutoregressiveDensityEstimator(IHostEnvironment env, TOptions options, string registrationName)
     {
         ArgumentNullException.ThrowIfNull(env);

@@ -81,7 +81,7 @@ public sealed class PixelCnnDensityEstimator : AutoregressiveDensityEstimator<Pi
     private protected override DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows, Random random)
     {
         var o = EstimatorOptions;
-        var (height, width) = ImageShape(inputType, o.Height, o.Width, o.InputColumnName);
+        var (height, width) = ImageShape(inputType, o.Height, o.Width, o.InputColumnName, log: LogInfo);
         var model = new PixelCnn(height, width, o.Levels, o.Layers, o.Channels, o.KernelSize, o.HeadChannels);
         model.Initialize(random, trainingRows.LevelCounts(o.Levels));
         return model;
@@ -89,9 +89,11 @@ public sealed class PixelCnnDensityEstimator : AutoregressiveDensityEstimator<Pi
 
     /// <summary>
     /// The image shape: the options' when given (checked against the column's size), else the column's dimensions
-    /// <c>[H, W]</c> or <c>[1, H, W]</c>.
+    /// <c>[H, W]</c> or <c>[1, H, W]</c>, else — for a plain vector whose length is a perfect square, the usual way
+    /// MNIST reaches ML.NET (<c>[VectorType(784)]</c>, a text file) — a square image, said through <paramref name="log"/>.
     /// </summary>
-    internal static (int Height, int Width) ImageShape(VectorDataViewType type, int? height, int? width, string column, string widthOption = "`Height` and `Width`")
+    internal static (int Height, int Width) ImageShape(VectorDataViewType type, int? height, int? width, string column,
+        string widthOption = "`Height` and `Width`", Action<string>? log = null, string optionName = nameof(Options.Height))
     {
         if (height is int h && width is int w)
         {
@@ -104,6 +106,12 @@ public sealed class PixelCnnDensityEstimator : AutoregressiveDensityEstimator<Pi
         if (dims.Length == 3 && dims[0] == 1) return (dims[1], dims[2]);
         if (dims.Length == 3)
             throw Guard.SchemaMismatch(column, "one image channel (dimensions [1, H, W] or [H, W])", $"{dims[0]} channels; use ConvertToGrayscale before ExtractPixels");
-        throw new ArgumentOutOfRangeException(widthOption, $"{widthOption} must be set: column '{column}' ({type}) does not carry image dimensions.");
+        int side = (int)Math.Round(Math.Sqrt(type.Size));
+        if (dims.Length == 1 && side * side == type.Size)
+        {
+            log?.Invoke($"Column '{column}' ({type}) carries no image dimensions: read as a square {side}×{side} image (set {widthOption} otherwise).");
+            return (side, side);
+        }
+        throw new ArgumentOutOfRangeException(optionName, $"{widthOption} must be set: column '{column}' ({type}) does not carry image dimensions and its length is not a perfect square.");
     }
 }

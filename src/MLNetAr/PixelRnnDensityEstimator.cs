@@ -88,7 +88,7 @@ public sealed class PixelRnnDensityEstimator : AutoregressiveDensityEstimator<Pi
                 if (inputType.Size % w != 0) throw Guard.BadOption(nameof(Options.Width), $"must divide the size of column '{o.InputColumnName}' ({inputType.Size})", w);
                 width = w;
             }
-            else width = PixelCnnDensityEstimator.ImageShape(inputType, null, null, o.InputColumnName, widthOption: "`Width` (or `UsePixelAbove = false`)").Width;
+            else width = PixelCnnDensityEstimator.ImageShape(inputType, null, null, o.InputColumnName, widthOption: "`Width` (or `UsePixelAbove = false`)", log: LogInfo, optionName: nameof(Options.Width)).Width;
         }
         var model = new PixelRnn(inputType.Size, width, o.Levels, o.Cell, o.HiddenSize, o.Layers, o.UsePixelAbove, o.TruncationLength);
         model.Initialize(random, trainingRows.LevelCounts(o.Levels));
