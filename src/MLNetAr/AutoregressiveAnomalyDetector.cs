@@ -227,6 +227,14 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
         OutputColumns = columns;
     }
 
+    /// <summary>This detector with <paramref name="threshold"/> (nats) in place of <see cref="Threshold"/>; the fitted models are shared.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threshold"/> is not finite.</exception>
+    public AutoregressiveAnomalyTransformer WithThreshold(float threshold)
+    {
+        if (!float.IsFinite(threshold)) throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "The threshold must be finite.");
+        return new AutoregressiveAnomalyTransformer(Density, threshold, ScoreColumnName, PredictedLabelColumnName, PixelScoresColumnName, Corrector);
+    }
+
     /// <summary>The fitted density model (sampling, in-painting, hidden features).</summary>
     public AutoregressiveDensityTransformer Density { get; }
     /// <summary>Rows with <c>Score</c> above this (nats) are predicted anomalous.</summary>

@@ -340,6 +340,22 @@ public static class AutoregressiveCatalog
     }
 
     /// <summary>
+    /// The detector with another threshold, as ML.NET's <c>AnomalyDetectionCatalog.ChangeModelThreshold</c> does for
+    /// its own anomaly models: a new transformer (the fitted models are shared), saved and loaded with the new
+    /// threshold. <c>PredictedLabel</c> becomes <c>Score &gt; threshold</c>.
+    /// </summary>
+    /// <param name="catalog">The anomaly-detection catalog (<c>mlContext.AnomalyDetection</c>).</param>
+    /// <param name="model">A fitted detector.</param>
+    /// <param name="threshold">The new threshold in nats (any finite value).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threshold"/> is not finite.</exception>
+    public static AutoregressiveAnomalyTransformer ChangeModelThreshold(this AnomalyDetectionCatalog catalog, AutoregressiveAnomalyTransformer model, float threshold)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(model);
+        return model.WithThreshold(threshold);
+    }
+
+    /// <summary>
     /// Saves <paramref name="model"/> like <c>mlContext.Model.Save</c>, but atomically: the model is written to a
     /// temporary file in the destination's folder, flushed to disk, then renamed over <paramref name="filePath"/>. A
     /// crash or an exception mid-save leaves any previous file at that path intact and no partial file behind.

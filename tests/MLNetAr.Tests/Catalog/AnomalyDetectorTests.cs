@@ -128,6 +128,40 @@ public class AnomalyDetectorTests
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => model.Transform(other));
         Assert.Contains("Could not find input column 'Pixels'", e.Message);
     }
+
+    [Fact]
+    public void ChangeModelThreshold_NewTransformerFlagsByTheNewThreshold_AndSurvivesSaveLoad()
+    {
+        var ml = new MLContext(1);
+        var (train, test, _) = OneClass(ml, normalDigit: 1, trainRows: 800, testRows: 100);
+        var model = ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options
+        {
+            DensityModel = new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = 2, Seed = 1 },
+        }).Fit(train);
+        float[] scores = model.Transform(test).GetColumn<float>("Score").ToArray();
+        float median = scores.Order().ElementAt(scores.Length / 2);
+
+        AutoregressiveAnomalyTransformer changed = ml.AnomalyDetection.ChangeModelThreshold(model, median);
+        string path = Path.Combine(Path.GetTempPath(), $"mlnetar-threshold-{Guid.NewGuid():N}.zip");
+        try
+        {
+            ml.Model.Save(changed, test.Schema, path);
+            var loaded = (AutoregressiveAnomalyTransformer)ml.Model.Load(path, out _);
+
+            Assert.Equal(median, changed.Threshold);
+            Assert.Equal(median, loaded.Threshold);
+            Assert.NotEqual(median, model.Threshold); // the original is unchanged
+            bool[] expected = scores.Select(s => s > median).ToArray();
+            Assert.Equal(expected, changed.Transform(test).GetColumn<bool>("PredictedLabel").ToArray());
+            Assert.Equal(expected, loaded.Transform(test).GetColumn<bool>("PredictedLabel").ToArray());
+            Assert.Equal(scores, loaded.Transform(test).GetColumn<float>("Score").ToArray());
+            Assert.Throws<ArgumentOutOfRangeException>(() => ml.AnomalyDetection.ChangeModelThreshold(model, float.NaN));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }
 
 public class ScoreCorrectionTests
