@@ -354,7 +354,7 @@ internal sealed class ScoreCorrector(AnomalyScoreCorrection kind, int levels, fl
     public float Score(float logLikelihood, float backgroundLogLikelihood, ReadOnlySpan<float> pixels) => Kind switch
     {
         AnomalyScoreCorrection.BackgroundLikelihoodRatio => -logLikelihood + (BackgroundModel != null ? backgroundLogLikelihood : IndependentLogLikelihood(pixels)),
-        AnomalyScoreCorrection.InputComplexity => -logLikelihood - CompressedBits(pixels) * MathF.Log(2f),
+        AnomalyScoreCorrection.InputComplexity => -logLikelihood - CompressedBits(pixels, levels) * MathF.Log(2f),
         _ => -logLikelihood,
     };
 
@@ -438,15 +438,28 @@ internal sealed class ScoreCorrector(AnomalyScoreCorrection kind, int levels, fl
         return logProbabilities;
     }
 
-    /// <summary>L(x): bits of the image packed 8 pixels per byte and Deflate-compressed at the smallest size.</summary>
-    internal static int CompressedBits(ReadOnlySpan<float> pixels)
+    /// <summary>
+    /// L(x): bits of the Deflate-compressed image (smallest size). Binary pixels are packed 8 per byte; K-level pixels
+    /// are one byte each, their level <c>round(v·(K - 1))</c> (the image as a K-level grey image, as the compressors
+    /// of Serrà et al. read it).
+    /// </summary>
+    internal static int CompressedBits(ReadOnlySpan<float> pixels, int levels = 2)
     {
-        var packed = new byte[(pixels.Length + 7) / 8];
-        for (int i = 0; i < pixels.Length; i++)
-            if (pixels[i] != 0f) packed[i >> 3] |= (byte)(1 << (i & 7));
+        byte[] bytes;
+        if (levels == 2)
+        {
+            bytes = new byte[(pixels.Length + 7) / 8];
+            for (int i = 0; i < pixels.Length; i++)
+                if (pixels[i] != 0f) bytes[i >> 3] |= (byte)(1 << (i & 7));
+        }
+        else
+        {
+            bytes = new byte[pixels.Length];
+            for (int i = 0; i < pixels.Length; i++) bytes[i] = (byte)PixelEncoder.LevelOf(pixels[i], levels);
+        }
         using var output = new MemoryStream();
         using (var deflate = new System.IO.Compression.DeflateStream(output, System.IO.Compression.CompressionLevel.SmallestSize, leaveOpen: true))
-            deflate.Write(packed);
+            deflate.Write(bytes);
         return (int)output.Length * 8;
     }
 }

@@ -400,4 +400,20 @@ public class ScoreCorrectionTests
         int noise = ScoreCorrector.CompressedBits(TestData.RandomBinary(1, 784, seed: 1, p: 0.5));
         Assert.True(blank < digit && digit < noise, $"{blank} < {digit} < {noise}");
     }
+
+    [Fact]
+    public void CompressedBits_KLevels_CompressTheGreyLevelsNotTheInkMask()
+    {
+        // Two grey images with the same non-zero pixels everywhere: a flat grey one and a noisy one. The binary packing
+        // would see two identical all-ones masks; K-level compression must tell them apart.
+        var random = new Random(2);
+        float[] flat = Enumerable.Repeat(8f / 15, 784).ToArray();
+        float[] noisy = Enumerable.Range(0, 784).Select(_ => (1 + random.Next(15)) / 15f).ToArray();
+
+        int flatBits = ScoreCorrector.CompressedBits(flat, levels: 16), noisyBits = ScoreCorrector.CompressedBits(noisy, levels: 16);
+
+        Assert.Equal(ScoreCorrector.CompressedBits(flat), ScoreCorrector.CompressedBits(noisy)); // the binary view cannot
+        Assert.True(noisyBits > 10 * flatBits, $"{noisyBits} vs {flatBits}");
+        Assert.True(noisyBits > 784 * 3, $"{noisyBits} bits: about 4 bits per 16-level pixel");
+    }
 }
