@@ -54,6 +54,7 @@ internal static class TextureBenchmark
             {
                 experiment.Evaluate("PixelCNN", TextureAnomalies.FromModel(ml, experiment.FitPixelCnn(ml, localBackground: false), pixelScores: true)),
                 experiment.Evaluate("PixelCNN ÷ local PixelCNN", TextureAnomalies.FromModel(ml, experiment.FitPixelCnn(ml, localBackground: true), pixelScores: true)),
+                experiment.Evaluate("PixelCNN + input complexity", TextureAnomalies.FromModel(ml, experiment.FitPixelCnn(ml, localBackground: false, inputComplexity: true), pixelScores: true)),
                 experiment.Evaluate("RandomizedPca (rank 20)", TextureAnomalies.FromModel(ml,
                     ml.AnomalyDetection.Trainers.RandomizedPca("Pixels", rank: 20, seed: 1).Fit(experiment.Train.ToDataView(ml)), pixelScores: false)),
                 experiment.Evaluate("per-pixel Gaussian", experiment.PerPixelGaussian()),

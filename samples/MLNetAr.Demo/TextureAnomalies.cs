@@ -65,8 +65,11 @@ public sealed class TextureAnomalies
 
     public static TextureAnomalies Create(string normal, TextureSettings settings, int seed = 1) => new(normal, settings, seed);
 
-    /// <summary>The K-level PixelCNN detector, alone or divided by a one-layer (local) PixelCNN, with per-pixel scores.</summary>
-    public AutoregressiveAnomalyTransformer FitPixelCnn(MLContext ml, bool localBackground)
+    /// <summary>
+    /// The K-level PixelCNN detector, alone, divided by a one-layer (local) PixelCNN, or corrected by input complexity,
+    /// with per-pixel scores.
+    /// </summary>
+    public AutoregressiveAnomalyTransformer FitPixelCnn(MLContext ml, bool localBackground, bool inputComplexity = false)
     {
         TextureSettings s = Settings;
         var options = new AutoregressiveAnomalyDetector.Options
@@ -77,6 +80,7 @@ public sealed class TextureAnomalies
             },
             PixelScoresColumnName = "PixelScores",
         };
+        if (inputComplexity) options.ScoreCorrection = AnomalyScoreCorrection.InputComplexity;
         if (localBackground)
         {
             options.ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio;
