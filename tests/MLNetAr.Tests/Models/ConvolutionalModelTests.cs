@@ -35,6 +35,16 @@ public class ConvolutionalModelTests
     public void Forward_ChangingInput_NeverChangesEarlierLogits(string name) => ModelAssert.IsAutoregressive(Create(name), seed: 3);
 
     [Fact]
+    public void PixelCnn_Kernel5_OnAnImageWiderAndTallerThanItsReach_IsAutoregressive()
+    {
+        // The tiny 3×4 model cannot show a leak that needs more rows or columns than its kernel reaches.
+        var model = new PixelCnn(7, 8, levels: 2, layers: 3, channels: 3, kernelSize: 5, headChannels: 4);
+        model.Initialize(new Random(3), TestData.RandomBinary(5, 56, 3));
+        TestData.Perturb(model, 3, scale: 0.5f);
+        ModelAssert.IsAutoregressive(model, seed: 5);
+    }
+
+    [Fact]
     public void PixelCnn_HasNoBlindSpot_EveryEarlierPixelInfluencesEveryLaterOne()
     {
         // 4×5 with 4 layers of 3×3: the stacks reach 5 rows up, 4 columns either side and 4 pixels left, so every
