@@ -41,6 +41,12 @@ public abstract class AutoregressiveDensityOptions
     public float LearningRate = AutoregressiveDefaults.LearningRate;
 
     /// <summary>
+    /// Threads training may use (as ML.NET trainers' <c>NumberOfThreads</c>); null uses every core. The model is
+    /// bit-identical for any value: work is cut into pieces by the problem's size, never by the thread count.
+    /// </summary>
+    public int? NumberOfThreads;
+
+    /// <summary>
     /// When <c>Fit</c> gets no validation data: the fraction of training rows, taken from the end, held out to choose
     /// the best epoch and stop early. 0 trains on every row for <see cref="MaximumNumberOfEpochs"/> epochs.
     /// </summary>
@@ -104,6 +110,7 @@ public abstract class AutoregressiveDensityOptions
             throw Guard.BadOption(nameof(BinarizationThreshold), "must be in [0, 1)", BinarizationThreshold);
         if (MaximumNumberOfEpochs < 1) throw Guard.BadOption(nameof(MaximumNumberOfEpochs), "must be positive", MaximumNumberOfEpochs);
         if (BatchSize < 1) throw Guard.BadOption(nameof(BatchSize), "must be positive", BatchSize);
+        if (NumberOfThreads is int threads && threads < 1) throw Guard.BadOption(nameof(NumberOfThreads), "must be positive (or null for every core)", threads);
         if (!(LearningRate > 0f) || !float.IsFinite(LearningRate)) throw Guard.BadOption(nameof(LearningRate), "must be a positive finite number", LearningRate);
         if (!(ValidationFraction >= 0f && ValidationFraction < 1f)) throw Guard.BadOption(nameof(ValidationFraction), "must be in [0, 1)", ValidationFraction);
         if (EarlyStoppingPatience < 1) throw Guard.BadOption(nameof(EarlyStoppingPatience), "must be positive", EarlyStoppingPatience);

@@ -30,7 +30,26 @@ internal static partial class Kernels
     /// Threads a kernel called from this thread may use: 1 inside a <see cref="ForChunks"/> body (the caller has
     /// already spread the work over the cores; nesting would only add scheduling overhead).
     /// </summary>
-    internal static int AvailableThreads => t_insideParallelChunk ? 1 : Math.Max(1, MaxDegreeOfParallelism);
+    internal static int AvailableThreads => t_insideParallelChunk ? 1 : Math.Max(1, Math.Min(MaxDegreeOfParallelism, s_threadLimit.Value ?? int.MaxValue));
+
+    // A per-call limit (an estimator's NumberOfThreads): flows into the tasks the kernels start, unlike a static.
+    private static readonly AsyncLocal<int?> s_threadLimit = new();
+
+    /// <summary>
+    /// Limits the threads of every kernel called from this logical flow to <paramref name="threads"/> (null: no
+    /// limit) until the returned scope is disposed. Results do not depend on it (see <see cref="ForChunks"/>).
+    /// </summary>
+    internal static IDisposable LimitThreads(int? threads)
+    {
+        int? previous = s_threadLimit.Value;
+        s_threadLimit.Value = threads;
+        return new ThreadLimitScope(previous);
+    }
+
+    private sealed class ThreadLimitScope(int? previous) : IDisposable
+    {
+        public void Dispose() => s_threadLimit.Value = previous;
+    }
 
     /// <summary>
     /// Runs <paramref name="body"/>(chunk) for every chunk in <c>[0, chunks)</c>, in parallel; kernels called inside

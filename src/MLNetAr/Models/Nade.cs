@@ -90,7 +90,7 @@ internal sealed class Nade : DensityModel
 
     private static void ForChunks(int batch, Action<int> body)
     {
-        int threads = Math.Max(1, Kernels.Kernels.MaxDegreeOfParallelism);
+        int threads = Kernels.Kernels.AvailableThreads;
         if (threads == 1 || batch < 2) for (int k = 0; k < GradientChunks; k++) body(k);
         else Parallel.For(0, GradientChunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
     }

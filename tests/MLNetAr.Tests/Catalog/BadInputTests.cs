@@ -126,6 +126,7 @@ public class BadInputTests
         { "MaximumNumberOfEpochs", o => o.MaximumNumberOfEpochs = 0 },
         { "BatchSize", o => o.BatchSize = 0 },
         { "BatchSize", o => o.BatchSize = -5 },
+        { "NumberOfThreads", o => o.NumberOfThreads = 0 },
         { "LearningRate", o => o.LearningRate = 0 },
         { "LearningRate", o => o.LearningRate = float.NaN },
         { "LearningRate", o => o.LearningRate = float.PositiveInfinity },

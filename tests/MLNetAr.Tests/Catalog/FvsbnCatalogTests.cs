@@ -262,6 +262,39 @@ public class FvsbnCatalogTests
     }
 
     [Fact]
+    public void NumberOfThreads_OneOrTwo_TrainsBitIdenticalModelsAndLimitsOnlyTheFit()
+    {
+        IDataView data = TestData.Digits.Slice(0, 300).ToDataView(new MLContext(1));
+        AutoregressiveDensityTransformer Fit(int? threads, Func<MLContext, AutoregressiveDensityOptions, IEstimator<AutoregressiveDensityTransformer>> create,
+            AutoregressiveDensityOptions options)
+        {
+            options.NumberOfThreads = threads;
+            options.MaximumNumberOfEpochs = 2;
+            options.Seed = 3;
+            return (AutoregressiveDensityTransformer)create(new MLContext(1), options).Fit(data);
+        }
+
+        foreach (var (create, options) in new (Func<MLContext, AutoregressiveDensityOptions, IEstimator<AutoregressiveDensityTransformer>>, Func<AutoregressiveDensityOptions>)[]
+        {
+            ((ml, o) => ml.Transforms.FvsbnDensity((FvsbnDensityEstimator.Options)o), () => new FvsbnDensityEstimator.Options()),
+            ((ml, o) => ml.Transforms.NadeDensity((NadeDensityEstimator.Options)o), () => new NadeDensityEstimator.Options { HiddenSize = 16 }),
+            ((ml, o) => ml.Transforms.MadeDensity((MadeDensityEstimator.Options)o), () => new MadeDensityEstimator.Options { HiddenSizes = [32] }),
+        })
+        {
+            var one = Fit(1, create, options());
+            var two = Fit(2, create, options());
+            var all = Fit(null, create, options());
+            for (int p = 0; p < one.Model.Parameters.Count; p++)
+            {
+                Assert.Equal(one.Model.Parameters[p].Value, two.Model.Parameters[p].Value);
+                Assert.Equal(one.Model.Parameters[p].Value, all.Model.Parameters[p].Value);
+            }
+        }
+        Assert.Equal(Math.Max(1, MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism), MLNetAr.Kernels.Kernels.AvailableThreads); // the limit ended with Fit
+        using (MLNetAr.Kernels.Kernels.LimitThreads(1)) Assert.Equal(1, MLNetAr.Kernels.Kernels.AvailableThreads);
+    }
+
+    [Fact]
     public void Sample_SameSeed_IsReproducibleBinaryAndIndependentOfThreads()
     {
         var model = FitSmall(new MLContext(1), rows: 200, epochs: 1);
