@@ -217,13 +217,19 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
         ScoreColumnName = scoreColumnName;
         PredictedLabelColumnName = predictedLabelColumnName;
         PixelScoresColumnName = pixelScoresColumnName;
+        // Annotated as ML.NET's anomaly-detection scorers annotate theirs, so tools that look for score columns find them.
         var columns = new List<ScoredColumn>
         {
-            ScoredColumn.Scalar(scoreColumnName, corrector.Score),
-            ScoredColumn.Boolean(predictedLabelColumnName, scorer => corrector.Score(scorer) > threshold),
+            ScoredColumn.Scalar(scoreColumnName, corrector.Score).WithAnnotations(ScoredColumn.TextAnnotations(
+                (AnnotationUtils.Kinds.ScoreColumnKind, AnnotationUtils.Const.ScoreColumnKind.AnomalyDetection),
+                (AnnotationUtils.Kinds.ScoreValueKind, AnnotationUtils.Const.ScoreValueKind.Score))),
+            ScoredColumn.Boolean(predictedLabelColumnName, scorer => corrector.Score(scorer) > threshold).WithAnnotations(ScoredColumn.TextAnnotations(
+                (AnnotationUtils.Kinds.ScoreColumnKind, AnnotationUtils.Const.ScoreColumnKind.AnomalyDetection),
+                (AnnotationUtils.Kinds.ScoreValueKind, AnnotationUtils.Const.ScoreValueKind.PredictedLabel))),
         };
         if (pixelScoresColumnName != null)
-            columns.Add(ScoredColumn.Vector(pixelScoresColumnName, density.Dimension, needsPixelScores: true, corrector.PixelScores));
+            columns.Add(ScoredColumn.Vector(pixelScoresColumnName, density.Dimension, needsPixelScores: true, corrector.PixelScores)
+                .WithAnnotations(ScoredColumn.PixelSlotNames(density.Dimension)));
         OutputColumns = columns;
     }
 

@@ -130,6 +130,36 @@ public class AnomalyDetectorTests
     }
 
     [Fact]
+    public void OutputSchema_CarriesMlNetScoreKindsAndPixelSlotNames()
+    {
+        var ml = new MLContext(1);
+        var (train, test, _) = OneClass(ml, normalDigit: 1, trainRows: 400, testRows: 10);
+        var model = ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options
+        {
+            DensityModel = new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = 1, Seed = 1 },
+            PixelScoresColumnName = "PixelScores",
+        }).Fit(train);
+
+        DataViewSchema schema = model.Transform(test).Schema;
+
+        string Text(string column, string kind)
+        {
+            ReadOnlyMemory<char> value = default;
+            schema[column].Annotations.GetValue(kind, ref value);
+            return value.ToString();
+        }
+        Assert.Equal("AnomalyDetection", Text("Score", "ScoreColumnKind"));
+        Assert.Equal("Score", Text("Score", "ScoreValueKind"));
+        Assert.Equal("AnomalyDetection", Text("PredictedLabel", "ScoreColumnKind"));
+        Assert.Equal("PredictedLabel", Text("PredictedLabel", "ScoreValueKind"));
+        VBuffer<ReadOnlyMemory<char>> slots = default;
+        schema["PixelScores"].GetSlotNames(ref slots);
+        Assert.Equal(784, slots.Length);
+        Assert.Equal("Pixel0", slots.GetValues()[0].ToString());
+        Assert.Equal("Pixel783", slots.GetValues()[783].ToString());
+    }
+
+    [Fact]
     public void ChangeModelThreshold_NewTransformerFlagsByTheNewThreshold_AndSurvivesSaveLoad()
     {
         var ml = new MLContext(1);
