@@ -4,6 +4,7 @@ using MLNetAr.Tests.TestUtilities;
 
 namespace MLNetAr.Tests.Samples;
 
+[Collection(ConsoleCollection.Name)]
 public class UserImagesTests
 {
     [Theory]
