@@ -1,7 +1,8 @@
+using System.CommandLine;
 using System.Text.Json;
 using MLNetAr.Benchmarks;
 
-// MLNetAr benchmarks. Usage:
+// MLNetAr benchmarks (--help lists them; an unknown command or option is an error with the usage). Usage:
 //   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- gemm [m n k] [--threads N] [--out file.json]
 //   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- train --model fvsbn|nade|made|pixelcnn|wavenet|pixelrnn [--set Name=Value ...]
 //       [--train FILE --valid FILE [--test FILE]] [--samples N] [--threads N] [--out file.json]
@@ -9,29 +10,44 @@ using MLNetAr.Benchmarks;
 //   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- anomaly-textures [--normal brick,grass,gravel] [--set Name=Value ...] [--report] [--out file.json]
 //   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- probe [epochs] [--out file.json]
 //   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- score [--only name,name | --model M --set Name=Value ...] [--images N] [--repeats R] [--out file.json]
-string command = args.Length > 0 ? args[0] : "gemm";
-string? outPath = null;
-var rest = new List<string>();
-for (int i = 1; i < args.Length; i++)
-{
-    if (args[i] == "--out" && i + 1 < args.Length) outPath = args[++i];
-    else if (args[i] == "--threads" && i + 1 < args.Length) MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism = int.Parse(args[++i]);
-    else rest.Add(args[i]);
-}
+var outPath = new Option<string?>("--out") { Description = "Also write the JSON report to this file.", Recursive = true };
+var threads = new Option<int?>("--threads") { Description = "Threads the kernels may use (default: every core).", Recursive = true };
+var root = new RootCommand("MLNetAr benchmarks: each prints a JSON report.") { outPath, threads };
 
-Dictionary<string, object> report = command switch
+// Each benchmark parses its own options (and rejects unknown ones, naming those it knows); these are its descriptions.
+var benchmarks = new (string Name, string Description, Func<IReadOnlyList<string>, Dictionary<string, object>> Run)[]
 {
-    "gemm" => GemmBenchmark.Run(
-        rest.Count > 0 ? int.Parse(rest[0]) : 512, rest.Count > 1 ? int.Parse(rest[1]) : 784, rest.Count > 2 ? int.Parse(rest[2]) : 784, repeats: 100),
-    "train" => TrainBenchmark.Run(rest),
-    "anomaly" => AnomalyBenchmark.Run(rest),
-    "anomaly-textures" => TextureBenchmark.Run(rest),
-    "probe" => ProbeBenchmark.Run(rest),
-    "score" => ScoreBenchmark.Run(rest),
-    _ => throw new ArgumentException($"Unknown benchmark '{command}'. Known: gemm, train, anomaly, anomaly-textures, probe, score."),
+    ("gemm", "GEMM throughput in the three transposition cases: gemm [m n k].", args => GemmBenchmark.Run(
+        args.Count > 0 ? int.Parse(args[0]) : 512, args.Count > 1 ? int.Parse(args[1]) : 784, args.Count > 2 ? int.Parse(args[2]) : 784, repeats: 100)),
+    ("train", "Train and evaluate one model: --model M [--set Name=Value ...] [--train FILE --valid FILE [--test FILE]] [--samples N] [--naive-samples N].", TrainBenchmark.Run),
+    ("anomaly", "One-class anomaly detection on the digits: [epochs] [--only name,name] [--seed s].", AnomalyBenchmark.Run),
+    ("anomaly-textures", "Texture anomaly detection and localisation: [--normal brick,grass,gravel] [--set Name=Value ...] [--report].", TextureBenchmark.Run),
+    ("probe", "Linear probe on HiddenFeatures: [epochs].", ProbeBenchmark.Run),
+    ("score", "Scoring throughput of every path: [--only name,name | --model M --set Name=Value ...] [--images N] [--repeats R].", ScoreBenchmark.Run),
 };
-report["benchmark"] = command;
-report["machine"] = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}";
-string json = JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-Console.WriteLine(json);
-if (outPath != null) File.WriteAllText(outPath, json);
+foreach (var (name, description, run) in benchmarks)
+{
+    var command = new Command(name, description) { TreatUnmatchedTokensAsErrors = false };
+    command.SetAction(parsed =>
+    {
+        if (parsed.GetValue(threads) is int n) MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism = n;
+        Dictionary<string, object> report;
+        try
+        {
+            report = run(parsed.UnmatchedTokens);
+        }
+        catch (ArgumentException e) // an unknown or malformed option of this benchmark
+        {
+            Console.Error.WriteLine($"{name}: {e.Message}\nUsage: {name} {description}");
+            return 2;
+        }
+        report["benchmark"] = name;
+        report["machine"] = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}";
+        string json = JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        Console.WriteLine(json);
+        if (parsed.GetValue(outPath) is string path) File.WriteAllText(path, json);
+        return 0;
+    });
+    root.Subcommands.Add(command);
+}
+return root.Parse(args).Invoke();
