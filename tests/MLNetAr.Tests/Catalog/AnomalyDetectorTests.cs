@@ -129,16 +129,19 @@ public class AnomalyDetectorTests
         Assert.Contains("Could not find input column 'Pixels'", e.Message);
     }
 
+    private static AutoregressiveAnomalyTransformer FitFvsbnDetector(MLContext ml, IDataView train, int epochs, string? pixelScores = null) =>
+        ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options
+        {
+            DensityModel = new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = epochs, Seed = 1 },
+            PixelScoresColumnName = pixelScores,
+        }).Fit(train);
+
     [Fact]
     public void OutputSchema_CarriesMlNetScoreKindsAndPixelSlotNames()
     {
         var ml = new MLContext(1);
         var (train, test, _) = OneClass(ml, normalDigit: 1, trainRows: 400, testRows: 10);
-        var model = ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options
-        {
-            DensityModel = new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = 1, Seed = 1 },
-            PixelScoresColumnName = "PixelScores",
-        }).Fit(train);
+        var model = FitFvsbnDetector(ml, train, epochs: 1, pixelScores: "PixelScores");
 
         DataViewSchema schema = model.Transform(test).Schema;
 
@@ -164,10 +167,7 @@ public class AnomalyDetectorTests
     {
         var ml = new MLContext(1);
         var (train, test, _) = OneClass(ml, normalDigit: 1, trainRows: 800, testRows: 100);
-        var model = ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options
-        {
-            DensityModel = new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = 2, Seed = 1 },
-        }).Fit(train);
+        var model = FitFvsbnDetector(ml, train, epochs: 2);
         float[] scores = model.Transform(test).GetColumn<float>("Score").ToArray();
         float median = scores.Order().ElementAt(scores.Length / 2);
 
