@@ -47,6 +47,12 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
     /// <exception cref="ArgumentOutOfRangeException">The column's shape does not suit the model's options.</exception>
     private protected abstract DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows, Random random);
 
+    /// <summary>
+    /// Checks the input column's type against the options before any row is read (an image model's shape), so that a
+    /// wrong setting fails at once, not after reading the data. Throws naming the option.
+    /// </summary>
+    private protected virtual void CheckInputType(VectorDataViewType inputType) { }
+
     /// <summary>The output schema: the input columns plus the log-likelihood and hidden-feature columns.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The input column is missing or not a known-size vector of Single.</exception>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
@@ -83,6 +89,7 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         string column = EstimatorOptions.InputColumnName;
         Guard.CheckInputColumn(trainData.Schema, column, null);
         var inputType = (VectorDataViewType)trainData.Schema[column].Type;
+        CheckInputType(inputType);
         int dimension = inputType.Size;
         var encoder = new PixelEncoder(column, EstimatorOptions.Binarization, EstimatorOptions.BinarizationThreshold, EstimatorOptions.PixelLevels);
 

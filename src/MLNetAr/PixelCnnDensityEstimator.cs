@@ -78,6 +78,9 @@ public sealed class PixelCnnDensityEstimator : AutoregressiveDensityEstimator<Pi
     }
 
 
+    private protected override void CheckInputType(VectorDataViewType inputType) =>
+        ImageShape(inputType, EstimatorOptions.Height, EstimatorOptions.Width, EstimatorOptions.InputColumnName);
+
     private protected override DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows, Random random)
     {
         var o = EstimatorOptions;

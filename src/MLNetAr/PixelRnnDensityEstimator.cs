@@ -77,19 +77,25 @@ public sealed class PixelRnnDensityEstimator : AutoregressiveDensityEstimator<Pi
     }
 
 
+    private protected override void CheckInputType(VectorDataViewType inputType) => RowWidth(inputType, log: null);
+
+    /// <summary>The image width (for the pixel above): the option, the column's dimensions, or a square's side.</summary>
+    private int RowWidth(VectorDataViewType inputType, Action<string>? log)
+    {
+        var o = EstimatorOptions;
+        if (!o.UsePixelAbove) return inputType.Size;
+        if (o.Width is int w)
+        {
+            if (inputType.Size % w != 0) throw Guard.BadOption(nameof(Options.Width), $"must divide the size of column '{o.InputColumnName}' ({inputType.Size})", w);
+            return w;
+        }
+        return PixelCnnDensityEstimator.ImageShape(inputType, null, null, o.InputColumnName, widthOption: "`Width` (or `UsePixelAbove = false`)", log: log, optionName: nameof(Options.Width)).Width;
+    }
+
     private protected override DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows, Random random)
     {
         var o = EstimatorOptions;
-        int width = inputType.Size;
-        if (o.UsePixelAbove)
-        {
-            if (o.Width is int w)
-            {
-                if (inputType.Size % w != 0) throw Guard.BadOption(nameof(Options.Width), $"must divide the size of column '{o.InputColumnName}' ({inputType.Size})", w);
-                width = w;
-            }
-            else width = PixelCnnDensityEstimator.ImageShape(inputType, null, null, o.InputColumnName, widthOption: "`Width` (or `UsePixelAbove = false`)", log: LogInfo, optionName: nameof(Options.Width)).Width;
-        }
+        int width = RowWidth(inputType, LogInfo);
         var model = new PixelRnn(inputType.Size, width, o.Levels, o.Cell, o.HiddenSize, o.Layers, o.UsePixelAbove, o.TruncationLength);
         model.Initialize(random, trainingRows.LevelCounts(o.Levels));
         return model;

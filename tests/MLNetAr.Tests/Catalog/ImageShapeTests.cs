@@ -64,4 +64,22 @@ public class ImageShapeTests
         Assert.Equal("Width", rnn.ParamName);
         Assert.Contains("`Width` (or `UsePixelAbove = false`) must be set", rnn.Message);
     }
+
+    [Fact]
+    public void WrongShape_FailsBeforeReadingAnyRow()
+    {
+        var ml = new MLContext(1);
+        static IEnumerable<Plain392> Unreadable()
+        {
+            throw new InvalidOperationException("a row was read");
+#pragma warning disable CS0162 // unreachable: the iterator must fail on its first read
+            yield break;
+#pragma warning restore CS0162
+        }
+        IDataView data = ml.Data.LoadFromEnumerable(Unreadable());
+
+        Assert.Equal("Height", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.PixelCnnDensity("Pixels").Fit(data)).ParamName);
+        Assert.Equal("Width", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.PixelRnnDensity("Pixels").Fit(data)).ParamName);
+        Assert.Equal("Width", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.PixelRnnDensity("Pixels", width: 30).Fit(data)).ParamName);
+    }
 }
