@@ -76,7 +76,7 @@ internal abstract class ConvolutionalDensityModel : DensityModel
 
     public override ModelWorkspace CreateWorkspace(int maxBatch) => new ConvolutionWorkspace(maxBatch);
 
-    /// <summary>Convolutions already run image by image in parallel, and each image's activations take megabytes.</summary>
+    /// <summary>Each image's activations take megabytes: 8 images per read-ahead batch, 2 per parallel chunk.</summary>
     public override int ScoringBatchRows => 8;
 
     /// <summary>Sampling keeps every layer's activations of every row: about 2·(layers·maps + head)·D floats per row.</summary>

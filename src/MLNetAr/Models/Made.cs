@@ -204,7 +204,7 @@ internal sealed class Made : DensityModel
         for (int l = 0; l < _hidden.Length; l++)
         {
             Span<float> h = ws.Activations[l].AsSpan(0, batch * _hiddenSizes[l]);
-            HiddenLayer(set, l, l == 0 ? x : input, batch, h); // (B, In) -> (B, H_l)
+            HiddenLayer(set, l, input, batch, h); // (B, In) -> (B, H_l)
             input = h;
         }
         // (B, H_L) -> (B, D)
