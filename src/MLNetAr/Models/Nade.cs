@@ -1,9 +1,9 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using MLNetAr;
 using MLNetAr.Nn;
 using MLNetAr.Onnx;
-using MLNetAr;
 
 namespace MLNetAr.Models;
 

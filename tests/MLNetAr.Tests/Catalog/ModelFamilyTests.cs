@@ -13,23 +13,16 @@ public class ModelFamilyTests
     {
         "fvsbn" => ml.Transforms.FvsbnDensity(maximumNumberOfEpochs: 1, seed: 2),
         "nade" => ml.Transforms.NadeDensity(hiddenSize: 20, maximumNumberOfEpochs: 1, seed: 2),
-        "nade-relu-random" => ml.Transforms.NadeDensity(new NadeDensityEstimator.Options
-            { HiddenSize = 16, Activation = HiddenActivation.Relu, InputOrder = InputOrder.Random, MaximumNumberOfEpochs = 1, Seed = 2 }),
+        "nade-relu-random" => ml.Transforms.NadeDensity(new NadeDensityEstimator.Options { HiddenSize = 16, Activation = HiddenActivation.Relu, InputOrder = InputOrder.Random, MaximumNumberOfEpochs = 1, Seed = 2 }),
         "made" => ml.Transforms.MadeDensity(hiddenSizes: [30], maximumNumberOfEpochs: 1, seed: 2),
-        "made-ensemble-random" => ml.Transforms.MadeDensity(new MadeDensityEstimator.Options
-            { HiddenSizes = [24], InputOrder = InputOrder.Random, NumberOfMasks = 3, EnsembleSize = 3, MaximumNumberOfEpochs = 1, Seed = 2 }),
-        "made-2layers-direct" => ml.Transforms.MadeDensity(new MadeDensityEstimator.Options
-            { HiddenSizes = [20, 16], DirectConnections = true, NumberOfMasks = 2, EnsembleSize = 2, MaximumNumberOfEpochs = 1, Seed = 2 }),
+        "made-ensemble-random" => ml.Transforms.MadeDensity(new MadeDensityEstimator.Options { HiddenSizes = [24], InputOrder = InputOrder.Random, NumberOfMasks = 3, EnsembleSize = 3, MaximumNumberOfEpochs = 1, Seed = 2 }),
+        "made-2layers-direct" => ml.Transforms.MadeDensity(new MadeDensityEstimator.Options { HiddenSizes = [20, 16], DirectConnections = true, NumberOfMasks = 2, EnsembleSize = 2, MaximumNumberOfEpochs = 1, Seed = 2 }),
         // Height and Width given so the PredictionEngine input (no image dimensions) fits too.
-        "pixelcnn" => ml.Transforms.PixelCnnDensity(new PixelCnnDensityEstimator.Options
-            { Height = 28, Width = 28, Layers = 2, Channels = 4, HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 2 }),
-        "pixelcnn-levels4" => ml.Transforms.PixelCnnDensity(new PixelCnnDensityEstimator.Options
-            { Height = 28, Width = 28, Levels = 4, Layers = 2, Channels = 3, KernelSize = 5, HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 2 }),
+        "pixelcnn" => ml.Transforms.PixelCnnDensity(new PixelCnnDensityEstimator.Options { Height = 28, Width = 28, Layers = 2, Channels = 4, HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 2 }),
+        "pixelcnn-levels4" => ml.Transforms.PixelCnnDensity(new PixelCnnDensityEstimator.Options { Height = 28, Width = 28, Levels = 4, Layers = 2, Channels = 3, KernelSize = 5, HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 2 }),
         "wavenet" => ml.Transforms.WaveNetDensity(dilations: [1, 2, 4, 28], channels: 4, maximumNumberOfEpochs: 1, seed: 2),
-        "pixelrnn-lstm" => ml.Transforms.PixelRnnDensity(new PixelRnnDensityEstimator.Options
-            { Width = 28, HiddenSize = 6, MaximumNumberOfEpochs = 1, Seed = 2 }),
-        "pixelrnn-gru-levels3" => ml.Transforms.PixelRnnDensity(new PixelRnnDensityEstimator.Options
-            { Cell = RecurrentCell.Gru, Width = 28, HiddenSize = 5, Layers = 2, TruncationLength = 100, Levels = 3, MaximumNumberOfEpochs = 1, Seed = 2 }),
+        "pixelrnn-lstm" => ml.Transforms.PixelRnnDensity(new PixelRnnDensityEstimator.Options { Width = 28, HiddenSize = 6, MaximumNumberOfEpochs = 1, Seed = 2 }),
+        "pixelrnn-gru-levels3" => ml.Transforms.PixelRnnDensity(new PixelRnnDensityEstimator.Options { Cell = RecurrentCell.Gru, Width = 28, HiddenSize = 5, Layers = 2, TruncationLength = 100, Levels = 3, MaximumNumberOfEpochs = 1, Seed = 2 }),
         _ => throw new ArgumentException(model),
     };
 

@@ -164,8 +164,7 @@ public class OnnxExportTests
     public void ConvertToOnnx_PixelCnnWith256Levels_MatchesOnRealGreyImages()
     {
         var ml = new MLContext(1);
-        var fitted = ml.Transforms.PixelCnnDensity(new PixelCnnDensityEstimator.Options
-            { Height = 28, Width = 28, Levels = 256, Layers = 2, Channels = 4, HeadChannels = 8, MaximumNumberOfEpochs = 1, Seed = 3 })
+        var fitted = ml.Transforms.PixelCnnDensity(new PixelCnnDensityEstimator.Options { Height = 28, Width = 28, Levels = 256, Layers = 2, Channels = 4, HeadChannels = 8, MaximumNumberOfEpochs = 1, Seed = 3 })
             .Fit(TestData.Digits.Slice(0, 100).ToDataView(ml));
         OnnxAssert.MatchesOnnxRuntime(ml, fitted, Images().ToDataView(ml), ["LogLikelihood"], ["HiddenFeatures"]);
     }

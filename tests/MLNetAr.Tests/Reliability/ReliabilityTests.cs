@@ -324,8 +324,7 @@ public class CheckpointTests
     {
         var ml = new MLContext(1);
         var data = TestData.Digits.Slice(0, 200).ToDataView(ml);
-        float[] Weights(float clip) => ml.Transforms.NadeDensity(new NadeDensityEstimator.Options
-            { HiddenSize = 8, MaximumNumberOfEpochs = 1, GradientClipNorm = clip, Seed = 3 }).Fit(data).Model.Parameters[0].Value;
+        float[] Weights(float clip) => ml.Transforms.NadeDensity(new NadeDensityEstimator.Options { HiddenSize = 8, MaximumNumberOfEpochs = 1, GradientClipNorm = clip, Seed = 3 }).Fit(data).Model.Parameters[0].Value;
         float[] unclipped = Weights(0f);
         Assert.Equal(unclipped, Weights(1e9f));     // never reached: no change at all
         Assert.NotEqual(unclipped, Weights(1e-4f)); // always reached: every step is rescaled
