@@ -3,7 +3,7 @@ using MLNetAr.Kernels;
 
 namespace MLNetAr.Benchmarks;
 
-/// <summary>Throughput of <see cref="Kernels.Kernels.Gemm"/> in the three transposition cases training uses.</summary>
+/// <summary>Throughput of <see cref="Kernel.Gemm"/> in the three transposition cases training uses.</summary>
 internal static class GemmBenchmark
 {
     public static Dictionary<string, object> Run(int m, int n, int k, int repeats)
@@ -12,16 +12,16 @@ internal static class GemmBenchmark
         float[] a = Enumerable.Range(0, m * k).Select(_ => random.NextSingle()).ToArray();
         float[] b = Enumerable.Range(0, k * n).Select(_ => random.NextSingle()).ToArray();
         float[] c = new float[m * n];
-        var result = new Dictionary<string, object> { ["m"] = m, ["n"] = n, ["k"] = k, ["threads"] = Kernels.Kernels.MaxDegreeOfParallelism };
+        var result = new Dictionary<string, object> { ["m"] = m, ["n"] = n, ["k"] = k, ["threads"] = Kernel.MaxDegreeOfParallelism };
         foreach (var (name, ta, tb) in new[] { ("A·B", Transpose.No, Transpose.No), ("A·Bᵀ", Transpose.No, Transpose.Yes), ("Aᵀ·B", Transpose.Yes, Transpose.No) })
         {
             int lda = ta == Transpose.No ? k : m, ldb = tb == Transpose.No ? n : k;
-            for (int w = 0; w < 3; w++) Kernels.Kernels.Gemm(ta, tb, m, n, k, a, lda, b, ldb, c, n);
+            for (int w = 0; w < 3; w++) Kernel.Gemm(ta, tb, m, n, k, a, lda, b, ldb, c, n);
             var times = new double[repeats];
             for (int r = 0; r < repeats; r++)
             {
                 var clock = Stopwatch.StartNew();
-                Kernels.Kernels.Gemm(ta, tb, m, n, k, a, lda, b, ldb, c, n);
+                Kernel.Gemm(ta, tb, m, n, k, a, lda, b, ldb, c, n);
                 times[r] = clock.Elapsed.TotalSeconds;
             }
             Array.Sort(times);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using MLNetAr.Benchmarks;
+using MLNetAr.Kernels;
 
 // MLNetAr benchmarks (--help lists them; an unknown command or option is an error with the usage). Usage:
 //   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- gemm [m n k] [--threads N] [--out file.json]
@@ -30,7 +31,7 @@ foreach (var (name, description, run) in benchmarks)
     var command = new Command(name, description) { TreatUnmatchedTokensAsErrors = false };
     command.SetAction(parsed =>
     {
-        if (parsed.GetValue(threads) is int n) MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism = n;
+        if (parsed.GetValue(threads) is int n) Kernel.MaxDegreeOfParallelism = n;
         Dictionary<string, object> report;
         try
         {

@@ -4,6 +4,7 @@ using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetAr.Data;
+using MLNetAr.Kernels;
 using MLNetAr.Models;
 
 namespace MLNetAr.Benchmarks;
@@ -70,7 +71,7 @@ internal static class TrainBenchmark
             ["best_epoch"] = best,
             ["training_seconds"] = Math.Round(trainSeconds, 2),
             ["seconds_per_epoch"] = Math.Round(history.Average(h => h.Seconds), 3),
-            ["threads"] = Kernels.Kernels.MaxDegreeOfParallelism,
+            ["threads"] = Kernel.MaxDegreeOfParallelism,
         };
         foreach (var (name, set) in new[] { ("train", train), ("validation", valid), ("test", test) })
         {

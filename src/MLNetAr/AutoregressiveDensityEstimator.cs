@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetAr.Internal;
+using MLNetAr.Kernels;
 using MLNetAr.Models;
 
 namespace MLNetAr;
@@ -122,7 +123,7 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         DensityModel model = CreateModel(inputType, new EncodedRows.Slice(rows, data.TrainStart, data.TrainEnd), random);
         var settings = new TrainingSettings(EstimatorOptions.MaximumNumberOfEpochs, EstimatorOptions.BatchSize, EstimatorOptions.LearningRate, EstimatorOptions.EarlyStoppingPatience, seed, EstimatorOptions.GradientClipNorm);
         using var channel = Host.Start("Training");
-        using var threads = Kernels.Kernels.LimitThreads(o.NumberOfThreads);
+        using var threads = Kernel.LimitThreads(o.NumberOfThreads);
         channel.Info($"{model.Kind}: {data.TrainCount} training rows, {data.ValidationCount} validation rows, {dimension} pixels, {model.ParameterCount} parameters{(o.StreamTrainingData ? $", streamed (shuffle pool {pool} rows)" : "")}.");
         List<EpochSummary> history = DensityTraining.Train(model, data, settings,
             log: message => channel.Info(message),

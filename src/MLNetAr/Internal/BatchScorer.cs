@@ -1,3 +1,4 @@
+using MLNetAr.Kernels;
 using MLNetAr.Models;
 
 namespace MLNetAr.Internal;
@@ -57,7 +58,7 @@ internal sealed class BatchScorer : IDisposable
     public void Score(int count)
     {
         int chunks = (count + ChunkRows - 1) / ChunkRows;
-        Kernels.Kernels.ForChunks(chunks, c => ScoreChunk(c, c * ChunkRows, Math.Min(count, (c + 1) * ChunkRows)));
+        Kernel.ForChunks(chunks, c => ScoreChunk(c, c * ChunkRows, Math.Min(count, (c + 1) * ChunkRows)));
     }
 
     /// <summary>Rows <c>[start, end)</c> with chunk <paramref name="chunk"/>'s workspaces.</summary>

@@ -1,7 +1,7 @@
 namespace MLNetAr.Kernels;
 
 /// <summary>
-/// A GEMM right-hand side <c>op(B)</c> <c>(Rows = k, Columns = n)</c> packed once by <see cref="Kernels.Pack"/> into the
+/// A GEMM right-hand side <c>op(B)</c> <c>(Rows = k, Columns = n)</c> packed once by <see cref="Kernel.Pack"/> into the
 /// micro-kernel's panel layout (K blocks of NR-column panels, zero-padded), on the pinned heap so that its 64-byte
 /// aligned start never moves.
 /// </summary>
@@ -13,9 +13,9 @@ internal sealed unsafe class PackedMatrix
     {
         Rows = rows;
         Columns = columns;
-        long panels = (columns + Kernels.PanelWidth - 1) / Kernels.PanelWidth;
-        _storage = GC.AllocateArray<float>(checked((int)(rows * panels * Kernels.PanelWidth + 16)), pinned: true);
-        fixed (float* raw = _storage) Start = Kernels.AlignTo64(raw);
+        long panels = (columns + Kernel.PanelWidth - 1) / Kernel.PanelWidth;
+        _storage = GC.AllocateArray<float>(checked((int)(rows * panels * Kernel.PanelWidth + 16)), pinned: true);
+        fixed (float* raw = _storage) Start = Kernel.AlignTo64(raw);
     }
 
     /// <summary>k: rows of op(B).</summary>

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using MLNetAr.Kernels;
 using MLNetAr.Nn;
 using MLNetAr.Nn.Layers;
 using MLNetAr.Onnx;
@@ -338,7 +339,7 @@ internal abstract class ConvolutionalDensityModel : DensityModel
     protected static void ForElementChunks(int length, Action<int, int> body)
     {
         const int chunk = 1 << 15;
-        Kernels.Kernels.ForChunks((length + chunk - 1) / chunk, c => body(c * chunk, Math.Min(chunk, length - c * chunk)));
+        Kernel.ForChunks((length + chunk - 1) / chunk, c => body(c * chunk, Math.Min(chunk, length - c * chunk)));
     }
 
     /// <summary><c>y += x</c> on positions <c>[p0, p1)</c> of a <c>(C, B·P)</c> tensor (a residual connection).</summary>

@@ -1,3 +1,4 @@
+using MLNetAr.Kernels;
 using MLNetAr.Nn;
 using MLNetAr.Onnx;
 
@@ -153,7 +154,7 @@ internal abstract class DensityModel
             return;
         }
         // x·z - softplus(z) = log σ(z) for x = 1, log σ(-z) for x = 0.
-        Kernels.Kernels.Softplus(logits, destination[..n]);
+        Kernel.Softplus(logits, destination[..n]);
         for (int i = 0; i < n; i++) destination[i] = x[i] * logits[i] - destination[i];
     }
 
@@ -205,7 +206,7 @@ internal abstract class DensityModel
         fixed (float* pLogits = logits, pX = x, pResult = logLikelihoods)
         {
             nint logitsAddress = (nint)pLogits, xAddress = (nint)pX, resultAddress = (nint)pResult;
-            Kernels.Kernels.ForRowRanges(batch, 16, (start, end) =>
+            Kernel.ForRowRanges(batch, 16, (start, end) =>
             {
                 var allLogits = new ReadOnlySpan<float>((float*)logitsAddress, logitsLength);
                 var pixels = new ReadOnlySpan<float>((float*)xAddress, n);
@@ -213,7 +214,7 @@ internal abstract class DensityModel
                 {
                     if (Levels == 2)
                     {
-                        ((float*)resultAddress)[r] = Kernels.Kernels.BernoulliLogLikelihood(allLogits.Slice(r * d, d), pixels.Slice(r * d, d));
+                        ((float*)resultAddress)[r] = Kernel.BernoulliLogLikelihood(allLogits.Slice(r * d, d), pixels.Slice(r * d, d));
                         continue;
                     }
                     double sum = 0;
@@ -233,7 +234,7 @@ internal abstract class DensityModel
         int n = batch * Dimension;
         if (Levels == 2)
         {
-            Kernels.Kernels.BernoulliNllGradient(logits[..n], x[..n], scale, dLogits[..n]);
+            Kernel.BernoulliNllGradient(logits[..n], x[..n], scale, dLogits[..n]);
             return;
         }
         for (int i = 0; i < n; i++)
@@ -356,7 +357,7 @@ internal abstract class DensityModel
         fixed (float* px = x)
         {
             nint address = (nint)px;
-            Kernels.Kernels.ForRowRanges(batch, 1, (start, end) =>
+            Kernel.ForRowRanges(batch, 1, (start, end) =>
             {
                 TScratch scratch = createScratch();
                 for (int r = start; r < end; r++) body(new Span<float>((float*)address + (long)r * d, d), r, scratch);
@@ -366,7 +367,7 @@ internal abstract class DensityModel
 
     /// <summary>One step of the shared random stream: <c>1</c> if a uniform draw falls below <c>σ(logit)</c>.</summary>
     public static float DrawBernoulli(Random stream, float logit) =>
-        stream.NextSingle() < Kernels.Kernels.Sigmoid(logit) ? 1f : 0f;
+        stream.NextSingle() < Kernel.Sigmoid(logit) ? 1f : 0f;
 
     // ---- ONNX export ----------------------------------------------------------------------------------------------------
 

@@ -66,7 +66,7 @@ internal sealed class Fvsbn : DensityModel
             {
                 nint xAddress = (nint)px, zAddress = (nint)pz;
                 // (B, D) -> (B, D), rows independent.
-                Kernels.Kernels.ForRowRanges(batch, 8, (start, end) =>
+                Kernel.ForRowRanges(batch, 8, (start, end) =>
                 {
                     for (int r = start; r < end; r++)
                         RowLogits(new ReadOnlySpan<float>((float*)xAddress + (long)r * d, d), new Span<float>((float*)zAddress + (long)r * d, d));
@@ -97,7 +97,7 @@ internal sealed class Fvsbn : DensityModel
     {
         int d = Dimension;
         // ∂L/∂Wᵀ = Xᵀ·G: (D, B)·(B, D) -> (D, D); ∂L/∂b = Σ_r G[r, :].
-        Kernels.Kernels.Gemm(Transpose.Yes, Transpose.No, d, d, batch, x, d, dLogits, d, _weightsT.Gradient, d, accumulate: true);
+        Kernel.Gemm(Transpose.Yes, Transpose.No, d, d, batch, x, d, dLogits, d, _weightsT.Gradient, d, accumulate: true);
         for (int j = 0; j < d; j++) _weightsT.Gradient.AsSpan(j * d, j + 1).Clear();
         for (int r = 0; r < batch; r++) TensorPrimitives.Add(_bias.Gradient, dLogits.Slice(r * d, d), _bias.Gradient);
     }

@@ -259,12 +259,12 @@ internal sealed class Made : DensityModel
         {
             ForwardMask(x, batch, logits, ws, c);
             for (int r = 0; r < batch; r++)
-                components[r * k + c] = Kernels.Kernels.BernoulliLogLikelihood(logits.Slice(r * d, d), x.Slice(r * d, d));
+                components[r * k + c] = Kernel.BernoulliLogLikelihood(logits.Slice(r * d, d), x.Slice(r * d, d));
             if (!hiddenFeatures.IsEmpty) TensorPrimitives.Add(mean, ws.Activations[^1].AsSpan(0, batch * h), mean);
         }
         float logK = MathF.Log(k);
         for (int r = 0; r < batch; r++)
-            logLikelihoods[r] = k == 1 ? components[r] : Kernels.Kernels.LogSumExp(components.Slice(r * k, k)) - logK;
+            logLikelihoods[r] = k == 1 ? components[r] : Kernel.LogSumExp(components.Slice(r * k, k)) - logK;
         if (!hiddenFeatures.IsEmpty)
         {
             if (k > 1) TensorPrimitives.Divide(mean, k, mean);
@@ -327,7 +327,7 @@ internal sealed class Made : DensityModel
         Span<float> logits = ws.Logits(batch * d);
         ForwardMask(x, batch, logits, ws, 0);
         for (int r = 0; r < batch; r++)
-            logLikelihoods[r] = Kernels.Kernels.BernoulliLogLikelihood(logits.Slice(r * d, d), x.Slice(r * d, d));
+            logLikelihoods[r] = Kernel.BernoulliLogLikelihood(logits.Slice(r * d, d), x.Slice(r * d, d));
     }
 
     /// <summary>
@@ -361,7 +361,7 @@ internal sealed class Made : DensityModel
                         for (int t = 0; t < knownSteps; t++)
                         {
                             float z = logits[r * d + order[t]];
-                            prefix[c * batch + r] += x[r * d + order[t]] * z - Kernels.Kernels.Softplus(z);
+                            prefix[c * batch + r] += x[r * d + order[t]] * z - Kernel.Softplus(z);
                         }
                 }
             }

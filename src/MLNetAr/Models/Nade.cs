@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using MLNetAr;
+using MLNetAr.Kernels;
 using MLNetAr.Nn;
 using MLNetAr.Onnx;
 
@@ -90,7 +91,7 @@ internal sealed class Nade : DensityModel
 
     private static void ForChunks(int batch, Action<int> body)
     {
-        int threads = Kernels.Kernels.AvailableThreads;
+        int threads = Kernel.AvailableThreads;
         if (threads == 1 || batch < 2) for (int k = 0; k < GradientChunks; k++) body(k);
         else Parallel.For(0, GradientChunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
     }
@@ -206,7 +207,7 @@ internal sealed class Nade : DensityModel
                     {
                         GatherInOrder(new ReadOnlySpan<float>((float*)xAddress + (long)r * d, d), chunk.X);
                         RunForward(chunk, storeHidden: true, sampling: null);
-                        nll[k] -= Kernels.Kernels.BernoulliLogLikelihood(chunk.Z, chunk.X);
+                        nll[k] -= Kernel.BernoulliLogLikelihood(chunk.Z, chunk.X);
                         RunBackward(chunk, scale);
                     }
                 });
@@ -242,7 +243,7 @@ internal sealed class Nade : DensityModel
         carry.Clear();
         for (int t = d - 1; t >= 0; t--)
         {
-            float delta = scale * (Kernels.Kernels.Sigmoid(chunk.Z[t]) - chunk.X[t]);
+            float delta = scale * (Kernel.Sigmoid(chunk.Z[t]) - chunk.X[t]);
             ReadOnlySpan<float> ht = chunk.Hidden.AsSpan(t * h, h);
             chunk.GradB[t] += delta;
             Span<float> gradVt = chunk.GradV.AsSpan(t * h, h);

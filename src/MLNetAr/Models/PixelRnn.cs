@@ -144,7 +144,7 @@ internal sealed class PixelRnn : DensityModel
     private void InputProjection(int layer, ReadOnlySpan<float> input, int rows, Span<float> gates)
     {
         int inputs = _inputWeight[layer].Shape[1], width = GateCount * Hidden;
-        Kernels.Kernels.Gemm(Transpose.No, Transpose.Yes, rows, width, inputs, input, inputs, _inputWeight[layer].Value, inputs, gates, width);
+        Kernel.Gemm(Transpose.No, Transpose.Yes, rows, width, inputs, input, inputs, _inputWeight[layer].Value, inputs, gates, width);
         for (int r = 0; r < rows; r++) TensorPrimitives.Add(gates.Slice(r * width, width), _inputBias[layer].Value, gates.Slice(r * width, width));
     }
 
@@ -161,12 +161,12 @@ internal sealed class PixelRnn : DensityModel
         if (Cell == RecurrentCell.Lstm)
         {
             // (B, H) · (H, 4H) added to the input projection.
-            Kernels.Kernels.Gemm(Transpose.No, batch, hPrev, h, u, g, width, accumulate: true);
+            Kernel.Gemm(Transpose.No, batch, hPrev, h, u, g, width, accumulate: true);
             LstmCell.Forward(g, cells.Slice(t * block, block), cells.Slice((t + 1) * block, block), states.Slice((t + 1) * block, block), batch, h);
             return;
         }
         Span<float> rec = recurrent.Slice(t * batch * width, batch * width);
-        Kernels.Kernels.Gemm(Transpose.No, batch, hPrev, h, u, rec, width);
+        Kernel.Gemm(Transpose.No, batch, hPrev, h, u, rec, width);
         for (int r = 0; r < batch; r++) TensorPrimitives.Add(rec.Slice(r * width, width), _recurrentBias[layer]!.Value, rec.Slice(r * width, width));
         GruCell.Forward(g, rec, hPrev, states.Slice((t + 1) * block, block), batch, h);
     }
@@ -176,7 +176,7 @@ internal sealed class PixelRnn : DensityModel
     /// step's product is too small to repay packing it every time).
     /// </summary>
     private PackedMatrix PackRecurrentWeight(int layer) =>
-        Kernels.Kernels.Pack(Transpose.Yes, Hidden, GateCount * Hidden, _recurrentWeight[layer].Value, Hidden);
+        Kernel.Pack(Transpose.Yes, Hidden, GateCount * Hidden, _recurrentWeight[layer].Value, Hidden);
 
     /// <summary>Logits of steps <c>[t0, t1)</c> from the top layer's states, written in the model's logits layout.</summary>
     private void OutputLayer(ConvolutionWorkspace ws, int batch, int t0, int t1, Span<float> logits)
@@ -185,7 +185,7 @@ internal sealed class PixelRnn : DensityModel
         ReadOnlySpan<float> states = ws.Get(Slot(Layers - 1, StateSlot), (long)(d + 1) * batch * h).Slice((t0 + 1) * batch * h, steps * batch * h);
         Span<float> output = ws.Get(OutputSlot, (long)steps * batch * k);
         // (steps·B, H) · (H, K') -> (steps·B, K')
-        Kernels.Kernels.Gemm(Transpose.No, Transpose.Yes, steps * batch, k, h, states, h, _outputWeight.Value, h, output, k);
+        Kernel.Gemm(Transpose.No, Transpose.Yes, steps * batch, k, h, states, h, _outputWeight.Value, h, output, k);
         for (int t = t0; t < t1; t++)
             for (int r = 0; r < batch; r++)
                 for (int c = 0; c < k; c++)
@@ -202,10 +202,10 @@ internal sealed class PixelRnn : DensityModel
             for (int r = 0; r < batch; r++)
                 for (int c = 0; c < k; c++) dOut[(t * batch + r) * k + c] = dLogits[c * n + r * d + t];
         Span<float> topStates = ws.Get(Slot(Layers - 1, StateSlot), (long)(d + 1) * batch * h);
-        Kernels.Kernels.Gemm(Transpose.Yes, Transpose.No, k, h, m, dOut, k, topStates[block..], h, _outputWeight.Gradient, h, accumulate: true);
+        Kernel.Gemm(Transpose.Yes, Transpose.No, k, h, m, dOut, k, topStates[block..], h, _outputWeight.Gradient, h, accumulate: true);
         AddColumnSums(dOut, m, k, _outputBias.Gradient);
         Span<float> dStates = ws.Get(GradientSlot, (long)m * h);
-        Kernels.Kernels.Gemm(Transpose.No, Transpose.No, m, h, k, dOut, k, _outputWeight.Value, h, dStates, h);
+        Kernel.Gemm(Transpose.No, Transpose.No, m, h, k, dOut, k, _outputWeight.Value, h, dStates, h);
 
         Span<float> carry = ws.Get(CarrySlot, block), dCell = ws.Get(CellGradientSlot, block), direct = ws.Get(DirectSlot, block);
         for (int l = Layers - 1; l >= 0; l--)
@@ -240,21 +240,21 @@ internal sealed class PixelRnn : DensityModel
                     continue;
                 }
                 // ∂h_{t-1} = [direct +] dRecurrent_t · U: (B, G·H) · (G·H, H)
-                Kernels.Kernels.Gemm(Transpose.No, Transpose.No, batch, h, width, dRecurrent.Slice(t * batch * width, batch * width), width,
+                Kernel.Gemm(Transpose.No, Transpose.No, batch, h, width, dRecurrent.Slice(t * batch * width, batch * width), width,
                     _recurrentWeight[l].Value, h, carry, h);
                 if (Cell == RecurrentCell.Gru) TensorPrimitives.Add(carry, direct, carry);
-                Kernels.Kernels.FlushTinyToZero(carry);
-                Kernels.Kernels.FlushTinyToZero(dCell);
+                Kernel.FlushTinyToZero(carry);
+                Kernel.FlushTinyToZero(dCell);
             }
             // Weight gradients over all steps at once: ∂U += dRecᵀ · H_prev, ∂W += dGatesᵀ · input.
-            Kernels.Kernels.Gemm(Transpose.Yes, Transpose.No, width, h, m, dRecurrent, width, states[..(m * h)], h, _recurrentWeight[l].Gradient, h, accumulate: true);
+            Kernel.Gemm(Transpose.Yes, Transpose.No, width, h, m, dRecurrent, width, states[..(m * h)], h, _recurrentWeight[l].Gradient, h, accumulate: true);
             if (_recurrentBias[l] is { } recurrentBias) AddColumnSums(dRecurrent, m, width, recurrentBias.Gradient);
             int inputs = _inputWeight[l].Shape[1];
             ReadOnlySpan<float> input = l == 0 ? ws.Get(Slot(0, InputSlot), (long)m * InputSize) : ws.Get(Slot(l - 1, StateSlot), (long)(d + 1) * block)[block..];
-            Kernels.Kernels.Gemm(Transpose.Yes, Transpose.No, width, inputs, m, dGates, width, input, inputs, _inputWeight[l].Gradient, inputs, accumulate: true);
+            Kernel.Gemm(Transpose.Yes, Transpose.No, width, inputs, m, dGates, width, input, inputs, _inputWeight[l].Gradient, inputs, accumulate: true);
             AddColumnSums(dGates, m, width, _inputBias[l].Gradient);
             // ∂(layer below's states) = dGates · W: (D·B, G·H) · (G·H, H)
-            if (l > 0) Kernels.Kernels.Gemm(Transpose.No, Transpose.No, m, h, width, dGates, width, _inputWeight[l].Value, h, dStates, h);
+            if (l > 0) Kernel.Gemm(Transpose.No, Transpose.No, m, h, width, dGates, width, _inputWeight[l].Value, h, dStates, h);
         }
     }
 

@@ -1,3 +1,5 @@
+using MLNetAr.Kernels;
+
 
 namespace MLNetAr.Nn;
 
@@ -37,7 +39,7 @@ internal sealed class AdamOptimizer
         for (int i = 0; i < _parameters.Count; i++)
         {
             Parameter p = _parameters[i];
-            Kernels.Kernels.AdamStep(p.Value, p.Gradient, _m[i], _v[i], LearningRate, Beta1, Beta2, Epsilon, _step);
+            Kernel.AdamStep(p.Value, p.Gradient, _m[i], _v[i], LearningRate, Beta1, Beta2, Epsilon, _step);
         }
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetAr.Data;
+using MLNetAr.Kernels;
 using MLNetAr.Tests.TestUtilities;
 
 namespace MLNetAr.Tests.Catalog;
@@ -290,26 +291,26 @@ public class FvsbnCatalogTests
                 Assert.Equal(one.Model.Parameters[p].Value, all.Model.Parameters[p].Value);
             }
         }
-        Assert.Equal(Math.Max(1, MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism), MLNetAr.Kernels.Kernels.AvailableThreads); // the limit ended with Fit
-        using (MLNetAr.Kernels.Kernels.LimitThreads(1)) Assert.Equal(1, MLNetAr.Kernels.Kernels.AvailableThreads);
+        Assert.Equal(Math.Max(1, Kernel.MaxDegreeOfParallelism), Kernel.AvailableThreads); // the limit ended with Fit
+        using (Kernel.LimitThreads(1)) Assert.Equal(1, Kernel.AvailableThreads);
     }
 
     [Fact]
     public void Sample_SameSeed_IsReproducibleBinaryAndIndependentOfThreads()
     {
         var model = FitSmall(new MLContext(1), rows: 200, epochs: 1);
-        int saved = MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism;
+        int saved = Kernel.MaxDegreeOfParallelism;
         float[][] one, two;
         try
         {
-            MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism = 1;
+            Kernel.MaxDegreeOfParallelism = 1;
             one = model.Sample(12, seed: 5);
-            MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism = 2;
+            Kernel.MaxDegreeOfParallelism = 2;
             two = model.Sample(12, seed: 5);
         }
         finally
         {
-            MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism = saved;
+            Kernel.MaxDegreeOfParallelism = saved;
         }
         Assert.Equal(12, one.Length);
         Assert.Equal(one, two);

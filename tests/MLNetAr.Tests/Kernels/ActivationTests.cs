@@ -1,3 +1,4 @@
+using MLNetAr.Kernels;
 using MLNetAr.Tests.TestUtilities;
 
 namespace MLNetAr.Tests.Kernels;
@@ -12,7 +13,7 @@ public class ActivationTests
     public void Softplus_WideRange_MatchesReferenceAndStaysFinite()
     {
         float[] x = Inputs(), y = new float[x.Length];
-        MLNetAr.Kernels.Kernels.Softplus(x, y);
+        Kernel.Softplus(x, y);
         for (int i = 0; i < x.Length; i++)
         {
             Assert.True(float.IsFinite(y[i]), $"softplus({x[i]}) = {y[i]}");
@@ -25,7 +26,7 @@ public class ActivationTests
     public void LogSigmoid_WideRange_EqualsMinusSoftplusOfMinusX()
     {
         float[] x = Inputs(), y = new float[x.Length];
-        MLNetAr.Kernels.Kernels.LogSigmoid(x, y);
+        Kernel.LogSigmoid(x, y);
         for (int i = 0; i < x.Length; i++)
         {
             double expected = -ReferenceKernels.Softplus(-(double)x[i]);
@@ -38,7 +39,7 @@ public class ActivationTests
     public void Sigmoid_WideRange_MatchesReference()
     {
         float[] x = Inputs(), y = new float[x.Length];
-        MLNetAr.Kernels.Kernels.Sigmoid(x, y);
+        Kernel.Sigmoid(x, y);
         for (int i = 0; i < x.Length; i++)
             Assert.True(Math.Abs(y[i] - ReferenceKernels.Sigmoid(x[i])) <= 1e-6, $"σ({x[i]}) = {y[i]}");
     }
@@ -50,7 +51,7 @@ public class ActivationTests
         float[] x = TestData.RandomBinary(1, z.Length, seed: 9);
         double expected = 0;
         for (int i = 0; i < z.Length; i++) expected += x[i] * z[i] - ReferenceKernels.Softplus(z[i]);
-        float actual = MLNetAr.Kernels.Kernels.BernoulliLogLikelihood(z, x);
+        float actual = Kernel.BernoulliLogLikelihood(z, x);
         Assert.True(float.IsFinite(actual));
         Assert.True(Math.Abs(actual - expected) <= 1e-5 * Math.Abs(expected) + 1e-3, $"{actual} vs {expected}");
     }
@@ -59,7 +60,7 @@ public class ActivationTests
     public void BernoulliNllGradient_MatchesSigmoidMinusTarget()
     {
         float[] z = Inputs(), x = TestData.RandomBinary(1, z.Length, seed: 10), g = new float[z.Length];
-        MLNetAr.Kernels.Kernels.BernoulliNllGradient(z, x, 0.5f, g);
+        Kernel.BernoulliNllGradient(z, x, 0.5f, g);
         for (int i = 0; i < z.Length; i++)
             Assert.True(Math.Abs(g[i] - 0.5 * (ReferenceKernels.Sigmoid(z[i]) - x[i])) <= 1e-6);
     }
@@ -67,7 +68,7 @@ public class ActivationTests
     [Fact]
     public void Softplus_ShortDestination_Throws()
     {
-        var e = Assert.Throws<ArgumentException>(() => MLNetAr.Kernels.Kernels.Softplus(new float[4], new float[3]));
+        var e = Assert.Throws<ArgumentException>(() => Kernel.Softplus(new float[4], new float[3]));
         Assert.Equal("destination", e.ParamName);
     }
 
@@ -76,13 +77,13 @@ public class ActivationTests
     {
         for (float x = -87f; x <= 87f; x += 0.0137f)
         {
-            float e = MLNetAr.Kernels.Kernels.Exp(System.Runtime.Intrinsics.Vector256.Create(x))[3];
+            float e = Kernel.Exp(System.Runtime.Intrinsics.Vector256.Create(x))[3];
             double exact = Math.Exp(x);
             Assert.True(Math.Abs(e - exact) <= 4e-7 * exact, $"exp({x}) = {e}, expected {exact}");
         }
         // Clamped, never infinite or denormal.
-        Assert.Equal(MathF.Exp(87f), MLNetAr.Kernels.Kernels.Exp(System.Runtime.Intrinsics.Vector256.Create(1000f))[0], 1e32f);
-        Assert.True(MLNetAr.Kernels.Kernels.Exp(System.Runtime.Intrinsics.Vector256.Create(-1000f))[0] > 0f);
+        Assert.Equal(MathF.Exp(87f), Kernel.Exp(System.Runtime.Intrinsics.Vector256.Create(1000f))[0], 1e32f);
+        Assert.True(Kernel.Exp(System.Runtime.Intrinsics.Vector256.Create(-1000f))[0] > 0f);
     }
 
     [Fact]
@@ -109,7 +110,7 @@ public class ActivationTests
     public void FlushTinyToZero_ZeroesOnlySubnormalScaleValues()
     {
         float[] x = [1e-31f, -1e-31f, 1e-40f, -0f, 1e-29f, -2e-30f, 3f, float.Epsilon, -1e-30f, 1e-30f, float.NaN];
-        MLNetAr.Kernels.Kernels.FlushTinyToZero(x);
+        Kernel.FlushTinyToZero(x);
         Assert.Equal([0f, 0f, 0f, 0f, 1e-29f, -2e-30f, 3f, 0f, -1e-30f, 1e-30f], x[..10]);
         Assert.True(float.IsNaN(x[10])); // never hides a NaN (divergence detection relies on it)
     }
@@ -125,7 +126,7 @@ public class ActivationTests
         if (hidden > 1) gates[2 * hidden + 1] = -100f;
         float[] pre = gates.ToArray(), c = new float[hidden], h = new float[hidden];
 
-        MLNetAr.Kernels.Kernels.LstmCell(gates, cPrev, c, h);
+        Kernel.LstmCell(gates, cPrev, c, h);
 
         static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
         for (int k = 0; k < hidden; k++)

@@ -1,3 +1,4 @@
+using MLNetAr.Kernels;
 using MLNetAr.Tests.TestUtilities;
 
 namespace MLNetAr.Tests.Kernels;
@@ -13,7 +14,7 @@ public class AdamTests
         for (int t = 1; t <= 3; t++)
         {
             float[] g = TestData.RandomVector(n, 10 + t);
-            MLNetAr.Kernels.Kernels.AdamStep(w, g, m, v, 0.01f, 0.9f, 0.999f, 1e-8f, t);
+            Kernel.AdamStep(w, g, m, v, 0.01f, 0.9f, 0.999f, 1e-8f, t);
             for (int i = 0; i < n; i++)
             {
                 rm[i] = 0.9 * rm[i] + 0.1 * g[i];
@@ -29,14 +30,14 @@ public class AdamTests
     public void AdamStep_ZeroGradient_LeavesWeightsUnchanged()
     {
         float[] w = TestData.RandomVector(20, 2), before = w.ToArray();
-        MLNetAr.Kernels.Kernels.AdamStep(w, new float[20], new float[20], new float[20], 0.1f, 0.9f, 0.999f, 1e-8f, 1);
+        Kernel.AdamStep(w, new float[20], new float[20], new float[20], 0.1f, 0.9f, 0.999f, 1e-8f, 1);
         Assert.Equal(before, w);
     }
 
     [Fact]
     public void AdamStep_MismatchedLengths_Throws()
     {
-        Assert.Throws<ArgumentException>(() => MLNetAr.Kernels.Kernels.AdamStep(new float[3], new float[2], new float[3], new float[3], 0.1f, 0.9f, 0.999f, 1e-8f, 1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => MLNetAr.Kernels.Kernels.AdamStep(new float[3], new float[3], new float[3], new float[3], 0.1f, 0.9f, 0.999f, 1e-8f, 0));
+        Assert.Throws<ArgumentException>(() => Kernel.AdamStep(new float[3], new float[2], new float[3], new float[3], 0.1f, 0.9f, 0.999f, 1e-8f, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Kernel.AdamStep(new float[3], new float[3], new float[3], new float[3], 0.1f, 0.9f, 0.999f, 1e-8f, 0));
     }
 }

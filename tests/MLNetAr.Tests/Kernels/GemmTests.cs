@@ -30,7 +30,7 @@ public class GemmTests
         double[] expected = ReferenceKernels.Gemm(transA, transB, m, n, k, a, lda, b, ldb, accumulate ? c : null, ldc);
         float[] padding = c.ToArray();
 
-        MLNetAr.Kernels.Kernels.Gemm(transA ? Transpose.Yes : Transpose.No, transB ? Transpose.Yes : Transpose.No, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+        Kernel.Gemm(transA ? Transpose.Yes : Transpose.No, transB ? Transpose.Yes : Transpose.No, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
 
         for (int i = 0; i < m; i++)
         {
@@ -58,8 +58,8 @@ public class GemmTests
         float[] packedResult = c.ToArray();
         double[] expected = ReferenceKernels.Gemm(transA, transB, m, n, k, a, lda, b, ldb, accumulate ? c : null, ldc);
 
-        PackedMatrix packed = MLNetAr.Kernels.Kernels.Pack(tb, k, n, b, ldb);
-        MLNetAr.Kernels.Kernels.Gemm(ta, m, a, lda, packed, packedResult, ldc, accumulate);
+        PackedMatrix packed = Kernel.Pack(tb, k, n, b, ldb);
+        Kernel.Gemm(ta, m, a, lda, packed, packedResult, ldc, accumulate);
 
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
@@ -67,7 +67,7 @@ public class GemmTests
                     $"C[{i},{j}] = {packedResult[i * ldc + j]}, expected {expected[i * n + j]}");
         if (m > 4) // past the few-row path, Gemm packs op(B) the same way: the same bits
         {
-            MLNetAr.Kernels.Kernels.Gemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+            Kernel.Gemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
             Assert.Equal(c, packedResult);
         }
     }
@@ -85,20 +85,20 @@ public class GemmTests
         double[] expected = ReferenceKernels.Gemm(false, false, m, n, k, a, lda, b, ldb, accumulate ? c : null, ldc);
         float[] padding = c.ToArray();
 
-        MLNetAr.Kernels.Kernels.SparseGemm(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+        Kernel.SparseGemm(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
 
         for (int i = 0; i < m; i++)
         {
             for (int j = 0; j < n; j++) Assert.Equal(expected[i * n + j], c[i * ldc + j], 1e-4 * (1 + Math.Sqrt(k)));
             for (int j = n; j < ldc && i * ldc + j < c.Length; j++) Assert.Equal(padding[i * ldc + j], c[i * ldc + j]);
         }
-        Assert.Equal(0.2, MLNetAr.Kernels.Kernels.NonZeroFraction(a.AsSpan(0, k)), 0.1);
+        Assert.Equal(0.2, Kernel.NonZeroFraction(a.AsSpan(0, k)), 0.1);
     }
 
     [Fact]
     public void Gemm_PortableKernel_MatchesReference()
     {
-        MLNetAr.Kernels.Kernels.ForcePortableGemm = true;
+        Kernel.ForcePortableGemm = true;
         try
         {
             Gemm_AllTranspositions_MatchReference(37, 45, 300, false, true, true);
@@ -106,7 +106,7 @@ public class GemmTests
         }
         finally
         {
-            MLNetAr.Kernels.Kernels.ForcePortableGemm = false;
+            Kernel.ForcePortableGemm = false;
         }
     }
 
@@ -118,15 +118,15 @@ public class GemmTests
         const int m = 67, n = 53, k = 611;
         float[] a = TestData.RandomVector(m * k, 8), b = TestData.RandomVector(k * n, 9);
         float[] wide = TestData.RandomVector(m * n, 10), narrow = (float[])wide.Clone();
-        MLNetAr.Kernels.Kernels.Gemm(Transpose.No, Transpose.Yes, m, n, k, a, k, b, k, wide, n, accumulate: true);
-        MLNetAr.Kernels.Kernels.ForceAvx2Gemm = true;
+        Kernel.Gemm(Transpose.No, Transpose.Yes, m, n, k, a, k, b, k, wide, n, accumulate: true);
+        Kernel.ForceAvx2Gemm = true;
         try
         {
-            MLNetAr.Kernels.Kernels.Gemm(Transpose.No, Transpose.Yes, m, n, k, a, k, b, k, narrow, n, accumulate: true);
+            Kernel.Gemm(Transpose.No, Transpose.Yes, m, n, k, a, k, b, k, narrow, n, accumulate: true);
         }
         finally
         {
-            MLNetAr.Kernels.Kernels.ForceAvx2Gemm = false;
+            Kernel.ForceAvx2Gemm = false;
         }
         Assert.Equal(narrow, wide);
         Gemm_AllTranspositions_MatchReference(m, n, k, false, true, true);
@@ -138,19 +138,19 @@ public class GemmTests
         const int m = 200, n = 300, k = 600;
         float[] a = TestData.RandomVector(m * k, 4), b = TestData.RandomVector(k * n, 5);
         float[] one = new float[m * n], two = new float[m * n], three = new float[m * n];
-        int saved = MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism;
+        int saved = Kernel.MaxDegreeOfParallelism;
         try
         {
-            MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism = 1;
-            MLNetAr.Kernels.Kernels.Gemm(Transpose.No, Transpose.No, m, n, k, a, k, b, n, one, n);
-            MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism = 2;
-            MLNetAr.Kernels.Kernels.Gemm(Transpose.No, Transpose.No, m, n, k, a, k, b, n, two, n);
-            MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism = 3;
-            MLNetAr.Kernels.Kernels.Gemm(Transpose.No, Transpose.No, m, n, k, a, k, b, n, three, n);
+            Kernel.MaxDegreeOfParallelism = 1;
+            Kernel.Gemm(Transpose.No, Transpose.No, m, n, k, a, k, b, n, one, n);
+            Kernel.MaxDegreeOfParallelism = 2;
+            Kernel.Gemm(Transpose.No, Transpose.No, m, n, k, a, k, b, n, two, n);
+            Kernel.MaxDegreeOfParallelism = 3;
+            Kernel.Gemm(Transpose.No, Transpose.No, m, n, k, a, k, b, n, three, n);
         }
         finally
         {
-            MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism = saved;
+            Kernel.MaxDegreeOfParallelism = saved;
         }
         Assert.Equal(one, two);
         Assert.Equal(one, three);
@@ -160,9 +160,9 @@ public class GemmTests
     public void Gemm_ZeroInnerDimension_ClearsOrKeepsC()
     {
         float[] c = [1, 2, 3, 4];
-        MLNetAr.Kernels.Kernels.Gemm(Transpose.No, Transpose.No, 2, 2, 0, [], 1, [], 2, c, 2, accumulate: true);
+        Kernel.Gemm(Transpose.No, Transpose.No, 2, 2, 0, [], 1, [], 2, c, 2, accumulate: true);
         Assert.Equal([1f, 2, 3, 4], c);
-        MLNetAr.Kernels.Kernels.Gemm(Transpose.No, Transpose.No, 2, 2, 0, [], 1, [], 2, c, 2);
+        Kernel.Gemm(Transpose.No, Transpose.No, 2, 2, 0, [], 1, [], 2, c, 2);
         Assert.Equal([0f, 0, 0, 0], c);
     }
 
@@ -170,10 +170,10 @@ public class GemmTests
     public void Gemm_TooShortOperand_ThrowsNamingIt()
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
-            MLNetAr.Kernels.Kernels.Gemm(Transpose.No, Transpose.No, 4, 4, 4, new float[15], 4, new float[16], 4, new float[16], 4));
+            Kernel.Gemm(Transpose.No, Transpose.No, 4, 4, 4, new float[15], 4, new float[16], 4, new float[16], 4));
         Assert.Equal("a", e.ParamName);
         e = Assert.Throws<ArgumentOutOfRangeException>(() =>
-            MLNetAr.Kernels.Kernels.Gemm(Transpose.No, Transpose.Yes, 4, 4, 4, new float[16], 4, new float[16], 3, new float[16], 4));
+            Kernel.Gemm(Transpose.No, Transpose.Yes, 4, 4, 4, new float[16], 4, new float[16], 3, new float[16], 4));
         Assert.Equal("b", e.ParamName);
     }
 }

@@ -1,3 +1,4 @@
+using MLNetAr.Kernels;
 using MLNetAr.Models;
 using MLNetAr.Tests.TestUtilities;
 
@@ -116,8 +117,8 @@ public class NadeTests
         float[] x = TestData.RandomBinary(13, 20, seed: 52);
         float[] Run(int threads)
         {
-            int saved = MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism;
-            MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism = threads;
+            int saved = Kernel.MaxDegreeOfParallelism;
+            Kernel.MaxDegreeOfParallelism = threads;
             try
             {
                 foreach (var p in model.Parameters) Array.Clear(p.Gradient);
@@ -126,7 +127,7 @@ public class NadeTests
             }
             finally
             {
-                MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism = saved;
+                Kernel.MaxDegreeOfParallelism = saved;
             }
         }
         Assert.Equal(Run(1), Run(2));

@@ -1,3 +1,4 @@
+using MLNetAr.Kernels;
 using MLNetAr.Nn.Layers;
 using MLNetAr.Nn.Masks;
 using MLNetAr.Tests.TestUtilities;
@@ -91,9 +92,9 @@ public class LayerTests
     [Fact]
     public void LogSumExp_ExtremeValues_IsStable()
     {
-        Assert.Equal(1000f + MathF.Log(2), MLNetAr.Kernels.Kernels.LogSumExp([1000f, 1000f]), 3);
-        Assert.Equal(-1000f + MathF.Log(3), MLNetAr.Kernels.Kernels.LogSumExp([-1000f, -1000f, -1000f]), 3);
-        Assert.Equal(5f, MLNetAr.Kernels.Kernels.LogSumExp([5f, -1e30f]), 5);
-        Assert.Equal(float.NegativeInfinity, MLNetAr.Kernels.Kernels.LogSumExp([]));
+        Assert.Equal(1000f + MathF.Log(2), Kernel.LogSumExp([1000f, 1000f]), 3);
+        Assert.Equal(-1000f + MathF.Log(3), Kernel.LogSumExp([-1000f, -1000f, -1000f]), 3);
+        Assert.Equal(5f, Kernel.LogSumExp([5f, -1e30f]), 5);
+        Assert.Equal(float.NegativeInfinity, Kernel.LogSumExp([]));
     }
 }

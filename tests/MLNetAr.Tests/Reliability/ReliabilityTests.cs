@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNetAr.Kernels;
 using MLNetAr.Models;
 using MLNetAr.Tests.Catalog;
 using MLNetAr.Tests.Models;
@@ -202,8 +203,8 @@ public class DegenerateDataTests
         var data = TestData.Digits.Slice(0, 120);
         float[] Run(int threads)
         {
-            int saved = MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism;
-            MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism = threads;
+            int saved = Kernel.MaxDegreeOfParallelism;
+            Kernel.MaxDegreeOfParallelism = threads;
             try
             {
                 var ml = new MLContext(1);
@@ -212,7 +213,7 @@ public class DegenerateDataTests
             }
             finally
             {
-                MLNetAr.Kernels.Kernels.MaxDegreeOfParallelism = saved;
+                Kernel.MaxDegreeOfParallelism = saved;
             }
         }
         Assert.Equal(Run(1), Run(2));

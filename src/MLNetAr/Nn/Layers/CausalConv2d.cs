@@ -84,14 +84,14 @@ internal sealed class CausalConv2d
         {
             nint xAddress = (nint)px, colAddress = (nint)(pointwise ? px : pcol), yAddress = (nint)py;
             int inputLength = InputChannels * n;
-            Kernels.Kernels.ForChunks(batch, b =>
+            Kernel.ForChunks(batch, b =>
             {
                 if (!pointwise)
                     Im2Col(new ReadOnlySpan<float>((float*)xAddress, inputLength), n, b, new Span<float>((float*)colAddress, patch * n));
                 // (C_out, C_in·T) · (C_in·T, P) -> (C_out, P) for image b (row stride n in col and y).
                 var colB = new ReadOnlySpan<float>((float*)colAddress + (long)b * pixels, (patch - 1) * n + pixels);
                 var yB = new Span<float>((float*)yAddress + (long)b * pixels, (rows - 1) * n + pixels);
-                Kernels.Kernels.Gemm(Transpose.No, Transpose.No, rows, pixels, patch, weight, patch, colB, n, yB, n, accumulate);
+                Kernel.Gemm(Transpose.No, Transpose.No, rows, pixels, patch, weight, patch, colB, n, yB, n, accumulate);
                 for (int o = 0; o < rows; o++) TensorPrimitives.Add(yB.Slice(o * n, pixels), bias[o], yB.Slice(o * n, pixels));
             });
         }
@@ -121,13 +121,13 @@ internal sealed class CausalConv2d
             fixed (float* pcol = pointwise ? x : columns, pdy = dy, pdx = dx, pscratch = scratch)
             {
                 nint colAddress = (nint)pcol, dyAddress = (nint)pdy, dxAddress = (nint)pdx, dcolAddress = (nint)pscratch;
-                Kernels.Kernels.ForChunks(batch, b =>
+                Kernel.ForChunks(batch, b =>
                 {
                     var dyB = new ReadOnlySpan<float>((float*)dyAddress + (long)b * pixels, (rows - 1) * n + pixels);
                     var colB = new ReadOnlySpan<float>((float*)colAddress + (long)b * pixels, (patch - 1) * n + pixels);
                     Span<float> gradient = partial.AsSpan(b * stride, stride);
                     // (C_out, P) · (P, C_in·T) -> (C_out, C_in·T)
-                    Kernels.Kernels.Gemm(Transpose.No, Transpose.Yes, rows, patch, pixels, dyB, n, colB, n, gradient, patch);
+                    Kernel.Gemm(Transpose.No, Transpose.Yes, rows, patch, pixels, dyB, n, colB, n, gradient, patch);
                     for (int o = 0; o < rows; o++) gradient[size + o] = TensorPrimitives.Sum(dyB.Slice(o * n, pixels));
                     if (!wantDx) return;
                     var dxAll = new Span<float>((float*)dxAddress, inputs * n);
@@ -135,12 +135,12 @@ internal sealed class CausalConv2d
                     {
                         // (C_in, C_out) · (C_out, P) -> (C_in, P)
                         var dxB = new Span<float>((float*)dxAddress + (long)b * pixels, (inputs - 1) * n + pixels);
-                        Kernels.Kernels.Gemm(Transpose.Yes, Transpose.No, inputs, pixels, rows, weight, patch, dyB, n, dxB, n, accumulateDx);
+                        Kernel.Gemm(Transpose.Yes, Transpose.No, inputs, pixels, rows, weight, patch, dyB, n, dxB, n, accumulateDx);
                         return;
                     }
                     // (C_in·T, C_out) · (C_out, P) -> (C_in·T, P), scattered back onto image b.
                     var dcolB = new Span<float>((float*)dcolAddress + (long)b * pixels, (patch - 1) * n + pixels);
-                    Kernels.Kernels.Gemm(Transpose.Yes, Transpose.No, patch, pixels, rows, weight, patch, dyB, n, dcolB, n);
+                    Kernel.Gemm(Transpose.Yes, Transpose.No, patch, pixels, rows, weight, patch, dyB, n, dcolB, n);
                     if (!accumulateDx)
                         for (int c = 0; c < inputs; c++) dxAll.Slice(c * n + b * pixels, pixels).Clear();
                     Col2ImAdd(new ReadOnlySpan<float>((float*)dcolAddress, patch * n), n, b, dxAll);
@@ -185,7 +185,7 @@ internal sealed class CausalConv2d
                 }
             }
         }
-        Kernels.Kernels.Gemm(Transpose.No, Transpose.No, OutputChannels, m, PatchSize, Weight.Value, PatchSize, col, m, result, m);
+        Kernel.Gemm(Transpose.No, Transpose.No, OutputChannels, m, PatchSize, Weight.Value, PatchSize, col, m, result, m);
         for (int o = 0; o < OutputChannels; o++)
             for (int b = 0; b < batch; b++)
             {

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using MLNetAr.Kernels;
 using MLNetAr.Onnx;
 
 namespace MLNetAr.Nn.Layers;
@@ -10,7 +11,7 @@ namespace MLNetAr.Nn.Layers;
 /// and g are the two halves of a convolution's 2C output channels.
 /// </summary>
 /// <remarks>
-/// One fused SIMD pass (tanh and σ from <see cref="Kernels.Kernels.Exp"/>; about 4× faster than separate
+/// One fused SIMD pass (tanh and σ from <see cref="Kernel.Exp"/>; about 4× faster than separate
 /// TensorPrimitives passes here). A tail shorter than a vector goes through the same vector code on a padded copy,
 /// so a value's result never depends on where it sits in the span: cached sampling, which gates one position at a
 /// time, reproduces the full pass bit for bit.
@@ -74,10 +75,10 @@ internal static class GatedActivation
     private static (Vector256<float> Tanh, Vector256<float> Sigmoid) TanhSigmoid(Vector256<float> a, Vector256<float> g)
     {
         Vector256<float> one = Vector256<float>.One;
-        Vector256<float> e = Kernels.Kernels.Exp(Vector256.Create(-2f) * Vector256.Abs(a));
+        Vector256<float> e = Kernel.Exp(Vector256.Create(-2f) * Vector256.Abs(a));
         Vector256<float> magnitude = (one - e) / (one + e);
         Vector256<float> tanh = Vector256.ConditionalSelect(Vector256.Create(-0f), a, magnitude); // copy a's sign
-        return (tanh, one / (one + Kernels.Kernels.Exp(-g)));
+        return (tanh, one / (one + Kernel.Exp(-g)));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using MLNetAr.Kernels;
 
 namespace MLNetAr.Nn.Layers;
 
@@ -20,7 +21,7 @@ internal static class LstmCell
     public static void Forward(Span<float> gates, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> h, int batch, int hidden)
     {
         for (int r = 0; r < batch; r++)
-            Kernels.Kernels.LstmCell(gates.Slice(r * 4 * hidden, 4 * hidden), cPrev.Slice(r * hidden, hidden), c.Slice(r * hidden, hidden), h.Slice(r * hidden, hidden));
+            Kernel.LstmCell(gates.Slice(r * 4 * hidden, 4 * hidden), cPrev.Slice(r * hidden, hidden), c.Slice(r * hidden, hidden), h.Slice(r * hidden, hidden));
     }
 
     /// <summary>

@@ -32,20 +32,20 @@ internal sealed class MaskedLinear
     /// <summary><c>(B, In) -> (B, Out)</c>: <c>y = x · maskedWeightᵀ + b</c>; adds to y when <paramref name="accumulate"/>.</summary>
     public void Forward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> maskedWeight, Span<float> y, bool accumulate = false)
     {
-        Kernels.Kernels.Gemm(Transpose.No, Transpose.Yes, batch, Outputs, Inputs, x, Inputs, maskedWeight, Inputs, y, Outputs, accumulate);
+        Kernel.Gemm(Transpose.No, Transpose.Yes, batch, Outputs, Inputs, x, Inputs, maskedWeight, Inputs, y, Outputs, accumulate);
         AddBias(y, batch);
     }
 
-    /// <summary>Up to this many rows, the unpacked weights are faster than packed ones (see <see cref="Kernels.Kernels.Pack"/>).</summary>
+    /// <summary>Up to this many rows, the unpacked weights are faster than packed ones (see <see cref="Kernel.Pack"/>).</summary>
     public const int UnpackedRows = 4;
 
     /// <summary>Packs masked weights <c>(Out, In)</c> for <see cref="Forward(ReadOnlySpan{float}, int, PackedMatrix, Span{float}, bool)"/>.</summary>
-    public PackedMatrix Pack(ReadOnlySpan<float> maskedWeight) => Kernels.Kernels.Pack(Transpose.Yes, Inputs, Outputs, maskedWeight, Inputs);
+    public PackedMatrix Pack(ReadOnlySpan<float> maskedWeight) => Kernel.Pack(Transpose.Yes, Inputs, Outputs, maskedWeight, Inputs);
 
     /// <summary><see cref="Forward(ReadOnlySpan{float}, int, ReadOnlySpan{float}, Span{float}, bool)"/> with weights from <see cref="Pack"/>.</summary>
     public void Forward(ReadOnlySpan<float> x, int batch, PackedMatrix maskedWeight, Span<float> y, bool accumulate = false)
     {
-        Kernels.Kernels.Gemm(Transpose.No, batch, x, Inputs, maskedWeight, y, Outputs, accumulate);
+        Kernel.Gemm(Transpose.No, batch, x, Inputs, maskedWeight, y, Outputs, accumulate);
         AddBias(y, batch);
     }
 
@@ -68,10 +68,10 @@ internal sealed class MaskedLinear
     public void ForwardTransposed(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> maskedWeightTransposed, Span<float> y, bool accumulate = false)
     {
         ReadOnlySpan<float> input = x[..(batch * Inputs)];
-        if (Kernels.Kernels.NonZeroFraction(input) <= SparseInputFraction)
-            Kernels.Kernels.SparseGemm(batch, Outputs, Inputs, input, Inputs, maskedWeightTransposed, Outputs, y, Outputs, accumulate);
+        if (Kernel.NonZeroFraction(input) <= SparseInputFraction)
+            Kernel.SparseGemm(batch, Outputs, Inputs, input, Inputs, maskedWeightTransposed, Outputs, y, Outputs, accumulate);
         else
-            Kernels.Kernels.Gemm(Transpose.No, Transpose.No, batch, Outputs, Inputs, input, Inputs, maskedWeightTransposed, Outputs, y, Outputs, accumulate);
+            Kernel.Gemm(Transpose.No, Transpose.No, batch, Outputs, Inputs, input, Inputs, maskedWeightTransposed, Outputs, y, Outputs, accumulate);
         AddBias(y, batch);
     }
 
@@ -96,11 +96,11 @@ internal sealed class MaskedLinear
         Span<float> dx, Span<float> scratch)
     {
         Span<float> gradient = scratch[..Weight.Length];
-        Kernels.Kernels.Gemm(Transpose.Yes, Transpose.No, Outputs, Inputs, batch, dy, Outputs, x, Inputs, gradient, Inputs);
+        Kernel.Gemm(Transpose.Yes, Transpose.No, Outputs, Inputs, batch, dy, Outputs, x, Inputs, gradient, Inputs);
         TensorPrimitives.MultiplyAdd(gradient, mask, Weight.Gradient, Weight.Gradient);
         if (Bias != null)
             for (int r = 0; r < batch; r++) TensorPrimitives.Add(Bias.Gradient, dy.Slice(r * Outputs, Outputs), Bias.Gradient);
         if (!dx.IsEmpty)
-            Kernels.Kernels.Gemm(Transpose.No, Transpose.No, batch, Inputs, Outputs, dy, Outputs, maskedWeight, Inputs, dx, Inputs);
+            Kernel.Gemm(Transpose.No, Transpose.No, batch, Inputs, Outputs, dy, Outputs, maskedWeight, Inputs, dx, Inputs);
     }
 }

@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics;
 
 namespace MLNetAr.Kernels;
 
-internal static partial class Kernels
+internal static partial class Kernel
 {
     /// <summary>
     /// One Adam step (Kingma &amp; Ba 2015) with bias correction, in place:

@@ -15,7 +15,7 @@ internal enum Transpose
     Yes,
 }
 
-internal static partial class Kernels
+internal static partial class Kernel
 {
     // Register tile: 6 rows × 16 columns = 12 Vector256 accumulators, leaving registers for two B vectors and one
     // broadcast A value (16 YMM registers in all).

@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics;
 
 namespace MLNetAr.Kernels;
 
-internal static partial class Kernels
+internal static partial class Kernel
 {
     /// <summary>
     /// The elementwise part of one LSTM step for one row, fused into one pass: given the gate pre-activations

@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 
 namespace MLNetAr.Kernels;
 
-internal static partial class Kernels
+internal static partial class Kernel
 {
     /// <summary>
     /// Stable <c>log Σ_i exp(x[i]) = m + log Σ_i exp(x[i] - m)</c> with <c>m = max_i x[i]</c>: finite for any finite

@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 
 namespace MLNetAr.Kernels;
 
-internal static partial class Kernels
+internal static partial class Kernel
 {
     /// <summary>
     /// Numerically stable softplus: <c>destination[i] = log(1 + exp(x[i])) = max(x[i], 0) + log(1 + exp(-|x[i]|))</c>.

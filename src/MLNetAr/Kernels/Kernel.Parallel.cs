@@ -1,6 +1,6 @@
 namespace MLNetAr.Kernels;
 
-internal static partial class Kernels
+internal static partial class Kernel
 {
     /// <summary>
     /// Runs <paramref name="body"/>(start, end) over contiguous row ranges covering <c>[0, rows)</c>, in parallel when
