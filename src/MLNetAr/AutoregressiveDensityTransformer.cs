@@ -92,7 +92,8 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => RowScoringTransformers.Mapper(this, inputSchema);
 
     /// <summary>
-    /// Draws <paramref name="count"/> images from the model. Each is a vector of D values in {0, 1}.
+    /// Draws <paramref name="count"/> images from the model. Each is a vector of D values: 0 or 1 for binary pixels,
+    /// <c>level / (K - 1)</c> with K = <see cref="PixelLevels"/> levels.
     /// The same seed gives the same images, whatever the number of threads.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative.</exception>

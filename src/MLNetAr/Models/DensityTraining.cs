@@ -29,10 +29,6 @@ internal sealed record TrainingData(EncodedRows Train, long TrainStart, long Tra
 {
     public long TrainCount => TrainEnd - TrainStart;
     public long ValidationCount => ValidationEnd - ValidationStart;
-
-    /// <summary>All rows of two in-memory arrays <c>(N, D)</c> and <c>(V, D)</c>, fully shuffled every epoch.</summary>
-    public static TrainingData InMemory(float[] train, float[] validation, int dimension) =>
-        new(new EncodedRows.InMemory(train, dimension), 0, train.Length / dimension, new EncodedRows.InMemory(validation, dimension), 0, validation.Length / dimension, 0);
 }
 
 /// <summary>What happened in one epoch: mean negative log-likelihoods in nats per image.</summary>
@@ -51,8 +47,7 @@ internal static class DensityTraining
     /// results do not depend on the thread count.
     /// </summary>
     /// <param name="model">Model to train.</param>
-    /// <param name="train">Training rows <c>(N, D)</c>, binary.</param>
-    /// <param name="validation">Validation rows <c>(V, D)</c>; may be empty.</param>
+    /// <param name="data">Training and validation rows (validation may be empty).</param>
     /// <param name="settings">Optimiser and schedule.</param>
     /// <param name="log">Receives one line per epoch.</param>
     /// <param name="warn">Receives warnings (divergence).</param>
@@ -63,11 +58,6 @@ internal static class DensityTraining
     /// does early stopping. Either way the model keeps the weights of the best epoch, where the untrained model counts
     /// as epoch 0, so a run that only got worse returns its starting point rather than garbage.
     /// </remarks>
-    public static List<EpochSummary> Train(DensityModel model, float[] train, float[] validation, TrainingSettings settings,
-        Action<string>? log, Action<string>? warn = null, Func<bool>? isCancelled = null, CheckpointSettings? checkpoint = null) =>
-        Train(model, TrainingData.InMemory(train, validation, model.Dimension), settings, log, warn, isCancelled, checkpoint);
-
-    /// <inheritdoc cref="Train(DensityModel, float[], float[], TrainingSettings, Action{string}?, Action{string}?, Func{bool}?, CheckpointSettings?)"/>
     public static List<EpochSummary> Train(DensityModel model, TrainingData data, TrainingSettings settings,
         Action<string>? log, Action<string>? warn = null, Func<bool>? isCancelled = null, CheckpointSettings? checkpoint = null)
     {
@@ -261,13 +251,6 @@ internal static class DensityTraining
             score(data.Slice(start * d, b * d), b, result.AsSpan(start, b), workspace);
         }
         return result;
-    }
-
-    private static double Mean(float[] values)
-    {
-        double sum = 0;
-        foreach (float v in values) sum += v;
-        return values.Length == 0 ? double.NaN : sum / values.Length;
     }
 
     private static float[][] Snapshot(DensityModel model) => model.Parameters.Select(p => (float[])p.Value.Clone()).ToArray();
