@@ -83,8 +83,7 @@ public class ReliabilityTests
             ModelSerializer.Write(m, stream);
             return stream.ToArray();
         }).ToArray();
-        int cases = 0;
-        for (int i = 0; i < 400; i++, cases++)
+        for (int i = 0; i < 400; i++)
         {
             byte[] valid = streams[i % streams.Length];
             byte[] bytes = (i % 3) switch
@@ -95,7 +94,6 @@ public class ReliabilityTests
             };
             Assert.Throws<InvalidDataException>(() => ModelSerializer.Read(new MemoryStream(bytes)));
         }
-        Assert.Equal(400, cases);
     }
 
     [Fact]
@@ -134,8 +132,7 @@ public class ReliabilityTests
             });
             await attempt.WaitAsync(TimeSpan.FromSeconds(20)); // TimeoutException if a case hangs
         }
-        Assert.Equal(120, loaded + rejected);
-        Assert.True(rejected > 90, $"only {rejected} of 120 corrupt files were rejected");
+        Assert.True(rejected > 90, $"only {rejected} of 120 corrupt files were rejected ({loaded} loaded as the original model)");
     }
 
     [Fact]
