@@ -77,6 +77,19 @@ public class PixelRnnTests
         model.Score(x, 2, new float[2], features, model.CreateWorkspace(2));
         Assert.All(features, v => Assert.InRange(v, -1f, 1f)); // GRU states are convex combinations of tanh values
         Assert.NotEqual(features[..10], features[10..]);
+
+        // The output layer is linear in the top state, logit_t = w·h_t + b (h_t: the state that predicts pixel t), so
+        // the final state must give the last pixel's logit and the mean state the mean logit.
+        var logits = new float[2 * 12];
+        model.Forward(x, 2, logits, model.CreateWorkspace(2));
+        float[] w = model.Parameters.Single(p => p.Name == "Output.Weight").Value;
+        float b = model.Parameters.Single(p => p.Name == "Output.Bias").Value[0];
+        for (int r = 0; r < 2; r++)
+        {
+            ReadOnlySpan<float> final = features.AsSpan(r * 10, 5), mean = features.AsSpan(r * 10 + 5, 5);
+            Assert.Equal(logits[r * 12 + 11], System.Numerics.Tensors.TensorPrimitives.Dot(w, final) + b, 1e-5f);
+            Assert.Equal(logits.Skip(r * 12).Take(12).Average(), System.Numerics.Tensors.TensorPrimitives.Dot(w, mean) + b, 1e-5f);
+        }
     }
 
     [Fact]
