@@ -107,5 +107,34 @@ public class ConvolutionalModelTests
         model.Score(x, 2, ll, features, model.CreateWorkspace(2));
         Assert.All(features, v => Assert.True(float.IsFinite(v)));
         Assert.NotEqual(features[..model.HiddenFeatureCount], features[model.HiddenFeatureCount..]);
+
+        // Pooled per cell (layout feature·cells + cell): flipping pixel 5 leaves the cells of positions up to 5 as they
+        // were (a position's features see only earlier pixels) and changes a later one. A global pool would change all.
+        AssertPooledPerCell(model, cells: 12, lastPositionOfCell: c => c);
+        AssertPooledPerCell(wave, cells: 4, lastPositionOfCell: c => 3 * c + 2); // 4 segments of 3 positions
+    }
+
+    private static void AssertPooledPerCell(ConvolutionalDensityModel model, int cells, Func<int, int> lastPositionOfCell)
+    {
+        const int flipped = 5;
+        float[] x = TestData.RandomBinary(1, model.Dimension, 4), y = x.ToArray();
+        y[flipped] = 1f - y[flipped];
+        float[] Features(float[] image)
+        {
+            var features = new float[model.HiddenFeatureCount];
+            model.Score(image, 1, new float[1], features, model.CreateWorkspace(1));
+            return features;
+        }
+        float[] before = Features(x), after = Features(y);
+        int channels = model.HiddenFeatureCount / cells;
+        bool laterChanged = false;
+        for (int f = 0; f < channels; f++)
+            for (int cell = 0; cell < cells; cell++)
+            {
+                float a = before[f * cells + cell], b = after[f * cells + cell];
+                if (lastPositionOfCell(cell) <= flipped) Assert.Equal(a, b); // every position of the cell precedes the flip or is it
+                else laterChanged |= a != b;
+            }
+        Assert.True(laterChanged, "no pooled feature after the flipped pixel changed");
     }
 }
