@@ -18,8 +18,7 @@ var root = new RootCommand("MLNetAr benchmarks: each prints a JSON report.") { o
 // Each benchmark parses its own options (and rejects unknown ones, naming those it knows); these are its descriptions.
 var benchmarks = new (string Name, string Description, Func<IReadOnlyList<string>, Dictionary<string, object>> Run)[]
 {
-    ("gemm", "GEMM throughput in the three transposition cases: gemm [m n k].", args => GemmBenchmark.Run(
-        args.Count > 0 ? int.Parse(args[0]) : 512, args.Count > 1 ? int.Parse(args[1]) : 784, args.Count > 2 ? int.Parse(args[2]) : 784, repeats: 100)),
+    ("gemm", "GEMM throughput in the three transposition cases: gemm [m n k].", args => GemmBenchmark.Run(Size(args, 0, 512), Size(args, 1, 784), Size(args, 2, 784), repeats: 100)),
     ("train", "Train and evaluate one model: --model M [--set Name=Value ...] [--train FILE --valid FILE [--test FILE]] [--samples N] [--naive-samples N].", TrainBenchmark.Run),
     ("anomaly", "One-class anomaly detection on the digits: [epochs] [--only name,name] [--seed s].", AnomalyBenchmark.Run),
     ("anomaly-textures", "Texture anomaly detection and localisation: [--normal brick,grass,gravel] [--set Name=Value ...] [--report].", TextureBenchmark.Run),
@@ -52,3 +51,9 @@ foreach (var (name, description, run) in benchmarks)
     root.Subcommands.Add(command);
 }
 return root.Parse(args).Invoke();
+
+// The i-th size argument of gemm, or its default; an ArgumentException (shown with the usage) when malformed.
+static int Size(IReadOnlyList<string> args, int i, int fallback) =>
+    args.Count <= i ? fallback
+    : int.TryParse(args[i], System.Globalization.CultureInfo.InvariantCulture, out int size) && size > 0 ? size
+    : throw new ArgumentException($"Size '{args[i]}' is not a positive integer.");
