@@ -218,14 +218,13 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
         PredictedLabelColumnName = predictedLabelColumnName;
         PixelScoresColumnName = pixelScoresColumnName;
         // Annotated as ML.NET's anomaly-detection scorers annotate theirs, so tools that look for score columns find them.
+        static DataViewSchema.Annotations AnomalyScoreKinds(string valueKind) => ScoredColumn.TextAnnotations(
+            (AnnotationUtils.Kinds.ScoreColumnKind, AnnotationUtils.Const.ScoreColumnKind.AnomalyDetection), (AnnotationUtils.Kinds.ScoreValueKind, valueKind));
         var columns = new List<ScoredColumn>
         {
-            ScoredColumn.Scalar(scoreColumnName, corrector.Score).WithAnnotations(ScoredColumn.TextAnnotations(
-                (AnnotationUtils.Kinds.ScoreColumnKind, AnnotationUtils.Const.ScoreColumnKind.AnomalyDetection),
-                (AnnotationUtils.Kinds.ScoreValueKind, AnnotationUtils.Const.ScoreValueKind.Score))),
-            ScoredColumn.Boolean(predictedLabelColumnName, scorer => corrector.Score(scorer) > threshold).WithAnnotations(ScoredColumn.TextAnnotations(
-                (AnnotationUtils.Kinds.ScoreColumnKind, AnnotationUtils.Const.ScoreColumnKind.AnomalyDetection),
-                (AnnotationUtils.Kinds.ScoreValueKind, AnnotationUtils.Const.ScoreValueKind.PredictedLabel))),
+            ScoredColumn.Scalar(scoreColumnName, corrector.Score).WithAnnotations(AnomalyScoreKinds(AnnotationUtils.Const.ScoreValueKind.Score)),
+            ScoredColumn.Boolean(predictedLabelColumnName, scorer => corrector.Score(scorer) > threshold)
+                .WithAnnotations(AnomalyScoreKinds(AnnotationUtils.Const.ScoreValueKind.PredictedLabel)),
         };
         if (pixelScoresColumnName != null)
             columns.Add(ScoredColumn.Vector(pixelScoresColumnName, density.Dimension, needsPixelScores: true, corrector.PixelScores)

@@ -244,14 +244,7 @@ internal static partial class Kernel
                     }
                     else
                     {
-                        if (!accumulate) rowC.Clear();
-                        for (int p = 0; p < k; p++)
-                        {
-                            float aip = rowA[p];
-                            if (aip == 0f) continue;
-                            var rowB = new ReadOnlySpan<float>((float*)bAddress + (long)p * ldb + j0, j1 - j0);
-                            TensorPrimitives.MultiplyAdd(rowB, aip, rowC, rowC);
-                        }
+                        SparseRowTimesB(rowA, (float*)bAddress + j0, ldb, rowC, accumulate);
                     }
                 }
             }
@@ -283,13 +276,21 @@ internal static partial class Kernel
                 for (int i = start; i < end; i++)
                 {
                     var rowA = new ReadOnlySpan<float>((float*)aAddress + (long)i * lda, k);
-                    var rowC = new Span<float>((float*)cAddress + (long)i * ldc, n);
-                    if (!accumulate) rowC.Clear();
-                    for (int p = 0; p < k; p++)
-                        if (rowA[p] != 0f) TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>((float*)bAddress + (long)p * ldb, n), rowA[p], rowC, rowC);
+                    SparseRowTimesB(rowA, (float*)bAddress, ldb, new Span<float>((float*)cAddress + (long)i * ldc, n), accumulate);
                 }
             });
         }
+    }
+
+    /// <summary>
+    /// <c>rowC (+)= rowA · B[:, cols]</c> for the <c>rowC.Length</c> columns of B starting at <paramref name="b"/> (row
+    /// stride <paramref name="ldb"/>): the sum of B's rows at rowA's non-zero entries, in ascending order.
+    /// </summary>
+    private static unsafe void SparseRowTimesB(ReadOnlySpan<float> rowA, float* b, int ldb, Span<float> rowC, bool accumulate)
+    {
+        if (!accumulate) rowC.Clear();
+        for (int p = 0; p < rowA.Length; p++)
+            if (rowA[p] != 0f) TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(b + (long)p * ldb, rowC.Length), rowA[p], rowC, rowC);
     }
 
     /// <summary>Fraction of the entries of <paramref name="x"/> that are not 0 (0 for an empty span).</summary>
