@@ -121,7 +121,15 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         int seed = EstimatorOptions.Seed ?? Host.Rand.Next();
         var random = new Random(seed);
         DensityModel model = CreateModel(inputType, new EncodedRows.Slice(rows, data.TrainStart, data.TrainEnd), random);
-        var settings = new TrainingSettings(EstimatorOptions.MaximumNumberOfEpochs, EstimatorOptions.BatchSize, EstimatorOptions.LearningRate, EstimatorOptions.EarlyStoppingPatience, seed, EstimatorOptions.GradientClipNorm);
+        var settings = new TrainingSettings(o.MaximumNumberOfEpochs, o.BatchSize, o.LearningRate, o.EarlyStoppingPatience, seed, o.GradientClipNorm)
+        {
+            Optimizer = o.Optimizer,
+            Momentum = o.Momentum,
+            L2Regularization = o.L2Regularization,
+            Schedule = o.LearningRateSchedule,
+            LearningRateDecayFactor = o.LearningRateDecayFactor,
+            PlateauPatience = o.PlateauPatience,
+        };
         using var channel = Host.Start("Training");
         using var threads = Kernel.LimitThreads(o.NumberOfThreads);
         channel.Info($"{model.Kind}: {data.TrainCount} training rows, {data.ValidationCount} validation rows, {dimension} pixels, {model.ParameterCount} parameters{(o.StreamTrainingData ? $", streamed (shuffle pool {pool} rows)" : "")}.");

@@ -34,11 +34,35 @@ public abstract class AutoregressiveDensityOptions
     /// <summary>Upper bound on training epochs (passes over the training rows).</summary>
     public int MaximumNumberOfEpochs = AutoregressiveDefaults.MaximumNumberOfEpochs;
 
-    /// <summary>Number of rows per Adam step.</summary>
+    /// <summary>Number of rows per optimiser step.</summary>
     public int BatchSize = AutoregressiveDefaults.BatchSize;
 
-    /// <summary>Adam step size.</summary>
+    /// <summary>The optimiser's (initial) step size; see <see cref="LearningRateSchedule"/>.</summary>
     public float LearningRate = AutoregressiveDefaults.LearningRate;
+
+    /// <summary>The minibatch optimiser (Adam by default; MADE's published results used Adagrad).</summary>
+    public TrainingOptimizer Optimizer = TrainingOptimizer.Adam;
+
+    /// <summary>With <see cref="TrainingOptimizer.SgdMomentum"/>: the momentum μ, in [0, 1) (0 is plain SGD).</summary>
+    public float Momentum = 0.9f;
+
+    /// <summary>
+    /// L2 regularisation λ: adds <c>λ/2·‖W‖²</c> to the minibatch's mean NLL for every weight matrix (biases are not
+    /// penalised), i.e. <c>λ·W</c> to the gradient. 0 (default) turns it off; FVSBN and wide MADEs over-fit without it.
+    /// </summary>
+    public float L2Regularization;
+
+    /// <summary>How the learning rate changes during training (constant by default).</summary>
+    public LearningRateSchedule LearningRateSchedule = LearningRateSchedule.Constant;
+
+    /// <summary>With <see cref="LearningRateSchedule.ReduceOnPlateau"/>: the factor the rate is multiplied by, in (0, 1).</summary>
+    public float LearningRateDecayFactor = 0.5f;
+
+    /// <summary>
+    /// With <see cref="LearningRateSchedule.ReduceOnPlateau"/>: epochs without a better validation NLL before the rate
+    /// is reduced. Must be below <see cref="EarlyStoppingPatience"/>, or training would stop before any reduction.
+    /// </summary>
+    public int PlateauPatience = 2;
 
     /// <summary>
     /// Threads training may use (as ML.NET trainers' <c>NumberOfThreads</c>); null uses every core. The model is
@@ -58,7 +82,10 @@ public abstract class AutoregressiveDensityOptions
     /// </summary>
     public float GradientClipNorm;
 
-    /// <summary>Stop after this many epochs without a better validation log-likelihood.</summary>
+    /// <summary>
+    /// Stop after this many epochs without a better validation log-likelihood: the papers' early-stopping "look-ahead"
+    /// (MADE used 30 epochs). The model returned is always the best epoch's.
+    /// </summary>
     public int EarlyStoppingPatience = AutoregressiveDefaults.EarlyStoppingPatience;
 
     /// <summary>Seed for initialisation and minibatch order; when null, the <c>MLContext</c>'s random source decides.</summary>
@@ -116,6 +143,14 @@ public abstract class AutoregressiveDensityOptions
         if (EarlyStoppingPatience < 1) throw Guard.BadOption(nameof(EarlyStoppingPatience), "must be positive", EarlyStoppingPatience);
         if (CheckpointEveryEpochs < 1) throw Guard.BadOption(nameof(CheckpointEveryEpochs), "must be positive", CheckpointEveryEpochs);
         if (!(GradientClipNorm >= 0f) || !float.IsFinite(GradientClipNorm)) throw Guard.BadOption(nameof(GradientClipNorm), "must be 0 (off) or a positive finite number", GradientClipNorm);
+        if (!Enum.IsDefined(Optimizer)) throw Guard.BadOption(nameof(Optimizer), "must be Adam, Adagrad or SgdMomentum", Optimizer);
+        if (!(Momentum >= 0f && Momentum < 1f)) throw Guard.BadOption(nameof(Momentum), "must be in [0, 1)", Momentum);
+        if (!(L2Regularization >= 0f) || !float.IsFinite(L2Regularization)) throw Guard.BadOption(nameof(L2Regularization), "must be 0 (off) or a positive finite number", L2Regularization);
+        if (!Enum.IsDefined(LearningRateSchedule)) throw Guard.BadOption(nameof(LearningRateSchedule), "must be Constant, LinearDecay, CosineDecay or ReduceOnPlateau", LearningRateSchedule);
+        if (!(LearningRateDecayFactor > 0f && LearningRateDecayFactor < 1f)) throw Guard.BadOption(nameof(LearningRateDecayFactor), "must be in (0, 1)", LearningRateDecayFactor);
+        if (PlateauPatience < 1) throw Guard.BadOption(nameof(PlateauPatience), "must be positive", PlateauPatience);
+        if (LearningRateSchedule == LearningRateSchedule.ReduceOnPlateau && PlateauPatience >= EarlyStoppingPatience)
+            throw Guard.BadOption(nameof(PlateauPatience), $"must be below {nameof(EarlyStoppingPatience)} ({EarlyStoppingPatience}) with ReduceOnPlateau, or training stops before the rate is ever reduced", PlateauPatience);
         if (ShufflePoolRows < 1) throw Guard.BadOption(nameof(ShufflePoolRows), "must be positive", ShufflePoolRows);
         // Only the categorical models (PixelCNN, WaveNet, pixel RNN) have a Levels option; the others describe 2.
         if (PixelLevels < 2 || PixelLevels > 256) throw Guard.BadOption("Levels", "must be in [2, 256]", PixelLevels);

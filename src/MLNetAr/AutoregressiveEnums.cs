@@ -26,3 +26,30 @@ public enum RecurrentCell
     /// <summary>Gated recurrent unit (reset and update gates): three quarters of the LSTM's weights.</summary>
     Gru,
 }
+
+/// <summary>The minibatch optimiser that trains a density model.</summary>
+public enum TrainingOptimizer
+{
+    /// <summary>Adam (Kingma &amp; Ba 2015) with bias correction, β₁ = 0.9, β₂ = 0.999, ε = 1e-8.</summary>
+    Adam,
+    /// <summary>Adagrad (Duchi et al. 2011), ε = 1e-6: the optimiser of MADE's published results.</summary>
+    Adagrad,
+    /// <summary>Stochastic gradient descent with heavy-ball momentum (<see cref="AutoregressiveDensityOptions.Momentum"/>).</summary>
+    SgdMomentum,
+}
+
+/// <summary>How the learning rate changes during training.</summary>
+public enum LearningRateSchedule
+{
+    /// <summary>The learning rate stays at <see cref="AutoregressiveDensityOptions.LearningRate"/>.</summary>
+    Constant,
+    /// <summary>Decays linearly, step by step, from the learning rate to 0 at the end of <see cref="AutoregressiveDensityOptions.MaximumNumberOfEpochs"/>.</summary>
+    LinearDecay,
+    /// <summary>Decays along half a cosine, <c>lr·(1 + cos(π·progress))/2</c>, to 0 at the end of the last epoch.</summary>
+    CosineDecay,
+    /// <summary>
+    /// Multiplies the learning rate by <see cref="AutoregressiveDensityOptions.LearningRateDecayFactor"/> whenever the
+    /// validation NLL has not improved for <see cref="AutoregressiveDensityOptions.PlateauPatience"/> epochs.
+    /// </summary>
+    ReduceOnPlateau,
+}

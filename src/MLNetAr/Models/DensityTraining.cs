@@ -6,12 +6,28 @@ namespace MLNetAr.Models;
 
 /// <summary>Settings of one training run (validated by the estimator before they get here).</summary>
 /// <param name="MaximumNumberOfEpochs">Epoch limit.</param>
-/// <param name="BatchSize">Rows per Adam step.</param>
-/// <param name="LearningRate">Adam step size.</param>
+/// <param name="BatchSize">Rows per optimiser step.</param>
+/// <param name="LearningRate">Initial step size.</param>
 /// <param name="EarlyStoppingPatience">Epochs without a better validation NLL before stopping.</param>
 /// <param name="Seed">Seed of the minibatch order.</param>
 /// <param name="GradientClipNorm">When positive, a minibatch gradient whose global L2 norm exceeds it is scaled down to it.</param>
-internal sealed record TrainingSettings(int MaximumNumberOfEpochs, int BatchSize, float LearningRate, int EarlyStoppingPatience, int Seed, float GradientClipNorm = 0f);
+internal sealed record TrainingSettings(int MaximumNumberOfEpochs, int BatchSize, float LearningRate, int EarlyStoppingPatience, int Seed, float GradientClipNorm = 0f)
+{
+    public TrainingOptimizer Optimizer { get; init; } = TrainingOptimizer.Adam;
+    /// <summary>μ of <see cref="TrainingOptimizer.SgdMomentum"/>.</summary>
+    public float Momentum { get; init; } = 0.9f;
+    /// <summary>λ of the L2 penalty <c>λ/2·‖W‖²</c> on weight matrices (0: none).</summary>
+    public float L2Regularization { get; init; }
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
+    /// <summary>Factor applied by <see cref="LearningRateSchedule.ReduceOnPlateau"/>.</summary>
+    public float LearningRateDecayFactor { get; init; } = 0.5f;
+    /// <summary>Epochs without improvement before <see cref="LearningRateSchedule.ReduceOnPlateau"/> reduces the rate.</summary>
+    public int PlateauPatience { get; init; } = 2;
+
+    /// <summary>Everything that changes the result, for checkpoint fingerprints.</summary>
+    public string Describe() => FormattableString.Invariant(
+        $"seed={Seed}|batch={BatchSize}|lr={LearningRate:R}|opt={Optimizer}|mom={Momentum:R}|l2={L2Regularization:R}|clip={GradientClipNorm:R}|schedule={Schedule}|epochs={MaximumNumberOfEpochs}|decay={LearningRateDecayFactor:R}|plateau={PlateauPatience}");
+}
 
 /// <summary>
 /// Where training reads its rows: training rows <c>[TrainStart, TrainEnd)</c> and validation rows
@@ -36,9 +52,10 @@ internal sealed record TrainingData(EncodedRows Train, long TrainStart, long Tra
 /// <param name="TrainingNll">Mean training NLL over the epoch's minibatches (weights changing as it goes).</param>
 /// <param name="ValidationNll">Mean NLL on the validation rows after the epoch, or NaN without validation rows.</param>
 /// <param name="Seconds">Wall-clock seconds of the epoch's training pass.</param>
-public sealed record EpochSummary(int Epoch, double TrainingNll, double ValidationNll, double Seconds);
+/// <param name="LearningRate">The learning rate of the epoch's last step.</param>
+public sealed record EpochSummary(int Epoch, double TrainingNll, double ValidationNll, double Seconds, double LearningRate);
 
-/// <summary>Minibatch Adam on the exact negative log-likelihood with early stopping on validation NLL.</summary>
+/// <summary>Minibatch gradient descent (Adam, Adagrad or SGD with momentum) on the exact negative log-likelihood with early stopping on validation NLL.</summary>
 internal static class DensityTraining
 {
     /// <summary>
@@ -64,17 +81,20 @@ internal static class DensityTraining
         int d = model.Dimension;
         int rows = checked((int)data.TrainCount);
         int batchSize = Math.Min(settings.BatchSize, rows);
-        var optimizer = new AdamOptimizer(model.Parameters, settings.LearningRate);
+        var optimizer = Optimizer.Create(settings.Optimizer, model.Parameters, settings.LearningRate, settings.L2Regularization, settings.Momentum);
         var workspace = model.CreateWorkspace(batchSize);
         var batch = new float[batchSize * d];
         var shuffle = new Random(settings.Seed);
         var minibatches = new Minibatches(data, batchSize, shuffle);
+        var scheduler = new LearningRateScheduler(settings.Schedule, settings.LearningRate, settings.LearningRateDecayFactor,
+            settings.PlateauPatience, (long)minibatches.StepsPerEpoch * settings.MaximumNumberOfEpochs);
         bool hasValidation = data.ValidationCount > 0;
         string fingerprint = TrainingCheckpoint.Fingerprint(model, rows, settings);
         TrainingState state;
         if (checkpoint != null && File.Exists(checkpoint.Path))
         {
             state = TrainingCheckpoint.Load(checkpoint.Path, fingerprint, model, optimizer);
+            scheduler.Restore(state.PlateauRate, state.EpochsWithoutImprovement);
             for (int e = 0; e < state.Epoch; e++) minibatches.SkipEpoch(); // the minibatch order continues as if never stopped
             log?.Invoke($"Resumed from checkpoint '{checkpoint.Path}' after epoch {state.Epoch}{(state.Finished ? " (training had finished)" : "")}.");
         }
@@ -108,24 +128,29 @@ internal static class DensityTraining
                     break;
                 }
                 if (settings.GradientClipNorm > 0) ClipGradientNorm(model, settings.GradientClipNorm);
+                optimizer.LearningRate = scheduler.RateAt(optimizer.StepCount);
                 optimizer.Step();
             }
             double seconds = clock.Elapsed.TotalSeconds;
             double trainNll = nllSum / rows;
             double validNll = hasValidation && !diverged ? MeanValidationNll(model, data, workspace, batchSize) : double.NaN;
             if (diverged) trainNll = double.NaN;
-            history.Add(new EpochSummary(epoch, trainNll, validNll, seconds));
-            log?.Invoke($"epoch {epoch}/{settings.MaximumNumberOfEpochs}: train NLL {trainNll:F3}, validation NLL {validNll:F3} nats, {seconds:F2} s");
+            history.Add(new EpochSummary(epoch, trainNll, validNll, seconds, optimizer.LearningRate));
+            log?.Invoke($"epoch {epoch}/{settings.MaximumNumberOfEpochs}: train NLL {trainNll:F3}, validation NLL {validNll:F3} nats, {seconds:F2} s, learning rate {optimizer.LearningRate:G3}");
 
             bool stop = false;
+            double score = hasValidation ? validNll : trainNll;
+            bool improved = score < bestValidation;
+            if (scheduler.EndEpoch(improved))
+                log?.Invoke($"No improvement in {settings.PlateauPatience} epochs: learning rate reduced to {scheduler.PlateauRate:G3}.");
             if (diverged || !double.IsFinite(trainNll) || (hasValidation && !double.IsFinite(validNll)))
             {
                 (warn ?? log)?.Invoke($"Training diverged in epoch {epoch} (the loss or its gradient is not finite; try a smaller LearningRate). Kept the weights of the best epoch so far ({BestEpochText(history, epoch)}).");
                 stop = true;
             }
-            else if ((hasValidation ? validNll : trainNll) < bestValidation)
+            else if (improved)
             {
-                bestValidation = hasValidation ? validNll : trainNll;
+                bestValidation = score;
                 best = Snapshot(model);
                 epochsSinceBest = 0;
             }
@@ -138,7 +163,11 @@ internal static class DensityTraining
             bool finished = stop || epoch == settings.MaximumNumberOfEpochs;
             if (checkpoint != null && (finished || epoch % checkpoint.EveryEpochs == 0) && !diverged)
             {
-                var snapshot = new TrainingState { Epoch = epoch, EpochsSinceBest = epochsSinceBest, BestScore = bestValidation, Finished = finished, Best = best, History = history };
+                var snapshot = new TrainingState
+                {
+                    Epoch = epoch, EpochsSinceBest = epochsSinceBest, BestScore = bestValidation, Finished = finished, Best = best, History = history,
+                    PlateauRate = scheduler.PlateauRate, EpochsWithoutImprovement = scheduler.EpochsWithoutImprovement,
+                };
                 TrainingCheckpoint.Save(checkpoint.Path, fingerprint, snapshot, model, optimizer);
             }
             if (stop) break;
@@ -211,6 +240,9 @@ internal static class DensityTraining
         // One persistent order per pool (4 bytes a row), shuffled again each epoch.
         private int[][] Orders => _orders ??= Enumerable.Range(0, (_rows + _pool - 1) / _pool)
             .Select(k => Enumerable.Range(0, Math.Min(_pool, _rows - k * _pool)).ToArray()).ToArray();
+
+        /// <summary>Optimiser steps in one epoch (a pool's last minibatch may be short).</summary>
+        public int StepsPerEpoch => Orders.Sum(order => (order.Length + batchSize - 1) / batchSize);
 
         /// <summary>Fills <paramref name="batch"/> with each minibatch in turn and yields its row count.</summary>
         public IEnumerable<int> Epoch(float[] batch)

@@ -15,22 +15,24 @@ internal sealed class TrainingState
     public bool Finished;
     public float[][] Best = [];
     public List<EpochSummary> History = [];
+    public float PlateauRate;          // reduce-on-plateau's current learning rate
+    public int EpochsWithoutImprovement;
 }
 
 /// <summary>
-/// Training checkpoints: <c>magic "MLNARC", version, run fingerprint, state, parameters, Adam moments, SHA-256</c>,
-/// written atomically (temporary file + rename). The fingerprint (model kind, shapes, rows, seed, batch size, learning
-/// rate) must match the resuming run: a checkpoint of another run is refused, never silently continued.
+/// Training checkpoints: <c>magic "MLNARC", version, run fingerprint, state, parameters, optimiser state, SHA-256</c>,
+/// written atomically (temporary file + rename). The fingerprint (model kind, shapes, rows and every training setting
+/// that changes the result) must match the resuming run: a checkpoint of another run is refused, never silently continued.
 /// </summary>
 internal static class TrainingCheckpoint
 {
     private const string Magic = "MLNARC";
-    private const int Version = 1;
+    private const int Version = 2;
 
     public static string Fingerprint(DensityModel model, int rows, TrainingSettings settings) =>
-        FormattableString.Invariant($"{model.Kind}|{model.Dimension}|{string.Join(",", model.Parameters.Select(p => p.Length))}|rows={rows}|seed={settings.Seed}|batch={settings.BatchSize}|lr={settings.LearningRate:R}");
+        FormattableString.Invariant($"{model.Kind}|{model.Dimension}|{string.Join(",", model.Parameters.Select(p => p.Length))}|rows={rows}|{settings.Describe()}");
 
-    public static void Save(string path, string fingerprint, TrainingState state, DensityModel model, AdamOptimizer optimizer)
+    public static void Save(string path, string fingerprint, TrainingState state, DensityModel model, Optimizer optimizer)
     {
         using var buffer = new MemoryStream();
         using (var w = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
@@ -43,9 +45,11 @@ internal static class TrainingCheckpoint
             w.Write(state.BestScore);
             w.Write(state.Finished);
             w.Write(optimizer.StepCount);
+            w.Write(state.PlateauRate);
+            w.Write(state.EpochsWithoutImprovement);
             w.Write(state.History.Count);
-            foreach (var h in state.History) { w.Write(h.Epoch); w.Write(h.TrainingNll); w.Write(h.ValidationNll); w.Write(h.Seconds); }
-            foreach (float[][] tensors in new[] { model.Parameters.Select(p => p.Value).ToArray(), state.Best, optimizer.FirstMoments, optimizer.SecondMoments })
+            foreach (var h in state.History) { w.Write(h.Epoch); w.Write(h.TrainingNll); w.Write(h.ValidationNll); w.Write(h.Seconds); w.Write(h.LearningRate); }
+            foreach (float[][] tensors in new[] { model.Parameters.Select(p => p.Value).ToArray(), state.Best }.Concat(optimizer.State))
                 foreach (float[] tensor in tensors)
                 {
                     w.Write(tensor.Length);
@@ -72,7 +76,7 @@ internal static class TrainingCheckpoint
     }
 
     /// <exception cref="InvalidDataException">The file is not a valid checkpoint, or belongs to another training run.</exception>
-    public static TrainingState Load(string path, string fingerprint, DensityModel model, AdamOptimizer optimizer)
+    public static TrainingState Load(string path, string fingerprint, DensityModel model, Optimizer optimizer)
     {
         byte[] all = File.ReadAllBytes(path);
         if (all.Length < 32 || !SHA256.HashData(all.AsSpan(0, all.Length - 32)).AsSpan().SequenceEqual(all.AsSpan(all.Length - 32)))
@@ -86,10 +90,12 @@ internal static class TrainingCheckpoint
                 throw new InvalidDataException($"Checkpoint '{path}' belongs to another training run ({found}), not this one ({fingerprint}); use another CheckpointPath or delete it.");
             var state = new TrainingState { Epoch = r.ReadInt32(), EpochsSinceBest = r.ReadInt32(), BestScore = r.ReadDouble(), Finished = r.ReadBoolean() };
             optimizer.RestoreStepCount(r.ReadInt32());
+            state.PlateauRate = r.ReadSingle();
+            state.EpochsWithoutImprovement = r.ReadInt32();
             int entries = r.ReadInt32();
-            for (int i = 0; i < entries; i++) state.History.Add(new EpochSummary(r.ReadInt32(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble()));
+            for (int i = 0; i < entries; i++) state.History.Add(new EpochSummary(r.ReadInt32(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble()));
             state.Best = model.Parameters.Select(p => new float[p.Length]).ToArray();
-            foreach (float[][] tensors in new[] { model.Parameters.Select(p => p.Value).ToArray(), state.Best, optimizer.FirstMoments, optimizer.SecondMoments })
+            foreach (float[][] tensors in new[] { model.Parameters.Select(p => p.Value).ToArray(), state.Best }.Concat(optimizer.State))
                 foreach (float[] tensor in tensors)
                 {
                     if (r.ReadInt32() != tensor.Length) throw new InvalidDataException($"Checkpoint '{path}' has tensors of the wrong size.");

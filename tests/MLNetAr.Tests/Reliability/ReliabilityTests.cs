@@ -271,14 +271,23 @@ public class AtomicSaveTests
 
 public class CheckpointTests
 {
-    private static NadeDensityEstimator.Options Options(string? checkpoint, CancellationToken token = default, int seed = 4) => new()
+    private static NadeDensityEstimator.Options Options(string? checkpoint, CancellationToken token = default, int seed = 4,
+        TrainingOptimizer optimizer = TrainingOptimizer.Adam, LearningRateSchedule schedule = LearningRateSchedule.Constant) => new()
     {
         HiddenSize = 12, MaximumNumberOfEpochs = 4, Seed = seed, CheckpointPath = checkpoint, CancellationToken = token,
+        Optimizer = optimizer, LearningRateSchedule = schedule, PlateauPatience = 1, L2Regularization = schedule == LearningRateSchedule.Constant ? 0f : 1e-4f,
+        LearningRate = optimizer == TrainingOptimizer.Adam ? 1e-3f : 0.05f,
     };
 
-    [Fact]
-    public void Fit_InterruptedThenResumed_EqualsUninterruptedRun()
+    // Every optimiser's state and every schedule's position must survive the checkpoint for the result to be exact.
+    [Theory]
+    [InlineData(TrainingOptimizer.Adam, LearningRateSchedule.Constant)]
+    [InlineData(TrainingOptimizer.Adagrad, LearningRateSchedule.ReduceOnPlateau)]
+    [InlineData(TrainingOptimizer.SgdMomentum, LearningRateSchedule.CosineDecay)]
+    public void Fit_InterruptedThenResumed_EqualsUninterruptedRun(TrainingOptimizer optimizer, LearningRateSchedule schedule)
     {
+        NadeDensityEstimator.Options Options(string? checkpoint, CancellationToken token = default, int seed = 4) =>
+            CheckpointTests.Options(checkpoint, token, seed, optimizer, schedule);
         var ml = new MLContext(1);
         var data = TestData.Digits.Slice(0, 300).ToDataView(ml);
         var reference = ml.Transforms.NadeDensity(Options(null)).Fit(data);
@@ -304,7 +313,7 @@ public class CheckpointTests
 
             for (int i = 0; i < reference.Model.Parameters.Count; i++)
                 Assert.Equal(reference.Model.Parameters[i].Value, resumed.Model.Parameters[i].Value);
-            Assert.Equal(reference.TrainingHistory.Select(h => h.ValidationNll), resumed.TrainingHistory.Select(h => h.ValidationNll));
+            Assert.Equal(reference.TrainingHistory.Select(h => (h.ValidationNll, h.LearningRate)), resumed.TrainingHistory.Select(h => (h.ValidationNll, h.LearningRate)));
 
             // A finished checkpoint returns the final model straight away; another run's checkpoint is refused.
             Assert.Equal(reference.Model.Parameters[0].Value, new MLContext(1).Transforms.NadeDensity(Options(path)).Fit(data).Model.Parameters[0].Value);

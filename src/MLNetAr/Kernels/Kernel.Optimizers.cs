@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -59,5 +60,61 @@ internal static partial class Kernel
             v[i] = beta2 * v[i] + (1f - beta2) * gi * gi;
             weights[i] -= stepSize * m[i] / (MathF.Sqrt(v[i]) / correction2Sqrt + epsilon);
         }
+    }
+
+    /// <summary>
+    /// One Adagrad step (Duchi et al. 2011), in place: <c>s += g²; w -= lr · g / (sqrt(s) + ε)</c>.
+    /// </summary>
+    /// <param name="weights">Parameters, updated in place.</param>
+    /// <param name="gradient">Gradient of the loss with respect to <paramref name="weights"/>.</param>
+    /// <param name="squares">Running sum of squared gradients, updated in place.</param>
+    /// <param name="learningRate">Step size lr.</param>
+    /// <param name="epsilon">ε.</param>
+    /// <exception cref="ArgumentException">The spans differ in length.</exception>
+    public static void AdagradStep(Span<float> weights, ReadOnlySpan<float> gradient, Span<float> squares, float learningRate, float epsilon)
+    {
+        if (gradient.Length != weights.Length || squares.Length != weights.Length)
+            throw new ArgumentException("Adagrad: weights, gradient and squared-gradient sums must have the same length.", nameof(gradient));
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref float w = ref MemoryMarshal.GetReference(weights);
+            ref float g = ref MemoryMarshal.GetReference(gradient);
+            ref float ss = ref MemoryMarshal.GetReference(squares);
+            var lr = Vector256.Create(learningRate); var eps = Vector256.Create(epsilon);
+            for (; i <= weights.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                nuint o = (nuint)i;
+                Vector256<float> gi = Vector256.LoadUnsafe(ref g, o);
+                Vector256<float> si = Vector256.LoadUnsafe(ref ss, o) + gi * gi;
+                si.StoreUnsafe(ref ss, o);
+                (Vector256.LoadUnsafe(ref w, o) - lr * gi / (Vector256.Sqrt(si) + eps)).StoreUnsafe(ref w, o);
+            }
+        }
+        for (; i < weights.Length; i++)
+        {
+            float gi = gradient[i];
+            squares[i] += gi * gi;
+            weights[i] -= learningRate * gi / (MathF.Sqrt(squares[i]) + epsilon);
+        }
+    }
+
+    /// <summary>
+    /// One step of SGD with (heavy-ball) momentum, in the form PyTorch uses, in place:
+    /// <c>u = μ·u + g; w -= lr · u</c> (μ = 0 is plain SGD).
+    /// </summary>
+    /// <param name="weights">Parameters, updated in place.</param>
+    /// <param name="gradient">Gradient of the loss with respect to <paramref name="weights"/>.</param>
+    /// <param name="velocity">Momentum buffer u, updated in place.</param>
+    /// <param name="learningRate">Step size lr.</param>
+    /// <param name="momentum">μ in [0, 1).</param>
+    /// <exception cref="ArgumentException">The spans differ in length.</exception>
+    public static void MomentumStep(Span<float> weights, ReadOnlySpan<float> gradient, Span<float> velocity, float learningRate, float momentum)
+    {
+        if (gradient.Length != weights.Length || velocity.Length != weights.Length)
+            throw new ArgumentException("SGD: weights, gradient and velocity must have the same length.", nameof(gradient));
+        // u = μu + g, then w = w - lr·u: two fused vector passes.
+        TensorPrimitives.MultiplyAdd(velocity, momentum, gradient, velocity);
+        TensorPrimitives.MultiplyAdd(velocity, -learningRate, weights, weights);
     }
 }

@@ -1,0 +1,97 @@
+using MLNetAr.Kernels;
+
+namespace MLNetAr.Nn;
+
+/// <summary>
+/// A first-order optimiser over a fixed list of parameters: per-parameter state buffers, a step counter and a
+/// learning rate the schedule may change between steps. L2 regularisation, when set, adds <c>λ·w</c> to the gradient
+/// of every weight matrix (parameters of rank ≥ 2; biases are left alone), i.e. <c>λ/2·‖W‖²</c> to the loss.
+/// </summary>
+internal abstract class Optimizer
+{
+    private readonly float[][][] _state;
+    private int _step;
+
+    protected Optimizer(IReadOnlyList<Parameter> parameters, float learningRate, float l2Regularization, int stateBuffers)
+    {
+        Parameters = parameters;
+        LearningRate = learningRate;
+        L2Regularization = l2Regularization;
+        _state = Enumerable.Range(0, stateBuffers).Select(_ => parameters.Select(p => new float[p.Length]).ToArray()).ToArray();
+    }
+
+    public IReadOnlyList<Parameter> Parameters { get; }
+    public float LearningRate { get; set; }
+    public float L2Regularization { get; }
+    public int StepCount => _step;
+
+    /// <summary>The state buffers (e.g. Adam's two moments), each holding one array per parameter, for checkpoints.</summary>
+    internal IReadOnlyList<float[][]> State => _state;
+
+    /// <summary>Restores the step counter from a checkpoint.</summary>
+    internal void RestoreStepCount(int step) => _step = step;
+
+    /// <summary>Builds the optimiser <paramref name="kind"/> names.</summary>
+    public static Optimizer Create(TrainingOptimizer kind, IReadOnlyList<Parameter> parameters, float learningRate, float l2Regularization, float momentum) => kind switch
+    {
+        TrainingOptimizer.Adam => new AdamOptimizer(parameters, learningRate, l2Regularization),
+        TrainingOptimizer.Adagrad => new AdagradOptimizer(parameters, learningRate, l2Regularization),
+        TrainingOptimizer.SgdMomentum => new MomentumOptimizer(parameters, learningRate, l2Regularization, momentum),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown optimiser."),
+    };
+
+    /// <summary>Applies one update from the accumulated gradients.</summary>
+    public void Step()
+    {
+        _step++;
+        for (int i = 0; i < Parameters.Count; i++)
+        {
+            Parameter p = Parameters[i];
+            if (L2Regularization > 0 && p.Shape.Length >= 2)
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(p.Value, L2Regularization, p.Gradient, p.Gradient);
+            Update(p, i, _step);
+        }
+    }
+
+    /// <summary>Updates parameter <paramref name="index"/> from its gradient (step numbers start at 1).</summary>
+    protected abstract void Update(Parameter parameter, int index, int step);
+
+    /// <summary>State buffer <paramref name="buffer"/> of parameter <paramref name="index"/>.</summary>
+    protected float[] StateOf(int buffer, int index) => _state[buffer][index];
+
+    /// <summary>Sets every gradient buffer to zero.</summary>
+    public void ZeroGradients()
+    {
+        foreach (Parameter p in Parameters) Array.Clear(p.Gradient);
+    }
+}
+
+/// <summary>Adam with bias correction; state: first and second moments.</summary>
+internal sealed class AdamOptimizer(IReadOnlyList<Parameter> parameters, float learningRate, float l2Regularization = 0f)
+    : Optimizer(parameters, learningRate, l2Regularization, stateBuffers: 2)
+{
+    public const float Beta1 = 0.9f, Beta2 = 0.999f, Epsilon = 1e-8f;
+
+    protected override void Update(Parameter p, int index, int step) =>
+        Kernel.AdamStep(p.Value, p.Gradient, StateOf(0, index), StateOf(1, index), LearningRate, Beta1, Beta2, Epsilon, step);
+}
+
+/// <summary>Adagrad; state: the running sums of squared gradients.</summary>
+internal sealed class AdagradOptimizer(IReadOnlyList<Parameter> parameters, float learningRate, float l2Regularization = 0f)
+    : Optimizer(parameters, learningRate, l2Regularization, stateBuffers: 1)
+{
+    public const float Epsilon = 1e-6f;
+
+    protected override void Update(Parameter p, int index, int step) =>
+        Kernel.AdagradStep(p.Value, p.Gradient, StateOf(0, index), LearningRate, Epsilon);
+}
+
+/// <summary>SGD with heavy-ball momentum; state: the velocities.</summary>
+internal sealed class MomentumOptimizer(IReadOnlyList<Parameter> parameters, float learningRate, float l2Regularization, float momentum)
+    : Optimizer(parameters, learningRate, l2Regularization, stateBuffers: 1)
+{
+    public float Momentum { get; } = momentum;
+
+    protected override void Update(Parameter p, int index, int step) =>
+        Kernel.MomentumStep(p.Value, p.Gradient, StateOf(0, index), LearningRate, Momentum);
+}

@@ -1,0 +1,126 @@
+using Microsoft.ML;
+using MLNetAr.Models;
+using MLNetAr.Nn;
+using MLNetAr.Tests.TestUtilities;
+
+namespace MLNetAr.Tests.Models;
+
+/// <summary>The training options the published recipes need: optimisers, L2 regularisation and learning-rate schedules.</summary>
+public class TrainingRecipeTests
+{
+    [Fact]
+    public void L2Regularization_ShrinksWeightMatricesOnly()
+    {
+        var weights = new Parameter("W", 2, 3);
+        var bias = new Parameter("b", 3);
+        weights.Value.AsSpan().Fill(2f);
+        bias.Value.AsSpan().Fill(2f);
+        // Plain SGD (μ = 0, lr = 1) on a zero loss: the only gradient is λ·W.
+        var sgd = Optimizer.Create(TrainingOptimizer.SgdMomentum, [weights, bias], learningRate: 1f, l2Regularization: 0.25f, momentum: 0f);
+        sgd.ZeroGradients();
+        sgd.Step();
+        Assert.All(weights.Value, w => Assert.Equal(1.5f, w)); // 2 - 0.25·2
+        Assert.All(bias.Value, b => Assert.Equal(2f, b));
+    }
+
+    [Fact]
+    public void LinearAndCosineDecay_FollowTheirFormulasToZero()
+    {
+        var linear = new LearningRateScheduler(LearningRateSchedule.LinearDecay, 0.1f, 0.5f, 2, totalSteps: 200);
+        Assert.Equal(0.1f, linear.RateAt(0), 6);
+        Assert.Equal(0.05f, linear.RateAt(100), 6);
+        Assert.Equal(0f, linear.RateAt(200), 6);
+        var cosine = new LearningRateScheduler(LearningRateSchedule.CosineDecay, 0.1f, 0.5f, 2, totalSteps: 200);
+        Assert.Equal(0.1f, cosine.RateAt(0), 6);
+        Assert.Equal(0.1f * (1 + Math.Cos(Math.PI / 4)) / 2, cosine.RateAt(50), 6);
+        Assert.Equal(0.05f, cosine.RateAt(100), 6);
+        Assert.Equal(0f, cosine.RateAt(200), 6);
+        var constant = new LearningRateScheduler(LearningRateSchedule.Constant, 0.1f, 0.5f, 2, totalSteps: 200);
+        Assert.Equal(0.1f, constant.RateAt(150));
+        Assert.False(constant.EndEpoch(improved: false) || constant.EndEpoch(improved: false));
+    }
+
+    [Fact]
+    public void ReduceOnPlateau_ReducesAfterPatienceEpochsWithoutImprovement()
+    {
+        var plateau = new LearningRateScheduler(LearningRateSchedule.ReduceOnPlateau, 0.1f, 0.5f, plateauPatience: 2, totalSteps: 100);
+        Assert.False(plateau.EndEpoch(improved: false));
+        Assert.False(plateau.EndEpoch(improved: true)); // an improvement resets the count
+        Assert.False(plateau.EndEpoch(improved: false));
+        Assert.Equal(0.1f, plateau.RateAt(40));
+        Assert.True(plateau.EndEpoch(improved: false));
+        Assert.Equal(0.05f, plateau.RateAt(41));
+        Assert.False(plateau.EndEpoch(improved: false));
+        Assert.True(plateau.EndEpoch(improved: false));
+        Assert.Equal(0.025f, plateau.RateAt(99));
+    }
+
+    public static TheoryData<TrainingOptimizer, float> Optimizers() => new()
+    {
+        { TrainingOptimizer.Adam, 3e-3f },
+        { TrainingOptimizer.Adagrad, 0.05f },
+        { TrainingOptimizer.SgdMomentum, 0.05f },
+    };
+
+    [Theory]
+    [MemberData(nameof(Optimizers))]
+    public void EveryOptimizer_TrainsFvsbnWellBelowTheUntrainedModel(TrainingOptimizer optimizer, float learningRate)
+    {
+        var ml = new MLContext(1);
+        var data = TestData.Digits.Slice(0, 400).ToDataView(ml);
+        var options = new FvsbnDensityEstimator.Options { Optimizer = optimizer, LearningRate = learningRate, MaximumNumberOfEpochs = 4, Seed = 2 };
+        var model = ml.Transforms.FvsbnDensity(options).Fit(data);
+        var untrained = ml.Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = 1, LearningRate = 1e-9f, Seed = 2 }).Fit(data);
+        double trained = model.TrainingHistory.Min(h => h.ValidationNll), start = untrained.TrainingHistory[0].ValidationNll;
+        Assert.True(trained < start - 10, $"{optimizer}: validation NLL {trained:F2} against {start:F2} untrained");
+    }
+
+    [Fact]
+    public void L2Regularization_GivesSmallerWeightsInTraining()
+    {
+        var ml = new MLContext(1);
+        var data = TestData.Digits.Slice(0, 300).ToDataView(ml);
+        double Norm(float l2) => System.Numerics.Tensors.TensorPrimitives.Norm(ml.Transforms.FvsbnDensity(
+            new FvsbnDensityEstimator.Options { L2Regularization = l2, MaximumNumberOfEpochs = 3, LearningRate = 3e-3f, Seed = 1 })
+            .Fit(data).Model.Parameters.Single(p => p.Shape.Length == 2).Value);
+        double plain = Norm(0f), penalised = Norm(0.05f);
+        Assert.True(penalised < 0.8 * plain, $"‖W‖ {penalised:F3} with L2 against {plain:F3} without");
+    }
+
+    [Fact]
+    public void LinearDecay_RunsStepByStepToZeroAtTheLastEpoch()
+    {
+        var ml = new MLContext(1);
+        var data = TestData.Digits.Slice(0, 300).ToDataView(ml);
+        var options = new FvsbnDensityEstimator.Options
+        {
+            LearningRateSchedule = LearningRateSchedule.LinearDecay, LearningRate = 0.01f, MaximumNumberOfEpochs = 3, EarlyStoppingPatience = 5, Seed = 1,
+        };
+        var history = ml.Transforms.FvsbnDensity(options).Fit(data).TrainingHistory;
+        // 270 training rows (10 % held out) in batches of 100: 3 steps an epoch, 9 in all; step k runs at lr·(1 - k/9).
+        Assert.Equal(3, history.Count);
+        Assert.Equal(0.01 * (1 - 2.0 / 9), history[0].LearningRate, 6);
+        Assert.Equal(0.01 * (1 - 8.0 / 9), history[2].LearningRate, 6);
+    }
+
+    [Fact]
+    public void RecipeOptions_OutOfRange_NameTheOption()
+    {
+        var ml = new MLContext(1);
+        void Refused(string option, string expected, FvsbnDensityEstimator.Options options)
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.FvsbnDensity(options));
+            Assert.Contains($"`{option}` {expected}", e.Message);
+            Assert.Equal(option, e.ParamName);
+        }
+        Refused("Momentum", "must be in [0, 1)", new() { Momentum = 1f });
+        Refused("L2Regularization", "must be 0 (off) or a positive finite number", new() { L2Regularization = -0.1f });
+        Refused("LearningRateDecayFactor", "must be in (0, 1)", new() { LearningRateDecayFactor = 1f });
+        Refused("Optimizer", "must be Adam, Adagrad or SgdMomentum", new() { Optimizer = (TrainingOptimizer)7 });
+        Refused("LearningRateSchedule", "must be Constant", new() { LearningRateSchedule = (LearningRateSchedule)9 });
+        Refused("PlateauPatience", "must be below EarlyStoppingPatience (3)", new()
+        {
+            LearningRateSchedule = LearningRateSchedule.ReduceOnPlateau, PlateauPatience = 3, EarlyStoppingPatience = 3,
+        });
+    }
+}
