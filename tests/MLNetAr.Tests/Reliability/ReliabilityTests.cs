@@ -273,11 +273,11 @@ public class CheckpointTests
 {
     private static NadeDensityEstimator.Options Options(string? checkpoint, CancellationToken token = default, int seed = 4,
         TrainingOptimizer optimizer = TrainingOptimizer.Adam, LearningRateSchedule schedule = LearningRateSchedule.Constant) => new()
-    {
-        HiddenSize = 12, MaximumNumberOfEpochs = 4, Seed = seed, CheckpointPath = checkpoint, CancellationToken = token,
-        Optimizer = optimizer, LearningRateSchedule = schedule, PlateauPatience = 1, L2Regularization = schedule == LearningRateSchedule.Constant ? 0f : 1e-4f,
-        LearningRate = optimizer == TrainingOptimizer.Adam ? 1e-3f : 0.05f,
-    };
+        {
+            HiddenSize = 12, MaximumNumberOfEpochs = 4, Seed = seed, CheckpointPath = checkpoint, CancellationToken = token,
+            Optimizer = optimizer, LearningRateSchedule = schedule, PlateauPatience = 1, L2Regularization = schedule == LearningRateSchedule.Constant ? 0f : 1e-4f,
+            LearningRate = optimizer == TrainingOptimizer.Adam ? 1e-3f : 0.05f,
+        };
 
     // Every optimiser's state and every schedule's position must survive the checkpoint for the result to be exact.
     [Theory]
