@@ -9,6 +9,7 @@ using MLNetAr.Kernels;
 //       [--train FILE --valid FILE [--test FILE]] [--samples N] [--threads N] [--out file.json]
 //   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- anomaly [epochs] [--only name,name] [--seed s] [--out file.json]
 //   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- anomaly-textures [--normal brick,grass,gravel] [--set Name=Value ...] [--report] [--out file.json]
+//   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- paper [--model fvsbn,nade,...] [--budget-minutes N] [--test FILE] [--out-dir DIR]
 //   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- probe [epochs] [--out file.json]
 //   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- score [--only name,name | --model M --set Name=Value ...] [--images N] [--repeats R] [--out file.json]
 var outPath = new Option<string?>("--out") { Description = "Also write the JSON report to this file.", Recursive = true };
@@ -22,6 +23,7 @@ var benchmarks = new (string Name, string Description, Func<IReadOnlyList<string
     ("train", "Train and evaluate one model: --model M [--set Name=Value ...] [--train FILE --valid FILE [--test FILE]] [--samples N] [--naive-samples N].", TrainBenchmark.Run),
     ("anomaly", "One-class anomaly detection on the digits: [epochs] [--only name,name] [--seed s].", AnomalyBenchmark.Run),
     ("anomaly-textures", "Texture anomaly detection and localisation: [--normal brick,grass,gravel] [--set Name=Value ...] [--report].", TextureBenchmark.Run),
+    ("paper", "The published table on the standard binarized MNIST: [--model fvsbn,nade,made,made-ensemble,pixelcnn,pixellstm] [--budget-minutes N] [--test FILE] [--out-dir DIR].", PaperBenchmark.Run),
     ("probe", "Linear probe on HiddenFeatures: [epochs].", ProbeBenchmark.Run),
     ("score", "Scoring throughput of every path: [--only name,name | --model M --set Name=Value ...] [--images N] [--repeats R].", ScoreBenchmark.Run),
 };

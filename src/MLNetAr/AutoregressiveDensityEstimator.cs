@@ -129,6 +129,7 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
             Schedule = o.LearningRateSchedule,
             LearningRateDecayFactor = o.LearningRateDecayFactor,
             PlateauPatience = o.PlateauPatience,
+            MaximumTrainingTime = o.MaximumTrainingTime,
         };
         using var channel = Host.Start("Training");
         using var threads = Kernel.LimitThreads(o.NumberOfThreads);

@@ -88,6 +88,14 @@ public abstract class AutoregressiveDensityOptions
     /// </summary>
     public int EarlyStoppingPatience = AutoregressiveDefaults.EarlyStoppingPatience;
 
+    /// <summary>
+    /// When set, training stops after the epoch during which this much wall-clock time has passed (counted from the
+    /// start of this <c>Fit</c>), keeping the best epoch as always. The result then depends on the machine's speed;
+    /// leave it null for runs that must be reproducible. The learning-rate schedules still decay over
+    /// <see cref="MaximumNumberOfEpochs"/>.
+    /// </summary>
+    public TimeSpan? MaximumTrainingTime;
+
     /// <summary>Seed for initialisation and minibatch order; when null, the <c>MLContext</c>'s random source decides.</summary>
     public int? Seed;
 
@@ -151,6 +159,7 @@ public abstract class AutoregressiveDensityOptions
         if (PlateauPatience < 1) throw Guard.BadOption(nameof(PlateauPatience), "must be positive", PlateauPatience);
         if (LearningRateSchedule == LearningRateSchedule.ReduceOnPlateau && PlateauPatience >= EarlyStoppingPatience)
             throw Guard.BadOption(nameof(PlateauPatience), $"must be below {nameof(EarlyStoppingPatience)} ({EarlyStoppingPatience}) with ReduceOnPlateau, or training stops before the rate is ever reduced", PlateauPatience);
+        if (MaximumTrainingTime is TimeSpan budget && budget <= TimeSpan.Zero) throw Guard.BadOption(nameof(MaximumTrainingTime), "must be positive (or null for no limit)", budget);
         if (ShufflePoolRows < 1) throw Guard.BadOption(nameof(ShufflePoolRows), "must be positive", ShufflePoolRows);
         // Only the categorical models (PixelCNN, WaveNet, pixel RNN) have a Levels option; the others describe 2.
         if (PixelLevels < 2 || PixelLevels > 256) throw Guard.BadOption("Levels", "must be in [2, 256]", PixelLevels);

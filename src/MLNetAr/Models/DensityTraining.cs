@@ -23,6 +23,8 @@ internal sealed record TrainingSettings(int MaximumNumberOfEpochs, int BatchSize
     public float LearningRateDecayFactor { get; init; } = 0.5f;
     /// <summary>Epochs without improvement before <see cref="LearningRateSchedule.ReduceOnPlateau"/> reduces the rate.</summary>
     public int PlateauPatience { get; init; } = 2;
+    /// <summary>Wall-clock budget of this run (not part of the fingerprint: it does not change what an epoch computes).</summary>
+    public TimeSpan? MaximumTrainingTime { get; init; }
 
     /// <summary>Everything that changes the result, for checkpoint fingerprints.</summary>
     public string Describe() => FormattableString.Invariant(
@@ -109,6 +111,7 @@ internal static class DensityTraining
         double bestValidation = state.BestScore;
         int epochsSinceBest = state.EpochsSinceBest;
         bool diverged = false;
+        var runClock = Stopwatch.StartNew();
 
         for (int epoch = state.Epoch + 1; epoch <= settings.MaximumNumberOfEpochs && !state.Finished; epoch++)
         {
@@ -159,9 +162,12 @@ internal static class DensityTraining
                 log?.Invoke($"Early stopping after epoch {epoch}: no improvement in {settings.EarlyStoppingPatience} epochs (best validation NLL {bestValidation:F3}).");
                 stop = true;
             }
+            // Out of time is not finished: a checkpoint lets a later Fit with more time continue the run.
+            bool outOfTime = !stop && settings.MaximumTrainingTime is TimeSpan budget && runClock.Elapsed >= budget && epoch < settings.MaximumNumberOfEpochs;
+            if (outOfTime) log?.Invoke($"Stopping after epoch {epoch}: the training time budget of {settings.MaximumTrainingTime!.Value.TotalMinutes:F1} min is spent.");
 
             bool finished = stop || epoch == settings.MaximumNumberOfEpochs;
-            if (checkpoint != null && (finished || epoch % checkpoint.EveryEpochs == 0) && !diverged)
+            if (checkpoint != null && (finished || outOfTime || epoch % checkpoint.EveryEpochs == 0) && !diverged)
             {
                 var snapshot = new TrainingState
                 {
@@ -170,7 +176,7 @@ internal static class DensityTraining
                 };
                 TrainingCheckpoint.Save(checkpoint.Path, fingerprint, snapshot, model, optimizer);
             }
-            if (stop) break;
+            if (stop || outOfTime) break;
         }
         Restore(model, best);
         model.EndTraining();

@@ -104,6 +104,18 @@ public class TrainingRecipeTests
     }
 
     [Fact]
+    public void MaximumTrainingTime_StopsAfterTheEpochThatSpendsIt()
+    {
+        var ml = new MLContext(1);
+        var messages = new List<string>();
+        ml.Log += (_, e) => { lock (messages) messages.Add(e.RawMessage); };
+        var data = TestData.Digits.Slice(0, 200).ToDataView(ml);
+        var options = new FvsbnDensityEstimator.Options { MaximumTrainingTime = TimeSpan.FromTicks(1), MaximumNumberOfEpochs = 5, Seed = 1 };
+        Assert.Single(ml.Transforms.FvsbnDensity(options).Fit(data).TrainingHistory);
+        Assert.Contains(messages, m => m.StartsWith("Stopping after epoch 1: the training time budget", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void RecipeOptions_OutOfRange_NameTheOption()
     {
         var ml = new MLContext(1);
@@ -114,6 +126,7 @@ public class TrainingRecipeTests
             Assert.Equal(option, e.ParamName);
         }
         Refused("Momentum", "must be in [0, 1)", new() { Momentum = 1f });
+        Refused("MaximumTrainingTime", "must be positive", new() { MaximumTrainingTime = TimeSpan.Zero });
         Refused("L2Regularization", "must be 0 (off) or a positive finite number", new() { L2Regularization = -0.1f });
         Refused("LearningRateDecayFactor", "must be in (0, 1)", new() { LearningRateDecayFactor = 1f });
         Refused("Optimizer", "must be Adam, Adagrad or SgdMomentum", new() { Optimizer = (TrainingOptimizer)7 });

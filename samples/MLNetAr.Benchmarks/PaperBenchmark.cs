@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNetAr.Data;
+
+namespace MLNetAr.Benchmarks;
+
+/// <summary>
+/// The published table on the standard binarized MNIST (Larochelle &amp; Murray split): trains each model with its
+/// documented recipe on the 50,000 training images, early-stops on the 10,000 validation images, and writes
+/// <c>paper.json</c> and <c>paper.md</c> (validation NLL, test NLL when <c>--test</c> is given, epochs, wall time,
+/// seconds per epoch, parameters, the curve) next to the published test NLL.
+/// </summary>
+/// <remarks>
+/// Usage: <c>paper [--model fvsbn,nade,...] [--budget-minutes N] [--test FILE] [--train FILE --valid FILE]
+/// [--out-dir DIR] [--rows N] [--max-epochs N]</c>. Data defaults to <c>../shared/data</c> (found from the working
+/// directory or the program's folder). <c>--rows</c> and <c>--max-epochs</c> shrink a run for smoke tests.
+/// </remarks>
+internal static class PaperBenchmark
+{
+    /// <summary>One row of the table: how the model is trained, and what the papers report for it.</summary>
+    /// <param name="Name">Name on the command line.</param>
+    /// <param name="Title">Row title.</param>
+    /// <param name="Published">Published test NLL (nats) and where.</param>
+    /// <param name="Goal">The project's goal on the validation split.</param>
+    /// <param name="BudgetMinutes">Default wall-clock budget.</param>
+    /// <param name="Description">The documented recipe, in words.</param>
+    /// <param name="Create">The estimator, given the epoch cap and time budget.</param>
+    internal sealed record Recipe(string Name, string Title, string Published, string Goal, double BudgetMinutes, string Description,
+        Func<MLContext, int?, TimeSpan, Func<IDataView, IDataView?, AutoregressiveDensityTransformer>> Create);
+
+    internal static readonly Recipe[] Recipes =
+    [
+        new("fvsbn", "FVSBN", "97.45 (Larochelle & Murray 2011)", "≤ 98.0", 10,
+            "Adam 3e-3, batch 100, L2 1e-4 on the weights, cosine decay over 40 epochs, look-ahead 5",
+            (ml, epochs, budget) => ml.Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options
+            {
+                LearningRate = 3e-3f, L2Regularization = 1e-4f,
+                LearningRateSchedule = LearningRateSchedule.CosineDecay, MaximumNumberOfEpochs = epochs ?? 40,
+                EarlyStoppingPatience = 5, MaximumTrainingTime = budget, Seed = 1,
+            }).Fit),
+        new("nade", "NADE, H = 500, sigmoid", "88.86 (Larochelle & Murray 2011); 88.35 (Uria et al. 2014)", "≤ 89.0 within 1 h", 60,
+            "Adam 1e-3, batch 100, reduce-on-plateau ×0.5 after 3 epochs, look-ahead 8",
+            (ml, epochs, budget) => ml.Transforms.NadeDensity(new NadeDensityEstimator.Options
+            {
+                HiddenSize = 500, Activation = HiddenActivation.Sigmoid, LearningRate = 1e-3f,
+                LearningRateSchedule = LearningRateSchedule.ReduceOnPlateau, PlateauPatience = 3, MaximumNumberOfEpochs = epochs ?? 300,
+                EarlyStoppingPatience = 8, MaximumTrainingTime = budget, Seed = 1,
+            }).Fit),
+        new("made", "MADE, 1 × 8000, one mask", "88.40 (Germain et al. 2015)", "≤ 89.5", 60,
+            "Adam 1e-3, batch 100, L2 1e-5, reduce-on-plateau ×0.3 after 1 epoch, look-ahead 3",
+            (ml, epochs, budget) => ml.Transforms.MadeDensity(new MadeDensityEstimator.Options
+            {
+                HiddenSizes = [8000], LearningRate = 1e-3f, L2Regularization = 1e-5f,
+                LearningRateSchedule = LearningRateSchedule.ReduceOnPlateau, LearningRateDecayFactor = 0.3f, PlateauPatience = 1,
+                MaximumNumberOfEpochs = epochs ?? 100, EarlyStoppingPatience = 3, MaximumTrainingTime = budget, Seed = 1,
+            }).Fit),
+        new("made-ensemble", "MADE, 2 × 1000, 32 orders/masks, ensemble of 32", "86.64 (Germain et al. 2015, 2 × 500? layers)", "≤ 88.0", 120,
+            "order- and connectivity-agnostic training over 32 masks, Adam 1e-3, batch 100, look-ahead 10; scored as the mean probability of the 32 masks",
+            (ml, epochs, budget) => ml.Transforms.MadeDensity(new MadeDensityEstimator.Options
+            {
+                HiddenSizes = [1000, 1000], InputOrder = InputOrder.Random, NumberOfMasks = 32,
+                EnsembleSize = 32, LearningRate = 1e-3f, MaximumNumberOfEpochs = epochs ?? 1000, EarlyStoppingPatience = 10,
+                MaximumTrainingTime = budget, Seed = 1,
+            }).Fit),
+        new("pixelcnn", "Gated PixelCNN, 12 layers × 64, 5×5", "81.30 (van den Oord et al. 2016)", "as low as 2 h allow", 120,
+            "Adam 1e-3, batch 32, look-ahead 3",
+            (ml, epochs, budget) => ml.Transforms.PixelCnnDensity(new PixelCnnDensityEstimator.Options
+            {
+                Layers = 12, Channels = 64, KernelSize = 5, HeadChannels = 64, BatchSize = 32,
+                LearningRate = 1e-3f, MaximumNumberOfEpochs = epochs ?? 100, EarlyStoppingPatience = 3, MaximumTrainingTime = budget, Seed = 1,
+            }).Fit),
+        new("pixellstm", "Pixel LSTM, 2 layers × 64", "79.20 (Diagonal BiLSTM, van den Oord et al. 2016)", "stated", 60,
+            "Adam 1e-3, batch 100, gradient clipping 1, look-ahead 3",
+            (ml, epochs, budget) => ml.Transforms.PixelRnnDensity(new PixelRnnDensityEstimator.Options
+            {
+                LearningRate = 1e-3f, MaximumNumberOfEpochs = epochs ?? 100,
+                EarlyStoppingPatience = 3, MaximumTrainingTime = budget, Seed = 1,
+            }).Fit),
+    ];
+
+    public static Dictionary<string, object> Run(IReadOnlyList<string> args)
+    {
+        var models = Recipes.Select(r => r.Name).ToList();
+        double? budgetMinutes = null;
+        int? rows = null, maxEpochs = null;
+        string? trainPath = null, validPath = null, testPath = null;
+        string outDir = Path.Combine("artifacts", "paper");
+        for (int i = 0; i < args.Count; i++)
+        {
+            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            switch (args[i])
+            {
+                case "--model":
+                    models = Value().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(m => m.ToLowerInvariant()).ToList();
+                    foreach (string m in models.Where(m => Recipes.All(r => r.Name != m)))
+                        throw new ArgumentException($"Unknown model '{m}'. Known: {string.Join(", ", Recipes.Select(r => r.Name))}.");
+                    break;
+                case "--budget-minutes": budgetMinutes = Positive(Value(), "--budget-minutes"); break;
+                case "--test": testPath = Value(); break;
+                case "--train": trainPath = Value(); break;
+                case "--valid": validPath = Value(); break;
+                case "--out-dir": outDir = Value(); break;
+                case "--rows": rows = (int)Positive(Value(), "--rows"); break;
+                case "--max-epochs": maxEpochs = (int)Positive(Value(), "--max-epochs"); break;
+                default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
+            }
+        }
+
+        trainPath ??= SharedData("binarized-mnist-train-idx3-ubyte.gz");
+        validPath ??= SharedData("binarized-mnist-valid-idx3-ubyte.gz");
+        ImageSet train = ImageSet.LoadIdx(trainPath), valid = ImageSet.LoadIdx(validPath);
+        ImageSet? test = testPath == null ? null : ImageSet.LoadIdx(testPath);
+        if (rows is int n)
+        {
+            train = train.Slice(0, Math.Min(n, train.Count));
+            valid = valid.Slice(0, Math.Min(Math.Max(1, n / 5), valid.Count));
+        }
+
+        var results = new List<Dictionary<string, object>>();
+        Directory.CreateDirectory(outDir);
+        foreach (Recipe recipe in Recipes.Where(r => models.Contains(r.Name)))
+        {
+            results.Add(Train(recipe, train, valid, test, maxEpochs, TimeSpan.FromMinutes(budgetMinutes ?? recipe.BudgetMinutes)));
+            Write(outDir, train, valid, test, results); // after every model, so a long run's finished rows are never lost
+        }
+        return new Dictionary<string, object> { ["data"] = DataDescription(train, valid, test), ["results"] = results, ["out_dir"] = outDir };
+    }
+
+    private static Dictionary<string, object> Train(Recipe recipe, ImageSet train, ImageSet valid, ImageSet? test, int? maxEpochs, TimeSpan budget)
+    {
+        Console.Error.WriteLine($"== {recipe.Title}: {recipe.Description}; budget {budget.TotalMinutes:F0} min");
+        var ml = new MLContext(seed: 1);
+        ml.Log += (_, e) =>
+        {
+            if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info && e.Source.Contains("Density", StringComparison.Ordinal))
+                Console.Error.WriteLine("  " + e.RawMessage);
+        };
+        var clock = Stopwatch.StartNew();
+        AutoregressiveDensityTransformer fitted = recipe.Create(ml, maxEpochs, budget)(train.ToDataView(ml), valid.ToDataView(ml));
+        double seconds = clock.Elapsed.TotalSeconds;
+        var history = fitted.TrainingHistory;
+        var best = history.Where(h => double.IsFinite(h.ValidationNll)).MinBy(h => h.ValidationNll) ?? history[^1];
+        var row = new Dictionary<string, object>
+        {
+            ["model"] = recipe.Name,
+            ["title"] = recipe.Title,
+            ["recipe"] = recipe.Description,
+            ["published_test_nll"] = recipe.Published,
+            ["goal_validation_nll"] = recipe.Goal,
+            ["validation_nll"] = Math.Round(Nll(ml, fitted, valid), 3),
+            ["epochs"] = history.Count,
+            ["best_epoch"] = best.Epoch,
+            ["wall_seconds"] = Math.Round(seconds, 1),
+            ["seconds_per_epoch"] = Math.Round(history.Average(h => h.Seconds), 2),
+            ["parameters"] = fitted.ParameterCount,
+            ["budget_minutes"] = budget.TotalMinutes,
+            ["curve"] = history.Select(h => new[] { h.Epoch, Math.Round(h.TrainingNll, 3), Math.Round(h.ValidationNll, 3), Math.Round(h.LearningRate, 6) }).ToArray(),
+        };
+        if (test != null) row["test_nll"] = Math.Round(Nll(ml, fitted, test), 3);
+        Console.Error.WriteLine($"== {recipe.Title}: validation NLL {row["validation_nll"]} after {history.Count} epochs (best {best.Epoch}), {seconds / 60:F1} min");
+        return row;
+    }
+
+    /// <summary>Mean NLL through the transformer (the path users take; an ensemble scores with all its masks).</summary>
+    private static double Nll(MLContext ml, AutoregressiveDensityTransformer model, ImageSet images) =>
+        -model.Transform(images.ToDataView(ml)).GetColumn<float>(model.LogLikelihoodColumnName).Average(v => (double)v);
+
+    private static void Write(string outDir, ImageSet train, ImageSet valid, ImageSet? test, List<Dictionary<string, object>> results)
+    {
+        var report = new Dictionary<string, object> { ["data"] = DataDescription(train, valid, test), ["results"] = results };
+        File.WriteAllText(Path.Combine(outDir, "paper.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions
+        {
+            WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        }));
+        var md = new StringBuilder();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Standard binarized MNIST: {train.Count} training / {valid.Count} validation{(test != null ? $" / {test.Count} test" : "")} images; NLL in nats.");
+        md.AppendLine();
+        md.AppendLine($"| model | validation NLL |{(test != null ? " test NLL |" : "")} published test NLL | goal (validation) | epochs (best) | wall time | s/epoch | parameters |");
+        md.AppendLine($"|---|---|{(test != null ? "---|" : "")}---|---|---|---|---|---|");
+        foreach (var r in results)
+        {
+            string testCell = test != null ? $" {r["test_nll"]} |" : "";
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"| {r["title"]} | {r["validation_nll"]} |{testCell} {r["published_test_nll"]} | {r["goal_validation_nll"]} | {r["epochs"]} ({r["best_epoch"]}) | {(double)r["wall_seconds"] / 60:F1} min | {r["seconds_per_epoch"]} | {r["parameters"]:N0} |");
+        }
+        md.AppendLine();
+        foreach (var r in results) md.AppendLine(CultureInfo.InvariantCulture, $"- {r["title"]}: {r["recipe"]}.");
+        File.WriteAllText(Path.Combine(outDir, "paper.md"), md.ToString());
+    }
+
+    private static Dictionary<string, object> DataDescription(ImageSet train, ImageSet valid, ImageSet? test) =>
+        new() { ["train"] = train.Count, ["validation"] = valid.Count, ["test"] = test?.Count ?? 0, ["pixels"] = train.Dimension };
+
+    private static double Positive(string text, string option) =>
+        double.TryParse(text, CultureInfo.InvariantCulture, out double v) && v > 0 ? v : throw new ArgumentException($"{option} must be a positive number, got '{text}'.");
+
+    /// <summary>A file of <c>../shared/data</c>, looked for beside the working directory and the program's folders.</summary>
+    private static string SharedData(string file)
+    {
+        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            for (var dir = new DirectoryInfo(start); dir != null; dir = dir.Parent)
+            {
+                string candidate = Path.Combine(dir.FullName, "..", "shared", "data", file);
+                if (File.Exists(candidate)) return Path.GetFullPath(candidate);
+            }
+        throw new ArgumentException($"'{file}' not found in ../shared/data; pass --train and --valid.");
+    }
+}
