@@ -27,8 +27,8 @@ internal static class ScoreBenchmark
         ("NADE H=500", "nade", []),
         ("MADE 1x500", "made", []),
         ("MADE 2x500, 32-mask ensemble", "made", ["HiddenSizes=500,500", "InputOrder=Random", "NumberOfMasks=32", "EnsembleSize=32"]),
-        ("PixelCNN 5x32", "pixelcnn", []),
-        ("WaveNet 12 blocks x32", "wavenet", []),
+        ("PixelCNN 5x32", "pixelcnn", ["Layers=5", "KernelSize=3"]),
+        ("WaveNet 12 blocks x32", "wavenet", ["Dilations=1,2,4,8,16,32,1,2,4,8,16,32"]),
         ("pixel LSTM H=64", "pixelrnn", []),
     ];
 

@@ -152,7 +152,7 @@ public static class AutoregressiveCatalog
     /// <param name="logLikelihoodColumnName">Output column for <c>log p(x)</c>.</param>
     /// <param name="hiddenFeaturesColumnName">Output column for the hidden features.</param>
     /// <param name="levels">Pixel levels: 2 for binary pixels, up to 256 for a softmax over quantised grey levels.</param>
-    /// <param name="layers">Gated layers.</param>
+    /// <param name="layers">Gated layers; null for the fewest whose receptive field spans the image (14 for 28×28).</param>
     /// <param name="channels">Feature maps per stack.</param>
     /// <param name="maximumNumberOfEpochs">Upper bound on training epochs (early stopping may end sooner).</param>
     /// <param name="learningRate">Adam step size.</param>
@@ -165,7 +165,7 @@ public static class AutoregressiveCatalog
         string logLikelihoodColumnName = AutoregressiveDefaults.LogLikelihoodColumnName,
         string hiddenFeaturesColumnName = AutoregressiveDefaults.HiddenFeaturesColumnName,
         int levels = 2,
-        int layers = PixelCnnDensityEstimator.Defaults.Layers,
+        int? layers = null,
         int channels = PixelCnnDensityEstimator.Defaults.Channels,
         int maximumNumberOfEpochs = AutoregressiveDefaults.MaximumNumberOfEpochs,
         float learningRate = AutoregressiveDefaults.LearningRate,
@@ -209,7 +209,7 @@ public static class AutoregressiveCatalog
     /// <param name="logLikelihoodColumnName">Output column for <c>log p(x)</c>.</param>
     /// <param name="hiddenFeaturesColumnName">Output column for the hidden features.</param>
     /// <param name="levels">Value levels: 2 for binary values, up to 256 for a softmax over quantised levels.</param>
-    /// <param name="dilations">Dilation of each residual block; null for two stacks of 1, 2, 4, …, 32.</param>
+    /// <param name="dilations">Dilation of each residual block; null for 1, 2, 4, … until the receptive field spans the row.</param>
     /// <param name="channels">Residual (and skip) channels.</param>
     /// <param name="maximumNumberOfEpochs">Upper bound on training epochs (early stopping may end sooner).</param>
     /// <param name="learningRate">Adam step size.</param>
@@ -235,12 +235,12 @@ public static class AutoregressiveCatalog
             Levels = levels,
             Channels = channels,
             SkipChannels = channels,
+            Dilations = dilations,
             MaximumNumberOfEpochs = maximumNumberOfEpochs,
             LearningRate = learningRate,
             BatchSize = batchSize,
             Seed = seed,
         };
-        if (dilations != null) options.Dilations = dilations;
         return WaveNetDensity(catalog, options);
     }
 

@@ -41,13 +41,20 @@ public sealed class PixelCnnDensityEstimator : AutoregressiveDensityEstimator<Pi
 
         internal override int PixelLevels => Levels;
 
-        /// <summary>Number of gated layers L.</summary>
-        public int Layers = Defaults.Layers;
+        /// <summary>
+        /// Number of gated layers L; null (default) takes the fewest whose receptive field spans the image, so the last
+        /// pixel still sees the first: <c>(k/2)·L + 1 ≥ H - 1</c> rows up and <c>(k/2)·L ≥ W - 1</c> columns across
+        /// (14 layers for 28×28 with k = 5). Cost grows linearly with L; set a smaller value to trade likelihood for speed.
+        /// </summary>
+        public int? Layers;
 
         /// <summary>Feature maps C per stack.</summary>
         public int Channels = Defaults.Channels;
 
-        /// <summary>Kernel size k (odd, at least 3): the vertical stack covers k/2 + 1 rows × k columns, the horizontal k/2 + 1 pixels.</summary>
+        /// <summary>
+        /// Kernel size k (odd, at least 3): the vertical stack covers k/2 + 1 rows × k columns, the horizontal k/2 + 1
+        /// pixels, so each layer widens the receptive field by k/2 rows and k/2 columns on each side.
+        /// </summary>
         public int KernelSize = Defaults.KernelSize;
 
         /// <summary>Channels of the head's hidden 1×1 layer.</summary>
@@ -61,7 +68,7 @@ public sealed class PixelCnnDensityEstimator : AutoregressiveDensityEstimator<Pi
             if (Height is < 1) throw Guard.BadOption(nameof(Height), "must be positive or null", Height);
             if (Width is < 1) throw Guard.BadOption(nameof(Width), "must be positive or null", Width);
             if (Height.HasValue != Width.HasValue) throw Guard.BadOption(Height.HasValue ? nameof(Width) : nameof(Height), "must be set together with the other image dimension", null);
-            if (Layers < 1) throw Guard.BadOption(nameof(Layers), "must be positive", Layers);
+            if (Layers is < 1) throw Guard.BadOption(nameof(Layers), "must be positive", Layers);
             if (Channels < 1) throw Guard.BadOption(nameof(Channels), "must be positive", Channels);
             if (KernelSize < 3 || KernelSize % 2 == 0) throw Guard.BadOption(nameof(KernelSize), "must be odd and at least 3", KernelSize);
             if (HeadChannels < 1) throw Guard.BadOption(nameof(HeadChannels), "must be positive", HeadChannels);
@@ -70,7 +77,18 @@ public sealed class PixelCnnDensityEstimator : AutoregressiveDensityEstimator<Pi
 
     internal static class Defaults
     {
-        public const int Layers = 5, Channels = 32, KernelSize = 3, HeadChannels = 32;
+        public const int Channels = 32, KernelSize = 5, HeadChannels = 32;
+
+        /// <summary>
+        /// The fewest gated layers whose receptive field — <c>(k/2)·L + 1</c> rows above, <c>(k/2)·L</c> columns either
+        /// side — reaches pixel (0, 0) from pixel (H - 1, W - 1).
+        /// </summary>
+        public static int LayersCovering(int height, int width, int kernelSize)
+        {
+            int half = kernelSize / 2;
+            int forRows = (height - 2 + half - 1) / half, forColumns = (width - 1 + half - 1) / half;
+            return Math.Max(1, Math.Max(forRows, forColumns));
+        }
     }
 
     internal PixelCnnDensityEstimator(IHostEnvironment env, Options options) : base(env, options, "PixelCnnDensity")
@@ -85,7 +103,9 @@ public sealed class PixelCnnDensityEstimator : AutoregressiveDensityEstimator<Pi
     {
         var o = EstimatorOptions;
         var (height, width) = ImageShape(inputType, o.Height, o.Width, o.InputColumnName, log: LogInfo);
-        var model = new PixelCnn(height, width, o.Levels, o.Layers, o.Channels, o.KernelSize, o.HeadChannels);
+        int layers = o.Layers ?? Defaults.LayersCovering(height, width, o.KernelSize);
+        if (o.Layers == null) LogInfo($"{layers} gated layers: the fewest whose receptive field spans the {height}×{width} image with {o.KernelSize}×{o.KernelSize} kernels (set Layers to change).");
+        var model = new PixelCnn(height, width, o.Levels, layers, o.Channels, o.KernelSize, o.HeadChannels);
         model.Initialize(random, trainingRows.LevelCounts(o.Levels));
         return model;
     }

@@ -17,7 +17,7 @@ namespace MLNetAr;
 /// <item><term>Does this estimator need to look at the data to train?</term><description>Yes</description></item>
 /// <item><term>Input column data type</term><description>Known-size vector of <see cref="float"/> in [0, 1]</description></item>
 /// <item><term>Output columns</term><description><c>LogLikelihood</c> (<see cref="float"/>, nats), <c>HiddenFeatures</c> (the summed skip connections averaged over 4 equal segments of the sequence: 4·S values)</description></item>
-/// <item><term>Receptive field</term><description><c>2 + Σ Dilations</c> positions (the default reaches 128 back: four and a half rows of a 28-pixel-wide image)</description></item>
+/// <item><term>Receptive field</term><description><c>2 + Σ Dilations</c> positions (the default, 1, 2, …, 512 for 784 values, spans a whole 28×28 image)</description></item>
 /// </list>
 /// Generation is cached ("Fast WaveNet"): each layer runs once per position, reusing the activations at t − d.
 /// Create it with <c>mlContext.Transforms.WaveNetDensity(...)</c>.
@@ -27,8 +27,11 @@ public sealed class WaveNetDensityEstimator : AutoregressiveDensityEstimator<Wav
     /// <summary>Options of <see cref="WaveNetDensityEstimator"/>.</summary>
     public sealed class Options : AutoregressiveDensityOptions
     {
-        /// <summary>Dilation of each residual block, in order (e.g. two stacks of 1, 2, 4, …, 32).</summary>
-        public int[] Dilations = [1, 2, 4, 8, 16, 32, 1, 2, 4, 8, 16, 32];
+        /// <summary>
+        /// Dilation of each residual block, in order (e.g. two stacks of 1, 2, 4, …, 32). Null (default) doubles from 1
+        /// until the receptive field, <c>2 + Σ dilations</c>, spans the whole row: 1, 2, …, 512 for 784 values.
+        /// </summary>
+        public int[]? Dilations;
 
         /// <summary>Pixel levels K: 2 for binary values, up to 256 for a K-way softmax over <c>round(v·(K - 1))</c>.</summary>
         public int Levels = 2;
@@ -49,8 +52,8 @@ public sealed class WaveNetDensityEstimator : AutoregressiveDensityEstimator<Wav
         internal override void Validate()
         {
             base.Validate();
-            if (Dilations == null || Dilations.Length == 0) throw Guard.BadOption(nameof(Dilations), "must be non-empty", "[]");
-            if (Dilations.Any(d => d < 1)) throw Guard.BadOption(nameof(Dilations), "must hold positive dilations", $"[{string.Join(", ", Dilations)}]");
+            if (Dilations is { Length: 0 }) throw Guard.BadOption(nameof(Dilations), "must be non-empty or null", "[]");
+            if (Dilations != null && Dilations.Any(d => d < 1)) throw Guard.BadOption(nameof(Dilations), "must hold positive dilations", $"[{string.Join(", ", Dilations)}]");
             if (Channels < 1) throw Guard.BadOption(nameof(Channels), "must be positive", Channels);
             if (SkipChannels < 1) throw Guard.BadOption(nameof(SkipChannels), "must be positive", SkipChannels);
             if (HeadChannels < 1) throw Guard.BadOption(nameof(HeadChannels), "must be positive", HeadChannels);
@@ -60,6 +63,14 @@ public sealed class WaveNetDensityEstimator : AutoregressiveDensityEstimator<Wav
     internal static class Defaults
     {
         public const int Channels = 32;
+
+        /// <summary>1, 2, 4, … until <c>2 + Σ dilations ≥ length</c>: the last value sees the first.</summary>
+        public static int[] DilationsCovering(int length)
+        {
+            var dilations = new List<int> { 1 };
+            while (2 + dilations.Sum() < length) dilations.Add(dilations[^1] * 2);
+            return dilations.ToArray();
+        }
     }
 
     internal WaveNetDensityEstimator(IHostEnvironment env, Options options) : base(env, options, "WaveNetDensity")
@@ -70,7 +81,9 @@ public sealed class WaveNetDensityEstimator : AutoregressiveDensityEstimator<Wav
     private protected override DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows, Random random)
     {
         var o = EstimatorOptions;
-        var model = new WaveNet(inputType.Size, o.Levels, o.Dilations.ToArray(), o.Channels, o.SkipChannels, o.HeadChannels);
+        int[] dilations = o.Dilations?.ToArray() ?? Defaults.DilationsCovering(inputType.Size);
+        if (o.Dilations == null) LogInfo($"Dilations [{string.Join(", ", dilations)}]: a receptive field of {2 + dilations.Sum()} values spans all {inputType.Size} (set Dilations to change).");
+        var model = new WaveNet(inputType.Size, o.Levels, dilations, o.Channels, o.SkipChannels, o.HeadChannels);
         model.Initialize(random, trainingRows.LevelCounts(o.Levels));
         return model;
     }

@@ -1,3 +1,4 @@
+using Microsoft.ML;
 using MLNetAr.Models;
 using MLNetAr.Tests.TestUtilities;
 
@@ -58,6 +59,42 @@ public class ConvolutionalModelTests
         for (int q = 0; q < 20; q++)
             for (int p = 0; p < 20; p++)
                 Assert.True(influenced[q, p] == q < p, $"pixel {q} {(q < p ? "does not influence" : "influences")} pixel {p}");
+    }
+
+    [Fact]
+    public void DefaultDepthAndDilations_LetTheLastPixelSeeTheFirst()
+    {
+        var ml = new MLContext(1);
+        var images = new MLNetAr.Data.ImageSet(TestData.RandomBinary(30, 100, 1), 10, 10).ToDataView(ml);
+        var cnn = (PixelCnn)ml.Transforms.PixelCnnDensity(new PixelCnnDensityEstimator.Options
+        {
+            Channels = 2, HeadChannels = 2, MaximumNumberOfEpochs = 1, Seed = 1,
+        }).Fit(images).Model;
+        Assert.Equal((5, 5), (cnn.Layers, cnn.KernelSize)); // 2·5 ≥ 9 columns across (and 2·5 + 1 ≥ 9 rows up)
+        Assert.True(FirstPixelReachesLast(cnn));
+        var oneLayerLess = new PixelCnn(10, 10, levels: 2, layers: 4, channels: 2, kernelSize: 5, headChannels: 2);
+        oneLayerLess.Initialize(new Random(1), TestData.RandomBinary(5, 100, 1));
+        Assert.False(FirstPixelReachesLast(oneLayerLess));
+
+        var wave = (WaveNet)ml.Transforms.WaveNetDensity(channels: 2, maximumNumberOfEpochs: 1, seed: 1).Fit(images).Model;
+        Assert.Equal([1, 2, 4, 8, 16, 32, 64], wave.Dilations); // 2 + 127 ≥ 100; without 64 only 65
+        Assert.True(FirstPixelReachesLast(wave));
+    }
+
+    private static bool FirstPixelReachesLast(DensityModel model)
+    {
+        int d = model.Dimension;
+        var workspace = model.CreateWorkspace(1);
+        for (int trial = 0; trial < 5; trial++)
+        {
+            float[] x = TestData.RandomBinary(1, d, 10 + trial), changed = x.ToArray();
+            changed[0] = 1 - changed[0];
+            float[] a = new float[d * model.LogitsPerPixel], b = new float[d * model.LogitsPerPixel];
+            model.Forward(x, 1, a, workspace);
+            model.Forward(changed, 1, b, workspace);
+            if (!ModelAssert.SameLogits(model, a, b, d - 1)) return true;
+        }
+        return false;
     }
 
     [Fact]
