@@ -26,6 +26,8 @@ internal sealed class CausalConv2d
     private readonly (int Dy, int Dx)[] _taps;
     // Per tap, the im2col copy for one image as runs: col[t][ColumnStart + s] = x[ImageStart + s], s < Length.
     private readonly (int Tap, int ColumnStart, int ImageStart, int Length)[] _segments;
+    // Per tap, the runs of im2col columns no segment writes (taps reaching outside the image): col[t][ColumnStart + s] = 0.
+    private readonly (int Tap, int ColumnStart, int Length)[] _zeroRuns;
 
     public CausalConv2d(string name, int inputChannels, int outputChannels, (int Dy, int Dx)[] taps, int height, int width)
     {
@@ -44,6 +46,21 @@ internal sealed class CausalConv2d
                 segments.Add((t, i * width + from, (i + dy) * width + from + dx, to - from));
         }
         _segments = segments.ToArray();
+        var zeroRuns = new List<(int, int, int)>();
+        for (int t = 0; t < taps.Length; t++)
+        {
+            var covered = new bool[height * width];
+            foreach (var (tap, columnStart, _, length) in _segments)
+                if (tap == t) covered.AsSpan(columnStart, length).Fill(true);
+            for (int start = 0; start < covered.Length;)
+            {
+                int end = start;
+                while (end < covered.Length && !covered[end]) end++;
+                if (end > start) zeroRuns.Add((t, start, end - start));
+                start = end + 1;
+            }
+        }
+        _zeroRuns = zeroRuns.ToArray();
     }
 
     public int InputChannels { get; }
@@ -235,12 +252,14 @@ internal sealed class CausalConv2d
     private void Im2Col(ReadOnlySpan<float> x, int n, int b, Span<float> col)
     {
         int taps = _taps.Length, pixels = Pixels;
-        for (int row = 0; row < PatchSize; row++) col.Slice(row * n + b * pixels, pixels).Clear();
         for (int c = 0; c < InputChannels; c++)
         {
             ReadOnlySpan<float> image = x.Slice(c * n + b * pixels, pixels);
+            // Every entry is written once: copied where the tap lands in the image, cleared where it falls outside.
             foreach (var (tap, columnStart, imageStart, length) in _segments)
                 image.Slice(imageStart, length).CopyTo(col.Slice((c * taps + tap) * n + b * pixels + columnStart, length));
+            foreach (var (tap, columnStart, length) in _zeroRuns)
+                col.Slice((c * taps + tap) * n + b * pixels + columnStart, length).Clear();
         }
     }
 
