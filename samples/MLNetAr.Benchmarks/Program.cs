@@ -20,7 +20,7 @@ var root = new RootCommand("MLNetAr benchmarks: each prints a JSON report.") { o
 var benchmarks = new (string Name, string Description, Func<IReadOnlyList<string>, Dictionary<string, object>> Run)[]
 {
     ("gemm", "GEMM throughput in the three transposition cases: gemm [m n k].", args => GemmBenchmark.Run(Size(args, 0, 512), Size(args, 1, 784), Size(args, 2, 784), repeats: 100)),
-    ("train", "Train and evaluate one model: --model M [--set Name=Value ...] [--train FILE --valid FILE [--test FILE]] [--samples N] [--naive-samples N] [--rows N].", TrainBenchmark.Run),
+    ("train", "Train and evaluate one model: --model M [--set Name=Value ...] [--train FILE --valid FILE [--test FILE]] [--samples N] [--naive-samples N] [--rows N] [--sample-grid FILE].", TrainBenchmark.Run),
     ("anomaly", "One-class anomaly detection on the digits: [epochs] [--only name,name] [--seed s].", AnomalyBenchmark.Run),
     ("anomaly-textures", "Texture anomaly detection and localisation: [--normal brick,grass,gravel] [--set Name=Value ...] [--report].", TextureBenchmark.Run),
     ("paper", "The published table on the standard binarized MNIST: [--model fvsbn,nade,made,made-ensemble,pixelcnn,pixellstm] [--budget-minutes N] [--test FILE] [--out-dir DIR].", PaperBenchmark.Run),

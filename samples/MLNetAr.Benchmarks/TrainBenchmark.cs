@@ -18,7 +18,7 @@ namespace MLNetAr.Benchmarks;
 /// binarised at 0.5), or files given with <c>--train</c>, <c>--valid</c>, <c>--test</c> (IDX, plain or .gz, or Larochelle's
 /// <c>.amat</c>). Options: <c>--set Name=Value</c> for any public field of the model's Options class (lists as 500,500);
 /// <c>--samples N</c> images to sample (timed), <c>--naive-samples N</c> also times the naive D-pass sampler on N images,
-/// <c>--rows N</c> trains on the first N training images only.
+/// <c>--rows N</c> trains on the first N training images only, <c>--sample-grid FILE</c> saves the first 64 samples as a PNG grid.
 /// </remarks>
 internal static class TrainBenchmark
 {
@@ -28,6 +28,7 @@ internal static class TrainBenchmark
         string? trainPath = null, validPath = null, testPath = null;
         var settings = new List<(string Name, string Value)>();
         int sampleCount = 1000, naiveSampleCount = 0, rows = int.MaxValue;
+        string? sampleGrid = null;
         for (int i = 0; i < args.Count; i++)
         {
             switch (args[i])
@@ -39,6 +40,7 @@ internal static class TrainBenchmark
                 case "--samples": sampleCount = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--naive-samples": naiveSampleCount = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--rows": rows = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--sample-grid": sampleGrid = args[++i]; break;
                 case "--set": settings.Add(TrainBenchmark.ParseSetting(args[++i])); break;
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
             }
@@ -87,8 +89,9 @@ internal static class TrainBenchmark
         }
 
         clock.Restart();
-        fitted.Sample(sampleCount, seed: 1);
+        float[][] samples = fitted.Sample(sampleCount, seed: 1);
         double sampleSeconds = clock.Elapsed.TotalSeconds;
+        if (sampleGrid != null) ImageGrid.SavePng(sampleGrid, samples.Take(64).ToArray(), train.Height, train.Width, columns: 8);
         report["sampling_images_per_second"] = Math.Round(sampleCount / sampleSeconds, 1);
         report["sampling_seconds_for_" + sampleCount] = Math.Round(sampleSeconds, 3);
         if (naiveSampleCount > 0)

@@ -29,6 +29,8 @@ internal static partial class Kernel
     private const int MC = 48;
     // Largest packed slab of op(B), in floats (16 MiB).
     private const long PackedBLimit = 1L << 22;
+    // Up to this many rows of op(A), op(B) = B is read in place rather than packed (see GemmJob).
+    private const int DirectBMaxRows = 128;
     // Below this many multiply-adds, threading costs more than it gains.
     private const long ParallelThreshold = 1L << 18;
 
@@ -320,6 +322,8 @@ internal static partial class Kernel
         private readonly bool _accumulate;
         private readonly bool _useFma, _useAvx512;
         private readonly float* _prepackedB;
+        // Few rows of A: each B element is used too few times to repay packing it, so the micro-kernel reads op(B) = B in place.
+        private readonly bool _directB;
 
         public GemmJob(Transpose transA, Transpose transB, int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate,
             float* prepackedB = null)
@@ -331,6 +335,7 @@ internal static partial class Kernel
             _c = c;
             _useFma = Fma.IsSupported && Avx.IsSupported && !ForcePortableGemm;
             _useAvx512 = _useFma && Avx512F.IsSupported && !ForceAvx2Gemm;
+            _directB = prepackedB == null && b != null && transB == Transpose.No && m <= DirectBMaxRows;
         }
 
         /// <summary>Packs all of op(B) as one slab, the layout <see cref="Run"/> reads from a prepacked B.</summary>
@@ -353,7 +358,7 @@ internal static partial class Kernel
             int threads = AvailableThreads;
             bool parallel = threads > 1 && (long)_m * _n * _k >= ParallelThreshold;
             int totalPanels = (_n + NR - 1) / NR;
-            if (_prepackedB != null)
+            if (_prepackedB != null || _directB)
             {
                 RunSlab(_prepackedB, 0, totalPanels, kc, kBlocks, parallel ? threads : 1, packed: true);
                 return;
@@ -425,11 +430,12 @@ internal static partial class Kernel
         {
             float[] packedA = ArrayPool<float>.Shared.Rent(MC * kcMax + 16);
             float* tile = stackalloc float[MR * NR];
+            float[]? edgePanel = _directB ? ArrayPool<float>.Shared.Rent(kcMax * NR + 16) : null;
             try
             {
-                fixed (float* pARaw = packedA)
+                fixed (float* pARaw = packedA, edgeRaw = edgePanel)
                 {
-                    float* pA = AlignTo64(pARaw);
+                    float* pA = AlignTo64(pARaw), edge = edgeRaw == null ? null : AlignTo64(edgeRaw);
                     for (int p0 = 0; p0 < _k; p0 += kcMax)
                     {
                         int kc = Math.Min(kcMax, _k - p0);
@@ -441,6 +447,21 @@ internal static partial class Kernel
                             int jb = (slab0 + panel) * NR;
                             int cols = Math.Min(NR, _n - jb);
                             float* bPanel = bBlock + (long)panel * kc * NR;
+                            int ldb = NR;
+                            if (_directB)
+                            {
+                                // Full panels are read in place (row p at stride ldb); an edge panel is packed to zero-pad it.
+                                if (cols == NR)
+                                {
+                                    bPanel = _b + (long)p0 * _ldb + jb;
+                                    ldb = _ldb;
+                                }
+                                else
+                                {
+                                    bPanel = edge;
+                                    PackB(edge, p0, kc, jb);
+                                }
+                            }
                             for (int r0 = 0; r0 < mc; r0 += MR)
                             {
                                 int rows = Math.Min(MR, mc - r0);
@@ -451,16 +472,16 @@ internal static partial class Kernel
                                     if (_useAvx512 && r0 + 2 * MR <= mc)
                                     {
                                         // Two row panels against one B panel: 12 accumulators hide the FMA latency.
-                                        MicroKernelAvx512TwoPanels(aPanel, aPanel + (long)MR * kc, bPanel, kc, cTile, _ldc, overwrite);
+                                        MicroKernelAvx512TwoPanels(aPanel, aPanel + (long)MR * kc, bPanel, ldb, kc, cTile, _ldc, overwrite);
                                         r0 += MR;
                                         continue;
                                     }
-                                    MicroKernel(aPanel, bPanel, kc, cTile, _ldc, overwrite);
+                                    MicroKernel(aPanel, bPanel, ldb, kc, cTile, _ldc, overwrite);
                                     continue;
                                 }
                                 // Edge tile: compute the full register tile into scratch, copy the valid part
                                 // (c = t, or c + t: the same arithmetic as the full-tile store).
-                                MicroKernel(aPanel, bPanel, kc, tile, NR, overwrite: true);
+                                MicroKernel(aPanel, bPanel, ldb, kc, tile, NR, overwrite: true);
                                 for (int r = 0; r < rows; r++)
                                 {
                                     float* cRow = cTile + (long)r * _ldc;
@@ -475,6 +496,7 @@ internal static partial class Kernel
             finally
             {
                 ArrayPool<float>.Shared.Return(packedA);
+                if (edgePanel != null) ArrayPool<float>.Shared.Return(edgePanel);
             }
         }
 
@@ -571,16 +593,16 @@ internal static partial class Kernel
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void MicroKernel(float* a, float* b, int kc, float* c, int ldc, bool overwrite)
+        private void MicroKernel(float* a, float* b, int ldb, int kc, float* c, int ldc, bool overwrite)
         {
-            if (_useFma) MicroKernelFma(a, b, kc, c, ldc, overwrite);
-            else MicroKernelPortable(a, b, kc, c, ldc, overwrite);
+            if (_useFma) MicroKernelFma(a, b, ldb, kc, c, ldc, overwrite);
+            else MicroKernelPortable(a, b, ldb, kc, c, ldc, overwrite);
         }
     }
 
     /// <summary>6×16 register tile: <c>C[0..6, 0..16] (+)= Σ_p a[p·6 + r] · b[p·16 + j]</c> with AVX2 FMA.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void MicroKernelFma(float* a, float* b, int kc, float* c, int ldc, bool overwrite)
+    private static unsafe void MicroKernelFma(float* a, float* b, int ldb, int kc, float* c, int ldc, bool overwrite)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -601,7 +623,7 @@ internal static partial class Kernel
             x = Vector256.Create(a[5]);
             c50 = Fma.MultiplyAdd(x, b0, c50); c51 = Fma.MultiplyAdd(x, b1, c51);
             a += MR;
-            b += NR;
+            b += ldb;
         }
         StoreRow(c, c00, c01, overwrite); c += ldc;
         StoreRow(c, c10, c11, overwrite); c += ldc;
@@ -618,7 +640,7 @@ internal static partial class Kernel
     /// results equal the AVX2 kernel's bit for bit; a last, unpaired panel goes through the AVX2 kernel.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void MicroKernelAvx512TwoPanels(float* a0, float* a1, float* b, int kc, float* c, int ldc, bool overwrite)
+    private static unsafe void MicroKernelAvx512TwoPanels(float* a0, float* a1, float* b, int ldb, int kc, float* c, int ldc, bool overwrite)
     {
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         Vector512<float> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
@@ -639,7 +661,7 @@ internal static partial class Kernel
             c11 = Avx512F.FusedMultiplyAdd(Vector512.Create(a1[5]), row, c11);
             a0 += MR;
             a1 += MR;
-            b += NR;
+            b += ldb;
         }
         StoreRow(c, c0, overwrite); c += ldc;
         StoreRow(c, c1, overwrite); c += ldc;
@@ -663,7 +685,7 @@ internal static partial class Kernel
     }
 
     /// <summary>The same tile without FMA intrinsics (any platform; Vector256 is emulated where not accelerated).</summary>
-    private static unsafe void MicroKernelPortable(float* a, float* b, int kc, float* c, int ldc, bool overwrite)
+    private static unsafe void MicroKernelPortable(float* a, float* b, int ldb, int kc, float* c, int ldc, bool overwrite)
     {
         var acc = stackalloc Vector256<float>[2 * MR];
         for (int i = 0; i < 2 * MR; i++) acc[i] = default;
@@ -677,7 +699,7 @@ internal static partial class Kernel
                 acc[2 * r + 1] += x * b1;
             }
             a += MR;
-            b += NR;
+            b += ldb;
         }
         for (int r = 0; r < MR; r++, c += ldc) StoreRow(c, acc[2 * r], acc[2 * r + 1], overwrite);
     }
