@@ -1,4 +1,5 @@
 using MLNetAr.Demo;
+using MLNetAr.Tests.TestUtilities;
 
 namespace MLNetAr.Tests.Samples;
 
@@ -6,23 +7,7 @@ namespace MLNetAr.Tests.Samples;
 [Collection(ConsoleCollection.Name)]
 public class DemoCommandLineTests
 {
-    private static (int ExitCode, string Output) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        TextWriter savedOut = Console.Out, savedError = Console.Error;
-        Console.SetOut(output);
-        Console.SetError(output);
-        try
-        {
-            object? exit = typeof(DigitsReport).Assembly.EntryPoint!.Invoke(null, [args]);
-            return ((int)exit!, output.ToString());
-        }
-        finally
-        {
-            Console.SetOut(savedOut);
-            Console.SetError(savedError);
-        }
-    }
+    private static (int ExitCode, string Output) Run(params string[] args) => EntryPoint.Run(typeof(DigitsReport).Assembly, args);
 
     [Fact]
     public void Help_ListsEveryOption()

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MLNetAr.Tests.TestUtilities;
 
 namespace MLNetAr.Tests.Samples;
 
@@ -8,23 +9,7 @@ public class PaperBenchmarkTests
 {
     private static readonly string Digits = Path.Combine(AppContext.BaseDirectory, "data", "digits10k", "digits10k-images-idx3-ubyte.gz");
 
-    private static (int ExitCode, string Output) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        TextWriter savedOut = Console.Out, savedError = Console.Error;
-        Console.SetOut(output);
-        Console.SetError(output);
-        try
-        {
-            object? exit = System.Reflection.Assembly.Load("MLNetAr.Benchmarks").EntryPoint!.Invoke(null, [args]);
-            return ((int)exit!, output.ToString());
-        }
-        finally
-        {
-            Console.SetOut(savedOut);
-            Console.SetError(savedError);
-        }
-    }
+    private static (int ExitCode, string Output) Run(params string[] args) => EntryPoint.Run(System.Reflection.Assembly.Load("MLNetAr.Benchmarks"), args);
 
     [Fact]
     public void Paper_SmallRun_WritesJsonAndMarkdownRowsForEachModel()
