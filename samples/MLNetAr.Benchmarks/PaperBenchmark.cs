@@ -133,12 +133,7 @@ internal static class PaperBenchmark
     private static Dictionary<string, object> Train(Recipe recipe, ImageSet train, ImageSet valid, ImageSet? test, int? maxEpochs, TimeSpan budget)
     {
         Console.Error.WriteLine($"== {recipe.Title}: {recipe.Description}; budget {budget.TotalMinutes:F0} min");
-        var ml = new MLContext(seed: 1);
-        ml.Log += (_, e) =>
-        {
-            if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info && e.Source.Contains("Density", StringComparison.Ordinal))
-                Console.Error.WriteLine("  " + e.RawMessage);
-        };
+        var ml = BenchmarkData.ContextWithTrainingLog();
         var clock = Stopwatch.StartNew();
         AutoregressiveDensityTransformer fitted = recipe.Create(ml, maxEpochs, budget)(train.ToDataView(ml), valid.ToDataView(ml));
         double seconds = clock.Elapsed.TotalSeconds;
@@ -151,7 +146,7 @@ internal static class PaperBenchmark
             ["recipe"] = recipe.Description,
             ["published_test_nll"] = recipe.Published,
             ["goal_validation_nll"] = recipe.Goal,
-            ["validation_nll"] = Math.Round(Nll(ml, fitted, valid), 3),
+            ["validation_nll"] = Math.Round(TrainBenchmark.Nll(ml, fitted, valid, out _), 3),
             ["epochs"] = history.Count,
             ["best_epoch"] = best.Epoch,
             ["wall_seconds"] = Math.Round(seconds, 1),
@@ -160,22 +155,15 @@ internal static class PaperBenchmark
             ["budget_minutes"] = budget.TotalMinutes,
             ["curve"] = history.Select(h => new[] { h.Epoch, Math.Round(h.TrainingNll, 3), Math.Round(h.ValidationNll, 3), Math.Round(h.LearningRate, 6) }).ToArray(),
         };
-        if (test != null) row["test_nll"] = Math.Round(Nll(ml, fitted, test), 3);
+        if (test != null) row["test_nll"] = Math.Round(TrainBenchmark.Nll(ml, fitted, test, out _), 3);
         Console.Error.WriteLine($"== {recipe.Title}: validation NLL {row["validation_nll"]} after {history.Count} epochs (best {best.Epoch}), {seconds / 60:F1} min");
         return row;
     }
 
-    /// <summary>Mean NLL through the transformer (the path users take; an ensemble scores with all its masks).</summary>
-    private static double Nll(MLContext ml, AutoregressiveDensityTransformer model, ImageSet images) =>
-        -model.Transform(images.ToDataView(ml)).GetColumn<float>(model.LogLikelihoodColumnName).Average(v => (double)v);
-
     private static void Write(string outDir, ImageSet train, ImageSet valid, ImageSet? test, List<Dictionary<string, object>> results)
     {
         var report = new Dictionary<string, object> { ["data"] = DataDescription(train, valid, test), ["results"] = results };
-        File.WriteAllText(Path.Combine(outDir, "paper.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions
-        {
-            WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        }));
+        File.WriteAllText(Path.Combine(outDir, "paper.json"), JsonSerializer.Serialize(report, BenchmarkData.Json));
         var md = new StringBuilder();
         md.AppendLine(CultureInfo.InvariantCulture, $"Standard binarized MNIST: {train.Count} training / {valid.Count} validation{(test != null ? $" / {test.Count} test" : "")} images; NLL in nats.");
         md.AppendLine();

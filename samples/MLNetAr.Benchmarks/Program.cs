@@ -45,7 +45,7 @@ foreach (var (name, description, run) in benchmarks)
         }
         report["benchmark"] = name;
         report["machine"] = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}";
-        string json = JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        string json = JsonSerializer.Serialize(report, BenchmarkData.Json);
         Console.WriteLine(json);
         if (parsed.GetValue(outPath) is string path) File.WriteAllText(path, json);
         return 0;

@@ -48,12 +48,7 @@ internal static class TrainBenchmark
 
         var (train, valid, test) = LoadData(trainPath, validPath, testPath);
         if (rows < train.Count) train = train.Slice(0, rows);
-        var ml = new MLContext(seed: 1);
-        ml.Log += (_, e) =>
-        {
-            if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info && e.Source.Contains("Density", StringComparison.Ordinal))
-                Console.Error.WriteLine("  " + e.RawMessage);
-        };
+        var ml = BenchmarkData.ContextWithTrainingLog();
 
         var (estimator, options) = CreateEstimator(ml, model, settings);
         var clock = Stopwatch.StartNew();
@@ -136,7 +131,7 @@ internal static class TrainBenchmark
     }
 
     /// <summary>Mean NLL through the ML.NET transformer (the path users take), timing it.</summary>
-    private static double Nll(MLContext ml, AutoregressiveDensityTransformer model, ImageSet images, out double imagesPerSecond)
+    internal static double Nll(MLContext ml, AutoregressiveDensityTransformer model, ImageSet images, out double imagesPerSecond)
     {
         var clock = Stopwatch.StartNew();
         float[] ll = model.Transform(images.ToDataView(ml)).GetColumn<float>(model.LogLikelihoodColumnName).ToArray();

@@ -118,7 +118,7 @@ internal sealed class CausalConv2d
     }
 
     /// <summary>Images per product: enough to pack the weights once for several images, few enough to keep both cores busy on small batches.</summary>
-    internal const int ImagesPerGroup = 4;
+    private const int ImagesPerGroup = 4;
 
     private static int Groups(int batch) => (batch + ImagesPerGroup - 1) / ImagesPerGroup;
 
