@@ -5,10 +5,21 @@ namespace MLNetAr.Models;
 /// functions of the step number alone (progress = step / total steps of <c>MaximumNumberOfEpochs</c>); reduce-on-plateau
 /// carries its current rate and a counter of epochs without improvement, which checkpoints save.
 /// </summary>
-internal sealed class LearningRateScheduler(LearningRateSchedule schedule, float baseRate, float decayFactor, int plateauPatience, long totalSteps)
+internal sealed class LearningRateScheduler
 {
-    /// <summary>The rate reduce-on-plateau has reached (the base rate for the other schedules).</summary>
-    public float PlateauRate { get; private set; } = float.NaN; // NaN until first reduced: the base rate
+    private readonly LearningRateSchedule _schedule;
+    private readonly float _baseRate, _decayFactor;
+    private readonly int _plateauPatience;
+    private readonly long _totalSteps;
+
+    public LearningRateScheduler(LearningRateSchedule schedule, float baseRate, float decayFactor, int plateauPatience, long totalSteps)
+    {
+        (_schedule, _baseRate, _decayFactor, _plateauPatience, _totalSteps) = (schedule, baseRate, decayFactor, plateauPatience, totalSteps);
+        PlateauRate = baseRate;
+    }
+
+    /// <summary>The rate reduce-on-plateau has reached (the base rate until the first reduction).</summary>
+    public float PlateauRate { get; private set; }
 
     /// <summary>Epochs since the last improvement or reduction (reduce-on-plateau).</summary>
     public int EpochsWithoutImprovement { get; private set; }
@@ -16,27 +27,27 @@ internal sealed class LearningRateScheduler(LearningRateSchedule schedule, float
     /// <summary>The rate of the step taken after <paramref name="stepsDone"/> earlier steps.</summary>
     public float RateAt(long stepsDone)
     {
-        double progress = Math.Clamp((double)stepsDone / Math.Max(1, totalSteps), 0, 1);
-        return schedule switch
+        double progress = Math.Clamp((double)stepsDone / Math.Max(1, _totalSteps), 0, 1);
+        return _schedule switch
         {
-            LearningRateSchedule.LinearDecay => (float)(baseRate * (1 - progress)),
-            LearningRateSchedule.CosineDecay => (float)(baseRate * 0.5 * (1 + Math.Cos(Math.PI * progress))),
-            LearningRateSchedule.ReduceOnPlateau => float.IsNaN(PlateauRate) ? baseRate : PlateauRate,
-            _ => baseRate,
+            LearningRateSchedule.LinearDecay => (float)(_baseRate * (1 - progress)),
+            LearningRateSchedule.CosineDecay => (float)(_baseRate * 0.5 * (1 + Math.Cos(Math.PI * progress))),
+            LearningRateSchedule.ReduceOnPlateau => PlateauRate,
+            _ => _baseRate,
         };
     }
 
     /// <summary>Records an epoch's outcome; returns true when the rate was just reduced.</summary>
     public bool EndEpoch(bool improved)
     {
-        if (schedule != LearningRateSchedule.ReduceOnPlateau) return false;
+        if (_schedule != LearningRateSchedule.ReduceOnPlateau) return false;
         if (improved)
         {
             EpochsWithoutImprovement = 0;
             return false;
         }
-        if (++EpochsWithoutImprovement < plateauPatience) return false;
-        PlateauRate = RateAt(0) * decayFactor;
+        if (++EpochsWithoutImprovement < _plateauPatience) return false;
+        PlateauRate *= _decayFactor;
         EpochsWithoutImprovement = 0;
         return true;
     }
