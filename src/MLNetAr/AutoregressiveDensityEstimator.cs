@@ -1,3 +1,4 @@
+using System.Collections;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -66,7 +67,7 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         return MlNetInterop.Shape(columns.Values);
     }
 
-    /// <summary>Trains on <paramref name="input"/>, holding out the last <see cref="AutoregressiveDensityOptions.ValidationFraction"/> of its rows for early stopping.</summary>
+    /// <summary>Trains on <paramref name="input"/>, holding out a seeded random <see cref="AutoregressiveDensityOptions.ValidationFraction"/> of its rows for early stopping.</summary>
     public AutoregressiveDensityTransformer Fit(IDataView input) => Fit(input, null);
 
     /// <summary>Trains on <paramref name="trainData"/> and stops early on <paramref name="validationData"/> (all of its rows).</summary>
@@ -104,6 +105,7 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         if (count == 0) throw new ArgumentException($"Training data is empty: column '{column}' has no rows.", nameof(trainData));
 
         int pool = o.StreamTrainingData ? o.ShufflePoolRows : 0;
+        int seed = EstimatorOptions.Seed ?? Host.Rand.Next();
         TrainingData data;
         if (validationData != null)
         {
@@ -113,14 +115,26 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         }
         else
         {
+            // A seeded random holdout (its own stream, so the model's initialisation does not depend on it). Rows in
+            // memory are rearranged once, training rows first; streamed rows are filtered on every pass. Either way
+            // each part keeps data order, so both give the same model.
             long held = (long)(count * (double)o.ValidationFraction);
             if (held >= count) held = count - 1;
-            data = new TrainingData(rows, 0, count - held, rows, count - held, count, pool);
+            BitArray heldOut = Holdout.Draw(count, held, unchecked(seed * 31 + 7));
+            if (rows is EncodedRows.InMemory inMemory)
+            {
+                Holdout.MoveMarkedRowsLast(inMemory.Rows, dimension, heldOut);
+                data = new TrainingData(rows, 0, count - held, rows, count - held, count, pool);
+            }
+            else
+            {
+                data = new TrainingData(new EncodedRows.Subset(rows, heldOut, selected: false), 0, count - held,
+                    new EncodedRows.Subset(rows, heldOut, selected: true), 0, held, pool);
+            }
         }
 
-        int seed = EstimatorOptions.Seed ?? Host.Rand.Next();
         var random = new Random(seed);
-        DensityModel model = CreateModel(inputType, new EncodedRows.Slice(rows, data.TrainStart, data.TrainEnd), random);
+        DensityModel model = CreateModel(inputType, new EncodedRows.Slice(data.Train, data.TrainStart, data.TrainEnd), random);
         var settings = new TrainingSettings(o.MaximumNumberOfEpochs, o.BatchSize, o.LearningRate, o.EarlyStoppingPatience, seed, o.GradientClipNorm)
         {
             Optimizer = o.Optimizer,

@@ -71,8 +71,10 @@ public abstract class AutoregressiveDensityOptions
     public int? NumberOfThreads;
 
     /// <summary>
-    /// When <c>Fit</c> gets no validation data: the fraction of training rows, taken from the end, held out to choose
-    /// the best epoch and stop early. 0 trains on every row for <see cref="MaximumNumberOfEpochs"/> epochs.
+    /// When <c>Fit</c> gets no validation data: the fraction of training rows held out to choose the best epoch and
+    /// stop early. The rows are drawn at random (exactly <c>floor(N · fraction)</c> of them, every such set equally
+    /// likely), the same rows for the same <see cref="Seed"/>, whether or not the data is streamed; so data sorted by
+    /// class or time still validates on all of it. 0 trains on every row for <see cref="MaximumNumberOfEpochs"/> epochs.
     /// </summary>
     public float ValidationFraction = AutoregressiveDefaults.ValidationFraction;
 
@@ -96,7 +98,7 @@ public abstract class AutoregressiveDensityOptions
     /// </summary>
     public TimeSpan? MaximumTrainingTime;
 
-    /// <summary>Seed for initialisation and minibatch order; when null, the <c>MLContext</c>'s random source decides.</summary>
+    /// <summary>Seed for initialisation, the validation holdout and minibatch order; when null, the <c>MLContext</c>'s random source decides.</summary>
     public int? Seed;
 
     /// <summary>Cancels training between minibatches: <c>Fit</c> then throws <see cref="OperationCanceledException"/>.</summary>

@@ -1,3 +1,4 @@
+using System.Collections;
 using System.Numerics.Tensors;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -24,6 +25,19 @@ internal abstract class EncodedRows
     /// rows: each item is a buffer holding <c>count</c> rows <c>(count, D)</c>, valid until the next item.
     /// </summary>
     public abstract IEnumerable<(float[] Rows, int Count)> Blocks(long start, long end, int blockRows);
+
+    private float[]? _spareBuffer;
+
+    /// <summary>
+    /// A block buffer of at least <paramref name="length"/> values, the one the last pass kept when it is large enough:
+    /// training makes a pass per epoch, and a fresh shuffle-pool-sized buffer each time would add up. A pass running
+    /// while another holds the buffer gets its own.
+    /// </summary>
+    protected float[] TakeBuffer(int length) =>
+        Interlocked.Exchange(ref _spareBuffer, null) is { } spare && spare.Length >= length ? spare : new float[length];
+
+    /// <summary>Gives a pass's buffer back for the next pass.</summary>
+    protected void KeepBuffer(float[] buffer) => _spareBuffer = buffer;
 
     /// <summary>Per-pixel mean of all rows (zeros when there are none).</summary>
     public float[] Means()
@@ -61,6 +75,52 @@ internal abstract class EncodedRows
 
         public override IEnumerable<(float[] Rows, int Count)> Blocks(long first, long last, int blockRows) =>
             source.Blocks(start + first, start + Math.Min(last, Count), blockRows);
+    }
+
+    /// <summary>
+    /// The rows of <paramref name="source"/> whose bit in <paramref name="marked"/> equals <paramref name="selected"/>,
+    /// in data order: one side of a validation holdout over streamed rows (each pass reads the whole source).
+    /// </summary>
+    public sealed class Subset(EncodedRows source, BitArray marked, bool selected) : EncodedRows(source.Dimension)
+    {
+        private readonly long _count = selected ? Holdout.CountMarked(marked) : marked.Length - Holdout.CountMarked(marked);
+
+        private const int SourceBlockRows = 256; // the source's buffer comes on top of this subset's own
+
+        public override long Count => _count;
+
+        public override IEnumerable<(float[] Rows, int Count)> Blocks(long first, long last, int blockRows)
+        {
+            last = Math.Min(last, _count);
+            if (last <= first) yield break;
+            int d = Dimension;
+            int capacity = (int)Math.Min(blockRows, last - first);
+            float[] buffer = TakeBuffer(capacity * d);
+            try
+            {
+                long index = 0, seen = 0; // rows of the source, and of this subset, passed so far
+                int count = 0;
+                foreach (var (rows, n) in source.Blocks(0, source.Count, SourceBlockRows))
+                {
+                    for (int r = 0; r < n; r++, index++)
+                    {
+                        if (marked[(int)index] != selected || seen++ < first) continue;
+                        rows.AsSpan(r * d, d).CopyTo(buffer.AsSpan(count * d, d));
+                        bool done = seen == last;
+                        if (++count == capacity || done)
+                        {
+                            yield return (buffer, count);
+                            count = 0;
+                        }
+                        if (done) yield break;
+                    }
+                }
+            }
+            finally
+            {
+                KeepBuffer(buffer);
+            }
+        }
     }
 
     /// <summary>Rows held in one array <c>(N, D)</c>.</summary>
@@ -113,25 +173,33 @@ internal abstract class EncodedRows
         {
             if (end <= start) yield break;
             var column = data.Schema[encoder.ColumnName];
-            var buffer = new float[(int)Math.Min(blockRows, end - start) * Dimension];
-            VBuffer<float> values = default;
-            Passes++;
-            using var cursor = data.GetRowCursor([column]);
-            var getter = cursor.GetGetter<VBuffer<float>>(column);
-            long row = 0;
-            int count = 0;
-            while (row < end && cursor.MoveNext())
+            int capacity = (int)Math.Min(blockRows, end - start);
+            float[] buffer = TakeBuffer(capacity * Dimension);
+            try
             {
-                if (row++ < start) continue;
-                getter(ref values);
-                encoder.Encode(values, buffer.AsSpan(count * Dimension, Dimension), row - 1);
-                if (++count == buffer.Length / Dimension)
+                VBuffer<float> values = default;
+                Passes++;
+                using var cursor = data.GetRowCursor([column]);
+                var getter = cursor.GetGetter<VBuffer<float>>(column);
+                long row = 0;
+                int count = 0;
+                while (row < end && cursor.MoveNext())
                 {
-                    yield return (buffer, count);
-                    count = 0;
+                    if (row++ < start) continue;
+                    getter(ref values);
+                    encoder.Encode(values, buffer.AsSpan(count * Dimension, Dimension), row - 1);
+                    if (++count == capacity)
+                    {
+                        yield return (buffer, count);
+                        count = 0;
+                    }
                 }
+                if (count > 0) yield return (buffer, count);
             }
-            if (count > 0) yield return (buffer, count);
+            finally
+            {
+                KeepBuffer(buffer);
+            }
         }
     }
 }
