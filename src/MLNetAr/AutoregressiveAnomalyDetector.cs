@@ -101,6 +101,9 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
                     throw Guard.BadOption(nameof(BackgroundModel), $"must read the same column and encode pixels as `{nameof(DensityModel)}` does " +
                         $"(InputColumnName '{DensityModel.InputColumnName}', Binarization {DensityModel.Binarization}, BinarizationThreshold {DensityModel.BinarizationThreshold}, {DensityModel.PixelLevels} levels)",
                         $"'{background.InputColumnName}', {background.Binarization}, {background.BinarizationThreshold}, {background.PixelLevels} levels");
+                static string Resizing(AutoregressiveDensityOptions o) => $"ImageHeight {o.ImageHeight}, ImageWidth {o.ImageWidth}, ImageResizing {o.ImageResizing}, ImageCropAnchor {o.ImageCropAnchor}";
+                if (Resizing(background) != Resizing(DensityModel))
+                    throw Guard.BadOption(nameof(BackgroundModel), $"must read images as `{nameof(DensityModel)}` does ({Resizing(DensityModel)})", Resizing(background));
             }
         }
     }

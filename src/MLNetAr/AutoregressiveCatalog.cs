@@ -12,7 +12,7 @@ public static class AutoregressiveCatalog
     /// (<paramref name="hiddenFeaturesColumnName"/>).
     /// </summary>
     /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
-    /// <param name="inputColumnName">Known-size vector of Single with values in [0, 1], binarised at 0.5.</param>
+    /// <param name="inputColumnName">Known-size vector of Single with values in [0, 1], binarised at 0.5. Or an image column (<c>LoadImages</c>), read in grey levels.</param>
     /// <param name="logLikelihoodColumnName">Output column for <c>log p(x)</c>.</param>
     /// <param name="hiddenFeaturesColumnName">Output column for the hidden features.</param>
     /// <param name="maximumNumberOfEpochs">Upper bound on training epochs (early stopping may end sooner).</param>
@@ -53,7 +53,7 @@ public static class AutoregressiveCatalog
     /// (<paramref name="logLikelihoodColumnName"/>, nats) and the final hidden layer (<paramref name="hiddenFeaturesColumnName"/>).
     /// </summary>
     /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
-    /// <param name="inputColumnName">Known-size vector of Single with values in [0, 1], binarised at 0.5.</param>
+    /// <param name="inputColumnName">Known-size vector of Single with values in [0, 1], binarised at 0.5. Or an image column (<c>LoadImages</c>), read in grey levels.</param>
     /// <param name="logLikelihoodColumnName">Output column for <c>log p(x)</c>.</param>
     /// <param name="hiddenFeaturesColumnName">Output column for the hidden features.</param>
     /// <param name="hiddenSize">Number of hidden units.</param>
@@ -97,7 +97,7 @@ public static class AutoregressiveCatalog
     /// (<paramref name="logLikelihoodColumnName"/>, nats) and the last hidden layer (<paramref name="hiddenFeaturesColumnName"/>).
     /// </summary>
     /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
-    /// <param name="inputColumnName">Known-size vector of Single with values in [0, 1], binarised at 0.5.</param>
+    /// <param name="inputColumnName">Known-size vector of Single with values in [0, 1], binarised at 0.5. Or an image column (<c>LoadImages</c>), read in grey levels.</param>
     /// <param name="logLikelihoodColumnName">Output column for <c>log p(x)</c>.</param>
     /// <param name="hiddenFeaturesColumnName">Output column for the hidden features.</param>
     /// <param name="hiddenSizes">Sizes of the hidden layers; null for one layer of 500.</param>
@@ -148,7 +148,7 @@ public static class AutoregressiveCatalog
     /// (<paramref name="hiddenFeaturesColumnName"/>).
     /// </summary>
     /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
-    /// <param name="inputColumnName">Known-size vector of Single in [0, 1]: with image dimensions (e.g. from <c>ExtractPixels</c>), a perfect-square length, or give <paramref name="height"/> and <paramref name="width"/>.</param>
+    /// <param name="inputColumnName">Known-size vector of Single in [0, 1]: with image dimensions (e.g. from <c>ExtractPixels</c>), a perfect-square length, or give <paramref name="height"/> and <paramref name="width"/>. Or an image column (<c>LoadImages</c>), read in grey levels.</param>
     /// <param name="logLikelihoodColumnName">Output column for <c>log p(x)</c>.</param>
     /// <param name="hiddenFeaturesColumnName">Output column for the hidden features.</param>
     /// <param name="levels">Pixel levels: 2 for binary pixels, up to 256 for a softmax over quantised grey levels.</param>
@@ -205,7 +205,7 @@ public static class AutoregressiveCatalog
     /// (<paramref name="hiddenFeaturesColumnName"/>).
     /// </summary>
     /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
-    /// <param name="inputColumnName">Known-size vector of Single in [0, 1].</param>
+    /// <param name="inputColumnName">Known-size vector of Single in [0, 1]. Or an image column (<c>LoadImages</c>), read in grey levels.</param>
     /// <param name="logLikelihoodColumnName">Output column for <c>log p(x)</c>.</param>
     /// <param name="hiddenFeaturesColumnName">Output column for the hidden features.</param>
     /// <param name="levels">Value levels: 2 for binary values, up to 256 for a softmax over quantised levels.</param>
@@ -260,7 +260,7 @@ public static class AutoregressiveCatalog
     /// mean state (<paramref name="hiddenFeaturesColumnName"/>).
     /// </summary>
     /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
-    /// <param name="inputColumnName">Known-size vector of Single in [0, 1]: with image dimensions (for the pixel above), a perfect-square length, or give <paramref name="width"/>.</param>
+    /// <param name="inputColumnName">Known-size vector of Single in [0, 1]: with image dimensions (for the pixel above), a perfect-square length, or give <paramref name="width"/>. Or an image column (<c>LoadImages</c>), read in grey levels.</param>
     /// <param name="logLikelihoodColumnName">Output column for <c>log p(x)</c>.</param>
     /// <param name="hiddenFeaturesColumnName">Output column for the hidden features.</param>
     /// <param name="cell">LSTM or GRU.</param>

@@ -2,6 +2,7 @@ using System.Collections;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using Microsoft.ML.Transforms.Image;
 using MLNetAr.Internal;
 using MLNetAr.Kernels;
 using MLNetAr.Models;
@@ -89,11 +90,12 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
     {
         ArgumentNullException.ThrowIfNull(trainData);
         string column = EstimatorOptions.InputColumnName;
-        Guard.CheckInputColumn(trainData.Schema, column, null);
-        var inputType = (VectorDataViewType)trainData.Schema[column].Type;
+        Guard.CheckInputColumn(trainData.Schema, column, null, allowImage: true);
+        ImageInput? image = ImageInputOf(trainData, column, out string? imageNote);
+        var inputType = image?.PixelType ?? (VectorDataViewType)trainData.Schema[column].Type;
         CheckInputType(inputType);
         int dimension = inputType.Size;
-        var encoder = new PixelEncoder(column, EstimatorOptions.Binarization, EstimatorOptions.BinarizationThreshold, EstimatorOptions.PixelLevels);
+        var encoder = new PixelEncoder(column, EstimatorOptions.Binarization, EstimatorOptions.BinarizationThreshold, EstimatorOptions.PixelLevels) { Image = image };
 
         var o = EstimatorOptions;
         EncodedRows Rows(IDataView data) => o.StreamTrainingData
@@ -109,7 +111,7 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         TrainingData data;
         if (validationData != null)
         {
-            Guard.CheckInputColumn(validationData.Schema, column, dimension);
+            encoder.CheckInput(validationData.Schema, dimension);
             EncodedRows validation = Rows(validationData);
             data = new TrainingData(rows, 0, count, validation, 0, validation.Count, pool);
         }
@@ -146,6 +148,7 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
             MaximumTrainingTime = o.MaximumTrainingTime,
         };
         using var channel = Host.Start("Training");
+        if (imageNote != null) channel.Info(imageNote);
         using var threads = Kernel.LimitThreads(o.NumberOfThreads);
         channel.Info($"{model.Kind}: {data.TrainCount} training rows, {data.ValidationCount} validation rows, {dimension} pixels, {model.ParameterCount} parameters{(o.StreamTrainingData ? $", streamed (shuffle pool {pool} rows)" : "")}.");
         List<EpochSummary> history = DensityTraining.Train(model, data, settings,
@@ -154,6 +157,34 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
             isCancelled: () => EstimatorOptions.CancellationToken.IsCancellationRequested || MlNetInterop.IsCancelled(Host),
             checkpoint: EstimatorOptions.CheckpointPath is string path ? new CheckpointSettings(path, EstimatorOptions.CheckpointEveryEpochs) : null);
         return new AutoregressiveDensityTransformer(Host, model, encoder, EstimatorOptions.LogLikelihoodColumnName, EstimatorOptions.HiddenFeaturesColumnName, history);
+    }
+
+    /// <summary>
+    /// How an image input column becomes pixels (null for a vector column): resized to the options' size, else the
+    /// size of the column type or, when that is unknown (<c>LoadImages</c>), of the first image; explained in
+    /// <paramref name="note"/> for the log.
+    /// </summary>
+    private ImageInput? ImageInputOf(IDataView data, string column, out string? note)
+    {
+        var o = EstimatorOptions;
+        note = null;
+        if (data.Schema[column].Type is not ImageDataViewType type)
+        {
+            if (o.ImageHeight != null)
+                throw Guard.BadOption(nameof(o.ImageHeight), $"applies to an image input column only, but column '{column}' is {Guard.Describe(data.Schema[column].Type)}; set it to null", o.ImageHeight);
+            return null;
+        }
+        if (o.ImageHeight is int height && o.ImageWidth is int width)
+            return new ImageInput(height, width, Resize: true, o.ImageResizing, o.ImageCropAnchor);
+        if (type.Height > 0 && type.Width > 0) return new ImageInput(type.Height, type.Width, Resize: false);
+        var col = data.Schema[column];
+        using var cursor = data.GetRowCursor([col]);
+        MLImage? first = null;
+        if (cursor.MoveNext()) cursor.GetGetter<MLImage>(col)(ref first!);
+        if (first == null || first.Width <= 0 || first.Height <= 0)
+            throw new ArgumentException($"Column '{column}' holds images of unknown size and its first row has no image to take the size from: set the options' ImageHeight and ImageWidth.", nameof(data));
+        note = $"Column '{column}' holds images of unknown size: every image must be {ImageInput.Describe(first.Height, first.Width)}, as the first one (set ImageHeight and ImageWidth to resize them).";
+        return new ImageInput(first.Height, first.Width, Resize: false);
     }
 }
 

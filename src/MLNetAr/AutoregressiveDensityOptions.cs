@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
+using Microsoft.ML.Transforms.Image;
 using MLNetAr.Internal;
 
 namespace MLNetAr;
@@ -16,8 +17,28 @@ public enum PixelBinarization
 /// <summary>Options every autoregressive density estimator shares: columns, binarisation and the training schedule.</summary>
 public abstract class AutoregressiveDensityOptions
 {
-    /// <summary>Input column: a known-size vector of <see cref="float"/> with values in [0, 1], e.g. from <c>ExtractPixels(scaleImage: 1f / 255)</c>.</summary>
+    /// <summary>
+    /// Input column: a known-size vector of <see cref="float"/> with values in [0, 1], e.g. from
+    /// <c>ExtractPixels(scaleImage: 1f / 255)</c>; or an image column (<c>LoadImages</c>' <see cref="Microsoft.ML.Data.MLImage"/>),
+    /// read as <c>ResizeImages → ConvertToGrayscale → ExtractPixels(Red, scaleImage: 1f / 255)</c> would, bit for bit.
+    /// </summary>
     public string InputColumnName = AutoregressiveDefaults.InputColumnName;
+
+    /// <summary>
+    /// With an image input column: the height every image is resized to (set with <see cref="ImageWidth"/>). When both
+    /// are null, images keep their size, which is the column type's (after <c>ResizeImages</c>) or else the first
+    /// training image's; an image of another size is then an error.
+    /// </summary>
+    public int? ImageHeight;
+
+    /// <summary>With an image input column: the width every image is resized to (see <see cref="ImageHeight"/>).</summary>
+    public int? ImageWidth;
+
+    /// <summary>With <see cref="ImageHeight"/> and <see cref="ImageWidth"/>: how images are resized, as <c>ResizeImages</c>' <c>resizing</c>.</summary>
+    public ImageResizingEstimator.ResizingKind ImageResizing = ImageResizingEstimator.ResizingKind.IsoCrop;
+
+    /// <summary>With <see cref="ImageResizingEstimator.ResizingKind.IsoCrop"/>: where images are cropped, as <c>ResizeImages</c>' <c>cropAnchor</c>.</summary>
+    public ImageResizingEstimator.Anchor ImageCropAnchor = ImageResizingEstimator.Anchor.Center;
 
     /// <summary>Output column for the exact log-likelihood <c>log p(x)</c> of each row, in nats (a <see cref="float"/>).</summary>
     public string LogLikelihoodColumnName = AutoregressiveDefaults.LogLikelihoodColumnName;
@@ -142,6 +163,12 @@ public abstract class AutoregressiveDensityOptions
         if (string.IsNullOrWhiteSpace(HiddenFeaturesColumnName)) throw Guard.BadOption(nameof(HiddenFeaturesColumnName), "must name a column", HiddenFeaturesColumnName);
         if (LogLikelihoodColumnName == HiddenFeaturesColumnName)
             throw Guard.BadOption(nameof(HiddenFeaturesColumnName), $"must differ from `{nameof(LogLikelihoodColumnName)}`", HiddenFeaturesColumnName);
+        if (ImageHeight.HasValue != ImageWidth.HasValue)
+            throw Guard.BadOption(ImageHeight.HasValue ? nameof(ImageWidth) : nameof(ImageHeight), $"must be set together with `{(ImageHeight.HasValue ? nameof(ImageHeight) : nameof(ImageWidth))}` (or both left null)", null);
+        if (ImageHeight is int h && h < 1) throw Guard.BadOption(nameof(ImageHeight), "must be positive", h);
+        if (ImageWidth is int w && w < 1) throw Guard.BadOption(nameof(ImageWidth), "must be positive", w);
+        if (!Enum.IsDefined(ImageResizing)) throw Guard.BadOption(nameof(ImageResizing), "must be IsoPad, IsoCrop or Fill", ImageResizing);
+        if (!Enum.IsDefined(ImageCropAnchor)) throw Guard.BadOption(nameof(ImageCropAnchor), "must be Right, Left, Top, Bottom or Center", ImageCropAnchor);
         if (!Enum.IsDefined(Binarization)) throw Guard.BadOption(nameof(Binarization), "must be Threshold or None", Binarization);
         if (!(BinarizationThreshold >= 0f && BinarizationThreshold < 1f))
             throw Guard.BadOption(nameof(BinarizationThreshold), "must be in [0, 1)", BinarizationThreshold);

@@ -15,7 +15,7 @@ namespace MLNetAr;
 /// <remarks>
 /// <list type="table">
 /// <listheader><term>Column</term><description>Type</description></listheader>
-/// <item><term>input (e.g. <c>Pixels</c>)</term><description>known-size vector of <see cref="float"/> in [0, 1], the size seen at fit</description></item>
+/// <item><term>input (e.g. <c>Pixels</c>)</term><description>known-size vector of <see cref="float"/> in [0, 1], the size seen at fit; or an image column, if fitted on one</description></item>
 /// <item><term><c>LogLikelihood</c></term><description><see cref="float"/>: <c>Σ_i log p(x_i | x_&lt;i)</c>, natural log</description></item>
 /// <item><term><c>HiddenFeatures</c></term><description>known-size vector of <see cref="float"/> (model-specific, see each estimator)</description></item>
 /// </list>
@@ -27,7 +27,9 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
     // Format history (of the ML.NET model entry; the weights stream has its own, see ModelSerializer):
     // 0x00010001: first version.
     // 0x00010002: the model kind is also stored in the entry, and must match the weights stream's.
-    private const uint VersionCurrent = 0x00010002;
+    // 0x00010003: an image input column's settings (size, resizing) follow the kind.
+    private const uint VersionCurrent = 0x00010003;
+    private const uint VersionWithKind = 0x00010002;
     private const uint VersionFirst = 0x00010001;
 
     internal AutoregressiveDensityTransformer(IHostEnvironment env, DensityModel model, PixelEncoder encoder,
@@ -179,6 +181,7 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
         writer.Write((int)Encoder.Binarization);
         writer.Write(Encoder.Threshold);
         MlNetInterop.SaveString(ctx, Model.Kind);
+        ImageInput.Write(writer, Encoder.Image);
         MlNetInterop.SaveBinaryStream(ctx, "Weights.bin", w => ModelSerializer.Write(Model, w.BaseStream));
     }
 
@@ -193,12 +196,15 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
         float threshold = ctx.Reader.ReadSingle();
         if (!Enum.IsDefined(binarization) || !(threshold >= 0f && threshold < 1f))
             throw new InvalidDataException($"Corrupt MLNetAr model: invalid binarisation settings ({binarization}, {threshold}).");
-        string? kind = ctx.Header.ModelVerWritten >= VersionCurrent ? ctx.LoadNonEmptyString() : null;
+        string? kind = ctx.Header.ModelVerWritten >= VersionWithKind ? ctx.LoadNonEmptyString() : null;
+        ImageInput? image = ctx.Header.ModelVerWritten >= VersionCurrent ? ImageInput.Read(ctx.Reader) : null;
         DensityModel? model = null;
         if (!ctx.TryLoadBinaryStream("Weights.bin", r => model = ModelSerializer.Read(r.BaseStream)) || model == null)
             throw new InvalidDataException("Corrupt MLNetAr model: the Weights.bin entry is missing.");
         if (kind != null && kind != model.Kind)
             throw new InvalidDataException($"Corrupt MLNetAr model: the model entry is a {kind} but its Weights.bin holds a {model.Kind} (weights from another model file?).");
-        return new AutoregressiveDensityTransformer(env, model, new PixelEncoder(input, binarization, threshold, model.Levels), logLikelihood, hidden, []);
+        if (image != null && image.Dimension != model.Dimension)
+            throw new InvalidDataException($"Corrupt MLNetAr model: {ImageInput.Describe(image.Height, image.Width)} images for a model of {model.Dimension} pixels.");
+        return new AutoregressiveDensityTransformer(env, model, new PixelEncoder(input, binarization, threshold, model.Levels) { Image = image }, logLikelihood, hidden, []);
     }
 }

@@ -52,4 +52,26 @@ public class PackageConsumerTests
             File.Delete(path);
         }
     }
+
+    private sealed class ImageRow
+    {
+        [Microsoft.ML.Transforms.Image.ImageType(8, 8)] public MLImage? Image { get; set; }
+    }
+
+    /// <summary>An image column read through ML.NET's image operations, as the package's users get them.</summary>
+    [Fact]
+    public void ImageColumn_FromThePackage_ScoresAsItsPixels()
+    {
+        var ml = new MLContext(seed: 1);
+        Row[] bars = Bars(200, 4);
+        MLImage ToImage(Row row) => MLImage.CreateFromPixels(8, 8, MLPixelFormat.Bgra32,
+            row.Pixels.SelectMany(v => new[] { (byte)(v * 255), (byte)(v * 255), (byte)(v * 255), (byte)255 }).ToArray());
+        IDataView images = ml.Data.LoadFromEnumerable(bars.Select(r => new ImageRow { Image = ToImage(r) }).ToArray());
+        IDataView pixels = ml.Data.LoadFromEnumerable(bars);
+
+        var fromImages = ml.Transforms.FvsbnDensity("Image", maximumNumberOfEpochs: 3, seed: 1).Fit(images);
+        var fromPixels = ml.Transforms.FvsbnDensity("Pixels", maximumNumberOfEpochs: 3, seed: 1).Fit(pixels);
+
+        Assert.Equal(fromPixels.Transform(pixels).GetColumn<float>("LogLikelihood"), fromImages.Transform(images).GetColumn<float>("LogLikelihood"));
+    }
 }

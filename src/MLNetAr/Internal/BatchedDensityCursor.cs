@@ -31,7 +31,7 @@ internal sealed class BatchedDensityCursor : DataViewRowCursor
         bool pixelScores = binding.NeedsPixelScores(active);
         _scorer = new BatchScorer(binding.Transformer, pixelScores);
         _row = new RowScorer(binding.Transformer, pixelScores);
-        _pixelsGetter = input.GetGetter<VBuffer<float>>(binding.InputColumn);
+        _pixelsGetter = binding.Transformer.Encoder.CreateGetter(input, binding.InputColumn);
         _idGetter = input.GetIdGetter();
         _ids = new DataViewRowId[_scorer.Capacity];
     }

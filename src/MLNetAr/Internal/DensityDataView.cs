@@ -201,6 +201,11 @@ internal sealed class DensityDataView(IRowScoringTransformer transformer, IDataV
     public bool CanSaveOnnx(OnnxContext ctx)
     {
         ctx.CheckOpSetVersion(OnnxGraph.MinimumOpSet, "MLNetAr " + transformer.Model.Kind);
+        if (transformer.Encoder.Image != null)
+            throw new NotSupportedException(
+                $"The MLNetAr {transformer.Model.Kind} step reads images from column '{transformer.Encoder.ColumnName}', and ONNX has no image type " +
+                "(ML.NET cannot export LoadImages, ResizeImages or ConvertToGrayscale either). To export, fit the model on pixels instead: " +
+                "ResizeImages → ConvertToGrayscale → ExtractPixels(colorsToExtract: Red, scaleImage: 1f / 255) give the same values.");
         CheckInputReachesGraph(ctx);
         return true;
     }
@@ -300,7 +305,7 @@ internal sealed class DensityColumns
     {
         (_binding, _input, _active) = (binding, input, active);
         _scorer = new RowScorer(binding.Transformer, binding.NeedsPixelScores(active));
-        if (active.Any(a => a)) _inputGetter = input.GetGetter<VBuffer<float>>(binding.InputColumn);
+        if (active.Any(a => a)) _inputGetter = binding.Transformer.Encoder.CreateGetter(input, binding.InputColumn);
     }
 
     public bool IsColumnActive(DataViewSchema.Column column)
@@ -365,7 +370,7 @@ internal static class RowScoringTransformers
     public static DataViewSchema OutputSchema(IRowScoringTransformer transformer, DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        Guard.CheckInputColumn(inputSchema, transformer.Encoder.ColumnName, transformer.Model.Dimension);
+        transformer.Encoder.CheckInput(inputSchema, transformer.Model.Dimension);
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(inputSchema);
         foreach (ScoredColumn column in transformer.OutputColumns) builder.AddColumn(column.Name, column.Type, column.Annotations);

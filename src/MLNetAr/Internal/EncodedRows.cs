@@ -180,7 +180,7 @@ internal abstract class EncodedRows
                 VBuffer<float> values = default;
                 Passes++;
                 using var cursor = data.GetRowCursor([column]);
-                var getter = cursor.GetGetter<VBuffer<float>>(column);
+                var getter = encoder.CreateGetter(cursor, column);
                 long row = 0;
                 int count = 0;
                 while (row < end && cursor.MoveNext())

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Image;
 
 namespace MLNetAr.Internal;
 
@@ -21,12 +22,15 @@ internal static class Guard
     public static ArgumentOutOfRangeException BadOption(string option, string requirement, object? value) =>
         new(option, value, $"`{option}` {requirement}, got {Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "null"}.");
 
+    private const string VectorOrImage = "known-size vector of Single or an image";
+
     /// <summary>Checks that <paramref name="column"/> exists and is a known-size vector of Single (of size
-    /// <paramref name="expectedSize"/> when given); returns its index.</summary>
-    public static int CheckInputColumn(DataViewSchema schema, string column, int? expectedSize)
+    /// <paramref name="expectedSize"/> when given) or, when <paramref name="allowImage"/>, an image; returns its index.</summary>
+    public static int CheckInputColumn(DataViewSchema schema, string column, int? expectedSize, bool allowImage = false)
     {
         var col = schema.GetColumnOrNull(column) ?? throw MissingColumn(column);
-        string expected = expectedSize is int n ? $"known-size vector of Single of size {n}" : "known-size vector of Single";
+        if (allowImage && col.Type is ImageDataViewType) return col.Index;
+        string expected = expectedSize is int n ? $"known-size vector of Single of size {n}" : allowImage ? VectorOrImage : "known-size vector of Single";
         if (col.Type is not VectorDataViewType vector || vector.ItemType != NumberDataViewType.Single || !vector.IsKnownSize)
             throw SchemaMismatch(column, expected, Describe(col.Type));
         if (expectedSize is int size && vector.Size != size)
@@ -34,12 +38,13 @@ internal static class Guard
         return col.Index;
     }
 
-    private static string Describe(DataViewType? type) => type?.ToString() ?? "an unknown type";
+    public static string Describe(DataViewType? type) => type?.ToString() ?? "an unknown type";
 
-    /// <summary>The estimator-time version of <see cref="CheckInputColumn(DataViewSchema, string, int?)"/> (sizes are not known in a SchemaShape).</summary>
+    /// <summary>The estimator-time version of <see cref="CheckInputColumn(DataViewSchema, string, int?, bool)"/> (sizes are not known in a SchemaShape).</summary>
     public static void CheckInputColumn(SchemaShape shape, string column)
     {
         if (!shape.TryFindColumn(column, out var col)) throw MissingColumn(column);
+        if (col.Kind == SchemaShape.Column.VectorKind.Scalar && col.ItemType is ImageDataViewType) return;
         if (col.Kind != SchemaShape.Column.VectorKind.Vector || col.ItemType != NumberDataViewType.Single)
         {
             string got = col.Kind switch
@@ -48,7 +53,7 @@ internal static class Guard
                 SchemaShape.Column.VectorKind.VariableVector => $"variable-size vector of {Describe(col.ItemType)}",
                 _ => $"vector of {Describe(col.ItemType)}",
             };
-            throw SchemaMismatch(column, "known-size vector of Single", got);
+            throw SchemaMismatch(column, VectorOrImage, got);
         }
     }
 }

@@ -1,15 +1,18 @@
 // The only place MLNetAr touches ML.NET internals. ML.NET 5.0.1 keeps its model save/load contract, catalog
-// environments and the SchemaShape.Column constructor internal (dotnet/machinelearning#4911). MLNetAr compiles against
-// publicized copies of Microsoft.ML.Core/Data (see MLNetAr.csproj) and, at run time, CoreCLR honours
+// environments, the SchemaShape.Column constructor (dotnet/machinelearning#4911) and the image operations behind
+// ResizeImages and ConvertToGrayscale internal. MLNetAr compiles against publicized copies of
+// Microsoft.ML.Core/Data/ImageAnalytics (see MLNetAr.csproj) and, at run time, CoreCLR honours
 // [IgnoresAccessChecksTo] so the real, unmodified assemblies are used. The save/load round-trip tests guard this.
 using System.Runtime.CompilerServices;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using Microsoft.ML.Transforms.Image;
 using MLNetAr;
 
 [assembly: IgnoresAccessChecksTo("Microsoft.ML.Core")]
 [assembly: IgnoresAccessChecksTo("Microsoft.ML.Data")]
+[assembly: IgnoresAccessChecksTo("Microsoft.ML.ImageAnalytics")]
 [assembly: LoadableClass(typeof(AutoregressiveDensityTransformer), null, typeof(SignatureLoadModel),
     "Autoregressive Density Transformer", AutoregressiveDensityTransformer.LoaderSignature)]
 [assembly: LoadableClass(typeof(AutoregressiveAnomalyTransformer), null, typeof(SignatureLoadModel),
@@ -63,5 +66,24 @@ namespace MLNetAr.Internal
         public static void SaveModel<T>(ModelSaveContext ctx, T value, string name) where T : class => ctx.SaveModel(value, name);
 
         public static void SaveBinaryStream(ModelSaveContext ctx, string name, Action<BinaryWriter> write) => ctx.SaveBinaryStream(name, write);
+
+        /// <summary>What <c>ResizeImages</c> does to one image (a new image, or the same one when it already has the size).</summary>
+        public static MLImage Resize(MLImage image, int width, int height, ImageResizingEstimator.ResizingKind resizing, ImageResizingEstimator.Anchor anchor) =>
+            image.Width == width && image.Height == height ? image : image.CloneWithResizing(width, height, resizing switch
+            {
+                ImageResizingEstimator.ResizingKind.IsoPad => ImageResizeMode.Pad,
+                ImageResizingEstimator.ResizingKind.Fill => ImageResizeMode.Fill,
+                _ => anchor switch
+                {
+                    ImageResizingEstimator.Anchor.Top => ImageResizeMode.CropAnchorTop,
+                    ImageResizingEstimator.Anchor.Bottom => ImageResizeMode.CropAnchorBottom,
+                    ImageResizingEstimator.Anchor.Left => ImageResizeMode.CropAnchorLeft,
+                    ImageResizingEstimator.Anchor.Right => ImageResizeMode.CropAnchorRight,
+                    _ => ImageResizeMode.CropAnchorCentral,
+                },
+            });
+
+        /// <summary>What <c>ConvertToGrayscale</c> does to one image (always a new image).</summary>
+        public static MLImage Grayscale(MLImage image) => image.CloneWithGrayscale();
     }
 }

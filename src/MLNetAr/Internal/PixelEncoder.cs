@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Image;
 using MLNetAr.Onnx;
 
 namespace MLNetAr.Internal;
@@ -22,6 +23,44 @@ internal sealed class PixelEncoder(string columnName, PixelBinarization binariza
     /// <summary><see cref="LevelOf"/> as ONNX nodes, element-wise and as float (ONNX's Round is half-to-even, as MathF.Round).</summary>
     public static string ExportLevelOf(OnnxGraph graph, string values, int levels) => graph.Round(graph.Mul(values, graph.Scalar(levels - 1)));
     public string ColumnName { get; } = columnName;
+
+    /// <summary>Set when the input column is an image column: how its images become pixels.</summary>
+    public ImageInput? Image { get; init; }
+
+    /// <summary>
+    /// Checks <paramref name="schema"/>'s input column against what this encoder reads: a Single vector of
+    /// <paramref name="dimension"/> values, or an image column (of the fitted size unless images are resized).
+    /// </summary>
+    public void CheckInput(DataViewSchema schema, int dimension)
+    {
+        if (Image is not ImageInput image)
+        {
+            Guard.CheckInputColumn(schema, ColumnName, dimension);
+            return;
+        }
+        var column = schema.GetColumnOrNull(ColumnName) ?? throw Guard.MissingColumn(ColumnName);
+        string expected = image.Resize ? "an image" : $"an image of {ImageInput.Describe(image.Height, image.Width)} or of unknown size";
+        if (column.Type is not ImageDataViewType type || !image.Resize && type.Height > 0 && (type.Height != image.Height || type.Width != image.Width))
+            throw Guard.SchemaMismatch(ColumnName, expected, Guard.Describe(column.Type));
+    }
+
+    /// <summary>
+    /// A getter of the input column's values as a vector of D values, not yet encoded: the column's own getter for a
+    /// vector column, the grey levels of each image for an image column.
+    /// </summary>
+    public ValueGetter<VBuffer<float>> CreateGetter(DataViewRow row, DataViewSchema.Column column)
+    {
+        if (Image is not ImageInput image) return row.GetGetter<VBuffer<float>>(column);
+        ValueGetter<MLImage> images = row.GetGetter<MLImage>(column);
+        MLImage? current = null; // owned upstream (LoadImages disposes the previous image itself)
+        return (ref VBuffer<float> values) =>
+        {
+            images(ref current!);
+            var editor = VBufferEditor.Create(ref values, image.Dimension);
+            image.ToPixels(current, editor.Values, ColumnName, row.Position);
+            values = editor.Commit();
+        };
+    }
     public PixelBinarization Binarization { get; } = binarization;
     public float Threshold { get; } = threshold;
 
@@ -139,7 +178,7 @@ internal sealed class PixelEncoder(string columnName, PixelBinarization binariza
         var buffer = new float[dimension];
         VBuffer<float> values = default;
         using var cursor = data.GetRowCursor([column]);
-        var getter = cursor.GetGetter<VBuffer<float>>(column);
+        var getter = CreateGetter(cursor, column);
         long row = 0;
         while (cursor.MoveNext())
         {

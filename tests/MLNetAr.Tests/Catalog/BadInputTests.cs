@@ -25,9 +25,9 @@ public class BadInputTests
     public static TheoryData<string, IDataView, string> WrongSchemas() => new()
     {
         { "missing", Ml.Data.LoadFromEnumerable(new[] { new OtherRow { Image = [0, 1, 0, 1] } }), "Could not find input column 'Pixels'" },
-        { "string", Ml.Data.LoadFromEnumerable(new[] { new StringRow { Pixels = "x" } }), "Schema mismatch for input column 'Pixels': expected known-size vector of Single, got String" },
-        { "bytes", Ml.Data.LoadFromEnumerable(new[] { new ByteRow { Pixels = [0, 1, 2, 3] } }), "Schema mismatch for input column 'Pixels': expected known-size vector of Single, got Vector<Byte, 4>" },
-        { "variable", Ml.Data.LoadFromEnumerable(new[] { new VariableRow { Pixels = [0, 1] } }), "Schema mismatch for input column 'Pixels': expected known-size vector of Single, got Vector<Single>" },
+        { "string", Ml.Data.LoadFromEnumerable(new[] { new StringRow { Pixels = "x" } }), "Schema mismatch for input column 'Pixels': expected known-size vector of Single or an image, got String" },
+        { "bytes", Ml.Data.LoadFromEnumerable(new[] { new ByteRow { Pixels = [0, 1, 2, 3] } }), "Schema mismatch for input column 'Pixels': expected known-size vector of Single or an image, got Vector<Byte, 4>" },
+        { "variable", Ml.Data.LoadFromEnumerable(new[] { new VariableRow { Pixels = [0, 1] } }), "Schema mismatch for input column 'Pixels': expected known-size vector of Single or an image, got Vector<Single>" },
     };
 
     [Theory]
@@ -46,8 +46,8 @@ public class BadInputTests
     {
         var estimatorError = Assert.Throws<ArgumentOutOfRangeException>(() => Estimator().GetOutputSchema(MLNetAr.Internal.MlNetInterop.ShapeOf(data.Schema)));
         string expectedAtShape = name == "variable"
-            ? "Schema mismatch for input column 'Pixels': expected known-size vector of Single, got variable-size vector of Single"
-            : name == "bytes" ? "Schema mismatch for input column 'Pixels': expected known-size vector of Single, got vector of Byte" : expected;
+            ? "Schema mismatch for input column 'Pixels': expected known-size vector of Single or an image, got variable-size vector of Single"
+            : name == "bytes" ? "Schema mismatch for input column 'Pixels': expected known-size vector of Single or an image, got vector of Byte" : expected;
         Assert.StartsWith(expectedAtShape, estimatorError.Message);
 
         var transformer = FittedOnFour();
