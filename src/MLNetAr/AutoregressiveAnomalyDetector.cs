@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetAr.Internal;
 using MLNetAr.Models;
+using MLNetAr.Nn.Distributions;
 using MLNetAr.Onnx;
 
 namespace MLNetAr;
@@ -380,7 +381,7 @@ internal sealed class ScoreCorrector(AnomalyScoreCorrection kind, int levels, fl
             return;
         }
         ReadOnlySpan<float> pixels = scorer.Pixels;
-        for (int i = 0; i < pixels.Length; i++) destination[i] += IndependentLogProbabilities[i * levels + PixelEncoder.LevelOf(pixels[i], levels)];
+        for (int i = 0; i < pixels.Length; i++) destination[i] += IndependentLogProbabilities[i * levels + PixelDistribution.LevelOf(pixels[i], levels)];
     }
 
     /// <summary>
@@ -418,7 +419,7 @@ internal sealed class ScoreCorrector(AnomalyScoreCorrection kind, int levels, fl
         var byLevel = new float[levels * d]; // (K, D) from (D, K)
         for (int i = 0; i < d; i++)
             for (int k = 0; k < levels; k++) byLevel[k * d + i] = IndependentLogProbabilities[i * levels + k];
-        string level = graph.Unsqueeze(PixelEncoder.ExportLevelOf(graph, pixels, levels), 1);                      // (N, 1, D)
+        string level = graph.Unsqueeze(PixelDistribution.ExportLevelOf(graph, pixels, levels), 1);                      // (N, 1, D)
         string allLevels = graph.Constant(Enumerable.Range(0, levels).Select(k => (float)k).ToArray(), 1, levels, 1); // (1, K, 1)
         string oneHot = graph.Cast(graph.Equal(level, allLevels), OnnxType.Float);                                     // (N, K, D)
         return graph.ReduceSum(graph.Mul(oneHot, graph.Constant(byLevel, 1, levels, d)), 1, keepDims: false);
@@ -429,7 +430,7 @@ internal sealed class ScoreCorrector(AnomalyScoreCorrection kind, int levels, fl
     {
         double sum = 0; // a float sum of ~1000 nats drifts by ~1e-3 nats
         for (int i = 0; i < pixels.Length; i++)
-            sum += IndependentLogProbabilities[i * levels + PixelEncoder.LevelOf(pixels[i], levels)];
+            sum += IndependentLogProbabilities[i * levels + PixelDistribution.LevelOf(pixels[i], levels)];
         return (float)sum;
     }
 
@@ -463,7 +464,7 @@ internal sealed class ScoreCorrector(AnomalyScoreCorrection kind, int levels, fl
         else
         {
             bytes = new byte[pixels.Length];
-            for (int i = 0; i < pixels.Length; i++) bytes[i] = (byte)PixelEncoder.LevelOf(pixels[i], levels);
+            for (int i = 0; i < pixels.Length; i++) bytes[i] = (byte)PixelDistribution.LevelOf(pixels[i], levels);
         }
         using var output = new MemoryStream();
         using (var deflate = new System.IO.Compression.DeflateStream(output, System.IO.Compression.CompressionLevel.SmallestSize, leaveOpen: true))

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Numerics.Tensors;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNetAr.Nn.Distributions;
 
 namespace MLNetAr.Internal;
 
@@ -64,7 +65,7 @@ internal abstract class EncodedRows
         var counts = new double[Dimension * levels];
         foreach (var (rows, count) in Blocks(0, Count, 4096))
             for (int r = 0; r < count; r++)
-                for (int i = 0; i < Dimension; i++) counts[i * levels + PixelEncoder.LevelOf(rows[r * Dimension + i], levels)]++;
+                for (int i = 0; i < Dimension; i++) counts[i * levels + PixelDistribution.LevelOf(rows[r * Dimension + i], levels)]++;
         return counts;
     }
 

@@ -5,6 +5,7 @@ using System.Runtime.Intrinsics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
+using MLNetAr.Nn.Distributions;
 using MLNetAr.Onnx;
 
 namespace MLNetAr.Internal;
@@ -17,11 +18,6 @@ internal sealed class PixelEncoder(string columnName, PixelBinarization binariza
 {
     public int Levels { get; } = levels;
 
-    /// <summary>The level <c>round(v·(K - 1))</c> of a pixel value v in [0, 1] (exact for encoded values <c>k / (K - 1)</c>).</summary>
-    public static int LevelOf(float value, int levels) => (int)MathF.Round(value * (levels - 1));
-
-    /// <summary><see cref="LevelOf"/> as ONNX nodes, element-wise and as float (ONNX's Round is half-to-even, as MathF.Round).</summary>
-    public static string ExportLevelOf(OnnxGraph graph, string values, int levels) => graph.Round(graph.Mul(values, graph.Scalar(levels - 1)));
     public string ColumnName { get; } = columnName;
 
     /// <summary>Set when the input column is an image column: how its images become pixels.</summary>
@@ -158,7 +154,7 @@ internal sealed class PixelEncoder(string columnName, PixelBinarization binariza
         string encoded;
         if (Levels > 2)
         {
-            encoded = graph.Div(ExportLevelOf(graph, values, Levels), graph.Scalar(Levels - 1));
+            encoded = graph.Div(PixelDistribution.ExportLevelOf(graph, values, Levels), graph.Scalar(Levels - 1));
         }
         else if (Binarization == PixelBinarization.Threshold)
             encoded = graph.Cast(graph.Greater(values, graph.Scalar(Threshold)), OnnxType.Float);

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using MLNetAr.Kernels;
 using MLNetAr.Nn;
+using MLNetAr.Nn.Distributions;
 using MLNetAr.Nn.Layers;
 using MLNetAr.Onnx;
 
@@ -118,7 +119,7 @@ internal abstract class ConvolutionalDensityModel : DensityModel
             float bound = 1f / MathF.Sqrt(fanIn);
             for (int i = 0; i < p.Length; i++) p.Value[i] = (float)((random.NextDouble() * 2 - 1) * bound);
         }
-        MarginalLogits(counts).CopyTo(HeadOutput.Bias.Value, 0);
+        Distribution.MarginalLogits(counts).CopyTo(HeadOutput.Bias.Value, 0);
     }
 
 
@@ -242,7 +243,7 @@ internal abstract class ConvolutionalDensityModel : DensityModel
             if (p % Width == 0) PrepareRows(ws, batch, p, p + Width);
             BodyForward(ws, batch, p, p + 1);
             HeadForward(ws, batch, p, p + 1, logits);
-            for (int r = 0; r < batch; r++) x[r * d + p] = input[r * d + p] = DrawPixel(streams[r], logits, n, r * d + p);
+            for (int r = 0; r < batch; r++) x[r * d + p] = input[r * d + p] = Distribution.Draw(streams[r], logits, n, r * d + p);
         }
     }
 

@@ -1,5 +1,6 @@
 using MLNetAr.Kernels;
 using MLNetAr.Nn;
+using MLNetAr.Nn.Distributions;
 using MLNetAr.Onnx;
 
 namespace MLNetAr.Models;
@@ -58,8 +59,13 @@ internal abstract class DensityModel
     /// <summary>Number of pixel levels K: 2 for binary pixels, more for a categorical distribution per pixel.</summary>
     public virtual int Levels => 2;
 
+    private PixelDistribution? _distribution;
+
+    /// <summary>The distribution of a pixel given its logits: Bernoulli for 2 levels, categorical for more.</summary>
+    public PixelDistribution Distribution => _distribution ??= PixelDistribution.For(Levels);
+
     /// <summary>Logits per pixel: 1 for Bernoulli, K for categorical.</summary>
-    public int LogitsPerPixel => Levels == 2 ? 1 : Levels;
+    public int LogitsPerPixel => Distribution.LogitsPerPixel;
 
     /// <summary>Identifier written to model files; also the registry key used to load them.</summary>
     public abstract string Kind { get; }
@@ -148,54 +154,15 @@ internal abstract class DensityModel
         int n = batch * Dimension;
         Span<float> logits = workspace.Logits(n * LogitsPerPixel);
         Forward(x, batch, logits, workspace);
-        if (Levels > 2)
-        {
-            for (int i = 0; i < n; i++) destination[i] = CategoricalLogProbability(logits, n, i, LevelOf(x[i]));
-            return;
-        }
-        // x·z - softplus(z) = log σ(z) for x = 1, log σ(-z) for x = 0.
-        Kernel.Softplus(logits, destination[..n]);
-        for (int i = 0; i < n; i++) destination[i] = x[i] * logits[i] - destination[i];
+        Distribution.LogProbabilities(logits, x, n, destination);
     }
 
-    /// <summary>
-    /// Output biases that start a model at the marginal distribution of a pixel: the smoothed log-odds of 1 for
-    /// Bernoulli pixels, the smoothed log-frequency of each level for categorical ones (<paramref name="counts"/>:
-    /// pixels at each level in the training rows).
-    /// </summary>
-    protected float[] MarginalLogits(double[] counts)
-    {
-        if (Levels == 2) return [(float)Math.Log((counts[1] + 1) / (counts[0] + 1))];
-        double total = counts.Sum() + Levels;
-        return counts.Select(c => (float)Math.Log((c + 1) / total)).ToArray();
-    }
-
-    /// <summary>Pixels at each of the K levels in <paramref name="rows"/> (for <see cref="MarginalLogits"/>).</summary>
+    /// <summary>Pixels at each of the K levels in <paramref name="rows"/> (for <see cref="PixelDistribution.MarginalLogits"/>).</summary>
     protected double[] LevelCounts(ReadOnlySpan<float> rows)
     {
         var counts = new double[Levels];
-        foreach (float v in rows) counts[LevelOf(v)]++;
+        foreach (float v in rows) counts[Distribution.LevelOf(v)]++;
         return counts;
-    }
-
-    /// <summary>The level <c>round(v·(K - 1))</c> of a pixel value v in [0, 1].</summary>
-    protected int LevelOf(float value) => Internal.PixelEncoder.LevelOf(value, Levels);
-
-    /// <summary><c>log softmax(z)[level]</c> of pixel <paramref name="index"/> of logits <c>(K, n)</c>.</summary>
-    private float CategoricalLogProbability(ReadOnlySpan<float> logits, int n, int index, int level)
-    {
-        var (max, sum) = SoftmaxNormaliser(logits, n, index);
-        return logits[level * n + index] - max - MathF.Log(sum);
-    }
-
-    /// <summary>The largest of pixel <paramref name="index"/>'s K logits (stride apart) and <c>Σ_k exp(z_k - max)</c>.</summary>
-    private (float Max, float Sum) SoftmaxNormaliser(ReadOnlySpan<float> logits, int stride, int index)
-    {
-        float max = float.NegativeInfinity;
-        for (int k = 0; k < Levels; k++) max = MathF.Max(max, logits[k * stride + index]);
-        float sum = 0f;
-        for (int k = 0; k < Levels; k++) sum += MathF.Exp(logits[k * stride + index] - max);
-        return (max, sum);
     }
 
     /// <summary><c>log p(x)</c> per row <c>(B)</c> from the logits of one <see cref="Forward"/> pass.</summary>
@@ -211,61 +178,9 @@ internal abstract class DensityModel
                 var allLogits = new ReadOnlySpan<float>((float*)logitsAddress, logitsLength);
                 var pixels = new ReadOnlySpan<float>((float*)xAddress, n);
                 for (int r = start; r < end; r++)
-                {
-                    if (Levels == 2)
-                    {
-                        ((float*)resultAddress)[r] = Kernel.BernoulliLogLikelihood(allLogits.Slice(r * d, d), pixels.Slice(r * d, d));
-                        continue;
-                    }
-                    double sum = 0;
-                    for (int i = r * d; i < (r + 1) * d; i++) sum += CategoricalLogProbability(allLogits, n, i, LevelOf(pixels[i]));
-                    ((float*)resultAddress)[r] = (float)sum;
-                }
+                    ((float*)resultAddress)[r] = Distribution.SumLogProbabilities(allLogits, pixels, n, r * d, d);
             });
         }
-    }
-
-    /// <summary>
-    /// <c>∂(scale · NLL)/∂logits</c>: <c>scale·(σ(z) - x)</c> for Bernoulli, <c>scale·(softmax(z) - onehot(level))</c>
-    /// for categorical pixels.
-    /// </summary>
-    protected void NllGradient(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int batch, float scale, Span<float> dLogits)
-    {
-        int n = batch * Dimension;
-        if (Levels == 2)
-        {
-            Kernel.BernoulliNllGradient(logits[..n], x[..n], scale, dLogits[..n]);
-            return;
-        }
-        for (int i = 0; i < n; i++)
-        {
-            float max = float.NegativeInfinity;
-            for (int k = 0; k < Levels; k++) max = MathF.Max(max, logits[k * n + i]);
-            float sum = 0f;
-            for (int k = 0; k < Levels; k++) sum += dLogits[k * n + i] = MathF.Exp(logits[k * n + i] - max);
-            float inverse = scale / sum;
-            for (int k = 0; k < Levels; k++) dLogits[k * n + i] *= inverse;
-            dLogits[LevelOf(x[i]) * n + i] -= scale;
-        }
-    }
-
-    /// <summary>
-    /// Draws pixel <paramref name="index"/> of logits laid out with <paramref name="stride"/> between levels, with one
-    /// uniform of <paramref name="stream"/>: Bernoulli <c>u &lt; σ(z)</c>, or the categorical level whose cumulative
-    /// probability first exceeds u. Returns the pixel value (0/1, or <c>level / (K - 1)</c>).
-    /// </summary>
-    protected float DrawPixel(Random stream, ReadOnlySpan<float> logits, int stride, int index)
-    {
-        if (Levels == 2) return DrawBernoulli(stream, logits[index]);
-        float u = stream.NextSingle();
-        var (max, total) = SoftmaxNormaliser(logits, stride, index);
-        float cumulative = 0f, target = u * total;
-        for (int k = 0; k < Levels - 1; k++)
-        {
-            cumulative += MathF.Exp(logits[k * stride + index] - max);
-            if (target < cumulative) return k / (float)(Levels - 1);
-        }
-        return 1f;
     }
 
     /// <summary>
@@ -283,7 +198,7 @@ internal abstract class DensityModel
         double nll = 0;
         foreach (float l in rowLogLikelihoods) nll -= l;
         Span<float> dLogits = workspace.LogitGradients(length);
-        NllGradient(logits, x, batch, 1f / batch, dLogits);
+        Distribution.NllGradient(logits, x, batch * Dimension, 1f / batch, dLogits);
         Backward(x, batch, dLogits, workspace);
         return nll;
     }
@@ -311,7 +226,7 @@ internal abstract class DensityModel
     /// <summary>
     /// Completes rows in place: for each row r the pixels at order steps <c>[knownSteps, D)</c> are drawn from the model,
     /// conditioned on the pixels at steps <c>[0, knownSteps)</c>. The pixel at step t uses the t-th value of a random
-    /// stream seeded by <c>rowSeeds[r]</c> (one uniform per sampled pixel, see <see cref="DrawPixel"/>), so any sampler that
+    /// stream seeded by <c>rowSeeds[r]</c> (one uniform per sampled pixel, see <see cref="PixelDistribution.Draw"/>), so any sampler that
     /// computes the same conditionals produces the same images.
     /// </summary>
     /// <remarks>
@@ -339,7 +254,7 @@ internal abstract class DensityModel
             int pixel = order[t];
             Forward(x, batch, logits, workspace);
             for (int r = 0; r < batch; r++)
-                x[r * d + pixel] = DrawPixel(streams[r], logits, batch * d, r * d + pixel);
+                x[r * d + pixel] = Distribution.Draw(streams[r], logits, batch * d, r * d + pixel);
         }
     }
 
@@ -365,15 +280,11 @@ internal abstract class DensityModel
         }
     }
 
-    /// <summary>One step of the shared random stream: <c>1</c> if a uniform draw falls below <c>σ(logit)</c>.</summary>
-    public static float DrawBernoulli(Random stream, float logit) =>
-        stream.NextSingle() < Kernel.Sigmoid(logit) ? 1f : 0f;
-
     // ---- ONNX export ----------------------------------------------------------------------------------------------------
 
     /// <summary>
     /// Adds the model's scoring pass to an ONNX graph: from the encoded pixels <c>(N, D)</c> (as
-    /// <see cref="Internal.PixelEncoder"/> makes them) to <c>log p(x)</c> <c>(N, 1)</c>, the hidden features
+    /// the input encoding makes them) to <c>log p(x)</c> <c>(N, 1)</c>, the hidden features
     /// <c>(N, HiddenFeatureCount)</c> and the per-pixel <c>log p(x_i | x_&lt;i)</c> <c>(N, D)</c> of
     /// <see cref="PixelLogProbabilities"/>. The default is <see cref="ExportForward"/> followed by the pixel
     /// distribution; a mixture (MADE's ensembles) overrides it.
@@ -397,14 +308,8 @@ internal abstract class DensityModel
     /// <c>log p(x_i | x_&lt;i)</c> <c>(N, D)</c> from the logits of <see cref="ExportForward"/>: <c>x·z - softplus(z)</c> for
     /// Bernoulli pixels, <c>log softmax(z)[level(x)]</c> for K levels.
     /// </summary>
-    protected string ExportPixelLogProbabilities(OnnxGraph graph, string logits, string pixels)
-    {
-        if (Levels == 2) return graph.Sub(graph.Mul(pixels, logits), graph.Softplus(logits));
-        string logProbabilities = graph.LogSoftmax(logits, 1); // (N, K, D)
-        string levels = graph.Cast(Internal.PixelEncoder.ExportLevelOf(graph, pixels, Levels), OnnxType.Int64);
-        string picked = graph.Op("GatherElements", [logProbabilities, graph.Unsqueeze(levels, 1)], n => n.AddAttribute("axis", 1L));
-        return graph.Squeeze(picked, 1); // (N, 1, D) -> (N, D)
-    }
+    protected string ExportPixelLogProbabilities(OnnxGraph graph, string logits, string pixels) =>
+        Distribution.ExportLogProbabilities(graph, logits, pixels);
 
     /// <summary>Total number of trainable scalars.</summary>
     public long ParameterCount => Parameters.Sum(p => (long)p.Length);

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using MLNetAr.Kernels;
 using MLNetAr.Nn;
+using MLNetAr.Nn.Distributions;
 using MLNetAr.Onnx;
 
 namespace MLNetAr.Models;
@@ -129,7 +130,7 @@ internal sealed class Fvsbn : DensityModel
             _bias.Value.CopyTo(z, 0);
             for (int i = 0; i < d; i++)
             {
-                if (i >= knownSteps) image[i] = DrawBernoulli(stream, z[i]);
+                if (i >= knownSteps) image[i] = Bernoulli.Draw(stream, z[i]);
                 if (image[i] != 0f && i < d - 1) AddInfluence(i, image[i], z);
             }
         });

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using MLNetAr.Kernels;
 using MLNetAr.Nn;
+using MLNetAr.Nn.Distributions;
 using MLNetAr.Nn.Layers;
 using MLNetAr.Nn.Masks;
 using MLNetAr.Onnx;
@@ -423,7 +424,7 @@ internal sealed class Made : DensityModel
             {
                 float z = outputBias[pixel] + TensorPrimitives.Dot(input.Slice(r * hl, hl), outputRow);
                 if (_direct != null) z += DirectLogit(set, x.AsSpan(r * d, d), pixel);
-                float value = DrawBernoulli(streams[r], z);
+                float value = Bernoulli.Draw(streams[r], z);
                 x[r * d + pixel] = value;
                 if (value != 0f)
                 {

@@ -4,6 +4,7 @@ using System.Runtime.Intrinsics;
 using MLNetAr;
 using MLNetAr.Kernels;
 using MLNetAr.Nn;
+using MLNetAr.Nn.Distributions;
 using MLNetAr.Onnx;
 
 namespace MLNetAr.Models;
@@ -141,7 +142,7 @@ internal sealed class Nade : DensityModel
             Activate(a, ht);
             float z = b[t] + TensorPrimitives.Dot(v.AsSpan(t * h, h), ht);
             chunk.Z[t] = z;
-            if (sampling is { } s && t >= s.KnownSteps) chunk.X[t] = DrawBernoulli(s.Stream, z);
+            if (sampling is { } s && t >= s.KnownSteps) chunk.X[t] = Bernoulli.Draw(s.Stream, z);
             float xt = chunk.X[t];
             if (xt != 0f)
             {

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using MLNetAr.Kernels;
 using MLNetAr.Nn;
+using MLNetAr.Nn.Distributions;
 using MLNetAr.Nn.Layers;
 using MLNetAr.Onnx;
 
@@ -101,7 +102,7 @@ internal sealed class PixelRnn : DensityModel
         float bound = 1f / MathF.Sqrt(Hidden);
         foreach (Parameter p in _parameters)
             for (int i = 0; i < p.Length; i++) p.Value[i] = (float)((random.NextDouble() * 2 - 1) * bound);
-        MarginalLogits(counts).CopyTo(_outputBias.Value, 0);
+        Distribution.MarginalLogits(counts).CopyTo(_outputBias.Value, 0);
     }
 
 
@@ -358,7 +359,7 @@ internal sealed class PixelRnn : DensityModel
             }
             OutputLayer(ws, batch, t, t + 1, logits);
             if (t < knownSteps) continue; // known pixels only advance the state
-            for (int r = 0; r < batch; r++) x[r * d + t] = DrawPixel(streams[r], logits, n, r * d + t);
+            for (int r = 0; r < batch; r++) x[r * d + t] = Distribution.Draw(streams[r], logits, n, r * d + t);
         }
     }
 
