@@ -6,6 +6,7 @@ using Microsoft.ML.Transforms.Image;
 using MLNetAr.Internal;
 using MLNetAr.Kernels;
 using MLNetAr.Models;
+using MLNetAr.Training;
 
 namespace MLNetAr;
 

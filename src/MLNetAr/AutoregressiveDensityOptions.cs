@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Transforms.Image;
 using MLNetAr.Internal;
+using MLNetAr.Training;
 
 namespace MLNetAr;
 

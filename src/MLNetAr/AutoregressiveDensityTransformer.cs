@@ -4,6 +4,7 @@ using Microsoft.ML.Runtime;
 using MLNetAr.Internal;
 using MLNetAr.Models;
 using MLNetAr.Onnx;
+using MLNetAr.Training;
 
 namespace MLNetAr;
 

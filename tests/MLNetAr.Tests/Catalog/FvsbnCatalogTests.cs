@@ -77,7 +77,7 @@ public class FvsbnCatalogTests
         var model = FitSmall(ml);
         ImageSet images = TestData.Digits.Slice(500, 40);
         float[] viaPipeline = model.Transform(images.ToDataView(ml)).GetColumn<float>("LogLikelihood").ToArray();
-        float[] direct = MLNetAr.Models.DensityTraining.LogLikelihoods(model.Model, images.BinarizeThreshold().Pixels);
+        float[] direct = ModelAssert.LogLikelihoods(model.Model, images.BinarizeThreshold().Pixels);
         Assert.Equal(direct, viaPipeline);
         Assert.All(viaPipeline, v => Assert.True(v < 0 && float.IsFinite(v)));
     }
@@ -160,7 +160,7 @@ public class FvsbnCatalogTests
             var model = pipeline.Fit(data);
             float[] before = model.Transform(data).GetColumn<float>("LogLikelihood").ToArray();
             // The pixels that reached the model are the digits themselves.
-            float[] direct = MLNetAr.Models.DensityTraining.LogLikelihoods(((AutoregressiveDensityTransformer)model.LastTransformer).Model, images.BinarizeThreshold().Pixels);
+            float[] direct = ModelAssert.LogLikelihoods(((AutoregressiveDensityTransformer)model.LastTransformer).Model, images.BinarizeThreshold().Pixels);
             Assert.Equal(direct, before);
 
             string path = Path.Combine(folder, "model.zip");

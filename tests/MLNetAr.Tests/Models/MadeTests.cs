@@ -115,7 +115,7 @@ public class MadeTests
         var model = RandomModel(d, [7, 5], natural: true, masks: 2, ensemble: 2);
         float[] prefix = [1, 0, 1];
         float[] all = TestData.AllBinaryVectors(d);
-        float[] ll = DensityTraining.LogLikelihoods(model, all);
+        float[] ll = ModelAssert.LogLikelihoods(model, all);
         var x = new float[samples * d];
         for (int r = 0; r < samples; r++) prefix.CopyTo(x, r * d);
         model.SampleRows(x, samples, known, Enumerable.Range(0, samples).ToArray());
@@ -146,9 +146,9 @@ public class MadeTests
     {
         var model = RandomModel(9, [10], natural: false, masks: 3, ensemble: 3);
         float[] x = TestData.RandomBinary(20, 9, seed: 4);
-        float[] before = DensityTraining.LogLikelihoods(model, x);
+        float[] before = ModelAssert.LogLikelihoods(model, x);
         model.EndTraining();
-        Assert.Equal(before, DensityTraining.LogLikelihoods(model, x));
+        Assert.Equal(before, ModelAssert.LogLikelihoods(model, x));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using Microsoft.ML;
 using MLNetAr.Models;
 using MLNetAr.Nn;
 using MLNetAr.Tests.TestUtilities;
+using MLNetAr.Training;
 
 namespace MLNetAr.Tests.Models;
 

@@ -173,7 +173,7 @@ public class ReliabilityTests
         for (int j = 0; j < 8; j++) for (int i = j + 1; i < 8; i++) w[j * 8 + i] = (i + j) % 2 == 0 ? 500f : -500f;
         model.Parameters[1].Value.AsSpan().Fill(150f);
         ModelAssert.IsNormalized(model, tolerance: 1e-4); // |z| up to ~2000: every log σ stays finite
-        float[] ll = DensityTraining.LogLikelihoods(model, TestData.AllBinaryVectors(8));
+        float[] ll = ModelAssert.LogLikelihoods(model, TestData.AllBinaryVectors(8));
         Assert.All(ll, v => Assert.True(float.IsFinite(v) && v <= 0));
         Assert.Contains(ll, v => v < -100); // some inputs really are that unlikely
     }

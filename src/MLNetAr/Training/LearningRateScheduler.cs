@@ -1,4 +1,4 @@
-namespace MLNetAr.Models;
+namespace MLNetAr.Training;
 
 /// <summary>
 /// The learning rate of each training step under a <see cref="LearningRateSchedule"/>. Linear and cosine decay are

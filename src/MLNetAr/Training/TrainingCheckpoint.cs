@@ -1,7 +1,8 @@
 using System.Security.Cryptography;
+using MLNetAr.Models;
 using MLNetAr.Nn;
 
-namespace MLNetAr.Models;
+namespace MLNetAr.Training;
 
 /// <summary>Where and how often training writes its state.</summary>
 internal sealed record CheckpointSettings(string Path, int EveryEpochs);

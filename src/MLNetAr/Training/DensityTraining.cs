@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using MLNetAr.Internal;
+using MLNetAr.Models;
 using MLNetAr.Nn;
 
-namespace MLNetAr.Models;
+namespace MLNetAr.Training;
 
 /// <summary>Settings of one training run (validated by the estimator before they get here).</summary>
 /// <param name="MaximumNumberOfEpochs">Epoch limit.</param>
@@ -48,14 +49,6 @@ internal sealed record TrainingData(EncodedRows Train, long TrainStart, long Tra
     public long TrainCount => TrainEnd - TrainStart;
     public long ValidationCount => ValidationEnd - ValidationStart;
 }
-
-/// <summary>What happened in one epoch: mean negative log-likelihoods in nats per image.</summary>
-/// <param name="Epoch">1-based epoch number.</param>
-/// <param name="TrainingNll">Mean training NLL over the epoch's minibatches (weights changing as it goes).</param>
-/// <param name="ValidationNll">Mean NLL on the validation rows after the epoch, or NaN without validation rows.</param>
-/// <param name="Seconds">Wall-clock seconds of the epoch's training pass.</param>
-/// <param name="LearningRate">The learning rate of the epoch's last step.</param>
-public sealed record EpochSummary(int Epoch, double TrainingNll, double ValidationNll, double Seconds, double LearningRate);
 
 /// <summary>Minibatch gradient descent (Adam, Adagrad or SGD with momentum) on the exact negative log-likelihood with early stopping on validation NLL.</summary>
 internal static class DensityTraining
@@ -211,10 +204,6 @@ internal static class DensityTraining
         return true;
     }
 
-    /// <summary>Exact log-likelihood of each row: <c>(N, D) -> (N)</c>, in nats (the model's scoring path).</summary>
-    public static float[] LogLikelihoods(DensityModel model, ReadOnlySpan<float> data, int maxBatch = 256) =>
-        InBatches(model, data, maxBatch, (x, b, ll, ws) => model.Score(x, b, ll, Span<float>.Empty, ws));
-
     /// <summary>
     /// Mean validation NLL over the validation rows of <paramref name="data"/>, read in blocks of the training batch
     /// size and scored in the training workspace (a second, larger workspace would double the convolutional models'
@@ -272,23 +261,6 @@ internal static class DensityTraining
         {
             foreach (int[] order in Orders) shuffle.Shuffle(order);
         }
-    }
-
-    private delegate void BatchScorer(ReadOnlySpan<float> x, int batch, Span<float> logLikelihoods, ModelWorkspace workspace);
-
-    private static float[] InBatches(DensityModel model, ReadOnlySpan<float> data, int maxBatch, BatchScorer score)
-    {
-        int d = model.Dimension;
-        int rows = data.Length / d;
-        var result = new float[rows];
-        int batchSize = Math.Max(1, Math.Min(maxBatch, rows));
-        var workspace = model.CreateWorkspace(batchSize);
-        for (int start = 0; start < rows; start += batchSize)
-        {
-            int b = Math.Min(batchSize, rows - start);
-            score(data.Slice(start * d, b * d), b, result.AsSpan(start, b), workspace);
-        }
-        return result;
     }
 
     private static float[][] Snapshot(DensityModel model) => model.Parameters.Select(p => (float[])p.Value.Clone()).ToArray();
