@@ -7,18 +7,24 @@ using MLNetAr.Onnx;
 
 namespace MLNetAr.Models;
 
-/// <summary>Named activation buffers of a convolutional model, grown on demand and reused between batches.</summary>
-internal sealed class ConvolutionWorkspace(int maxBatch) : ModelWorkspace(maxBatch)
+/// <summary>
+/// The activation buffers every convolutional model has (input, body features, head, scratch); each body adds its own
+/// in a subclass. Activations are channel-major, <c>(C, B·P)</c>.
+/// </summary>
+internal class ConvolutionWorkspace(int maxBatch) : ModelWorkspace(maxBatch)
 {
-    private readonly Dictionary<int, float[]> _buffers = [];
-
-    /// <summary>Buffer <paramref name="slot"/> with at least <paramref name="length"/> floats (contents kept while it fits).</summary>
-    public Span<float> Get(int slot, long length)
-    {
-        if (!_buffers.TryGetValue(slot, out float[]? buffer) || buffer.Length < length)
-            _buffers[slot] = buffer = new float[checked((int)length)];
-        return buffer.AsSpan(0, (int)length);
-    }
+    /// <summary>The images <c>(1, B·P)</c>.</summary>
+    public readonly ActivationBuffer Input = new();
+    /// <summary>The body's output, F feature maps <c>(F, B·P)</c>.</summary>
+    public readonly ActivationBuffer Features = new();
+    /// <summary>Scratch of a ranged (sampling) convolution.</summary>
+    public readonly ActivationBuffer RangeScratch = new();
+    /// <summary>im2col columns not kept for Backward (and Backward's own scratch).</summary>
+    public readonly ActivationBuffer ColumnsScratch = new();
+    /// <summary>The head: ReLU of the features <c>(F, B·P)</c>, its hidden layer and that layer's ReLU <c>(F_head, B·P)</c>.</summary>
+    public readonly ActivationBuffer HeadInput = new(), HeadHidden = new(), HeadActivation = new();
+    /// <summary>The head's gradients: <c>∂L/∂HeadInput</c>, <c>∂L/∂HeadActivation</c> and <c>∂L/∂Features</c>.</summary>
+    public readonly ActivationBuffer HeadGradient = new(), HeadHiddenGradient = new(), FeatureGradient = new();
 }
 
 /// <summary>
@@ -45,10 +51,7 @@ internal abstract class ConvolutionalDensityModel : DensityModel
     private readonly int _levels;
     private readonly int _poolRows, _poolColumns;
 
-    // Buffer slots of the shared part; bodies number theirs from BodySlot.
-    protected const int InputSlot = 0, FeaturesSlot = 1, RangeScratchSlot = 2, ColumnsScratchSlot = 3;
-    private const int HeadInputSlot = 4, HeadHiddenSlot = 5, HeadActivationSlot = 6, HeadGradientSlot = 7, HeadHiddenGradientSlot = 8, FeatureGradientSlot = 9;
-    protected const int BodySlot = 16;
+    private IReadOnlyList<CausalConv2d> _layers = [];
 
     protected ConvolutionalDensityModel(int height, int width, int levels, int featureChannels, int headChannels) : base(checked(height * width))
     {
@@ -76,7 +79,8 @@ internal abstract class ConvolutionalDensityModel : DensityModel
 
     public override int HiddenFeatureCount => FeatureChannels * _poolRows * _poolColumns;
 
-    public override ModelWorkspace CreateWorkspace(int maxBatch) => new ConvolutionWorkspace(maxBatch);
+    /// <summary>A workspace of the body's type (a <see cref="ConvolutionWorkspace"/> with the body's buffers).</summary>
+    public abstract override ModelWorkspace CreateWorkspace(int maxBatch);
 
     /// <summary>Each image's activations take megabytes: 8 images per read-ahead batch, 2 per parallel chunk.</summary>
     public override int ScoringBatchRows => 8;
@@ -85,8 +89,11 @@ internal abstract class ConvolutionalDensityModel : DensityModel
     public override int SamplingBatchRows => 32;
 
     /// <summary>Layers of the body followed by the head, in the order of the weights stream.</summary>
-    protected IReadOnlyList<Parameter> WithHead(IEnumerable<CausalConv2d> body) =>
-        body.Append(HeadHidden).Append(HeadOutput).SelectMany(l => new[] { l.Weight, l.Bias }).ToArray();
+    protected IReadOnlyList<Parameter> WithHead(IEnumerable<CausalConv2d> body)
+    {
+        _layers = body.Append(HeadHidden).Append(HeadOutput).ToArray();
+        return _layers.SelectMany(l => new[] { l.Weight, l.Bias }).ToArray();
+    }
 
     /// <summary>
     /// Computes the rows-only part of the body (PixelCNN's vertical stack) at positions <c>[p0, p1)</c>, which cover
@@ -97,8 +104,8 @@ internal abstract class ConvolutionalDensityModel : DensityModel
     }
 
     /// <summary>
-    /// The body at positions <c>[p0, p1)</c> of every image: reads the input (slot <see cref="InputSlot"/>) and writes
-    /// the F feature maps <c>(F, B·P)</c> (slot <see cref="FeaturesSlot"/>) there. The full range also keeps what
+    /// The body at positions <c>[p0, p1)</c> of every image: reads the input (<see cref="ConvolutionWorkspace.Input"/>)
+    /// and writes the F feature maps <c>(F, B·P)</c> (<see cref="ConvolutionWorkspace.Features"/>) there. The full range also keeps what
     /// <see cref="BodyBackward"/> needs.
     /// </summary>
     protected abstract void BodyForward(ConvolutionWorkspace workspace, int batch, int p0, int p1);
@@ -113,11 +120,12 @@ internal abstract class ConvolutionalDensityModel : DensityModel
     /// <summary>As above, from the number of pixels at each level in the training rows.</summary>
     public void Initialize(Random random, double[] counts)
     {
-        foreach (Parameter p in Parameters)
+        // In the order of the weights stream: each layer's weight, then its bias, both bounded by the weight's fan-in.
+        foreach (CausalConv2d layer in _layers)
         {
-            int fanIn = p.Name.EndsWith(".Bias", StringComparison.Ordinal) ? Parameters.First(w => w.Name == p.Name[..^5] + ".Weight").Shape[1] : p.Shape[1];
-            float bound = 1f / MathF.Sqrt(fanIn);
-            for (int i = 0; i < p.Length; i++) p.Value[i] = (float)((random.NextDouble() * 2 - 1) * bound);
+            float bound = 1f / MathF.Sqrt(layer.Weight.Shape[1]);
+            foreach (Parameter p in new[] { layer.Weight, layer.Bias })
+                for (int i = 0; i < p.Length; i++) p.Value[i] = (float)((random.NextDouble() * 2 - 1) * bound);
         }
         Distribution.MarginalLogits(counts).CopyTo(HeadOutput.Bias.Value, 0);
     }
@@ -126,7 +134,7 @@ internal abstract class ConvolutionalDensityModel : DensityModel
     public override void Forward(ReadOnlySpan<float> x, int batch, Span<float> logits, ModelWorkspace workspace)
     {
         var ws = (ConvolutionWorkspace)workspace;
-        x[..(batch * Dimension)].CopyTo(ws.Get(InputSlot, batch * Dimension));
+        x[..(batch * Dimension)].CopyTo(ws.Input.Get(batch * Dimension));
         PrepareRows(ws, batch, 0, Dimension);
         BodyForward(ws, batch, 0, Dimension);
         HeadForward(ws, batch, 0, Dimension, logits);
@@ -136,10 +144,10 @@ internal abstract class ConvolutionalDensityModel : DensityModel
     private void HeadForward(ConvolutionWorkspace ws, int batch, int p0, int p1, Span<float> logits)
     {
         int n = batch * Dimension;
-        Span<float> features = ws.Get(FeaturesSlot, (long)FeatureChannels * n);
-        Span<float> input = ws.Get(HeadInputSlot, (long)FeatureChannels * n);
-        Span<float> hidden = ws.Get(HeadHiddenSlot, (long)HeadChannels * n);
-        Span<float> activation = ws.Get(HeadActivationSlot, (long)HeadChannels * n);
+        Span<float> features = ws.Features.Get((long)FeatureChannels * n);
+        Span<float> input = ws.HeadInput.Get((long)FeatureChannels * n);
+        Span<float> hidden = ws.HeadHidden.Get((long)HeadChannels * n);
+        Span<float> activation = ws.HeadActivation.Get((long)HeadChannels * n);
         ReluRange(features, input, FeatureChannels, batch, p0, p1);
         Conv(HeadHidden, ws, input, batch, p0, p1, hidden);
         ReluRange(hidden, activation, HeadChannels, batch, p0, p1);
@@ -150,11 +158,11 @@ internal abstract class ConvolutionalDensityModel : DensityModel
     {
         var ws = (ConvolutionWorkspace)workspace;
         int n = batch * Dimension;
-        Span<float> input = ws.Get(HeadInputSlot, (long)FeatureChannels * n);
-        Span<float> activation = ws.Get(HeadActivationSlot, (long)HeadChannels * n);
-        Span<float> dActivation = ws.Get(HeadHiddenGradientSlot, (long)HeadChannels * n);
-        Span<float> dInput = ws.Get(HeadGradientSlot, (long)FeatureChannels * n);
-        Span<float> dFeatures = ws.Get(FeatureGradientSlot, (long)FeatureChannels * n);
+        Span<float> input = ws.HeadInput.Get((long)FeatureChannels * n);
+        Span<float> activation = ws.HeadActivation.Get((long)HeadChannels * n);
+        Span<float> dActivation = ws.HeadHiddenGradient.Get((long)HeadChannels * n);
+        Span<float> dInput = ws.HeadGradient.Get((long)FeatureChannels * n);
+        Span<float> dFeatures = ws.FeatureGradient.Get((long)FeatureChannels * n);
         // (K', N) -> (F_head, N) -> (F, N), through both ReLUs.
         HeadOutput.Backward(activation, [], batch, dLogits, dActivation, []);
         ReluBackward(activation, dActivation, dActivation);
@@ -167,7 +175,7 @@ internal abstract class ConvolutionalDensityModel : DensityModel
     {
         var ws = (ConvolutionWorkspace)workspace;
         int n = batch * Dimension, cells = _poolRows * _poolColumns;
-        ReadOnlySpan<float> maps = ws.Get(FeaturesSlot, (long)FeatureChannels * n);
+        ReadOnlySpan<float> maps = ws.Features.Get((long)FeatureChannels * n);
         features[..(batch * HiddenFeatureCount)].Clear();
         var counts = new int[cells];
         for (int i = 0; i < Height; i++)
@@ -227,7 +235,7 @@ internal abstract class ConvolutionalDensityModel : DensityModel
     {
         int d = Dimension, n = batch * d;
         var ws = (ConvolutionWorkspace)(workspace ?? CreateWorkspace(batch));
-        Span<float> input = ws.Get(InputSlot, n);
+        Span<float> input = ws.Input.Get(n);
         x[..n].CopyTo(input);
         var streams = new Random[batch];
         for (int r = 0; r < batch; r++) streams[r] = new Random(rowSeeds[r]);
@@ -249,15 +257,15 @@ internal abstract class ConvolutionalDensityModel : DensityModel
 
     /// <summary>
     /// Runs <paramref name="layer"/> on positions <c>[p0, p1)</c>: the full-batch path (keeping im2col columns in
-    /// <paramref name="columnsSlot"/> for Backward) when the range is every position, else the ranged path.
+    /// <paramref name="columns"/> for Backward, else in the scratch) when the range is every position, else the ranged path.
     /// </summary>
     protected void Conv(CausalConv2d layer, ConvolutionWorkspace ws, ReadOnlySpan<float> x, int batch, int p0, int p1, Span<float> y,
-        int columnsSlot = ColumnsScratchSlot, bool accumulate = false)
+        ActivationBuffer? columns = null, bool accumulate = false)
     {
         if (p0 == 0 && p1 == Dimension)
-            layer.Forward(x, batch, y, ws.Get(columnsSlot, layer.ColumnsLength(batch)), accumulate);
+            layer.Forward(x, batch, y, (columns ?? ws.ColumnsScratch).Get(layer.ColumnsLength(batch)), accumulate);
         else
-            layer.ForwardRange(x, batch, p0, p1, y, ws.Get(RangeScratchSlot, layer.RangeScratchLength(batch, p1 - p0)), accumulate);
+            layer.ForwardRange(x, batch, p0, p1, y, ws.RangeScratch.Get(layer.RangeScratchLength(batch, p1 - p0)), accumulate);
     }
 
     /// <summary>

@@ -33,6 +33,19 @@ internal class ModelWorkspace
     }
 }
 
+/// <summary>One activation buffer of a workspace: grown on demand, the same array (contents kept) while it fits.</summary>
+internal sealed class ActivationBuffer
+{
+    private float[] _values = [];
+
+    /// <summary>The first <paramref name="length"/> floats of the buffer, reallocated (zeroed) when it is too short.</summary>
+    public Span<float> Get(long length)
+    {
+        if (_values.Length < length) _values = new float[checked((int)length)];
+        return _values.AsSpan(0, (int)length);
+    }
+}
+
 /// <summary>
 /// An autoregressive density model over vectors of length <see cref="Dimension"/>:
 /// <c>log p(x) = Σ_i log p(x_i | x_&lt;i)</c>, where the conditional of pixel i depends only on inputs earlier in the

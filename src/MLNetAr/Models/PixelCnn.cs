@@ -34,10 +34,19 @@ internal sealed class PixelCnn : ConvolutionalDensityModel
     private readonly CausalConv2d[] _vertical, _horizontal, _link, _out;
     private readonly IReadOnlyList<Parameter> _parameters;
 
-    // Slots per layer l: BodySlot + l·SlotsPerLayer + one of these.
-    private const int SlotsPerLayer = 8;
-    private const int VerticalColumns = 0, VerticalPre = 1, VerticalOut = 2, HorizontalColumns = 3, HorizontalPre = 4, HorizontalGated = 5, HorizontalOut = 6;
-    private const int GradientSlot = 1000, VerticalGradient = 1001, VerticalPreGradient = 1002, HorizontalPreGradient = 1003, GatedGradient = 1004;
+    /// <summary>Activations of one gated layer, <c>(C or 2C, B·P)</c>, kept for Backward; im2col columns of its two stacks.</summary>
+    private sealed class LayerBuffers
+    {
+        public readonly ActivationBuffer VerticalColumns = new(), VerticalPre = new(), VerticalOut = new();
+        public readonly ActivationBuffer HorizontalColumns = new(), HorizontalPre = new(), HorizontalGated = new(), HorizontalOut = new();
+    }
+
+    private sealed class Workspace(int maxBatch, int layers) : ConvolutionWorkspace(maxBatch)
+    {
+        public readonly LayerBuffers[] Layers = Enumerable.Range(0, layers).Select(_ => new LayerBuffers()).ToArray();
+        /// <summary>Backward: <c>∂L/∂h'</c>, <c>∂L/∂v'</c>, <c>∂L/∂v_pre</c>, <c>∂L/∂h_pre</c>, <c>∂L/∂gate(h_pre)</c>.</summary>
+        public readonly ActivationBuffer HorizontalGradient = new(), VerticalGradient = new(), VerticalPreGradient = new(), HorizontalPreGradient = new(), GatedGradient = new();
+    }
 
     public PixelCnn(int height, int width, int levels, int layers, int channels, int kernelSize, int headChannels)
         : base(height, width, levels, channels, headChannels)
@@ -66,66 +75,72 @@ internal sealed class PixelCnn : ConvolutionalDensityModel
     public override string Kind => KindName;
     public override IReadOnlyList<Parameter> Parameters => _parameters;
 
-    private static int Slot(int layer, int kind) => BodySlot + layer * SlotsPerLayer + kind;
+    public override ModelWorkspace CreateWorkspace(int maxBatch) => new Workspace(maxBatch, Layers);
 
     /// <summary>Vertical stack on whole rows: every v_pre at these positions (the last layer's v' is never read).</summary>
-    protected override void PrepareRows(ConvolutionWorkspace ws, int batch, int p0, int p1)
+    protected override void PrepareRows(ConvolutionWorkspace workspace, int batch, int p0, int p1)
     {
+        var ws = (Workspace)workspace;
         long n = (long)batch * Dimension;
         for (int l = 0; l < Layers; l++)
         {
-            ReadOnlySpan<float> input = l == 0 ? ws.Get(InputSlot, n) : ws.Get(Slot(l - 1, VerticalOut), Channels * n);
-            Span<float> pre = ws.Get(Slot(l, VerticalPre), 2 * Channels * n);
-            Conv(_vertical[l], ws, input, batch, p0, p1, pre, Slot(l, VerticalColumns));
-            if (l < Layers - 1) Gate(pre, ws.Get(Slot(l, VerticalOut), Channels * n), Channels, batch, p0, p1);
+            LayerBuffers layer = ws.Layers[l];
+            ReadOnlySpan<float> input = l == 0 ? ws.Input.Get(n) : ws.Layers[l - 1].VerticalOut.Get(Channels * n);
+            Span<float> pre = layer.VerticalPre.Get(2 * Channels * n);
+            Conv(_vertical[l], ws, input, batch, p0, p1, pre, layer.VerticalColumns);
+            if (l < Layers - 1) Gate(pre, layer.VerticalOut.Get(Channels * n), Channels, batch, p0, p1);
         }
     }
 
-    protected override void BodyForward(ConvolutionWorkspace ws, int batch, int p0, int p1)
+    protected override void BodyForward(ConvolutionWorkspace workspace, int batch, int p0, int p1)
     {
+        var ws = (Workspace)workspace;
         long n = (long)batch * Dimension;
         for (int l = 0; l < Layers; l++)
         {
-            ReadOnlySpan<float> input = l == 0 ? ws.Get(InputSlot, n) : ws.Get(Slot(l - 1, HorizontalOut), Channels * n);
-            Span<float> pre = ws.Get(Slot(l, HorizontalPre), 2 * Channels * n);
-            Span<float> gated = ws.Get(Slot(l, HorizontalGated), Channels * n);
-            Span<float> output = l == Layers - 1 ? ws.Get(FeaturesSlot, Channels * n) : ws.Get(Slot(l, HorizontalOut), Channels * n);
-            Conv(_horizontal[l], ws, input, batch, p0, p1, pre, Slot(l, HorizontalColumns));
-            Conv(_link[l], ws, ws.Get(Slot(l, VerticalPre), 2 * Channels * n), batch, p0, p1, pre, accumulate: true);
+            LayerBuffers layer = ws.Layers[l];
+            ReadOnlySpan<float> input = l == 0 ? ws.Input.Get(n) : ws.Layers[l - 1].HorizontalOut.Get(Channels * n);
+            Span<float> pre = layer.HorizontalPre.Get(2 * Channels * n);
+            Span<float> gated = layer.HorizontalGated.Get(Channels * n);
+            Span<float> output = l == Layers - 1 ? ws.Features.Get(Channels * n) : layer.HorizontalOut.Get(Channels * n);
+            Conv(_horizontal[l], ws, input, batch, p0, p1, pre, layer.HorizontalColumns);
+            Conv(_link[l], ws, layer.VerticalPre.Get(2 * Channels * n), batch, p0, p1, pre, accumulate: true);
             Gate(pre, gated, Channels, batch, p0, p1);
             Conv(_out[l], ws, gated, batch, p0, p1, output);
             if (l > 0) AddInPlace(input, output, Channels, batch, p0, p1);
         }
     }
 
-    protected override void BodyBackward(ConvolutionWorkspace ws, int batch, ReadOnlySpan<float> dFeatures)
+    protected override void BodyBackward(ConvolutionWorkspace workspace, int batch, ReadOnlySpan<float> dFeatures)
     {
+        var ws = (Workspace)workspace;
         long n = (long)batch * Dimension;
         // dH holds ∂L/∂h' of the current layer; dV ∂L/∂v' (written by the layer above's vertical conv).
-        Span<float> dH = ws.Get(GradientSlot, Channels * n);
-        Span<float> dV = ws.Get(VerticalGradient, Channels * n);
-        Span<float> dVPre = ws.Get(VerticalPreGradient, 2 * Channels * n);
-        Span<float> dHPre = ws.Get(HorizontalPreGradient, 2 * Channels * n);
-        Span<float> dGated = ws.Get(GatedGradient, Channels * n);
-        Span<float> scratch = ws.Get(ColumnsScratchSlot, _vertical.Max(c => c.ColumnsLength(batch)));
+        Span<float> dH = ws.HorizontalGradient.Get(Channels * n);
+        Span<float> dV = ws.VerticalGradient.Get(Channels * n);
+        Span<float> dVPre = ws.VerticalPreGradient.Get(2 * Channels * n);
+        Span<float> dHPre = ws.HorizontalPreGradient.Get(2 * Channels * n);
+        Span<float> dGated = ws.GatedGradient.Get(Channels * n);
+        Span<float> scratch = ws.ColumnsScratch.Get(_vertical.Max(c => c.ColumnsLength(batch)));
         dFeatures.CopyTo(dH);
         for (int l = Layers - 1; l >= 0; l--)
         {
-            ReadOnlySpan<float> hInput = l == 0 ? ws.Get(InputSlot, n) : ws.Get(Slot(l - 1, HorizontalOut), Channels * n);
-            ReadOnlySpan<float> vInput = l == 0 ? ws.Get(InputSlot, n) : ws.Get(Slot(l - 1, VerticalOut), Channels * n);
-            ReadOnlySpan<float> vPre = ws.Get(Slot(l, VerticalPre), 2 * Channels * n);
+            LayerBuffers layer = ws.Layers[l];
+            ReadOnlySpan<float> hInput = l == 0 ? ws.Input.Get(n) : ws.Layers[l - 1].HorizontalOut.Get(Channels * n);
+            ReadOnlySpan<float> vInput = l == 0 ? ws.Input.Get(n) : ws.Layers[l - 1].VerticalOut.Get(Channels * n);
+            ReadOnlySpan<float> vPre = layer.VerticalPre.Get(2 * Channels * n);
 
             // Horizontal: h' = [h +] out(gate(h_pre)); the residual's gradient stays in dH.
-            _out[l].Backward(ws.Get(Slot(l, HorizontalGated), Channels * n), [], batch, dH, dGated, []);
-            GateBackward(ws.Get(Slot(l, HorizontalPre), 2 * Channels * n), dGated, dHPre);
-            _horizontal[l].Backward(hInput, ws.Get(Slot(l, HorizontalColumns), _horizontal[l].ColumnsLength(batch)), batch, dHPre,
+            _out[l].Backward(layer.HorizontalGated.Get(Channels * n), [], batch, dH, dGated, []);
+            GateBackward(layer.HorizontalPre.Get(2 * Channels * n), dGated, dHPre);
+            _horizontal[l].Backward(hInput, layer.HorizontalColumns.Get(_horizontal[l].ColumnsLength(batch)), batch, dHPre,
                 l == 0 ? [] : dH, scratch, accumulateDx: true);
 
             // Vertical: v_pre feeds the link and (below the last layer) v' = gate(v_pre).
             if (l < Layers - 1) GateBackward(vPre, dV, dVPre);
             else dVPre.Clear();
             _link[l].Backward(vPre, [], batch, dHPre, dVPre, [], accumulateDx: true);
-            _vertical[l].Backward(vInput, ws.Get(Slot(l, VerticalColumns), _vertical[l].ColumnsLength(batch)), batch, dVPre,
+            _vertical[l].Backward(vInput, layer.VerticalColumns.Get(_vertical[l].ColumnsLength(batch)), batch, dVPre,
                 l == 0 ? [] : dV, scratch);
         }
     }

@@ -75,7 +75,7 @@ internal sealed class PixelRnn : DensityModel
     private int GateCount => Cell == RecurrentCell.Lstm ? LstmCell.Gates : GruCell.Gates;
     private int InputSize => PixelAbove ? 2 : 1;
 
-    public override ModelWorkspace CreateWorkspace(int maxBatch) => new ConvolutionWorkspace(maxBatch);
+    public override ModelWorkspace CreateWorkspace(int maxBatch) => new Workspace(maxBatch, Layers);
 
     /// <summary>
     /// Every step's gates and states are kept: about (G + 2)·H·D floats per row. Chunks of 36 rows fill the GEMM's
@@ -86,11 +86,23 @@ internal sealed class PixelRnn : DensityModel
     /// <summary>Sampling keeps the same per-step buffers as scoring.</summary>
     public override int SamplingBatchRows => ScoringBatchRows;
 
-    // Workspace slots: shared ones below Base; per layer l, Base + l·8 + one of the layer kinds.
-    private const int StepInputSlot = 0, OutputSlot = 1, GradientSlot = 2, GateGradientSlot = 3, RecurrentGradientSlot = 4, CarrySlot = 5, CellGradientSlot = 6, DirectSlot = 7;
-    private const int Base = 16, SlotsPerLayer = 8;
-    private const int InputSlot = 0, GateSlot = 1, StateSlot = 2, CellSlot = 3, RecurrentSlot = 4;
-    private static int Slot(int layer, int kind) => Base + layer * SlotsPerLayer + kind;
+    /// <summary>One layer's activations over every step, kept for Backward: gate pre-activations <c>(B·D, G·H)</c>,
+    /// states and (LSTM) cells <c>(D + 1, B, H)</c> with the zero initial state first, and (GRU) the recurrent term.</summary>
+    private sealed class LayerBuffers
+    {
+        public readonly ActivationBuffer Gates = new(), States = new(), Cells = new(), Recurrent = new();
+    }
+
+    private sealed class Workspace(int maxBatch, int layers) : ModelWorkspace(maxBatch)
+    {
+        public readonly LayerBuffers[] Layers = Enumerable.Range(0, layers).Select(_ => new LayerBuffers()).ToArray();
+        /// <summary>The first layer's inputs: every step <c>(B·D, InputSize)</c>, or one step while sampling.</summary>
+        public readonly ActivationBuffer Inputs = new(), StepInput = new();
+        /// <summary>Output-layer logits by step, then their gradient.</summary>
+        public readonly ActivationBuffer Output = new();
+        /// <summary>Backward through time: <c>∂L/∂states</c>, <c>∂L/∂gates</c>, the GRU's recurrent gradient, and per-step buffers.</summary>
+        public readonly ActivationBuffer StateGradient = new(), GateGradient = new(), RecurrentGradient = new(), Carry = new(), CellGradient = new(), Direct = new();
+    }
 
     /// <summary>Initialises U(−1/√H, 1/√H) like PyTorch's RNNs; the output bias at the pixels' marginal levels.</summary>
     public void Initialize(Random random, ReadOnlySpan<float> trainingRows) =>
@@ -121,20 +133,20 @@ internal sealed class PixelRnn : DensityModel
 
     public override void Forward(ReadOnlySpan<float> x, int batch, Span<float> logits, ModelWorkspace workspace)
     {
-        var ws = (ConvolutionWorkspace)workspace;
+        var ws = (Workspace)workspace;
         int d = Dimension, h = Hidden, m = d * batch;
-        BuildInputs(x, batch, 0, d, ws.Get(Slot(0, InputSlot), (long)m * InputSize));
+        BuildInputs(x, batch, 0, d, ws.Inputs.Get((long)m * InputSize));
         for (int l = 0; l < Layers; l++)
         {
-            ReadOnlySpan<float> input = l == 0 ? ws.Get(Slot(0, InputSlot), (long)m * InputSize) : ws.Get(Slot(l - 1, StateSlot), (long)(d + 1) * batch * h)[(batch * h)..];
-            Span<float> gates = ws.Get(Slot(l, GateSlot), (long)m * GateCount * h);
+            ReadOnlySpan<float> input = l == 0 ? ws.Inputs.Get((long)m * InputSize) : ws.Layers[l - 1].States.Get((long)(d + 1) * batch * h)[(batch * h)..];
+            Span<float> gates = ws.Layers[l].Gates.Get((long)m * GateCount * h);
             // (D·B, In) · (In, G·H) -> (D·B, G·H), for every step at once.
             InputProjection(l, input, m, gates);
-            Span<float> states = ws.Get(Slot(l, StateSlot), (long)(d + 1) * batch * h);
+            Span<float> states = ws.Layers[l].States.Get((long)(d + 1) * batch * h);
             states[..(batch * h)].Clear();
-            Span<float> cells = Cell == RecurrentCell.Lstm ? ws.Get(Slot(l, CellSlot), (long)(d + 1) * batch * h) : [];
+            Span<float> cells = Cell == RecurrentCell.Lstm ? ws.Layers[l].Cells.Get((long)(d + 1) * batch * h) : [];
             if (!cells.IsEmpty) cells[..(batch * h)].Clear();
-            Span<float> recurrent = Cell == RecurrentCell.Gru ? ws.Get(Slot(l, RecurrentSlot), (long)m * GateCount * h) : [];
+            Span<float> recurrent = Cell == RecurrentCell.Gru ? ws.Layers[l].Recurrent.Get((long)m * GateCount * h) : [];
             PackedMatrix recurrentWeight = PackRecurrentWeight(l);
             for (int t = 0; t < d; t++) Step(l, t, batch, recurrentWeight, gates, recurrent, states, cells);
         }
@@ -180,11 +192,11 @@ internal sealed class PixelRnn : DensityModel
         Kernel.Pack(Transpose.Yes, Hidden, GateCount * Hidden, _recurrentWeight[layer].Value, Hidden);
 
     /// <summary>Logits of steps <c>[t0, t1)</c> from the top layer's states, written in the model's logits layout.</summary>
-    private void OutputLayer(ConvolutionWorkspace ws, int batch, int t0, int t1, Span<float> logits)
+    private void OutputLayer(Workspace ws, int batch, int t0, int t1, Span<float> logits)
     {
         int d = Dimension, h = Hidden, k = LogitsPerPixel, steps = t1 - t0, n = batch * d;
-        ReadOnlySpan<float> states = ws.Get(Slot(Layers - 1, StateSlot), (long)(d + 1) * batch * h).Slice((t0 + 1) * batch * h, steps * batch * h);
-        Span<float> output = ws.Get(OutputSlot, (long)steps * batch * k);
+        ReadOnlySpan<float> states = ws.Layers[Layers - 1].States.Get((long)(d + 1) * batch * h).Slice((t0 + 1) * batch * h, steps * batch * h);
+        Span<float> output = ws.Output.Get((long)steps * batch * k);
         // (steps·B, H) · (H, K') -> (steps·B, K')
         Kernel.Gemm(Transpose.No, Transpose.Yes, steps * batch, k, h, states, h, _outputWeight.Value, h, output, k);
         for (int t = t0; t < t1; t++)
@@ -195,26 +207,26 @@ internal sealed class PixelRnn : DensityModel
 
     public override void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dLogits, ModelWorkspace workspace)
     {
-        var ws = (ConvolutionWorkspace)workspace;
+        var ws = (Workspace)workspace;
         int d = Dimension, h = Hidden, k = LogitsPerPixel, m = d * batch, n = batch * d, width = GateCount * h, block = batch * h;
         // Output layer: dOut (D·B, K') time-major; ∂V += dOutᵀ·H; ∂h_t = dOut·V.
-        Span<float> dOut = ws.Get(OutputSlot, (long)m * k);
+        Span<float> dOut = ws.Output.Get((long)m * k);
         for (int t = 0; t < d; t++)
             for (int r = 0; r < batch; r++)
                 for (int c = 0; c < k; c++) dOut[(t * batch + r) * k + c] = dLogits[c * n + r * d + t];
-        Span<float> topStates = ws.Get(Slot(Layers - 1, StateSlot), (long)(d + 1) * batch * h);
+        Span<float> topStates = ws.Layers[Layers - 1].States.Get((long)(d + 1) * batch * h);
         Kernel.Gemm(Transpose.Yes, Transpose.No, k, h, m, dOut, k, topStates[block..], h, _outputWeight.Gradient, h, accumulate: true);
         AddColumnSums(dOut, m, k, _outputBias.Gradient);
-        Span<float> dStates = ws.Get(GradientSlot, (long)m * h);
+        Span<float> dStates = ws.StateGradient.Get((long)m * h);
         Kernel.Gemm(Transpose.No, Transpose.No, m, h, k, dOut, k, _outputWeight.Value, h, dStates, h);
 
-        Span<float> carry = ws.Get(CarrySlot, block), dCell = ws.Get(CellGradientSlot, block), direct = ws.Get(DirectSlot, block);
+        Span<float> carry = ws.Carry.Get(block), dCell = ws.CellGradient.Get(block), direct = ws.Direct.Get(block);
         for (int l = Layers - 1; l >= 0; l--)
         {
-            Span<float> gates = ws.Get(Slot(l, GateSlot), (long)m * width);
-            Span<float> states = ws.Get(Slot(l, StateSlot), (long)(d + 1) * block);
-            Span<float> dGates = ws.Get(GateGradientSlot, (long)m * width);
-            Span<float> dRecurrent = Cell == RecurrentCell.Gru ? ws.Get(RecurrentGradientSlot, (long)m * width) : dGates;
+            Span<float> gates = ws.Layers[l].Gates.Get((long)m * width);
+            Span<float> states = ws.Layers[l].States.Get((long)(d + 1) * block);
+            Span<float> dGates = ws.GateGradient.Get((long)m * width);
+            Span<float> dRecurrent = Cell == RecurrentCell.Gru ? ws.RecurrentGradient.Get((long)m * width) : dGates;
             carry.Clear();
             dCell.Clear();
             for (int t = d - 1; t >= 0; t--)
@@ -224,12 +236,12 @@ internal sealed class PixelRnn : DensityModel
                 Span<float> dg = dGates.Slice(t * batch * width, batch * width);
                 if (Cell == RecurrentCell.Lstm)
                 {
-                    Span<float> cells = ws.Get(Slot(l, CellSlot), (long)(d + 1) * block);
+                    Span<float> cells = ws.Layers[l].Cells.Get((long)(d + 1) * block);
                     LstmCell.Backward(gates.Slice(t * batch * width, batch * width), cells.Slice(t * block, block), cells.Slice((t + 1) * block, block), dh, dCell, dg, batch, h);
                 }
                 else
                 {
-                    Span<float> recurrent = ws.Get(Slot(l, RecurrentSlot), (long)m * width);
+                    Span<float> recurrent = ws.Layers[l].Recurrent.Get((long)m * width);
                     GruCell.Backward(gates.Slice(t * batch * width, batch * width), recurrent.Slice(t * batch * width, batch * width), states.Slice(t * block, block), dh,
                         dg, dRecurrent.Slice(t * batch * width, batch * width), direct, batch, h);
                 }
@@ -251,7 +263,7 @@ internal sealed class PixelRnn : DensityModel
             Kernel.Gemm(Transpose.Yes, Transpose.No, width, h, m, dRecurrent, width, states[..(m * h)], h, _recurrentWeight[l].Gradient, h, accumulate: true);
             if (_recurrentBias[l] is { } recurrentBias) AddColumnSums(dRecurrent, m, width, recurrentBias.Gradient);
             int inputs = _inputWeight[l].Shape[1];
-            ReadOnlySpan<float> input = l == 0 ? ws.Get(Slot(0, InputSlot), (long)m * InputSize) : ws.Get(Slot(l - 1, StateSlot), (long)(d + 1) * block)[block..];
+            ReadOnlySpan<float> input = l == 0 ? ws.Inputs.Get((long)m * InputSize) : ws.Layers[l - 1].States.Get((long)(d + 1) * block)[block..];
             Kernel.Gemm(Transpose.Yes, Transpose.No, width, inputs, m, dGates, width, input, inputs, _inputWeight[l].Gradient, inputs, accumulate: true);
             AddColumnSums(dGates, m, width, _inputBias[l].Gradient);
             // ∂(layer below's states) = dGates · W: (D·B, G·H) · (G·H, H)
@@ -267,9 +279,9 @@ internal sealed class PixelRnn : DensityModel
 
     public override void GetHiddenFeatures(int batch, ReadOnlySpan<float> logits, Span<float> features, ModelWorkspace workspace)
     {
-        var ws = (ConvolutionWorkspace)workspace;
+        var ws = (Workspace)workspace;
         int d = Dimension, h = Hidden, block = batch * h;
-        ReadOnlySpan<float> states = ws.Get(Slot(Layers - 1, StateSlot), (long)(d + 1) * block);
+        ReadOnlySpan<float> states = ws.Layers[Layers - 1].States.Get((long)(d + 1) * block);
         for (int r = 0; r < batch; r++)
         {
             Span<float> last = features.Slice(r * 2 * h, h), mean = features.Slice(r * 2 * h + h, h);
@@ -334,28 +346,28 @@ internal sealed class PixelRnn : DensityModel
     public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds, ModelWorkspace? workspace = null)
     {
         int d = Dimension, h = Hidden, width = GateCount * h, n = batch * d;
-        var ws = (ConvolutionWorkspace)(workspace ?? CreateWorkspace(batch));
+        var ws = (Workspace)(workspace ?? CreateWorkspace(batch));
         var streams = new Random[batch];
         for (int r = 0; r < batch; r++) streams[r] = new Random(rowSeeds[r]);
         var logits = new float[(long)LogitsPerPixel * n];
         for (int l = 0; l < Layers; l++)
         {
-            ws.Get(Slot(l, StateSlot), (long)(d + 1) * batch * h)[..(batch * h)].Clear();
-            if (Cell == RecurrentCell.Lstm) ws.Get(Slot(l, CellSlot), (long)(d + 1) * batch * h)[..(batch * h)].Clear();
+            ws.Layers[l].States.Get((long)(d + 1) * batch * h)[..(batch * h)].Clear();
+            if (Cell == RecurrentCell.Lstm) ws.Layers[l].Cells.Get((long)(d + 1) * batch * h)[..(batch * h)].Clear();
         }
         PackedMatrix[] recurrentWeights = Enumerable.Range(0, Layers).Select(PackRecurrentWeight).ToArray();
         for (int t = 0; t < d; t++)
         {
             // Layer inputs of step t only; the gate buffers are indexed by step as in Forward.
-            BuildInputs(x, batch, t, t + 1, ws.Get(StepInputSlot, batch * InputSize));
+            BuildInputs(x, batch, t, t + 1, ws.StepInput.Get(batch * InputSize));
             for (int l = 0; l < Layers; l++)
             {
-                Span<float> gates = ws.Get(Slot(l, GateSlot), (long)n * width);
-                ReadOnlySpan<float> input = l == 0 ? ws.Get(StepInputSlot, batch * InputSize) : ws.Get(Slot(l - 1, StateSlot), (long)(d + 1) * batch * h).Slice((t + 1) * batch * h, batch * h);
+                Span<float> gates = ws.Layers[l].Gates.Get((long)n * width);
+                ReadOnlySpan<float> input = l == 0 ? ws.StepInput.Get(batch * InputSize) : ws.Layers[l - 1].States.Get((long)(d + 1) * batch * h).Slice((t + 1) * batch * h, batch * h);
                 InputProjection(l, input, batch, gates.Slice(t * batch * width, batch * width));
-                Span<float> cells = Cell == RecurrentCell.Lstm ? ws.Get(Slot(l, CellSlot), (long)(d + 1) * batch * h) : [];
-                Span<float> recurrent = Cell == RecurrentCell.Gru ? ws.Get(Slot(l, RecurrentSlot), (long)n * width) : [];
-                Step(l, t, batch, recurrentWeights[l], gates, recurrent, ws.Get(Slot(l, StateSlot), (long)(d + 1) * batch * h), cells);
+                Span<float> cells = Cell == RecurrentCell.Lstm ? ws.Layers[l].Cells.Get((long)(d + 1) * batch * h) : [];
+                Span<float> recurrent = Cell == RecurrentCell.Gru ? ws.Layers[l].Recurrent.Get((long)n * width) : [];
+                Step(l, t, batch, recurrentWeights[l], gates, recurrent, ws.Layers[l].States.Get((long)(d + 1) * batch * h), cells);
             }
             OutputLayer(ws, batch, t, t + 1, logits);
             if (t < knownSteps) continue; // known pixels only advance the state

@@ -30,10 +30,20 @@ internal sealed class WaveNet : ConvolutionalDensityModel
     private readonly CausalConv2d?[] _residual;
     private readonly IReadOnlyList<Parameter> _parameters;
 
-    private const int SlotsPerBlock = 4;
-    private const int Residual = 0, DilatedColumns = 1, DilatedPre = 2, Gated = 3;
-    private const int CausalColumns = BodySlot - 1;
-    private const int ResidualGradient = 1000, PreGradient = 1001, GatedGradient = 1002;
+    /// <summary>Activations of one block, kept for Backward: its input r_l <c>(C, B·P)</c>, im2col columns, the dilated
+    /// convolution's output <c>(2C, B·P)</c> and the gated activation <c>(C, B·P)</c>.</summary>
+    private sealed class BlockBuffers
+    {
+        public readonly ActivationBuffer Residual = new(), DilatedColumns = new(), DilatedPre = new(), Gated = new();
+    }
+
+    private sealed class Workspace(int maxBatch, int blocks) : ConvolutionWorkspace(maxBatch)
+    {
+        public readonly BlockBuffers[] Blocks = Enumerable.Range(0, blocks).Select(_ => new BlockBuffers()).ToArray();
+        public readonly ActivationBuffer CausalColumns = new();
+        /// <summary>Backward: <c>∂L/∂r</c>, <c>∂L/∂pre</c>, <c>∂L/∂z</c>.</summary>
+        public readonly ActivationBuffer ResidualGradient = new(), PreGradient = new(), GatedGradient = new();
+    }
 
     public WaveNet(int length, int levels, int[] dilations, int channels, int skipChannels, int headChannels)
         : base(1, length, levels, skipChannels, headChannels)
@@ -66,49 +76,53 @@ internal sealed class WaveNet : ConvolutionalDensityModel
     /// <summary>Positions a logit can depend on: <c>2 + Σ d_l</c>.</summary>
     public int ReceptiveField => 2 + _dilations.Sum();
 
-    private static int Slot(int block, int kind) => BodySlot + block * SlotsPerBlock + kind;
+    public override ModelWorkspace CreateWorkspace(int maxBatch) => new Workspace(maxBatch, _dilations.Length);
 
-    protected override void BodyForward(ConvolutionWorkspace ws, int batch, int p0, int p1)
+    protected override void BodyForward(ConvolutionWorkspace workspace, int batch, int p0, int p1)
     {
+        var ws = (Workspace)workspace;
         long n = (long)batch * Dimension;
-        Span<float> skip = ws.Get(FeaturesSlot, FeatureChannels * n);
-        Conv(_causal, ws, ws.Get(InputSlot, n), batch, p0, p1, ws.Get(Slot(0, Residual), Channels * n), CausalColumns);
+        Span<float> skip = ws.Features.Get(FeatureChannels * n);
+        Conv(_causal, ws, ws.Input.Get(n), batch, p0, p1, ws.Blocks[0].Residual.Get(Channels * n), ws.CausalColumns);
         for (int l = 0; l < _dilations.Length; l++)
         {
-            Span<float> r = ws.Get(Slot(l, Residual), Channels * n);
-            Span<float> pre = ws.Get(Slot(l, DilatedPre), 2 * Channels * n);
-            Span<float> z = ws.Get(Slot(l, Gated), Channels * n);
-            Conv(_dilated[l], ws, r, batch, p0, p1, pre, Slot(l, DilatedColumns));
+            BlockBuffers block = ws.Blocks[l];
+            Span<float> r = block.Residual.Get(Channels * n);
+            Span<float> pre = block.DilatedPre.Get(2 * Channels * n);
+            Span<float> z = block.Gated.Get(Channels * n);
+            Conv(_dilated[l], ws, r, batch, p0, p1, pre, block.DilatedColumns);
             Gate(pre, z, Channels, batch, p0, p1);
             Conv(_skip[l], ws, z, batch, p0, p1, skip, accumulate: l > 0);
             if (_residual[l] is { } residual)
             {
-                Span<float> next = ws.Get(Slot(l + 1, Residual), Channels * n);
+                Span<float> next = ws.Blocks[l + 1].Residual.Get(Channels * n);
                 Conv(residual, ws, z, batch, p0, p1, next);
                 AddInPlace(r, next, Channels, batch, p0, p1);
             }
         }
     }
 
-    protected override void BodyBackward(ConvolutionWorkspace ws, int batch, ReadOnlySpan<float> dFeatures)
+    protected override void BodyBackward(ConvolutionWorkspace workspace, int batch, ReadOnlySpan<float> dFeatures)
     {
+        var ws = (Workspace)workspace;
         long n = (long)batch * Dimension;
         // dR holds ∂L/∂r_{l+1} while block l is processed, ∂L/∂r_l after it (the residual path is the identity).
-        Span<float> dR = ws.Get(ResidualGradient, Channels * n);
-        Span<float> dPre = ws.Get(PreGradient, 2 * Channels * n);
-        Span<float> dZ = ws.Get(GatedGradient, Channels * n);
-        Span<float> scratch = ws.Get(ColumnsScratchSlot, _dilated[0].ColumnsLength(batch));
+        Span<float> dR = ws.ResidualGradient.Get(Channels * n);
+        Span<float> dPre = ws.PreGradient.Get(2 * Channels * n);
+        Span<float> dZ = ws.GatedGradient.Get(Channels * n);
+        Span<float> scratch = ws.ColumnsScratch.Get(_dilated[0].ColumnsLength(batch));
         dR.Clear();
         for (int l = _dilations.Length - 1; l >= 0; l--)
         {
-            ReadOnlySpan<float> z = ws.Get(Slot(l, Gated), Channels * n);
+            BlockBuffers block = ws.Blocks[l];
+            ReadOnlySpan<float> z = block.Gated.Get(Channels * n);
             _skip[l].Backward(z, [], batch, dFeatures, dZ, []);
             _residual[l]?.Backward(z, [], batch, dR, dZ, [], accumulateDx: true);
-            GateBackward(ws.Get(Slot(l, DilatedPre), 2 * Channels * n), dZ, dPre);
-            _dilated[l].Backward(ws.Get(Slot(l, Residual), Channels * n), ws.Get(Slot(l, DilatedColumns), _dilated[l].ColumnsLength(batch)),
+            GateBackward(block.DilatedPre.Get(2 * Channels * n), dZ, dPre);
+            _dilated[l].Backward(block.Residual.Get(Channels * n), block.DilatedColumns.Get(_dilated[l].ColumnsLength(batch)),
                 batch, dPre, dR, scratch, accumulateDx: true);
         }
-        _causal.Backward(ws.Get(InputSlot, n), ws.Get(CausalColumns, _causal.ColumnsLength(batch)), batch, dR, [], []);
+        _causal.Backward(ws.Input.Get(n), ws.CausalColumns.Get(_causal.ColumnsLength(batch)), batch, dR, [], []);
     }
 
     /// <summary><see cref="BodyForward"/> as ONNX nodes over the whole sequence, a <c>(N, 1, 1, D)</c> image.</summary>
