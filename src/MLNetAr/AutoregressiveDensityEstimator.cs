@@ -147,6 +147,7 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
             LearningRateDecayFactor = o.LearningRateDecayFactor,
             PlateauPatience = o.PlateauPatience,
             MaximumTrainingTime = o.MaximumTrainingTime,
+            InputDropout = o.InputDropout,
         };
         using var channel = Host.Start("Training");
         if (imageNote != null) channel.Info(imageNote);

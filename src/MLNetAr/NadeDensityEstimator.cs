@@ -43,6 +43,8 @@ public sealed class NadeDensityEstimator : AutoregressiveDensityEstimator<NadeDe
             if (HiddenSize < 1) throw Guard.BadOption(nameof(HiddenSize), "must be positive", HiddenSize);
             if (!Enum.IsDefined(Activation)) throw Guard.BadOption(nameof(Activation), "must be Sigmoid or Relu", Activation);
             if (!Enum.IsDefined(InputOrder)) throw Guard.BadOption(nameof(InputOrder), "must be Natural or Random", InputOrder);
+            if (InputDropout != 0f)
+                throw Guard.BadOption(nameof(InputDropout), "must be 0 for NADE (its fused training pass reads each pixel as both input and target)", InputDropout);
         }
     }
 

@@ -198,23 +198,36 @@ internal abstract class DensityModel
 
     /// <summary>
     /// One minibatch of training: adds <c>∂(mean NLL)/∂θ</c> to every <see cref="Parameter.Gradient"/> and returns the
-    /// summed NLL of the batch. The default is <see cref="Forward"/>, the Bernoulli loss and <see cref="Backward"/>;
-    /// models with a cheaper fused pass (NADE) override it.
+    /// summed NLL of the batch. The default is <see cref="Forward"/>, the loss of the pixel distribution and
+    /// <see cref="Backward"/>; models with a cheaper fused pass (NADE) override it.
     /// </summary>
-    public virtual double TrainingStep(ReadOnlySpan<float> x, int batch, ModelWorkspace workspace)
+    /// <param name="inputs">What the conditionals read, <c>(B, D)</c>: the rows, or the rows with input dropout.</param>
+    /// <param name="targets">The rows whose likelihood is maximised, <c>(B, D)</c>.</param>
+    /// <param name="batch">Rows B.</param>
+    /// <param name="workspace">Scratch of <see cref="CreateWorkspace"/> for at least B rows.</param>
+    public virtual double TrainingStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch, ModelWorkspace workspace)
     {
         int length = batch * Dimension * LogitsPerPixel;
         Span<float> logits = workspace.Logits(length);
-        Forward(x, batch, logits, workspace);
+        Forward(inputs, batch, logits, workspace);
         Span<float> rowLogLikelihoods = batch <= 256 ? stackalloc float[batch] : new float[batch];
-        LogLikelihoods(logits, x, batch, rowLogLikelihoods);
+        LogLikelihoods(logits, targets, batch, rowLogLikelihoods);
         double nll = 0;
         foreach (float l in rowLogLikelihoods) nll -= l;
         Span<float> dLogits = workspace.LogitGradients(length);
-        Distribution.NllGradient(logits, x, batch * Dimension, 1f / batch, dLogits);
-        Backward(x, batch, dLogits, workspace);
+        Distribution.NllGradient(logits, targets, batch * Dimension, 1f / batch, dLogits);
+        Backward(inputs, batch, dLogits, workspace);
         return nll;
     }
+
+    /// <summary>One minibatch of training on <paramref name="x"/> as both inputs and targets.</summary>
+    public double TrainingStep(ReadOnlySpan<float> x, int batch, ModelWorkspace workspace) => TrainingStep(x, x, batch, workspace);
+
+    /// <summary>
+    /// Whether the conditionals can read other values than the targets (input dropout): false for a model whose fused
+    /// training pass reads each pixel as both (NADE).
+    /// </summary>
+    public virtual bool SupportsInputDropout => true;
 
     /// <summary>
     /// <c>log p(x)</c> used for early stopping. Defaults to <see cref="Score"/>; MADE uses its first mask only, which is

@@ -189,8 +189,12 @@ internal sealed class Nade : DensityModel
         for (int t = 0; t < _order.Length; t++) byStep[t] = image[_order[t]];
     }
 
-    public override double TrainingStep(ReadOnlySpan<float> x, int batch, ModelWorkspace workspace)
+    public override bool SupportsInputDropout => false;
+
+    public override double TrainingStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch, ModelWorkspace workspace)
     {
+        if (inputs != targets) throw new NotSupportedException("NADE's fused training pass reads each pixel as both input and target.");
+        ReadOnlySpan<float> x = targets;
         var ws = (NadeWorkspace)workspace;
         int d = Dimension;
         var nll = new double[GradientChunks];

@@ -24,12 +24,14 @@ internal sealed record TrainingSettings(int MaximumNumberOfEpochs, int BatchSize
     public float LearningRateDecayFactor { get; init; } = 0.5f;
     /// <summary>Epochs without improvement before <see cref="LearningRateSchedule.ReduceOnPlateau"/> reduces the rate.</summary>
     public int PlateauPatience { get; init; } = 2;
+    /// <summary>Probability p that a conditioning input is dropped during training (kept ones are scaled by 1/(1 - p)).</summary>
+    public float InputDropout { get; init; }
     /// <summary>Wall-clock budget of this run (not part of the fingerprint: it does not change what an epoch computes).</summary>
     public TimeSpan? MaximumTrainingTime { get; init; }
 
     /// <summary>Everything that changes the result, for checkpoint fingerprints.</summary>
     public string Describe() => FormattableString.Invariant(
-        $"seed={Seed}|batch={BatchSize}|lr={LearningRate:R}|opt={Optimizer}|mom={Momentum:R}|l2={L2Regularization:R}|clip={GradientClipNorm:R}|schedule={Schedule}|epochs={MaximumNumberOfEpochs}|decay={LearningRateDecayFactor:R}|plateau={PlateauPatience}");
+        $"seed={Seed}|batch={BatchSize}|lr={LearningRate:R}|opt={Optimizer}|mom={Momentum:R}|l2={L2Regularization:R}|clip={GradientClipNorm:R}|schedule={Schedule}|epochs={MaximumNumberOfEpochs}|decay={LearningRateDecayFactor:R}|plateau={PlateauPatience}{(InputDropout > 0 ? FormattableString.Invariant($"|dropout={InputDropout:R}") : "")}");
 }
 
 /// <summary>
@@ -106,6 +108,7 @@ internal static class DensityTraining
         bool diverged = false;
         var runClock = Stopwatch.StartNew();
 
+        float[] dropped = settings.InputDropout > 0 ? new float[batch.Length] : [];
         for (int epoch = state.Epoch + 1; epoch <= settings.MaximumNumberOfEpochs && !state.Finished; epoch++)
         {
             var clock = Stopwatch.StartNew();
@@ -116,7 +119,11 @@ internal static class DensityTraining
                 model.BeginTrainingStep(optimizer.StepCount);
                 optimizer.ZeroGradients();
                 // Loss = mean NLL over the minibatch.
-                double batchNll = model.TrainingStep(batch.AsSpan(0, b * d), b, workspace);
+                ReadOnlySpan<float> targets = batch.AsSpan(0, b * d);
+                ReadOnlySpan<float> inputs = settings.InputDropout > 0
+                    ? DropInputs(targets, settings.InputDropout, settings.Seed, optimizer.StepCount, dropped.AsSpan(0, b * d))
+                    : targets;
+                double batchNll = model.TrainingStep(inputs, targets, b, workspace);
                 nllSum += batchNll;
                 if (!double.IsFinite(batchNll) || !GradientsAreFinite(model))
                 {
@@ -195,6 +202,18 @@ internal static class DensityTraining
         if (norm <= maxNorm) return;
         float scale = (float)(maxNorm / norm);
         foreach (Parameter p in model.Parameters) System.Numerics.Tensors.TensorPrimitives.Multiply(p.Gradient, scale, p.Gradient);
+    }
+
+    /// <summary>
+    /// Inverted input dropout: <c>x̃_j = x_j · m_j / (1 - p)</c> with <c>m_j ~ Bernoulli(1 - p)</c>, so that
+    /// <c>E[x̃] = x</c>. The masks come from the seed and the step number alone, so a resumed run draws the same ones.
+    /// </summary>
+    private static ReadOnlySpan<float> DropInputs(ReadOnlySpan<float> x, float p, int seed, long step, Span<float> destination)
+    {
+        var random = new Random(unchecked((int)(seed * 1_000_003L + step * 7919L)));
+        float keep = 1f / (1f - p);
+        for (int i = 0; i < x.Length; i++) destination[i] = random.NextSingle() < p ? 0f : x[i] * keep;
+        return destination;
     }
 
     private static bool GradientsAreFinite(DensityModel model)

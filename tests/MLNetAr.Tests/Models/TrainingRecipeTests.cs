@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using MLNetAr.Models;
 using MLNetAr.Nn;
 using MLNetAr.Tests.TestUtilities;
@@ -136,5 +137,69 @@ public class TrainingRecipeTests
         {
             LearningRateSchedule = LearningRateSchedule.ReduceOnPlateau, PlateauPatience = 3, EarlyStoppingPatience = 3,
         });
+    }
+
+    [Fact]
+    public void InputDropout_GradientIsThatOfTheTargetsGivenTheDroppedInputs()
+    {
+        // Loss(θ) = -Σ_r log p(targets_r | conditionals computed from inputs_r): TrainingStep's gradient must be its
+        // gradient, for inputs that differ from the targets (dropped and rescaled).
+        const int d = 6, batch = 3;
+        var model = new MLNetAr.Models.Fvsbn(d);
+        TestData.Perturb(model, seed: 2, scale: 0.5f);
+        float[] targets = TestData.RandomBinary(batch, d, seed: 4);
+        float[] inputs = targets.Select((v, i) => i % 3 == 0 ? 0f : v * 1.25f).ToArray();
+        double Loss()
+        {
+            var logits = new float[batch * d];
+            model.Forward(inputs, batch, logits, model.CreateWorkspace(batch));
+            return -model.Distribution.SumLogProbabilities(logits, targets, batch * d, 0, batch * d) / batch;
+        }
+        foreach (var p in model.Parameters) Array.Clear(p.Gradient);
+        model.TrainingStep(inputs, targets, batch, model.CreateWorkspace(batch));
+        foreach (var p in model.Parameters)
+            for (int i = 0; i < p.Length; i++)
+            {
+                if (p.Gradient[i] == 0f && p.Name.Contains("Weight", StringComparison.Ordinal)) continue; // masked (upper) weights
+                float saved = p.Value[i];
+                const float h = 1e-2f;
+                p.Value[i] = saved + h;
+                double plus = Loss();
+                p.Value[i] = saved - h;
+                double minus = Loss();
+                p.Value[i] = saved;
+                Assert.Equal((plus - minus) / (2 * h), p.Gradient[i], 3);
+            }
+    }
+
+    [Fact]
+    public void InputDropout_RegularisesAnOverfittingFvsbn_Deterministically()
+    {
+        var ml = new MLContext(1);
+        var train = TestData.Digits.Slice(0, 200).ToDataView(ml);
+        var test = TestData.Digits.Slice(9000, 500).ToDataView(ml);
+        AutoregressiveDensityTransformer Fit(float dropout) => ml.Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options
+        {
+            InputDropout = dropout, ValidationFraction = 0f, MaximumNumberOfEpochs = 100, BatchSize = 20, LearningRate = 3e-3f, Seed = 1,
+        }).Fit(train);
+        double TestNll(AutoregressiveDensityTransformer model) => -model.Transform(test).GetColumn<float>("LogLikelihood").Average(v => (double)v);
+
+        AutoregressiveDensityTransformer plain = Fit(0f), dropped = Fit(0.3f);
+
+        // 200 images for 307k weights: plain FVSBN over-fits in 100 epochs; dropping inputs keeps it closer to the
+        // held-out digits. Measured: 141.4 nats without, 137.2 with p = 0.3 (0.1: 139.2, 0.5: 137.8, 0.7: 142.6).
+        Assert.True(TestNll(dropped) < TestNll(plain) - 2, $"held-out NLL: dropout {TestNll(dropped):F2}, none {TestNll(plain):F2}");
+        Assert.Equal(dropped.Model.Parameters[0].Value, Fit(0.3f).Model.Parameters[0].Value);
+    }
+
+    [Fact]
+    public void InputDropout_OutOfRangeOrOnNade_NamesTheOption()
+    {
+        var ml = new MLContext(1);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options { InputDropout = 1f }));
+        Assert.Equal("InputDropout", e.ParamName);
+        var nade = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.NadeDensity(new NadeDensityEstimator.Options { InputDropout = 0.1f }));
+        Assert.Equal("InputDropout", nade.ParamName);
+        Assert.Contains("must be 0 for NADE", nade.Message);
     }
 }
