@@ -150,41 +150,11 @@ internal static class TrainBenchmark
 
     internal static (FitFunction Fit, Dictionary<string, string> Options) CreateEstimator(MLContext ml, string model, List<(string Name, string Value)> settings)
     {
-        switch (model)
-        {
-            case "fvsbn":
-            {
-                var o = Configure(new FvsbnDensityEstimator.Options { Seed = 1 }, settings);
-                return ((t, v) => ml.Transforms.FvsbnDensity(o).Fit(t, v), Describe(o));
-            }
-            case "nade":
-            {
-                var o = Configure(new NadeDensityEstimator.Options { Seed = 1 }, settings);
-                return ((t, v) => ml.Transforms.NadeDensity(o).Fit(t, v), Describe(o));
-            }
-            case "made":
-            {
-                var o = Configure(new MadeDensityEstimator.Options { Seed = 1 }, settings);
-                return ((t, v) => ml.Transforms.MadeDensity(o).Fit(t, v), Describe(o));
-            }
-            case "pixelcnn":
-            {
-                var o = Configure(new PixelCnnDensityEstimator.Options { Seed = 1 }, settings);
-                return ((t, v) => ml.Transforms.PixelCnnDensity(o).Fit(t, v), Describe(o));
-            }
-            case "pixelrnn":
-            {
-                var o = Configure(new PixelRnnDensityEstimator.Options { Seed = 1 }, settings);
-                return ((t, v) => ml.Transforms.PixelRnnDensity(o).Fit(t, v), Describe(o));
-            }
-            case "wavenet":
-            {
-                var o = Configure(new WaveNetDensityEstimator.Options { Seed = 1 }, settings);
-                return ((t, v) => ml.Transforms.WaveNetDensity(o).Fit(t, v), Describe(o));
-            }
-            default:
-                throw new ArgumentException($"Unknown model '{model}'. Known: fvsbn, nade, made, pixelcnn, wavenet, pixelrnn.");
-        }
+        AutoregressiveDensityOptions options = DensityModelFamily.Find(model).CreateOptions();
+        options.Seed = 1;
+        Configure(options, settings);
+        IDensityEstimator estimator = options.CreateEstimator(MLNetAr.Internal.MlNetInterop.GetEnvironment(ml.Transforms));
+        return ((t, v) => estimator.Fit(t, v, out _), Describe(options));
     }
 
     /// <summary>One <c>--set Name=Value</c> argument.</summary>
@@ -200,8 +170,8 @@ internal static class TrainBenchmark
     {
         foreach (var (name, value) in settings)
         {
-            FieldInfo field = typeof(T).GetField(name, BindingFlags.Public | BindingFlags.Instance)
-                ?? throw new ArgumentException($"{typeof(T).DeclaringType?.Name}.Options has no option '{name}'.");
+            FieldInfo field = options.GetType().GetField(name, BindingFlags.Public | BindingFlags.Instance)
+                ?? throw new ArgumentException($"{options.GetType().DeclaringType?.Name}.Options has no option '{name}'.");
             field.SetValue(options, Parse(field.FieldType, value));
         }
         return options;

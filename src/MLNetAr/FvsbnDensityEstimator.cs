@@ -22,6 +22,8 @@ namespace MLNetAr;
 /// </remarks>
 public sealed class FvsbnDensityEstimator : AutoregressiveDensityEstimator<FvsbnDensityEstimator.Options>
 {
+    internal static readonly DensityModelFamily Family = new("fvsbn", Fvsbn.KindName, () => new Options());
+
     /// <summary>Options of <see cref="FvsbnDensityEstimator"/>.</summary>
     public sealed class Options : AutoregressiveDensityOptions
     {

@@ -24,6 +24,8 @@ namespace MLNetAr;
 /// </remarks>
 public sealed class MadeDensityEstimator : AutoregressiveDensityEstimator<MadeDensityEstimator.Options>
 {
+    internal static readonly DensityModelFamily Family = new("made", Made.KindName, () => new Options());
+
     /// <summary>Options of <see cref="MadeDensityEstimator"/>.</summary>
     public sealed class Options : AutoregressiveDensityOptions
     {

@@ -23,6 +23,8 @@ namespace MLNetAr;
 /// </remarks>
 public sealed class NadeDensityEstimator : AutoregressiveDensityEstimator<NadeDensityEstimator.Options>
 {
+    internal static readonly DensityModelFamily Family = new("nade", Nade.KindName, () => new Options());
+
     /// <summary>Options of <see cref="NadeDensityEstimator"/>.</summary>
     public sealed class Options : AutoregressiveDensityOptions
     {

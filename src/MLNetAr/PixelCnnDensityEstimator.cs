@@ -24,6 +24,8 @@ namespace MLNetAr;
 /// </remarks>
 public sealed class PixelCnnDensityEstimator : AutoregressiveDensityEstimator<PixelCnnDensityEstimator.Options>
 {
+    internal static readonly DensityModelFamily Family = new("pixelcnn", PixelCnn.KindName, () => new Options());
+
     /// <summary>Options of <see cref="PixelCnnDensityEstimator"/>.</summary>
     public sealed class Options : AutoregressiveDensityOptions
     {

@@ -24,6 +24,8 @@ namespace MLNetAr;
 /// </remarks>
 public sealed class PixelRnnDensityEstimator : AutoregressiveDensityEstimator<PixelRnnDensityEstimator.Options>
 {
+    internal static readonly DensityModelFamily Family = new("pixelrnn", PixelRnn.KindName, () => new Options());
+
     /// <summary>Options of <see cref="PixelRnnDensityEstimator"/>.</summary>
     public sealed class Options : AutoregressiveDensityOptions
     {

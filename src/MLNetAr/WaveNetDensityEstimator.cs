@@ -24,6 +24,8 @@ namespace MLNetAr;
 /// </remarks>
 public sealed class WaveNetDensityEstimator : AutoregressiveDensityEstimator<WaveNetDensityEstimator.Options>
 {
+    internal static readonly DensityModelFamily Family = new("wavenet", WaveNet.KindName, () => new Options());
+
     /// <summary>Options of <see cref="WaveNetDensityEstimator"/>.</summary>
     public sealed class Options : AutoregressiveDensityOptions
     {

@@ -20,6 +20,9 @@ internal sealed class Fvsbn : DensityModel
 {
     public const string KindName = "FVSBN";
 
+    /// <summary>This family in model files.</summary>
+    public static readonly ModelKind Descriptor = new(KindName, ReadHyperparameters);
+
     private readonly Parameter _weightsT; // (D, D): _weightsT[j, i] = W_ij, non-zero only for i > j
     private readonly Parameter _bias;     // (D)
 

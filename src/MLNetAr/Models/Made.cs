@@ -23,6 +23,9 @@ internal sealed class Made : DensityModel
 {
     public const string KindName = "MADE";
 
+    /// <summary>This family in model files.</summary>
+    public static readonly ModelKind Descriptor = new(KindName, ReadHyperparameters);
+
     private readonly int[] _hiddenSizes;
     private readonly MaskedLinear[] _hidden;
     private readonly MaskedLinear _output;

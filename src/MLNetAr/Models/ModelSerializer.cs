@@ -19,18 +19,8 @@ internal static class ModelSerializer
     private const string Magic = "MLNARW";
     public const int FormatVersion = 1;
 
-    private static readonly Dictionary<string, Func<BinaryReader, DensityModel>> Factories = new()
-    {
-        [Fvsbn.KindName] = Fvsbn.ReadHyperparameters,
-        [Nade.KindName] = Nade.ReadHyperparameters,
-        [Made.KindName] = Made.ReadHyperparameters,
-        [PixelCnn.KindName] = PixelCnn.ReadHyperparameters,
-        [WaveNet.KindName] = WaveNet.ReadHyperparameters,
-        [PixelRnn.KindName] = PixelRnn.ReadHyperparameters,
-    };
-
     /// <summary>Model kinds this build can load.</summary>
-    public static IReadOnlyCollection<string> KnownKinds => Factories.Keys;
+    public static IEnumerable<string> KnownKinds => ModelKind.All.Keys.Order(StringComparer.Ordinal);
 
     public static void Write(DensityModel model, Stream stream)
     {
@@ -78,9 +68,9 @@ internal static class ModelSerializer
             if (version > FormatVersion || version < 1)
                 throw new InvalidDataException($"The MLNetAr weights stream has format version {version}; this build reads versions 1 to {FormatVersion}. Upgrade MLNetAr to load it.");
             string kind = reader.ReadString();
-            if (!Factories.TryGetValue(kind, out var factory))
+            if (!ModelKind.All.TryGetValue(kind, out ModelKind? family))
                 throw new InvalidDataException($"Unknown MLNetAr model kind '{kind}'; this build knows {string.Join(", ", KnownKinds)}.");
-            DensityModel model = factory(reader);
+            DensityModel model = family.ReadHyperparameters(reader);
             int count = reader.ReadInt32();
             if (count != model.Parameters.Count)
                 throw new InvalidDataException($"{kind} model expects {model.Parameters.Count} parameter tensors, the stream has {count}.");

@@ -25,6 +25,9 @@ namespace MLNetAr.Models;
 internal sealed class Nade : DensityModel
 {
     public const string KindName = "NADE";
+
+    /// <summary>This family in model files.</summary>
+    public static readonly ModelKind Descriptor = new(KindName, ReadHyperparameters);
     private const int GradientChunks = 4;
 
     private readonly Parameter _w;    // (D, H): row t = input weights of the pixel at step t

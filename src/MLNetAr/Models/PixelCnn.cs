@@ -31,6 +31,9 @@ internal sealed class PixelCnn : ConvolutionalDensityModel
 {
     public const string KindName = "PixelCNN";
 
+    /// <summary>This family in model files.</summary>
+    public static readonly ModelKind Descriptor = new(KindName, ReadHyperparameters);
+
     private readonly CausalConv2d[] _vertical, _horizontal, _link, _out;
     private readonly IReadOnlyList<Parameter> _parameters;
 

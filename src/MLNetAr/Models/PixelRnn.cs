@@ -29,6 +29,9 @@ internal sealed class PixelRnn : DensityModel
 {
     public const string KindName = "PixelRNN";
 
+    /// <summary>This family in model files.</summary>
+    public static readonly ModelKind Descriptor = new(KindName, ReadHyperparameters);
+
     private readonly int _levels;
     private readonly Parameter[] _inputWeight, _inputBias, _recurrentWeight;
     private readonly Parameter?[] _recurrentBias;

@@ -24,6 +24,9 @@ internal sealed class WaveNet : ConvolutionalDensityModel
 {
     public const string KindName = "WaveNet";
 
+    /// <summary>This family in model files.</summary>
+    public static readonly ModelKind Descriptor = new(KindName, ReadHyperparameters);
+
     private readonly int[] _dilations;
     private readonly CausalConv2d _causal;
     private readonly CausalConv2d[] _dilated, _skip;

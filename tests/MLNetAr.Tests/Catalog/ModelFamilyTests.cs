@@ -26,6 +26,34 @@ public class ModelFamilyTests
         _ => throw new ArgumentException(model),
     };
 
+    [Fact]
+    public void EveryModelFamily_HasCasesHere_AndAModelKindItsFilesLoadAs()
+    {
+        // A new model family registers itself (its estimator's Family, its model's Descriptor): it must also get cases
+        // in this file's list, which every shared ML.NET test runs.
+        string[] cases = Models().Cast<object[]>().Select(row => (string)row[0]).ToArray();
+        Assert.NotEmpty(DensityModelFamily.All);
+        foreach (DensityModelFamily family in DensityModelFamily.All)
+        {
+            Assert.Contains(cases, c => c == family.Name || c.StartsWith(family.Name + "-", StringComparison.Ordinal));
+            Assert.True(MLNetAr.Models.ModelKind.All.ContainsKey(family.Kind), $"{family.Name}: no model kind '{family.Kind}'");
+            Assert.Equal(family.Name, family.CreateOptions().GetType().DeclaringType!.Name.Replace("DensityEstimator", "", StringComparison.Ordinal).ToLowerInvariant());
+        }
+        Assert.Equal(MLNetAr.Models.ModelKind.All.Keys.Order(), DensityModelFamily.All.Select(f => f.Kind).Order());
+    }
+
+    [Fact]
+    public void EveryModelFamily_FitsAndLoadsAsItsKind()
+    {
+        var ml = new MLContext(1);
+        var data = TestData.Digits.Slice(0, 100).ToDataView(ml);
+        foreach (string model in Models().Cast<object[]>().Select(row => (string)row[0]))
+        {
+            DensityModelFamily family = DensityModelFamily.All.Single(f => model == f.Name || model.StartsWith(f.Name + "-", StringComparison.Ordinal));
+            Assert.Equal(family.Kind, Estimator(ml, model).Fit(data).ModelKind);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Models))]
     public void SaveLoad_FreshContext_RoundTripsScoresAndFeaturesBitExactly(string model)
