@@ -261,7 +261,7 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
     internal ScoreCorrector Corrector { get; }
 
     DensityModel IRowScoringTransformer.Model => Density.Model;
-    DensityModel? IRowScoringTransformer.BackgroundModel => Corrector.BackgroundModel?.Model;
+    IReadOnlyList<DensityModel> IRowScoringTransformer.OtherModels => Corrector.BackgroundModel is { } background ? [background.Model] : [];
     PixelEncoder IRowScoringTransformer.Encoder => Density.Encoder;
     IReadOnlyList<ScoredColumn> IRowScoringTransformer.OutputColumns => OutputColumns;
     private IReadOnlyList<ScoredColumn> OutputColumns { get; }
@@ -354,7 +354,7 @@ internal sealed class ScoreCorrector(AnomalyScoreCorrection kind, int levels, fl
     public AutoregressiveDensityTransformer? BackgroundModel { get; } = backgroundModel;
 
     /// <summary>The score of the scorer's current row.</summary>
-    public float Score(RowScorer scorer) => Score(scorer.LogLikelihood, scorer.BackgroundLogLikelihood, scorer.Pixels);
+    public float Score(RowScorer scorer) => Score(scorer.LogLikelihood, BackgroundModel != null ? scorer.OtherLogLikelihood(0) : float.NaN, scorer.Pixels);
 
     /// <summary>
     /// The score in nats (higher = more anomalous) from <c>log p(x)</c>, the background model's <c>log p_bg(x)</c>
@@ -377,7 +377,7 @@ internal sealed class ScoreCorrector(AnomalyScoreCorrection kind, int levels, fl
         if (Kind != AnomalyScoreCorrection.BackgroundLikelihoodRatio) return;
         if (BackgroundModel != null)
         {
-            System.Numerics.Tensors.TensorPrimitives.Add(destination, scorer.BackgroundPixelLogProbabilities, destination);
+            System.Numerics.Tensors.TensorPrimitives.Add(destination, scorer.OtherPixelLogProbabilities(0), destination); // the background is the only other model
             return;
         }
         ReadOnlySpan<float> pixels = scorer.Pixels;

@@ -13,10 +13,12 @@ namespace MLNetAr.Internal;
 internal sealed class BatchScorer : IDisposable
 {
     private readonly IRowScoringTransformer _transformer;
+    private readonly DensityModel[] _models; // the transformer's model, then its other models
     private readonly bool _pixelScores;
     private readonly int _d, _h;
-    private readonly float[] _pixels, _logLikelihoods, _backgroundLogLikelihoods, _hidden, _pixelLogProbabilities, _backgroundPixelLogProbabilities;
-    private readonly ModelWorkspace?[] _workspaces, _backgroundWorkspaces;
+    private readonly float[] _pixels, _hidden;
+    private readonly float[][] _logLikelihoods, _pixelLogProbabilities; // per model
+    private readonly ModelWorkspace?[][] _workspaces; // per model, per chunk
     private bool _disposed;
 
     private static System.Buffers.ArrayPool<float> Pool => System.Buffers.ArrayPool<float>.Shared;
@@ -25,24 +27,19 @@ internal sealed class BatchScorer : IDisposable
     {
         _transformer = transformer;
         _pixelScores = pixelScores;
-        DensityModel model = transformer.Model;
-        (_d, _h) = (model.Dimension, model.HiddenFeatureCount);
-        // The background model (if any) scores the same batches.
-        Capacity = Math.Min(model.ScoringBatchRows, transformer.BackgroundModel?.ScoringBatchRows ?? int.MaxValue);
-        ChunkRows = Math.Min(model.ScoringChunkRows, transformer.BackgroundModel?.ScoringChunkRows ?? int.MaxValue);
+        _models = [transformer.Model, .. transformer.OtherModels];
+        (_d, _h) = (transformer.Model.Dimension, transformer.Model.HiddenFeatureCount);
+        // Every model scores the same batches: the smallest batch and chunk of them all.
+        Capacity = _models.Min(m => m.ScoringBatchRows);
+        ChunkRows = _models.Min(m => m.ScoringChunkRows);
         int chunks = (Capacity + ChunkRows - 1) / ChunkRows;
-        _workspaces = new ModelWorkspace?[chunks];
-        _backgroundWorkspaces = new ModelWorkspace?[chunks];
+        _workspaces = _models.Select(_ => new ModelWorkspace?[chunks]).ToArray();
         // The large buffers come from the shared pool: a cursor per GetColumn call would otherwise put megabytes on the
         // large-object heap every time (and the gen-2 collections that come with it).
         _pixels = Pool.Rent(Capacity * _d);
-        _logLikelihoods = new float[Capacity];
-        _backgroundLogLikelihoods = new float[Capacity];
         _hidden = Pool.Rent(Capacity * _h);
-        bool background = transformer.BackgroundModel != null;
-        _pixelLogProbabilities = pixelScores ? Pool.Rent(Capacity * _d) : [];
-        _backgroundPixelLogProbabilities = pixelScores && background ? Pool.Rent(Capacity * _d) : [];
-        if (!background) Array.Fill(_backgroundLogLikelihoods, float.NaN);
+        _logLikelihoods = _models.Select(_ => new float[Capacity]).ToArray();
+        _pixelLogProbabilities = _models.Select(_ => pixelScores ? Pool.Rent(Capacity * _d) : []).ToArray();
     }
 
     /// <summary>Rows per batch.</summary>
@@ -64,38 +61,37 @@ internal sealed class BatchScorer : IDisposable
     /// <summary>Rows <c>[start, end)</c> with chunk <paramref name="chunk"/>'s workspaces.</summary>
     private void ScoreChunk(int chunk, int start, int end)
     {
-        DensityModel model = _transformer.Model;
         int rows = end - start;
         ReadOnlySpan<float> pixels = _pixels.AsSpan(start * _d, rows * _d);
-        ModelWorkspace workspace = _workspaces[chunk] ??= model.RentScoringWorkspace();
-        model.Score(pixels, rows, _logLikelihoods.AsSpan(start, rows), _hidden.AsSpan(start * _h, rows * _h), workspace);
-        if (_pixelScores) model.PixelLogProbabilities(pixels, rows, _pixelLogProbabilities.AsSpan(start * _d, rows * _d), workspace);
-        if (_transformer.BackgroundModel is DensityModel background)
+        for (int k = 0; k < _models.Length; k++)
         {
-            ModelWorkspace backgroundWorkspace = _backgroundWorkspaces[chunk] ??= background.RentScoringWorkspace();
-            background.Score(pixels, rows, _backgroundLogLikelihoods.AsSpan(start, rows), Span<float>.Empty, backgroundWorkspace);
-            if (_pixelScores)
-                background.PixelLogProbabilities(pixels, rows, _backgroundPixelLogProbabilities.AsSpan(start * _d, rows * _d), backgroundWorkspace);
+            DensityModel model = _models[k];
+            ModelWorkspace workspace = _workspaces[k][chunk] ??= model.RentScoringWorkspace();
+            // Hidden features are the first model's only.
+            model.Score(pixels, rows, _logLikelihoods[k].AsSpan(start, rows), k == 0 ? _hidden.AsSpan(start * _h, rows * _h) : Span<float>.Empty, workspace);
+            if (_pixelScores) model.PixelLogProbabilities(pixels, rows, _pixelLogProbabilities[k].AsSpan(start * _d, rows * _d), workspace);
         }
     }
 
     /// <summary>Loads the results of row <paramref name="r"/> of the last batch into <paramref name="target"/>.</summary>
-    public void Load(int r, RowScorer target) =>
-        target.Load(_pixels.AsSpan(r * _d, _d), _logLikelihoods[r], _backgroundLogLikelihoods[r], _hidden.AsSpan(r * _h, _h),
-            _pixelScores ? _pixelLogProbabilities.AsSpan(r * _d, _d) : [],
-            _backgroundPixelLogProbabilities.Length > 0 ? _backgroundPixelLogProbabilities.AsSpan(r * _d, _d) : []);
+    public void Load(int r, RowScorer target)
+    {
+        ReadOnlySpan<float> PixelLogProbabilities(int k) => _pixelScores ? _pixelLogProbabilities[k].AsSpan(r * _d, _d) : [];
+        target.Load(_pixels.AsSpan(r * _d, _d), _logLikelihoods[0][r], _hidden.AsSpan(r * _h, _h), PixelLogProbabilities(0));
+        for (int k = 1; k < _models.Length; k++) target.LoadOther(k - 1, _logLikelihoods[k][r], PixelLogProbabilities(k));
+    }
 
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
-        for (int c = 0; c < _workspaces.Length; c++)
-        {
-            if (_workspaces[c] is { } workspace) _transformer.Model.ReturnScoringWorkspace(workspace);
-            if (_backgroundWorkspaces[c] is { } background) _transformer.BackgroundModel!.ReturnScoringWorkspace(background);
-            _workspaces[c] = _backgroundWorkspaces[c] = null;
-        }
-        foreach (float[] buffer in new[] { _pixels, _hidden, _pixelLogProbabilities, _backgroundPixelLogProbabilities })
+        for (int k = 0; k < _models.Length; k++)
+            for (int c = 0; c < _workspaces[k].Length; c++)
+            {
+                if (_workspaces[k][c] is { } workspace) _models[k].ReturnScoringWorkspace(workspace);
+                _workspaces[k][c] = null;
+            }
+        foreach (float[] buffer in _pixelLogProbabilities.Append(_pixels).Append(_hidden))
             if (buffer.Length > 0) Pool.Return(buffer);
     }
 }
