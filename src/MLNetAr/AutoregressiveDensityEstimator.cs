@@ -86,7 +86,7 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
     AutoregressiveDensityTransformer IDensityEstimator.Fit(IDataView trainData, IDataView? validationData, out EncodedRows trainingRows) =>
         FitAndKeepRows(trainData, validationData, out trainingRows);
 
-    /// <summary><see cref="Fit(IDataView, IDataView?)"/>, also returning every row of <paramref name="trainData"/> as read and encoded (in memory or streamed, as trained).</summary>
+    /// <summary><see cref="Fit(IDataView, IDataView?)"/>, also returning every row of <paramref name="trainData"/> as read and encoded (in memory or streamed, as trained; rows in memory come back in another order when a validation holdout was drawn).</summary>
     private AutoregressiveDensityTransformer FitAndKeepRows(IDataView trainData, IDataView? validationData, out EncodedRows trainingRows)
     {
         ArgumentNullException.ThrowIfNull(trainData);
