@@ -8,19 +8,24 @@ internal static class BenchmarkData
     /// <summary>All 10,000 digits with labels, pixels in [0, 1].</summary>
     public static ImageSet Digits() => ImageSet.LoadDigits10k();
 
-    /// <summary>How every benchmark writes its JSON report: indented, non-ASCII names (×, ÷, …) kept as they are.</summary>
+    /// <summary>
+    /// How every benchmark writes its JSON report: indented, non-ASCII names (×, ÷, …) kept as they are.
+    /// </summary>
     public static readonly System.Text.Json.JsonSerializerOptions Json = new()
     {
         WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    /// <summary>An <c>MLContext</c> (seed 1) that echoes the density estimators' training log (one line per epoch) to stderr.</summary>
+    /// <summary>
+    /// An <c>MLContext</c> (seed 1) that echoes the density estimators' training log (one line per epoch) to stderr.
+    /// </summary>
     public static Microsoft.ML.MLContext ContextWithTrainingLog()
     {
         var ml = new Microsoft.ML.MLContext(seed: 1);
         ml.Log += (_, e) =>
         {
-            if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info && e.Source.Contains("Density", StringComparison.Ordinal))
+            if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info
+                && e.Source.Contains("Density", StringComparison.Ordinal))
                 Console.Error.WriteLine("  " + e.RawMessage);
         };
         return ml;

@@ -12,17 +12,29 @@ internal static class GemmBenchmark
         float[] a = Enumerable.Range(0, m * k).Select(_ => random.NextSingle()).ToArray();
         float[] b = Enumerable.Range(0, k * n).Select(_ => random.NextSingle()).ToArray();
         float[] c = new float[m * n];
-        var result = new Dictionary<string, object> { ["m"] = m, ["n"] = n, ["k"] = k, ["threads"] = Kernel.MaxDegreeOfParallelism };
-        foreach (var (name, ta, tb) in new[] { ("A·B", Transpose.No, Transpose.No), ("A·Bᵀ", Transpose.No, Transpose.Yes), ("Aᵀ·B", Transpose.Yes, Transpose.No) })
+        var result = new Dictionary<string, object>
+        {
+            ["m"] = m, ["n"] = n, ["k"] = k,
+            ["threads"] = Kernel.MaxDegreeOfParallelism
+        };
+        foreach (var (name, ta, tb) in new[] { ("A·B", Transpose.No, Transpose.No),
+            ("A·Bᵀ", Transpose.No, Transpose.Yes), ("Aᵀ·B", Transpose.Yes, Transpose.No) })
         {
             var (best, median) = Measure(ta, tb, m, n, k, a, b, c, repeats);
-            result[name] = new Dictionary<string, double> { ["best_gflops"] = Math.Round(best, 1), ["median_gflops"] = Math.Round(median, 1) };
-            Console.WriteLine($"GEMM {name} {m}×{k} · {k}×{n}: best {best:F1}, median {median:F1} GFLOP/s ({repeats} runs)");
+            result[name] = new Dictionary<string, double>
+            {
+                ["best_gflops"] = Math.Round(best, 1),
+                ["median_gflops"] = Math.Round(median, 1)
+            };
+            Console.WriteLine($"GEMM {name} {m}×{k} · {k}×{n}: best {best:F1}, median {median:F1} GFLOP/s " +
+                $"({repeats} runs)");
         }
         return result;
     }
 
-    /// <summary>Best and median GFLOP/s of A·B (m×k · k×n) on random data: the peak other measurements are compared with.</summary>
+    /// <summary>
+    /// Best and median GFLOP/s of A·B (m×k · k×n) on random data: the peak other measurements are compared with.
+    /// </summary>
     public static (double Best, double Median) Peak(int m = 512, int n = 784, int k = 784, int repeats = 20)
     {
         var random = new Random(1);
@@ -31,7 +43,8 @@ internal static class GemmBenchmark
         return Measure(Transpose.No, Transpose.No, m, n, k, a, b, new float[m * n], repeats);
     }
 
-    private static (double Best, double Median) Measure(Transpose ta, Transpose tb, int m, int n, int k, float[] a, float[] b, float[] c, int repeats)
+    private static (double Best, double Median) Measure(Transpose ta, Transpose tb, int m, int n, int k, float[] a,
+        float[] b, float[] c, int repeats)
     {
         int lda = ta == Transpose.No ? k : m, ldb = tb == Transpose.No ? n : k;
         for (int w = 0; w < 3; w++) Kernel.Gemm(ta, tb, m, n, k, a, lda, b, ldb, c, n);

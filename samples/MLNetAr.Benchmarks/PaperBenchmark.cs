@@ -29,7 +29,8 @@ internal static class PaperBenchmark
     /// <param name="BudgetMinutes">Default wall-clock budget.</param>
     /// <param name="Description">The documented recipe, in words.</param>
     /// <param name="Create">The estimator, given the epoch cap and time budget.</param>
-    internal sealed record Recipe(string Name, string Title, string Published, string Goal, double BudgetMinutes, string Description,
+    internal sealed record Recipe(string Name, string Title, string Published, string Goal, double BudgetMinutes,
+        string Description,
         Func<MLContext, int?, TimeSpan, Func<IDataView, IDataView?, AutoregressiveDensityTransformer>> Create);
 
     internal static readonly Recipe[] Recipes =
@@ -42,12 +43,14 @@ internal static class PaperBenchmark
                 LearningRateSchedule = LearningRateSchedule.CosineDecay, MaximumNumberOfEpochs = epochs ?? 30,
                 EarlyStoppingPatience = 5, MaximumTrainingTime = budget, Seed = 1,
             }).Fit),
-        new("nade", "NADE, H = 500, sigmoid", "88.86 (Larochelle & Murray 2011); 88.35 (Uria et al. 2014)", "≤ 89.0 within 1 h", 60,
+        new("nade", "NADE, H = 500, sigmoid", "88.86 (Larochelle & Murray 2011); 88.35 (Uria et al. 2014)",
+            "≤ 89.0 within 1 h", 60,
             "Adam 1e-3, batch 100, reduce-on-plateau ×0.5 after 3 epochs, look-ahead 8",
             (ml, epochs, budget) => ml.Transforms.NadeDensity(new NadeDensityEstimator.Options
             {
                 HiddenSize = 500, Activation = HiddenActivation.Sigmoid, LearningRate = 1e-3f,
-                LearningRateSchedule = LearningRateSchedule.ReduceOnPlateau, PlateauPatience = 3, MaximumNumberOfEpochs = epochs ?? 300,
+                LearningRateSchedule = LearningRateSchedule.ReduceOnPlateau, PlateauPatience = 3,
+                    MaximumNumberOfEpochs = epochs ?? 300,
                 EarlyStoppingPatience = 8, MaximumTrainingTime = budget, Seed = 1,
             }).Fit),
         new("made", "MADE, 1 × 8000, one mask", "88.40 (Germain et al. 2015)", "≤ 89.5", 60,
@@ -55,18 +58,23 @@ internal static class PaperBenchmark
             (ml, epochs, budget) => ml.Transforms.MadeDensity(new MadeDensityEstimator.Options
             {
                 HiddenSizes = [8000], LearningRate = 1e-3f, L2Regularization = 1e-5f,
-                LearningRateSchedule = LearningRateSchedule.ReduceOnPlateau, LearningRateDecayFactor = 0.3f, PlateauPatience = 1,
-                MaximumNumberOfEpochs = epochs ?? 100, EarlyStoppingPatience = 3, MaximumTrainingTime = budget, Seed = 1,
+                LearningRateSchedule = LearningRateSchedule.ReduceOnPlateau, LearningRateDecayFactor = 0.3f,
+                    PlateauPatience = 1,
+                MaximumNumberOfEpochs = epochs ?? 100, EarlyStoppingPatience = 3, MaximumTrainingTime = budget,
+                    Seed = 1,
             }).Fit),
         new("made-ensemble", "MADE, 2 × 500, 32 masks, ensemble of 32", "86.64 (Germain et al. 2015)", "≤ 88.0", 120,
-            "connectivity-agnostic training over 32 masks in the natural order, Adam 1e-3, batch 100, look-ahead 10; scored as the mean probability of the 32 masks",
+            "connectivity-agnostic training over 32 masks in the natural order, Adam 1e-3, batch 100, look-ahead 10; " +
+                "scored as the mean probability of the 32 masks",
             (ml, epochs, budget) => ml.Transforms.MadeDensity(new MadeDensityEstimator.Options
             {
                 HiddenSizes = [500, 500], InputOrder = InputOrder.Natural, NumberOfMasks = 32,
-                EnsembleSize = 32, LearningRate = 1e-3f, MaximumNumberOfEpochs = epochs ?? 1000, EarlyStoppingPatience = 10,
+                EnsembleSize = 32, LearningRate = 1e-3f, MaximumNumberOfEpochs = epochs ?? 1000,
+                    EarlyStoppingPatience = 10,
                 MaximumTrainingTime = budget, Seed = 1,
             }).Fit),
-        new("pixelcnn", "Gated PixelCNN, 14 layers × 32, 5×5 (the default for 28×28)", "81.30 (van den Oord et al. 2016)", "as low as 2 h allow", 120,
+        new("pixelcnn", "Gated PixelCNN, 14 layers × 32, 5×5 (the default for 28×28)",
+            "81.30 (van den Oord et al. 2016)", "as low as 2 h allow", 120,
             "Adam 1e-3, batch 32, look-ahead 3",
             (ml, epochs, budget) => ml.Transforms.PixelCnnDensity(new PixelCnnDensityEstimator.Options
             {
@@ -95,9 +103,11 @@ internal static class PaperBenchmark
             switch (args[i])
             {
                 case "--model":
-                    models = Value().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(m => m.ToLowerInvariant()).ToList();
+                    models = Value().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(m =>
+                        m.ToLowerInvariant()).ToList();
                     foreach (string m in models.Where(m => Recipes.All(r => r.Name != m)))
-                        throw new ArgumentException($"Unknown model '{m}'. Known: {string.Join(", ", Recipes.Select(r => r.Name))}.");
+                        throw new ArgumentException($"Unknown model '{m}'. Known: " +
+                            $"{string.Join(", ", Recipes.Select(r => r.Name))}.");
                     break;
                 case "--budget-minutes": budgetMinutes = Positive(Value(), "--budget-minutes"); break;
                 case "--test": testPath = Value(); break;
@@ -124,18 +134,26 @@ internal static class PaperBenchmark
         Directory.CreateDirectory(outDir);
         foreach (Recipe recipe in Recipes.Where(r => models.Contains(r.Name)))
         {
-            results.Add(Train(recipe, train, valid, test, maxEpochs, TimeSpan.FromMinutes(budgetMinutes ?? recipe.BudgetMinutes)));
-            Write(outDir, train, valid, test, results); // after every model, so a long run's finished rows are never lost
+            results.Add(Train(recipe, train, valid, test, maxEpochs,
+                TimeSpan.FromMinutes(budgetMinutes ?? recipe.BudgetMinutes)));
+            // after every model, so a long run's finished rows are never lost
+            Write(outDir, train, valid, test, results);
         }
-        return new Dictionary<string, object> { ["data"] = DataDescription(train, valid, test), ["results"] = results, ["out_dir"] = outDir };
+        return new Dictionary<string, object>
+        {
+            ["data"] = DataDescription(train, valid, test), ["results"] = results,
+            ["out_dir"] = outDir
+        };
     }
 
-    private static Dictionary<string, object> Train(Recipe recipe, ImageSet train, ImageSet valid, ImageSet? test, int? maxEpochs, TimeSpan budget)
+    private static Dictionary<string, object> Train(Recipe recipe, ImageSet train, ImageSet valid, ImageSet? test,
+        int? maxEpochs, TimeSpan budget)
     {
         Console.Error.WriteLine($"== {recipe.Title}: {recipe.Description}; budget {budget.TotalMinutes:F0} min");
         var ml = BenchmarkData.ContextWithTrainingLog();
         var clock = Stopwatch.StartNew();
-        AutoregressiveDensityTransformer fitted = recipe.Create(ml, maxEpochs, budget)(train.ToDataView(ml), valid.ToDataView(ml));
+        AutoregressiveDensityTransformer fitted = recipe.Create(ml, maxEpochs, budget)(train.ToDataView(ml),
+            valid.ToDataView(ml));
         double seconds = clock.Elapsed.TotalSeconds;
         var history = fitted.TrainingHistory;
         var best = history.Where(h => double.IsFinite(h.ValidationNll)).MinBy(h => h.ValidationNll) ?? history[^1];
@@ -153,27 +171,40 @@ internal static class PaperBenchmark
             ["seconds_per_epoch"] = Math.Round(history.Average(h => h.Seconds), 2),
             ["parameters"] = fitted.ParameterCount,
             ["budget_minutes"] = budget.TotalMinutes,
-            ["curve"] = history.Select(h => new[] { h.Epoch, Math.Round(h.TrainingNll, 3), Math.Round(h.ValidationNll, 3), Math.Round(h.LearningRate, 6) }).ToArray(),
+            ["curve"] = history.Select(h =>
+                new[] { h.Epoch, Math.Round(h.TrainingNll, 3), Math.Round(h.ValidationNll, 3),
+                Math.Round(h.LearningRate, 6) }).ToArray(),
         };
         if (test != null) row["test_nll"] = Math.Round(TrainBenchmark.Nll(ml, fitted, test, out _), 3);
-        Console.Error.WriteLine($"== {recipe.Title}: validation NLL {row["validation_nll"]} after {history.Count} epochs (best {best.Epoch}), {seconds / 60:F1} min");
+        Console.Error.WriteLine($"== {recipe.Title}: validation NLL {row["validation_nll"]} after " +
+            $"{history.Count} epochs (best {best.Epoch}), {seconds / 60:F1} min");
         return row;
     }
 
-    private static void Write(string outDir, ImageSet train, ImageSet valid, ImageSet? test, List<Dictionary<string, object>> results)
+    private static void Write(string outDir, ImageSet train, ImageSet valid, ImageSet? test,
+        List<Dictionary<string, object>> results)
     {
-        var report = new Dictionary<string, object> { ["data"] = DataDescription(train, valid, test), ["results"] = results };
+        var report = new Dictionary<string, object>
+        {
+            ["data"] = DataDescription(train, valid, test),
+            ["results"] = results
+        };
         File.WriteAllText(Path.Combine(outDir, "paper.json"), JsonSerializer.Serialize(report, BenchmarkData.Json));
         var md = new StringBuilder();
-        md.AppendLine(CultureInfo.InvariantCulture, $"Standard binarized MNIST: {train.Count} training / {valid.Count} validation{(test != null ? $" / {test.Count} test" : "")} images; NLL in nats.");
+        md.AppendLine(CultureInfo.InvariantCulture,
+            $"Standard binarized MNIST: {train.Count} training / " +
+            $"{valid.Count} validation{(test != null ? $" / {test.Count} test" : "")} images; NLL in nats.");
         md.AppendLine();
-        md.AppendLine($"| model | validation NLL |{(test != null ? " test NLL |" : "")} published test NLL | goal (validation) | epochs (best) | wall time | s/epoch | parameters |");
+        md.AppendLine($"| model | validation NLL |{(test != null ? " test NLL |" : "")} published test NLL | goal " +
+            $"(validation) | epochs (best) | wall time | s/epoch | parameters |");
         md.AppendLine($"|---|---|{(test != null ? "---|" : "")}---|---|---|---|---|---|");
         foreach (var r in results)
         {
             string testCell = test != null ? $" {r["test_nll"]} |" : "";
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r["title"]} | {r["validation_nll"]} |{testCell} {r["published_test_nll"]} | {r["goal_validation_nll"]} | {r["epochs"]} ({r["best_epoch"]}) | {(double)r["wall_seconds"] / 60:F1} min | {r["seconds_per_epoch"]} | {r["parameters"]:N0} |");
+                $"| {r["title"]} | {r["validation_nll"]} |{testCell} {r["published_test_nll"]} | " +
+                    $"{r["goal_validation_nll"]} | {r["epochs"]} ({r["best_epoch"]}) | " +
+                    $"{(double)r["wall_seconds"] / 60:F1} min | {r["seconds_per_epoch"]} | {r["parameters"]:N0} |");
         }
         md.AppendLine();
         foreach (var r in results) md.AppendLine(CultureInfo.InvariantCulture, $"- {r["title"]}: {r["recipe"]}.");
@@ -181,12 +212,19 @@ internal static class PaperBenchmark
     }
 
     private static Dictionary<string, object> DataDescription(ImageSet train, ImageSet valid, ImageSet? test) =>
-        new() { ["train"] = train.Count, ["validation"] = valid.Count, ["test"] = test?.Count ?? 0, ["pixels"] = train.Dimension };
+        new()
+        {
+            ["train"] = train.Count, ["validation"] = valid.Count, ["test"] = test?.Count ?? 0,
+            ["pixels"] = train.Dimension
+        };
 
     private static double Positive(string text, string option) =>
-        double.TryParse(text, CultureInfo.InvariantCulture, out double v) && v > 0 ? v : throw new ArgumentException($"{option} must be a positive number, got '{text}'.");
+        double.TryParse(text, CultureInfo.InvariantCulture, out double v) && v > 0 ? v
+            : throw new ArgumentException($"{option} must be a positive number, got '{text}'.");
 
-    /// <summary>A file of <c>../shared/data</c>, looked for beside the working directory and the program's folders.</summary>
+    /// <summary>
+    /// A file of <c>../shared/data</c>, looked for beside the working directory and the program's folders.
+    /// </summary>
     private static string SharedData(string file)
     {
         foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })

@@ -33,13 +33,23 @@ internal static class ProbeBenchmark
         }
 
         Probe("raw pixels (784)", ml.Transforms.CopyColumns("Features", "Pixels"), "Features");
-        // One pipeline each: the density estimator (early stopping on the last 10% of the training rows) feeds the probe.
-        Probe("FVSBN logits (784)", ml.Transforms.FvsbnDensity(maximumNumberOfEpochs: epochs, seed: 1), "HiddenFeatures");
+        // One pipeline each: the density estimator (early stopping on the last 10% of the training rows) feeds the
+        // probe.
+        Probe("FVSBN logits (784)", ml.Transforms.FvsbnDensity(maximumNumberOfEpochs: epochs, seed: 1),
+            "HiddenFeatures");
         Probe("NADE h_D (500)", ml.Transforms.NadeDensity(maximumNumberOfEpochs: epochs, seed: 1), "HiddenFeatures");
-        Probe("MADE last hidden layer (500)", ml.Transforms.MadeDensity(maximumNumberOfEpochs: epochs, seed: 1), "HiddenFeatures");
-        Probe("PCA (50)", ml.Transforms.ProjectToPrincipalComponents("Features", "Pixels", rank: 50, seed: 1), "Features");
-        // Same dimension as the NADE/MADE features; ML.NET's randomized PCA gives poor components at this rank (≈ 45-48%).
-        Probe("PCA (500)", ml.Transforms.ProjectToPrincipalComponents("Features", "Pixels", rank: 500, seed: 1), "Features");
-        return new Dictionary<string, object> { ["protocol"] = "digits10k: features from rows 0-7999, LbfgsMaximumEntropy on the same rows, accuracy on rows 9000-9999", ["epochs"] = epochs, ["accuracy"] = results };
+        Probe("MADE last hidden layer (500)", ml.Transforms.MadeDensity(maximumNumberOfEpochs: epochs, seed: 1),
+            "HiddenFeatures");
+        Probe("PCA (50)", ml.Transforms.ProjectToPrincipalComponents("Features", "Pixels", rank: 50, seed: 1),
+            "Features");
+        // Same dimension as the NADE/MADE features; ML.NET's randomized PCA gives poor components at this rank (≈
+        // 45-48%).
+        Probe("PCA (500)", ml.Transforms.ProjectToPrincipalComponents("Features", "Pixels", rank: 500, seed: 1),
+            "Features");
+        return new Dictionary<string, object>
+        {
+            ["protocol"] = "digits10k: features from rows 0-7999, LbfgsMaximumEntropy on the same rows, accuracy on " +
+            "rows 9000-9999", ["epochs"] = epochs, ["accuracy"] = results
+        };
     }
 }

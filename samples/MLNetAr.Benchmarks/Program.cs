@@ -3,29 +3,47 @@ using System.Text.Json;
 using MLNetAr.Benchmarks;
 using MLNetAr.Kernels;
 
-// MLNetAr benchmarks (--help lists them; an unknown command or option is an error with the usage). Usage:
-//   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- gemm [m n k] [--threads N] [--out file.json]
-//   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- train --model fvsbn|nade|made|pixelcnn|wavenet|pixelrnn [--set Name=Value ...]
-//       [--train FILE --valid FILE [--test FILE]] [--samples N] [--threads N] [--out file.json]
-//   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- anomaly [epochs] [--only name,name] [--seed s] [--out file.json]
-//   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- anomaly-textures [--normal brick,grass,gravel] [--set Name=Value ...] [--report] [--out file.json]
-//   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- paper [--model fvsbn,nade,...] [--budget-minutes N] [--test FILE] [--out-dir DIR]
-//   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- probe [epochs] [--out file.json]
-//   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- score [--only name,name | --model M --set Name=Value ...] [--images N] [--repeats R] [--out file.json]
-var outPath = new Option<string?>("--out") { Description = "Also write the JSON report to this file.", Recursive = true };
-var threads = new Option<int?>("--threads") { Description = "Threads the kernels may use (default: every core).", Recursive = true };
+// MLNetAr benchmarks (--help lists them; an unknown command or option is an error with the usage). Usage: dotnet run -c
+// Release --project samples/MLNetAr.Benchmarks -- gemm [m n k] [--threads N] [--out file.json] dotnet run -c Release
+// --project samples/MLNetAr.Benchmarks -- train --model fvsbn|nade|made|pixelcnn|wavenet|pixelrnn [--set Name=Value
+// ...] [--train FILE --valid FILE [--test FILE]] [--samples N] [--threads N] [--out file.json] dotnet run -c Release
+// --project samples/MLNetAr.Benchmarks -- anomaly [epochs] [--only name,name] [--seed s] [--out file.json] dotnet run
+// -c Release --project samples/MLNetAr.Benchmarks -- anomaly-textures [--normal brick,grass,gravel] [--set Name=Value
+// ...] [--report] [--out file.json] dotnet run -c Release --project samples/MLNetAr.Benchmarks -- paper [--model
+// fvsbn,nade,...] [--budget-minutes N] [--test FILE] [--out-dir DIR] dotnet run -c Release --project
+// samples/MLNetAr.Benchmarks -- probe [epochs] [--out file.json] dotnet run -c Release --project
+// samples/MLNetAr.Benchmarks -- score [--only name,name | --model M --set Name=Value ...] [--images N] [--repeats R]
+// [--out file.json]
+var outPath = new Option<string?>("--out")
+{
+    Description = "Also write the JSON report to this file.",
+    Recursive = true
+};
+var threads = new Option<int?>("--threads")
+{
+    Description = "Threads the kernels may use (default: every core).",
+    Recursive = true
+};
 var root = new RootCommand("MLNetAr benchmarks: each prints a JSON report.") { outPath, threads };
 
 // Each benchmark parses its own options (and rejects unknown ones, naming those it knows); these are its descriptions.
 var benchmarks = new (string Name, string Description, Func<IReadOnlyList<string>, Dictionary<string, object>> Run)[]
 {
-    ("gemm", "GEMM throughput in the three transposition cases: gemm [m n k].", args => GemmBenchmark.Run(Size(args, 0, 512), Size(args, 1, 784), Size(args, 2, 784), repeats: 100)),
-    ("train", "Train and evaluate one model: --model M [--set Name=Value ...] [--train FILE --valid FILE [--test FILE]] [--samples N] [--naive-samples N] [--rows N] [--sample-grid FILE].", TrainBenchmark.Run),
-    ("anomaly", "One-class anomaly detection on the digits: [epochs] [--only name,name] [--seed s].", AnomalyBenchmark.Run),
-    ("anomaly-textures", "Texture anomaly detection and localisation: [--normal brick,grass,gravel] [--set Name=Value ...] [--report].", TextureBenchmark.Run),
-    ("paper", "The published table on the standard binarized MNIST: [--model fvsbn,nade,made,made-ensemble,pixelcnn,pixellstm] [--budget-minutes N] [--test FILE] [--out-dir DIR].", PaperBenchmark.Run),
+    ("gemm", "GEMM throughput in the three transposition cases: gemm [m n k].", args =>
+        GemmBenchmark.Run(Size(args, 0, 512), Size(args, 1, 784), Size(args, 2, 784), repeats: 100)),
+    ("train", "Train and evaluate one model: --model M [--set Name=Value ...] [--train FILE --valid FILE [--test " +
+        "FILE]] [--samples N] [--naive-samples N] [--rows N] [--sample-grid FILE].", TrainBenchmark.Run),
+    ("anomaly", "One-class anomaly detection on the digits: [epochs] [--only name,name] [--seed s].",
+        AnomalyBenchmark.Run),
+    ("anomaly-textures",
+        "Texture anomaly detection and localisation: [--normal brick,grass,gravel] [--set Name=Value ...] [--report].",
+        TextureBenchmark.Run),
+    ("paper", "The published table on the standard binarized MNIST: [--model " +
+        "fvsbn,nade,made,made-ensemble,pixelcnn,pixellstm] [--budget-minutes N] [--test FILE] [--out-dir DIR].",
+        PaperBenchmark.Run),
     ("probe", "Linear probe on HiddenFeatures: [epochs].", ProbeBenchmark.Run),
-    ("score", "Scoring throughput of every path: [--only name,name | --model M --set Name=Value ...] [--images N] [--repeats R].", ScoreBenchmark.Run),
+    ("score", "Scoring throughput of every path: [--only name,name | --model M --set Name=Value ...] [--images N] " +
+        "[--repeats R].", ScoreBenchmark.Run),
 };
 foreach (var (name, description, run) in benchmarks)
 {
@@ -44,7 +62,8 @@ foreach (var (name, description, run) in benchmarks)
             return 2;
         }
         report["benchmark"] = name;
-        report["machine"] = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}";
+        report["machine"] = $"{Environment.ProcessorCount} cores, " +
+            $"{System.Runtime.InteropServices.RuntimeInformation.OSDescription}";
         string json = JsonSerializer.Serialize(report, BenchmarkData.Json);
         Console.WriteLine(json);
         if (parsed.GetValue(outPath) is string path) File.WriteAllText(path, json);

@@ -26,7 +26,8 @@ internal static class ScoreBenchmark
         ("FVSBN", "fvsbn", []),
         ("NADE H=500", "nade", []),
         ("MADE 1x500", "made", []),
-        ("MADE 2x500, 32-mask ensemble", "made", ["HiddenSizes=500,500", "InputOrder=Random", "NumberOfMasks=32", "EnsembleSize=32"]),
+        ("MADE 2x500, 32-mask ensemble", "made",
+            ["HiddenSizes=500,500", "InputOrder=Random", "NumberOfMasks=32", "EnsembleSize=32"]),
         ("PixelCNN 5x32", "pixelcnn", ["Layers=5", "KernelSize=3"]),
         ("WaveNet 12 blocks x32", "wavenet", ["Dilations=1,2,4,8,16,32,1,2,4,8,16,32"]),
         ("pixel LSTM H=64", "pixelrnn", []),
@@ -47,12 +48,15 @@ internal static class ScoreBenchmark
                 case "--model": model = args[++i].ToLowerInvariant(); break;
                 case "--only": only.AddRange(args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries)); break;
                 case "--set": settings.Add(args[++i]); break;
-                default: throw new ArgumentException($"Unknown argument '{args[i]}'. Known: --images N, --repeats R, --model M, --set Name=Value, --only name,name.");
+                default:
+                    throw new ArgumentException($"Unknown argument '{args[i]}'. Known: --images N, --repeats R, " +
+                    $"--model M, --set Name=Value, --only name,name.");
             }
         }
         var runs = model != null
             ? [(model, model, settings.ToArray())]
-            : Presets.Where(p => only.Count == 0 || only.Any(o => p.Name.Contains(o, StringComparison.OrdinalIgnoreCase))).ToArray();
+            : Presets.Where(p =>
+                only.Count == 0 || only.Any(o => p.Name.Contains(o, StringComparison.OrdinalIgnoreCase))).ToArray();
         var digits = BenchmarkData.Digits();
         var results = runs.Select(r => Measure(r.Name, r.Model, r.Settings, digits, images, repeats)).ToList();
         return new Dictionary<string, object>
@@ -61,7 +65,8 @@ internal static class ScoreBenchmark
         };
     }
 
-    private static Dictionary<string, object> Measure(string name, string model, string[] settings, ImageSet digits, int count, int repeats)
+    private static Dictionary<string, object> Measure(string name, string model, string[] settings, ImageSet digits,
+        int count, int repeats)
     {
         var ml = new MLContext(1);
         var pairs = settings.Select(TrainBenchmark.ParseSetting).Append(("MaximumNumberOfEpochs", "1")).ToList();
@@ -81,13 +86,15 @@ internal static class ScoreBenchmark
         var result = new Dictionary<string, object> { ["model"] = name, ["parameters"] = fitted.ParameterCount };
 
         float[] expected = [];
-        result["transform_read_ahead"] = Rate(count, repeats, () => expected = fitted.Transform(data).GetColumn<float>(fitted.LogLikelihoodColumnName).ToArray());
+        result["transform_read_ahead"] = Rate(count, repeats, () =>
+            expected = fitted.Transform(data).GetColumn<float>(fitted.LogLikelihoodColumnName).ToArray());
         result["model_passes_only"] = ModelPassesOnly(fitted, test, count, repeats);
         result["transform_row_by_row"] = Rate(few.Count, repeats, () => RowByRow(fitted, fewData));
         using (var engine = ml.Model.CreatePredictionEngine<PixelsRow, ScoreRow>(fitted))
         {
             var rows = Enumerable.Range(0, few.Count).Select(i => new PixelsRow { Pixels = few.GetImage(i) }).ToArray();
-            result["prediction_engine"] = Rate(few.Count, repeats, () => { foreach (var row in rows) engine.Predict(row); });
+            result["prediction_engine"] = Rate(few.Count, repeats, () =>
+                { foreach (var row in rows) engine.Predict(row); });
         }
 
         string path = Path.Combine(Path.GetTempPath(), $"mlnetar-score-{Guid.NewGuid():N}.onnx");
@@ -95,7 +102,11 @@ internal static class ScoreBenchmark
         {
             using (var stream = File.Create(path)) ml.Model.ConvertToOnnx(fitted, data, stream);
             result["onnx_megabytes"] = Math.Round(new FileInfo(path).Length / 1048576.0, 2);
-            using var options = new SessionOptions { IntraOpNumThreads = Environment.ProcessorCount, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+            using var options = new SessionOptions
+            {
+                IntraOpNumThreads = Environment.ProcessorCount,
+                GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL
+            };
             using var session = new InferenceSession(path, options);
             float[] onnx = [];
             result["onnx_runtime_batch_1"] = Rate(few.Count, repeats, () => OnnxScores(session, few, 1));
@@ -106,26 +117,32 @@ internal static class ScoreBenchmark
         {
             File.Delete(path);
         }
-        Console.Error.WriteLine($"{name}: " + string.Join(", ", result.Where(kv => kv.Value is Dictionary<string, double>)
-            .Select(kv => $"{kv.Key} {((Dictionary<string, double>)kv.Value)["median"]}")) + $", ONNX difference {result["largest_onnx_difference_nats"]:G3} nats");
+        Console.Error.WriteLine($"{name}: "
+            + string.Join(", ", result.Where(kv => kv.Value is Dictionary<string, double>)
+            .Select(kv => $"{kv.Key} {((Dictionary<string, double>)kv.Value)["median"]}"))
+                + $", ONNX difference {result["largest_onnx_difference_nats"]:G3} nats");
         return result;
     }
 
     /// <summary>
     /// The batched model passes of <c>Transform</c> without the cursor around them (reading, encoding and handing out
-    /// rows): pre-encoded pixels through the same batch scorer. The gap to <c>transform_read_ahead</c> is the cursor's cost.
+    /// rows): pre-encoded pixels through the same batch scorer. The gap to <c>transform_read_ahead</c> is the cursor's
+    /// cost.
     /// </summary>
-    private static Dictionary<string, double> ModelPassesOnly(AutoregressiveDensityTransformer fitted, ImageSet images, int count, int repeats)
+    private static Dictionary<string, double> ModelPassesOnly(AutoregressiveDensityTransformer fitted, ImageSet images,
+        int count, int repeats)
     {
         float[] encoded = (float[])images.Pixels.Clone();
-        for (int r = 0; r < images.Count; r++) fitted.Encoder.Encode(encoded.AsSpan(r * images.Dimension, images.Dimension), r);
+        for (int r = 0; r < images.Count; r++)
+            fitted.Encoder.Encode(encoded.AsSpan(r * images.Dimension, images.Dimension), r);
         return Rate(count, repeats, () =>
         {
             using var scorer = new MLNetAr.Internal.BatchScorer(fitted, pixelScores: false);
             for (int start = 0; start < images.Count; start += scorer.Capacity)
             {
                 int rows = Math.Min(scorer.Capacity, images.Count - start);
-                for (int r = 0; r < rows; r++) encoded.AsSpan((start + r) * images.Dimension, images.Dimension).CopyTo(scorer.Pixels(r));
+                for (int r = 0; r < rows; r++)
+                    encoded.AsSpan((start + r) * images.Dimension, images.Dimension).CopyTo(scorer.Pixels(r));
                 scorer.Score(rows);
             }
         });
@@ -151,8 +168,10 @@ internal static class ScoreBenchmark
         for (int start = 0; start < images.Count; start += batch)
         {
             int rows = Math.Min(batch, images.Count - start);
-            var tensor = new DenseTensor<float>(images.Pixels.AsMemory(start * images.Dimension, rows * images.Dimension), [rows, images.Height, images.Width]);
-            using var outputs = session.Run([NamedOnnxValue.CreateFromTensor(input, tensor), LabelInput(session, rows)], ["LogLikelihood.output"]);
+            var tensor = new DenseTensor<float>(images.Pixels.AsMemory(start * images.Dimension, rows
+                * images.Dimension), [rows, images.Height, images.Width]);
+            using var outputs = session.Run([NamedOnnxValue.CreateFromTensor(input, tensor), LabelInput(session, rows)],
+                ["LogLikelihood.output"]);
             scores.AddRange(outputs[0].AsTensor<float>());
         }
         return scores.ToArray();
@@ -160,7 +179,8 @@ internal static class ScoreBenchmark
 
     /// <summary>The converter makes every input column a graph input, the unused Label too.</summary>
     private static NamedOnnxValue LabelInput(InferenceSession session, int rows) =>
-        NamedOnnxValue.CreateFromTensor(session.InputNames.Single(n => n == "Label"), new DenseTensor<float>(new float[rows], [rows, 1]));
+        NamedOnnxValue.CreateFromTensor(session.InputNames.Single(n => n == "Label"),
+            new DenseTensor<float>(new float[rows], [rows, 1]));
 
     /// <summary>
     /// Images per second of <paramref name="count"/> images: warm-up runs for at least half a second (so the JIT's
@@ -178,7 +198,11 @@ internal static class ScoreBenchmark
             rates.Add(count / clock.Elapsed.TotalSeconds);
         }
         rates.Sort();
-        return new Dictionary<string, double> { ["median"] = Math.Round(rates[rates.Count / 2], 1), ["best"] = Math.Round(rates[^1], 1) };
+        return new Dictionary<string, double>
+        {
+            ["median"] = Math.Round(rates[rates.Count / 2], 1),
+            ["best"] = Math.Round(rates[^1], 1)
+        };
     }
 
     private sealed class PixelsRow

@@ -38,10 +38,13 @@ internal static class TextureBenchmark
                         nameof(TextureSettings.Epochs) => settings with { Epochs = v },
                         nameof(TextureSettings.Layers) => settings with { Layers = v },
                         nameof(TextureSettings.Channels) => settings with { Channels = v },
-                        _ => throw new ArgumentException($"Unknown texture setting '{name}'. Known: PatchSize, Levels, TrainStride, Epochs, Layers, Channels."),
+                        _ => throw new ArgumentException($"Unknown texture setting '{name}'. Known: PatchSize, " +
+                            $"Levels, TrainStride, Epochs, Layers, Channels."),
                     };
                     break;
-                default: throw new ArgumentException($"Unknown argument '{args[i]}'. Known: --normal a,b, --set Name=Value, --report.");
+                default:
+                    throw new ArgumentException($"Unknown argument '{args[i]}'. Known: --normal a,b, --set " +
+                    $"Name=Value, --report.");
             }
         }
         var results = new List<object>();
@@ -52,29 +55,43 @@ internal static class TextureBenchmark
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var detectors = new List<TextureResult>
             {
-                experiment.Evaluate("PixelCNN", TextureAnomalies.FromModel(ml, experiment.FitPixelCnn(ml, localBackground: false), pixelScores: true)),
-                experiment.Evaluate("PixelCNN ÷ local PixelCNN", TextureAnomalies.FromModel(ml, experiment.FitPixelCnn(ml, localBackground: true), pixelScores: true)),
-                experiment.Evaluate("PixelCNN + input complexity", TextureAnomalies.FromModel(ml, experiment.FitPixelCnn(ml, localBackground: false, inputComplexity: true), pixelScores: true)),
+                experiment.Evaluate("PixelCNN",
+                    TextureAnomalies.FromModel(ml, experiment.FitPixelCnn(ml, localBackground: false),
+                    pixelScores: true)),
+                experiment.Evaluate("PixelCNN ÷ local PixelCNN",
+                    TextureAnomalies.FromModel(ml, experiment.FitPixelCnn(ml, localBackground: true),
+                    pixelScores: true)),
+                experiment.Evaluate("PixelCNN + input complexity",
+                    TextureAnomalies.FromModel(ml,
+                    experiment.FitPixelCnn(ml, localBackground: false, inputComplexity: true), pixelScores: true)),
                 experiment.Evaluate("RandomizedPca (rank 20)", TextureAnomalies.FromModel(ml,
-                    ml.AnomalyDetection.Trainers.RandomizedPca("Pixels", rank: 20, seed: 1).Fit(experiment.Train.ToDataView(ml)), pixelScores: false)),
+                    ml.AnomalyDetection.Trainers.RandomizedPca("Pixels", rank: 20,
+                        seed: 1).Fit(experiment.Train.ToDataView(ml)), pixelScores: false)),
                 experiment.Evaluate("per-pixel Gaussian", experiment.PerPixelGaussian()),
             };
             foreach (var r in detectors)
-                Console.Error.WriteLine($"{normal}: {r.Detector}: " + string.Join(", ", r.Auc.Select(kv => FormattableString.Invariant($"{kv.Key} {kv.Value:F3}"))) +
-                                        FormattableString.Invariant($", pixel AUROC {r.PixelAuc:F3}, pointing {r.Pointing:P1}"));
+                Console.Error.WriteLine($"{normal}: {r.Detector}: "
+                    + string.Join(", ", r.Auc.Select(kv => FormattableString.Invariant($"{kv.Key} {kv.Value:F3}"))) +
+                    FormattableString.Invariant($", pixel AUROC {r.PixelAuc:F3}, pointing {r.Pointing:P1}"));
             results.Add(new Dictionary<string, object>
             {
-                ["normal"] = normal, ["train_patches"] = experiment.Train.Count, ["normal_test"] = experiment.NormalTest.Count,
+                ["normal"] = normal, ["train_patches"] = experiment.Train.Count,
+                ["normal_test"] = experiment.NormalTest.Count,
                 ["other_test"] = experiment.OtherTest.Count, ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
                 ["detectors"] = detectors.Select(r => new Dictionary<string, object>
                 {
-                    ["detector"] = r.Detector, ["auc"] = r.Auc.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 4)),
+                    ["detector"] = r.Detector,
+                    ["auc"] = r.Auc.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 4)),
                     ["pixel_auroc"] = double.IsNaN(r.PixelAuc) ? "n/a" : Math.Round(r.PixelAuc, 4),
                     ["pointing"] = double.IsNaN(r.Pointing) ? "n/a" : Math.Round(r.Pointing, 4),
                 }).ToList(),
             });
         }
-        return new Dictionary<string, object> { ["settings"] = settings, ["results"] = results, ["digits"] = DigitLocalisation() };
+        return new Dictionary<string, object>
+        {
+            ["settings"] = settings, ["results"] = results,
+            ["digits"] = DigitLocalisation()
+        };
     }
 
     /// <summary>
@@ -89,12 +106,15 @@ internal static class TextureBenchmark
         var random = new Random(5);
         var detectors = new (string Name, AutoregressiveAnomalyDetector.Options Options)[]
         {
-            ("FVSBN", new() { DensityModel = new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = 30, Seed = 1 }, PixelScoresColumnName = "PixelScores" }),
+            ("FVSBN", new() { DensityModel = new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = 30, Seed = 1 },
+                PixelScoresColumnName = "PixelScores" }),
             ("FVSBN ÷ local PixelCNN", new()
             {
-                DensityModel = new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = 30, Seed = 1 }, PixelScoresColumnName = "PixelScores",
+                DensityModel = new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = 30, Seed = 1 },
+                    PixelScoresColumnName = "PixelScores",
                 ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
-                BackgroundModel = new PixelCnnDensityEstimator.Options { Layers = 1, Channels = 16, BatchSize = 32, MaximumNumberOfEpochs = 5, Seed = 2 },
+                BackgroundModel = new PixelCnnDensityEstimator.Options { Layers = 1, Channels = 16, BatchSize = 32,
+                    MaximumNumberOfEpochs = 5, Seed = 2 },
             }),
         };
         var located = detectors.ToDictionary(d => d.Name, _ => new List<(float[], bool[])>());
@@ -106,7 +126,8 @@ internal static class TextureBenchmark
             for (int i = 0; i < normal.Count; i++)
             {
                 float[] original = normal.GetImage(i);
-                var (image, mask) = Textures.PasteDefect(original, 28, (DefectKind)(i % 3), others.GetImage(random.Next(others.Count)), random);
+                var (image, mask) = Textures.PasteDefect(original, 28, (DefectKind)(i % 3),
+                    others.GetImage(random.Next(others.Count)), random);
                 for (int p = 0; p < image.Length; p++)
                 {
                     image[p] = image[p] > 0.5f ? 1f : 0f;
@@ -117,7 +138,8 @@ internal static class TextureBenchmark
             var images = new ImageSet(pasted.SelectMany(p => p.Image).ToArray(), 28, 28);
             foreach (var (name, options) in detectors)
             {
-                var model = ml.AnomalyDetection.Trainers.AutoregressiveDensity(options).Fit(train.Where(l => l == digit).ToDataView(ml));
+                var model = ml.AnomalyDetection.Trainers.AutoregressiveDensity(options).Fit(train.Where(l =>
+                    l == digit).ToDataView(ml));
                 float[][] scores = model.Transform(images.ToDataView(ml)).GetColumn<float[]>("PixelScores").ToArray();
                 located[name].AddRange(scores.Zip(pasted.Select(p => p.Mask)));
             }
@@ -125,8 +147,14 @@ internal static class TextureBenchmark
         return located.ToDictionary(kv => kv.Key, kv =>
         {
             var (pixelAuc, pointing) = TextureAnomalies.Localisation(kv.Value);
-            Console.Error.WriteLine(FormattableString.Invariant($"digits: {kv.Key}: pixel AUROC {pixelAuc:F3}, pointing {pointing:P1} of {kv.Value.Count} pasted defects"));
-            return (object)new Dictionary<string, object> { ["pixel_auroc"] = Math.Round(pixelAuc, 4), ["pointing"] = Math.Round(pointing, 4), ["images"] = kv.Value.Count };
+            Console.Error.WriteLine(
+                FormattableString.Invariant($"digits: {kv.Key}: pixel AUROC {pixelAuc:F3}, pointing {pointing:P1} ") +
+                FormattableString.Invariant($"of {kv.Value.Count} pasted defects"));
+            return (object)new Dictionary<string, object>
+            {
+                ["pixel_auroc"] = Math.Round(pixelAuc, 4),
+                ["pointing"] = Math.Round(pointing, 4), ["images"] = kv.Value.Count
+            };
         });
     }
 }

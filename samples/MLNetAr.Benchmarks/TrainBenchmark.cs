@@ -15,10 +15,11 @@ namespace MLNetAr.Benchmarks;
 /// </summary>
 /// <remarks>
 /// Data: <c>digits10k</c> (default: the embedded digits, first 8000 train / next 1000 validation / last 1000 test,
-/// binarised at 0.5), or files given with <c>--train</c>, <c>--valid</c>, <c>--test</c> (IDX, plain or .gz, or Larochelle's
-/// <c>.amat</c>). Options: <c>--set Name=Value</c> for any public field of the model's Options class (lists as 500,500);
-/// <c>--samples N</c> images to sample (timed), <c>--naive-samples N</c> also times the naive D-pass sampler on N images,
-/// <c>--rows N</c> trains on the first N training images only, <c>--sample-grid FILE</c> saves the first 64 samples as a PNG grid.
+/// binarised at 0.5), or files given with <c>--train</c>, <c>--valid</c>, <c>--test</c> (IDX, plain or .gz, or
+/// Larochelle's <c>.amat</c>). Options: <c>--set Name=Value</c> for any public field of the model's Options class
+/// (lists as 500,500); <c>--samples N</c> images to sample (timed), <c>--naive-samples N</c> also times the naive
+/// D-pass sampler on N images, <c>--rows N</c> trains on the first N training images only, <c>--sample-grid FILE</c>
+/// saves the first 64 samples as a PNG grid.
 /// </remarks>
 internal static class TrainBenchmark
 {
@@ -55,7 +56,8 @@ internal static class TrainBenchmark
         AutoregressiveDensityTransformer fitted = estimator(train.ToDataView(ml), valid?.ToDataView(ml));
         double trainSeconds = clock.Elapsed.TotalSeconds;
         var history = fitted.TrainingHistory;
-        int best = history.Where(h => !double.IsNaN(h.ValidationNll)).DefaultIfEmpty(history[^1]).MinBy(h => double.IsNaN(h.ValidationNll) ? h.TrainingNll : h.ValidationNll)!.Epoch;
+        int best = history.Where(h => !double.IsNaN(h.ValidationNll)).DefaultIfEmpty(history[^1]).MinBy(h =>
+            double.IsNaN(h.ValidationNll) ? h.TrainingNll : h.ValidationNll)!.Epoch;
 
         int d = train.Dimension;
         var report = new Dictionary<string, object>
@@ -65,7 +67,8 @@ internal static class TrainBenchmark
             ["parameters"] = fitted.ParameterCount,
             ["data"] = new Dictionary<string, object>
             {
-                ["name"] = dataName, ["train"] = train.Count, ["validation"] = valid?.Count ?? 0, ["test"] = test?.Count ?? 0, ["pixels"] = d,
+                ["name"] = dataName, ["train"] = train.Count, ["validation"] = valid?.Count ?? 0,
+                ["test"] = test?.Count ?? 0, ["pixels"] = d,
             },
             ["epochs"] = history.Count,
             ["best_epoch"] = best,
@@ -73,20 +76,23 @@ internal static class TrainBenchmark
             ["seconds_per_epoch"] = Math.Round(history.Average(h => h.Seconds), 3),
             ["threads"] = Kernel.MaxDegreeOfParallelism,
         };
-        if (fitted.Model is ConvolutionalDensityModel) report["convolution"] = ConvolutionEfficiency(fitted, train.Count);
+        if (fitted.Model is ConvolutionalDensityModel)
+            report["convolution"] = ConvolutionEfficiency(fitted, train.Count);
         foreach (var (name, set) in new[] { ("train", train), ("validation", valid), ("test", test) })
         {
             if (set == null) continue;
             double nll = Nll(ml, fitted, set, out double imagesPerSecond);
             report[$"{name}_nll_nats"] = Math.Round(nll, 3);
             report[$"{name}_bits_per_dim"] = Math.Round(nll / d / Math.Log(2), 5);
-            if (name == "test" || (name == "validation" && test == null)) report["scoring_images_per_second"] = Math.Round(imagesPerSecond, 1);
+            if (name == "test" || (name == "validation" && test == null))
+                report["scoring_images_per_second"] = Math.Round(imagesPerSecond, 1);
         }
 
         clock.Restart();
         float[][] samples = fitted.Sample(sampleCount, seed: 1);
         double sampleSeconds = clock.Elapsed.TotalSeconds;
-        if (sampleGrid != null) ImageGrid.SavePng(sampleGrid, samples.Take(64).ToArray(), train.Height, train.Width, columns: 8);
+        if (sampleGrid != null)
+            ImageGrid.SavePng(sampleGrid, samples.Take(64).ToArray(), train.Height, train.Width, columns: 8);
         report["sampling_images_per_second"] = Math.Round(sampleCount / sampleSeconds, 1);
         report["sampling_seconds_for_" + sampleCount] = Math.Round(sampleSeconds, 3);
         if (naiveSampleCount > 0)
@@ -98,9 +104,13 @@ internal static class TrainBenchmark
             report["naive_sampling_images_per_second"] = Math.Round(naiveSampleCount / clock.Elapsed.TotalSeconds, 3);
         }
         report["peak_memory_mb"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1);
-        report["history"] = history.Select(h => new[] { h.Epoch, Math.Round(h.TrainingNll, 3), Math.Round(h.ValidationNll, 3), Math.Round(h.Seconds, 3) }).ToArray();
-        Console.WriteLine($"{fitted.ModelKind}: test NLL {report.GetValueOrDefault("test_nll_nats")} nats, {report["seconds_per_epoch"]} s/epoch, " +
-                          $"{report["sampling_images_per_second"]} samples/s, {report.GetValueOrDefault("scoring_images_per_second")} scored images/s");
+        report["history"] = history.Select(h =>
+            new[] { h.Epoch, Math.Round(h.TrainingNll, 3), Math.Round(h.ValidationNll, 3),
+            Math.Round(h.Seconds, 3) }).ToArray();
+        Console.WriteLine($"{fitted.ModelKind}: test NLL {report.GetValueOrDefault("test_nll_nats")} nats, " +
+            $"{report["seconds_per_epoch"]} s/epoch, " +
+                          $"{report["sampling_images_per_second"]} samples/s, " +
+                              $"{report.GetValueOrDefault("scoring_images_per_second")} scored images/s");
         return report;
     }
 
@@ -110,7 +120,8 @@ internal static class TrainBenchmark
     /// multiply-add, so an image costs <c>6·Σ|W|·D</c> flops. Everything else (im2col, gates, loss, optimiser) is in
     /// the measured time too, so this is the fraction of the GEMM peak the whole step reaches.
     /// </summary>
-    private static Dictionary<string, object> ConvolutionEfficiency(AutoregressiveDensityTransformer fitted, int trainImages)
+    private static Dictionary<string, object> ConvolutionEfficiency(AutoregressiveDensityTransformer fitted,
+        int trainImages)
     {
         long weights = fitted.Model.Parameters.Where(p => p.Shape.Length >= 2).Sum(p => (long)p.Length);
         double flopsPerImage = 6.0 * weights * fitted.Model.Dimension;
@@ -118,7 +129,9 @@ internal static class TrainBenchmark
         double medianEpoch = history.Select(h => h.Seconds).Order().ElementAt(history.Count / 2);
         double gflops = flopsPerImage * trainImages / medianEpoch / 1e9;
         var (peakBest, peakMedian) = GemmBenchmark.Peak();
-        Console.Error.WriteLine($"  convolution training step: {gflops:F1} GFLOP/s ({6.0 * weights * fitted.Model.Dimension / 1e9:F2} GFLOP an image), GEMM peak median {peakMedian:F1} GFLOP/s: {gflops / peakMedian:P0}");
+        Console.Error.WriteLine($"  convolution training step: {gflops:F1} GFLOP/s " +
+            $"({6.0 * weights * fitted.Model.Dimension / 1e9:F2} GFLOP an image), GEMM peak median " +
+            $"{peakMedian:F1} GFLOP/s: {gflops / peakMedian:P0}");
         return new Dictionary<string, object>
         {
             ["weight_count"] = weights,
@@ -131,7 +144,8 @@ internal static class TrainBenchmark
     }
 
     /// <summary>Mean NLL through the ML.NET transformer (the path users take), timing it.</summary>
-    internal static double Nll(MLContext ml, AutoregressiveDensityTransformer model, ImageSet images, out double imagesPerSecond)
+    internal static double Nll(MLContext ml, AutoregressiveDensityTransformer model, ImageSet images,
+        out double imagesPerSecond)
     {
         var clock = Stopwatch.StartNew();
         float[] ll = model.Transform(images.ToDataView(ml)).GetColumn<float>(model.LogLikelihoodColumnName).ToArray();
@@ -139,21 +153,25 @@ internal static class TrainBenchmark
         return -ll.Average(v => (double)v);
     }
 
-    private static (ImageSet Train, ImageSet? Valid, ImageSet? Test) LoadData(string? trainPath, string? validPath, string? testPath)
+    private static (ImageSet Train, ImageSet? Valid, ImageSet? Test) LoadData(string? trainPath, string? validPath,
+        string? testPath)
     {
         if (trainPath == null) return BenchmarkData.Split(BenchmarkData.Digits());
-        static ImageSet Load(string path) => path.EndsWith(".amat", StringComparison.OrdinalIgnoreCase) ? ImageSet.LoadAmat(path) : ImageSet.LoadIdx(path);
+        static ImageSet Load(string path) => path.EndsWith(".amat", StringComparison.OrdinalIgnoreCase)
+            ? ImageSet.LoadAmat(path) : ImageSet.LoadIdx(path);
         return (Load(trainPath), validPath == null ? null : Load(validPath), testPath == null ? null : Load(testPath));
     }
 
     internal delegate AutoregressiveDensityTransformer FitFunction(IDataView train, IDataView? valid);
 
-    internal static (FitFunction Fit, Dictionary<string, string> Options) CreateEstimator(MLContext ml, string model, List<(string Name, string Value)> settings)
+    internal static (FitFunction Fit, Dictionary<string, string> Options) CreateEstimator(MLContext ml, string model,
+        List<(string Name, string Value)> settings)
     {
         AutoregressiveDensityOptions options = DensityModelFamily.Find(model).CreateOptions();
         options.Seed = 1;
         Configure(options, settings);
-        IDensityEstimator estimator = options.CreateEstimator(MLNetAr.Internal.MlNetInterop.GetEnvironment(ml.Transforms));
+        IDensityEstimator estimator = options.CreateEstimator(MLNetAr.Internal.MlNetInterop.GetEnvironment(
+            ml.Transforms));
         return ((t, v) => estimator.Fit(t, v, out _), Describe(options));
     }
 
@@ -171,7 +189,8 @@ internal static class TrainBenchmark
         foreach (var (name, value) in settings)
         {
             FieldInfo field = options.GetType().GetField(name, BindingFlags.Public | BindingFlags.Instance)
-                ?? throw new ArgumentException($"{options.GetType().DeclaringType?.Name}.Options has no option '{name}'.");
+                ?? throw new ArgumentException($"{options.GetType().DeclaringType?.Name}.Options has no option " +
+                    $"'{name}'.");
             field.SetValue(options, Parse(field.FieldType, value));
         }
         return options;

@@ -21,9 +21,12 @@ public sealed record TextureSettings(int PatchSize, int Levels, int TrainStride,
 /// <summary>One detector's results on the texture test sets.</summary>
 /// <param name="Detector">Its name.</param>
 /// <param name="Auc">Image-level AUC per anomaly kind ("other textures", then each <see cref="DefectKind"/>).</param>
-/// <param name="PixelAuc">Pixel-level AUROC of its per-pixel scores against the defect masks (NaN without them).</param>
-/// <param name="Pointing">Fraction of defect patches whose highest-scoring pixel is inside the defect (NaN without per-pixel scores).</param>
-public sealed record TextureResult(string Detector, IReadOnlyDictionary<string, double> Auc, double PixelAuc, double Pointing);
+/// <param name="PixelAuc">Pixel-level AUROC of its per-pixel scores against the defect masks (NaN without
+/// them).</param>
+/// <param name="Pointing">Fraction of defect patches whose highest-scoring pixel is inside the defect (NaN without
+/// per-pixel scores).</param>
+public sealed record TextureResult(string Detector, IReadOnlyDictionary<string, double> Auc, double PixelAuc,
+    double Pointing);
 
 /// <summary>
 /// Texture anomaly detection at real grey levels: train on patches of the top half of one texture; test on held-out
@@ -41,14 +44,17 @@ public sealed class TextureAnomalies
         int size = settings.PatchSize;
         Train = Textures.Patches(normal, size, 0, 0.5, settings.TrainStride);
         NormalTest = Textures.Patches(normal, size, 0.5, 1, size / 2);
-        var others = Textures.Names.Where(n => n != normal).Select(n => Textures.Patches(n, size, 0.5, 1, size / 2)).ToArray();
+        var others = Textures.Names.Where(n => n != normal).Select(n =>
+            Textures.Patches(n, size, 0.5, 1, size / 2)).ToArray();
         OtherTest = new ImageSet(others.SelectMany(o => o.Pixels).ToArray(), size, size);
         var random = new Random(seed);
         foreach (DefectKind kind in Enum.GetValues<DefectKind>())
         {
             var pasted = Enumerable.Range(0, NormalTest.Count)
-                .Select(i => Textures.PasteDefect(NormalTest.GetImage(i), size, kind, OtherTest.GetImage(random.Next(OtherTest.Count)), random)).ToArray();
-            Defects[kind] = (new ImageSet(pasted.SelectMany(p => p.Image).ToArray(), size, size), pasted.Select(p => p.Mask).ToArray());
+                .Select(i => Textures.PasteDefect(NormalTest.GetImage(i), size, kind,
+                    OtherTest.GetImage(random.Next(OtherTest.Count)), random)).ToArray();
+            Defects[kind] = (new ImageSet(pasted.SelectMany(p => p.Image).ToArray(), size, size),
+                pasted.Select(p => p.Mask).ToArray());
         }
     }
 
@@ -63,20 +69,23 @@ public sealed class TextureAnomalies
     /// <summary>The held-out normal patches with a pasted defect of each kind, and the defects' masks.</summary>
     public Dictionary<DefectKind, (ImageSet Images, bool[][] Masks)> Defects { get; } = [];
 
-    public static TextureAnomalies Create(string normal, TextureSettings settings, int seed = 1) => new(normal, settings, seed);
+    public static TextureAnomalies Create(string normal, TextureSettings settings, int seed = 1) =>
+        new(normal, settings, seed);
 
     /// <summary>
     /// The K-level PixelCNN detector, alone, divided by a one-layer (local) PixelCNN, or corrected by input complexity,
     /// with per-pixel scores.
     /// </summary>
-    public AutoregressiveAnomalyTransformer FitPixelCnn(MLContext ml, bool localBackground, bool inputComplexity = false)
+    public AutoregressiveAnomalyTransformer FitPixelCnn(MLContext ml, bool localBackground,
+        bool inputComplexity = false)
     {
         TextureSettings s = Settings;
         var options = new AutoregressiveAnomalyDetector.Options
         {
             DensityModel = new PixelCnnDensityEstimator.Options
             {
-                Levels = s.Levels, Layers = s.Layers, Channels = s.Channels, HeadChannels = s.Channels, BatchSize = 32, MaximumNumberOfEpochs = s.Epochs, Seed = 1,
+                Levels = s.Levels, Layers = s.Layers, Channels = s.Channels, HeadChannels = s.Channels, BatchSize = 32,
+                MaximumNumberOfEpochs = s.Epochs, Seed = 1,
             },
             PixelScoresColumnName = "PixelScores",
         };
@@ -86,7 +95,8 @@ public sealed class TextureAnomalies
             options.ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio;
             options.BackgroundModel = new PixelCnnDensityEstimator.Options
             {
-                Levels = s.Levels, Layers = 1, Channels = s.Channels, HeadChannels = s.Channels, BatchSize = 32, MaximumNumberOfEpochs = s.Epochs, Seed = 2,
+                Levels = s.Levels, Layers = 1, Channels = s.Channels, HeadChannels = s.Channels, BatchSize = 32,
+                MaximumNumberOfEpochs = s.Epochs, Seed = 2,
             };
         }
         return ml.AnomalyDetection.Trainers.AutoregressiveDensity(options).Fit(Train.ToDataView(ml));
@@ -99,7 +109,8 @@ public sealed class TextureAnomalies
     public static Scorer FromModel(MLContext ml, ITransformer model, bool pixelScores) => images =>
     {
         IDataView scored = model.Transform(images.ToDataView(ml));
-        return (scored.GetColumn<float>("Score").ToArray(), pixelScores ? scored.GetColumn<float[]>("PixelScores").ToArray() : null);
+        return (scored.GetColumn<float>("Score").ToArray(), pixelScores
+            ? scored.GetColumn<float[]>("PixelScores").ToArray() : null);
     };
 
     /// <summary>
@@ -119,12 +130,15 @@ public sealed class TextureAnomalies
         {
             var pixelScores = new float[images.Count][];
             for (int r = 0; r < images.Count; r++)
-                pixelScores[r] = Enumerable.Range(0, d).Select(i => (float)(Math.Pow(images.Pixels[r * d + i] - mean[i], 2) / (variance[i] + 1e-4))).ToArray();
+                pixelScores[r] = Enumerable.Range(0, d).Select(i =>
+                    (float)(Math.Pow(images.Pixels[r * d + i] - mean[i], 2) / (variance[i] + 1e-4))).ToArray();
             return (pixelScores.Select(p => p.Sum()).ToArray(), pixelScores);
         };
     }
 
-    /// <summary>AUC per anomaly kind and, when the scorer gives per-pixel scores, localisation on the pasted defects.</summary>
+    /// <summary>
+    /// AUC per anomaly kind and, when the scorer gives per-pixel scores, localisation on the pasted defects.
+    /// </summary>
     public TextureResult Evaluate(string name, Scorer scorer)
     {
         float[] normal = scorer(NormalTest).Scores;
@@ -144,13 +158,16 @@ public sealed class TextureAnomalies
     /// Pixel-level AUROC of per-pixel scores against defect masks (all pixels of all images pooled), and the pointing
     /// game: the fraction of images whose highest-scoring pixel is inside the defect. NaN for no images.
     /// </summary>
-    public static (double PixelAuc, double Pointing) Localisation(IReadOnlyList<(float[] PixelScores, bool[] Mask)> images)
+    public static (double PixelAuc,
+        double Pointing) Localisation(IReadOnlyList<(float[] PixelScores, bool[] Mask)> images)
     {
         if (images.Count == 0) return (double.NaN, double.NaN);
-        double pixelAuc = Textures.Auc(images.SelectMany(i => i.PixelScores).ToArray(), images.SelectMany(i => i.Mask).ToArray());
+        double pixelAuc = Textures.Auc(images.SelectMany(i => i.PixelScores).ToArray(),
+            images.SelectMany(i => i.Mask).ToArray());
         return (pixelAuc, images.Count(i => Textures.PointsInside(i.PixelScores, i.Mask)) / (double)images.Count);
     }
 
     private static double Separation(float[] normal, float[] anomalous) =>
-        Textures.Auc(normal.Concat(anomalous).ToArray(), normal.Select(_ => false).Concat(anomalous.Select(_ => true)).ToArray());
+        Textures.Auc(normal.Concat(anomalous).ToArray(),
+            normal.Select(_ => false).Concat(anomalous.Select(_ => true)).ToArray());
 }

@@ -31,7 +31,8 @@ public static class Textures
     public static (float[] Pixels, int Height, int Width) Load(string name, int reduction = 2)
     {
         string path = Path.Combine(AppContext.BaseDirectory, "data", "textures", name + ".png");
-        if (!File.Exists(path)) throw new FileNotFoundException($"Texture '{name}' is not embedded (looked for {path}).", path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"Texture '{name}' is not embedded (looked for {path}).", path);
         using MLImage image = MLImage.CreateFromFile(path);
         byte[] bgr = image.GetBGRPixels; // grey PNG: B = G = R
         int height = image.Height / reduction, width = image.Width / reduction;
@@ -41,7 +42,8 @@ public static class Textures
             {
                 int sum = 0;
                 for (int dy = 0; dy < reduction; dy++)
-                    for (int dx = 0; dx < reduction; dx++) sum += bgr[3 * ((y * reduction + dy) * image.Width + x * reduction + dx)];
+                    for (int dx = 0; dx < reduction; dx++)
+                        sum += bgr[3 * ((y * reduction + dy) * image.Width + x * reduction + dx)];
                 pixels[y * width + x] = sum / (255f * reduction * reduction);
             }
         return (pixels, height, width);
@@ -70,7 +72,8 @@ public static class Textures
     /// A copy of <paramref name="patch"/> (<c>size × size</c>) with a defect of <paramref name="kind"/> pasted at a
     /// random place, and the defect's mask. <paramref name="other"/>: a patch of another texture (the blob's content).
     /// </summary>
-    public static (float[] Image, bool[] Mask) PasteDefect(float[] patch, int size, DefectKind kind, float[] other, Random random)
+    public static (float[] Image, bool[] Mask) PasteDefect(float[] patch, int size, DefectKind kind, float[] other,
+        Random random)
     {
         var image = (float[])patch.Clone();
         var mask = new bool[size * size];
@@ -83,7 +86,8 @@ public static class Textures
                 for (double t = -half; t <= half; t += 0.25)
                 {
                     int y = (int)Math.Round(cy + t * Math.Sin(angle)), x = (int)Math.Round(cx + t * Math.Cos(angle));
-                    if (y >= 0 && y < size && x >= 0 && x < size) (image[y * size + x], mask[y * size + x]) = (value, true);
+                    if (y >= 0 && y < size && x >= 0 && x < size)
+                        (image[y * size + x], mask[y * size + x]) = (value, true);
                 }
                 break;
             case DefectKind.Blob or DefectKind.Spot:
@@ -91,13 +95,16 @@ public static class Textures
                 for (int y = 0; y < size; y++)
                     for (int x = 0; x < size; x++)
                         if ((y - cy) * (y - cy) + (x - cx) * (x - cx) <= radius * radius)
-                            (image[y * size + x], mask[y * size + x]) = (kind == DefectKind.Blob ? other[y * size + x] : value, true);
+                            (image[y * size + x], mask[y * size + x]) = (kind == DefectKind.Blob ? other[y * size + x]
+                                : value, true);
                 break;
         }
         return (image, mask);
     }
 
-    /// <summary>Whether the highest of <paramref name="pixelScores"/> lies inside <paramref name="mask"/> (the pointing game).</summary>
+    /// <summary>
+    /// Whether the highest of <paramref name="pixelScores"/> lies inside <paramref name="mask"/> (the pointing game).
+    /// </summary>
     public static bool PointsInside(ReadOnlySpan<float> pixelScores, bool[] mask)
     {
         int best = 0;
@@ -105,7 +112,9 @@ public static class Textures
         return mask[best];
     }
 
-    /// <summary>Area under the ROC curve of scores (higher = more anomalous) against labels (true = anomalous); ties count half.</summary>
+    /// <summary>
+    /// Area under the ROC curve of scores (higher = more anomalous) against labels (true = anomalous); ties count half.
+    /// </summary>
     public static double Auc(IReadOnlyList<float> scores, IReadOnlyList<bool> labels)
     {
         int[] order = Enumerable.Range(0, scores.Count).OrderBy(i => scores[i]).ToArray();
@@ -119,6 +128,7 @@ public static class Textures
             for (int t = i; t < j; t++) if (labels[order[t]]) rankSum += rank;
             i = j;
         }
-        return positives == 0 || negatives == 0 ? double.NaN : (rankSum - positives * (positives + 1) / 2.0) / (positives * (double)negatives);
+        return positives == 0 || negatives == 0 ? double.NaN
+            : (rankSum - positives * (positives + 1) / 2.0) / (positives * (double)negatives);
     }
 }

@@ -18,7 +18,9 @@ internal static class Digits
         public float Label { get; set; }
     }
 
-    /// <summary>Digits <c>[start, start + count)</c> of the 10,000 shipped with MLNetAr (optionally of one class).</summary>
+    /// <summary>
+    /// Digits <c>[start, start + count)</c> of the 10,000 shipped with MLNetAr (optionally of one class).
+    /// </summary>
     public static Row[] Rows(int start, int count, int? digit = null)
     {
         ImageSet set = All.Value.Slice(start, count);
@@ -27,13 +29,15 @@ internal static class Digits
             .Where(r => digit == null || r.Label == digit).ToArray();
     }
 
-    public static IDataView Load(MLContext ml, int start, int count, int? digit = null) => ml.Data.LoadFromEnumerable(Rows(start, count, digit));
+    public static IDataView Load(MLContext ml, int start, int count, int? digit = null) =>
+        ml.Data.LoadFromEnumerable(Rows(start, count, digit));
 
     /// <summary>An image as text, one character per pixel (darker characters for more ink).</summary>
     public static void Print(float[] image, int width = 28)
     {
         const string shades = " .:-=+*#%@";
         for (int row = 0; row < image.Length / width; row++)
-            Console.WriteLine(string.Concat(image.Skip(row * width).Take(width).Select(v => shades[(int)Math.Round(v * (shades.Length - 1))])));
+            Console.WriteLine(string.Concat(image.Skip(row * width).Take(width).Select(v =>
+                shades[(int)Math.Round(v * (shades.Length - 1))])));
     }
 }

@@ -17,10 +17,15 @@ public static class FvsbnDensity
         var model = mlContext.Transforms.FvsbnDensity("Pixels", maximumNumberOfEpochs: 3, seed: 1).Fit(train);
 
         Digits.Row digit = Digits.Rows(9000, 1)[0];
-        var shuffled = new Digits.Row { Pixels = digit.Pixels.OrderBy(_ => Random.Shared.Next()).ToArray(), Label = digit.Label };
+        var shuffled = new Digits.Row
+        {
+            Pixels = digit.Pixels.OrderBy(_ => Random.Shared.Next()).ToArray(),
+            Label = digit.Label
+        };
         IDataView scored = model.Transform(mlContext.Data.LoadFromEnumerable(new[] { digit, shuffled }));
         float[] logLikelihoods = scored.GetColumn<float>("LogLikelihood").ToArray();
-        Console.WriteLine($"log p(digit {digit.Label}) = {logLikelihoods[0]:F1} nats, log p(its pixels shuffled) = {logLikelihoods[1]:F1} nats");
+        Console.WriteLine($"log p(digit {digit.Label}) = {logLikelihoods[0]:F1} nats, log p(its pixels shuffled) = " +
+            $"{logLikelihoods[1]:F1} nats");
 
         // Expected output (the numbers vary a little):
         //   log p(digit 6) = -92.3 nats, log p(its pixels shuffled) = -640.5 nats

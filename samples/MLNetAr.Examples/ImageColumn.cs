@@ -26,12 +26,14 @@ public static class ImageColumn
             var files = Digits.Rows(0, 300).Select((row, i) =>
             {
                 string path = System.IO.Path.Combine(folder, $"digit{i}.png");
-                File.WriteAllBytes(path, ImageGrid.EncodeGray8(row.Pixels.Select(v => (byte)MathF.Round(v * 255)).ToArray(), 28, 28));
+                File.WriteAllBytes(path,
+                    ImageGrid.EncodeGray8(row.Pixels.Select(v => (byte)MathF.Round(v * 255)).ToArray(), 28, 28));
                 return new ImageFile { Path = path };
             }).ToArray();
             IDataView images = mlContext.Data.LoadFromEnumerable(files);
 
-            var pipeline = mlContext.Transforms.LoadImages("Image", imageFolder: "", inputColumnName: nameof(ImageFile.Path))
+            var pipeline = mlContext.Transforms.LoadImages("Image", imageFolder: "",
+                inputColumnName: nameof(ImageFile.Path))
                 .Append(mlContext.Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options
                 {
                     InputColumnName = "Image", ImageHeight = 28, ImageWidth = 28, MaximumNumberOfEpochs = 2, Seed = 1,
@@ -39,7 +41,8 @@ public static class ImageColumn
             var model = pipeline.Fit(images);
 
             float[] logLikelihoods = model.Transform(images).GetColumn<float>("LogLikelihood").Take(3).ToArray();
-            Console.WriteLine($"log p(x) of the first three files: {string.Join(", ", logLikelihoods.Select(v => v.ToString("F1")))} nats");
+            Console.WriteLine($"log p(x) of the first three files: " +
+                $"{string.Join(", ", logLikelihoods.Select(v => v.ToString("F1")))} nats");
         }
         finally
         {

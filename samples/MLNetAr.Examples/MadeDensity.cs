@@ -18,12 +18,14 @@ public static class MadeDensity
         {
             var model = mlContext.Transforms.MadeDensity(new MadeDensityEstimator.Options
             {
-                HiddenSizes = [100], NumberOfMasks = 4, EnsembleSize = ensembleSize, MaximumNumberOfEpochs = 3, Seed = 1,
+                HiddenSizes = [100], NumberOfMasks = 4, EnsembleSize = ensembleSize, MaximumNumberOfEpochs = 3,
+                Seed = 1,
             }).Fit(train);
             return model.Transform(test).GetColumn<float>("LogLikelihood").Average(v => (double)v);
         }
 
-        Console.WriteLine($"mean log p(x): one mask {MeanLogLikelihood(1):F1} nats, ensemble of 4 masks {MeanLogLikelihood(4):F1} nats");
+        Console.WriteLine($"mean log p(x): one mask {MeanLogLikelihood(1):F1} nats, ensemble of 4 masks " +
+            $"{MeanLogLikelihood(4):F1} nats");
 
         // Expected output (the numbers vary a little):
         //   mean log p(x): one mask -130.2 nats, ensemble of 4 masks -126.9 nats

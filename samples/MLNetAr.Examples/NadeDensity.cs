@@ -15,7 +15,8 @@ public static class NadeDensity
 
         var pipeline = mlContext.Transforms.NadeDensity("Pixels", hiddenSize: 50, maximumNumberOfEpochs: 3, seed: 1)
             .Append(mlContext.Transforms.Conversion.MapValueToKey("Label"))
-            .Append(mlContext.MulticlassClassification.Trainers.SdcaMaximumEntropy(featureColumnName: "HiddenFeatures"));
+            .Append(mlContext.MulticlassClassification.Trainers.SdcaMaximumEntropy(
+                featureColumnName: "HiddenFeatures"));
         var model = pipeline.Fit(train);
 
         var metrics = mlContext.MulticlassClassification.Evaluate(model.Transform(test));

@@ -19,7 +19,8 @@ for (int i = 0; i < args.Length; i++)
         case "--batch": batch = int.Parse(args[++i]); break;
         case "--epochs": epochs = int.Parse(args[++i]); break;
         default:
-            Console.Error.WriteLine($"Unknown argument '{args[i]}'. See the usage at the top of samples/MLNetAr.Onnx/Program.cs.");
+            Console.Error.WriteLine($"Unknown argument '{args[i]}'. See the usage at the top of " +
+                $"samples/MLNetAr.Onnx/Program.cs.");
             return 2;
     }
 }
@@ -30,7 +31,8 @@ var ml = new MLContext(seed: 1);
 var detector = ScoringAtScale.TrainDetector(ml, normalDigit: 0, epochs);
 string onnxPath = Path.Combine(outDir, "detector.onnx");
 ScoringAtScale.Export(ml, detector, onnxPath);
-Console.WriteLine($"Detector (FVSBN ÷ one-layer PixelCNN, normal = digit 0) trained in {clock.Elapsed.TotalSeconds:F0} s and exported to {onnxPath} " +
+Console.WriteLine($"Detector (FVSBN ÷ one-layer PixelCNN, normal = digit 0) trained in " +
+    $"{clock.Elapsed.TotalSeconds:F0} s and exported to {onnxPath} " +
                   $"({new FileInfo(onnxPath).Length / 1024.0:F0} KB); threshold {detector.Threshold:F2} nats.");
 if (images == null)
 {
@@ -39,7 +41,8 @@ if (images == null)
 }
 
 var (scored, rate) = ScoringAtScale.ScoreFolder(onnxPath, images, batch);
-Console.WriteLine($"Scored {scored.Count} images from {images} with ONNX Runtime: {rate:F0} images/s (decoding included), " +
+Console.WriteLine($"Scored {scored.Count} images from {images} with ONNX Runtime: {rate:F0} images/s (decoding " +
+    $"included), " +
                   $"{scored.Count(s => s.Anomalous)} flagged anomalous.");
 if (scored.All(s => Path.GetFileName(s.File).StartsWith("digit", StringComparison.Ordinal)))
     Console.WriteLine($"AUC (digit 0 normal, other digits anomalous): {ScoringAtScale.DigitAuc(scored, 0):F3}");

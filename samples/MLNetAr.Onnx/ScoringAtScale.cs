@@ -33,7 +33,11 @@ public static class ScoringAtScale
         {
             DensityModel = new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = epochs, Seed = 1 },
             ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
-            BackgroundModel = new PixelCnnDensityEstimator.Options { Layers = 1, Channels = 16, MaximumNumberOfEpochs = epochs, Seed = 2 },
+            BackgroundModel = new PixelCnnDensityEstimator.Options
+            {
+                Layers = 1, Channels = 16,
+                MaximumNumberOfEpochs = epochs, Seed = 2
+            },
         }).Fit(train);
     }
 
@@ -49,7 +53,9 @@ public static class ScoringAtScale
         ml.Model.ConvertToOnnx(detector, pixelsOnly, stream);
     }
 
-    /// <summary>Writes <paramref name="count"/> held-out digits as PNG files named <c>digitL-NNNN.png</c> (L = label).</summary>
+    /// <summary>
+    /// Writes <paramref name="count"/> held-out digits as PNG files named <c>digitL-NNNN.png</c> (L = label).
+    /// </summary>
     public static void WriteDigitImages(string folder, int count)
     {
         Directory.CreateDirectory(folder);
@@ -57,7 +63,8 @@ public static class ScoringAtScale
         for (int i = 0; i < count; i++)
         {
             byte[] gray = test.GetImage(i).Select(v => (byte)MathF.Round(v * 255)).ToArray();
-            File.WriteAllBytes(Path.Combine(folder, $"digit{test.Labels![i]:0}-{i:D4}.png"), ImageGrid.EncodeGray8(gray, Side, Side));
+            File.WriteAllBytes(Path.Combine(folder, $"digit{test.Labels![i]:0}-{i:D4}.png"),
+                ImageGrid.EncodeGray8(gray, Side, Side));
         }
     }
 
@@ -69,34 +76,43 @@ public static class ScoringAtScale
     /// resize and grey the files lazily, batches of <paramref name="batchSize"/> images go to ONNX Runtime, one batch
     /// per core at a time (one session, which is thread-safe for Run).
     /// </summary>
-    public static (IReadOnlyList<ScoredImage> Images, double ImagesPerSecond) ScoreFolder(string onnxPath, string folder, int batchSize)
+    public static (IReadOnlyList<ScoredImage> Images, double ImagesPerSecond) ScoreFolder(string onnxPath,
+        string folder, int batchSize)
     {
         var ml = new MLContext(seed: 1);
-        string[] files = Directory.EnumerateFiles(folder).Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+        string[] files = Directory.EnumerateFiles(folder).Where(f =>
+            Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
             .Order(StringComparer.Ordinal).ToArray();
-        if (files.Length == 0) throw new ArgumentException($"No images ({string.Join(", ", Extensions)}) in '{folder}'.");
-        IDataView paths = ml.Data.LoadFromEnumerable(files.Select(f => new ImageFile { ImagePath = Path.GetFullPath(f) }));
-        IDataView pixels = ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: nameof(ImageFile.ImagePath))
+        if (files.Length == 0)
+            throw new ArgumentException($"No images ({string.Join(", ", Extensions)}) in '{folder}'.");
+        IDataView paths = ml.Data.LoadFromEnumerable(files.Select(f =>
+            new ImageFile { ImagePath = Path.GetFullPath(f) }));
+        IDataView pixels = ml.Transforms.LoadImages("Image", imageFolder: null,
+            inputColumnName: nameof(ImageFile.ImagePath))
             .Append(ml.Transforms.ResizeImages("Image", Side, Side))
             .Append(ml.Transforms.ConvertToGrayscale("Image"))
-            .Append(ml.Transforms.ExtractPixels("Pixels", "Image", ImagePixelExtractingEstimator.ColorBits.Red, scaleImage: 1f / 255))
+            .Append(ml.Transforms.ExtractPixels("Pixels", "Image", ImagePixelExtractingEstimator.ColorBits.Red,
+                scaleImage: 1f / 255))
             .Fit(paths).Transform(paths);
 
         using var options = new SessionOptions { IntraOpNumThreads = 1 }; // parallel over batches instead
         using var session = new InferenceSession(onnxPath, options);
         var results = new ConcurrentBag<(int Index, float Score, bool Anomalous)>();
         var clock = Stopwatch.StartNew();
-        Parallel.ForEach(Batches(pixels, batchSize), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, batch =>
+        Parallel.ForEach(Batches(pixels, batchSize),
+            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, batch =>
         {
             var (first, values, rows) = batch;
-            var input = NamedOnnxValue.CreateFromTensor("Pixels", new DenseTensor<float>(values.AsMemory(0, rows * Side * Side), [rows, Side * Side]));
+            var input = NamedOnnxValue.CreateFromTensor("Pixels",
+                new DenseTensor<float>(values.AsMemory(0, rows * Side * Side), [rows, Side * Side]));
             using var outputs = session.Run([input], ["Score.output", "PredictedLabel.output"]);
             float[] scores = outputs[0].AsTensor<float>().ToArray();
             bool[] labels = outputs[1].AsTensor<bool>().ToArray();
             for (int r = 0; r < rows; r++) results.Add((first + r, scores[r], labels[r]));
         });
         double rate = files.Length / clock.Elapsed.TotalSeconds;
-        return (results.OrderBy(r => r.Index).Select(r => new ScoredImage(files[r.Index], r.Score, r.Anomalous)).ToArray(), rate);
+        return (results.OrderBy(r => r.Index).Select(r =>
+            new ScoredImage(files[r.Index], r.Score, r.Anomalous)).ToArray(), rate);
     }
 
     /// <summary>Consecutive batches of the pixel column: (index of the first row, values (rows × 784), rows).</summary>
@@ -120,10 +136,15 @@ public static class ScoringAtScale
         if (rows > 0) yield return (first, values, rows);
     }
 
-    /// <summary>Area under the ROC curve of the scores for "anomalous = not <paramref name="normalDigit"/>", from file names <c>digitL-…</c>.</summary>
+    /// <summary>
+    /// Area under the ROC curve of the scores for "anomalous = not <paramref name="normalDigit"/>", from file names
+    /// <c>digitL-…</c>.
+    /// </summary>
     public static double DigitAuc(IReadOnlyList<ScoredImage> images, int normalDigit)
     {
-        var labelled = images.Select(i => (i.Score, Anomalous: !Path.GetFileName(i.File).StartsWith($"digit{normalDigit}-", StringComparison.Ordinal))).ToArray();
+        var labelled = images.Select(i =>
+            (i.Score, Anomalous: !Path.GetFileName(i.File).StartsWith($"digit{normalDigit}-",
+            StringComparison.Ordinal))).ToArray();
         double[] normal = labelled.Where(l => !l.Anomalous).Select(l => (double)l.Score).ToArray();
         double[] anomalous = labelled.Where(l => l.Anomalous).Select(l => (double)l.Score).ToArray();
         double wins = anomalous.Sum(a => normal.Sum(n => a > n ? 1 : a == n ? 0.5 : 0));

@@ -29,7 +29,8 @@ public static class IdxFile
     }
 
     /// <summary>Reads an unsigned-byte IDX stream (plain or gzip).</summary>
-    /// <exception cref="InvalidDataException">The stream is not an unsigned-byte IDX stream or is truncated.</exception>
+    /// <exception cref="InvalidDataException">The stream is not an unsigned-byte IDX stream or is
+    /// truncated.</exception>
     public static (int[] Dimensions, byte[] Values) Read(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -47,7 +48,8 @@ public static class IdxFile
         if (head[0] != 0 || head[1] != 0)
             throw new InvalidDataException("Not an IDX file: the first two bytes of the magic number must be 0.");
         if (head[2] != 0x08)
-            throw new InvalidDataException($"Unsupported IDX element type 0x{head[2]:X2}; only unsigned bytes (0x08) are supported.");
+            throw new InvalidDataException($"Unsupported IDX element type 0x{head[2]:X2}; only unsigned bytes (0x08) " +
+                $"are supported.");
         int rank = head[3];
         if (rank < 1) throw new InvalidDataException("IDX file with no dimensions.");
         var dims = new int[rank];
@@ -85,7 +87,11 @@ public static class IdxFile
         public override bool CanSeek => false;
         public override bool CanWrite => false;
         public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override long Position
+        {
+            get => throw new NotSupportedException(); set =>
+            throw new NotSupportedException();
+        }
         public override void Flush() { }
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();

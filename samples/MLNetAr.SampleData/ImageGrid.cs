@@ -7,11 +7,13 @@ namespace MLNetAr.Data;
 public static class ImageGrid
 {
     /// <summary>
-    /// Saves <paramref name="images"/> (each <c>height × width</c> values in [0, 1], row-major, 1 = white) as a grid with
-    /// <paramref name="columns"/> images per row, a one-pixel gap, each pixel scaled up by <paramref name="scale"/>.
+    /// Saves <paramref name="images"/> (each <c>height × width</c> values in [0, 1], row-major, 1 = white) as a grid
+    /// with <paramref name="columns"/> images per row, a one-pixel gap, each pixel scaled up by
+    /// <paramref name="scale"/>.
     /// </summary>
     /// <exception cref="ArgumentException">An image has the wrong size, or sizes are not positive.</exception>
-    public static void SavePng(string path, IReadOnlyList<float[]> images, int height, int width, int columns = 10, int scale = 2)
+    public static void SavePng(string path, IReadOnlyList<float[]> images, int height, int width, int columns = 10,
+        int scale = 2)
     {
         ArgumentNullException.ThrowIfNull(path);
         byte[] png = EncodePng(images, height, width, columns, scale);
@@ -21,10 +23,12 @@ public static class ImageGrid
     }
 
     /// <summary>The PNG bytes of <see cref="SavePng"/>.</summary>
-    public static byte[] EncodePng(IReadOnlyList<float[]> images, int height, int width, int columns = 10, int scale = 2)
+    public static byte[] EncodePng(IReadOnlyList<float[]> images, int height, int width, int columns = 10,
+        int scale = 2)
     {
         ArgumentNullException.ThrowIfNull(images);
-        if (height < 1 || width < 1 || columns < 1 || scale < 1) throw new ArgumentException("Sizes, columns and scale must be positive.");
+        if (height < 1 || width < 1 || columns < 1 || scale < 1)
+            throw new ArgumentException("Sizes, columns and scale must be positive.");
         int count = Math.Max(1, images.Count);
         int rows = (count + columns - 1) / columns;
         int cols = Math.Min(columns, count);
@@ -35,7 +39,9 @@ public static class ImageGrid
         for (int n = 0; n < images.Count; n++)
         {
             float[] image = images[n];
-            if (image.Length != height * width) throw new ArgumentException($"Image {n} has {image.Length} values, expected {height * width}.", nameof(images));
+            if (image.Length != height * width)
+                throw new ArgumentException($"Image {n} has {image.Length} values, expected {height * width}.",
+                    nameof(images));
             int top = (n / columns) * cellH + 1, left = (n % columns) * cellW + 1;
             for (int y = 0; y < height * scale; y++)
                 for (int x = 0; x < width * scale; x++)
@@ -48,7 +54,8 @@ public static class ImageGrid
     }
 
     /// <summary>PNG of an 8-bit grayscale raster (<c>height × width</c> bytes).</summary>
-    public static byte[] EncodeGray8(byte[] pixels, int width, int height) => Encode(pixels, width, height, channels: 1);
+    public static byte[] EncodeGray8(byte[] pixels, int width, int height) =>
+        Encode(pixels, width, height, channels: 1);
 
     /// <summary>PNG of an 8-bit RGB raster (<c>height × width × 3</c> bytes).</summary>
     public static byte[] EncodeRgb8(byte[] pixels, int width, int height) => Encode(pixels, width, height, channels: 3);
@@ -58,18 +65,22 @@ public static class ImageGrid
     /// white, scaled to the largest score shown), one pair per row.
     /// </summary>
     /// <exception cref="ArgumentException">Counts or sizes disagree.</exception>
-    public static void SaveHeatMapPng(string path, IReadOnlyList<float[]> images, IReadOnlyList<float[]> scores, int height, int width, int scale = 4)
+    public static void SaveHeatMapPng(string path, IReadOnlyList<float[]> images, IReadOnlyList<float[]> scores,
+        int height, int width, int scale = 4)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (images.Count != scores.Count || images.Count == 0) throw new ArgumentException("Give one score vector per image, and at least one image.", nameof(scores));
+        if (images.Count != scores.Count || images.Count == 0)
+            throw new ArgumentException("Give one score vector per image, and at least one image.", nameof(scores));
         float max = scores.Max(s => s.Length == 0 ? 0f : s.Max());
         if (!(max > 0f)) max = 1f;
-        int cellW = width * scale, cellH = height * scale, imageW = 2 * cellW + 3, imageH = images.Count * (cellH + 1) + 1;
+        int cellW = width * scale, cellH = height * scale, imageW = 2 * cellW + 3, imageH = images.Count * (cellH + 1)
+            + 1;
         var rgb = new byte[imageW * imageH * 3];
         Array.Fill(rgb, (byte)96);
         for (int n = 0; n < images.Count; n++)
         {
-            if (images[n].Length != height * width || scores[n].Length != height * width) throw new ArgumentException($"Pair {n} does not hold {height}×{width} values.", nameof(images));
+            if (images[n].Length != height * width || scores[n].Length != height * width)
+                throw new ArgumentException($"Pair {n} does not hold {height}×{width} values.", nameof(images));
             int top = n * (cellH + 1) + 1;
             for (int y = 0; y < cellH; y++)
                 for (int x = 0; x < cellW; x++)
@@ -98,7 +109,9 @@ public static class ImageGrid
 
     private static byte[] Encode(byte[] pixels, int width, int height, int channels)
     {
-        if (pixels.Length != width * height * channels) throw new ArgumentException($"{pixels.Length} bytes for a {width}×{height}×{channels} raster.", nameof(pixels));
+        if (pixels.Length != width * height * channels)
+            throw new ArgumentException($"{pixels.Length} bytes for a {width}×{height}×{channels} raster.",
+                nameof(pixels));
         using var output = new MemoryStream();
         output.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
         var header = new byte[13];

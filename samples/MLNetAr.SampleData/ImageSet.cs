@@ -16,7 +16,8 @@ public sealed class ImageSet
         ArgumentNullException.ThrowIfNull(pixels);
         if (height < 1 || width < 1) throw new ArgumentException("Images need a positive height and width.");
         if (pixels.Length % (height * width) != 0)
-            throw new ArgumentException($"{pixels.Length} pixel values do not make whole {height}×{width} images.", nameof(pixels));
+            throw new ArgumentException($"{pixels.Length} pixel values do not make whole {height}×{width} images.",
+                nameof(pixels));
         Pixels = pixels;
         Height = height;
         Width = width;
@@ -48,7 +49,9 @@ public sealed class ImageSet
     public static ImageSet LoadIdx(string imagesPath, string? labelsPath = null, float? scale = null)
     {
         var (dims, bytes) = IdxFile.Read(imagesPath);
-        if (dims.Length != 3) throw new InvalidDataException($"'{imagesPath}': expected a 3-dimensional IDX file (N × H × W), got {dims.Length} dimensions.");
+        if (dims.Length != 3)
+            throw new InvalidDataException($"'{imagesPath}': expected a 3-dimensional IDX file (N × H × W), got " +
+                $"{dims.Length} dimensions.");
         bool binary = bytes.AsSpan().IndexOfAnyExcept((byte)0, (byte)1) < 0;
         var pixels = new float[bytes.Length];
         for (int i = 0; i < bytes.Length; i++)
@@ -58,7 +61,8 @@ public sealed class ImageSet
         {
             var (labelDims, labelBytes) = IdxFile.Read(labelsPath);
             if (labelDims.Length != 1 || labelDims[0] != dims[0])
-                throw new InvalidDataException($"'{labelsPath}': expected {dims[0]} labels in a 1-dimensional IDX file, got dimensions [{string.Join(", ", labelDims)}].");
+                throw new InvalidDataException($"'{labelsPath}': expected {dims[0]} labels in a 1-dimensional IDX " +
+                    $"file, got dimensions [{string.Join(", ", labelDims)}].");
             labels = labelBytes.Select(b => (float)b).ToArray();
         }
         return new ImageSet(pixels, dims[1], dims[2], labels);
@@ -72,7 +76,8 @@ public sealed class ImageSet
     public static ImageSet LoadDigits10k(string? folder = null)
     {
         folder ??= Path.Combine(AppContext.BaseDirectory, "data", "digits10k");
-        return LoadIdx(Path.Combine(folder, "digits10k-images-idx3-ubyte.gz"), Path.Combine(folder, "digits10k-labels-idx1-ubyte.gz"));
+        return LoadIdx(Path.Combine(folder, "digits10k-images-idx3-ubyte.gz"),
+            Path.Combine(folder, "digits10k-labels-idx1-ubyte.gz"));
     }
 
     /// <summary>
@@ -90,24 +95,30 @@ public sealed class ImageSet
             if (string.IsNullOrWhiteSpace(text)) continue;
             string[] parts = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
             if (dimension < 0) dimension = parts.Length;
-            else if (parts.Length != dimension) throw new InvalidDataException($"'{path}' line {line}: {parts.Length} values, expected {dimension}.");
+            else if (parts.Length != dimension)
+                throw new InvalidDataException($"'{path}' line {line}: {parts.Length} values, expected {dimension}.");
             foreach (string part in parts)
             {
-                if (!float.TryParse(part, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float v) || !(v >= 0f && v <= 1f))
+                if (!float.TryParse(part, System.Globalization.NumberStyles.Float,
+                    System.Globalization.CultureInfo.InvariantCulture, out float v) || !(v >= 0f && v <= 1f))
                     throw new InvalidDataException($"'{path}' line {line}: '{part}' is not a value in [0, 1].");
                 values.Add(v);
             }
         }
         if (dimension < 0) throw new InvalidDataException($"'{path}' holds no images.");
         int side = (int)Math.Round(Math.Sqrt(dimension));
-        return side * side == dimension ? new ImageSet(values.ToArray(), side, side) : new ImageSet(values.ToArray(), 1, dimension);
+        return side * side == dimension ? new ImageSet(values.ToArray(), side, side)
+            : new ImageSet(values.ToArray(), 1, dimension);
     }
 
     /// <summary>Images <c>[start, start + count)</c> as a new set.</summary>
     public ImageSet Slice(int start, int count)
     {
-        if (start < 0 || count < 0 || start + count > Count) throw new ArgumentOutOfRangeException(nameof(count), $"[{start}, {start + count}) is outside [0, {Count}).");
-        return new ImageSet(Pixels.AsSpan(start * Dimension, count * Dimension).ToArray(), Height, Width, Labels?.AsSpan(start, count).ToArray());
+        if (start < 0 || count < 0 || start + count > Count)
+            throw new ArgumentOutOfRangeException(nameof(count),
+                $"[{start}, {start + count}) is outside [0, {Count}).");
+        return new ImageSet(Pixels.AsSpan(start * Dimension, count * Dimension).ToArray(), Height, Width,
+            Labels?.AsSpan(start, count).ToArray());
     }
 
     /// <summary>Images whose label satisfies <paramref name="predicate"/>.</summary>
@@ -116,7 +127,8 @@ public sealed class ImageSet
         if (Labels == null) throw new InvalidOperationException("This image set has no labels.");
         var keep = Enumerable.Range(0, Count).Where(i => predicate(Labels[i])).ToArray();
         var pixels = new float[keep.Length * Dimension];
-        for (int k = 0; k < keep.Length; k++) Pixels.AsSpan(keep[k] * Dimension, Dimension).CopyTo(pixels.AsSpan(k * Dimension));
+        for (int k = 0; k < keep.Length; k++)
+            Pixels.AsSpan(keep[k] * Dimension, Dimension).CopyTo(pixels.AsSpan(k * Dimension));
         return new ImageSet(pixels, Height, Width, keep.Select(i => Labels[i]).ToArray());
     }
 
@@ -127,7 +139,10 @@ public sealed class ImageSet
     public ImageSet BinarizeThreshold(float threshold = 0.5f) =>
         new(Pixels.Select(v => v > threshold ? 1f : 0f).ToArray(), Height, Width, Labels);
 
-    /// <summary>Stochastic binarisation (as for the standard binarized MNIST): each pixel is 1 with probability equal to its value.</summary>
+    /// <summary>
+    /// Stochastic binarisation (as for the standard binarized MNIST): each pixel is 1 with probability equal to its
+    /// value.
+    /// </summary>
     public ImageSet BinarizeStochastic(int seed)
     {
         var random = new Random(seed);
@@ -141,11 +156,13 @@ public sealed class ImageSet
     public IDataView ToDataView(MLContext mlContext)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
-        var rows = Enumerable.Range(0, Count).Select(i => new ImageRow { Pixels = GetImage(i), Label = Labels?[i] ?? 0f });
+        var rows = Enumerable.Range(0, Count).Select(i =>
+            new ImageRow { Pixels = GetImage(i), Label = Labels?[i] ?? 0f });
         var schema = SchemaDefinition.Create(typeof(ImageRow));
         schema[nameof(ImageRow.Pixels)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, Height, Width);
         IDataView view = mlContext.Data.LoadFromEnumerable(rows, schema);
-        return Labels == null ? mlContext.Transforms.DropColumns(nameof(ImageRow.Label)).Fit(view).Transform(view) : view;
+        return Labels == null ? mlContext.Transforms.DropColumns(nameof(ImageRow.Label)).Fit(view).Transform(view)
+            : view;
     }
 
     /// <summary>One row of <see cref="ToDataView"/>.</summary>

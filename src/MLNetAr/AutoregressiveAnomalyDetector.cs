@@ -8,7 +8,9 @@ using MLNetAr.Onnx;
 
 namespace MLNetAr;
 
-/// <summary>How the anomaly score corrects raw likelihood, which favours simple images (Nalisnick et al. 2019).</summary>
+/// <summary>
+/// How the anomaly score corrects raw likelihood, which favours simple images (Nalisnick et al. 2019).
+/// </summary>
 public enum AnomalyScoreCorrection
 {
     /// <summary><c>Score = -log p(x)</c>.</summary>
@@ -20,9 +22,9 @@ public enum AnomalyScoreCorrection
     /// </summary>
     BackgroundLikelihoodRatio,
     /// <summary>
-    /// Input-complexity correction (Serrà et al. 2020): <c>Score = -log p(x) - L(x)·ln 2</c>, with L(x) the length in bits
-    /// of the binary image compressed by a generic compressor (Deflate, maximum compression): how much better than a
-    /// generic compressor the model explains the image.
+    /// Input-complexity correction (Serrà et al. 2020): <c>Score = -log p(x) - L(x)·ln 2</c>, with L(x) the length in
+    /// bits of the binary image compressed by a generic compressor (Deflate, maximum compression): how much better than
+    /// a generic compressor the model explains the image.
     /// </summary>
     InputComplexity,
 }
@@ -35,9 +37,14 @@ public enum AnomalyScoreCorrection
 /// <remarks>
 /// <list type="table">
 /// <listheader><term>Column</term><description>Type</description></listheader>
-/// <item><term><c>Score</c></term><description><see cref="float"/>: <c>-log p(x)</c> in nats — what <c>mlContext.AnomalyDetection.Evaluate</c> expects (higher = more anomalous)</description></item>
-/// <item><term><c>PredictedLabel</c></term><description><see cref="bool"/>: <c>Score &gt; Threshold</c></description></item>
-/// <item><term><c>PixelScores</c> (optional)</term><description>vector of D <see cref="float"/>, each pixel's share of the score, to localise what is anomalous: <c>-log p(x_i | x_&lt;i)</c>, plus <c>log p_bg(x_i | x_&lt;i)</c> with the likelihood ratio (they sum to <c>Score</c> except with the input-complexity correction, which has no per-pixel split)</description></item>
+/// <item><term><c>Score</c></term><description><see cref="float"/>: <c>-log p(x)</c> in nats — what
+/// <c>mlContext.AnomalyDetection.Evaluate</c> expects (higher = more anomalous)</description></item>
+/// <item><term><c>PredictedLabel</c></term><description><see cref="bool"/>:
+/// <c>Score &gt; Threshold</c></description></item>
+/// <item><term><c>PixelScores</c> (optional)</term><description>vector of D <see cref="float"/>, each pixel's share of
+/// the score, to localise what is anomalous: <c>-log p(x_i | x_&lt;i)</c>, plus <c>log p_bg(x_i | x_&lt;i)</c> with the
+/// likelihood ratio (they sum to <c>Score</c> except with the input-complexity correction, which has no per-pixel
+/// split)</description></item>
 /// </list>
 /// Create it with <c>mlContext.AnomalyDetection.Trainers.AutoregressiveDensity(options)</c>.
 /// </remarks>
@@ -46,7 +53,9 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
     /// <summary>Options of <see cref="AutoregressiveAnomalyDetector"/>.</summary>
     public sealed class Options
     {
-        /// <summary>The density model and its options (input column, training schedule): the options of any MLNetAr model.</summary>
+        /// <summary>
+        /// The density model and its options (input column, training schedule): the options of any MLNetAr model.
+        /// </summary>
         public AutoregressiveDensityOptions DensityModel = new FvsbnDensityEstimator.Options();
 
         /// <summary>Output column for the anomaly score <c>-log p(x)</c>.</summary>
@@ -61,50 +70,76 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
         /// </summary>
         public string? PixelScoresColumnName;
 
-        /// <summary>The threshold is this quantile of the training rows' scores (0.99: 1% of training rows are flagged).</summary>
+        /// <summary>
+        /// The threshold is this quantile of the training rows' scores (0.99: 1% of training rows are flagged).
+        /// </summary>
         public double ThresholdQuantile = 0.99;
 
         /// <summary>An absolute threshold in nats; when set, <see cref="ThresholdQuantile"/> is ignored.</summary>
         public float? Threshold;
 
-        /// <summary>Correction of the raw likelihood, which favours simple images; see <see cref="AnomalyScoreCorrection"/>.</summary>
+        /// <summary>
+        /// Correction of the raw likelihood, which favours simple images; see <see cref="AnomalyScoreCorrection"/>.
+        /// </summary>
         public AnomalyScoreCorrection ScoreCorrection = AnomalyScoreCorrection.None;
 
         /// <summary>
-        /// With <see cref="AnomalyScoreCorrection.BackgroundLikelihoodRatio"/>: the options of the background model p_bg,
-        /// trained on the same rows as <see cref="DensityModel"/> and encoding pixels the same way; null (the default)
-        /// uses independent pixels. A model that sees only a small neighbourhood of each pixel (e.g. a one-layer
-        /// PixelCNN) explains local stroke statistics, which every digit shares, so the ratio keeps what the full
-        /// model's long-range structure adds (Schirrmeister et al. 2020).
+        /// With <see cref="AnomalyScoreCorrection.BackgroundLikelihoodRatio"/>: the options of the background model
+        /// p_bg, trained on the same rows as <see cref="DensityModel"/> and encoding pixels the same way; null (the
+        /// default) uses independent pixels. A model that sees only a small neighbourhood of each pixel (e.g. a
+        /// one-layer PixelCNN) explains local stroke statistics, which every digit shares, so the ratio keeps what the
+        /// full model's long-range structure adds (Schirrmeister et al. 2020).
         /// </summary>
         public AutoregressiveDensityOptions? BackgroundModel;
 
         internal void Validate()
         {
-            if (DensityModel == null) throw Guard.BadOption(nameof(DensityModel), "must be the options of a density model", null);
+            if (DensityModel == null)
+                throw Guard.BadOption(nameof(DensityModel), "must be the options of a density model", null);
             DensityModel.Validate();
-            if (string.IsNullOrWhiteSpace(ScoreColumnName)) throw Guard.BadOption(nameof(ScoreColumnName), "must name a column", ScoreColumnName);
+            if (string.IsNullOrWhiteSpace(ScoreColumnName))
+                throw Guard.BadOption(nameof(ScoreColumnName), "must name a column", ScoreColumnName);
             if (string.IsNullOrWhiteSpace(PredictedLabelColumnName) || PredictedLabelColumnName == ScoreColumnName)
-                throw Guard.BadOption(nameof(PredictedLabelColumnName), "must name a column other than the score's", PredictedLabelColumnName);
-            if (PixelScoresColumnName != null && (string.IsNullOrWhiteSpace(PixelScoresColumnName) || PixelScoresColumnName == ScoreColumnName || PixelScoresColumnName == PredictedLabelColumnName))
-                throw Guard.BadOption(nameof(PixelScoresColumnName), "must be null or name a new column", PixelScoresColumnName);
-            if (!(ThresholdQuantile > 0 && ThresholdQuantile <= 1)) throw Guard.BadOption(nameof(ThresholdQuantile), "must be in (0, 1]", ThresholdQuantile);
-            if (Threshold is float t && !float.IsFinite(t)) throw Guard.BadOption(nameof(Threshold), "must be finite", t);
-            if (!Enum.IsDefined(ScoreCorrection)) throw Guard.BadOption(nameof(ScoreCorrection), "must be None, BackgroundLikelihoodRatio or InputComplexity", ScoreCorrection);
+                throw Guard.BadOption(nameof(PredictedLabelColumnName), "must name a column other than the score's",
+                    PredictedLabelColumnName);
+            if (PixelScoresColumnName != null
+                && (string.IsNullOrWhiteSpace(PixelScoresColumnName) || PixelScoresColumnName == ScoreColumnName
+                || PixelScoresColumnName == PredictedLabelColumnName))
+                throw Guard.BadOption(nameof(PixelScoresColumnName), "must be null or name a new column",
+                    PixelScoresColumnName);
+            if (!(ThresholdQuantile > 0 && ThresholdQuantile <= 1))
+                throw Guard.BadOption(nameof(ThresholdQuantile), "must be in (0, 1]", ThresholdQuantile);
+            if (Threshold is float t && !float.IsFinite(t))
+                throw Guard.BadOption(nameof(Threshold), "must be finite", t);
+            if (!Enum.IsDefined(ScoreCorrection))
+                throw Guard.BadOption(nameof(ScoreCorrection),
+                    "must be None, BackgroundLikelihoodRatio or InputComplexity", ScoreCorrection);
             if (BackgroundModel is AutoregressiveDensityOptions background)
             {
                 if (ScoreCorrection != AnomalyScoreCorrection.BackgroundLikelihoodRatio)
-                    throw Guard.BadOption(nameof(BackgroundModel), $"is used only with `{nameof(ScoreCorrection)}` = BackgroundLikelihoodRatio (it is {ScoreCorrection}); set it to null", background.GetType().DeclaringType?.Name);
+                    throw Guard.BadOption(nameof(BackgroundModel),
+                        $"is used only with `{nameof(ScoreCorrection)}` = BackgroundLikelihoodRatio (it is " +
+                        $"{ScoreCorrection}); set it to null", background.GetType().DeclaringType?.Name);
                 background.Validate();
                 bool binary = DensityModel.PixelLevels == 2; // binarisation matters only for binary pixels
-                if (background.InputColumnName != DensityModel.InputColumnName || background.PixelLevels != DensityModel.PixelLevels
-                    || binary && (background.Binarization != DensityModel.Binarization || background.BinarizationThreshold != DensityModel.BinarizationThreshold))
-                    throw Guard.BadOption(nameof(BackgroundModel), $"must read the same column and encode pixels as `{nameof(DensityModel)}` does " +
-                        $"(InputColumnName '{DensityModel.InputColumnName}', Binarization {DensityModel.Binarization}, BinarizationThreshold {DensityModel.BinarizationThreshold}, {DensityModel.PixelLevels} levels)",
-                        $"'{background.InputColumnName}', {background.Binarization}, {background.BinarizationThreshold}, {background.PixelLevels} levels");
-                static string Resizing(AutoregressiveDensityOptions o) => $"ImageHeight {o.ImageHeight}, ImageWidth {o.ImageWidth}, ImageResizing {o.ImageResizing}, ImageCropAnchor {o.ImageCropAnchor}";
+                if (background.InputColumnName != DensityModel.InputColumnName
+                    || background.PixelLevels != DensityModel.PixelLevels
+                    || binary && (background.Binarization != DensityModel.Binarization
+                        || background.BinarizationThreshold != DensityModel.BinarizationThreshold))
+                    throw Guard.BadOption(nameof(BackgroundModel),
+                        $"must read the same column and encode pixels as `{nameof(DensityModel)}` does " +
+                        $"(InputColumnName '{DensityModel.InputColumnName}', Binarization " +
+                            $"{DensityModel.Binarization}, BinarizationThreshold " +
+                            $"{DensityModel.BinarizationThreshold}, {DensityModel.PixelLevels} levels)",
+                        $"'{background.InputColumnName}', {background.Binarization}, " +
+                            $"{background.BinarizationThreshold}, {background.PixelLevels} levels");
+                static string Resizing(AutoregressiveDensityOptions o) =>
+                    $"ImageHeight {o.ImageHeight}, ImageWidth {o.ImageWidth}, ImageResizing {o.ImageResizing}, " +
+                    $"ImageCropAnchor {o.ImageCropAnchor}";
                 if (Resizing(background) != Resizing(DensityModel))
-                    throw Guard.BadOption(nameof(BackgroundModel), $"must read images as `{nameof(DensityModel)}` does ({Resizing(DensityModel)})", Resizing(background));
+                    throw Guard.BadOption(nameof(BackgroundModel),
+                        $"must read images as `{nameof(DensityModel)}` does ({Resizing(DensityModel)})",
+                        Resizing(background));
             }
         }
     }
@@ -127,35 +162,50 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
         ArgumentNullException.ThrowIfNull(inputSchema);
         Guard.CheckInputColumn(inputSchema, _options.DensityModel.InputColumnName);
         var columns = inputSchema.ToDictionary(c => c.Name);
-        columns[_options.ScoreColumnName] = MlNetInterop.SchemaColumn(_options.ScoreColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single);
-        columns[_options.PredictedLabelColumnName] = MlNetInterop.SchemaColumn(_options.PredictedLabelColumnName, SchemaShape.Column.VectorKind.Scalar, BooleanDataViewType.Instance);
+        columns[_options.ScoreColumnName] = MlNetInterop.SchemaColumn(_options.ScoreColumnName,
+            SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single);
+        columns[_options.PredictedLabelColumnName] = MlNetInterop.SchemaColumn(_options.PredictedLabelColumnName,
+            SchemaShape.Column.VectorKind.Scalar, BooleanDataViewType.Instance);
         if (_options.PixelScoresColumnName is string pixels)
-            columns[pixels] = MlNetInterop.SchemaColumn(pixels, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single);
+            columns[pixels] = MlNetInterop.SchemaColumn(pixels, SchemaShape.Column.VectorKind.Vector,
+                NumberDataViewType.Single);
         return MlNetInterop.Shape(columns.Values);
     }
 
-    /// <summary>Trains the density model on <paramref name="input"/> (normal data) and sets the threshold from its scores.</summary>
+    /// <summary>
+    /// Trains the density model on <paramref name="input"/> (normal data) and sets the threshold from its scores.
+    /// </summary>
     public AutoregressiveAnomalyTransformer Fit(IDataView input) => Fit(input, null);
 
-    /// <summary>Trains on <paramref name="trainData"/> with early stopping on <paramref name="validationData"/>; the threshold comes from the training rows.</summary>
+    /// <summary>
+    /// Trains on <paramref name="trainData"/> with early stopping on <paramref name="validationData"/>; the threshold
+    /// comes from the training rows.
+    /// </summary>
     public AutoregressiveAnomalyTransformer Fit(IDataView trainData, IDataView? validationData)
     {
         ArgumentNullException.ThrowIfNull(trainData);
-        AutoregressiveDensityTransformer density = _options.DensityModel.CreateEstimator(_env).Fit(trainData, validationData, out EncodedRows rows);
-        // Options.Validate allows a background model only with the likelihood ratio, whose default is independent pixels.
-        AutoregressiveDensityTransformer? background = _options.BackgroundModel?.CreateEstimator(_env).Fit(trainData, validationData, out _);
-        float[] independent = _options.ScoreCorrection == AnomalyScoreCorrection.BackgroundLikelihoodRatio && background == null
+        AutoregressiveDensityTransformer density = _options.DensityModel.CreateEstimator(_env).Fit(trainData,
+            validationData, out EncodedRows rows);
+        // Options.Validate allows a background model only with the likelihood ratio, whose default is independent
+        // pixels.
+        AutoregressiveDensityTransformer? background = _options.BackgroundModel?.CreateEstimator(_env).Fit(trainData,
+            validationData, out _);
+        float[] independent = _options.ScoreCorrection == AnomalyScoreCorrection.BackgroundLikelihoodRatio
+            && background == null
             ? IndependentLogProbabilities(rows, density.PixelLevels) : [];
         var corrector = new ScoreCorrector(_options.ScoreCorrection, density.PixelLevels, independent, background);
-        float threshold = _options.Threshold ?? Quantile(TrainingScores(density, rows, corrector), _options.ThresholdQuantile);
-        return new AutoregressiveAnomalyTransformer(density, threshold, _options.ScoreColumnName, _options.PredictedLabelColumnName, _options.PixelScoresColumnName, corrector);
+        float threshold = _options.Threshold
+            ?? Quantile(TrainingScores(density, rows, corrector), _options.ThresholdQuantile);
+        return new AutoregressiveAnomalyTransformer(density, threshold, _options.ScoreColumnName,
+            _options.PredictedLabelColumnName, _options.PixelScoresColumnName, corrector);
     }
 
     /// <summary>
     /// The (corrected) score of every training row, in blocks that reuse one workspace per model (a convolutional
     /// model's workspace holds every activation of the block; one more pass when the rows are streamed).
     /// </summary>
-    private static float[] TrainingScores(AutoregressiveDensityTransformer density, EncodedRows rows, ScoreCorrector corrector)
+    private static float[] TrainingScores(AutoregressiveDensityTransformer density, EncodedRows rows,
+        ScoreCorrector corrector)
     {
         const int blockRows = 100;
         int d = density.Dimension;
@@ -169,8 +219,10 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
         {
             ReadOnlySpan<float> x = block.AsSpan(0, count * d);
             model.Score(x, count, logLikelihoods.AsSpan(0, count), Span<float>.Empty, workspace);
-            background?.Score(x, count, backgroundLogLikelihoods.AsSpan(0, count), Span<float>.Empty, backgroundWorkspace!);
-            for (int i = 0; i < count; i++) scores.Add(corrector.Score(logLikelihoods[i], backgroundLogLikelihoods[i], x.Slice(i * d, d)));
+            background?.Score(x, count, backgroundLogLikelihoods.AsSpan(0, count), Span<float>.Empty,
+                backgroundWorkspace!);
+            for (int i = 0; i < count; i++)
+                scores.Add(corrector.Score(logLikelihoods[i], backgroundLogLikelihoods[i], x.Slice(i * d, d)));
         }
         return scores.ToArray();
     }
@@ -186,10 +238,13 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
         return counts.Select(c => (float)Math.Log((c + 1) / total)).ToArray();
     }
 
-    /// <summary>The q-quantile by nearest rank: the smallest score with at least a fraction q of the scores at or below it.</summary>
+    /// <summary>
+    /// The q-quantile by nearest rank: the smallest score with at least a fraction q of the scores at or below it.
+    /// </summary>
     internal static float Quantile(float[] scores, double q)
     {
-        if (scores.Length == 0) throw new ArgumentException("No training scores to set a threshold from.", nameof(scores));
+        if (scores.Length == 0)
+            throw new ArgumentException("No training scores to set a threshold from.", nameof(scores));
         float[] sorted = (float[])scores.Clone();
         Array.Sort(sorted);
         int rank = (int)Math.Ceiling(q * sorted.Length);
@@ -198,21 +253,22 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
 }
 
 /// <summary>
-/// A fitted <see cref="AutoregressiveAnomalyDetector"/>: adds <c>Score</c> (<c>-log p(x)</c>, nats), <c>PredictedLabel</c>
-/// (<c>Score &gt; Threshold</c>) and optionally per-pixel scores, lazily per row. Saved and loaded with
-/// <c>mlContext.Model.Save/Load</c> (the threshold and the density model with it).
+/// A fitted <see cref="AutoregressiveAnomalyDetector"/>: adds <c>Score</c> (<c>-log p(x)</c>, nats),
+/// <c>PredictedLabel</c> (<c>Score &gt; Threshold</c>) and optionally per-pixel scores, lazily per row. Saved and
+/// loaded with <c>mlContext.Model.Save/Load</c> (the threshold and the density model with it).
 /// </summary>
 public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoringTransformer
 {
     internal const string LoaderSignature = "MLNetArAnomalyModel";
-    // Format history: 0x00010001: first version (threshold, column names, nested density model "Density").
-    //                 0x00010002: score correction kind and independent background logits (binary pixels).
-    //                 0x00010003: independent background as (D, K) log-probabilities; optional nested "Background" model.
+    // Format history: 0x00010001: first version (threshold, column names, nested density model "Density"). 0x00010002:
+    // score correction kind and independent background logits (binary pixels). 0x00010003: independent background as
+    // (D, K) log-probabilities; optional nested "Background" model.
     private const uint VersionCurrent = 0x00010003;
     private const uint VersionCorrection = 0x00010002;
     private const uint VersionFirst = 0x00010001;
 
-    internal AutoregressiveAnomalyTransformer(AutoregressiveDensityTransformer density, float threshold, string scoreColumnName,
+    internal AutoregressiveAnomalyTransformer(AutoregressiveDensityTransformer density, float threshold,
+        string scoreColumnName,
         string predictedLabelColumnName, string? pixelScoresColumnName, ScoreCorrector corrector)
     {
         Density = density;
@@ -221,27 +277,36 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
         ScoreColumnName = scoreColumnName;
         PredictedLabelColumnName = predictedLabelColumnName;
         PixelScoresColumnName = pixelScoresColumnName;
-        // Annotated as ML.NET's anomaly-detection scorers annotate theirs, so tools that look for score columns find them.
+        // Annotated as ML.NET's anomaly-detection scorers annotate theirs, so tools that look for score columns find
+        // them.
         static DataViewSchema.Annotations AnomalyScoreKinds(string valueKind) => ScoredColumn.TextAnnotations(
-            (AnnotationUtils.Kinds.ScoreColumnKind, AnnotationUtils.Const.ScoreColumnKind.AnomalyDetection), (AnnotationUtils.Kinds.ScoreValueKind, valueKind));
+            (AnnotationUtils.Kinds.ScoreColumnKind, AnnotationUtils.Const.ScoreColumnKind.AnomalyDetection),
+                (AnnotationUtils.Kinds.ScoreValueKind, valueKind));
         var columns = new List<ScoredColumn>
         {
-            ScoredColumn.Scalar(scoreColumnName, corrector.Score).WithAnnotations(AnomalyScoreKinds(AnnotationUtils.Const.ScoreValueKind.Score)),
+            ScoredColumn.Scalar(scoreColumnName,
+                corrector.Score).WithAnnotations(AnomalyScoreKinds(AnnotationUtils.Const.ScoreValueKind.Score)),
             ScoredColumn.Boolean(predictedLabelColumnName, scorer => corrector.Score(scorer) > threshold)
                 .WithAnnotations(AnomalyScoreKinds(AnnotationUtils.Const.ScoreValueKind.PredictedLabel)),
         };
         if (pixelScoresColumnName != null)
-            columns.Add(ScoredColumn.Vector(pixelScoresColumnName, density.Dimension, needsPixelScores: true, corrector.PixelScores)
+            columns.Add(ScoredColumn.Vector(pixelScoresColumnName, density.Dimension, needsPixelScores: true,
+                corrector.PixelScores)
                 .WithAnnotations(ScoredColumn.PixelSlotNames(density.Dimension)));
         OutputColumns = columns;
     }
 
-    /// <summary>This detector with <paramref name="threshold"/> (nats) in place of <see cref="Threshold"/>; the fitted models are shared.</summary>
+    /// <summary>
+    /// This detector with <paramref name="threshold"/> (nats) in place of <see cref="Threshold"/>; the fitted models
+    /// are shared.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="threshold"/> is not finite.</exception>
     public AutoregressiveAnomalyTransformer WithThreshold(float threshold)
     {
-        if (!float.IsFinite(threshold)) throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "The threshold must be finite.");
-        return new AutoregressiveAnomalyTransformer(Density, threshold, ScoreColumnName, PredictedLabelColumnName, PixelScoresColumnName, Corrector);
+        if (!float.IsFinite(threshold))
+            throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "The threshold must be finite.");
+        return new AutoregressiveAnomalyTransformer(Density, threshold, ScoreColumnName, PredictedLabelColumnName,
+            PixelScoresColumnName, Corrector);
     }
 
     /// <summary>The fitted density model (sampling, in-painting, hidden features).</summary>
@@ -261,7 +326,8 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
     internal ScoreCorrector Corrector { get; }
 
     DensityModel IRowScoringTransformer.Model => Density.Model;
-    IReadOnlyList<DensityModel> IRowScoringTransformer.OtherModels => Corrector.BackgroundModel is { } background ? [background.Model] : [];
+    IReadOnlyList<DensityModel> IRowScoringTransformer.OtherModels =>
+        Corrector.BackgroundModel is { } background ? [background.Model] : [];
     PixelEncoder IRowScoringTransformer.Encoder => Density.Encoder;
     IReadOnlyList<ScoredColumn> IRowScoringTransformer.OutputColumns => OutputColumns;
     private IReadOnlyList<ScoredColumn> OutputColumns { get; }
@@ -277,14 +343,17 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
     /// <inheritdoc/>
     public bool IsRowToRowMapper => true;
     /// <inheritdoc/>
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => RowScoringTransformers.OutputSchema(this, inputSchema);
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) =>
+        RowScoringTransformers.OutputSchema(this, inputSchema);
     /// <inheritdoc/>
     public IDataView Transform(IDataView input) => RowScoringTransformers.Transform(this, input);
     /// <inheritdoc/>
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => RowScoringTransformers.Mapper(this, inputSchema);
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
+        RowScoringTransformers.Mapper(this, inputSchema);
 
     private static VersionInfo GetVersionInfo() =>
-        MlNetInterop.TransformerVersion("MLNARANO", VersionCurrent, VersionCurrent, VersionFirst, LoaderSignature, typeof(AutoregressiveAnomalyTransformer));
+        MlNetInterop.TransformerVersion("MLNARANO", VersionCurrent, VersionCurrent, VersionFirst, LoaderSignature,
+            typeof(AutoregressiveAnomalyTransformer));
 
     /// <inheritdoc/>
     void ICanSaveModel.Save(ModelSaveContext ctx)
@@ -310,7 +379,8 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
     {
         ctx.CheckAtModel(GetVersionInfo());
         float threshold = ctx.Reader.ReadSingle();
-        if (!float.IsFinite(threshold)) throw new InvalidDataException("Corrupt MLNetAr anomaly model: the threshold is not finite.");
+        if (!float.IsFinite(threshold))
+            throw new InvalidDataException("Corrupt MLNetAr anomaly model: the threshold is not finite.");
         string score = ctx.LoadNonEmptyString(), label = ctx.LoadNonEmptyString();
         string? pixels = ctx.Reader.ReadBoolean() ? ctx.LoadNonEmptyString() : null;
         var kind = AnomalyScoreCorrection.None;
@@ -320,41 +390,57 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
         {
             kind = (AnomalyScoreCorrection)ctx.Reader.ReadInt32();
             int count = ctx.Reader.ReadInt32();
-            if (!Enum.IsDefined(kind) || count < 0 || count > 1 << 26) throw new InvalidDataException("Corrupt MLNetAr anomaly model: invalid score correction.");
+            if (!Enum.IsDefined(kind) || count < 0 || count > 1 << 26)
+                throw new InvalidDataException("Corrupt MLNetAr anomaly model: invalid score correction.");
             independent = new float[count];
             for (int i = 0; i < count; i++)
-                if (!float.IsFinite(independent[i] = ctx.Reader.ReadSingle())) throw new InvalidDataException("Corrupt MLNetAr anomaly model: non-finite background weights.");
+                if (!float.IsFinite(independent[i] = ctx.Reader.ReadSingle()))
+                    throw new InvalidDataException("Corrupt MLNetAr anomaly model: non-finite background weights.");
             if (ctx.Header.ModelVerWritten >= VersionCurrent) hasBackgroundModel = ctx.Reader.ReadBoolean();
-            else independent = ScoreCorrector.BinaryLogProbabilities(independent); // 0x00010002 stored D Bernoulli logits
+            // 0x00010002 stored D Bernoulli logits
+            else independent = ScoreCorrector.BinaryLogProbabilities(independent);
         }
         AutoregressiveDensityTransformer density = LoadDensity(env, ctx, "Density");
-        AutoregressiveDensityTransformer? backgroundModel = hasBackgroundModel ? LoadDensity(env, ctx, "Background") : null;
+        AutoregressiveDensityTransformer? backgroundModel = hasBackgroundModel ? LoadDensity(env, ctx, "Background")
+            : null;
         if (independent.Length != 0 && independent.Length != density.Dimension * density.PixelLevels)
-            throw new InvalidDataException($"Corrupt MLNetAr anomaly model: {independent.Length} background weights for {density.Dimension} pixels of {density.PixelLevels} levels.");
-        if (backgroundModel != null && (backgroundModel.Dimension != density.Dimension || backgroundModel.PixelLevels != density.PixelLevels))
-            throw new InvalidDataException("Corrupt MLNetAr anomaly model: the background model does not describe the density model's pixels.");
-        return new AutoregressiveAnomalyTransformer(density, threshold, score, label, pixels, new ScoreCorrector(kind, density.PixelLevels, independent, backgroundModel));
+            throw new InvalidDataException($"Corrupt MLNetAr anomaly model: {independent.Length} background weights " +
+                $"for {density.Dimension} pixels of {density.PixelLevels} levels.");
+        if (backgroundModel != null
+            && (backgroundModel.Dimension != density.Dimension || backgroundModel.PixelLevels != density.PixelLevels))
+            throw new InvalidDataException("Corrupt MLNetAr anomaly model: the background model does not describe " +
+                "the density model's pixels.");
+        return new AutoregressiveAnomalyTransformer(density, threshold, score, label, pixels,
+            new ScoreCorrector(kind, density.PixelLevels, independent, backgroundModel));
     }
 
     private static AutoregressiveDensityTransformer LoadDensity(IHostEnvironment env, ModelLoadContext ctx, string name)
     {
         ctx.LoadModel<ITransformer, SignatureLoadModel>(env, out var nested, name);
         return nested as AutoregressiveDensityTransformer
-            ?? throw new InvalidDataException($"Corrupt MLNetAr anomaly model: the nested model '{name}' is a {nested?.GetType().Name ?? "null"}, not an MLNetAr density model.");
+            ?? throw new InvalidDataException($"Corrupt MLNetAr anomaly model: the nested model '{name}' is a " +
+                $"{nested?.GetType().Name ?? "null"}, not an MLNetAr density model.");
     }
 }
 
-/// <summary>Turns <c>log p(x)</c> (and the background's <c>log p_bg(x)</c>) into the anomaly score, per <see cref="AnomalyScoreCorrection"/>.</summary>
-internal sealed class ScoreCorrector(AnomalyScoreCorrection kind, int levels, float[] independentLogProbabilities, AutoregressiveDensityTransformer? backgroundModel)
+/// <summary>
+/// Turns <c>log p(x)</c> (and the background's <c>log p_bg(x)</c>) into the anomaly score, per
+/// <see cref="AnomalyScoreCorrection"/>.
+/// </summary>
+internal sealed class ScoreCorrector(AnomalyScoreCorrection kind, int levels, float[] independentLogProbabilities,
+    AutoregressiveDensityTransformer? backgroundModel)
 {
     public AnomalyScoreCorrection Kind { get; } = kind;
-    /// <summary>Log-probabilities <c>(D, K)</c> of the independent-pixel background; empty unless it is the background.</summary>
+    /// <summary>
+    /// Log-probabilities <c>(D, K)</c> of the independent-pixel background; empty unless it is the background.
+    /// </summary>
     public float[] IndependentLogProbabilities { get; } = independentLogProbabilities;
     /// <summary>The background model of the likelihood ratio, or null.</summary>
     public AutoregressiveDensityTransformer? BackgroundModel { get; } = backgroundModel;
 
     /// <summary>The score of the scorer's current row.</summary>
-    public float Score(RowScorer scorer) => Score(scorer.LogLikelihood, BackgroundModel != null ? scorer.OtherLogLikelihood(0) : float.NaN, scorer.Pixels);
+    public float Score(RowScorer scorer) =>
+        Score(scorer.LogLikelihood, BackgroundModel != null ? scorer.OtherLogLikelihood(0) : float.NaN, scorer.Pixels);
 
     /// <summary>
     /// The score in nats (higher = more anomalous) from <c>log p(x)</c>, the background model's <c>log p_bg(x)</c>
@@ -362,7 +448,8 @@ internal sealed class ScoreCorrector(AnomalyScoreCorrection kind, int levels, fl
     /// </summary>
     public float Score(float logLikelihood, float backgroundLogLikelihood, ReadOnlySpan<float> pixels) => Kind switch
     {
-        AnomalyScoreCorrection.BackgroundLikelihoodRatio => -logLikelihood + (BackgroundModel != null ? backgroundLogLikelihood : IndependentLogLikelihood(pixels)),
+        AnomalyScoreCorrection.BackgroundLikelihoodRatio =>
+            -logLikelihood + (BackgroundModel != null ? backgroundLogLikelihood : IndependentLogLikelihood(pixels)),
         AnomalyScoreCorrection.InputComplexity => -logLikelihood - CompressedBits(pixels, levels) * MathF.Log(2f),
         _ => -logLikelihood,
     };
@@ -377,18 +464,23 @@ internal sealed class ScoreCorrector(AnomalyScoreCorrection kind, int levels, fl
         if (Kind != AnomalyScoreCorrection.BackgroundLikelihoodRatio) return;
         if (BackgroundModel != null)
         {
-            System.Numerics.Tensors.TensorPrimitives.Add(destination, scorer.OtherPixelLogProbabilities(0), destination); // the background is the only other model
+            // the background is the only other model
+            System.Numerics.Tensors.TensorPrimitives.Add(destination, scorer.OtherPixelLogProbabilities(0),
+                destination);
             return;
         }
         ReadOnlySpan<float> pixels = scorer.Pixels;
-        for (int i = 0; i < pixels.Length; i++) destination[i] += IndependentLogProbabilities[i * levels + PixelDistribution.LevelOf(pixels[i], levels)];
+        for (int i = 0; i < pixels.Length; i++)
+            destination[i] += IndependentLogProbabilities[i * levels + PixelDistribution.LevelOf(pixels[i], levels)];
     }
 
     /// <summary>
     /// The score <c>(N, 1)</c> and per-pixel scores <c>(N, D)</c> as ONNX tensors, from the density model's
-    /// <paramref name="scores"/>, as <see cref="Score(float, float, ReadOnlySpan{float})"/> and <see cref="PixelScores"/>.
+    /// <paramref name="scores"/>, as <see cref="Score(float, float, ReadOnlySpan{float})"/> and
+    /// <see cref="PixelScores"/>.
     /// </summary>
-    /// <exception cref="NotSupportedException">The input-complexity correction: Deflate has no ONNX operator.</exception>
+    /// <exception cref="NotSupportedException">The input-complexity correction: Deflate has no ONNX
+    /// operator.</exception>
     public (string Score, string PixelScores) ExportOnnx(OnnxGraph graph, OnnxScores scores, string pixels)
     {
         string score = graph.Neg(scores.LogLikelihood), pixelScores = graph.Neg(scores.PixelLogProbabilities);
@@ -396,8 +488,10 @@ internal sealed class ScoreCorrector(AnomalyScoreCorrection kind, int levels, fl
         {
             case AnomalyScoreCorrection.InputComplexity:
                 throw new NotSupportedException(
-                    $"`{nameof(AutoregressiveAnomalyDetector.Options.ScoreCorrection)}` = {nameof(AnomalyScoreCorrection.InputComplexity)} cannot be converted to ONNX: " +
-                    "the image's Deflate-compressed length has no ONNX operator. Use BackgroundLikelihoodRatio or None to export the detector.");
+                    $"`{nameof(AutoregressiveAnomalyDetector.Options.ScoreCorrection)}` = " +
+                        $"{nameof(AnomalyScoreCorrection.InputComplexity)} cannot be converted to ONNX: " +
+                    "the image's Deflate-compressed length has no ONNX operator. Use BackgroundLikelihoodRatio or " +
+                        "None to export the detector.");
             case AnomalyScoreCorrection.BackgroundLikelihoodRatio:
                 string background = BackgroundModel != null
                     ? BackgroundModel.Model.ExportOnnx(graph, pixels, hiddenFeatures: false).PixelLogProbabilities
@@ -419,13 +513,18 @@ internal sealed class ScoreCorrector(AnomalyScoreCorrection kind, int levels, fl
         var byLevel = new float[levels * d]; // (K, D) from (D, K)
         for (int i = 0; i < d; i++)
             for (int k = 0; k < levels; k++) byLevel[k * d + i] = IndependentLogProbabilities[i * levels + k];
-        string level = graph.Unsqueeze(PixelDistribution.ExportLevelOf(graph, pixels, levels), 1);                      // (N, 1, D)
-        string allLevels = graph.Constant(Enumerable.Range(0, levels).Select(k => (float)k).ToArray(), 1, levels, 1); // (1, K, 1)
-        string oneHot = graph.Cast(graph.Equal(level, allLevels), OnnxType.Float);                                     // (N, K, D)
+        // (N, 1, D)
+        string level = graph.Unsqueeze(PixelDistribution.ExportLevelOf(graph, pixels, levels), 1);
+        // (1, K, 1)
+        string allLevels = graph.Constant(Enumerable.Range(0, levels).Select(k => (float)k).ToArray(), 1, levels, 1);
+        // (N, K, D)
+        string oneHot = graph.Cast(graph.Equal(level, allLevels), OnnxType.Float);
         return graph.ReduceSum(graph.Mul(oneHot, graph.Constant(byLevel, 1, levels, d)), 1, keepDims: false);
     }
 
-    /// <summary><c>Σ_i log p(x_i)</c> under the independent-pixel background (pixels encoded as <c>level / (K - 1)</c>).</summary>
+    /// <summary>
+    /// <c>Σ_i log p(x_i)</c> under the independent-pixel background (pixels encoded as <c>level / (K - 1)</c>).
+    /// </summary>
     private float IndependentLogLikelihood(ReadOnlySpan<float> pixels)
     {
         double sum = 0; // a float sum of ~1000 nats drifts by ~1e-3 nats
@@ -467,7 +566,8 @@ internal sealed class ScoreCorrector(AnomalyScoreCorrection kind, int levels, fl
             for (int i = 0; i < pixels.Length; i++) bytes[i] = (byte)PixelDistribution.LevelOf(pixels[i], levels);
         }
         using var output = new MemoryStream();
-        using (var deflate = new System.IO.Compression.DeflateStream(output, System.IO.Compression.CompressionLevel.SmallestSize, leaveOpen: true))
+        using (var deflate = new System.IO.Compression.DeflateStream(output,
+            System.IO.Compression.CompressionLevel.SmallestSize, leaveOpen: true))
             deflate.Write(bytes);
         return (int)output.Length * 8;
     }

@@ -12,7 +12,8 @@ public static class AutoregressiveCatalog
     /// (<paramref name="hiddenFeaturesColumnName"/>).
     /// </summary>
     /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
-    /// <param name="inputColumnName">Known-size vector of Single with values in [0, 1], binarised at 0.5. Or an image column (<c>LoadImages</c>), read in grey levels.</param>
+    /// <param name="inputColumnName">Known-size vector of Single with values in [0, 1], binarised at 0.5. Or an image
+    /// column (<c>LoadImages</c>), read in grey levels.</param>
     /// <param name="logLikelihoodColumnName">Output column for <c>log p(x)</c>.</param>
     /// <param name="hiddenFeaturesColumnName">Output column for the hidden features.</param>
     /// <param name="maximumNumberOfEpochs">Upper bound on training epochs (early stopping may end sooner).</param>
@@ -42,7 +43,8 @@ public static class AutoregressiveCatalog
     /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
     /// <param name="options">All options; see <see cref="FvsbnDensityEstimator.Options"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is invalid (the message names it).</exception>
-    public static FvsbnDensityEstimator FvsbnDensity(this TransformsCatalog catalog, FvsbnDensityEstimator.Options options)
+    public static FvsbnDensityEstimator FvsbnDensity(this TransformsCatalog catalog,
+        FvsbnDensityEstimator.Options options)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return new FvsbnDensityEstimator(MlNetInterop.GetEnvironment(catalog), options);
@@ -50,10 +52,12 @@ public static class AutoregressiveCatalog
 
     /// <summary>
     /// Creates a <see cref="NadeDensityEstimator"/>: NADE, adding the exact log-likelihood of each row
-    /// (<paramref name="logLikelihoodColumnName"/>, nats) and the final hidden layer (<paramref name="hiddenFeaturesColumnName"/>).
+    /// (<paramref name="logLikelihoodColumnName"/>, nats) and the final hidden layer
+    /// (<paramref name="hiddenFeaturesColumnName"/>).
     /// </summary>
     /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
-    /// <param name="inputColumnName">Known-size vector of Single with values in [0, 1], binarised at 0.5. Or an image column (<c>LoadImages</c>), read in grey levels.</param>
+    /// <param name="inputColumnName">Known-size vector of Single with values in [0, 1], binarised at 0.5. Or an image
+    /// column (<c>LoadImages</c>), read in grey levels.</param>
     /// <param name="logLikelihoodColumnName">Output column for <c>log p(x)</c>.</param>
     /// <param name="hiddenFeaturesColumnName">Output column for the hidden features.</param>
     /// <param name="hiddenSize">Number of hidden units.</param>
@@ -94,14 +98,17 @@ public static class AutoregressiveCatalog
 
     /// <summary>
     /// Creates a <see cref="MadeDensityEstimator"/>: MADE, adding the exact log-likelihood of each row
-    /// (<paramref name="logLikelihoodColumnName"/>, nats) and the last hidden layer (<paramref name="hiddenFeaturesColumnName"/>).
+    /// (<paramref name="logLikelihoodColumnName"/>, nats) and the last hidden layer
+    /// (<paramref name="hiddenFeaturesColumnName"/>).
     /// </summary>
     /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
-    /// <param name="inputColumnName">Known-size vector of Single with values in [0, 1], binarised at 0.5. Or an image column (<c>LoadImages</c>), read in grey levels.</param>
+    /// <param name="inputColumnName">Known-size vector of Single with values in [0, 1], binarised at 0.5. Or an image
+    /// column (<c>LoadImages</c>), read in grey levels.</param>
     /// <param name="logLikelihoodColumnName">Output column for <c>log p(x)</c>.</param>
     /// <param name="hiddenFeaturesColumnName">Output column for the hidden features.</param>
     /// <param name="hiddenSizes">Sizes of the hidden layers; null for one layer of 500.</param>
-    /// <param name="numberOfMasks">Connectivities cycled through in training (order/connectivity-agnostic when &gt; 1).</param>
+    /// <param name="numberOfMasks">Connectivities cycled through in training (order/connectivity-agnostic when &gt;
+    /// 1).</param>
     /// <param name="ensembleSize">Connectivities averaged when scoring.</param>
     /// <param name="maximumNumberOfEpochs">Upper bound on training epochs (early stopping may end sooner).</param>
     /// <param name="learningRate">Adam step size.</param>
@@ -148,17 +155,22 @@ public static class AutoregressiveCatalog
     /// (<paramref name="hiddenFeaturesColumnName"/>).
     /// </summary>
     /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
-    /// <param name="inputColumnName">Known-size vector of Single in [0, 1]: with image dimensions (e.g. from <c>ExtractPixels</c>), a perfect-square length, or give <paramref name="height"/> and <paramref name="width"/>. Or an image column (<c>LoadImages</c>), read in grey levels.</param>
+    /// <param name="inputColumnName">Known-size vector of Single in [0, 1]: with image dimensions (e.g. from
+    /// <c>ExtractPixels</c>), a perfect-square length, or give <paramref name="height"/> and <paramref name="width"/>.
+    /// Or an image column (<c>LoadImages</c>), read in grey levels.</param>
     /// <param name="logLikelihoodColumnName">Output column for <c>log p(x)</c>.</param>
     /// <param name="hiddenFeaturesColumnName">Output column for the hidden features.</param>
-    /// <param name="levels">Pixel levels: 2 for binary pixels, up to 256 for a softmax over quantised grey levels.</param>
-    /// <param name="layers">Gated layers; null for the fewest whose receptive field spans the image (14 for 28×28).</param>
+    /// <param name="levels">Pixel levels: 2 for binary pixels, up to 256 for a softmax over quantised grey
+    /// levels.</param>
+    /// <param name="layers">Gated layers; null for the fewest whose receptive field spans the image (14 for
+    /// 28×28).</param>
     /// <param name="channels">Feature maps per stack.</param>
     /// <param name="maximumNumberOfEpochs">Upper bound on training epochs (early stopping may end sooner).</param>
     /// <param name="learningRate">Adam step size.</param>
     /// <param name="batchSize">Images per Adam step.</param>
     /// <param name="seed">Seed for initialisation and minibatch order; null uses the <c>MLContext</c>'s.</param>
-    /// <param name="height">Image height; null takes it from the column's dimensions (a plain vector of a perfect-square length is read as a square image).</param>
+    /// <param name="height">Image height; null takes it from the column's dimensions (a plain vector of a
+    /// perfect-square length is read as a square image).</param>
     /// <param name="width">Image width; null as <paramref name="height"/>.</param>
     public static PixelCnnDensityEstimator PixelCnnDensity(this TransformsCatalog catalog,
         string inputColumnName = AutoregressiveDefaults.InputColumnName,
@@ -193,7 +205,8 @@ public static class AutoregressiveCatalog
     /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
     /// <param name="options">All options; see <see cref="PixelCnnDensityEstimator.Options"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is invalid (the message names it).</exception>
-    public static PixelCnnDensityEstimator PixelCnnDensity(this TransformsCatalog catalog, PixelCnnDensityEstimator.Options options)
+    public static PixelCnnDensityEstimator PixelCnnDensity(this TransformsCatalog catalog,
+        PixelCnnDensityEstimator.Options options)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return new PixelCnnDensityEstimator(MlNetInterop.GetEnvironment(catalog), options);
@@ -205,11 +218,13 @@ public static class AutoregressiveCatalog
     /// (<paramref name="hiddenFeaturesColumnName"/>).
     /// </summary>
     /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
-    /// <param name="inputColumnName">Known-size vector of Single in [0, 1]. Or an image column (<c>LoadImages</c>), read in grey levels.</param>
+    /// <param name="inputColumnName">Known-size vector of Single in [0, 1]. Or an image column (<c>LoadImages</c>),
+    /// read in grey levels.</param>
     /// <param name="logLikelihoodColumnName">Output column for <c>log p(x)</c>.</param>
     /// <param name="hiddenFeaturesColumnName">Output column for the hidden features.</param>
     /// <param name="levels">Value levels: 2 for binary values, up to 256 for a softmax over quantised levels.</param>
-    /// <param name="dilations">Dilation of each residual block; null for 1, 2, 4, … until the receptive field spans the row.</param>
+    /// <param name="dilations">Dilation of each residual block; null for 1, 2, 4, … until the receptive field spans the
+    /// row.</param>
     /// <param name="channels">Residual (and skip) channels.</param>
     /// <param name="maximumNumberOfEpochs">Upper bound on training epochs (early stopping may end sooner).</param>
     /// <param name="learningRate">Adam step size.</param>
@@ -248,7 +263,8 @@ public static class AutoregressiveCatalog
     /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
     /// <param name="options">All options; see <see cref="WaveNetDensityEstimator.Options"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is invalid (the message names it).</exception>
-    public static WaveNetDensityEstimator WaveNetDensity(this TransformsCatalog catalog, WaveNetDensityEstimator.Options options)
+    public static WaveNetDensityEstimator WaveNetDensity(this TransformsCatalog catalog,
+        WaveNetDensityEstimator.Options options)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return new WaveNetDensityEstimator(MlNetInterop.GetEnvironment(catalog), options);
@@ -256,11 +272,13 @@ public static class AutoregressiveCatalog
 
     /// <summary>
     /// Creates a <see cref="PixelRnnDensityEstimator"/>: an LSTM or GRU over the pixels in raster order, adding the
-    /// exact log-likelihood of each row (<paramref name="logLikelihoodColumnName"/>, nats) and the top layer's final and
-    /// mean state (<paramref name="hiddenFeaturesColumnName"/>).
+    /// exact log-likelihood of each row (<paramref name="logLikelihoodColumnName"/>, nats) and the top layer's final
+    /// and mean state (<paramref name="hiddenFeaturesColumnName"/>).
     /// </summary>
     /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
-    /// <param name="inputColumnName">Known-size vector of Single in [0, 1]: with image dimensions (for the pixel above), a perfect-square length, or give <paramref name="width"/>. Or an image column (<c>LoadImages</c>), read in grey levels.</param>
+    /// <param name="inputColumnName">Known-size vector of Single in [0, 1]: with image dimensions (for the pixel
+    /// above), a perfect-square length, or give <paramref name="width"/>. Or an image column (<c>LoadImages</c>), read
+    /// in grey levels.</param>
     /// <param name="logLikelihoodColumnName">Output column for <c>log p(x)</c>.</param>
     /// <param name="hiddenFeaturesColumnName">Output column for the hidden features.</param>
     /// <param name="cell">LSTM or GRU.</param>
@@ -271,7 +289,8 @@ public static class AutoregressiveCatalog
     /// <param name="learningRate">Adam step size.</param>
     /// <param name="batchSize">Rows per Adam step.</param>
     /// <param name="seed">Seed for initialisation and minibatch order; null uses the <c>MLContext</c>'s.</param>
-    /// <param name="width">Image width (for the pixel above); null takes it from the column's dimensions (a plain vector of a perfect-square length is read as a square image).</param>
+    /// <param name="width">Image width (for the pixel above); null takes it from the column's dimensions (a plain
+    /// vector of a perfect-square length is read as a square image).</param>
     public static PixelRnnDensityEstimator PixelRnnDensity(this TransformsCatalog catalog,
         string inputColumnName = AutoregressiveDefaults.InputColumnName,
         string logLikelihoodColumnName = AutoregressiveDefaults.LogLikelihoodColumnName,
@@ -305,7 +324,8 @@ public static class AutoregressiveCatalog
     /// <param name="catalog">The transforms catalog (<c>mlContext.Transforms</c>).</param>
     /// <param name="options">All options; see <see cref="PixelRnnDensityEstimator.Options"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is invalid (the message names it).</exception>
-    public static PixelRnnDensityEstimator PixelRnnDensity(this TransformsCatalog catalog, PixelRnnDensityEstimator.Options options)
+    public static PixelRnnDensityEstimator PixelRnnDensity(this TransformsCatalog catalog,
+        PixelRnnDensityEstimator.Options options)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return new PixelRnnDensityEstimator(MlNetInterop.GetEnvironment(catalog), options);
@@ -316,12 +336,15 @@ public static class AutoregressiveCatalog
     /// <c>-log p(x)</c> in nats, <c>PredictedLabel</c> is true above the <paramref name="thresholdQuantile"/> of the
     /// training scores.
     /// </summary>
-    /// <param name="catalog">The anomaly-detection trainers catalog (<c>mlContext.AnomalyDetection.Trainers</c>).</param>
+    /// <param name="catalog">The anomaly-detection trainers catalog
+    /// (<c>mlContext.AnomalyDetection.Trainers</c>).</param>
     /// <param name="featureColumnName">Known-size vector of Single with values in [0, 1].</param>
     /// <param name="thresholdQuantile">Quantile of the training scores used as the threshold.</param>
     /// <param name="seed">Seed for training; null uses the <c>MLContext</c>'s.</param>
-    public static AutoregressiveAnomalyDetector AutoregressiveDensity(this AnomalyDetectionCatalog.AnomalyDetectionTrainers catalog,
-        string featureColumnName = AutoregressiveDefaults.InputColumnName, double thresholdQuantile = 0.99, int? seed = null) =>
+    public static AutoregressiveAnomalyDetector AutoregressiveDensity(
+        this AnomalyDetectionCatalog.AnomalyDetectionTrainers catalog,
+        string featureColumnName = AutoregressiveDefaults.InputColumnName, double thresholdQuantile = 0.99,
+            int? seed = null) =>
         AutoregressiveDensity(catalog, new AutoregressiveAnomalyDetector.Options
         {
             DensityModel = new FvsbnDensityEstimator.Options { InputColumnName = featureColumnName, Seed = seed },
@@ -329,10 +352,12 @@ public static class AutoregressiveCatalog
         });
 
     /// <summary>Creates an <see cref="AutoregressiveAnomalyDetector"/> from options (any density model).</summary>
-    /// <param name="catalog">The anomaly-detection trainers catalog (<c>mlContext.AnomalyDetection.Trainers</c>).</param>
+    /// <param name="catalog">The anomaly-detection trainers catalog
+    /// (<c>mlContext.AnomalyDetection.Trainers</c>).</param>
     /// <param name="options">The density model's options, output columns and threshold.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is invalid (the message names it).</exception>
-    public static AutoregressiveAnomalyDetector AutoregressiveDensity(this AnomalyDetectionCatalog.AnomalyDetectionTrainers catalog,
+    public static AutoregressiveAnomalyDetector AutoregressiveDensity(
+        this AnomalyDetectionCatalog.AnomalyDetectionTrainers catalog,
         AutoregressiveAnomalyDetector.Options options)
     {
         ArgumentNullException.ThrowIfNull(catalog);
@@ -348,7 +373,8 @@ public static class AutoregressiveCatalog
     /// <param name="model">A fitted detector.</param>
     /// <param name="threshold">The new threshold in nats (any finite value).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="threshold"/> is not finite.</exception>
-    public static AutoregressiveAnomalyTransformer ChangeModelThreshold(this AnomalyDetectionCatalog catalog, AutoregressiveAnomalyTransformer model, float threshold)
+    public static AutoregressiveAnomalyTransformer ChangeModelThreshold(this AnomalyDetectionCatalog catalog,
+        AutoregressiveAnomalyTransformer model, float threshold)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(model);
@@ -364,7 +390,8 @@ public static class AutoregressiveCatalog
     /// <param name="model">The model to save.</param>
     /// <param name="inputSchema">The input schema (may be null).</param>
     /// <param name="filePath">Destination path.</param>
-    public static void SaveAtomically(this ModelOperationsCatalog catalog, ITransformer model, DataViewSchema? inputSchema, string filePath)
+    public static void SaveAtomically(this ModelOperationsCatalog catalog, ITransformer model,
+        DataViewSchema? inputSchema, string filePath)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(model);

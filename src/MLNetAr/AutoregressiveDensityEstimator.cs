@@ -12,14 +12,16 @@ namespace MLNetAr;
 
 /// <summary>
 /// Shared estimator of every MLNetAr density model: reads and checks the input column, splits off validation rows,
-/// trains the model with minibatch Adam and early stopping, and returns an <see cref="AutoregressiveDensityTransformer"/>.
+/// trains the model with minibatch Adam and early stopping, and returns an
+/// <see cref="AutoregressiveDensityTransformer"/>.
 /// </summary>
 /// <typeparam name="TOptions">The model's options.</typeparam>
 /// <remarks>
 /// Training reads the input column once into memory (rows × D floats) and trains from there, or, with
 /// <see cref="AutoregressiveDensityOptions.StreamTrainingData"/>, reads it again from the data view every epoch.
 /// </remarks>
-public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<AutoregressiveDensityTransformer>, IDensityEstimator
+public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<AutoregressiveDensityTransformer>,
+    IDensityEstimator
     where TOptions : AutoregressiveDensityOptions
 {
     /// <summary>The estimator's host (logging channel, random source).</summary>
@@ -49,7 +51,8 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
     /// dimensions), initialised from the training rows where that helps.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The column's shape does not suit the model's options.</exception>
-    private protected abstract DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows, Random random);
+    private protected abstract DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows,
+        Random random);
 
     /// <summary>
     /// Checks the input column's type against the options before any row is read (an image model's shape), so that a
@@ -58,36 +61,52 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
     private protected virtual void CheckInputType(VectorDataViewType inputType) { }
 
     /// <summary>The output schema: the input columns plus the log-likelihood and hidden-feature columns.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The input column is missing or not a known-size vector of Single.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The input column is missing or not a known-size vector of
+    /// Single.</exception>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
         Guard.CheckInputColumn(inputSchema, EstimatorOptions.InputColumnName);
         var columns = inputSchema.ToDictionary(c => c.Name);
-        columns[EstimatorOptions.LogLikelihoodColumnName] = MlNetInterop.SchemaColumn(EstimatorOptions.LogLikelihoodColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single);
-        columns[EstimatorOptions.HiddenFeaturesColumnName] = MlNetInterop.SchemaColumn(EstimatorOptions.HiddenFeaturesColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single);
+        columns[EstimatorOptions.LogLikelihoodColumnName] = MlNetInterop.SchemaColumn(
+            EstimatorOptions.LogLikelihoodColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single);
+        columns[EstimatorOptions.HiddenFeaturesColumnName] = MlNetInterop.SchemaColumn(
+            EstimatorOptions.HiddenFeaturesColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single);
         return MlNetInterop.Shape(columns.Values);
     }
 
-    /// <summary>Trains on <paramref name="input"/>, holding out a seeded random <see cref="AutoregressiveDensityOptions.ValidationFraction"/> of its rows for early stopping.</summary>
+    /// <summary>
+    /// Trains on <paramref name="input"/>, holding out a seeded random
+    /// <see cref="AutoregressiveDensityOptions.ValidationFraction"/> of its rows for early stopping.
+    /// </summary>
     public AutoregressiveDensityTransformer Fit(IDataView input) => Fit(input, null);
 
-    /// <summary>Trains on <paramref name="trainData"/> and stops early on <paramref name="validationData"/> (all of its rows).</summary>
+    /// <summary>
+    /// Trains on <paramref name="trainData"/> and stops early on <paramref name="validationData"/> (all of its rows).
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type or size.</exception>
     /// <exception cref="ArgumentException">The training data has no rows.</exception>
     /// <exception cref="InvalidOperationException">A pixel value is NaN or outside [0, 1].</exception>
-    /// <exception cref="OperationCanceledException">The options' <c>CancellationToken</c> was cancelled (or the host was) during training.</exception>
+    /// <exception cref="OperationCanceledException">The options' <c>CancellationToken</c> was cancelled (or the host
+    /// was) during training.</exception>
     /// <remarks>
     /// A diverging run (non-finite loss or gradient, e.g. from an absurd learning rate) stops at once and keeps the
     /// weights of its best epoch (the untrained model counts as epoch 0); the log says so.
     /// </remarks>
-    public AutoregressiveDensityTransformer Fit(IDataView trainData, IDataView? validationData) => FitAndKeepRows(trainData, validationData, out _);
+    public AutoregressiveDensityTransformer Fit(IDataView trainData, IDataView? validationData) =>
+        FitAndKeepRows(trainData, validationData, out _);
 
-    AutoregressiveDensityTransformer IDensityEstimator.Fit(IDataView trainData, IDataView? validationData, out EncodedRows trainingRows) =>
+    AutoregressiveDensityTransformer IDensityEstimator.Fit(IDataView trainData, IDataView? validationData,
+        out EncodedRows trainingRows) =>
         FitAndKeepRows(trainData, validationData, out trainingRows);
 
-    /// <summary><see cref="Fit(IDataView, IDataView?)"/>, also returning every row of <paramref name="trainData"/> as read and encoded (in memory or streamed, as trained; rows in memory come back in another order when a validation holdout was drawn).</summary>
-    private AutoregressiveDensityTransformer FitAndKeepRows(IDataView trainData, IDataView? validationData, out EncodedRows trainingRows)
+    /// <summary>
+    /// <see cref="Fit(IDataView, IDataView?)"/>, also returning every row of <paramref name="trainData"/> as read and
+    /// encoded (in memory or streamed, as trained; rows in memory come back in another order when a validation holdout
+    /// was drawn).
+    /// </summary>
+    private AutoregressiveDensityTransformer FitAndKeepRows(IDataView trainData, IDataView? validationData,
+        out EncodedRows trainingRows)
     {
         ArgumentNullException.ThrowIfNull(trainData);
         string column = EstimatorOptions.InputColumnName;
@@ -96,7 +115,9 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         var inputType = image?.PixelType ?? (VectorDataViewType)trainData.Schema[column].Type;
         CheckInputType(inputType);
         int dimension = inputType.Size;
-        var encoder = new PixelEncoder(column, EstimatorOptions.Binarization, EstimatorOptions.BinarizationThreshold, EstimatorOptions.PixelLevels) { Image = image };
+        var encoder = new PixelEncoder(column, EstimatorOptions.Binarization, EstimatorOptions.BinarizationThreshold,
+            EstimatorOptions.PixelLevels)
+        { Image = image };
 
         var o = EstimatorOptions;
         EncodedRows Rows(IDataView data) => o.StreamTrainingData
@@ -105,7 +126,8 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         EncodedRows rows = Rows(trainData);
         trainingRows = rows;
         long count = rows.Count;
-        if (count == 0) throw new ArgumentException($"Training data is empty: column '{column}' has no rows.", nameof(trainData));
+        if (count == 0)
+            throw new ArgumentException($"Training data is empty: column '{column}' has no rows.", nameof(trainData));
 
         int pool = o.StreamTrainingData ? o.ShufflePoolRows : 0;
         int seed = EstimatorOptions.Seed ?? Host.Rand.Next();
@@ -137,8 +159,10 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         }
 
         var random = new Random(seed);
-        DensityModel model = CreateModel(inputType, new EncodedRows.Slice(data.Train, data.TrainStart, data.TrainEnd), random);
-        var settings = new TrainingSettings(o.MaximumNumberOfEpochs, o.BatchSize, o.LearningRate, o.EarlyStoppingPatience, seed, o.GradientClipNorm)
+        DensityModel model = CreateModel(inputType, new EncodedRows.Slice(data.Train, data.TrainStart, data.TrainEnd),
+            random);
+        var settings = new TrainingSettings(o.MaximumNumberOfEpochs, o.BatchSize, o.LearningRate,
+            o.EarlyStoppingPatience, seed, o.GradientClipNorm)
         {
             Optimizer = o.Optimizer,
             Momentum = o.Momentum,
@@ -152,13 +176,18 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         using var channel = Host.Start("Training");
         if (imageNote != null) channel.Info(imageNote);
         using var threads = Kernel.LimitThreads(o.NumberOfThreads);
-        channel.Info($"{model.Kind}: {data.TrainCount} training rows, {data.ValidationCount} validation rows, {dimension} pixels, {model.ParameterCount} parameters{(o.StreamTrainingData ? $", streamed (shuffle pool {pool} rows)" : "")}.");
+        string streamed = o.StreamTrainingData ? $", streamed (shuffle pool {pool} rows)" : "";
+        channel.Info($"{model.Kind}: {data.TrainCount} training rows, {data.ValidationCount} validation rows, " +
+            $"{dimension} pixels, {model.ParameterCount} parameters{streamed}.");
         List<EpochSummary> history = DensityTraining.Train(model, data, settings,
             log: message => channel.Info(message),
             warn: message => channel.Warning(message),
-            isCancelled: () => EstimatorOptions.CancellationToken.IsCancellationRequested || MlNetInterop.IsCancelled(Host),
-            checkpoint: EstimatorOptions.CheckpointPath is string path ? new CheckpointSettings(path, EstimatorOptions.CheckpointEveryEpochs) : null);
-        return new AutoregressiveDensityTransformer(Host, model, encoder, EstimatorOptions.LogLikelihoodColumnName, EstimatorOptions.HiddenFeaturesColumnName, history);
+            isCancelled: () => EstimatorOptions.CancellationToken.IsCancellationRequested
+                || MlNetInterop.IsCancelled(Host),
+            checkpoint: EstimatorOptions.CheckpointPath is string path
+                ? new CheckpointSettings(path, EstimatorOptions.CheckpointEveryEpochs) : null);
+        return new AutoregressiveDensityTransformer(Host, model, encoder, EstimatorOptions.LogLikelihoodColumnName,
+            EstimatorOptions.HiddenFeaturesColumnName, history);
     }
 
     /// <summary>
@@ -173,7 +202,9 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         if (data.Schema[column].Type is not ImageDataViewType type)
         {
             if (o.ImageHeight != null)
-                throw Guard.BadOption(nameof(o.ImageHeight), $"applies to an image input column only, but column '{column}' is {Guard.Describe(data.Schema[column].Type)}; set it to null", o.ImageHeight);
+                throw Guard.BadOption(nameof(o.ImageHeight),
+                    $"applies to an image input column only, but column '{column}' is " +
+                    $"{Guard.Describe(data.Schema[column].Type)}; set it to null", o.ImageHeight);
             return null;
         }
         if (o.ImageHeight is int height && o.ImageWidth is int width)
@@ -184,8 +215,11 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         MLImage? first = null;
         if (cursor.MoveNext()) cursor.GetGetter<MLImage>(col)(ref first!);
         if (first == null || first.Width <= 0 || first.Height <= 0)
-            throw new ArgumentException($"Column '{column}' holds images of unknown size and its first row has no image to take the size from: set the options' ImageHeight and ImageWidth.", nameof(data));
-        note = $"Column '{column}' holds images of unknown size: every image must be {ImageInput.Describe(first.Height, first.Width)}, as the first one (set ImageHeight and ImageWidth to resize them).";
+            throw new ArgumentException($"Column '{column}' holds images of unknown size and its first row has no " +
+                $"image to take the size from: set the options' ImageHeight and ImageWidth.", nameof(data));
+        note = $"Column '{column}' holds images of unknown size: every image must be " +
+            $"{ImageInput.Describe(first.Height, first.Width)}, as the first one (set ImageHeight and ImageWidth to " +
+            $"resize them).";
         return new ImageInput(first.Height, first.Width, Resize: false);
     }
 }

@@ -9,19 +9,26 @@ namespace MLNetAr;
 /// <summary>How input pixel values in [0, 1] become the binary values the Bernoulli models describe.</summary>
 public enum PixelBinarization
 {
-    /// <summary>A pixel is 1 when its value is above <see cref="AutoregressiveDensityOptions.BinarizationThreshold"/>.</summary>
+    /// <summary>
+    /// A pixel is 1 when its value is above <see cref="AutoregressiveDensityOptions.BinarizationThreshold"/>.
+    /// </summary>
     Threshold,
-    /// <summary>No binarisation: every value must already be exactly 0 or 1 (e.g. the standard binarized MNIST).</summary>
+    /// <summary>
+    /// No binarisation: every value must already be exactly 0 or 1 (e.g. the standard binarized MNIST).
+    /// </summary>
     None,
 }
 
-/// <summary>Options every autoregressive density estimator shares: columns, binarisation and the training schedule.</summary>
+/// <summary>
+/// Options every autoregressive density estimator shares: columns, binarisation and the training schedule.
+/// </summary>
 public abstract class AutoregressiveDensityOptions
 {
     /// <summary>
     /// Input column: a known-size vector of <see cref="float"/> with values in [0, 1], e.g. from
-    /// <c>ExtractPixels(scaleImage: 1f / 255)</c>; or an image column (<c>LoadImages</c>' <see cref="Microsoft.ML.Data.MLImage"/>),
-    /// read as <c>ResizeImages → ConvertToGrayscale → ExtractPixels(Red, scaleImage: 1f / 255)</c> would, bit for bit.
+    /// <c>ExtractPixels(scaleImage: 1f / 255)</c>; or an image column (<c>LoadImages</c>'
+    /// <see cref="Microsoft.ML.Data.MLImage"/>), read as
+    /// <c>ResizeImages → ConvertToGrayscale → ExtractPixels(Red, scaleImage: 1f / 255)</c> would, bit for bit.
     /// </summary>
     public string InputColumnName = AutoregressiveDefaults.InputColumnName;
 
@@ -32,16 +39,26 @@ public abstract class AutoregressiveDensityOptions
     /// </summary>
     public int? ImageHeight;
 
-    /// <summary>With an image input column: the width every image is resized to (see <see cref="ImageHeight"/>).</summary>
+    /// <summary>
+    /// With an image input column: the width every image is resized to (see <see cref="ImageHeight"/>).
+    /// </summary>
     public int? ImageWidth;
 
-    /// <summary>With <see cref="ImageHeight"/> and <see cref="ImageWidth"/>: how images are resized, as <c>ResizeImages</c>' <c>resizing</c>.</summary>
+    /// <summary>
+    /// With <see cref="ImageHeight"/> and <see cref="ImageWidth"/>: how images are resized, as <c>ResizeImages</c>'
+    /// <c>resizing</c>.
+    /// </summary>
     public ImageResizingEstimator.ResizingKind ImageResizing = ImageResizingEstimator.ResizingKind.IsoCrop;
 
-    /// <summary>With <see cref="ImageResizingEstimator.ResizingKind.IsoCrop"/>: where images are cropped, as <c>ResizeImages</c>' <c>cropAnchor</c>.</summary>
+    /// <summary>
+    /// With <see cref="ImageResizingEstimator.ResizingKind.IsoCrop"/>: where images are cropped, as
+    /// <c>ResizeImages</c>' <c>cropAnchor</c>.
+    /// </summary>
     public ImageResizingEstimator.Anchor ImageCropAnchor = ImageResizingEstimator.Anchor.Center;
 
-    /// <summary>Output column for the exact log-likelihood <c>log p(x)</c> of each row, in nats (a <see cref="float"/>).</summary>
+    /// <summary>
+    /// Output column for the exact log-likelihood <c>log p(x)</c> of each row, in nats (a <see cref="float"/>).
+    /// </summary>
     public string LogLikelihoodColumnName = AutoregressiveDefaults.LogLikelihoodColumnName;
 
     /// <summary>Output column for the model's hidden features (a known-size vector of <see cref="float"/>).</summary>
@@ -50,7 +67,9 @@ public abstract class AutoregressiveDensityOptions
     /// <summary>How input values become binary pixels.</summary>
     public PixelBinarization Binarization = PixelBinarization.Threshold;
 
-    /// <summary>With <see cref="PixelBinarization.Threshold"/>: a pixel is 1 when its value is strictly above this (in [0, 1)).</summary>
+    /// <summary>
+    /// With <see cref="PixelBinarization.Threshold"/>: a pixel is 1 when its value is strictly above this (in [0, 1)).
+    /// </summary>
     public float BinarizationThreshold = AutoregressiveDefaults.BinarizationThreshold;
 
     /// <summary>Upper bound on training epochs (passes over the training rows).</summary>
@@ -84,7 +103,9 @@ public abstract class AutoregressiveDensityOptions
     /// <summary>How the learning rate changes during training (constant by default).</summary>
     public LearningRateSchedule LearningRateSchedule = LearningRateSchedule.Constant;
 
-    /// <summary>With <see cref="LearningRateSchedule.ReduceOnPlateau"/>: the factor the rate is multiplied by, in (0, 1).</summary>
+    /// <summary>
+    /// With <see cref="LearningRateSchedule.ReduceOnPlateau"/>: the factor the rate is multiplied by, in (0, 1).
+    /// </summary>
     public float LearningRateDecayFactor = 0.5f;
 
     /// <summary>
@@ -103,7 +124,8 @@ public abstract class AutoregressiveDensityOptions
     /// When <c>Fit</c> gets no validation data: the fraction of training rows held out to choose the best epoch and
     /// stop early. The rows are drawn at random (exactly <c>floor(N · fraction)</c> of them, every such set equally
     /// likely), the same rows for the same <see cref="Seed"/>, whether or not the data is streamed; so data sorted by
-    /// class or time still validates on all of it. 0 trains on every row for <see cref="MaximumNumberOfEpochs"/> epochs.
+    /// class or time still validates on all of it. 0 trains on every row for <see cref="MaximumNumberOfEpochs"/>
+    /// epochs.
     /// </summary>
     public float ValidationFraction = AutoregressiveDefaults.ValidationFraction;
 
@@ -127,10 +149,15 @@ public abstract class AutoregressiveDensityOptions
     /// </summary>
     public TimeSpan? MaximumTrainingTime;
 
-    /// <summary>Seed for initialisation, the validation holdout and minibatch order; when null, the <c>MLContext</c>'s random source decides.</summary>
+    /// <summary>
+    /// Seed for initialisation, the validation holdout and minibatch order; when null, the <c>MLContext</c>'s random
+    /// source decides.
+    /// </summary>
     public int? Seed;
 
-    /// <summary>Cancels training between minibatches: <c>Fit</c> then throws <see cref="OperationCanceledException"/>.</summary>
+    /// <summary>
+    /// Cancels training between minibatches: <c>Fit</c> then throws <see cref="OperationCanceledException"/>.
+    /// </summary>
     public CancellationToken CancellationToken;
 
     /// <summary>
@@ -153,7 +180,9 @@ public abstract class AutoregressiveDensityOptions
     /// </summary>
     public bool StreamTrainingData;
 
-    /// <summary>With <see cref="StreamTrainingData"/>: rows read and shuffled together (memory: this many × D floats).</summary>
+    /// <summary>
+    /// With <see cref="StreamTrainingData"/>: rows read and shuffled together (memory: this many × D floats).
+    /// </summary>
     public int ShufflePoolRows = 10000;
 
     /// <summary>Pixel levels the model describes (2 = binary; the categorical models' <c>Levels</c>).</summary>
@@ -163,45 +192,75 @@ public abstract class AutoregressiveDensityOptions
     internal abstract IDensityEstimator CreateEstimator(IHostEnvironment env);
 
     /// <summary>Checks every shared option; models extend it with their own.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">An option is outside its valid range (the message names it).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is outside its valid range (the message names
+    /// it).</exception>
     internal virtual void Validate()
     {
-        if (string.IsNullOrWhiteSpace(InputColumnName)) throw Guard.BadOption(nameof(InputColumnName), "must name a column", InputColumnName);
-        if (string.IsNullOrWhiteSpace(LogLikelihoodColumnName)) throw Guard.BadOption(nameof(LogLikelihoodColumnName), "must name a column", LogLikelihoodColumnName);
-        if (string.IsNullOrWhiteSpace(HiddenFeaturesColumnName)) throw Guard.BadOption(nameof(HiddenFeaturesColumnName), "must name a column", HiddenFeaturesColumnName);
+        if (string.IsNullOrWhiteSpace(InputColumnName))
+            throw Guard.BadOption(nameof(InputColumnName), "must name a column", InputColumnName);
+        if (string.IsNullOrWhiteSpace(LogLikelihoodColumnName))
+            throw Guard.BadOption(nameof(LogLikelihoodColumnName), "must name a column", LogLikelihoodColumnName);
+        if (string.IsNullOrWhiteSpace(HiddenFeaturesColumnName))
+            throw Guard.BadOption(nameof(HiddenFeaturesColumnName), "must name a column", HiddenFeaturesColumnName);
         if (LogLikelihoodColumnName == HiddenFeaturesColumnName)
-            throw Guard.BadOption(nameof(HiddenFeaturesColumnName), $"must differ from `{nameof(LogLikelihoodColumnName)}`", HiddenFeaturesColumnName);
+            throw Guard.BadOption(nameof(HiddenFeaturesColumnName),
+                $"must differ from `{nameof(LogLikelihoodColumnName)}`", HiddenFeaturesColumnName);
         if (ImageHeight.HasValue != ImageWidth.HasValue)
-            throw Guard.BadOption(ImageHeight.HasValue ? nameof(ImageWidth) : nameof(ImageHeight), $"must be set together with `{(ImageHeight.HasValue ? nameof(ImageHeight) : nameof(ImageWidth))}` (or both left null)", null);
+            throw Guard.BadOption(ImageHeight.HasValue ? nameof(ImageWidth) : nameof(ImageHeight),
+                $"must be set together with `{(ImageHeight.HasValue ? nameof(ImageHeight) : nameof(ImageWidth))}` " +
+                $"(or both left null)", null);
         if (ImageHeight is int h && h < 1) throw Guard.BadOption(nameof(ImageHeight), "must be positive", h);
         if (ImageWidth is int w && w < 1) throw Guard.BadOption(nameof(ImageWidth), "must be positive", w);
-        if (!Enum.IsDefined(ImageResizing)) throw Guard.BadOption(nameof(ImageResizing), "must be IsoPad, IsoCrop or Fill", ImageResizing);
-        if (!Enum.IsDefined(ImageCropAnchor)) throw Guard.BadOption(nameof(ImageCropAnchor), "must be Right, Left, Top, Bottom or Center", ImageCropAnchor);
-        if (!Enum.IsDefined(Binarization)) throw Guard.BadOption(nameof(Binarization), "must be Threshold or None", Binarization);
+        if (!Enum.IsDefined(ImageResizing))
+            throw Guard.BadOption(nameof(ImageResizing), "must be IsoPad, IsoCrop or Fill", ImageResizing);
+        if (!Enum.IsDefined(ImageCropAnchor))
+            throw Guard.BadOption(nameof(ImageCropAnchor), "must be Right, Left, Top, Bottom or Center",
+                ImageCropAnchor);
+        if (!Enum.IsDefined(Binarization))
+            throw Guard.BadOption(nameof(Binarization), "must be Threshold or None", Binarization);
         if (!(BinarizationThreshold >= 0f && BinarizationThreshold < 1f))
             throw Guard.BadOption(nameof(BinarizationThreshold), "must be in [0, 1)", BinarizationThreshold);
-        if (MaximumNumberOfEpochs < 1) throw Guard.BadOption(nameof(MaximumNumberOfEpochs), "must be positive", MaximumNumberOfEpochs);
+        if (MaximumNumberOfEpochs < 1)
+            throw Guard.BadOption(nameof(MaximumNumberOfEpochs), "must be positive", MaximumNumberOfEpochs);
         if (BatchSize < 1) throw Guard.BadOption(nameof(BatchSize), "must be positive", BatchSize);
-        if (NumberOfThreads is int threads && threads < 1) throw Guard.BadOption(nameof(NumberOfThreads), "must be positive (or null for every core)", threads);
-        if (!(LearningRate > 0f) || !float.IsFinite(LearningRate)) throw Guard.BadOption(nameof(LearningRate), "must be a positive finite number", LearningRate);
-        if (!(ValidationFraction >= 0f && ValidationFraction < 1f)) throw Guard.BadOption(nameof(ValidationFraction), "must be in [0, 1)", ValidationFraction);
-        if (EarlyStoppingPatience < 1) throw Guard.BadOption(nameof(EarlyStoppingPatience), "must be positive", EarlyStoppingPatience);
-        if (CheckpointEveryEpochs < 1) throw Guard.BadOption(nameof(CheckpointEveryEpochs), "must be positive", CheckpointEveryEpochs);
-        if (!(GradientClipNorm >= 0f) || !float.IsFinite(GradientClipNorm)) throw Guard.BadOption(nameof(GradientClipNorm), "must be 0 (off) or a positive finite number", GradientClipNorm);
-        if (!Enum.IsDefined(Optimizer)) throw Guard.BadOption(nameof(Optimizer), "must be Adam, Adagrad or SgdMomentum", Optimizer);
+        if (NumberOfThreads is int threads && threads < 1)
+            throw Guard.BadOption(nameof(NumberOfThreads), "must be positive (or null for every core)", threads);
+        if (!(LearningRate > 0f) || !float.IsFinite(LearningRate))
+            throw Guard.BadOption(nameof(LearningRate), "must be a positive finite number", LearningRate);
+        if (!(ValidationFraction >= 0f && ValidationFraction < 1f))
+            throw Guard.BadOption(nameof(ValidationFraction), "must be in [0, 1)", ValidationFraction);
+        if (EarlyStoppingPatience < 1)
+            throw Guard.BadOption(nameof(EarlyStoppingPatience), "must be positive", EarlyStoppingPatience);
+        if (CheckpointEveryEpochs < 1)
+            throw Guard.BadOption(nameof(CheckpointEveryEpochs), "must be positive", CheckpointEveryEpochs);
+        if (!(GradientClipNorm >= 0f) || !float.IsFinite(GradientClipNorm))
+            throw Guard.BadOption(nameof(GradientClipNorm), "must be 0 (off) or a positive finite number",
+                GradientClipNorm);
+        if (!Enum.IsDefined(Optimizer))
+            throw Guard.BadOption(nameof(Optimizer), "must be Adam, Adagrad or SgdMomentum", Optimizer);
         if (!(Momentum >= 0f && Momentum < 1f)) throw Guard.BadOption(nameof(Momentum), "must be in [0, 1)", Momentum);
-        if (!(L2Regularization >= 0f) || !float.IsFinite(L2Regularization)) throw Guard.BadOption(nameof(L2Regularization), "must be 0 (off) or a positive finite number", L2Regularization);
-        if (!(InputDropout >= 0f && InputDropout < 1f)) throw Guard.BadOption(nameof(InputDropout), "must be in [0, 1)", InputDropout);
-        if (!Enum.IsDefined(LearningRateSchedule)) throw Guard.BadOption(nameof(LearningRateSchedule), "must be Constant, LinearDecay, CosineDecay or ReduceOnPlateau", LearningRateSchedule);
-        if (!(LearningRateDecayFactor > 0f && LearningRateDecayFactor < 1f)) throw Guard.BadOption(nameof(LearningRateDecayFactor), "must be in (0, 1)", LearningRateDecayFactor);
+        if (!(L2Regularization >= 0f) || !float.IsFinite(L2Regularization))
+            throw Guard.BadOption(nameof(L2Regularization), "must be 0 (off) or a positive finite number",
+                L2Regularization);
+        if (!(InputDropout >= 0f && InputDropout < 1f))
+            throw Guard.BadOption(nameof(InputDropout), "must be in [0, 1)", InputDropout);
+        if (!Enum.IsDefined(LearningRateSchedule))
+            throw Guard.BadOption(nameof(LearningRateSchedule),
+                "must be Constant, LinearDecay, CosineDecay or ReduceOnPlateau", LearningRateSchedule);
+        if (!(LearningRateDecayFactor > 0f && LearningRateDecayFactor < 1f))
+            throw Guard.BadOption(nameof(LearningRateDecayFactor), "must be in (0, 1)", LearningRateDecayFactor);
         if (PlateauPatience < 1) throw Guard.BadOption(nameof(PlateauPatience), "must be positive", PlateauPatience);
         if (LearningRateSchedule == LearningRateSchedule.ReduceOnPlateau && PlateauPatience >= EarlyStoppingPatience)
-            throw Guard.BadOption(nameof(PlateauPatience), $"must be below {nameof(EarlyStoppingPatience)} ({EarlyStoppingPatience}) with ReduceOnPlateau, or training stops before the rate is ever reduced", PlateauPatience);
-        if (MaximumTrainingTime is TimeSpan budget && budget <= TimeSpan.Zero) throw Guard.BadOption(nameof(MaximumTrainingTime), "must be positive (or null for no limit)", budget);
+            throw Guard.BadOption(nameof(PlateauPatience),
+                $"must be below {nameof(EarlyStoppingPatience)} ({EarlyStoppingPatience}) with ReduceOnPlateau, or " +
+                $"training stops before the rate is ever reduced", PlateauPatience);
+        if (MaximumTrainingTime is TimeSpan budget && budget <= TimeSpan.Zero)
+            throw Guard.BadOption(nameof(MaximumTrainingTime), "must be positive (or null for no limit)", budget);
         if (ShufflePoolRows < 1) throw Guard.BadOption(nameof(ShufflePoolRows), "must be positive", ShufflePoolRows);
         // Only the categorical models (PixelCNN, WaveNet, pixel RNN) have a Levels option; the others describe 2.
         if (PixelLevels < 2 || PixelLevels > 256) throw Guard.BadOption("Levels", "must be in [2, 256]", PixelLevels);
-        if (CheckpointPath != null && string.IsNullOrWhiteSpace(CheckpointPath)) throw Guard.BadOption(nameof(CheckpointPath), "must be null or a file path", CheckpointPath);
+        if (CheckpointPath != null && string.IsNullOrWhiteSpace(CheckpointPath))
+            throw Guard.BadOption(nameof(CheckpointPath), "must be null or a file path", CheckpointPath);
     }
 }
 

@@ -16,9 +16,12 @@ namespace MLNetAr;
 /// <remarks>
 /// <list type="table">
 /// <listheader><term>Column</term><description>Type</description></listheader>
-/// <item><term>input (e.g. <c>Pixels</c>)</term><description>known-size vector of <see cref="float"/> in [0, 1], the size seen at fit; or an image column, if fitted on one</description></item>
-/// <item><term><c>LogLikelihood</c></term><description><see cref="float"/>: <c>Σ_i log p(x_i | x_&lt;i)</c>, natural log</description></item>
-/// <item><term><c>HiddenFeatures</c></term><description>known-size vector of <see cref="float"/> (model-specific, see each estimator)</description></item>
+/// <item><term>input (e.g. <c>Pixels</c>)</term><description>known-size vector of <see cref="float"/> in [0, 1], the
+/// size seen at fit; or an image column, if fitted on one</description></item>
+/// <item><term><c>LogLikelihood</c></term><description><see cref="float"/>: <c>Σ_i log p(x_i | x_&lt;i)</c>, natural
+/// log</description></item>
+/// <item><term><c>HiddenFeatures</c></term><description>known-size vector of <see cref="float"/> (model-specific, see
+/// each estimator)</description></item>
 /// </list>
 /// Scoring is thread-safe: every cursor and prediction engine has its own scratch state.
 /// </remarks>
@@ -45,7 +48,8 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
         OutputColumns =
         [
             ScoredColumn.Scalar(logLikelihoodColumnName, scorer => scorer.LogLikelihood),
-            ScoredColumn.Vector(hiddenFeaturesColumnName, model.HiddenFeatureCount, needsPixelScores: false, (scorer, values) => scorer.HiddenFeatures.CopyTo(values)),
+            ScoredColumn.Vector(hiddenFeaturesColumnName, model.HiddenFeatureCount, needsPixelScores: false,
+                (scorer, values) => scorer.HiddenFeatures.CopyTo(values)),
         ];
     }
 
@@ -64,7 +68,9 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
     public long ParameterCount => Model.ParameterCount;
     /// <summary>Length of the hidden-feature vector.</summary>
     public int HiddenFeatureCount => Model.HiddenFeatureCount;
-    /// <summary>Pixel levels K the model describes: 2 for binary pixels; sampled pixels take the values <c>level / (K - 1)</c>.</summary>
+    /// <summary>
+    /// Pixel levels K the model describes: 2 for binary pixels; sampled pixels take the values <c>level / (K - 1)</c>.
+    /// </summary>
     public int PixelLevels => Model.Levels;
     /// <summary>The input column read at scoring time.</summary>
     public string InputColumnName => Encoder.ColumnName;
@@ -85,14 +91,17 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
     public bool IsRowToRowMapper => true;
 
     /// <inheritdoc/>
-    /// <exception cref="ArgumentOutOfRangeException">The input column is missing or not a Single vector of the fitted size.</exception>
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => RowScoringTransformers.OutputSchema(this, inputSchema);
+    /// <exception cref="ArgumentOutOfRangeException">The input column is missing or not a Single vector of the fitted
+    /// size.</exception>
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) =>
+        RowScoringTransformers.OutputSchema(this, inputSchema);
 
     /// <inheritdoc/>
     public IDataView Transform(IDataView input) => RowScoringTransformers.Transform(this, input);
 
     /// <inheritdoc/>
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => RowScoringTransformers.Mapper(this, inputSchema);
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
+        RowScoringTransformers.Mapper(this, inputSchema);
 
     /// <summary>
     /// Draws <paramref name="count"/> images from the model. Each is a vector of D values: 0 or 1 for binary pixels,
@@ -126,14 +135,19 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
     /// <param name="partial">An image of D values in [0, 1]; values after the known pixels are ignored.</param>
     /// <param name="knownPixels">How many pixels, in the model's order, are given (0 to D).</param>
     /// <param name="seed">Seed of the random stream.</param>
-    /// <exception cref="ArgumentException"><paramref name="partial"/> does not have D values, or a known value is invalid.</exception>
+    /// <exception cref="ArgumentException"><paramref name="partial"/> does not have D values, or a known value is
+    /// invalid.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="knownPixels"/> is outside [0, D].</exception>
     public float[] Complete(float[] partial, int knownPixels, int seed)
     {
         ArgumentNullException.ThrowIfNull(partial);
         int d = Dimension;
-        if (partial.Length != d) throw new ArgumentException($"`partial` must have {d} values (the model's Dimension), got {partial.Length}.", nameof(partial));
-        if (knownPixels < 0 || knownPixels > d) throw new ArgumentOutOfRangeException(nameof(knownPixels), knownPixels, $"`knownPixels` must be in [0, {d}].");
+        if (partial.Length != d)
+            throw new ArgumentException($"`partial` must have {d} values (the model's Dimension), got " +
+                $"{partial.Length}.", nameof(partial));
+        if (knownPixels < 0 || knownPixels > d)
+            throw new ArgumentOutOfRangeException(nameof(knownPixels), knownPixels,
+                $"`knownPixels` must be in [0, {d}].");
         var image = new float[d];
         int[] order = Model.Order;
         // Only the known pixels need to be valid; the rest are placeholders.
@@ -150,7 +164,9 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
         return image;
     }
 
-    /// <summary>One independent seed per image, derived from the call's seed (SplitMix64), so images do not depend on threads.</summary>
+    /// <summary>
+    /// One independent seed per image, derived from the call's seed (SplitMix64), so images do not depend on threads.
+    /// </summary>
     internal static int[] RowSeeds(int seed, int count)
     {
         var seeds = new int[count];
@@ -168,7 +184,8 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
     // ---- Persistence ----------------------------------------------------------------------------------------------
 
     private static VersionInfo GetVersionInfo() =>
-        MlNetInterop.TransformerVersion("MLNARDEN", VersionCurrent, VersionCurrent, VersionFirst, LoaderSignature, typeof(AutoregressiveDensityTransformer));
+        MlNetInterop.TransformerVersion("MLNARDEN", VersionCurrent, VersionCurrent, VersionFirst, LoaderSignature,
+            typeof(AutoregressiveDensityTransformer));
 
     /// <inheritdoc/>
     void ICanSaveModel.Save(ModelSaveContext ctx)
@@ -196,16 +213,21 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
         var binarization = (PixelBinarization)ctx.Reader.ReadInt32();
         float threshold = ctx.Reader.ReadSingle();
         if (!Enum.IsDefined(binarization) || !(threshold >= 0f && threshold < 1f))
-            throw new InvalidDataException($"Corrupt MLNetAr model: invalid binarisation settings ({binarization}, {threshold}).");
+            throw new InvalidDataException($"Corrupt MLNetAr model: invalid binarisation settings ({binarization}, " +
+                $"{threshold}).");
         string? kind = ctx.Header.ModelVerWritten >= VersionWithKind ? ctx.LoadNonEmptyString() : null;
         ImageInput? image = ctx.Header.ModelVerWritten >= VersionCurrent ? ImageInput.Read(ctx.Reader) : null;
         DensityModel? model = null;
         if (!ctx.TryLoadBinaryStream("Weights.bin", r => model = ModelSerializer.Read(r.BaseStream)) || model == null)
             throw new InvalidDataException("Corrupt MLNetAr model: the Weights.bin entry is missing.");
         if (kind != null && kind != model.Kind)
-            throw new InvalidDataException($"Corrupt MLNetAr model: the model entry is a {kind} but its Weights.bin holds a {model.Kind} (weights from another model file?).");
+            throw new InvalidDataException($"Corrupt MLNetAr model: the model entry is a {kind} but its Weights.bin " +
+                $"holds a {model.Kind} (weights from another model file?).");
         if (image != null && image.Dimension != model.Dimension)
-            throw new InvalidDataException($"Corrupt MLNetAr model: {ImageInput.Describe(image.Height, image.Width)} images for a model of {model.Dimension} pixels.");
-        return new AutoregressiveDensityTransformer(env, model, new PixelEncoder(input, binarization, threshold, model.Levels) { Image = image }, logLikelihood, hidden, []);
+            throw new InvalidDataException($"Corrupt MLNetAr model: " +
+                $"{ImageInput.Describe(image.Height, image.Width)} images for a model of {model.Dimension} pixels.");
+        return new AutoregressiveDensityTransformer(env, model,
+            new PixelEncoder(input, binarization, threshold, model.Levels) { Image = image }, logLikelihood, hidden,
+            []);
     }
 }

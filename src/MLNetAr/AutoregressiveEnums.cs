@@ -34,7 +34,9 @@ public enum TrainingOptimizer
     Adam,
     /// <summary>Adagrad (Duchi et al. 2011), ε = 1e-6: the optimiser of MADE's published results.</summary>
     Adagrad,
-    /// <summary>Stochastic gradient descent with heavy-ball momentum (<see cref="AutoregressiveDensityOptions.Momentum"/>).</summary>
+    /// <summary>
+    /// Stochastic gradient descent with heavy-ball momentum (<see cref="AutoregressiveDensityOptions.Momentum"/>).
+    /// </summary>
     SgdMomentum,
 }
 
@@ -43,9 +45,14 @@ public enum LearningRateSchedule
 {
     /// <summary>The learning rate stays at <see cref="AutoregressiveDensityOptions.LearningRate"/>.</summary>
     Constant,
-    /// <summary>Decays linearly, step by step, from the learning rate to 0 at the end of <see cref="AutoregressiveDensityOptions.MaximumNumberOfEpochs"/>.</summary>
+    /// <summary>
+    /// Decays linearly, step by step, from the learning rate to 0 at the end of
+    /// <see cref="AutoregressiveDensityOptions.MaximumNumberOfEpochs"/>.
+    /// </summary>
     LinearDecay,
-    /// <summary>Decays along half a cosine, <c>lr·(1 + cos(π·progress))/2</c>, to 0 at the end of the last epoch.</summary>
+    /// <summary>
+    /// Decays along half a cosine, <c>lr·(1 + cos(π·progress))/2</c>, to 0 at the end of the last epoch.
+    /// </summary>
     CosineDecay,
     /// <summary>
     /// Multiplies the learning rate by <see cref="AutoregressiveDensityOptions.LearningRateDecayFactor"/> whenever the

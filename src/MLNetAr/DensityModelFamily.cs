@@ -15,9 +15,13 @@ internal sealed record DensityModelFamily(string Name, string Kind, Func<Autoreg
 {
     private static readonly Lazy<IReadOnlyList<DensityModelFamily>> Found = new(() =>
         typeof(DensityModelFamily).Assembly.GetTypes()
-            .Where(t => !t.IsAbstract && t.BaseType is { IsGenericType: true } b && b.GetGenericTypeDefinition() == typeof(AutoregressiveDensityEstimator<>))
-            .Select(t => t.GetField("Family", BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Static)?.GetValue(null) as DensityModelFamily
-                ?? throw new InvalidOperationException($"{t.Name} declares no `internal static readonly DensityModelFamily Family`."))
+            .Where(t => !t.IsAbstract && t.BaseType is { IsGenericType: true } b
+                && b.GetGenericTypeDefinition() == typeof(AutoregressiveDensityEstimator<>))
+            .Select(t => t.GetField("Family",
+                BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Static)?.GetValue(
+                null) as DensityModelFamily
+                ?? throw new InvalidOperationException($"{t.Name} declares no `internal static readonly " +
+                    $"DensityModelFamily Family`."))
             .OrderBy(f => f.Name, StringComparer.Ordinal)
             .ToArray());
 
@@ -28,5 +32,6 @@ internal sealed record DensityModelFamily(string Name, string Kind, Func<Autoreg
     /// <exception cref="ArgumentException">No family has that name; the message lists them.</exception>
     public static DensityModelFamily Find(string name) =>
         All.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new ArgumentException($"Unknown model '{name}'. Known: {string.Join(", ", All.Select(f => f.Name))}.", nameof(name));
+        ?? throw new ArgumentException($"Unknown model '{name}'. Known: {string.Join(", ", All.Select(f => f.Name))}.",
+            nameof(name));
 }

@@ -6,4 +6,5 @@ namespace MLNetAr;
 /// <param name="ValidationNll">Mean NLL on the validation rows after the epoch, or NaN without validation rows.</param>
 /// <param name="Seconds">Wall-clock seconds of the epoch's training pass.</param>
 /// <param name="LearningRate">The learning rate of the epoch's last step.</param>
-public sealed record EpochSummary(int Epoch, double TrainingNll, double ValidationNll, double Seconds, double LearningRate);
+public sealed record EpochSummary(int Epoch, double TrainingNll, double ValidationNll, double Seconds,
+    double LearningRate);

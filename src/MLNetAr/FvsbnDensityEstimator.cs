@@ -7,15 +7,19 @@ using MLNetAr.Models;
 namespace MLNetAr;
 
 /// <summary>
-/// Trains a fully visible sigmoid belief network (FVSBN): <c>p(x_i = 1 | x_&lt;i) = σ(b_i + Σ_{j&lt;i} W_ij x_j)</c>, one
-/// logistic regression per pixel in raster order, fitted jointly by minibatch Adam on the exact negative log-likelihood.
+/// Trains a fully visible sigmoid belief network (FVSBN): <c>p(x_i = 1 | x_&lt;i) = σ(b_i + Σ_{j&lt;i} W_ij x_j)</c>,
+/// one logistic regression per pixel in raster order, fitted jointly by minibatch Adam on the exact negative
+/// log-likelihood.
 /// </summary>
 /// <remarks>
 /// <list type="table">
 /// <listheader><term>Characteristic</term><description>Value</description></listheader>
 /// <item><term>Does this estimator need to look at the data to train?</term><description>Yes</description></item>
-/// <item><term>Input column data type</term><description>Known-size vector of <see cref="float"/> in [0, 1]</description></item>
-/// <item><term>Output columns</term><description><c>LogLikelihood</c> (<see cref="float"/>, nats), <c>HiddenFeatures</c> (vector of D <see cref="float"/>: the pre-activation logits <c>b_i + Σ_{j&lt;i} W_ij x_j</c>)</description></item>
+/// <item><term>Input column data type</term><description>Known-size vector of <see cref="float"/> in [0,
+/// 1]</description></item>
+/// <item><term>Output columns</term><description><c>LogLikelihood</c> (<see cref="float"/>, nats),
+/// <c>HiddenFeatures</c> (vector of D <see cref="float"/>: the pre-activation logits
+/// <c>b_i + Σ_{j&lt;i} W_ij x_j</c>)</description></item>
 /// <item><term>Parameters</term><description><c>D(D-1)/2</c> weights and D biases</description></item>
 /// </list>
 /// Create it with <c>mlContext.Transforms.FvsbnDensity(...)</c>.
@@ -30,7 +34,8 @@ public sealed class FvsbnDensityEstimator : AutoregressiveDensityEstimator<Fvsbn
         /// <summary>Creates options with FVSBN's defaults (learning rate 3e-3).</summary>
         public Options() => LearningRate = Defaults.LearningRate;
 
-        internal override IDensityEstimator CreateEstimator(IHostEnvironment env) => new FvsbnDensityEstimator(env, this);
+        internal override IDensityEstimator CreateEstimator(IHostEnvironment env) =>
+            new FvsbnDensityEstimator(env, this);
     }
 
     internal static class Defaults
@@ -42,7 +47,8 @@ public sealed class FvsbnDensityEstimator : AutoregressiveDensityEstimator<Fvsbn
     {
     }
 
-    private protected override DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows, Random random)
+    private protected override DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows,
+        Random random)
     {
         int dimension = inputType.Size;
         var model = new Fvsbn(dimension);

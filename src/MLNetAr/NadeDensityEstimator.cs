@@ -8,14 +8,18 @@ namespace MLNetAr;
 
 /// <summary>
 /// Trains a NADE (Larochelle &amp; Murray 2011): <c>h_t = act(c + W_{:,&lt;t} x_&lt;t)</c>,
-/// <c>p(x_t = 1 | x_&lt;t) = σ(b_t + V_t · h_t)</c>, one set of weights shared by every conditional, in O(H·D) per image.
+/// <c>p(x_t = 1 | x_&lt;t) = σ(b_t + V_t · h_t)</c>, one set of weights shared by every conditional, in O(H·D) per
+/// image.
 /// </summary>
 /// <remarks>
 /// <list type="table">
 /// <listheader><term>Characteristic</term><description>Value</description></listheader>
 /// <item><term>Does this estimator need to look at the data to train?</term><description>Yes</description></item>
-/// <item><term>Input column data type</term><description>Known-size vector of <see cref="float"/> in [0, 1]</description></item>
-/// <item><term>Output columns</term><description><c>LogLikelihood</c> (<see cref="float"/>, nats), <c>HiddenFeatures</c> (vector of H <see cref="float"/>: <c>h_D = act(c + W x)</c>, the hidden layer after every pixel)</description></item>
+/// <item><term>Input column data type</term><description>Known-size vector of <see cref="float"/> in [0,
+/// 1]</description></item>
+/// <item><term>Output columns</term><description><c>LogLikelihood</c> (<see cref="float"/>, nats),
+/// <c>HiddenFeatures</c> (vector of H <see cref="float"/>: <c>h_D = act(c + W x)</c>, the hidden layer after every
+/// pixel)</description></item>
 /// <item><term>Parameters</term><description><c>2·H·D + H + D</c></description></item>
 /// </list>
 /// Sampling costs O(H·D) per image (the running pre-activation), not D full forward passes.
@@ -34,19 +38,26 @@ public sealed class NadeDensityEstimator : AutoregressiveDensityEstimator<NadeDe
         /// <summary>Hidden-unit nonlinearity.</summary>
         public HiddenActivation Activation = HiddenActivation.Sigmoid;
 
-        /// <summary>Order in which pixels are modelled; <see cref="InputOrder.Random"/> draws it from the seed.</summary>
+        /// <summary>
+        /// Order in which pixels are modelled; <see cref="InputOrder.Random"/> draws it from the seed.
+        /// </summary>
         public InputOrder InputOrder = InputOrder.Natural;
 
-        internal override IDensityEstimator CreateEstimator(IHostEnvironment env) => new NadeDensityEstimator(env, this);
+        internal override IDensityEstimator CreateEstimator(IHostEnvironment env) =>
+            new NadeDensityEstimator(env, this);
 
         internal override void Validate()
         {
             base.Validate();
             if (HiddenSize < 1) throw Guard.BadOption(nameof(HiddenSize), "must be positive", HiddenSize);
-            if (!Enum.IsDefined(Activation)) throw Guard.BadOption(nameof(Activation), "must be Sigmoid or Relu", Activation);
-            if (!Enum.IsDefined(InputOrder)) throw Guard.BadOption(nameof(InputOrder), "must be Natural or Random", InputOrder);
+            if (!Enum.IsDefined(Activation))
+                throw Guard.BadOption(nameof(Activation), "must be Sigmoid or Relu", Activation);
+            if (!Enum.IsDefined(InputOrder))
+                throw Guard.BadOption(nameof(InputOrder), "must be Natural or Random", InputOrder);
             if (InputDropout != 0f)
-                throw Guard.BadOption(nameof(InputDropout), "must be 0 for NADE (its fused training pass reads each pixel as both input and target)", InputDropout);
+                throw Guard.BadOption(nameof(InputDropout),
+                    "must be 0 for NADE (its fused training pass reads each pixel as both input and target)",
+                    InputDropout);
         }
     }
 
@@ -59,7 +70,8 @@ public sealed class NadeDensityEstimator : AutoregressiveDensityEstimator<NadeDe
     {
     }
 
-    private protected override DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows, Random random)
+    private protected override DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows,
+        Random random)
     {
         int dimension = inputType.Size;
         var order = InputOrders.Create(dimension, EstimatorOptions.InputOrder, random.Next());

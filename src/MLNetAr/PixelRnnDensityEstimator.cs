@@ -15,12 +15,17 @@ namespace MLNetAr;
 /// <list type="table">
 /// <listheader><term>Characteristic</term><description>Value</description></listheader>
 /// <item><term>Does this estimator need to look at the data to train?</term><description>Yes</description></item>
-/// <item><term>Input column data type</term><description>Known-size vector of <see cref="float"/> in [0, 1]; the image width (for the pixel above) comes from the column's dimensions or <c>Width</c></description></item>
-/// <item><term>Output columns</term><description><c>LogLikelihood</c> (<see cref="float"/>, nats), <c>HiddenFeatures</c> (the top layer's final state followed by its mean over all steps: 2·H values)</description></item>
-/// <item><term>Parameters</term><description>per layer <c>G·H·(In + H + 1)</c> (G = 4 for LSTM, 3 for GRU, which adds G·H recurrent biases), plus <c>K'·(H + 1)</c></description></item>
+/// <item><term>Input column data type</term><description>Known-size vector of <see cref="float"/> in [0, 1]; the image
+/// width (for the pixel above) comes from the column's dimensions or <c>Width</c></description></item>
+/// <item><term>Output columns</term><description><c>LogLikelihood</c> (<see cref="float"/>, nats),
+/// <c>HiddenFeatures</c> (the top layer's final state followed by its mean over all steps: 2·H
+/// values)</description></item>
+/// <item><term>Parameters</term><description>per layer <c>G·H·(In + H + 1)</c> (G = 4 for LSTM, 3 for GRU, which adds
+/// G·H recurrent biases), plus <c>K'·(H + 1)</c></description></item>
 /// </list>
 /// Training is backpropagation through time over the whole image, or truncated to <c>TruncationLength</c> steps.
-/// Sampling carries the states: one forward pass per image. Create it with <c>mlContext.Transforms.PixelRnnDensity(...)</c>.
+/// Sampling carries the states: one forward pass per image. Create it with
+/// <c>mlContext.Transforms.PixelRnnDensity(...)</c>.
 /// </remarks>
 public sealed class PixelRnnDensityEstimator : AutoregressiveDensityEstimator<PixelRnnDensityEstimator.Options>
 {
@@ -29,7 +34,10 @@ public sealed class PixelRnnDensityEstimator : AutoregressiveDensityEstimator<Pi
     /// <summary>Options of <see cref="PixelRnnDensityEstimator"/>.</summary>
     public sealed class Options : AutoregressiveDensityOptions
     {
-        /// <summary>Creates options with gradient clipping on (norm 1), which recurrent models over hundreds of steps need to train stably.</summary>
+        /// <summary>
+        /// Creates options with gradient clipping on (norm 1), which recurrent models over hundreds of steps need to
+        /// train stably.
+        /// </summary>
         public Options() => GradientClipNorm = Defaults.GradientClipNorm;
 
         /// <summary>LSTM or GRU.</summary>
@@ -44,18 +52,26 @@ public sealed class PixelRnnDensityEstimator : AutoregressiveDensityEstimator<Pi
         /// <summary>Also feed the pixel above (a cheap 2-D context; needs the image width).</summary>
         public bool UsePixelAbove = true;
 
-        /// <summary>Image width for the pixel above; null takes it from the column's dimensions (<c>[H, W]</c> or <c>[1, H, W]</c>).</summary>
+        /// <summary>
+        /// Image width for the pixel above; null takes it from the column's dimensions (<c>[H, W]</c> or
+        /// <c>[1, H, W]</c>).
+        /// </summary>
         public int? Width;
 
-        /// <summary>Truncated BPTT: gradients flow back at most to the start of their block of this many steps; 0 = full BPTT.</summary>
+        /// <summary>
+        /// Truncated BPTT: gradients flow back at most to the start of their block of this many steps; 0 = full BPTT.
+        /// </summary>
         public int TruncationLength;
 
-        /// <summary>Pixel levels K: 2 for binary pixels, up to 256 for a K-way softmax over <c>round(v·(K - 1))</c>.</summary>
+        /// <summary>
+        /// Pixel levels K: 2 for binary pixels, up to 256 for a K-way softmax over <c>round(v·(K - 1))</c>.
+        /// </summary>
         public int Levels = 2;
 
         internal override int PixelLevels => Levels;
 
-        internal override IDensityEstimator CreateEstimator(IHostEnvironment env) => new PixelRnnDensityEstimator(env, this);
+        internal override IDensityEstimator CreateEstimator(IHostEnvironment env) =>
+            new PixelRnnDensityEstimator(env, this);
 
         internal override void Validate()
         {
@@ -64,7 +80,8 @@ public sealed class PixelRnnDensityEstimator : AutoregressiveDensityEstimator<Pi
             if (HiddenSize < 1) throw Guard.BadOption(nameof(HiddenSize), "must be positive", HiddenSize);
             if (Layers < 1) throw Guard.BadOption(nameof(Layers), "must be positive", Layers);
             if (Width is < 1) throw Guard.BadOption(nameof(Width), "must be positive or null", Width);
-            if (TruncationLength < 0) throw Guard.BadOption(nameof(TruncationLength), "must be 0 (full BPTT) or positive", TruncationLength);
+            if (TruncationLength < 0)
+                throw Guard.BadOption(nameof(TruncationLength), "must be 0 (full BPTT) or positive", TruncationLength);
         }
     }
 
@@ -81,24 +98,31 @@ public sealed class PixelRnnDensityEstimator : AutoregressiveDensityEstimator<Pi
 
     private protected override void CheckInputType(VectorDataViewType inputType) => RowWidth(inputType, log: null);
 
-    /// <summary>The image width (for the pixel above): the option, the column's dimensions, or a square's side.</summary>
+    /// <summary>
+    /// The image width (for the pixel above): the option, the column's dimensions, or a square's side.
+    /// </summary>
     private int RowWidth(VectorDataViewType inputType, Action<string>? log)
     {
         var o = EstimatorOptions;
         if (!o.UsePixelAbove) return inputType.Size;
         if (o.Width is int w)
         {
-            if (inputType.Size % w != 0) throw Guard.BadOption(nameof(Options.Width), $"must divide the size of column '{o.InputColumnName}' ({inputType.Size})", w);
+            if (inputType.Size % w != 0)
+                throw Guard.BadOption(nameof(Options.Width),
+                    $"must divide the size of column '{o.InputColumnName}' ({inputType.Size})", w);
             return w;
         }
-        return PixelCnnDensityEstimator.ImageShape(inputType, null, null, o.InputColumnName, widthOption: "`Width` (or `UsePixelAbove = false`)", log: log, optionName: nameof(Options.Width)).Width;
+        return PixelCnnDensityEstimator.ImageShape(inputType, null, null, o.InputColumnName,
+            widthOption: "`Width` (or `UsePixelAbove = false`)", log: log, optionName: nameof(Options.Width)).Width;
     }
 
-    private protected override DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows, Random random)
+    private protected override DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows,
+        Random random)
     {
         var o = EstimatorOptions;
         int width = RowWidth(inputType, LogInfo);
-        var model = new PixelRnn(inputType.Size, width, o.Levels, o.Cell, o.HiddenSize, o.Layers, o.UsePixelAbove, o.TruncationLength);
+        var model = new PixelRnn(inputType.Size, width, o.Levels, o.Cell, o.HiddenSize, o.Layers, o.UsePixelAbove,
+            o.TruncationLength);
         model.Initialize(random, trainingRows.LevelCounts(o.Levels));
         return model;
     }

@@ -15,9 +15,13 @@ namespace MLNetAr;
 /// <list type="table">
 /// <listheader><term>Characteristic</term><description>Value</description></listheader>
 /// <item><term>Does this estimator need to look at the data to train?</term><description>Yes</description></item>
-/// <item><term>Input column data type</term><description>Known-size vector of <see cref="float"/> in [0, 1]</description></item>
-/// <item><term>Output columns</term><description><c>LogLikelihood</c> (<see cref="float"/>, nats), <c>HiddenFeatures</c> (the summed skip connections averaged over 4 equal segments of the sequence: 4·S values)</description></item>
-/// <item><term>Receptive field</term><description><c>2 + Σ Dilations</c> positions (the default, 1, 2, …, 512 for 784 values, spans a whole 28×28 image)</description></item>
+/// <item><term>Input column data type</term><description>Known-size vector of <see cref="float"/> in [0,
+/// 1]</description></item>
+/// <item><term>Output columns</term><description><c>LogLikelihood</c> (<see cref="float"/>, nats),
+/// <c>HiddenFeatures</c> (the summed skip connections averaged over 4 equal segments of the sequence: 4·S
+/// values)</description></item>
+/// <item><term>Receptive field</term><description><c>2 + Σ Dilations</c> positions (the default, 1, 2, …, 512 for 784
+/// values, spans a whole 28×28 image)</description></item>
 /// </list>
 /// Generation is cached ("Fast WaveNet"): each layer runs once per position, reusing the activations at t − d.
 /// Create it with <c>mlContext.Transforms.WaveNetDensity(...)</c>.
@@ -35,7 +39,9 @@ public sealed class WaveNetDensityEstimator : AutoregressiveDensityEstimator<Wav
         /// </summary>
         public int[]? Dilations;
 
-        /// <summary>Pixel levels K: 2 for binary values, up to 256 for a K-way softmax over <c>round(v·(K - 1))</c>.</summary>
+        /// <summary>
+        /// Pixel levels K: 2 for binary values, up to 256 for a K-way softmax over <c>round(v·(K - 1))</c>.
+        /// </summary>
         public int Levels = 2;
 
         internal override int PixelLevels => Levels;
@@ -49,13 +55,16 @@ public sealed class WaveNetDensityEstimator : AutoregressiveDensityEstimator<Wav
         /// <summary>Channels of the head's hidden 1×1 layer.</summary>
         public int HeadChannels = Defaults.Channels;
 
-        internal override IDensityEstimator CreateEstimator(IHostEnvironment env) => new WaveNetDensityEstimator(env, this);
+        internal override IDensityEstimator CreateEstimator(IHostEnvironment env) =>
+            new WaveNetDensityEstimator(env, this);
 
         internal override void Validate()
         {
             base.Validate();
             if (Dilations is { Length: 0 }) throw Guard.BadOption(nameof(Dilations), "must be non-empty or null", "[]");
-            if (Dilations != null && Dilations.Any(d => d < 1)) throw Guard.BadOption(nameof(Dilations), "must hold positive dilations", $"[{string.Join(", ", Dilations)}]");
+            if (Dilations != null && Dilations.Any(d => d < 1))
+                throw Guard.BadOption(nameof(Dilations), "must hold positive dilations",
+                    $"[{string.Join(", ", Dilations)}]");
             if (Channels < 1) throw Guard.BadOption(nameof(Channels), "must be positive", Channels);
             if (SkipChannels < 1) throw Guard.BadOption(nameof(SkipChannels), "must be positive", SkipChannels);
             if (HeadChannels < 1) throw Guard.BadOption(nameof(HeadChannels), "must be positive", HeadChannels);
@@ -80,11 +89,14 @@ public sealed class WaveNetDensityEstimator : AutoregressiveDensityEstimator<Wav
     }
 
 
-    private protected override DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows, Random random)
+    private protected override DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows,
+        Random random)
     {
         var o = EstimatorOptions;
         int[] dilations = o.Dilations?.ToArray() ?? Defaults.DilationsCovering(inputType.Size);
-        if (o.Dilations == null) LogInfo($"Dilations [{string.Join(", ", dilations)}]: a receptive field of {2 + dilations.Sum()} values spans all {inputType.Size} (set Dilations to change).");
+        if (o.Dilations == null)
+            LogInfo($"Dilations [{string.Join(", ", dilations)}]: a receptive field of {2 + dilations.Sum()} values " +
+                $"spans all {inputType.Size} (set Dilations to change).");
         var model = new WaveNet(inputType.Size, o.Levels, dilations, o.Channels, o.SkipChannels, o.HeadChannels);
         model.Initialize(random, trainingRows.LevelCounts(o.Levels));
         return model;

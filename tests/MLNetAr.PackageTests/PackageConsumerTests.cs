@@ -4,7 +4,9 @@ using MLNetAr;
 
 namespace MLNetAr.PackageTests;
 
-/// <summary>fit → save → load → score through the public API of the packed MLNetAr, as a user's project gets it.</summary>
+/// <summary>
+/// fit → save → load → score through the public API of the packed MLNetAr, as a user's project gets it.
+/// </summary>
 public class PackageConsumerTests
 {
     private sealed class Row
@@ -12,7 +14,9 @@ public class PackageConsumerTests
         [VectorType(64)] public float[] Pixels { get; set; } = [];
     }
 
-    /// <summary>8×8 "images": a bar in a random row (normal) — simple structure an AR model learns in one epoch.</summary>
+    /// <summary>
+    /// 8×8 "images": a bar in a random row (normal) — simple structure an AR model learns in one epoch.
+    /// </summary>
     private static Row[] Bars(int count, int seed)
     {
         var random = new Random(seed);
@@ -38,13 +42,17 @@ public class PackageConsumerTests
             ITransformer loaded = new MLContext().Model.Load(path, out _);
 
             var noise = new Random(2);
-            Row[] test = [.. Bars(5, 3), .. Enumerable.Range(0, 5).Select(_ => new Row { Pixels = Enumerable.Range(0, 64).Select(_ => (float)noise.Next(2)).ToArray() })];
+            Row[] test = [.. Bars(5, 3),
+                .. Enumerable.Range(0, 5).Select(_ =>
+                new Row { Pixels = Enumerable.Range(0, 64).Select(_ => (float)noise.Next(2)).ToArray() })];
             IDataView scored = loaded.Transform(ml.Data.LoadFromEnumerable(test));
             float[] logLikelihood = scored.GetColumn<float>("LogLikelihood").ToArray();
-            float[] original = model.Transform(ml.Data.LoadFromEnumerable(test)).GetColumn<float>("LogLikelihood").ToArray();
+            float[] original = model.Transform(ml.Data.LoadFromEnumerable(test)).GetColumn<float>("LogLikelihood")
+                .ToArray();
 
             Assert.Equal(original, logLikelihood); // the loaded model is the fitted one
-            Assert.True(logLikelihood.Take(5).Min() > logLikelihood.Skip(5).Max(), string.Join(", ", logLikelihood)); // bars beat noise
+            // bars beat noise
+            Assert.True(logLikelihood.Take(5).Min() > logLikelihood.Skip(5).Max(), string.Join(", ", logLikelihood));
             Assert.Equal(64, ((VectorDataViewType)scored.Schema["HiddenFeatures"].Type).Size);
         }
         finally
@@ -65,13 +73,15 @@ public class PackageConsumerTests
         var ml = new MLContext(seed: 1);
         Row[] bars = Bars(200, 4);
         MLImage ToImage(Row row) => MLImage.CreateFromPixels(8, 8, MLPixelFormat.Bgra32,
-            row.Pixels.SelectMany(v => new[] { (byte)(v * 255), (byte)(v * 255), (byte)(v * 255), (byte)255 }).ToArray());
+            row.Pixels.SelectMany(v =>
+                new[] { (byte)(v * 255), (byte)(v * 255), (byte)(v * 255), (byte)255 }).ToArray());
         IDataView images = ml.Data.LoadFromEnumerable(bars.Select(r => new ImageRow { Image = ToImage(r) }).ToArray());
         IDataView pixels = ml.Data.LoadFromEnumerable(bars);
 
         var fromImages = ml.Transforms.FvsbnDensity("Image", maximumNumberOfEpochs: 3, seed: 1).Fit(images);
         var fromPixels = ml.Transforms.FvsbnDensity("Pixels", maximumNumberOfEpochs: 3, seed: 1).Fit(pixels);
 
-        Assert.Equal(fromPixels.Transform(pixels).GetColumn<float>("LogLikelihood"), fromImages.Transform(images).GetColumn<float>("LogLikelihood"));
+        Assert.Equal(fromPixels.Transform(pixels).GetColumn<float>("LogLikelihood"),
+            fromImages.Transform(images).GetColumn<float>("LogLikelihood"));
     }
 }

@@ -68,17 +68,25 @@ internal sealed class BatchScorer : IDisposable
             DensityModel model = _models[k];
             ModelWorkspace workspace = _workspaces[k][chunk] ??= model.RentScoringWorkspace();
             // Hidden features are the first model's only.
-            model.Score(pixels, rows, _logLikelihoods[k].AsSpan(start, rows), k == 0 ? _hidden.AsSpan(start * _h, rows * _h) : Span<float>.Empty, workspace);
-            if (_pixelScores) model.PixelLogProbabilities(pixels, rows, _pixelLogProbabilities[k].AsSpan(start * _d, rows * _d), workspace);
+            model.Score(pixels, rows, _logLikelihoods[k].AsSpan(start, rows), k == 0
+                ? _hidden.AsSpan(start * _h, rows * _h) : Span<float>.Empty, workspace);
+            if (_pixelScores)
+                model.PixelLogProbabilities(pixels, rows, _pixelLogProbabilities[k].AsSpan(start * _d, rows * _d),
+                    workspace);
         }
     }
 
-    /// <summary>Loads the results of row <paramref name="r"/> of the last batch into <paramref name="target"/>.</summary>
+    /// <summary>
+    /// Loads the results of row <paramref name="r"/> of the last batch into <paramref name="target"/>.
+    /// </summary>
     public void Load(int r, RowScorer target)
     {
-        ReadOnlySpan<float> PixelLogProbabilities(int k) => _pixelScores ? _pixelLogProbabilities[k].AsSpan(r * _d, _d) : [];
-        target.Load(_pixels.AsSpan(r * _d, _d), _logLikelihoods[0][r], _hidden.AsSpan(r * _h, _h), PixelLogProbabilities(0));
-        for (int k = 1; k < _models.Length; k++) target.LoadOther(k - 1, _logLikelihoods[k][r], PixelLogProbabilities(k));
+        ReadOnlySpan<float> PixelLogProbabilities(int k) =>
+            _pixelScores ? _pixelLogProbabilities[k].AsSpan(r * _d, _d) : [];
+        target.Load(_pixels.AsSpan(r * _d, _d), _logLikelihoods[0][r], _hidden.AsSpan(r * _h, _h),
+            PixelLogProbabilities(0));
+        for (int k = 1; k < _models.Length; k++)
+            target.LoadOther(k - 1, _logLikelihoods[k][r], PixelLogProbabilities(k));
     }
 
     public void Dispose()

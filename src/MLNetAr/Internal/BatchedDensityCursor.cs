@@ -25,7 +25,8 @@ internal sealed class BatchedDensityCursor : DataViewRowCursor
     private long _position = -1, _loadedPosition = -1;
     private bool _sourceEnded;
 
-    private BatchedDensityCursor(DensityBinding binding, DataViewRowCursor input, bool[] active, ColumnBuffer?[] passThrough)
+    private BatchedDensityCursor(DensityBinding binding, DataViewRowCursor input, bool[] active,
+        ColumnBuffer?[] passThrough)
     {
         (_binding, _input, _active, _passThrough) = (binding, input, active, passThrough);
         bool pixelScores = binding.NeedsPixelScores(active);
@@ -37,17 +38,21 @@ internal sealed class BatchedDensityCursor : DataViewRowCursor
     }
 
     /// <summary>
-    /// A batched cursor over <paramref name="source"/> serving <paramref name="columnsNeeded"/>, or null when a pass-through
-    /// column has a type whose values cannot be copied safely (e.g. an image object), so rows must be scored one by one.
+    /// A batched cursor over <paramref name="source"/> serving <paramref name="columnsNeeded"/>, or null when a
+    /// pass-through column has a type whose values cannot be copied safely (e.g. an image object), so rows must be
+    /// scored one by one.
     /// </summary>
-    public static BatchedDensityCursor? TryCreate(DensityBinding binding, IDataView source, IEnumerable<DataViewSchema.Column> columnsNeeded, bool[] active, Random? rand)
+    public static BatchedDensityCursor? TryCreate(DensityBinding binding, IDataView source,
+        IEnumerable<DataViewSchema.Column> columnsNeeded, bool[] active, Random? rand)
     {
-        var passThrough = columnsNeeded.Where(c => binding.OutputIndex(c) < 0).Select(c => source.Schema[c.Index]).ToArray();
+        var passThrough = columnsNeeded.Where(c => binding.OutputIndex(c) < 0).Select(c =>
+            source.Schema[c.Index]).ToArray();
         if (passThrough.Any(c => !ColumnBuffer.CanCopy(c.Type))) return null;
         DataViewRowCursor input = source.GetRowCursor(passThrough.Append(binding.InputColumn), rand);
         var buffers = new ColumnBuffer?[source.Schema.Count];
         var cursor = new BatchedDensityCursor(binding, input, active, buffers);
-        foreach (var column in passThrough) buffers[column.Index] = ColumnBuffer.Create(input, column, cursor._ids.Length, () => cursor._index);
+        foreach (var column in passThrough)
+            buffers[column.Index] = ColumnBuffer.Create(input, column, cursor._ids.Length, () => cursor._index);
         return cursor;
     }
 
@@ -98,11 +103,14 @@ internal sealed class BatchedDensityCursor : DataViewRowCursor
         int index = _binding.OutputIndex(column);
         if (index < 0)
             return (_passThrough[column.Index] as ColumnBuffer<TValue>)?.Getter
-                ?? throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor, or is not of type '{typeof(TValue)}'.");
-        if (!_active[index]) throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor.");
+                ?? throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor, or is " +
+                    $"not of type '{typeof(TValue)}'.");
+        if (!_active[index])
+            throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor.");
         ScoredColumn output = _binding.Transformer.OutputColumns[index];
         if (output.CreateGetter(_row) is not ValueGetter<TValue> read)
-            throw new InvalidOperationException($"Invalid TValue in GetGetter for column '{column.Name}': '{typeof(TValue)}', expected type: '{output.Type.RawType}'.");
+            throw new InvalidOperationException($"Invalid TValue in GetGetter for column '{column.Name}': " +
+                $"'{typeof(TValue)}', expected type: '{output.Type.RawType}'.");
         return (ref TValue value) =>
         {
             if (_loadedPosition != _position)
@@ -139,19 +147,26 @@ internal abstract class ColumnBuffer
     {
         Type raw = type.RawType;
         if (raw.IsGenericType && raw.GetGenericTypeDefinition() == typeof(VBuffer<>))
-            return raw.GetGenericArguments()[0] is { IsValueType: true } item && !ContainsReferences(item); // not text vectors
+            // not text vectors
+            return raw.GetGenericArguments()[0] is { IsValueType: true } item && !ContainsReferences(item);
         return raw == typeof(ReadOnlyMemory<char>) || raw.IsValueType && !ContainsReferences(raw);
     }
 
     private static bool ContainsReferences(Type type) =>
-        (bool)typeof(RuntimeHelpers).GetMethod(nameof(RuntimeHelpers.IsReferenceOrContainsReferences))!.MakeGenericMethod(type).Invoke(null, null)!;
+        (bool)typeof(RuntimeHelpers).GetMethod(nameof(
+            RuntimeHelpers.IsReferenceOrContainsReferences))!.MakeGenericMethod(type).Invoke(null, null)!;
 
-    /// <summary>A buffer of <paramref name="capacity"/> values of <paramref name="column"/>; getters read slot <paramref name="slot"/>().</summary>
-    public static ColumnBuffer Create(DataViewRowCursor cursor, DataViewSchema.Column column, int capacity, Func<int> slot)
+    /// <summary>
+    /// A buffer of <paramref name="capacity"/> values of <paramref name="column"/>; getters read slot
+    /// <paramref name="slot"/>().
+    /// </summary>
+    public static ColumnBuffer Create(DataViewRowCursor cursor, DataViewSchema.Column column, int capacity,
+        Func<int> slot)
     {
         Type raw = column.Type.RawType;
         Type buffer = raw == typeof(ReadOnlyMemory<char>) ? typeof(TextBuffer)
-            : raw.IsGenericType && raw.GetGenericTypeDefinition() == typeof(VBuffer<>) ? typeof(VectorBuffer<>).MakeGenericType(raw.GetGenericArguments()[0])
+            : raw.IsGenericType && raw.GetGenericTypeDefinition() == typeof(VBuffer<>)
+                ? typeof(VectorBuffer<>).MakeGenericType(raw.GetGenericArguments()[0])
             : typeof(ValueBuffer<>).MakeGenericType(raw);
         return (ColumnBuffer)Activator.CreateInstance(buffer, cursor, column, capacity, slot)!;
     }
@@ -163,7 +178,8 @@ internal abstract class ColumnBuffer<T> : ColumnBuffer
     public abstract ValueGetter<T> Getter { get; }
 }
 
-internal sealed class ValueBuffer<T>(DataViewRowCursor cursor, DataViewSchema.Column column, int capacity, Func<int> slot) : ColumnBuffer<T>
+internal sealed class ValueBuffer<T>(DataViewRowCursor cursor, DataViewSchema.Column column, int capacity,
+    Func<int> slot) : ColumnBuffer<T>
 {
     private readonly ValueGetter<T> _source = cursor.GetGetter<T>(column);
     private readonly T[] _values = new T[capacity];
@@ -171,7 +187,8 @@ internal sealed class ValueBuffer<T>(DataViewRowCursor cursor, DataViewSchema.Co
     public override ValueGetter<T> Getter => (ref T value) => value = _values[slot()];
 }
 
-internal sealed class TextBuffer(DataViewRowCursor cursor, DataViewSchema.Column column, int capacity, Func<int> slot) : ColumnBuffer<ReadOnlyMemory<char>>
+internal sealed class TextBuffer(DataViewRowCursor cursor, DataViewSchema.Column column, int capacity, Func<int> slot)
+    : ColumnBuffer<ReadOnlyMemory<char>>
 {
     private readonly ValueGetter<ReadOnlyMemory<char>> _source = cursor.GetGetter<ReadOnlyMemory<char>>(column);
     private readonly ReadOnlyMemory<char>[] _values = new ReadOnlyMemory<char>[capacity];
@@ -184,10 +201,12 @@ internal sealed class TextBuffer(DataViewRowCursor cursor, DataViewSchema.Column
         _values[index] = _current.ToString().AsMemory();
     }
 
-    public override ValueGetter<ReadOnlyMemory<char>> Getter => (ref ReadOnlyMemory<char> value) => value = _values[slot()];
+    public override ValueGetter<ReadOnlyMemory<char>> Getter => (ref ReadOnlyMemory<char> value) =>
+        value = _values[slot()];
 }
 
-internal sealed class VectorBuffer<T>(DataViewRowCursor cursor, DataViewSchema.Column column, int capacity, Func<int> slot) : ColumnBuffer<VBuffer<T>>
+internal sealed class VectorBuffer<T>(DataViewRowCursor cursor, DataViewSchema.Column column, int capacity,
+    Func<int> slot) : ColumnBuffer<VBuffer<T>>
 {
     private readonly ValueGetter<VBuffer<T>> _source = cursor.GetGetter<VBuffer<T>>(column);
     private readonly VBuffer<T>[] _values = new VBuffer<T>[capacity];

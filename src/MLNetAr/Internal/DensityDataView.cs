@@ -27,7 +27,8 @@ internal interface IRowScoringTransformer
 }
 
 /// <summary>An output column: its name, type, and a getter reading a scored row.</summary>
-internal sealed class ScoredColumn(string name, DataViewType type, bool needsPixelScores, Func<RowScorer, Delegate> createGetter,
+internal sealed class ScoredColumn(string name, DataViewType type, bool needsPixelScores,
+    Func<RowScorer, Delegate> createGetter,
     DataViewSchema.Annotations? annotations = null)
 {
     public string Name { get; } = name;
@@ -36,7 +37,8 @@ internal sealed class ScoredColumn(string name, DataViewType type, bool needsPix
     public DataViewSchema.Annotations? Annotations { get; } = annotations;
 
     /// <summary>This column with <paramref name="annotations"/>.</summary>
-    public ScoredColumn WithAnnotations(DataViewSchema.Annotations annotations) => new(Name, Type, NeedsPixelScores, CreateGetter, annotations);
+    public ScoredColumn WithAnnotations(DataViewSchema.Annotations annotations) =>
+        new(Name, Type, NeedsPixelScores, CreateGetter, annotations);
 
     /// <summary>Text annotations, e.g. ML.NET's <c>ScoreColumnKind</c> and <c>ScoreValueKind</c>.</summary>
     public static DataViewSchema.Annotations TextAnnotations(params (string Kind, string Value)[] values)
@@ -54,25 +56,33 @@ internal sealed class ScoredColumn(string name, DataViewType type, bool needsPix
         builder.AddSlotNames(dimension, (ref VBuffer<ReadOnlyMemory<char>> names) =>
         {
             var editor = VBufferEditor.Create(ref names, dimension);
-            for (int i = 0; i < dimension; i++) editor.Values[i] = ("Pixel" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).AsMemory();
+            for (int i = 0; i < dimension; i++)
+                editor.Values[i] = ("Pixel" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).AsMemory();
             names = editor.Commit();
         });
         return builder.ToAnnotations();
     }
     /// <summary>Whether the column needs the per-pixel conditionals (computed only then).</summary>
     public bool NeedsPixelScores { get; } = needsPixelScores;
-    /// <summary>Creates a <c>ValueGetter&lt;T&gt;</c> over the scorer's current row (the scorer is scored before each call).</summary>
+    /// <summary>
+    /// Creates a <c>ValueGetter&lt;T&gt;</c> over the scorer's current row (the scorer is scored before each call).
+    /// </summary>
     public Func<RowScorer, Delegate> CreateGetter { get; } = createGetter;
 
     public static ScoredColumn Scalar(string name, Func<RowScorer, float> value) =>
         new(name, NumberDataViewType.Single, false, scorer => (ValueGetter<float>)((ref float v) => v = value(scorer)));
 
     public static ScoredColumn Boolean(string name, Func<RowScorer, bool> value) =>
-        new(name, BooleanDataViewType.Instance, false, scorer => (ValueGetter<bool>)((ref bool v) => v = value(scorer)));
+        new(name, BooleanDataViewType.Instance, false, scorer =>
+            (ValueGetter<bool>)((ref bool v) => v = value(scorer)));
 
-    /// <summary>A vector column of <paramref name="size"/> values that <paramref name="write"/> fills from the scored row.</summary>
-    public static ScoredColumn Vector(string name, int size, bool needsPixelScores, Action<RowScorer, Span<float>> write) =>
-        new(name, new VectorDataViewType(NumberDataViewType.Single, size), needsPixelScores, scorer => (ValueGetter<VBuffer<float>>)((ref VBuffer<float> v) =>
+    /// <summary>
+    /// A vector column of <paramref name="size"/> values that <paramref name="write"/> fills from the scored row.
+    /// </summary>
+    public static ScoredColumn Vector(string name, int size, bool needsPixelScores,
+        Action<RowScorer, Span<float>> write) =>
+        new(name, new VectorDataViewType(NumberDataViewType.Single, size), needsPixelScores, scorer =>
+            (ValueGetter<VBuffer<float>>)((ref VBuffer<float> v) =>
         {
             var editor = VBufferEditor.Create(ref v, size);
             write(scorer, editor.Values);
@@ -81,8 +91,8 @@ internal sealed class ScoredColumn(string name, DataViewType type, bool needsPix
 }
 
 /// <summary>
-/// Scores one row at a time with its own scratch state; one per cursor or mapped row, so parallel cursors never share it.
-/// Results are computed once per input position, and only when an output column is read.
+/// Scores one row at a time with its own scratch state; one per cursor or mapped row, so parallel cursors never share
+/// it. Results are computed once per input position, and only when an output column is read.
 /// </summary>
 internal sealed class RowScorer
 {
@@ -104,7 +114,8 @@ internal sealed class RowScorer
         _workspace = model.CreateWorkspace(1);
         _otherWorkspaces = transformer.OtherModels.Select(m => m.CreateWorkspace(1)).ToArray();
         _otherLogLikelihoods = new float[_otherWorkspaces.Length];
-        _otherPixelLogProbabilities = _otherWorkspaces.Select(_ => pixelScores ? new float[model.Dimension] : []).ToArray();
+        _otherPixelLogProbabilities = _otherWorkspaces.Select(_ =>
+            pixelScores ? new float[model.Dimension] : []).ToArray();
         Pixels = new float[model.Dimension];
         HiddenFeatures = new float[model.HiddenFeatureCount];
         PixelScores = pixelScores ? new float[model.Dimension] : [];
@@ -117,9 +128,13 @@ internal sealed class RowScorer
     public float[] HiddenFeatures { get; }
     /// <summary>Per-pixel <c>-log p(x_i | x_&lt;i)</c> of the current row (when requested).</summary>
     public float[] PixelScores { get; }
-    /// <summary><c>log p_k(x)</c> of the current row under <see cref="IRowScoringTransformer.OtherModels"/>[k].</summary>
+    /// <summary>
+    /// <c>log p_k(x)</c> of the current row under <see cref="IRowScoringTransformer.OtherModels"/>[k].
+    /// </summary>
     public float OtherLogLikelihood(int k) => _otherLogLikelihoods[k];
-    /// <summary>Per-pixel <c>log p_k(x_i | x_&lt;i)</c> of the current row under other model k (when requested).</summary>
+    /// <summary>
+    /// Per-pixel <c>log p_k(x_i | x_&lt;i)</c> of the current row under other model k (when requested).
+    /// </summary>
     public ReadOnlySpan<float> OtherPixelLogProbabilities(int k) => _otherPixelLogProbabilities[k];
 
     /// <summary>Scores the current row of <paramref name="row"/> unless its position was already scored.</summary>
@@ -139,13 +154,17 @@ internal sealed class RowScorer
         {
             DensityModel other = _transformer.OtherModels[k];
             other.Score(Pixels, 1, _otherLogLikelihoods.AsSpan(k, 1), Span<float>.Empty, _otherWorkspaces[k]);
-            if (_pixelScores) other.PixelLogProbabilities(Pixels, 1, _otherPixelLogProbabilities[k], _otherWorkspaces[k]);
+            if (_pixelScores)
+                other.PixelLogProbabilities(Pixels, 1, _otherPixelLogProbabilities[k], _otherWorkspaces[k]);
         }
         _scoredPosition = row.Position;
     }
 
-    /// <summary>Sets the current row's results from a batch the row was scored in (see <see cref="BatchScorer"/>).</summary>
-    public void Load(ReadOnlySpan<float> pixels, float logLikelihood, ReadOnlySpan<float> hiddenFeatures, ReadOnlySpan<float> pixelLogProbabilities)
+    /// <summary>
+    /// Sets the current row's results from a batch the row was scored in (see <see cref="BatchScorer"/>).
+    /// </summary>
+    public void Load(ReadOnlySpan<float> pixels, float logLikelihood, ReadOnlySpan<float> hiddenFeatures,
+        ReadOnlySpan<float> pixelLogProbabilities)
     {
         pixels.CopyTo(Pixels);
         _logLikelihood[0] = logLikelihood;
@@ -162,21 +181,30 @@ internal sealed class RowScorer
 }
 
 /// <summary>Column bookkeeping shared by the data view, its cursors and the row mapper.</summary>
-internal sealed class DensityBinding(IRowScoringTransformer transformer, DataViewSchema inputSchema, DataViewSchema outputSchema)
+internal sealed class DensityBinding(IRowScoringTransformer transformer, DataViewSchema inputSchema,
+    DataViewSchema outputSchema)
 {
     public IRowScoringTransformer Transformer { get; } = transformer;
     public DataViewSchema InputSchema { get; } = inputSchema;
     public DataViewSchema OutputSchema { get; } = outputSchema;
     public DataViewSchema.Column InputColumn => InputSchema[Transformer.Encoder.ColumnName];
 
-    /// <summary>Index among <see cref="IRowScoringTransformer.OutputColumns"/> of an output-schema column, or -1 for a passed-through input column.</summary>
-    public int OutputIndex(DataViewSchema.Column column) => column.Index >= InputSchema.Count ? column.Index - InputSchema.Count : -1;
+    /// <summary>
+    /// Index among <see cref="IRowScoringTransformer.OutputColumns"/> of an output-schema column, or -1 for a
+    /// passed-through input column.
+    /// </summary>
+    public int OutputIndex(DataViewSchema.Column column) =>
+        column.Index >= InputSchema.Count ? column.Index - InputSchema.Count : -1;
 
     /// <summary>Whether any active added column needs the per-pixel conditionals.</summary>
-    public bool NeedsPixelScores(bool[] active) => Enumerable.Range(0, active.Length).Any(i => active[i] && Transformer.OutputColumns[i].NeedsPixelScores);
+    public bool NeedsPixelScores(bool[] active) =>
+        Enumerable.Range(0, active.Length).Any(i => active[i] && Transformer.OutputColumns[i].NeedsPixelScores);
 
-    /// <summary>The input columns needed to serve <paramref name="outputColumns"/>, and which added columns are active.</summary>
-    public IEnumerable<DataViewSchema.Column> Dependencies(IEnumerable<DataViewSchema.Column> outputColumns, out bool[] active)
+    /// <summary>
+    /// The input columns needed to serve <paramref name="outputColumns"/>, and which added columns are active.
+    /// </summary>
+    public IEnumerable<DataViewSchema.Column> Dependencies(IEnumerable<DataViewSchema.Column> outputColumns,
+        out bool[] active)
     {
         var needed = new List<DataViewSchema.Column>();
         active = new bool[Transformer.OutputColumns.Count];
@@ -193,17 +221,19 @@ internal sealed class DensityBinding(IRowScoringTransformer transformer, DataVie
 
 /// <summary>
 /// The lazily scored view <c>Transform</c> returns. It is also the step ML.NET's <c>ConvertToOnnx</c> walks back
-/// through (an <see cref="ITransformCanSaveOnnx"/>, as ML.NET's own transforms' views are), writing the encoding and the
-/// model's scoring graph into the converter's context.
+/// through (an <see cref="ITransformCanSaveOnnx"/>, as ML.NET's own transforms' views are), writing the encoding and
+/// the model's scoring graph into the converter's context.
 /// </summary>
-internal sealed class DensityDataView(IRowScoringTransformer transformer, IDataView source, DataViewSchema outputSchema) : IDataView, ITransformCanSaveOnnx
+internal sealed class DensityDataView(IRowScoringTransformer transformer, IDataView source,
+    DataViewSchema outputSchema) : IDataView, ITransformCanSaveOnnx
 {
     private readonly DensityBinding _binding = new(transformer, source.Schema, outputSchema);
 
     public IDataView Source => source;
 
     void ICanSaveModel.Save(ModelSaveContext ctx) =>
-        throw new NotSupportedException("Save the fitted transformer (mlContext.Model.Save), not the data view it returned.");
+        throw new NotSupportedException("Save the fitted transformer (mlContext.Model.Save), not the data view it " +
+            "returned.");
 
     /// <summary>
     /// True, or an exception: returning false would make ML.NET's converter stop walking back silently and export this
@@ -214,9 +244,12 @@ internal sealed class DensityDataView(IRowScoringTransformer transformer, IDataV
         ctx.CheckOpSetVersion(OnnxGraph.MinimumOpSet, "MLNetAr " + transformer.Model.Kind);
         if (transformer.Encoder.Image != null)
             throw new NotSupportedException(
-                $"The MLNetAr {transformer.Model.Kind} step reads images from column '{transformer.Encoder.ColumnName}', and ONNX has no image type " +
-                "(ML.NET cannot export LoadImages, ResizeImages or ConvertToGrayscale either). To export, fit the model on pixels instead: " +
-                "ResizeImages → ConvertToGrayscale → ExtractPixels(colorsToExtract: Red, scaleImage: 1f / 255) give the same values.");
+                $"The MLNetAr {transformer.Model.Kind} step reads images from column " +
+                    $"'{transformer.Encoder.ColumnName}', and ONNX has no image type " +
+                "(ML.NET cannot export LoadImages, ResizeImages or ConvertToGrayscale either). To export, fit the " +
+                    "model on pixels instead: " +
+                "ResizeImages → ConvertToGrayscale → ExtractPixels(colorsToExtract: Red, scaleImage: 1f / 255) give " +
+                    "the same values.");
         CheckInputReachesGraph(ctx);
         return true;
     }
@@ -230,20 +263,26 @@ internal sealed class DensityDataView(IRowScoringTransformer transformer, IDataV
     {
         string column = transformer.Encoder.ColumnName;
         IDataView view = source;
-        while (view is IDataTransform step && step is ITransformCanSaveOnnx exportable && exportable.CanSaveOnnx(ctx)) view = step.Source;
+        while (view is IDataTransform step && step is ITransformCanSaveOnnx exportable && exportable.CanSaveOnnx(ctx))
+            view = step.Source;
         for (; view is IDataTransform skipped; view = skipped.Source)
         {
-            DataViewSchema.Column? produced = skipped.Schema.GetColumnOrNull(column), consumed = skipped.Source.Schema.GetColumnOrNull(column);
-            if (produced is not { } output || consumed is not { } input || input.Index != output.Index || !input.Type.Equals(output.Type))
+            DataViewSchema.Column? produced = skipped.Schema.GetColumnOrNull(column),
+                consumed = skipped.Source.Schema.GetColumnOrNull(column);
+            if (produced is not { } output || consumed is not { } input || input.Index != output.Index
+                || !input.Type.Equals(output.Type))
                 throw InputNotInGraph(column);
         }
     }
 
     private NotSupportedException InputNotInGraph(string column) => new(
-        $"Column '{column}' is computed by a step that ML.NET cannot export to ONNX (image loading and resizing, a custom " +
-        $"mapping, for example), so the graph would not compute the input of the MLNetAr {transformer.Model.Kind} step. Export the MLNetAr " +
+        $"Column '{column}' is computed by a step that ML.NET cannot export to ONNX (image loading and resizing, a " +
+            $"custom " +
+        $"mapping, for example), so the graph would not compute the input of the MLNetAr " +
+            $"{transformer.Model.Kind} step. Export the MLNetAr " +
         "transformer on its own, from the data the earlier steps produce, cached so that the converter starts there: " +
-        "mlContext.Model.ConvertToOnnx(mlnetArTransformer, mlContext.Data.Cache(earlierSteps.Transform(data)), stream); " +
+        "mlContext.Model.ConvertToOnnx(mlnetArTransformer, mlContext.Data.Cache(earlierSteps.Transform(data)), " +
+            "stream); " +
         $"the graph then takes '{column}' as its input.");
 
     public void SaveAsOnnx(OnnxContext ctx)
@@ -271,22 +310,29 @@ internal sealed class DensityDataView(IRowScoringTransformer transformer, IDataV
     {
         columnsNeeded = columnsNeeded.ToArray();
         var needed = _binding.Dependencies(columnsNeeded, out bool[] active);
-        if (active.Any(a => a) && BatchedDensityCursor.TryCreate(_binding, source, columnsNeeded, active, rand) is { } batched) return batched;
+        if (active.Any(a => a)
+            && BatchedDensityCursor.TryCreate(_binding, source, columnsNeeded, active,
+            rand) is { } batched) return batched;
         return new DensityCursor(_binding, source.GetRowCursor(needed, rand), active);
     }
 
     /// <summary>Batched scoring already runs every core on one batch, so such a set is one batched cursor.</summary>
-    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null)
+    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n,
+        Random? rand = null)
     {
         columnsNeeded = columnsNeeded.ToArray();
         var needed = _binding.Dependencies(columnsNeeded, out bool[] active);
-        if (active.Any(a => a) && BatchedDensityCursor.TryCreate(_binding, source, columnsNeeded, active, rand) is { } batched) return [batched];
-        return source.GetRowCursorSet(needed, n, rand).Select(c => (DataViewRowCursor)new DensityCursor(_binding, c, active)).ToArray();
+        if (active.Any(a => a)
+            && BatchedDensityCursor.TryCreate(_binding, source, columnsNeeded, active,
+            rand) is { } batched) return [batched];
+        return source.GetRowCursorSet(needed, n, rand).Select(c =>
+            (DataViewRowCursor)new DensityCursor(_binding, c, active)).ToArray();
     }
 }
 
 /// <summary>What <c>PredictionEngine</c> uses: maps one input row to an output row.</summary>
-internal sealed class DensityRowMapper(IRowScoringTransformer transformer, DataViewSchema inputSchema, DataViewSchema outputSchema) : IRowToRowMapper
+internal sealed class DensityRowMapper(IRowScoringTransformer transformer, DataViewSchema inputSchema,
+    DataViewSchema outputSchema) : IRowToRowMapper
 {
     private readonly DensityBinding _binding = new(transformer, inputSchema, outputSchema);
 
@@ -329,10 +375,12 @@ internal sealed class DensityColumns
     {
         int index = _binding.OutputIndex(column);
         if (index < 0) return _input.GetGetter<TValue>(_input.Schema[column.Index]);
-        if (!_active[index]) throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor.");
+        if (!_active[index])
+            throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor.");
         ScoredColumn output = _binding.Transformer.OutputColumns[index];
         if (output.CreateGetter(_scorer) is not ValueGetter<TValue> read)
-            throw new InvalidOperationException($"Invalid TValue in GetGetter for column '{column.Name}': '{typeof(TValue)}', expected type: '{output.Type.RawType}'.");
+            throw new InvalidOperationException($"Invalid TValue in GetGetter for column '{column.Name}': " +
+                $"'{typeof(TValue)}', expected type: '{output.Type.RawType}'.");
         return (ref TValue value) =>
         {
             _scorer.EnsureScored(_input, _inputGetter!);
@@ -351,7 +399,8 @@ internal sealed class DensityRow(DensityBinding binding, DataViewRow input, bool
     public override DataViewSchema Schema => binding.OutputSchema;
     public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
     public override bool IsColumnActive(DataViewSchema.Column column) => _columns.IsColumnActive(column);
-    public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) => _columns.GetGetter<TValue>(column);
+    public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) =>
+        _columns.GetGetter<TValue>(column);
 }
 
 /// <summary>A cursor over the transformed view that scores row by row, wrapping one source cursor.</summary>
@@ -365,7 +414,8 @@ internal sealed class DensityCursor(DensityBinding binding, DataViewRowCursor in
     public override bool MoveNext() => input.MoveNext();
     public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
     public override bool IsColumnActive(DataViewSchema.Column column) => _columns.IsColumnActive(column);
-    public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) => _columns.GetGetter<TValue>(column);
+    public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) =>
+        _columns.GetGetter<TValue>(column);
 
     protected override void Dispose(bool disposing)
     {
@@ -374,7 +424,9 @@ internal sealed class DensityCursor(DensityBinding binding, DataViewRowCursor in
     }
 }
 
-/// <summary>Schema, transform and mapper plumbing shared by the transformers built on <see cref="DensityDataView"/>.</summary>
+/// <summary>
+/// Schema, transform and mapper plumbing shared by the transformers built on <see cref="DensityDataView"/>.
+/// </summary>
 internal static class RowScoringTransformers
 {
     /// <summary>The input columns plus the transformer's added columns; checks the input column first.</summary>
@@ -384,7 +436,8 @@ internal static class RowScoringTransformers
         transformer.Encoder.CheckInput(inputSchema, transformer.Model.Dimension);
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(inputSchema);
-        foreach (ScoredColumn column in transformer.OutputColumns) builder.AddColumn(column.Name, column.Type, column.Annotations);
+        foreach (ScoredColumn column in transformer.OutputColumns)
+            builder.AddColumn(column.Name, column.Type, column.Annotations);
         return builder.ToSchema();
     }
 

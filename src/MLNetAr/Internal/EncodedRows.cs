@@ -50,7 +50,9 @@ internal abstract class EncodedRows
         return sum.Select(s => Count == 0 ? 0f : (float)(s / Count)).ToArray();
     }
 
-    /// <summary>How often each of K levels occurs over all pixels of all rows (values are <c>level / (K - 1)</c>).</summary>
+    /// <summary>
+    /// How often each of K levels occurs over all pixels of all rows (values are <c>level / (K - 1)</c>).
+    /// </summary>
     public double[] LevelCounts(int levels)
     {
         double[] perPixel = PixelLevelCounts(levels);
@@ -65,7 +67,8 @@ internal abstract class EncodedRows
         var counts = new double[Dimension * levels];
         foreach (var (rows, count) in Blocks(0, Count, 4096))
             for (int r = 0; r < count; r++)
-                for (int i = 0; i < Dimension; i++) counts[i * levels + PixelDistribution.LevelOf(rows[r * Dimension + i], levels)]++;
+                for (int i = 0; i < Dimension; i++)
+                    counts[i * levels + PixelDistribution.LevelOf(rows[r * Dimension + i], levels)]++;
         return counts;
     }
 
@@ -84,7 +87,8 @@ internal abstract class EncodedRows
     /// </summary>
     public sealed class Subset(EncodedRows source, BitArray marked, bool selected) : EncodedRows(source.Dimension)
     {
-        private readonly long _count = selected ? Holdout.CountMarked(marked) : marked.Length - Holdout.CountMarked(marked);
+        private readonly long _count = selected ? Holdout.CountMarked(marked) : marked.Length
+            - Holdout.CountMarked(marked);
 
         private const int SourceBlockRows = 256; // the source's buffer comes on top of this subset's own
 

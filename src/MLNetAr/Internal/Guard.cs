@@ -20,18 +20,22 @@ internal static class Guard
     /// option as <see cref="ArgumentException.ParamName"/> (as ML.NET's own option checks).
     /// </summary>
     public static ArgumentOutOfRangeException BadOption(string option, string requirement, object? value) =>
-        new(option, value, $"`{option}` {requirement}, got {Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "null"}.");
+        new(option, value, $"`{option}` {requirement}, got " +
+            $"{Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "null"}.");
 
     private const string VectorOrImage = "known-size vector of Single or an image";
 
     /// <summary>Checks that <paramref name="column"/> exists and is a known-size vector of Single (of size
-    /// <paramref name="expectedSize"/> when given) or, when <paramref name="allowImage"/>, an image; returns its index.</summary>
+    /// <paramref name="expectedSize"/> when given) or, when <paramref name="allowImage"/>, an image; returns its
+    /// index.</summary>
     public static int CheckInputColumn(DataViewSchema schema, string column, int? expectedSize, bool allowImage = false)
     {
         var col = schema.GetColumnOrNull(column) ?? throw MissingColumn(column);
         if (allowImage && col.Type is ImageDataViewType) return col.Index;
-        string expected = expectedSize is int n ? $"known-size vector of Single of size {n}" : allowImage ? VectorOrImage : "known-size vector of Single";
-        if (col.Type is not VectorDataViewType vector || vector.ItemType != NumberDataViewType.Single || !vector.IsKnownSize)
+        string expected = expectedSize is int n ? $"known-size vector of Single of size {n}" : allowImage
+            ? VectorOrImage : "known-size vector of Single";
+        if (col.Type is not VectorDataViewType vector || vector.ItemType != NumberDataViewType.Single
+            || !vector.IsKnownSize)
             throw SchemaMismatch(column, expected, Describe(col.Type));
         if (expectedSize is int size && vector.Size != size)
             throw SchemaMismatch(column, expected, Describe(col.Type));
@@ -40,7 +44,10 @@ internal static class Guard
 
     public static string Describe(DataViewType? type) => type?.ToString() ?? "an unknown type";
 
-    /// <summary>The estimator-time version of <see cref="CheckInputColumn(DataViewSchema, string, int?, bool)"/> (sizes are not known in a SchemaShape).</summary>
+    /// <summary>
+    /// The estimator-time version of <see cref="CheckInputColumn(DataViewSchema, string, int?, bool)"/> (sizes are not
+    /// known in a SchemaShape).
+    /// </summary>
     public static void CheckInputColumn(SchemaShape shape, string column)
     {
         if (!shape.TryFindColumn(column, out var col)) throw MissingColumn(column);

@@ -16,7 +16,8 @@ internal static class Holdout
     public static BitArray Draw(long count, long held, int seed)
     {
         if (count > int.MaxValue)
-            throw new NotSupportedException($"A random validation holdout covers at most {int.MaxValue} rows, but the data has {count}: pass validation data to Fit(trainData, validationData).");
+            throw new NotSupportedException($"A random validation holdout covers at most {int.MaxValue} rows, but " +
+                $"the data has {count}: pass validation data to Fit(trainData, validationData).");
         var random = new Random(seed);
         var marked = new BitArray((int)count);
         long taken = 0;

@@ -33,26 +33,35 @@ namespace MLNetAr.Internal
     internal static class MlNetInterop
     {
         /// <summary>The environment behind <c>mlContext.Transforms</c>.</summary>
-        public static IHostEnvironment GetEnvironment(TransformsCatalog catalog) => CatalogUtils.GetEnvironment(catalog);
+        public static IHostEnvironment GetEnvironment(TransformsCatalog catalog) =>
+            CatalogUtils.GetEnvironment(catalog);
 
         /// <summary>The environment behind <c>mlContext.AnomalyDetection.Trainers</c>.</summary>
-        public static IHostEnvironment GetEnvironment(AnomalyDetectionCatalog.AnomalyDetectionTrainers catalog) => CatalogUtils.GetEnvironment(catalog);
+        public static IHostEnvironment GetEnvironment(AnomalyDetectionCatalog.AnomalyDetectionTrainers catalog) =>
+            CatalogUtils.GetEnvironment(catalog);
 
-        /// <summary>Whether the host was cancelled (ML.NET's internal <c>CancelExecution</c>, used by hosts such as AutoML).</summary>
+        /// <summary>
+        /// Whether the host was cancelled (ML.NET's internal <c>CancelExecution</c>, used by hosts such as AutoML).
+        /// </summary>
         public static bool IsCancelled(IHostEnvironment env) => env is ICancelable cancelable && cancelable.IsCanceled;
 
         /// <summary>A column of an estimator's output schema shape (its constructor is internal).</summary>
-        public static SchemaShape.Column SchemaColumn(string name, SchemaShape.Column.VectorKind kind, DataViewType itemType, bool isKey = false) =>
+        public static SchemaShape.Column SchemaColumn(string name, SchemaShape.Column.VectorKind kind,
+            DataViewType itemType, bool isKey = false) =>
             new(name, kind, itemType, isKey);
 
         /// <summary>A <see cref="SchemaShape"/> from columns (its constructor is internal).</summary>
         public static SchemaShape Shape(IEnumerable<SchemaShape.Column> columns) => new(columns);
 
-        /// <summary>The estimator-level shape of a data schema (what <c>EstimatorChain.Fit</c> passes to GetOutputSchema).</summary>
+        /// <summary>
+        /// The estimator-level shape of a data schema (what <c>EstimatorChain.Fit</c> passes to GetOutputSchema).
+        /// </summary>
         public static SchemaShape ShapeOf(DataViewSchema schema) => SchemaShape.Create(schema);
 
-        public static VersionInfo TransformerVersion(string modelSignature, uint written, uint readable, uint weCanReadBack, string loaderSignature, Type type) =>
-            new(modelSignature, written, readable, weCanReadBack, loaderAssemblyName: type.Assembly.FullName!, loaderSignature: loaderSignature);
+        public static VersionInfo TransformerVersion(string modelSignature, uint written, uint readable,
+            uint weCanReadBack, string loaderSignature, Type type) =>
+            new(modelSignature, written, readable, weCanReadBack, loaderAssemblyName: type.Assembly.FullName!,
+                loaderSignature: loaderSignature);
 
         public static void BeginSave(ModelSaveContext ctx, VersionInfo version)
         {
@@ -63,25 +72,31 @@ namespace MLNetAr.Internal
         public static BinaryWriter Writer(ModelSaveContext ctx) => ctx.Writer;
         public static void SaveString(ModelSaveContext ctx, string value) => ctx.SaveNonEmptyString(value);
         /// <summary>Saves a nested model (e.g. a transformer this one wraps) under <paramref name="name"/>.</summary>
-        public static void SaveModel<T>(ModelSaveContext ctx, T value, string name) where T : class => ctx.SaveModel(value, name);
+        public static void SaveModel<T>(ModelSaveContext ctx, T value, string name) where T : class =>
+            ctx.SaveModel(value, name);
 
-        public static void SaveBinaryStream(ModelSaveContext ctx, string name, Action<BinaryWriter> write) => ctx.SaveBinaryStream(name, write);
+        public static void SaveBinaryStream(ModelSaveContext ctx, string name, Action<BinaryWriter> write) =>
+            ctx.SaveBinaryStream(name, write);
 
-        /// <summary>What <c>ResizeImages</c> does to one image (a new image, or the same one when it already has the size).</summary>
-        public static MLImage Resize(MLImage image, int width, int height, ImageResizingEstimator.ResizingKind resizing, ImageResizingEstimator.Anchor anchor) =>
-            image.Width == width && image.Height == height ? image : image.CloneWithResizing(width, height, resizing switch
-            {
-                ImageResizingEstimator.ResizingKind.IsoPad => ImageResizeMode.Pad,
-                ImageResizingEstimator.ResizingKind.Fill => ImageResizeMode.Fill,
-                _ => anchor switch
+        /// <summary>
+        /// What <c>ResizeImages</c> does to one image (a new image, or the same one when it already has the size).
+        /// </summary>
+        public static MLImage Resize(MLImage image, int width, int height, ImageResizingEstimator.ResizingKind resizing,
+            ImageResizingEstimator.Anchor anchor) =>
+            image.Width == width && image.Height == height ? image
+                : image.CloneWithResizing(width, height, resizing switch
                 {
-                    ImageResizingEstimator.Anchor.Top => ImageResizeMode.CropAnchorTop,
-                    ImageResizingEstimator.Anchor.Bottom => ImageResizeMode.CropAnchorBottom,
-                    ImageResizingEstimator.Anchor.Left => ImageResizeMode.CropAnchorLeft,
-                    ImageResizingEstimator.Anchor.Right => ImageResizeMode.CropAnchorRight,
-                    _ => ImageResizeMode.CropAnchorCentral,
-                },
-            });
+                    ImageResizingEstimator.ResizingKind.IsoPad => ImageResizeMode.Pad,
+                    ImageResizingEstimator.ResizingKind.Fill => ImageResizeMode.Fill,
+                    _ => anchor switch
+                    {
+                        ImageResizingEstimator.Anchor.Top => ImageResizeMode.CropAnchorTop,
+                        ImageResizingEstimator.Anchor.Bottom => ImageResizeMode.CropAnchorBottom,
+                        ImageResizingEstimator.Anchor.Left => ImageResizeMode.CropAnchorLeft,
+                        ImageResizingEstimator.Anchor.Right => ImageResizeMode.CropAnchorRight,
+                        _ => ImageResizeMode.CropAnchorCentral,
+                    },
+                });
 
         /// <summary>What <c>ConvertToGrayscale</c> does to one image (always a new image).</summary>
         public static MLImage Grayscale(MLImage image) => image.CloneWithGrayscale();

@@ -35,8 +35,10 @@ internal sealed class PixelEncoder(string columnName, PixelBinarization binariza
             return;
         }
         var column = schema.GetColumnOrNull(ColumnName) ?? throw Guard.MissingColumn(ColumnName);
-        string expected = image.Resize ? "an image" : $"an image of {ImageInput.Describe(image.Height, image.Width)} or of unknown size";
-        if (column.Type is not ImageDataViewType type || !image.Resize && type.Height > 0 && (type.Height != image.Height || type.Width != image.Width))
+        string expected = image.Resize ? "an image"
+            : $"an image of {ImageInput.Describe(image.Height, image.Width)} or of unknown size";
+        if (column.Type is not ImageDataViewType type || !image.Resize && type.Height > 0
+            && (type.Height != image.Height || type.Width != image.Width))
             throw Guard.SchemaMismatch(ColumnName, expected, Guard.Describe(column.Type));
     }
 
@@ -60,12 +62,16 @@ internal sealed class PixelEncoder(string columnName, PixelBinarization binariza
     public PixelBinarization Binarization { get; } = binarization;
     public float Threshold { get; } = threshold;
 
-    /// <summary>Dense copy of <paramref name="values"/>, validated and binarised into <paramref name="destination"/>.</summary>
-    /// <exception cref="InvalidOperationException">A value is NaN, infinite, outside [0, 1], or not 0/1 without binarisation.</exception>
+    /// <summary>
+    /// Dense copy of <paramref name="values"/>, validated and binarised into <paramref name="destination"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A value is NaN, infinite, outside [0, 1], or not 0/1 without
+    /// binarisation.</exception>
     public void Encode(in VBuffer<float> values, Span<float> destination, long row)
     {
         if (values.Length != destination.Length)
-            throw new InvalidOperationException($"Column '{ColumnName}' (row {row}): expected a vector of {destination.Length} values, got {values.Length}.");
+            throw new InvalidOperationException($"Column '{ColumnName}' (row {row}): expected a vector of " +
+                $"{destination.Length} values, got {values.Length}.");
         values.CopyTo(destination);
         Encode(destination, row);
     }
@@ -74,7 +80,8 @@ internal sealed class PixelEncoder(string columnName, PixelBinarization binariza
     public void Encode(Span<float> pixels, long row)
     {
         // The read-ahead cursor encodes every row on one thread before the batch is scored in parallel: a scalar loop
-        // with a branch per pixel cost as much as a MADE pass. Vectorised fast path; the scalar loop finds the offender.
+        // with a branch per pixel cost as much as a MADE pass. Vectorised fast path; the scalar loop finds the
+        // offender.
         if (!Vector256.IsHardwareAccelerated || !AllValid(pixels))
         {
             EncodeScalar(pixels, row);
@@ -94,13 +101,17 @@ internal sealed class PixelEncoder(string columnName, PixelBinarization binariza
         {
             Vector256<float> v = Vector256.LoadUnsafe(ref start, (nuint)i);
             // Threshold: v > t; None: v is 0 or 1 (checked), and -0 becomes +0.
-            Vector256<float> one = Binarization == PixelBinarization.Threshold ? Vector256.GreaterThan(v, threshold) : Vector256.Equals(v, Vector256<float>.One);
+            Vector256<float> one = Binarization == PixelBinarization.Threshold ? Vector256.GreaterThan(v, threshold)
+                : Vector256.Equals(v, Vector256<float>.One);
             (one & Vector256<float>.One).StoreUnsafe(ref start, (nuint)i);
         }
         EncodeScalar(pixels[i..], row, i);
     }
 
-    /// <summary>Whether every value is in [0, 1] (and 0 or 1 when <see cref="Binarization"/> is None, for 2 levels); false for NaN.</summary>
+    /// <summary>
+    /// Whether every value is in [0, 1] (and 0 or 1 when <see cref="Binarization"/> is None, for 2 levels); false for
+    /// NaN.
+    /// </summary>
     private bool AllValid(ReadOnlySpan<float> pixels)
     {
         bool binaryOnly = Levels == 2 && Binarization == PixelBinarization.None;
@@ -112,7 +123,8 @@ internal sealed class PixelEncoder(string columnName, PixelBinarization binariza
             Vector256<float> v = Vector256.LoadUnsafe(ref start, (nuint)i);
             valid &= binaryOnly
                 ? Vector256.Equals(v, Vector256<float>.Zero) | Vector256.Equals(v, Vector256<float>.One)
-                : Vector256.GreaterThanOrEqual(v, Vector256<float>.Zero) & Vector256.LessThanOrEqual(v, Vector256<float>.One);
+                : Vector256.GreaterThanOrEqual(v, Vector256<float>.Zero) & Vector256.LessThanOrEqual(v,
+                    Vector256<float>.One);
         }
         for (; i < pixels.Length; i++)
             if (binaryOnly ? pixels[i] != 0f && pixels[i] != 1f : !(pixels[i] >= 0f && pixels[i] <= 1f)) return false;
@@ -126,7 +138,8 @@ internal sealed class PixelEncoder(string columnName, PixelBinarization binariza
             float v = pixels[i];
             if (!(v >= 0f && v <= 1f))
                 throw new InvalidOperationException(
-                    $"Column '{ColumnName}' (row {row}, index {offset + i}): expected values in [0, 1], got {v.ToString(CultureInfo.InvariantCulture)}. " +
+                    $"Column '{ColumnName}' (row {row}, index {offset + i}): expected values in [0, 1], got " +
+                        $"{v.ToString(CultureInfo.InvariantCulture)}. " +
                     "Scale pixels first, e.g. ExtractPixels(scaleImage: 1f / 255) or NormalizeMinMax.");
             if (Levels > 2)
                 pixels[i] = MathF.Round(v * (Levels - 1)) / (Levels - 1);
@@ -134,7 +147,8 @@ internal sealed class PixelEncoder(string columnName, PixelBinarization binariza
                 pixels[i] = v > Threshold ? 1f : 0f;
             else if (v != 0f && v != 1f)
                 throw new InvalidOperationException(
-                    $"Column '{ColumnName}' (row {row}, index {offset + i}): expected 0 or 1 because Binarization is None, got {v.ToString(CultureInfo.InvariantCulture)}.");
+                    $"Column '{ColumnName}' (row {row}, index {offset + i}): expected 0 or 1 because Binarization is " +
+                        $"None, got {v.ToString(CultureInfo.InvariantCulture)}.");
             else
                 pixels[i] = v == 0f ? 0f : 1f; // also turns -0 into +0
         }
@@ -166,7 +180,9 @@ internal sealed class PixelEncoder(string columnName, PixelBinarization binariza
         return graph.Where(valid, encoded, graph.Scalar(float.NaN));
     }
 
-    /// <summary>Reads <paramref name="data"/>'s input column into a dense, validated, binarised <c>(N, D)</c> array.</summary>
+    /// <summary>
+    /// Reads <paramref name="data"/>'s input column into a dense, validated, binarised <c>(N, D)</c> array.
+    /// </summary>
     public float[] ReadRows(IDataView data, int dimension)
     {
         var column = data.Schema[ColumnName];

@@ -10,7 +10,8 @@ internal static partial class Kernel
     /// Numerically stable softplus: <c>destination[i] = log(1 + exp(x[i])) = max(x[i], 0) + log(1 + exp(-|x[i]|))</c>.
     /// Finite for every finite input (no overflow for large |x|).
     /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="x"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than
+    /// <paramref name="x"/>.</exception>
     public static void Softplus(ReadOnlySpan<float> x, Span<float> destination)
     {
         CheckDestination(x.Length, destination.Length);
@@ -26,7 +27,8 @@ internal static partial class Kernel
     }
 
     /// <summary>Stable log-sigmoid: <c>destination[i] = log σ(x[i]) = -softplus(-x[i])</c>.</summary>
-    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="x"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than
+    /// <paramref name="x"/>.</exception>
     public static void LogSigmoid(ReadOnlySpan<float> x, Span<float> destination)
     {
         CheckDestination(x.Length, destination.Length);
@@ -36,7 +38,8 @@ internal static partial class Kernel
     }
 
     /// <summary>Logistic sigmoid: <c>destination[i] = 1 / (1 + exp(-x[i]))</c>.</summary>
-    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="x"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than
+    /// <paramref name="x"/>.</exception>
     public static void Sigmoid(ReadOnlySpan<float> x, Span<float> destination)
     {
         CheckDestination(x.Length, destination.Length);
@@ -50,7 +53,9 @@ internal static partial class Kernel
     /// <exception cref="ArgumentException">The spans differ in length.</exception>
     public static float BernoulliLogLikelihood(ReadOnlySpan<float> logits, ReadOnlySpan<float> x)
     {
-        if (logits.Length != x.Length) throw new ArgumentException($"'{nameof(logits)}' has {logits.Length} values but '{nameof(x)}' has {x.Length}.", nameof(x));
+        if (logits.Length != x.Length)
+            throw new ArgumentException($"'{nameof(logits)}' has {logits.Length} values but '{nameof(x)}' has " +
+                $"{x.Length}.", nameof(x));
         int i = 0;
         double sum = 0;
         if (Vector256.IsHardwareAccelerated && logits.Length >= Vector256<float>.Count)
@@ -76,10 +81,14 @@ internal static partial class Kernel
     /// Gradient of the Bernoulli negative log-likelihood with respect to the logits:
     /// <c>destination[i] = scale · (σ(z[i]) - x[i])</c>.
     /// </summary>
-    /// <exception cref="ArgumentException">The spans differ in length or <paramref name="destination"/> is too short.</exception>
-    public static void BernoulliNllGradient(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, float scale, Span<float> destination)
+    /// <exception cref="ArgumentException">The spans differ in length or <paramref name="destination"/> is too
+    /// short.</exception>
+    public static void BernoulliNllGradient(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, float scale,
+        Span<float> destination)
     {
-        if (logits.Length != x.Length) throw new ArgumentException($"'{nameof(logits)}' has {logits.Length} values but '{nameof(x)}' has {x.Length}.", nameof(x));
+        if (logits.Length != x.Length)
+            throw new ArgumentException($"'{nameof(logits)}' has {logits.Length} values but '{nameof(x)}' has " +
+                $"{x.Length}.", nameof(x));
         CheckDestination(logits.Length, destination.Length);
         Span<float> d = destination[..logits.Length];
         TensorPrimitives.Sigmoid(logits, d);
@@ -110,7 +119,8 @@ internal static partial class Kernel
     public static Vector256<float> Exp(Vector256<float> x)
     {
         x = Vector256.Min(Vector256.Max(x, Vector256.Create(-87f)), Vector256.Create(87f));
-        Vector256<float> n = Vector256.Floor(Vector256.FusedMultiplyAdd(x, Vector256.Create(1.44269504088896341f), Vector256.Create(0.5f)));
+        Vector256<float> n = Vector256.Floor(Vector256.FusedMultiplyAdd(x, Vector256.Create(1.44269504088896341f),
+            Vector256.Create(0.5f)));
         Vector256<float> r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-0.693359375f), x);
         r = Vector256.FusedMultiplyAdd(n, Vector256.Create(2.12194440e-4f), r);
         Vector256<float> p = Vector256.Create(1.9875691500e-4f);
@@ -120,7 +130,8 @@ internal static partial class Kernel
         p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.6666665459e-1f));
         p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(5.0000001201e-1f));
         p = Vector256.FusedMultiplyAdd(p, r * r, r + Vector256<float>.One);
-        Vector256<float> scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
+        Vector256<float> scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127),
+            23).AsSingle();
         return p * scale;
     }
 
@@ -137,7 +148,8 @@ internal static partial class Kernel
         for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
         {
             Vector256<float> v = Vector256.LoadUnsafe(ref start, (nuint)i);
-            Vector256.ConditionalSelect(Vector256.LessThan(Vector256.Abs(v), limit), Vector256<float>.Zero, v).StoreUnsafe(ref start, (nuint)i);
+            Vector256.ConditionalSelect(Vector256.LessThan(Vector256.Abs(v), limit), Vector256<float>.Zero,
+                v).StoreUnsafe(ref start, (nuint)i);
         }
         for (; i < x.Length; i++) if (MathF.Abs(x[i]) < 1e-30f) x[i] = 0f;
     }
@@ -145,6 +157,7 @@ internal static partial class Kernel
     private static void CheckDestination(int needed, int available)
     {
         if (available < needed)
-            throw new ArgumentException($"Destination is too short: {available} values for {needed} inputs.", "destination");
+            throw new ArgumentException($"Destination is too short: {available} values for {needed} inputs.",
+                "destination");
     }
 }

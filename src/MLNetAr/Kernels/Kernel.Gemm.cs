@@ -43,7 +43,9 @@ internal static partial class Kernel
     /// <summary>Forces the portable (non-FMA) micro-kernel; lets tests cover the fallback on AVX2 machines.</summary>
     internal static bool ForcePortableGemm { get; set; }
 
-    /// <summary>Forces the AVX2 micro-kernel on AVX-512 machines (tests compare the two: they must agree bit for bit).</summary>
+    /// <summary>
+    /// Forces the AVX2 micro-kernel on AVX-512 machines (tests compare the two: they must agree bit for bit).
+    /// </summary>
     internal static bool ForceAvx2Gemm { get; set; }
 
     /// <summary>
@@ -63,7 +65,8 @@ internal static partial class Kernel
     /// <param name="c">Storage of C.</param>
     /// <param name="ldc">Row stride of C.</param>
     /// <param name="accumulate">Add to C instead of overwriting it.</param>
-    /// <exception cref="ArgumentOutOfRangeException">A dimension is negative, a stride too small or a span too short.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is negative, a stride too small or a span too
+    /// short.</exception>
     public static unsafe void Gemm(Transpose transA, Transpose transB, int m, int n, int k,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate = false)
     {
@@ -81,7 +84,8 @@ internal static partial class Kernel
             return;
         }
 
-        if (transA == Transpose.No && transB == Transpose.Yes && (long)m * n <= DotOutputLimit && k >= 4 * Math.Max(m, n))
+        if (transA == Transpose.No && transB == Transpose.Yes && (long)m * n <= DotOutputLimit && k >= 4
+            * Math.Max(m, n))
         {
             fixed (float* pa = a, pb = b, pc = c) GemmDotProducts(m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate);
             return;
@@ -99,11 +103,13 @@ internal static partial class Kernel
     }
 
     /// <summary>
-    /// Packs <c>op(B)</c> <c>(k, n)</c> once into the panel layout of <see cref="Gemm(Transpose, int, ReadOnlySpan{float}, int, PackedMatrix, Span{float}, int, bool)"/>,
-    /// for a right-hand side that many products reuse: a recurrent weight over hundreds of steps, a frozen layer over
-    /// every scoring batch. Packing costs about as much as a product of a few rows, so small products gain the most.
+    /// Packs <c>op(B)</c> <c>(k, n)</c> once into the panel layout of
+    /// <see cref="Gemm(Transpose, int, ReadOnlySpan{float}, int, PackedMatrix, Span{float}, int, bool)"/>, for a
+    /// right-hand side that many products reuse: a recurrent weight over hundreds of steps, a frozen layer over every
+    /// scoring batch. Packing costs about as much as a product of a few rows, so small products gain the most.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">A dimension is not positive, or the stride or span too small.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is not positive, or the stride or span too
+    /// small.</exception>
     public static unsafe PackedMatrix Pack(Transpose transB, int k, int n, ReadOnlySpan<float> b, int ldb)
     {
         if (k < 1) throw new ArgumentOutOfRangeException(nameof(k));
@@ -120,10 +126,10 @@ internal static partial class Kernel
 
     /// <summary>
     /// <c>C (+)= op(A)·op(B)</c> with op(B) packed by <see cref="Pack"/>: the same arithmetic (and bits) as
-    /// <see cref="Gemm(Transpose, Transpose, int, int, int, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, Span{float}, int, bool)"/>'s
-    /// packed path, without packing op(B) again.
+    /// the packed path of <c>Gemm</c> on spans, without packing op(B) again.
     /// </summary>
-    public static unsafe void Gemm(Transpose transA, int m, ReadOnlySpan<float> a, int lda, PackedMatrix b, Span<float> c, int ldc, bool accumulate = false)
+    public static unsafe void Gemm(Transpose transA, int m, ReadOnlySpan<float> a, int lda, PackedMatrix b,
+        Span<float> c, int ldc, bool accumulate = false)
     {
         if (m < 0) throw new ArgumentOutOfRangeException(nameof(m));
         int k = b.Rows, n = b.Columns;
@@ -145,21 +151,26 @@ internal static partial class Kernel
     /// <c>C (+)= A·Bᵀ</c> as dot products of contiguous rows, <c>C[i, j] = A_i · B_j</c>, in 4×3 blocks of Vector256
     /// accumulators (7 loads per 12 FMAs, so the FMA units stay busy) over the whole of k; a fixed summation order.
     /// </summary>
-    private static unsafe void GemmDotProducts(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+    private static unsafe void GemmDotProducts(int m, int n, int k, float* a, int lda, float* b, int ldb, float* c,
+        int ldc, bool accumulate)
     {
         const int RA = 4, RB = 3;
         int i = 0;
         for (; i + RA <= m; i += RA)
         {
             int j = 0;
-            for (; j + RB <= n; j += RB) DotBlock4x3(k, a + (long)i * lda, lda, b + (long)j * ldb, ldb, c + (long)i * ldc + j, ldc, accumulate);
+            for (; j + RB <= n; j += RB)
+                DotBlock4x3(k, a + (long)i * lda, lda, b + (long)j * ldb, ldb, c + (long)i * ldc + j, ldc, accumulate);
             for (; j < n; j++)
-                for (int r = 0; r < RA; r++) Store(c + (long)(i + r) * ldc + j, Dot(k, a + (long)(i + r) * lda, b + (long)j * ldb), accumulate);
+                for (int r = 0; r < RA; r++)
+                    Store(c + (long)(i + r) * ldc + j, Dot(k, a + (long)(i + r) * lda, b + (long)j * ldb), accumulate);
         }
         for (; i < m; i++)
-            for (int j = 0; j < n; j++) Store(c + (long)i * ldc + j, Dot(k, a + (long)i * lda, b + (long)j * ldb), accumulate);
+            for (int j = 0; j < n; j++)
+                Store(c + (long)i * ldc + j, Dot(k, a + (long)i * lda, b + (long)j * ldb), accumulate);
 
-        static void Store(float* target, float value, bool accumulate) => *target = accumulate ? *target + value : value;
+        static void Store(float* target, float value, bool accumulate) =>
+            *target = accumulate ? *target + value : value;
     }
 
     private static unsafe float Dot(int k, float* x, float* y)
@@ -172,7 +183,8 @@ internal static partial class Kernel
         return sum;
     }
 
-    private static unsafe void DotBlock4x3(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+    private static unsafe void DotBlock4x3(int k, float* a, int lda, float* b, int ldb, float* c, int ldc,
+        bool accumulate)
     {
         Vector256<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
         Vector256<float> c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
@@ -182,18 +194,24 @@ internal static partial class Kernel
         {
             Vector256<float> x0 = Vector256.Load(b0 + p), x1 = Vector256.Load(b1 + p), x2 = Vector256.Load(b2 + p);
             Vector256<float> y = Vector256.Load(a0 + p);
-            c00 = Vector256.FusedMultiplyAdd(y, x0, c00); c01 = Vector256.FusedMultiplyAdd(y, x1, c01); c02 = Vector256.FusedMultiplyAdd(y, x2, c02);
+            c00 = Vector256.FusedMultiplyAdd(y, x0, c00); c01 = Vector256.FusedMultiplyAdd(y, x1,
+                c01); c02 = Vector256.FusedMultiplyAdd(y, x2, c02);
             y = Vector256.Load(a1 + p);
-            c10 = Vector256.FusedMultiplyAdd(y, x0, c10); c11 = Vector256.FusedMultiplyAdd(y, x1, c11); c12 = Vector256.FusedMultiplyAdd(y, x2, c12);
+            c10 = Vector256.FusedMultiplyAdd(y, x0, c10); c11 = Vector256.FusedMultiplyAdd(y, x1,
+                c11); c12 = Vector256.FusedMultiplyAdd(y, x2, c12);
             y = Vector256.Load(a2 + p);
-            c20 = Vector256.FusedMultiplyAdd(y, x0, c20); c21 = Vector256.FusedMultiplyAdd(y, x1, c21); c22 = Vector256.FusedMultiplyAdd(y, x2, c22);
+            c20 = Vector256.FusedMultiplyAdd(y, x0, c20); c21 = Vector256.FusedMultiplyAdd(y, x1,
+                c21); c22 = Vector256.FusedMultiplyAdd(y, x2, c22);
             y = Vector256.Load(a3 + p);
-            c30 = Vector256.FusedMultiplyAdd(y, x0, c30); c31 = Vector256.FusedMultiplyAdd(y, x1, c31); c32 = Vector256.FusedMultiplyAdd(y, x2, c32);
+            c30 = Vector256.FusedMultiplyAdd(y, x0, c30); c31 = Vector256.FusedMultiplyAdd(y, x1,
+                c31); c32 = Vector256.FusedMultiplyAdd(y, x2, c32);
         }
         Span<float> sums = stackalloc float[12]
         {
-            Vector256.Sum(c00), Vector256.Sum(c01), Vector256.Sum(c02), Vector256.Sum(c10), Vector256.Sum(c11), Vector256.Sum(c12),
-            Vector256.Sum(c20), Vector256.Sum(c21), Vector256.Sum(c22), Vector256.Sum(c30), Vector256.Sum(c31), Vector256.Sum(c32),
+            Vector256.Sum(c00), Vector256.Sum(c01), Vector256.Sum(c02), Vector256.Sum(c10), Vector256.Sum(c11),
+                Vector256.Sum(c12),
+            Vector256.Sum(c20), Vector256.Sum(c21), Vector256.Sum(c22), Vector256.Sum(c30), Vector256.Sum(c31),
+                Vector256.Sum(c32),
         };
         for (int r = 0; r < 4; r++)
             for (int q = 0; q < 3; q++)
@@ -212,8 +230,8 @@ internal static partial class Kernel
 
     /// <summary>
     /// <c>C (+)= op(A)·op(B)</c> for a few rows of op(A), without packing: with op(B) = Bᵀ each entry is a contiguous
-    /// dot product <c>C[i, j] = A_i · B_j</c>; with op(B) = B each row is a sum of rows of B, skipping zero entries of A
-    /// (binary inputs are mostly 0). Parallel over columns of C for large products.
+    /// dot product <c>C[i, j] = A_i · B_j</c>; with op(B) = B each row is a sum of rows of B, skipping zero entries of
+    /// A (binary inputs are mostly 0). Parallel over columns of C for large products.
     /// </summary>
     private static unsafe void GemmSmallM(Transpose transA, Transpose transB, int m, int n, int k,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate)
@@ -240,7 +258,8 @@ internal static partial class Kernel
                     {
                         for (int j = j0; j < j1; j++)
                         {
-                            float dot = TensorPrimitives.Dot(rowA, new ReadOnlySpan<float>((float*)bAddress + (long)j * ldb, k));
+                            float dot = TensorPrimitives.Dot(rowA,
+                                new ReadOnlySpan<float>((float*)bAddress + (long)j * ldb, k));
                             rowC[j - j0] = accumulate ? rowC[j - j0] + dot : dot;
                         }
                     }
@@ -252,9 +271,11 @@ internal static partial class Kernel
             }
 
             int threads = AvailableThreads;
-            int chunks = (long)m * n * k >= ParallelThreshold && threads > 1 ? Math.Min(threads * 2, Math.Max(1, n / 64)) : 1;
+            int chunks = (long)m * n * k >= ParallelThreshold && threads > 1
+                ? Math.Min(threads * 2, Math.Max(1, n / 64)) : 1;
             if (chunks <= 1) Columns(0, n);
-            else Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, q => Columns(n * q / chunks, n * (q + 1) / chunks));
+            else Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, q =>
+                Columns(n * q / chunks, n * (q + 1) / chunks));
         }
     }
 
@@ -264,7 +285,8 @@ internal static partial class Kernel
     /// the cost is O(nnz(A)·n) instead of O(m·n·k). Binary images are mostly 0: for the first layer of a network on
     /// them this is several times faster than the dense product. Parallel over rows.
     /// </summary>
-    public static unsafe void SparseGemm(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,
+    public static unsafe void SparseGemm(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b,
+        int ldb,
         Span<float> c, int ldc, bool accumulate = false)
     {
         CheckOperand(nameof(a), a.Length, m, k, lda);
@@ -278,7 +300,8 @@ internal static partial class Kernel
                 for (int i = start; i < end; i++)
                 {
                     var rowA = new ReadOnlySpan<float>((float*)aAddress + (long)i * lda, k);
-                    SparseRowTimesB(rowA, (float*)bAddress, ldb, new Span<float>((float*)cAddress + (long)i * ldc, n), accumulate);
+                    SparseRowTimesB(rowA, (float*)bAddress, ldb, new Span<float>((float*)cAddress + (long)i * ldc, n),
+                        accumulate);
                 }
             });
         }
@@ -288,11 +311,14 @@ internal static partial class Kernel
     /// <c>rowC (+)= rowA · B[:, cols]</c> for the <c>rowC.Length</c> columns of B starting at <paramref name="b"/> (row
     /// stride <paramref name="ldb"/>): the sum of B's rows at rowA's non-zero entries, in ascending order.
     /// </summary>
-    private static unsafe void SparseRowTimesB(ReadOnlySpan<float> rowA, float* b, int ldb, Span<float> rowC, bool accumulate)
+    private static unsafe void SparseRowTimesB(ReadOnlySpan<float> rowA, float* b, int ldb, Span<float> rowC,
+        bool accumulate)
     {
         if (!accumulate) rowC.Clear();
         for (int p = 0; p < rowA.Length; p++)
-            if (rowA[p] != 0f) TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(b + (long)p * ldb, rowC.Length), rowA[p], rowC, rowC);
+            if (rowA[p] != 0f)
+                TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(b + (long)p * ldb, rowC.Length), rowA[p], rowC,
+                    rowC);
     }
 
     /// <summary>Fraction of the entries of <paramref name="x"/> that are not 0 (0 for an empty span).</summary>
@@ -307,10 +333,12 @@ internal static partial class Kernel
     private static void CheckOperand(string name, int length, int rows, int cols, int stride)
     {
         if (stride < cols || stride < 1)
-            throw new ArgumentOutOfRangeException(name, $"Row stride {stride} of '{name}' is smaller than its {cols} columns.");
+            throw new ArgumentOutOfRangeException(name,
+                $"Row stride {stride} of '{name}' is smaller than its {cols} columns.");
         long needed = rows == 0 || cols == 0 ? 0 : (long)(rows - 1) * stride + cols;
         if (length < needed)
-            throw new ArgumentOutOfRangeException(name, $"'{name}' holds {length} values; a {rows}×{cols} matrix with row stride {stride} needs {needed}.");
+            throw new ArgumentOutOfRangeException(name,
+                $"'{name}' holds {length} values; a {rows}×{cols} matrix with row stride {stride} needs {needed}.");
     }
 
     /// <summary>One GEMM call: op(B) is packed once per column slab, then row-block tasks run in parallel.</summary>
@@ -322,14 +350,17 @@ internal static partial class Kernel
         private readonly bool _accumulate;
         private readonly bool _useFma, _useAvx512;
         private readonly float* _prepackedB;
-        // Few rows of A: each B element is used too few times to repay packing it, so the micro-kernel reads op(B) = B in place.
+        // Few rows of A: each B element is used too few times to repay packing it, so the micro-kernel reads op(B) = B
+        // in place.
         private readonly bool _directB;
 
-        public GemmJob(Transpose transA, Transpose transB, int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate,
+        public GemmJob(Transpose transA, Transpose transB, int m, int n, int k, float* a, int lda, float* b, int ldb,
+            float* c, int ldc, bool accumulate,
             float* prepackedB = null)
         {
             _prepackedB = prepackedB;
-            (_transA, _transB, _m, _n, _k, _lda, _ldb, _ldc, _accumulate) = (transA, transB, m, n, k, lda, ldb, ldc, accumulate);
+            (_transA, _transB, _m, _n, _k, _lda, _ldb, _ldc, _accumulate) = (transA, transB, m, n, k, lda, ldb, ldc,
+                accumulate);
             _a = a;
             _b = b;
             _c = c;
@@ -385,10 +416,10 @@ internal static partial class Kernel
         }
 
         /// <summary>
-        /// Columns <c>[slab0·NR, (slab0 + panels)·NR)</c> of C: packs that slab of op(B) for every K block (in parallel),
-        /// then runs (MC-row block × column chunk) tasks, each over all K blocks in order. Many small tasks keep both
-        /// cores busy even when a worker thread wakes late; a fixed K order per element keeps results independent of
-        /// which thread computes what.
+        /// Columns <c>[slab0·NR, (slab0 + panels)·NR)</c> of C: packs that slab of op(B) for every K block (in
+        /// parallel), then runs (MC-row block × column chunk) tasks, each over all K blocks in order. Many small tasks
+        /// keep both cores busy even when a worker thread wakes late; a fixed K order per element keeps results
+        /// independent of which thread computes what.
         /// </summary>
         private void RunSlab(float* packedB, int slab0, int panels, int kcMax, int kBlocks, int threads, bool packed)
         {
@@ -425,7 +456,9 @@ internal static partial class Kernel
             }
         }
 
-        /// <summary>C[i0..i0+mc, panels first..last of the slab] over all of K, with packed op(B) already in place.</summary>
+        /// <summary>
+        /// C[i0..i0+mc, panels first..last of the slab] over all of K, with packed op(B) already in place.
+        /// </summary>
         private void RunBlock(float* packedB, int slab0, int slabPanels, int first, int last, int i0, int mc, int kcMax)
         {
             float[] packedA = ArrayPool<float>.Shared.Rent(MC * kcMax + 16);
@@ -450,7 +483,8 @@ internal static partial class Kernel
                             int ldb = NR;
                             if (_directB)
                             {
-                                // Full panels are read in place (row p at stride ldb); an edge panel is packed to zero-pad it.
+                                // Full panels are read in place (row p at stride ldb); an edge panel is packed to
+                                // zero-pad it.
                                 if (cols == NR)
                                 {
                                     bPanel = _b + (long)p0 * _ldb + jb;
@@ -472,7 +506,8 @@ internal static partial class Kernel
                                     if (_useAvx512 && r0 + 2 * MR <= mc)
                                     {
                                         // Two row panels against one B panel: 12 accumulators hide the FMA latency.
-                                        MicroKernelAvx512TwoPanels(aPanel, aPanel + (long)MR * kc, bPanel, ldb, kc, cTile, _ldc, overwrite);
+                                        MicroKernelAvx512TwoPanels(aPanel, aPanel + (long)MR * kc, bPanel, ldb, kc,
+                                            cTile, _ldc, overwrite);
                                         r0 += MR;
                                         continue;
                                     }
@@ -500,7 +535,10 @@ internal static partial class Kernel
             }
         }
 
-        /// <summary>Packs op(B)[p0..p0+kc, j0..j0+NR] into <paramref name="dst"/> as kc rows of NR contiguous values, zero-padded past n.</summary>
+        /// <summary>
+        /// Packs op(B)[p0..p0+kc, j0..j0+NR] into <paramref name="dst"/> as kc rows of NR contiguous values,
+        /// zero-padded past n.
+        /// </summary>
         private void PackB(float* dst, int p0, int kc, int j0)
         {
             int cols = Math.Min(NR, _n - j0);
@@ -540,7 +578,10 @@ internal static partial class Kernel
             }
         }
 
-        /// <summary><c>dst[q·ldd + r] = src[r·lds + q]</c> for r, q &lt; 8: eight rows of eight floats transposed with AVX shuffles.</summary>
+        /// <summary>
+        /// <c>dst[q·ldd + r] = src[r·lds + q]</c> for r, q &lt; 8: eight rows of eight floats transposed with AVX
+        /// shuffles.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Transpose8x8(float* src, int lds, float* dst, int ldd)
         {
@@ -549,10 +590,14 @@ internal static partial class Kernel
             Vector256<float> r4 = Avx.LoadVector256(src + 4L * lds), r5 = Avx.LoadVector256(src + 5L * lds);
             Vector256<float> r6 = Avx.LoadVector256(src + 6L * lds), r7 = Avx.LoadVector256(src + 7L * lds);
             // Interleave pairs of rows, then pairs of pairs (within 128-bit lanes), then swap lanes.
-            Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
-            Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
-            Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE), s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
-            Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE), s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
+            Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3),
+                t3 = Avx.UnpackHigh(r2, r3);
+            Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7),
+                t7 = Avx.UnpackHigh(r6, r7);
+            Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE),
+                s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
+            Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE),
+                s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
             Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20));
             Avx.Store(dst + ldd, Avx.Permute2x128(s1, s5, 0x20));
             Avx.Store(dst + 2L * ldd, Avx.Permute2x128(s2, s6, 0x20));
@@ -640,7 +685,8 @@ internal static partial class Kernel
     /// results equal the AVX2 kernel's bit for bit; a last, unpaired panel goes through the AVX2 kernel.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void MicroKernelAvx512TwoPanels(float* a0, float* a1, float* b, int ldb, int kc, float* c, int ldc, bool overwrite)
+    private static unsafe void MicroKernelAvx512TwoPanels(float* a0, float* a1, float* b, int ldb, int kc, float* c,
+        int ldc, bool overwrite)
     {
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         Vector512<float> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
@@ -684,8 +730,11 @@ internal static partial class Kernel
         Vector512.Store(row, c);
     }
 
-    /// <summary>The same tile without FMA intrinsics (any platform; Vector256 is emulated where not accelerated).</summary>
-    private static unsafe void MicroKernelPortable(float* a, float* b, int ldb, int kc, float* c, int ldc, bool overwrite)
+    /// <summary>
+    /// The same tile without FMA intrinsics (any platform; Vector256 is emulated where not accelerated).
+    /// </summary>
+    private static unsafe void MicroKernelPortable(float* a, float* b, int ldb, int kc, float* c, int ldc,
+        bool overwrite)
     {
         var acc = stackalloc Vector256<float>[2 * MR];
         for (int i = 0; i < 2 * MR; i++) acc[i] = default;

@@ -25,7 +25,8 @@ internal static partial class Kernel
         float learningRate, float beta1, float beta2, float epsilon, int step)
     {
         if (gradient.Length != weights.Length || m.Length != weights.Length || v.Length != weights.Length)
-            throw new ArgumentException("Adam: weights, gradient and moment buffers must have the same length.", nameof(gradient));
+            throw new ArgumentException("Adam: weights, gradient and moment buffers must have the same length.",
+                nameof(gradient));
         if (step < 1) throw new ArgumentOutOfRangeException(nameof(step), "Adam step numbers start at 1.");
 
         // Fold both bias corrections into the step size and epsilon (the form PyTorch uses).
@@ -41,7 +42,8 @@ internal static partial class Kernel
             ref float vv = ref MemoryMarshal.GetReference(v);
             var b1 = Vector256.Create(beta1); var b1c = Vector256.Create(1f - beta1);
             var b2 = Vector256.Create(beta2); var b2c = Vector256.Create(1f - beta2);
-            var c2 = Vector256.Create(correction2Sqrt); var eps = Vector256.Create(epsilon); var lr = Vector256.Create(stepSize);
+            var c2 = Vector256.Create(correction2Sqrt); var eps = Vector256.Create(epsilon); var lr = Vector256.Create(
+                stepSize);
             for (; i <= weights.Length - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 nuint o = (nuint)i;
@@ -71,10 +73,12 @@ internal static partial class Kernel
     /// <param name="learningRate">Step size lr.</param>
     /// <param name="epsilon">ε.</param>
     /// <exception cref="ArgumentException">The spans differ in length.</exception>
-    public static void AdagradStep(Span<float> weights, ReadOnlySpan<float> gradient, Span<float> squares, float learningRate, float epsilon)
+    public static void AdagradStep(Span<float> weights, ReadOnlySpan<float> gradient, Span<float> squares,
+        float learningRate, float epsilon)
     {
         if (gradient.Length != weights.Length || squares.Length != weights.Length)
-            throw new ArgumentException("Adagrad: weights, gradient and squared-gradient sums must have the same length.", nameof(gradient));
+            throw new ArgumentException("Adagrad: weights, gradient and squared-gradient sums must have the same " +
+                "length.", nameof(gradient));
         int i = 0;
         if (Vector256.IsHardwareAccelerated)
         {
@@ -109,10 +113,12 @@ internal static partial class Kernel
     /// <param name="learningRate">Step size lr.</param>
     /// <param name="momentum">μ in [0, 1).</param>
     /// <exception cref="ArgumentException">The spans differ in length.</exception>
-    public static void MomentumStep(Span<float> weights, ReadOnlySpan<float> gradient, Span<float> velocity, float learningRate, float momentum)
+    public static void MomentumStep(Span<float> weights, ReadOnlySpan<float> gradient, Span<float> velocity,
+        float learningRate, float momentum)
     {
         if (gradient.Length != weights.Length || velocity.Length != weights.Length)
-            throw new ArgumentException("SGD: weights, gradient and velocity must have the same length.", nameof(gradient));
+            throw new ArgumentException("SGD: weights, gradient and velocity must have the same length.",
+                nameof(gradient));
         // u = μu + g, then w = w - lr·u: two fused vector passes.
         TensorPrimitives.MultiplyAdd(velocity, momentum, gradient, velocity);
         TensorPrimitives.MultiplyAdd(velocity, -learningRate, weights, weights);

@@ -4,8 +4,8 @@ internal static partial class Kernel
 {
     /// <summary>
     /// Runs <paramref name="body"/>(start, end) over contiguous row ranges covering <c>[0, rows)</c>, in parallel when
-    /// there is enough work. Ranges depend only on <paramref name="rows"/> and <paramref name="minRowsPerChunk"/>, never
-    /// on timing, so per-row results are the same for any thread count.
+    /// there is enough work. Ranges depend only on <paramref name="rows"/> and <paramref name="minRowsPerChunk"/>,
+    /// never on timing, so per-row results are the same for any thread count.
     /// </summary>
     public static void ForRowRanges(int rows, int minRowsPerChunk, Action<int, int> body)
     {
@@ -30,7 +30,8 @@ internal static partial class Kernel
     /// Threads a kernel called from this thread may use: 1 inside a <see cref="ForChunks"/> body (the caller has
     /// already spread the work over the cores; nesting would only add scheduling overhead).
     /// </summary>
-    internal static int AvailableThreads => t_insideParallelChunk ? 1 : Math.Max(1, Math.Min(MaxDegreeOfParallelism, s_threadLimit.Value ?? int.MaxValue));
+    internal static int AvailableThreads =>
+        t_insideParallelChunk ? 1 : Math.Max(1, Math.Min(MaxDegreeOfParallelism, s_threadLimit.Value ?? int.MaxValue));
 
     // A per-call limit (an estimator's NumberOfThreads): flows into the tasks the kernels start, unlike a static.
     private static readonly AsyncLocal<int?> s_threadLimit = new();

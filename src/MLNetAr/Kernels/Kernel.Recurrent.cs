@@ -9,15 +9,16 @@ internal static partial class Kernel
     /// The elementwise part of one LSTM step for one row, fused into one pass: given the gate pre-activations
     /// <c>[i | f | g | o]</c> <c>(4H)</c>, replaces them by <c>[σ(i) | σ(f) | tanh(g) | σ(o)]</c> and writes
     /// <c>c = σ(f) ⊙ c_prev + σ(i) ⊙ tanh(g)</c> and <c>h = σ(o) ⊙ tanh(c)</c> <c>(H)</c>, with
-    /// <c>σ(x) = 1 / (1 + e^{-x})</c> and <c>tanh(x) = 2σ(2x) - 1</c>. One pass instead of eight span operations per row:
-    /// a pixel RNN takes hundreds of steps on small H, where the per-call cost dominated.
+    /// <c>σ(x) = 1 / (1 + e^{-x})</c> and <c>tanh(x) = 2σ(2x) - 1</c>. One pass instead of eight span operations per
+    /// row: a pixel RNN takes hundreds of steps on small H, where the per-call cost dominated.
     /// </summary>
     /// <exception cref="ArgumentException">A span is shorter than its shape.</exception>
     public static void LstmCell(Span<float> gates, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> h)
     {
         int hidden = h.Length;
         if (gates.Length < 4 * hidden || cPrev.Length < hidden || c.Length < hidden)
-            throw new ArgumentException($"An LSTM cell of {hidden} units needs {4 * hidden} gate values and {hidden} cell values.");
+            throw new ArgumentException($"An LSTM cell of {hidden} units needs {4 * hidden} gate values and " +
+                $"{hidden} cell values.");
         ref float gi = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(gates);
         ref float gf = ref Unsafe.Add(ref gi, hidden);
         ref float gg = ref Unsafe.Add(ref gi, 2 * hidden);
@@ -57,9 +58,11 @@ internal static partial class Kernel
 
     /// <summary><c>σ(x) = 1 / (1 + e^{-x})</c> lane-wise, with the FMA <see cref="Exp(Vector256{float})"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Sigmoid(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + Exp(-x));
+    private static Vector256<float> Sigmoid(Vector256<float> x) =>
+        Vector256<float>.One / (Vector256<float>.One + Exp(-x));
 
     /// <summary><c>tanh(x) = 2σ(2x) - 1</c> lane-wise.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Tanh(Vector256<float> x) => Vector256.Create(2f) * Sigmoid(x + x) - Vector256<float>.One;
+    private static Vector256<float> Tanh(Vector256<float> x) =>
+        Vector256.Create(2f) * Sigmoid(x + x) - Vector256<float>.One;
 }

@@ -21,9 +21,13 @@ internal class ConvolutionWorkspace(int maxBatch) : ModelWorkspace(maxBatch)
     public readonly ActivationBuffer RangeScratch = new();
     /// <summary>im2col columns not kept for Backward (and Backward's own scratch).</summary>
     public readonly ActivationBuffer ColumnsScratch = new();
-    /// <summary>The head: ReLU of the features <c>(F, B·P)</c>, its hidden layer and that layer's ReLU <c>(F_head, B·P)</c>.</summary>
+    /// <summary>
+    /// The head: ReLU of the features <c>(F, B·P)</c>, its hidden layer and that layer's ReLU <c>(F_head, B·P)</c>.
+    /// </summary>
     public readonly ActivationBuffer HeadInput = new(), HeadHidden = new(), HeadActivation = new();
-    /// <summary>The head's gradients: <c>∂L/∂HeadInput</c>, <c>∂L/∂HeadActivation</c> and <c>∂L/∂Features</c>.</summary>
+    /// <summary>
+    /// The head's gradients: <c>∂L/∂HeadInput</c>, <c>∂L/∂HeadActivation</c> and <c>∂L/∂Features</c>.
+    /// </summary>
     public readonly ActivationBuffer HeadGradient = new(), HeadHiddenGradient = new(), FeatureGradient = new();
 }
 
@@ -53,11 +57,15 @@ internal abstract class ConvolutionalDensityModel : DensityModel
 
     private IReadOnlyList<CausalConv2d> _layers = [];
 
-    protected ConvolutionalDensityModel(int height, int width, int levels, int featureChannels, int headChannels) : base(checked(height * width))
+    protected ConvolutionalDensityModel(int height, int width, int levels, int featureChannels, int headChannels)
+        : base(checked(height * width))
     {
-        if (levels < 2 || levels > 256) throw new ArgumentOutOfRangeException(nameof(levels), $"Pixel levels must be in [2, 256], got {levels}.");
-        if (featureChannels < 1 || headChannels < 1) throw new ArgumentOutOfRangeException(nameof(featureChannels), "Channel counts must be positive.");
-        (Height, Width, _levels, FeatureChannels, HeadChannels) = (height, width, levels, featureChannels, headChannels);
+        if (levels < 2 || levels > 256)
+            throw new ArgumentOutOfRangeException(nameof(levels), $"Pixel levels must be in [2, 256], got {levels}.");
+        if (featureChannels < 1 || headChannels < 1)
+            throw new ArgumentOutOfRangeException(nameof(featureChannels), "Channel counts must be positive.");
+        (Height, Width, _levels, FeatureChannels, HeadChannels) = (height, width, levels, featureChannels,
+            headChannels);
         _poolRows = Math.Min(PoolCells, height);
         _poolColumns = Math.Min(PoolCells, width);
         HeadHidden = new CausalConv2d("Head.Hidden", featureChannels, headChannels, ConvTaps.Pointwise, height, width);
@@ -79,13 +87,17 @@ internal abstract class ConvolutionalDensityModel : DensityModel
 
     public override int HiddenFeatureCount => FeatureChannels * _poolRows * _poolColumns;
 
-    /// <summary>A workspace of the body's type (a <see cref="ConvolutionWorkspace"/> with the body's buffers).</summary>
+    /// <summary>
+    /// A workspace of the body's type (a <see cref="ConvolutionWorkspace"/> with the body's buffers).
+    /// </summary>
     public abstract override ModelWorkspace CreateWorkspace(int maxBatch);
 
     /// <summary>Each image's activations take megabytes: 8 images per read-ahead batch, 2 per parallel chunk.</summary>
     public override int ScoringBatchRows => 8;
 
-    /// <summary>Sampling keeps every layer's activations of every row: about 2·(layers·maps + head)·D floats per row.</summary>
+    /// <summary>
+    /// Sampling keeps every layer's activations of every row: about 2·(layers·maps + head)·D floats per row.
+    /// </summary>
     public override int SamplingBatchRows => 32;
 
     /// <summary>Layers of the body followed by the head, in the order of the weights stream.</summary>
@@ -105,15 +117,19 @@ internal abstract class ConvolutionalDensityModel : DensityModel
 
     /// <summary>
     /// The body at positions <c>[p0, p1)</c> of every image: reads the input (<see cref="ConvolutionWorkspace.Input"/>)
-    /// and writes the F feature maps <c>(F, B·P)</c> (<see cref="ConvolutionWorkspace.Features"/>) there. The full range also keeps what
-    /// <see cref="BodyBackward"/> needs.
+    /// and writes the F feature maps <c>(F, B·P)</c> (<see cref="ConvolutionWorkspace.Features"/>) there. The full
+    /// range also keeps what <see cref="BodyBackward"/> needs.
     /// </summary>
     protected abstract void BodyForward(ConvolutionWorkspace workspace, int batch, int p0, int p1);
 
-    /// <summary>Adds the body's parameter gradients, given <c>∂L/∂features</c> <c>(F, B·P)</c> of the last full forward pass.</summary>
+    /// <summary>
+    /// Adds the body's parameter gradients, given <c>∂L/∂features</c> <c>(F, B·P)</c> of the last full forward pass.
+    /// </summary>
     protected abstract void BodyBackward(ConvolutionWorkspace workspace, int batch, ReadOnlySpan<float> dFeatures);
 
-    /// <summary>Initialises every weight and bias U(−1/√fan_in, 1/√fan_in) and the output bias at the data's marginals.</summary>
+    /// <summary>
+    /// Initialises every weight and bias U(−1/√fan_in, 1/√fan_in) and the output bias at the data's marginals.
+    /// </summary>
     public void Initialize(Random random, ReadOnlySpan<float> trainingRows) =>
         Initialize(random, LevelCounts(trainingRows));
 
@@ -154,7 +170,8 @@ internal abstract class ConvolutionalDensityModel : DensityModel
         Conv(HeadOutput, ws, activation, batch, p0, p1, logits);
     }
 
-    public override void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dLogits, ModelWorkspace workspace)
+    public override void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dLogits,
+        ModelWorkspace workspace)
     {
         var ws = (ConvolutionWorkspace)workspace;
         int n = batch * Dimension;
@@ -171,7 +188,8 @@ internal abstract class ConvolutionalDensityModel : DensityModel
         BodyBackward(ws, batch, dFeatures);
     }
 
-    public override void GetHiddenFeatures(int batch, ReadOnlySpan<float> logits, Span<float> features, ModelWorkspace workspace)
+    public override void GetHiddenFeatures(int batch, ReadOnlySpan<float> logits, Span<float> features,
+        ModelWorkspace workspace)
     {
         var ws = (ConvolutionWorkspace)workspace;
         int n = batch * Dimension, cells = _poolRows * _poolColumns;
@@ -194,16 +212,20 @@ internal abstract class ConvolutionalDensityModel : DensityModel
             }
     }
 
-    /// <summary>The body as ONNX nodes: the image <c>(N, 1, H, W)</c> to the F feature maps <c>(N, F, H, W)</c>.</summary>
+    /// <summary>
+    /// The body as ONNX nodes: the image <c>(N, 1, H, W)</c> to the F feature maps <c>(N, F, H, W)</c>.
+    /// </summary>
     protected abstract string ExportBody(OnnxGraph graph, string image);
 
     /// <summary>Body, head and pooled hidden features as ONNX: logits <c>(N, D)</c> or <c>(N, K, D)</c>.</summary>
-    protected override (string Logits, string? HiddenFeatures) ExportForward(OnnxGraph graph, string pixels, bool hiddenFeatures)
+    protected override (string Logits, string? HiddenFeatures) ExportForward(OnnxGraph graph, string pixels,
+        bool hiddenFeatures)
     {
         string features = ExportBody(graph, graph.Reshape(pixels, -1, 1, Height, Width));
         string hidden = graph.Relu(HeadHidden.ExportOnnx(graph, graph.Relu(features)));
         string logits = HeadOutput.ExportOnnx(graph, hidden); // (N, K', H, W)
-        logits = LogitsPerPixel == 1 ? graph.Reshape(logits, -1, Dimension) : graph.Reshape(logits, -1, Levels, Dimension);
+        logits = LogitsPerPixel == 1 ? graph.Reshape(logits, -1, Dimension)
+            : graph.Reshape(logits, -1, Levels, Dimension);
         return (logits, hiddenFeatures ? ExportPooledFeatures(graph, features) : null);
     }
 
@@ -220,7 +242,8 @@ internal abstract class ConvolutionalDensityModel : DensityModel
             for (int j = 0; j < Width; j++) counts[Cell(i, j)]++;
         for (int i = 0; i < Height; i++)
             for (int j = 0; j < Width; j++) pool[(i * Width + j) * cells + Cell(i, j)] = 1f / counts[Cell(i, j)];
-        string pooled = graph.MatMul(graph.Reshape(features, -1, FeatureChannels, Dimension), graph.Constant(pool, Dimension, cells));
+        string pooled = graph.MatMul(graph.Reshape(features, -1, FeatureChannels, Dimension),
+            graph.Constant(pool, Dimension, cells));
         return graph.Reshape(pooled, -1, HiddenFeatureCount);
     }
 
@@ -231,7 +254,8 @@ internal abstract class ConvolutionalDensityModel : DensityModel
     /// Cached generation: every layer is computed once per position, in raster order, from activations already final
     /// (see the class remarks). Produces the same conditionals as <see cref="DensityModel.SampleRowsNaive"/>.
     /// </summary>
-    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds, ModelWorkspace? workspace = null)
+    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds,
+        ModelWorkspace? workspace = null)
     {
         int d = Dimension, n = batch * d;
         var ws = (ConvolutionWorkspace)(workspace ?? CreateWorkspace(batch));
@@ -251,21 +275,25 @@ internal abstract class ConvolutionalDensityModel : DensityModel
             if (p % Width == 0) PrepareRows(ws, batch, p, p + Width);
             BodyForward(ws, batch, p, p + 1);
             HeadForward(ws, batch, p, p + 1, logits);
-            for (int r = 0; r < batch; r++) x[r * d + p] = input[r * d + p] = Distribution.Draw(streams[r], logits, n, r * d + p);
+            for (int r = 0; r < batch; r++)
+                x[r * d + p] = input[r * d + p] = Distribution.Draw(streams[r], logits, n, r * d + p);
         }
     }
 
     /// <summary>
     /// Runs <paramref name="layer"/> on positions <c>[p0, p1)</c>: the full-batch path (keeping im2col columns in
-    /// <paramref name="columns"/> for Backward, else in the scratch) when the range is every position, else the ranged path.
+    /// <paramref name="columns"/> for Backward, else in the scratch) when the range is every position, else the ranged
+    /// path.
     /// </summary>
-    protected void Conv(CausalConv2d layer, ConvolutionWorkspace ws, ReadOnlySpan<float> x, int batch, int p0, int p1, Span<float> y,
+    protected void Conv(CausalConv2d layer, ConvolutionWorkspace ws, ReadOnlySpan<float> x, int batch, int p0, int p1,
+        Span<float> y,
         ActivationBuffer? columns = null, bool accumulate = false)
     {
         if (p0 == 0 && p1 == Dimension)
             layer.Forward(x, batch, y, (columns ?? ws.ColumnsScratch).Get(layer.ColumnsLength(batch)), accumulate);
         else
-            layer.ForwardRange(x, batch, p0, p1, y, ws.RangeScratch.Get(layer.RangeScratchLength(batch, p1 - p0)), accumulate);
+            layer.ForwardRange(x, batch, p0, p1, y, ws.RangeScratch.Get(layer.RangeScratchLength(batch, p1 - p0)),
+                accumulate);
     }
 
     /// <summary>
@@ -284,7 +312,9 @@ internal abstract class ConvolutionalDensityModel : DensityModel
             fixed (float* px = x, py = y)
             {
                 nint xAddress = (nint)px, yAddress = (nint)py;
-                ForElementChunks(length, (start, n) => Relu.Forward(new ReadOnlySpan<float>((float*)xAddress + start, n), new Span<float>((float*)yAddress + start, n)));
+                ForElementChunks(length, (start, n) =>
+                    Relu.Forward(new ReadOnlySpan<float>((float*)xAddress + start, n),
+                    new Span<float>((float*)yAddress + start, n)));
             }
             return;
         }
@@ -317,7 +347,8 @@ internal abstract class ConvolutionalDensityModel : DensityModel
             {
                 nint preAddress = (nint)pPre, yAddress = (nint)pY;
                 ForElementChunks(half, (start, n) => GatedActivation.Forward(
-                    new ReadOnlySpan<float>((float*)preAddress + start, n), new ReadOnlySpan<float>((float*)preAddress + half + start, n),
+                    new ReadOnlySpan<float>((float*)preAddress + start, n),
+                        new ReadOnlySpan<float>((float*)preAddress + half + start, n),
                     new Span<float>((float*)yAddress + start, n)));
             }
             return;
@@ -327,7 +358,9 @@ internal abstract class ConvolutionalDensityModel : DensityModel
             GatedActivation.Forward(a.Slice(o, length), g.Slice(o, length), y.Slice(o, length));
     }
 
-    /// <summary><c>∂pre</c> <c>(2C, B·P)</c> of <see cref="Gate"/> on every position, given <c>∂y</c> <c>(C, B·P)</c>.</summary>
+    /// <summary>
+    /// <c>∂pre</c> <c>(2C, B·P)</c> of <see cref="Gate"/> on every position, given <c>∂y</c> <c>(C, B·P)</c>.
+    /// </summary>
     protected static unsafe void GateBackward(ReadOnlySpan<float> pre, ReadOnlySpan<float> dy, Span<float> dPre)
     {
         int half = dy.Length;
@@ -335,9 +368,11 @@ internal abstract class ConvolutionalDensityModel : DensityModel
         {
             nint preAddress = (nint)pPre, dyAddress = (nint)pDy, dPreAddress = (nint)pDPre;
             ForElementChunks(half, (start, n) => GatedActivation.Backward(
-                new ReadOnlySpan<float>((float*)preAddress + start, n), new ReadOnlySpan<float>((float*)preAddress + half + start, n),
+                new ReadOnlySpan<float>((float*)preAddress + start, n),
+                    new ReadOnlySpan<float>((float*)preAddress + half + start, n),
                 new ReadOnlySpan<float>((float*)dyAddress + start, n),
-                new Span<float>((float*)dPreAddress + start, n), new Span<float>((float*)dPreAddress + half + start, n)));
+                new Span<float>((float*)dPreAddress + start, n),
+                    new Span<float>((float*)dPreAddress + half + start, n)));
         }
     }
 
@@ -351,11 +386,14 @@ internal abstract class ConvolutionalDensityModel : DensityModel
         Kernel.ForChunks((length + chunk - 1) / chunk, c => body(c * chunk, Math.Min(chunk, length - c * chunk)));
     }
 
-    /// <summary><c>y += x</c> on positions <c>[p0, p1)</c> of a <c>(C, B·P)</c> tensor (a residual connection).</summary>
+    /// <summary>
+    /// <c>y += x</c> on positions <c>[p0, p1)</c> of a <c>(C, B·P)</c> tensor (a residual connection).
+    /// </summary>
     protected void AddInPlace(ReadOnlySpan<float> x, Span<float> y, int channels, int batch, int p0, int p1)
     {
         var (count, first, length) = Runs(channels, batch, p0, p1);
-        for (int s = 0, o = first; s < count; s++, o += Dimension) TensorPrimitives.Add(y.Slice(o, length), x.Slice(o, length), y.Slice(o, length));
+        for (int s = 0, o = first; s < count; s++, o += Dimension)
+            TensorPrimitives.Add(y.Slice(o, length), x.Slice(o, length), y.Slice(o, length));
     }
 
     /// <summary>Writes the shared shape: height, width, levels, feature and head channels.</summary>

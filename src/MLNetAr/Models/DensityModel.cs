@@ -25,7 +25,9 @@ internal class ModelWorkspace
         return _logits.AsSpan(0, length);
     }
 
-    /// <summary>A buffer for <c>∂L/∂logits</c> of at least <paramref name="length"/> values, reused between calls.</summary>
+    /// <summary>
+    /// A buffer for <c>∂L/∂logits</c> of at least <paramref name="length"/> values, reused between calls.
+    /// </summary>
     public Span<float> LogitGradients(int length)
     {
         if (_logitGradients.Length < length) _logitGradients = new float[length];
@@ -33,12 +35,16 @@ internal class ModelWorkspace
     }
 }
 
-/// <summary>One activation buffer of a workspace: grown on demand, the same array (contents kept) while it fits.</summary>
+/// <summary>
+/// One activation buffer of a workspace: grown on demand, the same array (contents kept) while it fits.
+/// </summary>
 internal sealed class ActivationBuffer
 {
     private float[] _values = [];
 
-    /// <summary>The first <paramref name="length"/> floats of the buffer, reallocated (zeroed) when it is too short.</summary>
+    /// <summary>
+    /// The first <paramref name="length"/> floats of the buffer, reallocated (zeroed) when it is too short.
+    /// </summary>
     public Span<float> Get(long length)
     {
         if (_values.Length < length) _values = new float[checked((int)length)];
@@ -49,20 +55,21 @@ internal sealed class ActivationBuffer
 /// <summary>
 /// An autoregressive density model over vectors of length <see cref="Dimension"/>:
 /// <c>log p(x) = Σ_i log p(x_i | x_&lt;i)</c>, where the conditional of pixel i depends only on inputs earlier in the
-/// model's order. Binary models (<see cref="Levels"/> = 2) have Bernoulli conditionals <c>p(x_i = 1 | x_&lt;i) = σ(z_i)</c>
-/// with one logit per pixel, logits <c>(B, D)</c>; models with K &gt; 2 levels have a categorical softmax over K logits
-/// per pixel, logits <c>(K, B·D)</c>, and pixel values <c>level / (K - 1)</c>.
+/// model's order. Binary models (<see cref="Levels"/> = 2) have Bernoulli conditionals
+/// <c>p(x_i = 1 | x_&lt;i) = σ(z_i)</c> with one logit per pixel, logits <c>(B, D)</c>; models with K &gt; 2 levels
+/// have a categorical softmax over K logits per pixel, logits <c>(K, B·D)</c>, and pixel values <c>level / (K - 1)</c>.
 /// </summary>
 /// <remarks>
-/// This is the one interface the ML.NET layer (estimator, transformer, persistence, training loop) talks to; a new model
-/// implements Forward/Backward/hidden features and its hyperparameter (de)serialisation, and overrides
+/// This is the one interface the ML.NET layer (estimator, transformer, persistence, training loop) talks to; a new
+/// model implements Forward/Backward/hidden features and its hyperparameter (de)serialisation, and overrides
 /// <see cref="SampleRows"/> when it can sample faster than D full forward passes.
 /// </remarks>
 internal abstract class DensityModel
 {
     protected DensityModel(int dimension)
     {
-        if (dimension < 1) throw new ArgumentOutOfRangeException(nameof(dimension), "A density model needs at least one pixel.");
+        if (dimension < 1)
+            throw new ArgumentOutOfRangeException(nameof(dimension), "A density model needs at least one pixel.");
         Dimension = dimension;
     }
 
@@ -89,7 +96,9 @@ internal abstract class DensityModel
     /// <summary>All trainable parameters, in a fixed order (the order of the weights stream).</summary>
     public abstract IReadOnlyList<Parameter> Parameters { get; }
 
-    /// <summary>Input order: <c>Order[t]</c> is the pixel predicted at step t. Natural order unless a model overrides.</summary>
+    /// <summary>
+    /// Input order: <c>Order[t]</c> is the pixel predicted at step t. Natural order unless a model overrides.
+    /// </summary>
     public virtual int[] Order => Enumerable.Range(0, Dimension).ToArray();
 
     /// <summary>Creates scratch space for batches of up to <paramref name="maxBatch"/> rows.</summary>
@@ -118,12 +127,15 @@ internal abstract class DensityModel
     private readonly System.Collections.Concurrent.ConcurrentBag<ModelWorkspace> _scoringWorkspaces = [];
 
     /// <summary>
-    /// A workspace for <see cref="ScoringChunkRows"/> rows, reused from cursor to cursor: allocating (and faulting in) a
-    /// convolutional model's activations for every cursor costs more than scoring a short data view.
+    /// A workspace for <see cref="ScoringChunkRows"/> rows, reused from cursor to cursor: allocating (and faulting in)
+    /// a convolutional model's activations for every cursor costs more than scoring a short data view.
     /// </summary>
-    public ModelWorkspace RentScoringWorkspace() => _scoringWorkspaces.TryTake(out ModelWorkspace? workspace) ? workspace : CreateWorkspace(ScoringChunkRows);
+    public ModelWorkspace RentScoringWorkspace() =>
+        _scoringWorkspaces.TryTake(out ModelWorkspace? workspace) ? workspace : CreateWorkspace(ScoringChunkRows);
 
-    /// <summary>Gives back a workspace of <see cref="RentScoringWorkspace"/>; one batch's worth is kept for the next cursor.</summary>
+    /// <summary>
+    /// Gives back a workspace of <see cref="RentScoringWorkspace"/>; one batch's worth is kept for the next cursor.
+    /// </summary>
     public void ReturnScoringWorkspace(ModelWorkspace workspace)
     {
         if (_scoringWorkspaces.Count < ScoringChunksPerBatch) _scoringWorkspaces.Add(workspace);
@@ -140,17 +152,22 @@ internal abstract class DensityModel
     /// Adds <c>∂L/∂θ</c> to every <see cref="Parameter.Gradient"/>, given <c>∂L/∂logits</c> <c>(B, D)</c>. Must follow
     /// <see cref="Forward"/> on the same <paramref name="x"/> and <paramref name="workspace"/>.
     /// </summary>
-    public abstract void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dLogits, ModelWorkspace workspace);
-
-    /// <summary>Hidden features <c>(B, HiddenFeatureCount)</c> of the rows last passed to <see cref="Forward"/>.</summary>
-    public abstract void GetHiddenFeatures(int batch, ReadOnlySpan<float> logits, Span<float> features, ModelWorkspace workspace);
+    public abstract void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dLogits,
+        ModelWorkspace workspace);
 
     /// <summary>
-    /// Scores rows: exact <c>log p(x)</c> per row <c>(B) </c> and hidden features <c>(B, HiddenFeatureCount)</c> (may be
-    /// empty to skip them). The default is one <see cref="Forward"/> pass with Bernoulli conditionals; a model whose
+    /// Hidden features <c>(B, HiddenFeatureCount)</c> of the rows last passed to <see cref="Forward"/>.
+    /// </summary>
+    public abstract void GetHiddenFeatures(int batch, ReadOnlySpan<float> logits, Span<float> features,
+        ModelWorkspace workspace);
+
+    /// <summary>
+    /// Scores rows: exact <c>log p(x)</c> per row <c>(B) </c> and hidden features <c>(B, HiddenFeatureCount)</c> (may
+    /// be empty to skip them). The default is one <see cref="Forward"/> pass with Bernoulli conditionals; a model whose
     /// density is a mixture (MADE's mask ensembles) overrides it.
     /// </summary>
-    public virtual void Score(ReadOnlySpan<float> x, int batch, Span<float> logLikelihoods, Span<float> hiddenFeatures, ModelWorkspace workspace)
+    public virtual void Score(ReadOnlySpan<float> x, int batch, Span<float> logLikelihoods, Span<float> hiddenFeatures,
+        ModelWorkspace workspace)
     {
         Span<float> logits = workspace.Logits(batch * Dimension * LogitsPerPixel);
         Forward(x, batch, logits, workspace);
@@ -162,7 +179,8 @@ internal abstract class DensityModel
     /// Per-pixel conditionals <c>log p(x_i | x_&lt;i)</c> <c>(B, D)</c>, by pixel (not by step), from one
     /// <see cref="Forward"/> pass. For a MADE ensemble these are the first mask's conditionals.
     /// </summary>
-    public virtual void PixelLogProbabilities(ReadOnlySpan<float> x, int batch, Span<float> destination, ModelWorkspace workspace)
+    public virtual void PixelLogProbabilities(ReadOnlySpan<float> x, int batch, Span<float> destination,
+        ModelWorkspace workspace)
     {
         int n = batch * Dimension;
         Span<float> logits = workspace.Logits(n * LogitsPerPixel);
@@ -170,7 +188,9 @@ internal abstract class DensityModel
         Distribution.LogProbabilities(logits, x, n, destination);
     }
 
-    /// <summary>Pixels at each of the K levels in <paramref name="rows"/> (for <see cref="PixelDistribution.MarginalLogits"/>).</summary>
+    /// <summary>
+    /// Pixels at each of the K levels in <paramref name="rows"/> (for <see cref="PixelDistribution.MarginalLogits"/>).
+    /// </summary>
     protected double[] LevelCounts(ReadOnlySpan<float> rows)
     {
         var counts = new double[Levels];
@@ -180,7 +200,8 @@ internal abstract class DensityModel
 
     /// <summary><c>log p(x)</c> per row <c>(B)</c> from the logits of one <see cref="Forward"/> pass.</summary>
     /// <remarks>Rows in parallel (each row's sum is its own, so the result does not depend on the threads).</remarks>
-    protected unsafe void LogLikelihoods(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int batch, Span<float> logLikelihoods)
+    protected unsafe void LogLikelihoods(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int batch,
+        Span<float> logLikelihoods)
     {
         int d = Dimension, n = batch * d, logitsLength = n * LogitsPerPixel;
         fixed (float* pLogits = logits, pX = x, pResult = logLikelihoods)
@@ -201,11 +222,13 @@ internal abstract class DensityModel
     /// summed NLL of the batch. The default is <see cref="Forward"/>, the loss of the pixel distribution and
     /// <see cref="Backward"/>; models with a cheaper fused pass (NADE) override it.
     /// </summary>
-    /// <param name="inputs">What the conditionals read, <c>(B, D)</c>: the rows, or the rows with input dropout.</param>
+    /// <param name="inputs">What the conditionals read, <c>(B, D)</c>: the rows, or the rows with input
+    /// dropout.</param>
     /// <param name="targets">The rows whose likelihood is maximised, <c>(B, D)</c>.</param>
     /// <param name="batch">Rows B.</param>
     /// <param name="workspace">Scratch of <see cref="CreateWorkspace"/> for at least B rows.</param>
-    public virtual double TrainingStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch, ModelWorkspace workspace)
+    public virtual double TrainingStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch,
+        ModelWorkspace workspace)
     {
         int length = batch * Dimension * LogitsPerPixel;
         Span<float> logits = workspace.Logits(length);
@@ -221,7 +244,8 @@ internal abstract class DensityModel
     }
 
     /// <summary>One minibatch of training on <paramref name="x"/> as both inputs and targets.</summary>
-    public double TrainingStep(ReadOnlySpan<float> x, int batch, ModelWorkspace workspace) => TrainingStep(x, x, batch, workspace);
+    public double TrainingStep(ReadOnlySpan<float> x, int batch, ModelWorkspace workspace) =>
+        TrainingStep(x, x, batch, workspace);
 
     /// <summary>
     /// Whether the conditionals can read other values than the targets (input dropout): false for a model whose fused
@@ -230,18 +254,23 @@ internal abstract class DensityModel
     public virtual bool SupportsInputDropout => true;
 
     /// <summary>
-    /// <c>log p(x)</c> used for early stopping. Defaults to <see cref="Score"/>; MADE uses its first mask only, which is
-    /// cheap and the same every epoch.
+    /// <c>log p(x)</c> used for early stopping. Defaults to <see cref="Score"/>; MADE uses its first mask only, which
+    /// is cheap and the same every epoch.
     /// </summary>
-    public virtual void ValidationLogLikelihoods(ReadOnlySpan<float> x, int batch, Span<float> logLikelihoods, ModelWorkspace workspace) =>
+    public virtual void ValidationLogLikelihoods(ReadOnlySpan<float> x, int batch, Span<float> logLikelihoods,
+        ModelWorkspace workspace) =>
         Score(x, batch, logLikelihoods, Span<float>.Empty, workspace);
 
-    /// <summary>Called before each training minibatch (step counts from 0); MADE picks the minibatch's mask here.</summary>
+    /// <summary>
+    /// Called before each training minibatch (step counts from 0); MADE picks the minibatch's mask here.
+    /// </summary>
     public virtual void BeginTrainingStep(int step)
     {
     }
 
-    /// <summary>Called once the weights are final (after training, or after loading), before the model is used for scoring.</summary>
+    /// <summary>
+    /// Called once the weights are final (after training, or after loading), before the model is used for scoring.
+    /// </summary>
     public virtual void EndTraining()
     {
     }
@@ -250,17 +279,19 @@ internal abstract class DensityModel
     public abstract void WriteHyperparameters(BinaryWriter writer);
 
     /// <summary>
-    /// Completes rows in place: for each row r the pixels at order steps <c>[knownSteps, D)</c> are drawn from the model,
-    /// conditioned on the pixels at steps <c>[0, knownSteps)</c>. The pixel at step t uses the t-th value of a random
-    /// stream seeded by <c>rowSeeds[r]</c> (one uniform per sampled pixel, see <see cref="PixelDistribution.Draw"/>), so any sampler that
-    /// computes the same conditionals produces the same images.
+    /// Completes rows in place: for each row r the pixels at order steps <c>[knownSteps, D)</c> are drawn from the
+    /// model, conditioned on the pixels at steps <c>[0, knownSteps)</c>. The pixel at step t uses the t-th value of a
+    /// random stream seeded by <c>rowSeeds[r]</c> (one uniform per sampled pixel, see
+    /// <see cref="PixelDistribution.Draw"/>), so any sampler that computes the same conditionals produces the same
+    /// images.
     /// </summary>
     /// <remarks>
     /// The default runs one full forward pass per pixel; models override it with incremental samplers.
-    /// <paramref name="workspace"/>: scratch of <see cref="CreateWorkspace"/> for at least <paramref name="batch"/> rows,
-    /// reused across blocks of one large request (null: the sampler makes its own).
+    /// <paramref name="workspace"/>: scratch of <see cref="CreateWorkspace"/> for at least <paramref name="batch"/>
+    /// rows, reused across blocks of one large request (null: the sampler makes its own).
     /// </remarks>
-    public virtual void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds, ModelWorkspace? workspace = null) =>
+    public virtual void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds,
+        ModelWorkspace? workspace = null) =>
         SampleRowsNaive(x, batch, knownSteps, rowSeeds);
 
     /// <summary>
@@ -292,7 +323,8 @@ internal abstract class DensityModel
     /// (each with one <paramref name="createScratch"/> result). Rows never share state, so results do not depend on
     /// the thread count.
     /// </summary>
-    protected unsafe void ForEachImage<TScratch>(Span<float> x, int batch, Func<TScratch> createScratch, ImageAction<TScratch> body)
+    protected unsafe void ForEachImage<TScratch>(Span<float> x, int batch, Func<TScratch> createScratch,
+        ImageAction<TScratch> body)
     {
         int d = Dimension;
         fixed (float* px = x)
@@ -306,7 +338,8 @@ internal abstract class DensityModel
         }
     }
 
-    // ---- ONNX export ----------------------------------------------------------------------------------------------------
+    // ---- ONNX export
+    // ----------------------------------------------------------------------------------------------------
 
     /// <summary>
     /// Adds the model's scoring pass to an ONNX graph: from the encoded pixels <c>(N, D)</c> (as
@@ -324,15 +357,17 @@ internal abstract class DensityModel
     }
 
     /// <summary>
-    /// <see cref="Forward"/> as ONNX nodes: encoded pixels <c>(N, D)</c> to logits, <c>(N, D)</c> for Bernoulli pixels or
-    /// <c>(N, K, D)</c> for K levels, and (when <paramref name="hiddenFeatures"/>) the hidden features <c>(N, F)</c>.
+    /// <see cref="Forward"/> as ONNX nodes: encoded pixels <c>(N, D)</c> to logits, <c>(N, D)</c> for Bernoulli pixels
+    /// or <c>(N, K, D)</c> for K levels, and (when <paramref name="hiddenFeatures"/>) the hidden features
+    /// <c>(N, F)</c>.
     /// </summary>
-    protected virtual (string Logits, string? HiddenFeatures) ExportForward(OnnxGraph graph, string pixels, bool hiddenFeatures) =>
+    protected virtual (string Logits, string? HiddenFeatures) ExportForward(OnnxGraph graph, string pixels,
+        bool hiddenFeatures) =>
         throw new NotSupportedException($"ONNX export of {Kind} models is not supported.");
 
     /// <summary>
-    /// <c>log p(x_i | x_&lt;i)</c> <c>(N, D)</c> from the logits of <see cref="ExportForward"/>: <c>x·z - softplus(z)</c> for
-    /// Bernoulli pixels, <c>log softmax(z)[level(x)]</c> for K levels.
+    /// <c>log p(x_i | x_&lt;i)</c> <c>(N, D)</c> from the logits of <see cref="ExportForward"/>:
+    /// <c>x·z - softplus(z)</c> for Bernoulli pixels, <c>log softmax(z)[level(x)]</c> for K levels.
     /// </summary>
     protected string ExportPixelLogProbabilities(OnnxGraph graph, string logits, string pixels) =>
         Distribution.ExportLogProbabilities(graph, logits, pixels);

@@ -7,14 +7,15 @@ using MLNetAr.Onnx;
 namespace MLNetAr.Models;
 
 /// <summary>
-/// Fully visible sigmoid belief network (Frey 1998; baseline in Larochelle &amp; Murray 2011): one logistic regression per
-/// pixel on all earlier pixels, <c>p(x_i = 1 | x_&lt;i) = σ(b_i + Σ_{j&lt;i} W_ij x_j)</c> with W strictly lower-triangular.
+/// Fully visible sigmoid belief network (Frey 1998; baseline in Larochelle &amp; Murray 2011): one logistic regression
+/// per pixel on all earlier pixels, <c>p(x_i = 1 | x_&lt;i) = σ(b_i + Σ_{j&lt;i} W_ij x_j)</c> with W strictly
+/// lower-triangular.
 /// </summary>
 /// <remarks>
 /// Stored as <c>Wᵀ</c> (row j = the effect of pixel j on every later pixel), so a logit vector is the bias plus one
-/// contiguous row per non-zero input: O(nnz·D) per image, which exploits that binary images are mostly zero, and the same
-/// running sum serves incremental sampling. Entries <c>Wᵀ[j, i]</c> with <c>i ≤ j</c> are structurally zero: they start at
-/// 0 and their gradient is cleared, so they stay 0.
+/// contiguous row per non-zero input: O(nnz·D) per image, which exploits that binary images are mostly zero, and the
+/// same running sum serves incremental sampling. Entries <c>Wᵀ[j, i]</c> with <c>i ≤ j</c> are structurally zero: they
+/// start at 0 and their gradient is cleared, so they stay 0.
 /// </remarks>
 internal sealed class Fvsbn : DensityModel
 {
@@ -37,7 +38,9 @@ internal sealed class Fvsbn : DensityModel
     public override int HiddenFeatureCount => Dimension;
     public override IReadOnlyList<Parameter> Parameters { get; }
 
-    /// <summary>Random initialisation: <c>W_ij ~ U(-s, s)</c> below the diagonal with <c>s = 1/√D</c>, biases 0.</summary>
+    /// <summary>
+    /// Random initialisation: <c>W_ij ~ U(-s, s)</c> below the diagonal with <c>s = 1/√D</c>, biases 0.
+    /// </summary>
     public void Initialize(Random random, float scale)
     {
         int d = Dimension;
@@ -46,7 +49,9 @@ internal sealed class Fvsbn : DensityModel
                 _weightsT.Value[j * d + i] = (float)((random.NextDouble() * 2 - 1) * scale);
     }
 
-    /// <summary>Sets the biases to the logits of the pixel means: a good start that equals the independent-pixel model.</summary>
+    /// <summary>
+    /// Sets the biases to the logits of the pixel means: a good start that equals the independent-pixel model.
+    /// </summary>
     public void InitializeBiasFromMeans(ReadOnlySpan<float> means)
     {
         for (int i = 0; i < Dimension; i++)
@@ -73,13 +78,16 @@ internal sealed class Fvsbn : DensityModel
                 Kernel.ForRowRanges(batch, 8, (start, end) =>
                 {
                     for (int r = start; r < end; r++)
-                        RowLogits(new ReadOnlySpan<float>((float*)xAddress + (long)r * d, d), new Span<float>((float*)zAddress + (long)r * d, d));
+                        RowLogits(new ReadOnlySpan<float>((float*)xAddress + (long)r * d, d),
+                            new Span<float>((float*)zAddress + (long)r * d, d));
                 });
             }
         }
     }
 
-    /// <summary>(D) -> (D): <c>z = b + Σ_j x_j · Wᵀ[j, j+1..]</c>, summed in ascending j (the order sampling uses too).</summary>
+    /// <summary>
+    /// (D) -> (D): <c>z = b + Σ_j x_j · Wᵀ[j, j+1..]</c>, summed in ascending j (the order sampling uses too).
+    /// </summary>
     private void RowLogits(ReadOnlySpan<float> x, Span<float> z)
     {
         _bias.Value.CopyTo(z);
@@ -97,20 +105,24 @@ internal sealed class Fvsbn : DensityModel
         else TensorPrimitives.MultiplyAdd(row, xj, tail, tail);
     }
 
-    public override void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dLogits, ModelWorkspace workspace)
+    public override void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dLogits,
+        ModelWorkspace workspace)
     {
         int d = Dimension;
         // ∂L/∂Wᵀ = Xᵀ·G: (D, B)·(B, D) -> (D, D); ∂L/∂b = Σ_r G[r, :].
-        Kernel.Gemm(Transpose.Yes, Transpose.No, d, d, batch, x, d, dLogits, d, _weightsT.Gradient, d, accumulate: true);
+        Kernel.Gemm(Transpose.Yes, Transpose.No, d, d, batch, x, d, dLogits, d, _weightsT.Gradient, d,
+            accumulate: true);
         for (int j = 0; j < d; j++) _weightsT.Gradient.AsSpan(j * d, j + 1).Clear();
         for (int r = 0; r < batch; r++) TensorPrimitives.Add(_bias.Gradient, dLogits.Slice(r * d, d), _bias.Gradient);
     }
 
-    public override void GetHiddenFeatures(int batch, ReadOnlySpan<float> logits, Span<float> features, ModelWorkspace workspace) =>
+    public override void GetHiddenFeatures(int batch, ReadOnlySpan<float> logits, Span<float> features,
+        ModelWorkspace workspace) =>
         logits[..(batch * Dimension)].CopyTo(features);
 
     /// <summary><c>(N, D) -> (N, D)</c>: <c>z = x · Wᵀ + b</c>; the hidden features are the logits.</summary>
-    protected override (string Logits, string? HiddenFeatures) ExportForward(OnnxGraph graph, string pixels, bool hiddenFeatures)
+    protected override (string Logits, string? HiddenFeatures) ExportForward(OnnxGraph graph, string pixels,
+        bool hiddenFeatures)
     {
         int d = Dimension;
         string logits = graph.Linear(pixels, graph.Constant(_weightsT.Value, d, d), graph.Constant(_bias.Value, d));
@@ -122,8 +134,11 @@ internal sealed class Fvsbn : DensityModel
     /// <summary>Rebuilds an untrained model from <see cref="WriteHyperparameters"/>.</summary>
     public static Fvsbn ReadHyperparameters(BinaryReader reader) => new(reader.ReadInt32());
 
-    /// <summary>Incremental sampling: one running logit vector per image, updated by one row of Wᵀ per pixel that is 1.</summary>
-    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds, ModelWorkspace? workspace = null)
+    /// <summary>
+    /// Incremental sampling: one running logit vector per image, updated by one row of Wᵀ per pixel that is 1.
+    /// </summary>
+    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds,
+        ModelWorkspace? workspace = null)
     {
         int d = Dimension;
         int[] seeds = rowSeeds.ToArray();

@@ -15,11 +15,15 @@ internal static class InputOrders
     public static void Validate(int[] order, int d)
     {
         ArgumentNullException.ThrowIfNull(order);
-        if (order.Length != d) throw new ArgumentOutOfRangeException(nameof(order), $"An input order for {d} pixels must have {d} entries, got {order.Length}.");
+        if (order.Length != d)
+            throw new ArgumentOutOfRangeException(nameof(order),
+                $"An input order for {d} pixels must have {d} entries, got {order.Length}.");
         var seen = new bool[d];
         foreach (int pixel in order)
         {
-            if (pixel < 0 || pixel >= d || seen[pixel]) throw new ArgumentOutOfRangeException(nameof(order), $"The input order is not a permutation of 0..{d - 1}.");
+            if (pixel < 0 || pixel >= d || seen[pixel])
+                throw new ArgumentOutOfRangeException(nameof(order),
+                    $"The input order is not a permutation of 0..{d - 1}.");
             seen[pixel] = true;
         }
     }

@@ -10,12 +10,12 @@ namespace MLNetAr.Models;
 
 /// <summary>
 /// Masked autoencoder for distribution estimation (Germain et al. 2015): ReLU layers
-/// <c>h_l = relu(h_{l-1} · (W_l ⊙ M_l)ᵀ + b_l)</c> and logits <c>z = h_L · (V ⊙ M_V)ᵀ + c [+ x · (A ⊙ M_A)ᵀ]</c>, where the
-/// masks (<see cref="MadeMasks"/>) make logit d depend only on inputs earlier in the order.
+/// <c>h_l = relu(h_{l-1} · (W_l ⊙ M_l)ᵀ + b_l)</c> and logits <c>z = h_L · (V ⊙ M_V)ᵀ + c [+ x · (A ⊙ M_A)ᵀ]</c>, where
+/// the masks (<see cref="MadeMasks"/>) make logit d depend only on inputs earlier in the order.
 /// </summary>
 /// <remarks>
-/// Order- and connectivity-agnostic training cycles through <see cref="NumberOfMasks"/> connectivities, one per minibatch
-/// (regenerated from seeds rather than stored). Scoring averages the probabilities of the first
+/// Order- and connectivity-agnostic training cycles through <see cref="NumberOfMasks"/> connectivities, one per
+/// minibatch (regenerated from seeds rather than stored). Scoring averages the probabilities of the first
 /// <see cref="EnsembleSize"/> connectivities: <c>log p(x) = logsumexp_k log p_k(x) - log K</c>, a normalised mixture.
 /// Once training ends the masked weights of the ensemble are cached (read-only, shared by all scoring threads).
 /// </remarks>
@@ -33,12 +33,18 @@ internal sealed class Made : DensityModel
     private int _currentMask;
     private Lazy<MaskSet>[]? _frozen;
 
-    public Made(int dimension, int[] hiddenSizes, bool naturalOrder, int maskSeed, int numberOfMasks, int ensembleSize, bool directConnections)
+    public Made(int dimension, int[] hiddenSizes, bool naturalOrder, int maskSeed, int numberOfMasks, int ensembleSize,
+        bool directConnections)
         : base(dimension)
     {
-        if (hiddenSizes.Length == 0 || hiddenSizes.Any(h => h < 1)) throw new ArgumentOutOfRangeException(nameof(hiddenSizes), "MADE needs one or more hidden layers of positive size.");
-        if (numberOfMasks < 1) throw new ArgumentOutOfRangeException(nameof(numberOfMasks), "MADE needs at least one mask.");
-        if (ensembleSize < 1 || ensembleSize > numberOfMasks) throw new ArgumentOutOfRangeException(nameof(ensembleSize), $"The ensemble must use 1 to {numberOfMasks} masks.");
+        if (hiddenSizes.Length == 0 || hiddenSizes.Any(h => h < 1))
+            throw new ArgumentOutOfRangeException(nameof(hiddenSizes),
+                "MADE needs one or more hidden layers of positive size.");
+        if (numberOfMasks < 1)
+            throw new ArgumentOutOfRangeException(nameof(numberOfMasks), "MADE needs at least one mask.");
+        if (ensembleSize < 1 || ensembleSize > numberOfMasks)
+            throw new ArgumentOutOfRangeException(nameof(ensembleSize),
+                $"The ensemble must use 1 to {numberOfMasks} masks.");
         _hiddenSizes = hiddenSizes;
         NaturalOrder = naturalOrder;
         MaskSeed = maskSeed;
@@ -75,7 +81,9 @@ internal sealed class Made : DensityModel
     /// <summary>Connectivity <paramref name="index"/> (deterministic in the mask seed).</summary>
     public MadeMasks Masks(int index) => MadeMasks.Create(Dimension, _hiddenSizes, NaturalOrder, MaskSeed, index);
 
-    /// <summary>PyTorch's default for linear layers: weights and biases ~ U(±1/√fan_in); output biases = pixel logits.</summary>
+    /// <summary>
+    /// PyTorch's default for linear layers: weights and biases ~ U(±1/√fan_in); output biases = pixel logits.
+    /// </summary>
     public void Initialize(Random random, ReadOnlySpan<float> pixelMeans)
     {
         foreach (var layer in _hidden.Append(_output))
@@ -137,11 +145,15 @@ internal sealed class Made : DensityModel
         public float[] Direct { get; private set; }
         /// <summary>Frozen sets: <c>(W₁ ⊙ M₁)ᵀ</c> <c>(D, H₁)</c>, in place of <c>Hidden[0]</c>.</summary>
         public float[]? FirstTransposed { get; }
-        /// <summary>Frozen sets: the packed <c>W_l ⊙ M_l</c> of hidden layers l ≥ 1, in place of <c>Hidden[l]</c>.</summary>
+        /// <summary>
+        /// Frozen sets: the packed <c>W_l ⊙ M_l</c> of hidden layers l ≥ 1, in place of <c>Hidden[l]</c>.
+        /// </summary>
         public PackedMatrix?[]? PackedHidden { get; }
         /// <summary>Frozen sets: the packed <c>Output</c>, for batches (made on first use).</summary>
         public Lazy<PackedMatrix>? PackedOutput { get; }
-        /// <summary>Frozen sets with direct connections: <c>(W_d ⊙ M_d)ᵀ</c> <c>(D, D)</c>, in place of <c>Direct</c>.</summary>
+        /// <summary>
+        /// Frozen sets with direct connections: <c>(W_d ⊙ M_d)ᵀ</c> <c>(D, D)</c>, in place of <c>Direct</c>.
+        /// </summary>
         public float[]? DirectTransposed { get; }
 
         /// <summary>Recomputes the masked weights from the current weights.</summary>
@@ -165,7 +177,8 @@ internal sealed class Made : DensityModel
 
         public void Ensure(Made model, int batch)
         {
-            if (Activations.Length == model._hiddenSizes.Length && Activations[0].Length >= batch * model._hiddenSizes[0]) return;
+            if (Activations.Length == model._hiddenSizes.Length && Activations[0].Length >= batch
+                * model._hiddenSizes[0]) return;
             int rows = Math.Max(batch, MaxBatch);
             Activations = model._hiddenSizes.Select(h => new float[rows * h]).ToArray();
             Gradients = model._hiddenSizes.Select(h => new float[rows * h]).ToArray();
@@ -177,7 +190,9 @@ internal sealed class Made : DensityModel
 
     public override ModelWorkspace CreateWorkspace(int maxBatch) => new MadeWorkspace(maxBatch);
 
-    /// <summary>The masked weights of connectivity <paramref name="index"/>: cached once the weights are final.</summary>
+    /// <summary>
+    /// The masked weights of connectivity <paramref name="index"/>: cached once the weights are final.
+    /// </summary>
     private MaskSet GetMaskSet(int index, MadeWorkspace workspace)
     {
         if (_frozen != null && index < _frozen.Length) return _frozen[index].Value;
@@ -188,17 +203,22 @@ internal sealed class Made : DensityModel
 
     public override void BeginTrainingStep(int step) => _currentMask = step % NumberOfMasks;
 
-    /// <summary>Weights are final (after training or loading): cache the ensemble's masked weights from now on.</summary>
+    /// <summary>
+    /// Weights are final (after training or loading): cache the ensemble's masked weights from now on.
+    /// </summary>
     public override void EndTraining()
     {
         _currentMask = 0;
-        _frozen = Enumerable.Range(0, EnsembleSize).Select(k => new Lazy<MaskSet>(() => new MaskSet(this, k, keepMasks: false))).ToArray();
+        _frozen = Enumerable.Range(0, EnsembleSize).Select(k =>
+            new Lazy<MaskSet>(() => new MaskSet(this, k, keepMasks: false))).ToArray();
     }
 
     public override void Forward(ReadOnlySpan<float> x, int batch, Span<float> logits, ModelWorkspace workspace) =>
         ForwardMask(x, batch, logits, (MadeWorkspace)workspace, _currentMask);
 
-    /// <summary><c>(B, D) -> (B, D)</c> logits under connectivity <paramref name="index"/>; keeps activations for Backward.</summary>
+    /// <summary>
+    /// <c>(B, D) -> (B, D)</c> logits under connectivity <paramref name="index"/>; keeps activations for Backward.
+    /// </summary>
     private void ForwardMask(ReadOnlySpan<float> x, int batch, Span<float> logits, MadeWorkspace ws, int index)
     {
         ws.Ensure(this, batch);
@@ -212,13 +232,17 @@ internal sealed class Made : DensityModel
             input = h;
         }
         // (B, H_L) -> (B, D)
-        if (set.PackedOutput != null && batch > Nn.Layers.MaskedLinear.UnpackedRows) _output.Forward(input, batch, set.PackedOutput.Value, logits);
+        if (set.PackedOutput != null && batch > Nn.Layers.MaskedLinear.UnpackedRows)
+            _output.Forward(input, batch, set.PackedOutput.Value, logits);
         else _output.Forward(input, batch, set.Output, logits);
-        if (set.DirectTransposed != null) _direct!.ForwardTransposed(x, batch, set.DirectTransposed, logits, accumulate: true);
+        if (set.DirectTransposed != null)
+            _direct!.ForwardTransposed(x, batch, set.DirectTransposed, logits, accumulate: true);
         else _direct?.Forward(x, batch, set.Direct, logits, accumulate: true);
     }
 
-    /// <summary>Hidden layer l with ReLU, <c>(B, In) -> (B, H_l)</c>, in whichever form the set holds its weights.</summary>
+    /// <summary>
+    /// Hidden layer l with ReLU, <c>(B, In) -> (B, H_l)</c>, in whichever form the set holds its weights.
+    /// </summary>
     private void HiddenLayer(MaskSet set, int l, ReadOnlySpan<float> input, int batch, Span<float> h)
     {
         if (l == 0 && set.FirstTransposed != null) _hidden[0].ForwardTransposed(input, batch, set.FirstTransposed, h);
@@ -227,30 +251,38 @@ internal sealed class Made : DensityModel
         Relu.Forward(h, h);
     }
 
-    public override void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dLogits, ModelWorkspace workspace)
+    public override void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dLogits,
+        ModelWorkspace workspace)
     {
         var ws = (MadeWorkspace)workspace;
-        MadeMasks masks = ws.Set?.Masks ?? throw new InvalidOperationException("Backward must follow a training Forward.");
+        MadeMasks masks = ws.Set?.Masks
+            ?? throw new InvalidOperationException("Backward must follow a training Forward.");
         MaskSet set = ws.Set;
         int last = _hidden.Length - 1;
         _direct?.Backward(x, batch, dLogits, masks.Direct, set.Direct, Span<float>.Empty, ws.Scratch);
-        _output.Backward(ws.Activations[last].AsSpan(0, batch * _hiddenSizes[last]), batch, dLogits, masks.Output, set.Output,
+        _output.Backward(ws.Activations[last].AsSpan(0, batch * _hiddenSizes[last]), batch, dLogits, masks.Output,
+            set.Output,
             ws.Gradients[last].AsSpan(0, batch * _hiddenSizes[last]), ws.Scratch);
         for (int l = last; l >= 0; l--)
         {
             Span<float> grad = ws.Gradients[l].AsSpan(0, batch * _hiddenSizes[l]);
             Relu.Backward(ws.Activations[l].AsSpan(0, batch * _hiddenSizes[l]), grad, grad);
             ReadOnlySpan<float> input = l == 0 ? x : ws.Activations[l - 1].AsSpan(0, batch * _hiddenSizes[l - 1]);
-            Span<float> dInput = l == 0 ? Span<float>.Empty : ws.Gradients[l - 1].AsSpan(0, batch * _hiddenSizes[l - 1]);
+            Span<float> dInput = l == 0 ? Span<float>.Empty
+                : ws.Gradients[l - 1].AsSpan(0, batch * _hiddenSizes[l - 1]);
             _hidden[l].Backward(input, batch, grad, masks.Hidden[l], set.Hidden[l], dInput, ws.Scratch);
         }
     }
 
-    public override void GetHiddenFeatures(int batch, ReadOnlySpan<float> logits, Span<float> features, ModelWorkspace workspace) =>
+    public override void GetHiddenFeatures(int batch, ReadOnlySpan<float> logits, Span<float> features,
+        ModelWorkspace workspace) =>
         ((MadeWorkspace)workspace).Activations[^1].AsSpan(0, batch * HiddenFeatureCount).CopyTo(features);
 
-    /// <summary>The mixture over the first <see cref="EnsembleSize"/> connectivities; hidden features are their mean.</summary>
-    public override void Score(ReadOnlySpan<float> x, int batch, Span<float> logLikelihoods, Span<float> hiddenFeatures, ModelWorkspace workspace)
+    /// <summary>
+    /// The mixture over the first <see cref="EnsembleSize"/> connectivities; hidden features are their mean.
+    /// </summary>
+    public override void Score(ReadOnlySpan<float> x, int batch, Span<float> logLikelihoods, Span<float> hiddenFeatures,
+        ModelWorkspace workspace)
     {
         var ws = (MadeWorkspace)workspace;
         int d = Dimension, k = EnsembleSize, h = HiddenFeatureCount;
@@ -284,8 +316,10 @@ internal sealed class Made : DensityModel
     /// </summary>
     public override OnnxScores ExportOnnx(OnnxGraph graph, string pixels, bool hiddenFeatures)
     {
-        string[] weights = _hidden.Append(_output).Select(layer => graph.Constant(layer.Weight.Value, layer.Outputs, layer.Inputs)).ToArray();
-        string[] biases = _hidden.Append(_output).Select(layer => graph.Constant(layer.Bias!.Value, layer.Outputs)).ToArray();
+        string[] weights = _hidden.Append(_output).Select(layer =>
+            graph.Constant(layer.Weight.Value, layer.Outputs, layer.Inputs)).ToArray();
+        string[] biases = _hidden.Append(_output).Select(layer =>
+            graph.Constant(layer.Bias!.Value, layer.Outputs)).ToArray();
         string? direct = _direct == null ? null : graph.Constant(_direct.Weight.Value, Dimension, Dimension);
         var logLikelihoods = new List<string>();
         var features = new List<string>();
@@ -295,9 +329,13 @@ internal sealed class Made : DensityModel
             MadeMasks masks = Masks(c);
             string input = pixels;
             for (int l = 0; l < _hidden.Length; l++) // (N, In) -> (N, H_l)
-                input = graph.Relu(MaskedLinear(graph, input, weights[l], biases[l], masks.Degrees[l + 1], masks.Degrees[l], strict: false));
-            string logits = MaskedLinear(graph, input, weights[^1], biases[^1], masks.Degrees[0], masks.Degrees[^1], strict: true);
-            if (direct != null) logits = graph.Add(logits, MaskedLinear(graph, pixels, direct, null, masks.Degrees[0], masks.Degrees[0], strict: true));
+                input = graph.Relu(MaskedLinear(graph, input, weights[l], biases[l], masks.Degrees[l + 1],
+                    masks.Degrees[l], strict: false));
+            string logits = MaskedLinear(graph, input, weights[^1], biases[^1], masks.Degrees[0], masks.Degrees[^1],
+                strict: true);
+            if (direct != null)
+                logits = graph.Add(logits,
+                    MaskedLinear(graph, pixels, direct, null, masks.Degrees[0], masks.Degrees[0], strict: true));
             string pixelLogProbabilities = ExportPixelLogProbabilities(graph, logits, pixels);
             if (c == 0) firstPixelLogProbabilities = pixelLogProbabilities;
             logLikelihoods.Add(graph.SumRows(pixelLogProbabilities));
@@ -306,7 +344,8 @@ internal sealed class Made : DensityModel
         int k = EnsembleSize;
         string logLikelihood = k == 1 ? logLikelihoods[0]
             : graph.Sub(graph.LogSumExp(graph.Concat(logLikelihoods, axis: 1), 1), graph.Scalar(MathF.Log(k)));
-        string? hidden = !hiddenFeatures ? null : k == 1 ? features[0] : graph.Div(graph.Sum(features), graph.Scalar(k));
+        string? hidden = !hiddenFeatures ? null : k == 1 ? features[0]
+            : graph.Div(graph.Sum(features), graph.Scalar(k));
         return new OnnxScores(logLikelihood, hidden, firstPixelLogProbabilities);
     }
 
@@ -314,17 +353,20 @@ internal sealed class Made : DensityModel
     /// <c>(N, In) -> (N, Out)</c>: <c>x · (W ⊙ M)ᵀ + b</c> with the mask of <see cref="MadeMasks"/> built from degrees:
     /// connection i → o iff <c>m_in(i) ≤ m_out(o)</c> (<paramref name="strict"/>: <c>&lt;</c>).
     /// </summary>
-    private static string MaskedLinear(OnnxGraph graph, string x, string weight, string? bias, int[] outDegrees, int[] inDegrees, bool strict)
+    private static string MaskedLinear(OnnxGraph graph, string x, string weight, string? bias, int[] outDegrees,
+        int[] inDegrees, bool strict)
     {
         string outColumn = graph.Constant(outDegrees.Select(v => (float)v).ToArray(), outDegrees.Length, 1);
         string inRow = graph.Constant(inDegrees.Select(v => (float)v).ToArray(), 1, inDegrees.Length);
-        string connected = strict ? graph.Less(inRow, outColumn) : graph.Not(graph.Greater(inRow, outColumn)); // (Out, In)
+        // (Out, In)
+        string connected = strict ? graph.Less(inRow, outColumn) : graph.Not(graph.Greater(inRow, outColumn));
         string masked = graph.Mul(weight, graph.Cast(connected, OnnxType.Float));
         return graph.Op("Gemm", bias == null ? [x, masked] : [x, masked, bias], n => n.AddAttribute("transB", 1L));
     }
 
     /// <summary>Early stopping watches the first connectivity only: cheap, and the same network every epoch.</summary>
-    public override void ValidationLogLikelihoods(ReadOnlySpan<float> x, int batch, Span<float> logLikelihoods, ModelWorkspace workspace)
+    public override void ValidationLogLikelihoods(ReadOnlySpan<float> x, int batch, Span<float> logLikelihoods,
+        ModelWorkspace workspace)
     {
         int d = Dimension;
         var ws = (MadeWorkspace)workspace;
@@ -341,12 +383,15 @@ internal sealed class Made : DensityModel
     /// updated incrementally (one row of <c>W₁ ⊙ M₁</c> per pixel that is 1), so with one hidden layer an image costs
     /// O(H·D).
     /// </summary>
-    /// <exception cref="NotSupportedException">Completion with an ensemble whose connectivities have different orders.</exception>
-    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds, ModelWorkspace? workspace = null)
+    /// <exception cref="NotSupportedException">Completion with an ensemble whose connectivities have different
+    /// orders.</exception>
+    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds,
+        ModelWorkspace? workspace = null)
     {
         int d = Dimension, k = EnsembleSize;
         if (knownSteps > 0 && k > 1 && !NaturalOrder)
-            throw new NotSupportedException("Completing an image with a MADE mask ensemble needs one input order for every mask: train with InputOrder = Natural, or use EnsembleSize = 1.");
+            throw new NotSupportedException("Completing an image with a MADE mask ensemble needs one input order for " +
+                "every mask: train with InputOrder = Natural, or use EnsembleSize = 1.");
         var streams = new Random[batch];
         for (int r = 0; r < batch; r++) streams[r] = new Random(rowSeeds[r]);
         var component = new int[batch];
@@ -404,7 +449,8 @@ internal sealed class Made : DensityModel
         int[] order = set.Order;
         for (int r = 0; r < rows; r++)
             for (int t = knownSteps; t < d; t++) x[r * d + order[t]] = 0f;
-        // First-layer pre-activation of the known pixels, (B, D) -> (B, H₁); later pixels add one row of (W₁ ⊙ M₁)ᵀ each.
+        // First-layer pre-activation of the known pixels, (B, D) -> (B, H₁); later pixels add one row of (W₁ ⊙ M₁)ᵀ
+        // each.
         float[] firstT = set.FirstTransposed ?? new float[d * h1]; // (D, H₁) = (W₁ ⊙ M₁)ᵀ
         if (set.FirstTransposed == null) _hidden[0].ApplyMaskTransposed(set.Masks!.Hidden[0], firstT);
         var pre1 = new float[rows * h1];
@@ -441,7 +487,8 @@ internal sealed class Made : DensityModel
     /// <summary>The direct connections' contribution <c>Σ_j (W_d ⊙ M_d)[pixel, j] · x_j</c> to one logit.</summary>
     private float DirectLogit(MaskSet set, ReadOnlySpan<float> x, int pixel)
     {
-        if (set.DirectTransposed == null) return TensorPrimitives.Dot(x, set.Direct.AsSpan(pixel * Dimension, Dimension));
+        if (set.DirectTransposed == null)
+            return TensorPrimitives.Dot(x, set.Direct.AsSpan(pixel * Dimension, Dimension));
         float sum = 0f;
         for (int j = 0; j < Dimension; j++)
             if (x[j] != 0f) sum += x[j] * set.DirectTransposed[j * Dimension + pixel];
@@ -463,12 +510,14 @@ internal sealed class Made : DensityModel
     public static Made ReadHyperparameters(BinaryReader reader)
     {
         int d = reader.ReadInt32(), layers = reader.ReadInt32();
-        if (d < 1 || d > 1 << 24 || layers < 1 || layers > 64) throw new ArgumentOutOfRangeException(nameof(reader), $"MADE sizes D = {d}, {layers} layers are invalid.");
+        if (d < 1 || d > 1 << 24 || layers < 1 || layers > 64)
+            throw new ArgumentOutOfRangeException(nameof(reader), $"MADE sizes D = {d}, {layers} layers are invalid.");
         var hidden = new int[layers];
         for (int l = 0; l < layers; l++)
         {
             hidden[l] = reader.ReadInt32();
-            if (hidden[l] < 1 || hidden[l] > 1 << 24) throw new ArgumentOutOfRangeException(nameof(reader), $"MADE hidden size {hidden[l]} is invalid.");
+            if (hidden[l] < 1 || hidden[l] > 1 << 24)
+                throw new ArgumentOutOfRangeException(nameof(reader), $"MADE hidden size {hidden[l]} is invalid.");
         }
         bool natural = reader.ReadBoolean();
         int seed = reader.ReadInt32(), masks = reader.ReadInt32(), ensemble = reader.ReadInt32();

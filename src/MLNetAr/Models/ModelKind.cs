@@ -20,5 +20,6 @@ internal sealed record ModelKind(string Name, Func<BinaryReader, DensityModel> R
 
     private static ModelKind DescriptorOf(Type model) =>
         model.GetField("Descriptor", BindingFlags.Public | BindingFlags.Static)?.GetValue(null) as ModelKind
-        ?? throw new InvalidOperationException($"The density model {model.Name} declares no `public static readonly ModelKind Descriptor`.");
+        ?? throw new InvalidOperationException($"The density model {model.Name} declares no `public static readonly " +
+            $"ModelKind Descriptor`.");
 }

@@ -58,37 +58,45 @@ internal static class ModelSerializer
             throw new InvalidDataException($"The MLNetAr weights stream is truncated ({all.Length} bytes).");
         var payload = all.AsSpan(0, all.Length - hashLength);
         if (!SHA256.HashData(payload).AsSpan().SequenceEqual(all.AsSpan(all.Length - hashLength)))
-            throw new InvalidDataException("The MLNetAr weights stream is corrupt: its SHA-256 checksum does not match its contents.");
+            throw new InvalidDataException("The MLNetAr weights stream is corrupt: its SHA-256 checksum does not " +
+                "match its contents.");
 
         using var reader = new BinaryReader(new MemoryStream(all, 0, payload.Length), System.Text.Encoding.UTF8);
         try
         {
-            if (reader.ReadString() != Magic) throw new InvalidDataException("The stream is not an MLNetAr weights stream (bad magic).");
+            if (reader.ReadString() != Magic)
+                throw new InvalidDataException("The stream is not an MLNetAr weights stream (bad magic).");
             int version = reader.ReadInt32();
             if (version > FormatVersion || version < 1)
-                throw new InvalidDataException($"The MLNetAr weights stream has format version {version}; this build reads versions 1 to {FormatVersion}. Upgrade MLNetAr to load it.");
+                throw new InvalidDataException($"The MLNetAr weights stream has format version {version}; this build " +
+                    $"reads versions 1 to {FormatVersion}. Upgrade MLNetAr to load it.");
             string kind = reader.ReadString();
             if (!ModelKind.All.TryGetValue(kind, out ModelKind? family))
-                throw new InvalidDataException($"Unknown MLNetAr model kind '{kind}'; this build knows {string.Join(", ", KnownKinds)}.");
+                throw new InvalidDataException($"Unknown MLNetAr model kind '{kind}'; this build knows " +
+                    $"{string.Join(", ", KnownKinds)}.");
             DensityModel model = family.ReadHyperparameters(reader);
             int count = reader.ReadInt32();
             if (count != model.Parameters.Count)
-                throw new InvalidDataException($"{kind} model expects {model.Parameters.Count} parameter tensors, the stream has {count}.");
+                throw new InvalidDataException($"{kind} model expects {model.Parameters.Count} parameter tensors, " +
+                    $"the stream has {count}.");
             foreach (Parameter p in model.Parameters)
             {
                 string name = reader.ReadString();
                 int length = reader.ReadInt32();
                 if (name != p.Name || length != p.Length)
-                    throw new InvalidDataException($"{kind} model expects parameter '{p.Name}' of length {p.Length}, the stream has '{name}' of length {length}.");
+                    throw new InvalidDataException($"{kind} model expects parameter '{p.Name}' of length {p.Length}, " +
+                        $"the stream has '{name}' of length {length}.");
                 for (int i = 0; i < length; i++)
                 {
                     float v = reader.ReadSingle();
-                    if (!float.IsFinite(v)) throw new InvalidDataException($"Parameter '{name}' holds a non-finite value at index {i}.");
+                    if (!float.IsFinite(v))
+                        throw new InvalidDataException($"Parameter '{name}' holds a non-finite value at index {i}.");
                     p.Value[i] = v;
                 }
             }
             if (reader.BaseStream.Position != reader.BaseStream.Length)
-                throw new InvalidDataException("The MLNetAr weights stream has trailing bytes after the last parameter.");
+                throw new InvalidDataException("The MLNetAr weights stream has trailing bytes after the last " +
+                    "parameter.");
             model.EndTraining();
             return model;
         }
@@ -98,7 +106,8 @@ internal static class ModelSerializer
         }
         catch (ArgumentOutOfRangeException e)
         {
-            throw new InvalidDataException("The MLNetAr weights stream holds an invalid hyperparameter: " + e.Message, e);
+            throw new InvalidDataException("The MLNetAr weights stream holds an invalid hyperparameter: " + e.Message,
+                e);
         }
     }
 }

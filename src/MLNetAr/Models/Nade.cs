@@ -11,8 +11,8 @@ namespace MLNetAr.Models;
 
 /// <summary>
 /// Neural autoregressive distribution estimator (Larochelle &amp; Murray 2011): with pixels taken in an order π,
-/// <c>h_t = act(c + Σ_{s&lt;t} W_s x_π(s))</c> and <c>p(x_π(t) = 1 | x_π(&lt;t)) = σ(b_t + V_t · h_t)</c>; the weights W are
-/// shared by every conditional.
+/// <c>h_t = act(c + Σ_{s&lt;t} W_s x_π(s))</c> and <c>p(x_π(t) = 1 | x_π(&lt;t)) = σ(b_t + V_t · h_t)</c>; the weights
+/// W are shared by every conditional.
 /// </summary>
 /// <remarks>
 /// Everything runs in O(H·D) per image through the running pre-activation <c>a_{t+1} = a_t + W_t x_π(t)</c>, and an
@@ -38,7 +38,8 @@ internal sealed class Nade : DensityModel
 
     public Nade(int dimension, int hiddenSize, HiddenActivation activation, int[] order) : base(dimension)
     {
-        if (hiddenSize < 1) throw new ArgumentOutOfRangeException(nameof(hiddenSize), "NADE needs at least one hidden unit.");
+        if (hiddenSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(hiddenSize), "NADE needs at least one hidden unit.");
         if (!Enum.IsDefined(activation)) throw new ArgumentOutOfRangeException(nameof(activation));
         InputOrders.Validate(order, dimension);
         HiddenSize = hiddenSize;
@@ -76,10 +77,13 @@ internal sealed class Nade : DensityModel
     private sealed class NadeWorkspace(int maxBatch, int d, int h) : ModelWorkspace(maxBatch)
     {
         public readonly Chunk[] Chunks = Enumerable.Range(0, GradientChunks).Select(_ => new Chunk(d, h)).ToArray();
-        public readonly float[] Hidden = new float[Math.Max(1, maxBatch) * h]; // (B, H) final hidden vectors of the last Forward
+        // (B, H) final hidden vectors of the last Forward
+        public readonly float[] Hidden = new float[Math.Max(1, maxBatch) * h];
     }
 
-    /// <summary>Scratch of one chunk of rows: running state, the D stored hidden vectors and private gradients.</summary>
+    /// <summary>
+    /// Scratch of one chunk of rows: running state, the D stored hidden vectors and private gradients.
+    /// </summary>
     private sealed class Chunk(int d, int h)
     {
         public readonly float[] A = new float[h];          // running pre-activation a_t
@@ -87,11 +91,15 @@ internal sealed class Nade : DensityModel
         public readonly float[] Z = new float[d];          // logits by step
         public readonly float[] X = new float[d];          // inputs by step
         public readonly float[] Carry = new float[h];      // Σ_{t'>t} ∂L/∂a_t'
-        public readonly float[] GradW = new float[d * h], GradV = new float[d * h], GradB = new float[d], GradC = new float[h];
+        public readonly float[] GradW = new float[d * h], GradV = new float[d * h], GradB = new float[d],
+            GradC = new float[h];
     }
 
-    /// <summary>Rows <c>[first, last)</c> of chunk k out of <see cref="GradientChunks"/>: depends on the batch size only.</summary>
-    private static (int First, int Last) ChunkRows(int batch, int k) => (batch * k / GradientChunks, batch * (k + 1) / GradientChunks);
+    /// <summary>
+    /// Rows <c>[first, last)</c> of chunk k out of <see cref="GradientChunks"/>: depends on the batch size only.
+    /// </summary>
+    private static (int First, int Last) ChunkRows(int batch, int k) =>
+        (batch * k / GradientChunks, batch * (k + 1) / GradientChunks);
 
     private static void ForChunks(int batch, Action<int> body)
     {
@@ -169,23 +177,31 @@ internal sealed class Nade : DensityModel
     /// The running pre-activation as one exclusive cumulative sum over steps, <c>a_t = c + Σ_{s&lt;t} W_s x_π(s)</c>:
     /// <c>(N, D) -> (N, D, H)</c> activations, O(N·D·H) like the incremental pass, then <c>z_t = b_t + V_t · h_t</c>.
     /// </summary>
-    protected override (string Logits, string? HiddenFeatures) ExportForward(OnnxGraph graph, string pixels, bool hiddenFeatures)
+    protected override (string Logits, string? HiddenFeatures) ExportForward(OnnxGraph graph, string pixels,
+        bool hiddenFeatures)
     {
         int d = Dimension, h = HiddenSize;
         var inverse = new long[d];
         for (int t = 0; t < d; t++) inverse[_order[t]] = t;
-        string byStep = graph.Gather(pixels, _order.Select(i => (long)i).ToArray(), axis: 1);                     // (N, D), by step
-        string contributions = graph.Mul(graph.Unsqueeze(byStep, 2), graph.Constant(_w.Value, d, h));             // (N, D, H)
+        // (N, D), by step
+        string byStep = graph.Gather(pixels, _order.Select(i => (long)i).ToArray(), axis: 1);
+        // (N, D, H)
+        string contributions = graph.Mul(graph.Unsqueeze(byStep, 2), graph.Constant(_w.Value, d, h));
         string c = graph.Constant(_c.Value, h);
-        string hidden = Activate(graph, graph.Add(graph.CumSum(contributions, axis: 1, exclusive: true), c));    // (N, D, H)
-        string zByStep = graph.Add(graph.ReduceSum(graph.Mul(hidden, graph.Constant(_v.Value, d, h)), 2, keepDims: false),
-            graph.Constant(_b.Value, d));                                                                          // (N, D)
-        string logits = graph.Gather(zByStep, inverse, axis: 1);                                                   // by pixel
-        string? features = hiddenFeatures ? Activate(graph, graph.Add(graph.ReduceSum(contributions, 1, keepDims: false), c)) : null;
+        // (N, D, H)
+        string hidden = Activate(graph, graph.Add(graph.CumSum(contributions, axis: 1, exclusive: true), c));
+        string zByStep = graph.Add(graph.ReduceSum(graph.Mul(hidden, graph.Constant(_v.Value, d, h)), 2,
+            keepDims: false),
+            graph.Constant(_b.Value, d));  // (N, D)
+        // by pixel
+        string logits = graph.Gather(zByStep, inverse, axis: 1);
+        string? features = hiddenFeatures
+            ? Activate(graph, graph.Add(graph.ReduceSum(contributions, 1, keepDims: false), c)) : null;
         return (logits, features);
     }
 
-    private string Activate(OnnxGraph graph, string a) => Activation == HiddenActivation.Sigmoid ? graph.Sigmoid(a) : graph.Relu(a);
+    private string Activate(OnnxGraph graph, string a) =>
+        Activation == HiddenActivation.Sigmoid ? graph.Sigmoid(a) : graph.Relu(a);
 
     private void GatherInOrder(ReadOnlySpan<float> image, Span<float> byStep)
     {
@@ -194,9 +210,11 @@ internal sealed class Nade : DensityModel
 
     public override bool SupportsInputDropout => false;
 
-    public override double TrainingStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch, ModelWorkspace workspace)
+    public override double TrainingStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch,
+        ModelWorkspace workspace)
     {
-        if (inputs != targets) throw new NotSupportedException("NADE's fused training pass reads each pixel as both input and target.");
+        if (inputs != targets)
+            throw new NotSupportedException("NADE's fused training pass reads each pixel as both input and target.");
         ReadOnlySpan<float> x = targets;
         var ws = (NadeWorkspace)workspace;
         int d = Dimension;
@@ -240,8 +258,8 @@ internal sealed class Nade : DensityModel
 
     /// <summary>
     /// Reverse pass of one image, after <see cref="RunForward"/> stored its hidden vectors. With
-    /// <c>δ_t = scale·(σ(z_t) - x_t)</c>: <c>∂b_t = δ_t</c>, <c>∂V_t = δ_t h_t</c>, <c>∂W_t = x_t Σ_{t'&gt;t} g_t'</c> and
-    /// <c>∂c = Σ_t g_t</c>, where <c>g_t = ∂L/∂a_t = δ_t V_t ⊙ act'(a_t)</c>.
+    /// <c>δ_t = scale·(σ(z_t) - x_t)</c>: <c>∂b_t = δ_t</c>, <c>∂V_t = δ_t h_t</c>, <c>∂W_t = x_t Σ_{t'&gt;t} g_t'</c>
+    /// and <c>∂c = Σ_t g_t</c>, where <c>g_t = ∂L/∂a_t = δ_t V_t ⊙ act'(a_t)</c>.
     /// </summary>
     private void RunBackward(Chunk chunk, float scale)
     {
@@ -268,8 +286,11 @@ internal sealed class Nade : DensityModel
         TensorPrimitives.Add(chunk.GradC, carry, chunk.GradC);
     }
 
-    /// <summary><c>carry += δ · V_t ⊙ act'(a_t)</c>, with act' from the stored activations: h(1-h) or [h &gt; 0].</summary>
-    private void AccumulatePreActivationGradient(float delta, ReadOnlySpan<float> vt, ReadOnlySpan<float> ht, Span<float> carry)
+    /// <summary>
+    /// <c>carry += δ · V_t ⊙ act'(a_t)</c>, with act' from the stored activations: h(1-h) or [h &gt; 0].
+    /// </summary>
+    private void AccumulatePreActivationGradient(float delta, ReadOnlySpan<float> vt, ReadOnlySpan<float> ht,
+        Span<float> carry)
     {
         int i = 0, h = ht.Length;
         bool sigmoid = Activation == HiddenActivation.Sigmoid;
@@ -285,7 +306,8 @@ internal sealed class Nade : DensityModel
                 Vector256<float> hv = Vector256.LoadUnsafe(ref rh, o);
                 Vector256<float> slope = sigmoid
                     ? hv * (Vector256<float>.One - hv)
-                    : Vector256.ConditionalSelect(Vector256.GreaterThan(hv, Vector256<float>.Zero), Vector256<float>.One, Vector256<float>.Zero);
+                    : Vector256.ConditionalSelect(Vector256.GreaterThan(hv, Vector256<float>.Zero),
+                        Vector256<float>.One, Vector256<float>.Zero);
                 (Vector256.LoadUnsafe(ref rc, o) + d8 * Vector256.LoadUnsafe(ref rv, o) * slope).StoreUnsafe(ref rc, o);
             }
         }
@@ -296,14 +318,17 @@ internal sealed class Nade : DensityModel
         }
     }
 
-    public override void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dLogits, ModelWorkspace workspace) =>
+    public override void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dLogits,
+        ModelWorkspace workspace) =>
         throw new NotSupportedException("NADE trains through its fused TrainingStep.");
 
-    public override void GetHiddenFeatures(int batch, ReadOnlySpan<float> logits, Span<float> features, ModelWorkspace workspace) =>
+    public override void GetHiddenFeatures(int batch, ReadOnlySpan<float> logits, Span<float> features,
+        ModelWorkspace workspace) =>
         ((NadeWorkspace)workspace).Hidden.AsSpan(0, batch * HiddenSize).CopyTo(features);
 
     /// <summary>O(H·D) per image: the forward recurrence, drawing each pixel as soon as its logit is known.</summary>
-    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds, ModelWorkspace? workspace = null)
+    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds,
+        ModelWorkspace? workspace = null)
     {
         int d = Dimension;
         int[] seeds = rowSeeds.ToArray();
@@ -327,7 +352,8 @@ internal sealed class Nade : DensityModel
     {
         int d = reader.ReadInt32(), h = reader.ReadInt32();
         var activation = (HiddenActivation)reader.ReadInt32();
-        if (d < 1 || h < 1 || d > 1 << 24 || h > 1 << 24) throw new ArgumentOutOfRangeException(nameof(reader), $"NADE sizes D = {d}, H = {h} are invalid.");
+        if (d < 1 || h < 1 || d > 1 << 24 || h > 1 << 24)
+            throw new ArgumentOutOfRangeException(nameof(reader), $"NADE sizes D = {d}, H = {h} are invalid.");
         var order = new int[d];
         for (int t = 0; t < d; t++) order[t] = reader.ReadInt32();
         return new Nade(d, h, activation, order);

@@ -37,25 +37,34 @@ internal sealed class PixelCnn : ConvolutionalDensityModel
     private readonly CausalConv2d[] _vertical, _horizontal, _link, _out;
     private readonly IReadOnlyList<Parameter> _parameters;
 
-    /// <summary>Activations of one gated layer, <c>(C or 2C, B·P)</c>, kept for Backward; im2col columns of its two stacks.</summary>
+    /// <summary>
+    /// Activations of one gated layer, <c>(C or 2C, B·P)</c>, kept for Backward; im2col columns of its two stacks.
+    /// </summary>
     private sealed class LayerBuffers
     {
         public readonly ActivationBuffer VerticalColumns = new(), VerticalPre = new(), VerticalOut = new();
-        public readonly ActivationBuffer HorizontalColumns = new(), HorizontalPre = new(), HorizontalGated = new(), HorizontalOut = new();
+        public readonly ActivationBuffer HorizontalColumns = new(), HorizontalPre = new(), HorizontalGated = new(),
+            HorizontalOut = new();
     }
 
     private sealed class Workspace(int maxBatch, int layers) : ConvolutionWorkspace(maxBatch)
     {
         public readonly LayerBuffers[] Layers = Enumerable.Range(0, layers).Select(_ => new LayerBuffers()).ToArray();
-        /// <summary>Backward: <c>∂L/∂h'</c>, <c>∂L/∂v'</c>, <c>∂L/∂v_pre</c>, <c>∂L/∂h_pre</c>, <c>∂L/∂gate(h_pre)</c>.</summary>
-        public readonly ActivationBuffer HorizontalGradient = new(), VerticalGradient = new(), VerticalPreGradient = new(), HorizontalPreGradient = new(), GatedGradient = new();
+        /// <summary>
+        /// Backward: <c>∂L/∂h'</c>, <c>∂L/∂v'</c>, <c>∂L/∂v_pre</c>, <c>∂L/∂h_pre</c>, <c>∂L/∂gate(h_pre)</c>.
+        /// </summary>
+        public readonly ActivationBuffer HorizontalGradient = new(), VerticalGradient = new(),
+            VerticalPreGradient = new(), HorizontalPreGradient = new(), GatedGradient = new();
     }
 
     public PixelCnn(int height, int width, int levels, int layers, int channels, int kernelSize, int headChannels)
         : base(height, width, levels, channels, headChannels)
     {
-        if (layers < 1) throw new ArgumentOutOfRangeException(nameof(layers), $"PixelCNN needs at least one layer, got {layers}.");
-        if (kernelSize < 3 || kernelSize % 2 == 0) throw new ArgumentOutOfRangeException(nameof(kernelSize), $"The kernel size must be odd and at least 3, got {kernelSize}.");
+        if (layers < 1)
+            throw new ArgumentOutOfRangeException(nameof(layers), $"PixelCNN needs at least one layer, got {layers}.");
+        if (kernelSize < 3 || kernelSize % 2 == 0)
+            throw new ArgumentOutOfRangeException(nameof(kernelSize),
+                $"The kernel size must be odd and at least 3, got {kernelSize}.");
         (Layers, Channels, KernelSize) = (layers, channels, kernelSize);
         _vertical = new CausalConv2d[layers];
         _horizontal = new CausalConv2d[layers];
@@ -64,12 +73,16 @@ internal sealed class PixelCnn : ConvolutionalDensityModel
         for (int l = 0; l < layers; l++)
         {
             int inputs = l == 0 ? 1 : channels;
-            _vertical[l] = new CausalConv2d($"Layer{l}.Vertical", inputs, 2 * channels, ConvTaps.Vertical(kernelSize, first: l == 0), height, width);
-            _horizontal[l] = new CausalConv2d($"Layer{l}.Horizontal", inputs, 2 * channels, ConvTaps.Horizontal(kernelSize, first: l == 0), height, width);
-            _link[l] = new CausalConv2d($"Layer{l}.Link", 2 * channels, 2 * channels, ConvTaps.Pointwise, height, width);
+            _vertical[l] = new CausalConv2d($"Layer{l}.Vertical", inputs, 2 * channels,
+                ConvTaps.Vertical(kernelSize, first: l == 0), height, width);
+            _horizontal[l] = new CausalConv2d($"Layer{l}.Horizontal", inputs, 2 * channels,
+                ConvTaps.Horizontal(kernelSize, first: l == 0), height, width);
+            _link[l] = new CausalConv2d($"Layer{l}.Link", 2 * channels, 2 * channels, ConvTaps.Pointwise, height,
+                width);
             _out[l] = new CausalConv2d($"Layer{l}.Out", channels, channels, ConvTaps.Pointwise, height, width);
         }
-        _parameters = WithHead(Enumerable.Range(0, layers).SelectMany(l => new[] { _vertical[l], _horizontal[l], _link[l], _out[l] }));
+        _parameters = WithHead(Enumerable.Range(0, layers).SelectMany(l =>
+            new[] { _vertical[l], _horizontal[l], _link[l], _out[l] }));
     }
 
     public int Layers { get; }
@@ -80,7 +93,9 @@ internal sealed class PixelCnn : ConvolutionalDensityModel
 
     public override ModelWorkspace CreateWorkspace(int maxBatch) => new Workspace(maxBatch, Layers);
 
-    /// <summary>Vertical stack on whole rows: every v_pre at these positions (the last layer's v' is never read).</summary>
+    /// <summary>
+    /// Vertical stack on whole rows: every v_pre at these positions (the last layer's v' is never read).
+    /// </summary>
     protected override void PrepareRows(ConvolutionWorkspace workspace, int batch, int p0, int p1)
     {
         var ws = (Workspace)workspace;
@@ -105,7 +120,8 @@ internal sealed class PixelCnn : ConvolutionalDensityModel
             ReadOnlySpan<float> input = l == 0 ? ws.Input.Get(n) : ws.Layers[l - 1].HorizontalOut.Get(Channels * n);
             Span<float> pre = layer.HorizontalPre.Get(2 * Channels * n);
             Span<float> gated = layer.HorizontalGated.Get(Channels * n);
-            Span<float> output = l == Layers - 1 ? ws.Features.Get(Channels * n) : layer.HorizontalOut.Get(Channels * n);
+            Span<float> output = l == Layers - 1 ? ws.Features.Get(Channels * n)
+                : layer.HorizontalOut.Get(Channels * n);
             Conv(_horizontal[l], ws, input, batch, p0, p1, pre, layer.HorizontalColumns);
             Conv(_link[l], ws, layer.VerticalPre.Get(2 * Channels * n), batch, p0, p1, pre, accumulate: true);
             Gate(pre, gated, Channels, batch, p0, p1);
@@ -136,7 +152,8 @@ internal sealed class PixelCnn : ConvolutionalDensityModel
             // Horizontal: h' = [h +] out(gate(h_pre)); the residual's gradient stays in dH.
             _out[l].Backward(layer.HorizontalGated.Get(Channels * n), [], batch, dH, dGated, []);
             GateBackward(layer.HorizontalPre.Get(2 * Channels * n), dGated, dHPre);
-            _horizontal[l].Backward(hInput, layer.HorizontalColumns.Get(_horizontal[l].ColumnsLength(batch)), batch, dHPre,
+            _horizontal[l].Backward(hInput, layer.HorizontalColumns.Get(_horizontal[l].ColumnsLength(batch)), batch,
+                dHPre,
                 l == 0 ? [] : dH, scratch, accumulateDx: true);
 
             // Vertical: v_pre feeds the link and (below the last layer) v' = gate(v_pre).
@@ -154,9 +171,12 @@ internal sealed class PixelCnn : ConvolutionalDensityModel
         string vertical = image, horizontal = image;
         for (int l = 0; l < Layers; l++)
         {
-            string verticalPre = _vertical[l].ExportOnnx(graph, vertical);                                      // (N, 2C, H, W)
-            string pre = graph.Add(_horizontal[l].ExportOnnx(graph, horizontal), _link[l].ExportOnnx(graph, verticalPre));
-            string output = _out[l].ExportOnnx(graph, GatedActivation.ExportOnnx(graph, pre, Channels));         // (N, C, H, W)
+            // (N, 2C, H, W)
+            string verticalPre = _vertical[l].ExportOnnx(graph, vertical);
+            string pre = graph.Add(_horizontal[l].ExportOnnx(graph, horizontal),
+                _link[l].ExportOnnx(graph, verticalPre));
+            // (N, C, H, W)
+            string output = _out[l].ExportOnnx(graph, GatedActivation.ExportOnnx(graph, pre, Channels));
             horizontal = l > 0 ? graph.Add(output, horizontal) : output;
             if (l < Layers - 1) vertical = GatedActivation.ExportOnnx(graph, verticalPre, Channels);
         }
@@ -172,9 +192,11 @@ internal sealed class PixelCnn : ConvolutionalDensityModel
 
     public static DensityModel ReadHyperparameters(BinaryReader reader)
     {
-        int height = reader.ReadInt32(), width = reader.ReadInt32(), levels = reader.ReadInt32(), channels = reader.ReadInt32(), head = reader.ReadInt32();
+        int height = reader.ReadInt32(), width = reader.ReadInt32(), levels = reader.ReadInt32(),
+            channels = reader.ReadInt32(), head = reader.ReadInt32();
         int layers = reader.ReadInt32(), kernel = reader.ReadInt32();
-        if (height < 1 || width < 1 || (long)height * width > 1 << 24) throw new ArgumentOutOfRangeException(nameof(height), $"Invalid image size {height}×{width}.");
+        if (height < 1 || width < 1 || (long)height * width > 1 << 24)
+            throw new ArgumentOutOfRangeException(nameof(height), $"Invalid image size {height}×{width}.");
         return new PixelCnn(height, width, levels, layers, channels, kernel, head);
     }
 }

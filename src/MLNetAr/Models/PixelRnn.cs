@@ -8,17 +8,17 @@ using MLNetAr.Onnx;
 namespace MLNetAr.Models;
 
 /// <summary>
-/// A pixel RNN: stacked LSTM or GRU layers over the pixels in raster order (Theis &amp; Bethge 2015; van den Oord et al.
-/// 2016's PixelRNN without the diagonal/row convolutions). Step t reads <c>u_t = [x_{t-1}, x_{t-W}]</c> (the previous
-/// pixel and, optionally, the pixel above; 0 outside the image), so the logits of pixel t,
-/// <c>V·h_t + b</c> from the top layer's state, depend only on earlier pixels.
+/// A pixel RNN: stacked LSTM or GRU layers over the pixels in raster order (Theis &amp; Bethge 2015; van den Oord et
+/// al. 2016's PixelRNN without the diagonal/row convolutions). Step t reads <c>u_t = [x_{t-1}, x_{t-W}]</c> (the
+/// previous pixel and, optionally, the pixel above; 0 outside the image), so the logits of pixel t, <c>V·h_t + b</c>
+/// from the top layer's state, depend only on earlier pixels.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Activations are time-major, <c>(D, B, ·)</c>, so a step is one contiguous <c>(B, ·)</c> block: the input
-/// projections and the output layer are single GEMMs over all steps, leaving one <c>(B, H)·(H, G·H)</c> product per step
-/// for the recurrence. Backward is BPTT layer by layer; with a truncation length T the gradient does not flow from
-/// step t into step t − 1 when t is a multiple of T (the forward pass always carries the state through).
+/// Activations are time-major, <c>(D, B, ·)</c>, so a step is one contiguous <c>(B, ·)</c> block: the input projections
+/// and the output layer are single GEMMs over all steps, leaving one <c>(B, H)·(H, G·H)</c> product per step for the
+/// recurrence. Backward is BPTT layer by layer; with a truncation length T the gradient does not flow from step t into
+/// step t − 1 when t is a multiple of T (the forward pass always carries the state through).
 /// </para>
 /// <para>
 /// Sampling is naturally incremental: one step of every layer per pixel, carrying the states, i.e. one forward pass.
@@ -38,13 +38,21 @@ internal sealed class PixelRnn : DensityModel
     private readonly Parameter _outputWeight, _outputBias;
     private readonly IReadOnlyList<Parameter> _parameters;
 
-    public PixelRnn(int dimension, int width, int levels, RecurrentCell cell, int hidden, int layers, bool pixelAbove, int truncation) : base(dimension)
+    public PixelRnn(int dimension, int width, int levels, RecurrentCell cell, int hidden, int layers, bool pixelAbove,
+        int truncation) : base(dimension)
     {
-        if (levels < 2 || levels > 256) throw new ArgumentOutOfRangeException(nameof(levels), $"Pixel levels must be in [2, 256], got {levels}.");
-        if (hidden < 1 || layers < 1) throw new ArgumentOutOfRangeException(nameof(hidden), "Hidden size and layer count must be positive.");
-        if (width < 1 || dimension % width != 0) throw new ArgumentOutOfRangeException(nameof(width), $"Width {width} does not divide the {dimension} pixels.");
-        if (truncation < 0) throw new ArgumentOutOfRangeException(nameof(truncation), "The truncation length must be 0 (full BPTT) or positive.");
-        (_levels, Cell, Hidden, Layers, Width, PixelAbove, Truncation) = (levels, cell, hidden, layers, width, pixelAbove, truncation);
+        if (levels < 2 || levels > 256)
+            throw new ArgumentOutOfRangeException(nameof(levels), $"Pixel levels must be in [2, 256], got {levels}.");
+        if (hidden < 1 || layers < 1)
+            throw new ArgumentOutOfRangeException(nameof(hidden), "Hidden size and layer count must be positive.");
+        if (width < 1 || dimension % width != 0)
+            throw new ArgumentOutOfRangeException(nameof(width),
+                $"Width {width} does not divide the {dimension} pixels.");
+        if (truncation < 0)
+            throw new ArgumentOutOfRangeException(nameof(truncation),
+                "The truncation length must be 0 (full BPTT) or positive.");
+        (_levels, Cell, Hidden, Layers, Width, PixelAbove, Truncation) = (levels, cell, hidden, layers, width,
+            pixelAbove, truncation);
         int g = GateCount;
         _inputWeight = new Parameter[layers];
         _inputBias = new Parameter[layers];
@@ -57,7 +65,8 @@ internal sealed class PixelRnn : DensityModel
             all.Add(_inputWeight[l] = new Parameter($"Layer{l}.InputWeight", g * hidden, inputs));
             all.Add(_inputBias[l] = new Parameter($"Layer{l}.InputBias", g * hidden));
             all.Add(_recurrentWeight[l] = new Parameter($"Layer{l}.RecurrentWeight", g * hidden, hidden));
-            if (cell == RecurrentCell.Gru) all.Add((_recurrentBias[l] = new Parameter($"Layer{l}.RecurrentBias", g * hidden))!);
+            if (cell == RecurrentCell.Gru)
+                all.Add((_recurrentBias[l] = new Parameter($"Layer{l}.RecurrentBias", g * hidden))!);
         }
         all.Add(_outputWeight = new Parameter("Output.Weight", LogitsPerPixel, hidden));
         all.Add(_outputBias = new Parameter("Output.Bias", LogitsPerPixel));
@@ -90,7 +99,8 @@ internal sealed class PixelRnn : DensityModel
     public override int SamplingBatchRows => ScoringBatchRows;
 
     /// <summary>One layer's activations over every step, kept for Backward: gate pre-activations <c>(B·D, G·H)</c>,
-    /// states and (LSTM) cells <c>(D + 1, B, H)</c> with the zero initial state first, and (GRU) the recurrent term.</summary>
+    /// states and (LSTM) cells <c>(D + 1, B, H)</c> with the zero initial state first, and (GRU) the recurrent
+    /// term.</summary>
     private sealed class LayerBuffers
     {
         public readonly ActivationBuffer Gates = new(), States = new(), Cells = new(), Recurrent = new();
@@ -103,11 +113,17 @@ internal sealed class PixelRnn : DensityModel
         public readonly ActivationBuffer Inputs = new(), StepInput = new();
         /// <summary>Output-layer logits by step, then their gradient.</summary>
         public readonly ActivationBuffer Output = new();
-        /// <summary>Backward through time: <c>∂L/∂states</c>, <c>∂L/∂gates</c>, the GRU's recurrent gradient, and per-step buffers.</summary>
-        public readonly ActivationBuffer StateGradient = new(), GateGradient = new(), RecurrentGradient = new(), Carry = new(), CellGradient = new(), Direct = new();
+        /// <summary>
+        /// Backward through time: <c>∂L/∂states</c>, <c>∂L/∂gates</c>, the GRU's recurrent gradient, and per-step
+        /// buffers.
+        /// </summary>
+        public readonly ActivationBuffer StateGradient = new(), GateGradient = new(), RecurrentGradient = new(),
+            Carry = new(), CellGradient = new(), Direct = new();
     }
 
-    /// <summary>Initialises U(−1/√H, 1/√H) like PyTorch's RNNs; the output bias at the pixels' marginal levels.</summary>
+    /// <summary>
+    /// Initialises U(−1/√H, 1/√H) like PyTorch's RNNs; the output bias at the pixels' marginal levels.
+    /// </summary>
     public void Initialize(Random random, ReadOnlySpan<float> trainingRows) =>
         Initialize(random, LevelCounts(trainingRows));
 
@@ -121,7 +137,10 @@ internal sealed class PixelRnn : DensityModel
     }
 
 
-    /// <summary>Step inputs <c>u_t = [x_{t-1}, x_{t-W}]</c> of the pixels in <c>[t0, t1)</c>, time-major <c>(t1 - t0, B, In)</c>.</summary>
+    /// <summary>
+    /// Step inputs <c>u_t = [x_{t-1}, x_{t-W}]</c> of the pixels in <c>[t0, t1)</c>, time-major
+    /// <c>(t1 - t0, B, In)</c>.
+    /// </summary>
     private void BuildInputs(ReadOnlySpan<float> x, int batch, int t0, int t1, Span<float> u)
     {
         int d = Dimension, inputs = InputSize;
@@ -141,7 +160,8 @@ internal sealed class PixelRnn : DensityModel
         BuildInputs(x, batch, 0, d, ws.Inputs.Get((long)m * InputSize));
         for (int l = 0; l < Layers; l++)
         {
-            ReadOnlySpan<float> input = l == 0 ? ws.Inputs.Get((long)m * InputSize) : ws.Layers[l - 1].States.Get((long)(d + 1) * batch * h)[(batch * h)..];
+            ReadOnlySpan<float> input = l == 0 ? ws.Inputs.Get((long)m * InputSize)
+                : ws.Layers[l - 1].States.Get((long)(d + 1) * batch * h)[(batch * h)..];
             Span<float> gates = ws.Layers[l].Gates.Get((long)m * GateCount * h);
             // (D·B, In) · (In, G·H) -> (D·B, G·H), for every step at once.
             InputProjection(l, input, m, gates);
@@ -149,7 +169,8 @@ internal sealed class PixelRnn : DensityModel
             states[..(batch * h)].Clear();
             Span<float> cells = Cell == RecurrentCell.Lstm ? ws.Layers[l].Cells.Get((long)(d + 1) * batch * h) : [];
             if (!cells.IsEmpty) cells[..(batch * h)].Clear();
-            Span<float> recurrent = Cell == RecurrentCell.Gru ? ws.Layers[l].Recurrent.Get((long)m * GateCount * h) : [];
+            Span<float> recurrent = Cell == RecurrentCell.Gru ? ws.Layers[l].Recurrent.Get((long)m * GateCount * h)
+                : [];
             PackedMatrix recurrentWeight = PackRecurrentWeight(l);
             for (int t = 0; t < d; t++) Step(l, t, batch, recurrentWeight, gates, recurrent, states, cells);
         }
@@ -160,8 +181,10 @@ internal sealed class PixelRnn : DensityModel
     private void InputProjection(int layer, ReadOnlySpan<float> input, int rows, Span<float> gates)
     {
         int inputs = _inputWeight[layer].Shape[1], width = GateCount * Hidden;
-        Kernel.Gemm(Transpose.No, Transpose.Yes, rows, width, inputs, input, inputs, _inputWeight[layer].Value, inputs, gates, width);
-        for (int r = 0; r < rows; r++) TensorPrimitives.Add(gates.Slice(r * width, width), _inputBias[layer].Value, gates.Slice(r * width, width));
+        Kernel.Gemm(Transpose.No, Transpose.Yes, rows, width, inputs, input, inputs, _inputWeight[layer].Value, inputs,
+            gates, width);
+        for (int r = 0; r < rows; r++)
+            TensorPrimitives.Add(gates.Slice(r * width, width), _inputBias[layer].Value, gates.Slice(r * width, width));
     }
 
     /// <summary>
@@ -169,7 +192,8 @@ internal sealed class PixelRnn : DensityModel
     /// input projection and receives the activated gates; states/cells are <c>(D + 1, B, H)</c>, block t being
     /// the state before step t.
     /// </summary>
-    private void Step(int layer, int t, int batch, PackedMatrix u, Span<float> gates, Span<float> recurrent, Span<float> states, Span<float> cells)
+    private void Step(int layer, int t, int batch, PackedMatrix u, Span<float> gates, Span<float> recurrent,
+        Span<float> states, Span<float> cells)
     {
         int h = Hidden, width = GateCount * h, block = batch * h;
         Span<float> g = gates.Slice(t * batch * width, batch * width);
@@ -178,12 +202,15 @@ internal sealed class PixelRnn : DensityModel
         {
             // (B, H) · (H, 4H) added to the input projection.
             Kernel.Gemm(Transpose.No, batch, hPrev, h, u, g, width, accumulate: true);
-            LstmCell.Forward(g, cells.Slice(t * block, block), cells.Slice((t + 1) * block, block), states.Slice((t + 1) * block, block), batch, h);
+            LstmCell.Forward(g, cells.Slice(t * block, block), cells.Slice((t + 1) * block, block),
+                states.Slice((t + 1) * block, block), batch, h);
             return;
         }
         Span<float> rec = recurrent.Slice(t * batch * width, batch * width);
         Kernel.Gemm(Transpose.No, batch, hPrev, h, u, rec, width);
-        for (int r = 0; r < batch; r++) TensorPrimitives.Add(rec.Slice(r * width, width), _recurrentBias[layer]!.Value, rec.Slice(r * width, width));
+        for (int r = 0; r < batch; r++)
+            TensorPrimitives.Add(rec.Slice(r * width, width), _recurrentBias[layer]!.Value,
+                rec.Slice(r * width, width));
         GruCell.Forward(g, rec, hPrev, states.Slice((t + 1) * block, block), batch, h);
     }
 
@@ -194,11 +221,14 @@ internal sealed class PixelRnn : DensityModel
     private PackedMatrix PackRecurrentWeight(int layer) =>
         Kernel.Pack(Transpose.Yes, Hidden, GateCount * Hidden, _recurrentWeight[layer].Value, Hidden);
 
-    /// <summary>Logits of steps <c>[t0, t1)</c> from the top layer's states, written in the model's logits layout.</summary>
+    /// <summary>
+    /// Logits of steps <c>[t0, t1)</c> from the top layer's states, written in the model's logits layout.
+    /// </summary>
     private void OutputLayer(Workspace ws, int batch, int t0, int t1, Span<float> logits)
     {
         int d = Dimension, h = Hidden, k = LogitsPerPixel, steps = t1 - t0, n = batch * d;
-        ReadOnlySpan<float> states = ws.Layers[Layers - 1].States.Get((long)(d + 1) * batch * h).Slice((t0 + 1) * batch * h, steps * batch * h);
+        ReadOnlySpan<float> states = ws.Layers[Layers - 1].States.Get((long)(d + 1) * batch * h).Slice((t0 + 1) * batch
+            * h, steps * batch * h);
         Span<float> output = ws.Output.Get((long)steps * batch * k);
         // (steps·B, H) · (H, K') -> (steps·B, K')
         Kernel.Gemm(Transpose.No, Transpose.Yes, steps * batch, k, h, states, h, _outputWeight.Value, h, output, k);
@@ -208,17 +238,20 @@ internal sealed class PixelRnn : DensityModel
                     logits[c * n + r * d + t] = output[((t - t0) * batch + r) * k + c] + _outputBias.Value[c];
     }
 
-    public override void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dLogits, ModelWorkspace workspace)
+    public override void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dLogits,
+        ModelWorkspace workspace)
     {
         var ws = (Workspace)workspace;
-        int d = Dimension, h = Hidden, k = LogitsPerPixel, m = d * batch, n = batch * d, width = GateCount * h, block = batch * h;
+        int d = Dimension, h = Hidden, k = LogitsPerPixel, m = d * batch, n = batch * d, width = GateCount * h,
+            block = batch * h;
         // Output layer: dOut (D·B, K') time-major; ∂V += dOutᵀ·H; ∂h_t = dOut·V.
         Span<float> dOut = ws.Output.Get((long)m * k);
         for (int t = 0; t < d; t++)
             for (int r = 0; r < batch; r++)
                 for (int c = 0; c < k; c++) dOut[(t * batch + r) * k + c] = dLogits[c * n + r * d + t];
         Span<float> topStates = ws.Layers[Layers - 1].States.Get((long)(d + 1) * batch * h);
-        Kernel.Gemm(Transpose.Yes, Transpose.No, k, h, m, dOut, k, topStates[block..], h, _outputWeight.Gradient, h, accumulate: true);
+        Kernel.Gemm(Transpose.Yes, Transpose.No, k, h, m, dOut, k, topStates[block..], h, _outputWeight.Gradient, h,
+            accumulate: true);
         AddColumnSums(dOut, m, k, _outputBias.Gradient);
         Span<float> dStates = ws.StateGradient.Get((long)m * h);
         Kernel.Gemm(Transpose.No, Transpose.No, m, h, k, dOut, k, _outputWeight.Value, h, dStates, h);
@@ -240,12 +273,14 @@ internal sealed class PixelRnn : DensityModel
                 if (Cell == RecurrentCell.Lstm)
                 {
                     Span<float> cells = ws.Layers[l].Cells.Get((long)(d + 1) * block);
-                    LstmCell.Backward(gates.Slice(t * batch * width, batch * width), cells.Slice(t * block, block), cells.Slice((t + 1) * block, block), dh, dCell, dg, batch, h);
+                    LstmCell.Backward(gates.Slice(t * batch * width, batch * width), cells.Slice(t * block, block),
+                        cells.Slice((t + 1) * block, block), dh, dCell, dg, batch, h);
                 }
                 else
                 {
                     Span<float> recurrent = ws.Layers[l].Recurrent.Get((long)m * width);
-                    GruCell.Backward(gates.Slice(t * batch * width, batch * width), recurrent.Slice(t * batch * width, batch * width), states.Slice(t * block, block), dh,
+                    GruCell.Backward(gates.Slice(t * batch * width, batch * width),
+                        recurrent.Slice(t * batch * width, batch * width), states.Slice(t * block, block), dh,
                         dg, dRecurrent.Slice(t * batch * width, batch * width), direct, batch, h);
                 }
                 if (Truncation > 0 && t % Truncation == 0)
@@ -256,21 +291,27 @@ internal sealed class PixelRnn : DensityModel
                     continue;
                 }
                 // ∂h_{t-1} = [direct +] dRecurrent_t · U: (B, G·H) · (G·H, H)
-                Kernel.Gemm(Transpose.No, Transpose.No, batch, h, width, dRecurrent.Slice(t * batch * width, batch * width), width,
+                Kernel.Gemm(Transpose.No, Transpose.No, batch, h, width,
+                    dRecurrent.Slice(t * batch * width, batch * width), width,
                     _recurrentWeight[l].Value, h, carry, h);
                 if (Cell == RecurrentCell.Gru) TensorPrimitives.Add(carry, direct, carry);
                 Kernel.FlushTinyToZero(carry);
                 Kernel.FlushTinyToZero(dCell);
             }
             // Weight gradients over all steps at once: ∂U += dRecᵀ · H_prev, ∂W += dGatesᵀ · input.
-            Kernel.Gemm(Transpose.Yes, Transpose.No, width, h, m, dRecurrent, width, states[..(m * h)], h, _recurrentWeight[l].Gradient, h, accumulate: true);
+            Kernel.Gemm(Transpose.Yes, Transpose.No, width, h, m, dRecurrent, width, states[..(m * h)], h,
+                _recurrentWeight[l].Gradient, h, accumulate: true);
             if (_recurrentBias[l] is { } recurrentBias) AddColumnSums(dRecurrent, m, width, recurrentBias.Gradient);
             int inputs = _inputWeight[l].Shape[1];
-            ReadOnlySpan<float> input = l == 0 ? ws.Inputs.Get((long)m * InputSize) : ws.Layers[l - 1].States.Get((long)(d + 1) * block)[block..];
-            Kernel.Gemm(Transpose.Yes, Transpose.No, width, inputs, m, dGates, width, input, inputs, _inputWeight[l].Gradient, inputs, accumulate: true);
+            ReadOnlySpan<float> input = l == 0 ? ws.Inputs.Get((long)m * InputSize)
+                : ws.Layers[l - 1].States.Get((long)(d + 1) * block)[block..];
+            Kernel.Gemm(Transpose.Yes, Transpose.No, width, inputs, m, dGates, width, input, inputs,
+                _inputWeight[l].Gradient, inputs, accumulate: true);
             AddColumnSums(dGates, m, width, _inputBias[l].Gradient);
             // ∂(layer below's states) = dGates · W: (D·B, G·H) · (G·H, H)
-            if (l > 0) Kernel.Gemm(Transpose.No, Transpose.No, m, h, width, dGates, width, _inputWeight[l].Value, h, dStates, h);
+            if (l > 0)
+                Kernel.Gemm(Transpose.No, Transpose.No, m, h, width, dGates, width, _inputWeight[l].Value, h, dStates,
+                    h);
         }
     }
 
@@ -280,7 +321,8 @@ internal sealed class PixelRnn : DensityModel
         for (int r = 0; r < rows; r++) TensorPrimitives.Add(sums, matrix.Slice(r * columns, columns), sums);
     }
 
-    public override void GetHiddenFeatures(int batch, ReadOnlySpan<float> logits, Span<float> features, ModelWorkspace workspace)
+    public override void GetHiddenFeatures(int batch, ReadOnlySpan<float> logits, Span<float> features,
+        ModelWorkspace workspace)
     {
         var ws = (Workspace)workspace;
         int d = Dimension, h = Hidden, block = batch * h;
@@ -296,11 +338,12 @@ internal sealed class PixelRnn : DensityModel
     }
 
     /// <summary>
-    /// The stack as ONNX's own LSTM / GRU operators over the whole sequence (teacher forcing: every step input is known),
-    /// one node per layer, time-major <c>(D, N, ·)</c> as in <see cref="Forward"/>; then the output layer and the
-    /// hidden features (final state, mean state).
+    /// The stack as ONNX's own LSTM / GRU operators over the whole sequence (teacher forcing: every step input is
+    /// known), one node per layer, time-major <c>(D, N, ·)</c> as in <see cref="Forward"/>; then the output layer and
+    /// the hidden features (final state, mean state).
     /// </summary>
-    protected override (string Logits, string? HiddenFeatures) ExportForward(OnnxGraph graph, string pixels, bool hiddenFeatures)
+    protected override (string Logits, string? HiddenFeatures) ExportForward(OnnxGraph graph, string pixels,
+        bool hiddenFeatures)
     {
         int d = Dimension, h = Hidden, k = LogitsPerPixel;
         // u_t = [x_{t-1}, x_{t-W}], 0 before the image: shifted copies, (N, D) -> (D, N, In).
@@ -310,18 +353,24 @@ internal sealed class PixelRnn : DensityModel
         string lastState = "";
         for (int l = 0; l < Layers; l++)
         {
-            string[] outputs = graph.OpMany(Cell == RecurrentCell.Lstm ? "LSTM" : "GRU", [sequence, .. RecurrentWeightsOnnx(graph, l)], 2, node =>
+            string[] outputs = graph.OpMany(Cell == RecurrentCell.Lstm ? "LSTM" : "GRU",
+                [sequence, .. RecurrentWeightsOnnx(graph, l)], 2, node =>
             {
                 node.AddAttribute("hidden_size", (long)h);
-                if (Cell == RecurrentCell.Gru) node.AddAttribute("linear_before_reset", 1L); // PyTorch's (and GruCell's) n = tanh(x_n + r ⊙ (U_n h + b))
+                // PyTorch's (and GruCell's) n = tanh(x_n + r ⊙ (U_n h + b))
+                if (Cell == RecurrentCell.Gru)
+                    node.AddAttribute("linear_before_reset", 1L);
             });
             sequence = graph.Squeeze(outputs[0], 1);                   // (D, 1, N, H) -> (D, N, H)
             lastState = graph.Squeeze(outputs[1], 0);                  // (1, N, H) -> (N, H)
         }
         string outputWeight = graph.Constant(_outputWeight.Value, k, h);
-        string logits = graph.Add(graph.MatMul(sequence, graph.Transpose(outputWeight, 1, 0)), graph.Constant(_outputBias.Value, k)); // (D, N, K')
+        // (D, N, K')
+        string logits = graph.Add(graph.MatMul(sequence, graph.Transpose(outputWeight, 1, 0)),
+            graph.Constant(_outputBias.Value, k));
         logits = k == 1 ? graph.Transpose(graph.Squeeze(logits, 2), 1, 0) : graph.Transpose(logits, 1, 2, 0);
-        string? features = hiddenFeatures ? graph.Concat([lastState, graph.ReduceMean(sequence, [0], keepDims: false)], axis: 1) : null;
+        string? features = hiddenFeatures
+            ? graph.Concat([lastState, graph.ReduceMean(sequence, [0], keepDims: false)], axis: 1) : null;
         return (logits, features);
     }
 
@@ -346,7 +395,8 @@ internal sealed class PixelRnn : DensityModel
     }
 
     /// <summary>One step of every layer per pixel, carrying the states: a single forward pass per image.</summary>
-    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds, ModelWorkspace? workspace = null)
+    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds,
+        ModelWorkspace? workspace = null)
     {
         int d = Dimension, h = Hidden, width = GateCount * h, n = batch * d;
         var ws = (Workspace)(workspace ?? CreateWorkspace(batch));
@@ -366,11 +416,13 @@ internal sealed class PixelRnn : DensityModel
             for (int l = 0; l < Layers; l++)
             {
                 Span<float> gates = ws.Layers[l].Gates.Get((long)n * width);
-                ReadOnlySpan<float> input = l == 0 ? ws.StepInput.Get(batch * InputSize) : ws.Layers[l - 1].States.Get((long)(d + 1) * batch * h).Slice((t + 1) * batch * h, batch * h);
+                ReadOnlySpan<float> input = l == 0 ? ws.StepInput.Get(batch * InputSize)
+                    : ws.Layers[l - 1].States.Get((long)(d + 1) * batch * h).Slice((t + 1) * batch * h, batch * h);
                 InputProjection(l, input, batch, gates.Slice(t * batch * width, batch * width));
                 Span<float> cells = Cell == RecurrentCell.Lstm ? ws.Layers[l].Cells.Get((long)(d + 1) * batch * h) : [];
                 Span<float> recurrent = Cell == RecurrentCell.Gru ? ws.Layers[l].Recurrent.Get((long)n * width) : [];
-                Step(l, t, batch, recurrentWeights[l], gates, recurrent, ws.Layers[l].States.Get((long)(d + 1) * batch * h), cells);
+                Step(l, t, batch, recurrentWeights[l], gates, recurrent,
+                    ws.Layers[l].States.Get((long)(d + 1) * batch * h), cells);
             }
             OutputLayer(ws, batch, t, t + 1, logits);
             if (t < knownSteps) continue; // known pixels only advance the state
@@ -394,7 +446,8 @@ internal sealed class PixelRnn : DensityModel
     {
         int dimension = reader.ReadInt32(), width = reader.ReadInt32(), levels = reader.ReadInt32();
         var cell = (RecurrentCell)reader.ReadInt32();
-        if (!Enum.IsDefined(cell)) throw new ArgumentOutOfRangeException(nameof(cell), $"Unknown recurrent cell {(int)cell}.");
+        if (!Enum.IsDefined(cell))
+            throw new ArgumentOutOfRangeException(nameof(cell), $"Unknown recurrent cell {(int)cell}.");
         int hidden = reader.ReadInt32(), layers = reader.ReadInt32();
         bool above = reader.ReadBoolean();
         int truncation = reader.ReadInt32();

@@ -52,8 +52,10 @@ internal sealed class WaveNet : ConvolutionalDensityModel
         : base(1, length, levels, skipChannels, headChannels)
     {
         if (dilations.Length == 0 || dilations.Any(d => d < 1))
-            throw new ArgumentOutOfRangeException(nameof(dilations), "WaveNet needs at least one block, with positive dilations.");
-        if (channels < 1) throw new ArgumentOutOfRangeException(nameof(channels), $"Channels must be positive, got {channels}.");
+            throw new ArgumentOutOfRangeException(nameof(dilations),
+                "WaveNet needs at least one block, with positive dilations.");
+        if (channels < 1)
+            throw new ArgumentOutOfRangeException(nameof(channels), $"Channels must be positive, got {channels}.");
         _dilations = dilations.ToArray();
         Channels = channels;
         _causal = new CausalConv2d("Causal", 1, channels, ConvTaps.Causal(2), 1, length);
@@ -63,9 +65,12 @@ internal sealed class WaveNet : ConvolutionalDensityModel
         _residual = new CausalConv2d?[blocks];
         for (int l = 0; l < blocks; l++)
         {
-            _dilated[l] = new CausalConv2d($"Block{l}.Dilated", channels, 2 * channels, ConvTaps.Dilated(dilations[l]), 1, length);
+            _dilated[l] = new CausalConv2d($"Block{l}.Dilated", channels, 2 * channels, ConvTaps.Dilated(dilations[l]),
+                1, length);
             _skip[l] = new CausalConv2d($"Block{l}.Skip", channels, skipChannels, ConvTaps.Pointwise, 1, length);
-            if (l < blocks - 1) _residual[l] = new CausalConv2d($"Block{l}.Residual", channels, channels, ConvTaps.Pointwise, 1, length);
+            if (l < blocks - 1)
+                _residual[l] = new CausalConv2d($"Block{l}.Residual", channels, channels, ConvTaps.Pointwise, 1,
+                    length);
         }
         _parameters = WithHead(new[] { _causal }.Concat(Enumerable.Range(0, blocks).SelectMany(l =>
             _residual[l] is { } r ? new[] { _dilated[l], r, _skip[l] } : new[] { _dilated[l], _skip[l] })));
@@ -122,7 +127,8 @@ internal sealed class WaveNet : ConvolutionalDensityModel
             _skip[l].Backward(z, [], batch, dFeatures, dZ, []);
             _residual[l]?.Backward(z, [], batch, dR, dZ, [], accumulateDx: true);
             GateBackward(block.DilatedPre.Get(2 * Channels * n), dZ, dPre);
-            _dilated[l].Backward(block.Residual.Get(Channels * n), block.DilatedColumns.Get(_dilated[l].ColumnsLength(batch)),
+            _dilated[l].Backward(block.Residual.Get(Channels * n),
+                block.DilatedColumns.Get(_dilated[l].ColumnsLength(batch)),
                 batch, dPre, dR, scratch, accumulateDx: true);
         }
         _causal.Backward(ws.Input.Get(n), ws.CausalColumns.Get(_causal.ColumnsLength(batch)), batch, dR, [], []);
@@ -155,9 +161,11 @@ internal sealed class WaveNet : ConvolutionalDensityModel
 
     public static DensityModel ReadHyperparameters(BinaryReader reader)
     {
-        int length = reader.ReadInt32(), levels = reader.ReadInt32(), channels = reader.ReadInt32(), skip = reader.ReadInt32(), head = reader.ReadInt32();
+        int length = reader.ReadInt32(), levels = reader.ReadInt32(), channels = reader.ReadInt32(),
+            skip = reader.ReadInt32(), head = reader.ReadInt32();
         int blocks = reader.ReadInt32();
-        if (blocks < 1 || blocks > 1024) throw new ArgumentOutOfRangeException(nameof(blocks), $"Invalid block count {blocks}.");
+        if (blocks < 1 || blocks > 1024)
+            throw new ArgumentOutOfRangeException(nameof(blocks), $"Invalid block count {blocks}.");
         var dilations = new int[blocks];
         for (int l = 0; l < blocks; l++) dilations[l] = reader.ReadInt32();
         return new WaveNet(length, levels, dilations, channels, skip, head);

@@ -12,12 +12,14 @@ internal abstract class Optimizer
     private readonly float[][][] _state;
     private int _step;
 
-    protected Optimizer(IReadOnlyList<Parameter> parameters, float learningRate, float l2Regularization, int stateBuffers)
+    protected Optimizer(IReadOnlyList<Parameter> parameters, float learningRate, float l2Regularization,
+        int stateBuffers)
     {
         Parameters = parameters;
         LearningRate = learningRate;
         L2Regularization = l2Regularization;
-        _state = Enumerable.Range(0, stateBuffers).Select(_ => parameters.Select(p => new float[p.Length]).ToArray()).ToArray();
+        _state = Enumerable.Range(0, stateBuffers).Select(_ =>
+            parameters.Select(p => new float[p.Length]).ToArray()).ToArray();
     }
 
     public IReadOnlyList<Parameter> Parameters { get; }
@@ -25,20 +27,24 @@ internal abstract class Optimizer
     public float L2Regularization { get; }
     public int StepCount => _step;
 
-    /// <summary>The state buffers (e.g. Adam's two moments), each holding one array per parameter, for checkpoints.</summary>
+    /// <summary>
+    /// The state buffers (e.g. Adam's two moments), each holding one array per parameter, for checkpoints.
+    /// </summary>
     internal IReadOnlyList<float[][]> State => _state;
 
     /// <summary>Restores the step counter from a checkpoint.</summary>
     internal void RestoreStepCount(int step) => _step = step;
 
     /// <summary>Builds the optimiser <paramref name="kind"/> names.</summary>
-    public static Optimizer Create(TrainingOptimizer kind, IReadOnlyList<Parameter> parameters, float learningRate, float l2Regularization, float momentum) => kind switch
-    {
-        TrainingOptimizer.Adam => new AdamOptimizer(parameters, learningRate, l2Regularization),
-        TrainingOptimizer.Adagrad => new AdagradOptimizer(parameters, learningRate, l2Regularization),
-        TrainingOptimizer.SgdMomentum => new MomentumOptimizer(parameters, learningRate, l2Regularization, momentum),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown optimiser."),
-    };
+    public static Optimizer Create(TrainingOptimizer kind, IReadOnlyList<Parameter> parameters, float learningRate,
+        float l2Regularization, float momentum) => kind switch
+        {
+            TrainingOptimizer.Adam => new AdamOptimizer(parameters, learningRate, l2Regularization),
+            TrainingOptimizer.Adagrad => new AdagradOptimizer(parameters, learningRate, l2Regularization),
+            TrainingOptimizer.SgdMomentum =>
+                new MomentumOptimizer(parameters, learningRate, l2Regularization, momentum),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown optimiser."),
+        };
 
     /// <summary>Applies one update from the accumulated gradients.</summary>
     public void Step()
@@ -67,17 +73,20 @@ internal abstract class Optimizer
 }
 
 /// <summary>Adam with bias correction; state: first and second moments.</summary>
-internal sealed class AdamOptimizer(IReadOnlyList<Parameter> parameters, float learningRate, float l2Regularization = 0f)
+internal sealed class AdamOptimizer(IReadOnlyList<Parameter> parameters, float learningRate,
+    float l2Regularization = 0f)
     : Optimizer(parameters, learningRate, l2Regularization, stateBuffers: 2)
 {
     public const float Beta1 = 0.9f, Beta2 = 0.999f, Epsilon = 1e-8f;
 
     protected override void Update(Parameter p, int index, int step) =>
-        Kernel.AdamStep(p.Value, p.Gradient, StateOf(0, index), StateOf(1, index), LearningRate, Beta1, Beta2, Epsilon, step);
+        Kernel.AdamStep(p.Value, p.Gradient, StateOf(0, index), StateOf(1, index), LearningRate, Beta1, Beta2, Epsilon,
+            step);
 }
 
 /// <summary>Adagrad; state: the running sums of squared gradients.</summary>
-internal sealed class AdagradOptimizer(IReadOnlyList<Parameter> parameters, float learningRate, float l2Regularization = 0f)
+internal sealed class AdagradOptimizer(IReadOnlyList<Parameter> parameters, float learningRate,
+    float l2Regularization = 0f)
     : Optimizer(parameters, learningRate, l2Regularization, stateBuffers: 1)
 {
     public const float Epsilon = 1e-6f;
@@ -87,7 +96,8 @@ internal sealed class AdagradOptimizer(IReadOnlyList<Parameter> parameters, floa
 }
 
 /// <summary>SGD with heavy-ball momentum; state: the velocities.</summary>
-internal sealed class MomentumOptimizer(IReadOnlyList<Parameter> parameters, float learningRate, float l2Regularization, float momentum)
+internal sealed class MomentumOptimizer(IReadOnlyList<Parameter> parameters, float learningRate, float l2Regularization,
+    float momentum)
     : Optimizer(parameters, learningRate, l2Regularization, stateBuffers: 1)
 {
     public float Momentum { get; } = momentum;

@@ -1,6 +1,8 @@
 namespace MLNetAr.Nn;
 
-/// <summary>A trainable tensor: its values, a gradient buffer of the same size, and its shape for diagnostics.</summary>
+/// <summary>
+/// A trainable tensor: its values, a gradient buffer of the same size, and its shape for diagnostics.
+/// </summary>
 internal sealed class Parameter
 {
     public Parameter(string name, params int[] shape)

@@ -17,7 +17,9 @@ internal sealed class OnnxGraph(OnnxContext context)
 
     private const string Prefix = "MLNetAr_";
 
-    /// <summary>A node of <paramref name="opType"/> with one output; <paramref name="attributes"/> sets its attributes.</summary>
+    /// <summary>
+    /// A node of <paramref name="opType"/> with one output; <paramref name="attributes"/> sets its attributes.
+    /// </summary>
     public string Op(string opType, IEnumerable<string> inputs, Action<OnnxNode>? attributes = null)
     {
         string output = NewName(opType);
@@ -35,7 +37,10 @@ internal sealed class OnnxGraph(OnnxContext context)
         return names;
     }
 
-    /// <summary>Binds <paramref name="tensor"/> to the ML.NET column <paramref name="columnName"/> (its declared type and shape).</summary>
+    /// <summary>
+    /// Binds <paramref name="tensor"/> to the ML.NET column <paramref name="columnName"/> (its declared type and
+    /// shape).
+    /// </summary>
     public void BindColumn(string tensor, string columnName, Microsoft.ML.Data.DataViewType type)
     {
         string variable = context.AddIntermediateVariable(type, columnName);
@@ -50,7 +55,8 @@ internal sealed class OnnxGraph(OnnxContext context)
     public string Constant(ReadOnlySpan<float> values, params long[] dims)
     {
         if (values.Length != dims.Aggregate(1L, (a, b) => a * b))
-            throw new ArgumentException($"{values.Length} values do not fill shape ({string.Join(", ", dims)}).", nameof(values));
+            throw new ArgumentException($"{values.Length} values do not fill shape ({string.Join(", ", dims)}).",
+                nameof(values));
         return context.AddInitializer(values.ToArray(), dims, Prefix + "Const");
     }
 
@@ -63,7 +69,8 @@ internal sealed class OnnxGraph(OnnxContext context)
     /// <summary>An int64 scalar.</summary>
     public string Int64(long value) => context.AddInitializer(value, Prefix + "Int64");
 
-    // ---- Element-wise -------------------------------------------------------------------------------------------------
+    // ---- Element-wise
+    // -------------------------------------------------------------------------------------------------
 
     public string Add(string a, string b) => Op("Add", [a, b]);
     public string Sub(string a, string b) => Op("Sub", [a, b]);
@@ -101,27 +108,36 @@ internal sealed class OnnxGraph(OnnxContext context)
     /// <summary>Casts to float (1), int64 (7), bool (9) or double (11): ONNX's TensorProto data types.</summary>
     public string Cast(string x, OnnxType to) => Op("Cast", [x], n => n.AddAttribute("to", (long)to));
 
-    /// <summary><c>softplus(z) = max(z, 0) + log(1 + exp(-|z|))</c>: stable for any z (a plain Softplus op overflows in some runtimes).</summary>
+    /// <summary>
+    /// <c>softplus(z) = max(z, 0) + log(1 + exp(-|z|))</c>: stable for any z (a plain Softplus op overflows in some
+    /// runtimes).
+    /// </summary>
     public string Softplus(string z) => Add(Relu(z), Log(Add(Scalar(1f), Exp(Neg(Abs(z))))));
 
-    // ---- Linear algebra and shapes ------------------------------------------------------------------------------------
+    // ---- Linear algebra and shapes
+    // ------------------------------------------------------------------------------------
 
     public string MatMul(string a, string b) => Op("MatMul", [a, b]);
 
     /// <summary><c>x · W + b</c> for x <c>(N, In)</c>, W <c>(In, Out)</c> and b <c>(Out)</c>.</summary>
-    public string Linear(string x, string weight, string? bias) => bias == null ? MatMul(x, weight) : Add(MatMul(x, weight), bias);
+    public string Linear(string x, string weight, string? bias) =>
+        bias == null ? MatMul(x, weight) : Add(MatMul(x, weight), bias);
 
     public string Reshape(string x, params long[] shape) => Op("Reshape", [x, Int64s(shape)]);
-    public string Transpose(string x, params long[] permutation) => Op("Transpose", [x], n => n.AddAttribute("perm", permutation));
-    public string Concat(IEnumerable<string> parts, long axis) => Op("Concat", parts, n => n.AddAttribute("axis", axis));
+    public string Transpose(string x, params long[] permutation) =>
+        Op("Transpose", [x], n => n.AddAttribute("perm", permutation));
+    public string Concat(IEnumerable<string> parts, long axis) =>
+        Op("Concat", parts, n => n.AddAttribute("axis", axis));
     public string Unsqueeze(string x, params long[] axes) => Op("Unsqueeze", [x], n => n.AddAttribute("axes", axes));
     public string Squeeze(string x, params long[] axes) => Op("Squeeze", [x], n => n.AddAttribute("axes", axes));
 
     /// <summary>Elements of <paramref name="x"/> at <paramref name="indices"/> along <paramref name="axis"/>.</summary>
-    public string Gather(string x, long[] indices, long axis) => Op("Gather", [x, Int64s(indices)], n => n.AddAttribute("axis", axis));
+    public string Gather(string x, long[] indices, long axis) =>
+        Op("Gather", [x, Int64s(indices)], n => n.AddAttribute("axis", axis));
 
     /// <summary><c>x[..., start:end, ...]</c> along one axis.</summary>
-    public string Slice(string x, long start, long end, long axis) => Op("Slice", [x, Int64s(start), Int64s(end), Int64s(axis)]);
+    public string Slice(string x, long start, long end, long axis) =>
+        Op("Slice", [x, Int64s(start), Int64s(end), Int64s(axis)]);
 
     /// <summary>Zero padding: <paramref name="pads"/> holds the begin pads of every axis, then the end pads.</summary>
     public string Pad(string x, params long[] pads) => Op("Pad", [x, Int64s(pads)]);
@@ -135,17 +151,23 @@ internal sealed class OnnxGraph(OnnxContext context)
     private string Reduce(string opType, string x, long[] axes, bool keepDims) =>
         Op(opType, [x], n => { n.AddAttribute("axes", axes); n.AddAttribute("keepdims", keepDims ? 1L : 0L); });
 
-    /// <summary><c>log Σ exp(x)</c> along <paramref name="axis"/> (kept, size 1), shifted by the maximum so it cannot overflow.</summary>
+    /// <summary>
+    /// <c>log Σ exp(x)</c> along <paramref name="axis"/> (kept, size 1), shifted by the maximum so it cannot overflow.
+    /// </summary>
     public string LogSumExp(string x, long axis)
     {
         string max = ReduceMax(x, axis);
         return Add(Log(ReduceSum(Exp(Sub(x, max)), axis)), max);
     }
 
-    /// <summary><c>log softmax(x)</c> along <paramref name="axis"/> of any rank (opset 11's LogSoftmax flattens to 2-D instead).</summary>
+    /// <summary>
+    /// <c>log softmax(x)</c> along <paramref name="axis"/> of any rank (opset 11's LogSoftmax flattens to 2-D instead).
+    /// </summary>
     public string LogSoftmax(string x, long axis) => Sub(x, LogSumExp(x, axis));
 
-    /// <summary>Running sum along <paramref name="axis"/>; <paramref name="exclusive"/> leaves out the element itself.</summary>
+    /// <summary>
+    /// Running sum along <paramref name="axis"/>; <paramref name="exclusive"/> leaves out the element itself.
+    /// </summary>
     public string CumSum(string x, long axis, bool exclusive) =>
         Op("CumSum", [x, Int64(axis)], n => n.AddAttribute("exclusive", exclusive ? 1L : 0L));
 

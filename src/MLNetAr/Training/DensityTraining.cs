@@ -11,8 +11,10 @@ namespace MLNetAr.Training;
 /// <param name="LearningRate">Initial step size.</param>
 /// <param name="EarlyStoppingPatience">Epochs without a better validation NLL before stopping.</param>
 /// <param name="Seed">Seed of the minibatch order.</param>
-/// <param name="GradientClipNorm">When positive, a minibatch gradient whose global L2 norm exceeds it is scaled down to it.</param>
-internal sealed record TrainingSettings(int MaximumNumberOfEpochs, int BatchSize, float LearningRate, int EarlyStoppingPatience, int Seed, float GradientClipNorm = 0f)
+/// <param name="GradientClipNorm">When positive, a minibatch gradient whose global L2 norm exceeds it is scaled down to
+/// it.</param>
+internal sealed record TrainingSettings(int MaximumNumberOfEpochs, int BatchSize, float LearningRate,
+    int EarlyStoppingPatience, int Seed, float GradientClipNorm = 0f)
 {
     public TrainingOptimizer Optimizer { get; init; } = TrainingOptimizer.Adam;
     /// <summary>μ of <see cref="TrainingOptimizer.SgdMomentum"/>.</summary>
@@ -22,16 +24,26 @@ internal sealed record TrainingSettings(int MaximumNumberOfEpochs, int BatchSize
     public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
     /// <summary>Factor applied by <see cref="LearningRateSchedule.ReduceOnPlateau"/>.</summary>
     public float LearningRateDecayFactor { get; init; } = 0.5f;
-    /// <summary>Epochs without improvement before <see cref="LearningRateSchedule.ReduceOnPlateau"/> reduces the rate.</summary>
+    /// <summary>
+    /// Epochs without improvement before <see cref="LearningRateSchedule.ReduceOnPlateau"/> reduces the rate.
+    /// </summary>
     public int PlateauPatience { get; init; } = 2;
-    /// <summary>Probability p that a conditioning input is dropped during training (kept ones are scaled by 1/(1 - p)).</summary>
+    /// <summary>
+    /// Probability p that a conditioning input is dropped during training (kept ones are scaled by 1/(1 - p)).
+    /// </summary>
     public float InputDropout { get; init; }
-    /// <summary>Wall-clock budget of this run (not part of the fingerprint: it does not change what an epoch computes).</summary>
+    /// <summary>
+    /// Wall-clock budget of this run (not part of the fingerprint: it does not change what an epoch computes).
+    /// </summary>
     public TimeSpan? MaximumTrainingTime { get; init; }
 
     /// <summary>Everything that changes the result, for checkpoint fingerprints.</summary>
-    public string Describe() => FormattableString.Invariant(
-        $"seed={Seed}|batch={BatchSize}|lr={LearningRate:R}|opt={Optimizer}|mom={Momentum:R}|l2={L2Regularization:R}|clip={GradientClipNorm:R}|schedule={Schedule}|epochs={MaximumNumberOfEpochs}|decay={LearningRateDecayFactor:R}|plateau={PlateauPatience}{(InputDropout > 0 ? FormattableString.Invariant($"|dropout={InputDropout:R}") : "")}");
+    public string Describe() => string.Concat(
+        FormattableString.Invariant($"seed={Seed}|batch={BatchSize}|lr={LearningRate:R}|opt={Optimizer}"),
+        FormattableString.Invariant($"|mom={Momentum:R}|l2={L2Regularization:R}|clip={GradientClipNorm:R}"),
+        FormattableString.Invariant($"|schedule={Schedule}|epochs={MaximumNumberOfEpochs}"),
+        FormattableString.Invariant($"|decay={LearningRateDecayFactor:R}|plateau={PlateauPatience}"),
+        InputDropout > 0 ? FormattableString.Invariant($"|dropout={InputDropout:R}") : "");
 }
 
 /// <summary>
@@ -46,13 +58,17 @@ internal sealed record TrainingSettings(int MaximumNumberOfEpochs, int BatchSize
 /// <param name="ValidationEnd">End of the validation rows (exclusive).</param>
 /// <param name="ShufflePoolRows">0 shuffles the whole training set every epoch (rows in memory); otherwise rows are
 /// read in consecutive pools of this many and shuffled within each pool (streamed rows).</param>
-internal sealed record TrainingData(EncodedRows Train, long TrainStart, long TrainEnd, EncodedRows Validation, long ValidationStart, long ValidationEnd, int ShufflePoolRows)
+internal sealed record TrainingData(EncodedRows Train, long TrainStart, long TrainEnd, EncodedRows Validation,
+    long ValidationStart, long ValidationEnd, int ShufflePoolRows)
 {
     public long TrainCount => TrainEnd - TrainStart;
     public long ValidationCount => ValidationEnd - ValidationStart;
 }
 
-/// <summary>Minibatch gradient descent (Adam, Adagrad or SGD with momentum) on the exact negative log-likelihood with early stopping on validation NLL.</summary>
+/// <summary>
+/// Minibatch gradient descent (Adam, Adagrad or SGD with momentum) on the exact negative log-likelihood with early
+/// stopping on validation NLL.
+/// </summary>
 internal static class DensityTraining
 {
     /// <summary>
@@ -66,24 +82,28 @@ internal static class DensityTraining
     /// <param name="log">Receives one line per epoch.</param>
     /// <param name="warn">Receives warnings (divergence).</param>
     /// <param name="checkpoint">Where to write (and resume from) the training state; null for none.</param>
-    /// <param name="isCancelled">Polled before every minibatch; training stops with <see cref="OperationCanceledException"/> when it returns true.</param>
+    /// <param name="isCancelled">Polled before every minibatch; training stops with
+    /// <see cref="OperationCanceledException"/> when it returns true.</param>
     /// <remarks>
     /// A minibatch whose loss is not finite (a diverging run, e.g. an absurd learning rate) ends training at once; so
     /// does early stopping. Either way the model keeps the weights of the best epoch, where the untrained model counts
     /// as epoch 0, so a run that only got worse returns its starting point rather than garbage.
     /// </remarks>
     public static List<EpochSummary> Train(DensityModel model, TrainingData data, TrainingSettings settings,
-        Action<string>? log, Action<string>? warn = null, Func<bool>? isCancelled = null, CheckpointSettings? checkpoint = null)
+        Action<string>? log, Action<string>? warn = null, Func<bool>? isCancelled = null,
+            CheckpointSettings? checkpoint = null)
     {
         int d = model.Dimension;
         int rows = checked((int)data.TrainCount);
         int batchSize = Math.Min(settings.BatchSize, rows);
-        var optimizer = Optimizer.Create(settings.Optimizer, model.Parameters, settings.LearningRate, settings.L2Regularization, settings.Momentum);
+        var optimizer = Optimizer.Create(settings.Optimizer, model.Parameters, settings.LearningRate,
+            settings.L2Regularization, settings.Momentum);
         var workspace = model.CreateWorkspace(batchSize);
         var batch = new float[batchSize * d];
         var shuffle = new Random(settings.Seed);
         var minibatches = new Minibatches(data, batchSize, shuffle);
-        var scheduler = new LearningRateScheduler(settings.Schedule, settings.LearningRate, settings.LearningRateDecayFactor,
+        var scheduler = new LearningRateScheduler(settings.Schedule, settings.LearningRate,
+            settings.LearningRateDecayFactor,
             settings.PlateauPatience, (long)minibatches.StepsPerEpoch * settings.MaximumNumberOfEpochs);
         bool hasValidation = data.ValidationCount > 0;
         string fingerprint = TrainingCheckpoint.Fingerprint(model, rows, settings);
@@ -92,13 +112,17 @@ internal static class DensityTraining
         {
             state = TrainingCheckpoint.Load(checkpoint.Path, fingerprint, model, optimizer);
             scheduler.Restore(state.PlateauRate, state.EpochsWithoutImprovement);
-            for (int e = 0; e < state.Epoch; e++) minibatches.SkipEpoch(); // the minibatch order continues as if never stopped
-            log?.Invoke($"Resumed from checkpoint '{checkpoint.Path}' after epoch {state.Epoch}{(state.Finished ? " (training had finished)" : "")}.");
+            // the minibatch order continues as if never stopped
+            for (int e = 0; e < state.Epoch; e++)
+                minibatches.SkipEpoch();
+            log?.Invoke($"Resumed from checkpoint '{checkpoint.Path}' after epoch " +
+                $"{state.Epoch}{(state.Finished ? " (training had finished)" : "")}.");
         }
         else
         {
             state = new TrainingState { Best = Snapshot(model) };
-            double initial = hasValidation ? MeanValidationNll(model, data, workspace, batchSize) : double.PositiveInfinity;
+            double initial = hasValidation ? MeanValidationNll(model, data, workspace, batchSize)
+                : double.PositiveInfinity;
             state.BestScore = double.IsFinite(initial) ? initial : double.PositiveInfinity;
         }
         var history = state.History;
@@ -115,13 +139,15 @@ internal static class DensityTraining
             double nllSum = 0;
             foreach (int b in minibatches.Epoch(batch))
             {
-                if (isCancelled?.Invoke() == true) throw new OperationCanceledException($"Training was cancelled during epoch {epoch}.");
+                if (isCancelled?.Invoke() == true)
+                    throw new OperationCanceledException($"Training was cancelled during epoch {epoch}.");
                 model.BeginTrainingStep(optimizer.StepCount);
                 optimizer.ZeroGradients();
                 // Loss = mean NLL over the minibatch.
                 ReadOnlySpan<float> targets = batch.AsSpan(0, b * d);
                 ReadOnlySpan<float> inputs = settings.InputDropout > 0
-                    ? DropInputs(targets, settings.InputDropout, settings.Seed, optimizer.StepCount, dropped.AsSpan(0, b * d))
+                    ? DropInputs(targets, settings.InputDropout, settings.Seed, optimizer.StepCount,
+                        dropped.AsSpan(0, b * d))
                     : targets;
                 double batchNll = model.TrainingStep(inputs, targets, b, workspace);
                 nllSum += batchNll;
@@ -136,19 +162,24 @@ internal static class DensityTraining
             }
             double seconds = clock.Elapsed.TotalSeconds;
             double trainNll = nllSum / rows;
-            double validNll = hasValidation && !diverged ? MeanValidationNll(model, data, workspace, batchSize) : double.NaN;
+            double validNll = hasValidation && !diverged ? MeanValidationNll(model, data, workspace, batchSize)
+                : double.NaN;
             if (diverged) trainNll = double.NaN;
             history.Add(new EpochSummary(epoch, trainNll, validNll, seconds, optimizer.LearningRate));
-            log?.Invoke($"epoch {epoch}/{settings.MaximumNumberOfEpochs}: train NLL {trainNll:F3}, validation NLL {validNll:F3} nats, {seconds:F2} s, learning rate {optimizer.LearningRate:G3}");
+            log?.Invoke($"epoch {epoch}/{settings.MaximumNumberOfEpochs}: train NLL {trainNll:F3}, validation NLL " +
+                $"{validNll:F3} nats, {seconds:F2} s, learning rate {optimizer.LearningRate:G3}");
 
             bool stop = false;
             double score = hasValidation ? validNll : trainNll;
             bool improved = score < bestValidation;
             if (scheduler.EndEpoch(improved))
-                log?.Invoke($"No improvement in {settings.PlateauPatience} epochs: learning rate reduced to {scheduler.PlateauRate:G3}.");
+                log?.Invoke($"No improvement in {settings.PlateauPatience} epochs: learning rate reduced to " +
+                    $"{scheduler.PlateauRate:G3}.");
             if (diverged || !double.IsFinite(trainNll) || (hasValidation && !double.IsFinite(validNll)))
             {
-                (warn ?? log)?.Invoke($"Training diverged in epoch {epoch} (the loss or its gradient is not finite; try a smaller LearningRate). Kept the weights of the best epoch so far ({BestEpochText(history, epoch)}).");
+                (warn ?? log)?.Invoke($"Training diverged in epoch {epoch} (the loss or its gradient is not finite; " +
+                    $"try a smaller LearningRate). Kept the weights of the best epoch so far " +
+                    $"({BestEpochText(history, epoch)}).");
                 stop = true;
             }
             else if (improved)
@@ -159,19 +190,24 @@ internal static class DensityTraining
             }
             else if (++epochsSinceBest >= settings.EarlyStoppingPatience && hasValidation)
             {
-                log?.Invoke($"Early stopping after epoch {epoch}: no improvement in {settings.EarlyStoppingPatience} epochs (best validation NLL {bestValidation:F3}).");
+                log?.Invoke($"Early stopping after epoch {epoch}: no improvement in " +
+                    $"{settings.EarlyStoppingPatience} epochs (best validation NLL {bestValidation:F3}).");
                 stop = true;
             }
             // Out of time is not finished: a checkpoint lets a later Fit with more time continue the run.
-            bool outOfTime = !stop && settings.MaximumTrainingTime is TimeSpan budget && runClock.Elapsed >= budget && epoch < settings.MaximumNumberOfEpochs;
-            if (outOfTime) log?.Invoke($"Stopping after epoch {epoch}: the training time budget of {settings.MaximumTrainingTime!.Value.TotalMinutes:F1} min is spent.");
+            bool outOfTime = !stop && settings.MaximumTrainingTime is TimeSpan budget && runClock.Elapsed >= budget
+                && epoch < settings.MaximumNumberOfEpochs;
+            if (outOfTime)
+                log?.Invoke($"Stopping after epoch {epoch}: the training time budget of " +
+                    $"{settings.MaximumTrainingTime!.Value.TotalMinutes:F1} min is spent.");
 
             bool finished = stop || epoch == settings.MaximumNumberOfEpochs;
             if (checkpoint != null && (finished || outOfTime || epoch % checkpoint.EveryEpochs == 0) && !diverged)
             {
                 var snapshot = new TrainingState
                 {
-                    Epoch = epoch, EpochsSinceBest = epochsSinceBest, BestScore = bestValidation, Finished = finished, Best = best, History = history,
+                    Epoch = epoch, EpochsSinceBest = epochsSinceBest, BestScore = bestValidation, Finished = finished,
+                    Best = best, History = history,
                     PlateauRate = scheduler.PlateauRate, EpochsWithoutImprovement = scheduler.EpochsWithoutImprovement,
                 };
                 TrainingCheckpoint.Save(checkpoint.Path, fingerprint, snapshot, model, optimizer);
@@ -201,14 +237,16 @@ internal static class DensityTraining
         double norm = Math.Sqrt(squares);
         if (norm <= maxNorm) return;
         float scale = (float)(maxNorm / norm);
-        foreach (Parameter p in model.Parameters) System.Numerics.Tensors.TensorPrimitives.Multiply(p.Gradient, scale, p.Gradient);
+        foreach (Parameter p in model.Parameters)
+            System.Numerics.Tensors.TensorPrimitives.Multiply(p.Gradient, scale, p.Gradient);
     }
 
     /// <summary>
     /// Inverted input dropout: <c>x̃_j = x_j · m_j / (1 - p)</c> with <c>m_j ~ Bernoulli(1 - p)</c>, so that
     /// <c>E[x̃] = x</c>. The masks come from the seed and the step number alone, so a resumed run draws the same ones.
     /// </summary>
-    private static ReadOnlySpan<float> DropInputs(ReadOnlySpan<float> x, float p, int seed, long step, Span<float> destination)
+    private static ReadOnlySpan<float> DropInputs(ReadOnlySpan<float> x, float p, int seed, long step,
+        Span<float> destination)
     {
         var random = new Random(unchecked((int)(seed * 1_000_003L + step * 7919L)));
         float keep = 1f / (1f - p);
@@ -228,7 +266,8 @@ internal static class DensityTraining
     /// size and scored in the training workspace (a second, larger workspace would double the convolutional models'
     /// activation memory).
     /// </summary>
-    private static double MeanValidationNll(DensityModel model, TrainingData data, ModelWorkspace workspace, int blockRows)
+    private static double MeanValidationNll(DensityModel model, TrainingData data, ModelWorkspace workspace,
+        int blockRows)
     {
         double sum = 0;
         var ll = new float[blockRows];
@@ -248,7 +287,8 @@ internal static class DensityTraining
     private sealed class Minibatches(TrainingData data, int batchSize, Random shuffle)
     {
         private readonly int _rows = checked((int)data.TrainCount);
-        private readonly int _pool = data.ShufflePoolRows == 0 ? Math.Max(1, checked((int)data.TrainCount)) : data.ShufflePoolRows;
+        private readonly int _pool = data.ShufflePoolRows == 0 ? Math.Max(1, checked((int)data.TrainCount))
+            : data.ShufflePoolRows;
         private int[][]? _orders;
 
         // One persistent order per pool (4 bytes a row), shuffled again each epoch.
@@ -282,7 +322,8 @@ internal static class DensityTraining
         }
     }
 
-    private static float[][] Snapshot(DensityModel model) => model.Parameters.Select(p => (float[])p.Value.Clone()).ToArray();
+    private static float[][] Snapshot(DensityModel model) =>
+        model.Parameters.Select(p => (float[])p.Value.Clone()).ToArray();
 
     private static void Restore(DensityModel model, float[][] snapshot)
     {

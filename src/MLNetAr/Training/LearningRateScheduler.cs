@@ -2,8 +2,8 @@ namespace MLNetAr.Training;
 
 /// <summary>
 /// The learning rate of each training step under a <see cref="LearningRateSchedule"/>. Linear and cosine decay are
-/// functions of the step number alone (progress = step / total steps of <c>MaximumNumberOfEpochs</c>); reduce-on-plateau
-/// carries its current rate and a counter of epochs without improvement, which checkpoints save.
+/// functions of the step number alone (progress = step / total steps of <c>MaximumNumberOfEpochs</c>);
+/// reduce-on-plateau carries its current rate and a counter of epochs without improvement, which checkpoints save.
 /// </summary>
 internal sealed class LearningRateScheduler
 {
@@ -12,9 +12,11 @@ internal sealed class LearningRateScheduler
     private readonly int _plateauPatience;
     private readonly long _totalSteps;
 
-    public LearningRateScheduler(LearningRateSchedule schedule, float baseRate, float decayFactor, int plateauPatience, long totalSteps)
+    public LearningRateScheduler(LearningRateSchedule schedule, float baseRate, float decayFactor, int plateauPatience,
+        long totalSteps)
     {
-        (_schedule, _baseRate, _decayFactor, _plateauPatience, _totalSteps) = (schedule, baseRate, decayFactor, plateauPatience, totalSteps);
+        (_schedule, _baseRate, _decayFactor, _plateauPatience, _totalSteps) = (schedule, baseRate, decayFactor,
+            plateauPatience, totalSteps);
         PlateauRate = baseRate;
     }
 

@@ -7,12 +7,16 @@ namespace MLNetAr.Tests.Catalog;
 
 public class AnomalyDetectorTests
 {
-    /// <summary>Digits of one class as normal training data; a mixed test set labelled 1 (anomaly) for other classes.</summary>
-    private static (IDataView Train, IDataView Test, ImageSet TestImages) OneClass(MLContext ml, int normalDigit, int trainRows = 2000, int testRows = 300)
+    /// <summary>
+    /// Digits of one class as normal training data; a mixed test set labelled 1 (anomaly) for other classes.
+    /// </summary>
+    private static (IDataView Train, IDataView Test, ImageSet TestImages) OneClass(MLContext ml, int normalDigit,
+        int trainRows = 2000, int testRows = 300)
     {
         ImageSet train = TestData.Digits.Slice(0, trainRows).Where(label => label == normalDigit);
         ImageSet test = TestData.Digits.Slice(9000, testRows);
-        var anomalyLabels = new ImageSet(test.Pixels, test.Height, test.Width, test.Labels!.Select(l => l == normalDigit ? 0f : 1f).ToArray());
+        var anomalyLabels = new ImageSet(test.Pixels, test.Height, test.Width,
+            test.Labels!.Select(l => l == normalDigit ? 0f : 1f).ToArray());
         return (train.ToDataView(ml), anomalyLabels.ToDataView(ml), anomalyLabels);
     }
 
@@ -94,7 +98,8 @@ public class AnomalyDetectorTests
             var loaded = new MLContext().Model.Load(path, out _);
             var again = loaded.Transform(test);
             Assert.Equal(score, again.GetColumn<float>("Score").ToArray());
-            Assert.Equal(scored.GetColumn<bool>("PredictedLabel").ToArray(), again.GetColumn<bool>("PredictedLabel").ToArray());
+            Assert.Equal(scored.GetColumn<bool>("PredictedLabel").ToArray(),
+                again.GetColumn<bool>("PredictedLabel").ToArray());
             Assert.Equal(pixels, again.GetColumn<float[]>("PixelScores").ToArray());
             Assert.Equal(model.Threshold, ((AutoregressiveAnomalyTransformer)loaded).Threshold);
         }
@@ -109,10 +114,19 @@ public class AnomalyDetectorTests
     [InlineData("ThresholdQuantile", 1.5)]
     public void AutoregressiveDensity_InvalidQuantile_ThrowsNamingIt(string option, double quantile)
     {
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext().AnomalyDetection.Trainers.AutoregressiveDensity(thresholdQuantile: quantile));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new MLContext().AnomalyDetection.Trainers.AutoregressiveDensity(thresholdQuantile: quantile));
         Assert.Contains($"`{option}`", e.Message);
-        var options = new AutoregressiveAnomalyDetector.Options { DensityModel = new NadeDensityEstimator.Options { HiddenSize = 0 } };
-        Assert.Contains("`HiddenSize`", Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext().AnomalyDetection.Trainers.AutoregressiveDensity(options)).Message);
+        var options = new AutoregressiveAnomalyDetector.Options
+        {
+            DensityModel = new NadeDensityEstimator.Options
+            {
+                HiddenSize = 0
+            }
+        };
+        Assert.Contains("`HiddenSize`",
+            Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new MLContext().AnomalyDetection.Trainers.AutoregressiveDensity(options)).Message);
     }
 
     [Fact]
@@ -124,12 +138,14 @@ public class AnomalyDetectorTests
         {
             DensityModel = new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = 1, Seed = 1 },
         }).Fit(train);
-        var other = ml.Transforms.CopyColumns("Image", "Pixels").Append(ml.Transforms.DropColumns("Pixels")).Fit(train).Transform(train);
+        var other = ml.Transforms.CopyColumns("Image",
+            "Pixels").Append(ml.Transforms.DropColumns("Pixels")).Fit(train).Transform(train);
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => model.Transform(other));
         Assert.Contains("Could not find input column 'Pixels'", e.Message);
     }
 
-    private static AutoregressiveAnomalyTransformer FitFvsbnDetector(MLContext ml, IDataView train, int epochs, string? pixelScores = null) =>
+    private static AutoregressiveAnomalyTransformer FitFvsbnDetector(MLContext ml, IDataView train, int epochs,
+        string? pixelScores = null) =>
         ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options
         {
             DensityModel = new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = epochs, Seed = 1 },
@@ -185,7 +201,8 @@ public class AnomalyDetectorTests
             Assert.Equal(expected, changed.Transform(test).GetColumn<bool>("PredictedLabel").ToArray());
             Assert.Equal(expected, loaded.Transform(test).GetColumn<bool>("PredictedLabel").ToArray());
             Assert.Equal(scores, loaded.Transform(test).GetColumn<float>("Score").ToArray());
-            Assert.Throws<ArgumentOutOfRangeException>(() => ml.AnomalyDetection.ChangeModelThreshold(model, float.NaN));
+            Assert.Throws<ArgumentOutOfRangeException>(() =>
+                ml.AnomalyDetection.ChangeModelThreshold(model, float.NaN));
         }
         finally
         {
@@ -196,7 +213,8 @@ public class AnomalyDetectorTests
 
 public class ScoreCorrectionTests
 {
-    private static (AutoregressiveAnomalyTransformer Model, float Blank, float[] Normal) Fit(AnomalyScoreCorrection correction, AutoregressiveDensityOptions? background = null)
+    private static (AutoregressiveAnomalyTransformer Model, float Blank,
+        float[] Normal) Fit(AnomalyScoreCorrection correction, AutoregressiveDensityOptions? background = null)
     {
         const int digit = 1;
         var ml = new MLContext(1);
@@ -223,7 +241,8 @@ public class ScoreCorrectionTests
     private static void AssertRanksAboveNearlyAllNormal(float score, float[] normal)
     {
         int above = normal.Count(v => v >= score);
-        Assert.True(above <= normal.Length / 100, $"{above} of {normal.Length} normal digits score at or above {score} (highest {normal.Max()})");
+        Assert.True(above <= normal.Length / 100,
+            $"{above} of {normal.Length} normal digits score at or above {score} (highest {normal.Max()})");
     }
 
     // Measured (FVSBN, 10 epochs, normal digit 1, threshold at the 0.99 quantile of the training scores):
@@ -256,7 +275,11 @@ public class ScoreCorrectionTests
     public void LocalBackgroundRatio_BlankImage_IsFlagged()
     {
         // Blank is easy for both models, easier still for the local one: the ratio leaves it far above normal digits.
-        var local = new PixelCnnDensityEstimator.Options { Layers = 1, Channels = 8, HeadChannels = 8, MaximumNumberOfEpochs = 3, Seed = 2 };
+        var local = new PixelCnnDensityEstimator.Options
+        {
+            Layers = 1, Channels = 8, HeadChannels = 8,
+            MaximumNumberOfEpochs = 3, Seed = 2
+        };
         var (model, blank, normal) = Fit(AnomalyScoreCorrection.BackgroundLikelihoodRatio, local);
         Assert.True(blank > model.Threshold, $"blank {blank}, threshold {model.Threshold}");
         AssertRanksAboveNearlyAllNormal(blank, normal);
@@ -281,7 +304,8 @@ public class ScoreCorrectionTests
             ml.Model.Save(model, null, path);
             var loaded = (AutoregressiveAnomalyTransformer)new MLContext().Model.Load(path, out _);
             Assert.Equal(correction, loaded.ScoreCorrection);
-            Assert.Equal(model.Transform(test).GetColumn<float>("Score").ToArray(), loaded.Transform(test).GetColumn<float>("Score").ToArray());
+            Assert.Equal(model.Transform(test).GetColumn<float>("Score").ToArray(),
+                loaded.Transform(test).GetColumn<float>("Score").ToArray());
         }
         finally
         {
@@ -293,7 +317,11 @@ public class ScoreCorrectionTests
     {
         DensityModel = density,
         ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
-        BackgroundModel = new PixelCnnDensityEstimator.Options { Layers = 1, Channels = 4, HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 2 },
+        BackgroundModel = new PixelCnnDensityEstimator.Options
+        {
+            Layers = 1, Channels = 4, HeadChannels = 4,
+            MaximumNumberOfEpochs = 1, Seed = 2
+        },
     };
 
     [Fact]
@@ -314,7 +342,8 @@ public class ScoreCorrectionTests
         {
             Assert.Equal(-full[i] + local[i], score[i], 3);
             Assert.Equal(score[i], pixelScores[i].Sum(), 2); // each pixel's share of the ratio
-            Assert.Contains(pixelScores[i], v => v < 0f);     // pixels the local model explains better than the full one
+            // pixels the local model explains better than the full one
+            Assert.Contains(pixelScores[i], v => v < 0f);
         }
         Assert.Contains(score, s => s != -full[0]); // not the raw score
 
@@ -354,7 +383,11 @@ public class ScoreCorrectionTests
         var images = TestData.Digits.Slice(0, 200).Where(l => l == 0);
         var model = ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options
         {
-            DensityModel = new PixelCnnDensityEstimator.Options { Levels = 3, Layers = 1, Channels = 4, HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 1 },
+            DensityModel = new PixelCnnDensityEstimator.Options
+            {
+                Levels = 3, Layers = 1, Channels = 4,
+                HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 1
+            },
             ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
             PixelScoresColumnName = "PixelScores",
         }).Fit(images.ToDataView(ml));
@@ -376,7 +409,8 @@ public class ScoreCorrectionTests
             Assert.Equal(score[r], pixelScores[r].Sum(), 1);
             float[] image = test.GetImage(r);
             double background = 0;
-            for (int i = 0; i < d; i++) background += Math.Log((counts[i, (int)MathF.Round(image[i] * 2)] + 1.0) / (n + 3));
+            for (int i = 0; i < d; i++)
+                background += Math.Log((counts[i, (int)MathF.Round(image[i] * 2)] + 1.0) / (n + 3));
             Assert.Equal(-ll[r] + background, score[r], 2);
         }
     }
@@ -400,30 +434,38 @@ public class ScoreCorrectionTests
         var withoutRatio = LocalRatio(new FvsbnDensityEstimator.Options());
         withoutRatio.ScoreCorrection = AnomalyScoreCorrection.InputComplexity;
         Assert.Contains("`BackgroundModel` is used only with `ScoreCorrection` = BackgroundLikelihoodRatio",
-            Assert.Throws<ArgumentOutOfRangeException>(() => ml.AnomalyDetection.Trainers.AutoregressiveDensity(withoutRatio)).Message);
+            Assert.Throws<ArgumentOutOfRangeException>(() =>
+                ml.AnomalyDetection.Trainers.AutoregressiveDensity(withoutRatio)).Message);
 
         var otherLevels = LocalRatio(new PixelCnnDensityEstimator.Options { Levels = 4 });
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.AnomalyDetection.Trainers.AutoregressiveDensity(otherLevels));
-        Assert.Contains("`BackgroundModel` must read the same column and encode pixels as `DensityModel` does", e.Message);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            ml.AnomalyDetection.Trainers.AutoregressiveDensity(otherLevels));
+        Assert.Contains("`BackgroundModel` must read the same column and encode pixels as `DensityModel` does",
+            e.Message);
         Assert.Contains("2 levels", e.Message);
 
         var otherColumn = LocalRatio(new FvsbnDensityEstimator.Options { InputColumnName = "Image" });
-        Assert.Contains("'Pixels'", Assert.Throws<ArgumentOutOfRangeException>(() => ml.AnomalyDetection.Trainers.AutoregressiveDensity(otherColumn)).Message);
+        Assert.Contains("'Pixels'",
+            Assert.Throws<ArgumentOutOfRangeException>(() =>
+            ml.AnomalyDetection.Trainers.AutoregressiveDensity(otherColumn)).Message);
 
         var badBackground = LocalRatio(new FvsbnDensityEstimator.Options());
         ((PixelCnnDensityEstimator.Options)badBackground.BackgroundModel!).Layers = 0;
-        Assert.Contains("`Layers`", Assert.Throws<ArgumentOutOfRangeException>(() => ml.AnomalyDetection.Trainers.AutoregressiveDensity(badBackground)).Message);
+        Assert.Contains("`Layers`",
+            Assert.Throws<ArgumentOutOfRangeException>(() =>
+            ml.AnomalyDetection.Trainers.AutoregressiveDensity(badBackground)).Message);
     }
 
     /// <summary>
-    /// A model saved by format 0x00010002 (FVSBN on 4×4 images, independent-pixel background stored as Bernoulli logits)
-    /// loads and scores as it did: the scores below were written by that version on the same test images.
+    /// A model saved by format 0x00010002 (FVSBN on 4×4 images, independent-pixel background stored as Bernoulli
+    /// logits) loads and scores as it did: the scores below were written by that version on the same test images.
     /// </summary>
     [Fact]
     public void Load_FormatWithBernoulliBackground_ScoresAsWhenSaved()
     {
         var ml = new MLContext(1);
-        var loaded = (AutoregressiveAnomalyTransformer)ml.Model.Load(Path.Combine(AppContext.BaseDirectory, "Catalog", "Fixtures", "anomaly-v00010002.zip"), out _);
+        var loaded = (AutoregressiveAnomalyTransformer)ml.Model.Load(Path.Combine(AppContext.BaseDirectory, "Catalog",
+            "Fixtures", "anomaly-v00010002.zip"), out _);
         Assert.Equal(AnomalyScoreCorrection.BackgroundLikelihoodRatio, loaded.ScoreCorrection);
         Assert.Null(loaded.Background);
         var test = new MLNetAr.Data.ImageSet(TestData.RandomBinary(5, 16, seed: 4, p: 0.5), 4, 4);
@@ -450,9 +492,11 @@ public class ScoreCorrectionTests
         float[] flat = Enumerable.Repeat(8f / 15, 784).ToArray();
         float[] noisy = Enumerable.Range(0, 784).Select(_ => (1 + random.Next(15)) / 15f).ToArray();
 
-        int flatBits = ScoreCorrector.CompressedBits(flat, levels: 16), noisyBits = ScoreCorrector.CompressedBits(noisy, levels: 16);
+        int flatBits = ScoreCorrector.CompressedBits(flat, levels: 16),
+            noisyBits = ScoreCorrector.CompressedBits(noisy, levels: 16);
 
-        Assert.Equal(ScoreCorrector.CompressedBits(flat), ScoreCorrector.CompressedBits(noisy)); // the binary view cannot
+        // the binary view cannot
+        Assert.Equal(ScoreCorrector.CompressedBits(flat), ScoreCorrector.CompressedBits(noisy));
         Assert.True(noisyBits > 10 * flatBits, $"{noisyBits} vs {flatBits}");
         Assert.True(noisyBits > 784 * 3, $"{noisyBits} bits: about 4 bits per 16-level pixel");
     }

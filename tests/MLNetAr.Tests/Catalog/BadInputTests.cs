@@ -4,7 +4,9 @@ using MLNetAr.Tests.TestUtilities;
 
 namespace MLNetAr.Tests.Catalog;
 
-/// <summary>Every bad input gets an ML.NET-style exception naming the column or option, at schema/fit/transform time.</summary>
+/// <summary>
+/// Every bad input gets an ML.NET-style exception naming the column or option, at schema/fit/transform time.
+/// </summary>
 public class BadInputTests
 {
     public sealed class StringRow { public string Pixels { get; set; } = ""; }
@@ -16,18 +18,27 @@ public class BadInputTests
 
     private static readonly MLContext Ml = new(1);
 
-    private static IDataView Four(params float[][] rows) => Ml.Data.LoadFromEnumerable(rows.Select(r => new FourRow { Pixels = r }));
+    private static IDataView Four(params float[][] rows) =>
+        Ml.Data.LoadFromEnumerable(rows.Select(r => new FourRow { Pixels = r }));
 
-    private static FvsbnDensityEstimator Estimator(int epochs = 1) => Ml.Transforms.FvsbnDensity(maximumNumberOfEpochs: epochs, seed: 1);
+    private static FvsbnDensityEstimator Estimator(int epochs = 1) =>
+        Ml.Transforms.FvsbnDensity(maximumNumberOfEpochs: epochs, seed: 1);
 
-    private static AutoregressiveDensityTransformer FittedOnFour() => Estimator().Fit(Four([0, 1, 0, 1], [1, 1, 0, 0], [0, 0, 1, 1]));
+    private static AutoregressiveDensityTransformer FittedOnFour() =>
+        Estimator().Fit(Four([0, 1, 0, 1], [1, 1, 0, 0], [0, 0, 1, 1]));
 
     public static TheoryData<string, IDataView, string> WrongSchemas() => new()
     {
-        { "missing", Ml.Data.LoadFromEnumerable(new[] { new OtherRow { Image = [0, 1, 0, 1] } }), "Could not find input column 'Pixels'" },
-        { "string", Ml.Data.LoadFromEnumerable(new[] { new StringRow { Pixels = "x" } }), "Schema mismatch for input column 'Pixels': expected known-size vector of Single or an image, got String" },
-        { "bytes", Ml.Data.LoadFromEnumerable(new[] { new ByteRow { Pixels = [0, 1, 2, 3] } }), "Schema mismatch for input column 'Pixels': expected known-size vector of Single or an image, got Vector<Byte, 4>" },
-        { "variable", Ml.Data.LoadFromEnumerable(new[] { new VariableRow { Pixels = [0, 1] } }), "Schema mismatch for input column 'Pixels': expected known-size vector of Single or an image, got Vector<Single>" },
+        { "missing", Ml.Data.LoadFromEnumerable(new[] { new OtherRow { Image = [0, 1, 0, 1] } }),
+            "Could not find input column 'Pixels'" },
+        { "string", Ml.Data.LoadFromEnumerable(new[] { new StringRow { Pixels = "x" } }),
+            "Schema mismatch for input column 'Pixels': expected known-size vector of Single or an image, got String" },
+        { "bytes", Ml.Data.LoadFromEnumerable(new[] { new ByteRow { Pixels = [0, 1, 2, 3] } }),
+            "Schema mismatch for input column 'Pixels': expected known-size vector of Single or an image, got " +
+            "Vector<Byte, 4>" },
+        { "variable", Ml.Data.LoadFromEnumerable(new[] { new VariableRow { Pixels = [0, 1] } }),
+            "Schema mismatch for input column 'Pixels': expected known-size vector of Single or an image, got " +
+            "Vector<Single>" },
     };
 
     [Theory]
@@ -42,12 +53,16 @@ public class BadInputTests
 
     [Theory]
     [MemberData(nameof(WrongSchemas))]
-    public void GetOutputSchema_WrongInputColumn_ThrowsAtEstimatorAndTransformer(string name, IDataView data, string expected)
+    public void GetOutputSchema_WrongInputColumn_ThrowsAtEstimatorAndTransformer(string name, IDataView data,
+        string expected)
     {
-        var estimatorError = Assert.Throws<ArgumentOutOfRangeException>(() => Estimator().GetOutputSchema(MLNetAr.Internal.MlNetInterop.ShapeOf(data.Schema)));
+        var estimatorError = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Estimator().GetOutputSchema(MLNetAr.Internal.MlNetInterop.ShapeOf(data.Schema)));
         string expectedAtShape = name == "variable"
-            ? "Schema mismatch for input column 'Pixels': expected known-size vector of Single or an image, got variable-size vector of Single"
-            : name == "bytes" ? "Schema mismatch for input column 'Pixels': expected known-size vector of Single or an image, got vector of Byte" : expected;
+            ? "Schema mismatch for input column 'Pixels': expected known-size vector of Single or an image, got " +
+                "variable-size vector of Single"
+            : name == "bytes" ? "Schema mismatch for input column 'Pixels': expected known-size vector of Single or " +
+                "an image, got vector of Byte" : expected;
         Assert.StartsWith(expectedAtShape, estimatorError.Message);
 
         var transformer = FittedOnFour();
@@ -62,7 +77,8 @@ public class BadInputTests
     {
         var data = Ml.Data.LoadFromEnumerable(new[] { new FiveRow { Pixels = [0, 1, 0, 1, 0] } });
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => FittedOnFour().Transform(data));
-        Assert.StartsWith("Schema mismatch for input column 'Pixels': expected known-size vector of Single of size 4, got Vector<Single, 5>", e.Message);
+        Assert.StartsWith("Schema mismatch for input column 'Pixels': expected known-size vector of Single of size " +
+            "4, got Vector<Single, 5>", e.Message);
     }
 
     [Fact]
@@ -98,7 +114,10 @@ public class BadInputTests
     [Fact]
     public void Fit_NonBinaryValuesWithoutBinarization_Throws()
     {
-        var estimator = Ml.Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options { Binarization = PixelBinarization.None, MaximumNumberOfEpochs = 1 });
+        var estimator = Ml.Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options
+        {
+            Binarization = PixelBinarization.None, MaximumNumberOfEpochs = 1
+        });
         var e = Assert.Throws<InvalidOperationException>(() => estimator.Fit(Four([0, 1, 0, 1], [0, 0.5f, 0, 1])));
         Assert.Contains("expected 0 or 1 because Binarization is None, got 0.5", e.Message);
         // Exactly binary data (including -0) is accepted.
@@ -165,8 +184,10 @@ public class BadInputTests
         var model = FittedOnFour();
         Assert.Equal("count", Assert.Throws<ArgumentOutOfRangeException>(() => model.Sample(-1, 0)).ParamName);
         Assert.Equal("partial", Assert.Throws<ArgumentException>(() => model.Complete(new float[3], 1, 0)).ParamName);
-        Assert.Equal("knownPixels", Assert.Throws<ArgumentOutOfRangeException>(() => model.Complete(new float[4], 5, 0)).ParamName);
-        Assert.Equal("knownPixels", Assert.Throws<ArgumentOutOfRangeException>(() => model.Complete(new float[4], -1, 0)).ParamName);
+        Assert.Equal("knownPixels",
+            Assert.Throws<ArgumentOutOfRangeException>(() => model.Complete(new float[4], 5, 0)).ParamName);
+        Assert.Equal("knownPixels",
+            Assert.Throws<ArgumentOutOfRangeException>(() => model.Complete(new float[4], -1, 0)).ParamName);
         var e = Assert.Throws<ArgumentException>(() => model.Complete([0.2f, float.NaN, 0, 0], 2, 0));
         Assert.Equal("partial", e.ParamName);
         Assert.Contains("got NaN", e.Message);

@@ -42,7 +42,8 @@ public class BatchedScoringTests
             Assert.Equal(single.LogLikelihood, value, 1e-5 * Math.Abs(value));
             float[] batchedFeatures = features.DenseValues().ToArray();
             for (int i = 0; i < batchedFeatures.Length; i++)
-                Assert.Equal(single.HiddenFeatures[i], batchedFeatures[i], 1e-4 * Math.Max(1, Math.Abs(batchedFeatures[i])));
+                Assert.Equal(single.HiddenFeatures[i], batchedFeatures[i], 1e-4
+                    * Math.Max(1, Math.Abs(batchedFeatures[i])));
             checkedRows++;
         }
         Assert.Equal(50, checkedRows);
@@ -58,9 +59,11 @@ public class BatchedScoringTests
     public void Transform_PassThroughTextAndVectorColumns_AreCopiesOfEachRow()
     {
         var ml = new MLContext(1);
-        var fitted = ml.Transforms.MadeDensity(hiddenSizes: [12], maximumNumberOfEpochs: 1, seed: 2).Fit(TestData.Digits.Slice(0, 100).ToDataView(ml));
+        var fitted = ml.Transforms.MadeDensity(hiddenSizes: [12], maximumNumberOfEpochs: 1,
+            seed: 2).Fit(TestData.Digits.Slice(0, 100).ToDataView(ml));
         var images = TestData.Digits.Slice(3000, 300); // a batch of 256 and one of 44
-        var rows = Enumerable.Range(0, images.Count).Select(i => new NamedImage { Name = $"image {i}", Pixels = images.GetImage(i) }).ToArray();
+        var rows = Enumerable.Range(0, images.Count).Select(i =>
+            new NamedImage { Name = $"image {i}", Pixels = images.GetImage(i) }).ToArray();
         IDataView scored = fitted.Transform(ml.Data.LoadFromEnumerable(rows));
         string[] names = scored.GetColumn<string>("Name").ToArray();
         float[][] pixels = scored.GetColumn<float[]>("Pixels").ToArray();

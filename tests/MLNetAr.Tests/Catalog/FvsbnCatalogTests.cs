@@ -6,13 +6,17 @@ using MLNetAr.Tests.TestUtilities;
 
 namespace MLNetAr.Tests.Catalog;
 
-/// <summary>FVSBN through ML.NET: schema, lazy scoring, PredictionEngine, parallel cursors, save/load, sampling.</summary>
+/// <summary>
+/// FVSBN through ML.NET: schema, lazy scoring, PredictionEngine, parallel cursors, save/load, sampling.
+/// </summary>
 public class FvsbnCatalogTests
 {
     private const int D = 784;
 
-    internal static AutoregressiveDensityTransformer FitSmall(MLContext ml, int rows = 300, int epochs = 2, int seed = 3) =>
-        ml.Transforms.FvsbnDensity(maximumNumberOfEpochs: epochs, seed: seed).Fit(TestData.Digits.Slice(0, rows).ToDataView(ml));
+    internal static AutoregressiveDensityTransformer FitSmall(MLContext ml, int rows = 300, int epochs = 2,
+        int seed = 3) =>
+        ml.Transforms.FvsbnDensity(maximumNumberOfEpochs: epochs,
+            seed: seed).Fit(TestData.Digits.Slice(0, rows).ToDataView(ml));
 
     public sealed class DigitInput
     {
@@ -50,8 +54,13 @@ public class FvsbnCatalogTests
     public void Fit_EmbeddedDigits_BeatsIndependentPixelBaselineByWideMargin()
     {
         var ml = new MLContext(1);
-        ImageSet train = TestData.Digits.Slice(0, 3000), validation = TestData.Digits.Slice(8000, 500), test = TestData.Digits.Slice(9000, 1000);
-        var model = ml.Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = 6, Seed = 1 })
+        ImageSet train = TestData.Digits.Slice(0, 3000), validation = TestData.Digits.Slice(8000, 500),
+            test = TestData.Digits.Slice(9000, 1000);
+        var model = ml.Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options
+        {
+            MaximumNumberOfEpochs = 6,
+            Seed = 1
+        })
             .Fit(train.ToDataView(ml), validation.ToDataView(ml));
         double nll = -model.Transform(test.ToDataView(ml)).GetColumn<float>("LogLikelihood").Average(v => (double)v);
 
@@ -61,7 +70,9 @@ public class FvsbnCatalogTests
         for (int r = 0; r < binaryTrain.Count; r++) for (int i = 0; i < D; i++) p[i] += binaryTrain.Pixels[r * D + i];
         for (int i = 0; i < D; i++) p[i] = (p[i] + 1) / (binaryTrain.Count + 2);
         double baseline = 0;
-        for (int r = 0; r < binaryTest.Count; r++) for (int i = 0; i < D; i++) baseline -= Math.Log(binaryTest.Pixels[r * D + i] > 0 ? p[i] : 1 - p[i]);
+        for (int r = 0; r < binaryTest.Count; r++)
+            for (int i = 0; i < D; i++)
+                baseline -= Math.Log(binaryTest.Pixels[r * D + i] > 0 ? p[i] : 1 - p[i]);
         baseline /= binaryTest.Count;
 
         // Measured: baseline 204.5, FVSBN after 6 epochs on 3000 images 126.0 nats (a 78-nat gap).
@@ -98,7 +109,8 @@ public class FvsbnCatalogTests
             DigitScore score = engine.Predict(new DigitInput { Pixels = images.GetImage(i) });
             // Transform scores 16+ rows as one dense product, the engine one row by sparse row sums: equal to rounding.
             Assert.Equal(ll[i], score.LogLikelihood, 1e-5 * Math.Abs(ll[i]));
-            for (int j = 0; j < hidden[i].Length; j++) Assert.Equal(hidden[i][j], score.HiddenFeatures[j], 1e-4 * Math.Max(1, Math.Abs(hidden[i][j])));
+            for (int j = 0; j < hidden[i].Length; j++)
+                Assert.Equal(hidden[i][j], score.HiddenFeatures[j], 1e-4 * Math.Max(1, Math.Abs(hidden[i][j])));
         }
     }
 
@@ -124,9 +136,12 @@ public class FvsbnCatalogTests
             ITransformer loaded = fresh.Model.Load(path, out DataViewSchema inputSchema);
             Assert.Equal(data.Schema.Count, inputSchema.Count);
             var after = loaded.Transform(raw.ToDataView(fresh));
-            Assert.Equal(before.GetColumn<float>("LogLikelihood").ToArray(), after.GetColumn<float>("LogLikelihood").ToArray());
-            Assert.Equal(before.GetColumn<float[]>("HiddenFeatures").ToArray(), after.GetColumn<float[]>("HiddenFeatures").ToArray());
-            Assert.Equal(before.GetColumn<float[]>("Combined").ToArray(), after.GetColumn<float[]>("Combined").ToArray());
+            Assert.Equal(before.GetColumn<float>("LogLikelihood").ToArray(),
+                after.GetColumn<float>("LogLikelihood").ToArray());
+            Assert.Equal(before.GetColumn<float[]>("HiddenFeatures").ToArray(),
+                after.GetColumn<float[]>("HiddenFeatures").ToArray());
+            Assert.Equal(before.GetColumn<float[]>("Combined").ToArray(),
+                after.GetColumn<float[]>("Combined").ToArray());
         }
         finally
         {
@@ -155,19 +170,22 @@ public class FvsbnCatalogTests
             var pipeline = ml.Transforms.LoadImages("Image", folder, nameof(ImageFile.ImagePath))
                 .Append(ml.Transforms.ResizeImages("Image", 28, 28))
                 .Append(ml.Transforms.ConvertToGrayscale("Image"))
-                .Append(ml.Transforms.ExtractPixels("Pixels", "Image", Microsoft.ML.Transforms.Image.ImagePixelExtractingEstimator.ColorBits.Red, scaleImage: 1f / 255))
+                .Append(ml.Transforms.ExtractPixels("Pixels", "Image",
+                    Microsoft.ML.Transforms.Image.ImagePixelExtractingEstimator.ColorBits.Red, scaleImage: 1f / 255))
                 .Append(ml.Transforms.FvsbnDensity(maximumNumberOfEpochs: 1, seed: 4));
             var model = pipeline.Fit(data);
             float[] before = model.Transform(data).GetColumn<float>("LogLikelihood").ToArray();
             // The pixels that reached the model are the digits themselves.
-            float[] direct = ModelAssert.LogLikelihoods(((AutoregressiveDensityTransformer)model.LastTransformer).Model, images.BinarizeThreshold().Pixels);
+            float[] direct = ModelAssert.LogLikelihoods(((AutoregressiveDensityTransformer)model.LastTransformer).Model,
+                images.BinarizeThreshold().Pixels);
             Assert.Equal(direct, before);
 
             string path = Path.Combine(folder, "model.zip");
             ml.Model.Save(model, data.Schema, path);
             var fresh = new MLContext();
             var loaded = fresh.Model.Load(path, out _);
-            Assert.Equal(before, loaded.Transform(fresh.Data.LoadFromEnumerable(files)).GetColumn<float>("LogLikelihood").ToArray());
+            Assert.Equal(before,
+                loaded.Transform(fresh.Data.LoadFromEnumerable(files)).GetColumn<float>("LogLikelihood").ToArray());
         }
         finally
         {
@@ -191,7 +209,8 @@ public class FvsbnCatalogTests
         var hidden = scored.Schema["HiddenFeatures"];
 
         // Rows are matched by row ID: positions of cursors in a set are per cursor.
-        static Dictionary<DataViewRowId, (float, float[])> Read(DataViewRowCursor cursor, DataViewSchema.Column column, DataViewSchema.Column hidden)
+        static Dictionary<DataViewRowId, (float, float[])> Read(DataViewRowCursor cursor, DataViewSchema.Column column,
+            DataViewSchema.Column hidden)
         {
             var rows = new Dictionary<DataViewRowId, (float, float[])>();
             using (cursor)
@@ -226,13 +245,15 @@ public class FvsbnCatalogTests
             foreach (var (id, (value, features)) in rows)
             {
                 Assert.Equal(sequential[id].Item1, value, 1e-5 * Math.Abs(value));
-                for (int j = 0; j < features.Length; j++) Assert.Equal(sequential[id].Item2[j], features[j], 1e-4 * Math.Max(1, Math.Abs(features[j])));
+                for (int j = 0; j < features.Length; j++)
+                    Assert.Equal(sequential[id].Item2[j], features[j], 1e-4 * Math.Max(1, Math.Abs(features[j])));
             }
         }
         // Row by row, through parallel mapped rows: the same values, and the scorer state is per row object.
         var mapper = model.GetRowToRowMapper(data.Schema);
         var partsById = new System.Collections.Concurrent.ConcurrentDictionary<DataViewRowId, float>();
-        DataViewRowCursor[] sources = data.GetRowCursorSet(mapper.GetDependencies([mapper.OutputSchema["LogLikelihood"]]), 4);
+        DataViewRowCursor[] sources = data.GetRowCursorSet(mapper.GetDependencies(
+            [mapper.OutputSchema["LogLikelihood"]]), 4);
         Parallel.ForEach(sources, new ParallelOptions { MaxDegreeOfParallelism = 4 }, source =>
         {
             using (source)
@@ -266,7 +287,8 @@ public class FvsbnCatalogTests
     public void NumberOfThreads_OneOrTwo_TrainsBitIdenticalModelsAndLimitsOnlyTheFit()
     {
         IDataView data = TestData.Digits.Slice(0, 300).ToDataView(new MLContext(1));
-        AutoregressiveDensityTransformer Fit(int? threads, Func<MLContext, AutoregressiveDensityOptions, IEstimator<AutoregressiveDensityTransformer>> create,
+        AutoregressiveDensityTransformer Fit(int? threads,
+            Func<MLContext, AutoregressiveDensityOptions, IEstimator<AutoregressiveDensityTransformer>> create,
             AutoregressiveDensityOptions options)
         {
             options.NumberOfThreads = threads;
@@ -275,11 +297,15 @@ public class FvsbnCatalogTests
             return (AutoregressiveDensityTransformer)create(new MLContext(1), options).Fit(data);
         }
 
-        foreach (var (create, options) in new (Func<MLContext, AutoregressiveDensityOptions, IEstimator<AutoregressiveDensityTransformer>>, Func<AutoregressiveDensityOptions>)[]
+        foreach (var (create, options) in new (Func<MLContext, AutoregressiveDensityOptions,
+            IEstimator<AutoregressiveDensityTransformer>>, Func<AutoregressiveDensityOptions>)[]
         {
-            ((ml, o) => ml.Transforms.FvsbnDensity((FvsbnDensityEstimator.Options)o), () => new FvsbnDensityEstimator.Options()),
-            ((ml, o) => ml.Transforms.NadeDensity((NadeDensityEstimator.Options)o), () => new NadeDensityEstimator.Options { HiddenSize = 16 }),
-            ((ml, o) => ml.Transforms.MadeDensity((MadeDensityEstimator.Options)o), () => new MadeDensityEstimator.Options { HiddenSizes = [32] }),
+            ((ml, o) => ml.Transforms.FvsbnDensity((FvsbnDensityEstimator.Options)o), () =>
+                new FvsbnDensityEstimator.Options()),
+            ((ml, o) => ml.Transforms.NadeDensity((NadeDensityEstimator.Options)o), () =>
+                new NadeDensityEstimator.Options { HiddenSize = 16 }),
+            ((ml, o) => ml.Transforms.MadeDensity((MadeDensityEstimator.Options)o), () =>
+                new MadeDensityEstimator.Options { HiddenSizes = [32] }),
         })
         {
             var one = Fit(1, create, options());

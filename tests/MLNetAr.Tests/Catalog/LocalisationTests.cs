@@ -6,7 +6,9 @@ using MLNetAr.Tests.TestUtilities;
 
 namespace MLNetAr.Tests.Catalog;
 
-/// <summary>PixelScores point at the defect: a known patch pasted on normal images is where the highest score is.</summary>
+/// <summary>
+/// PixelScores point at the defect: a known patch pasted on normal images is where the highest score is.
+/// </summary>
 public class LocalisationTests
 {
     [Fact]
@@ -28,11 +30,13 @@ public class LocalisationTests
         float[] pasted = Enumerable.Range(0, testZeros.Count)
             .SelectMany(i => testZeros.GetImage(i).Select((v, p) => mask[p] ? 1f : v)).ToArray();
 
-        float[][] pixelScores = model.Transform(new ImageSet(pasted, 28, 28).ToDataView(ml)).GetColumn<float[]>("PixelScores").ToArray();
+        float[][] pixelScores = model.Transform(new ImageSet(pasted, 28,
+            28).ToDataView(ml)).GetColumn<float[]>("PixelScores").ToArray();
 
         int inside = pixelScores.Count(scores => Textures.PointsInside(scores, mask));
         // The goal is 90 % pointing; measured: 18 of 20.
-        Assert.True(inside >= 18, $"the highest pixel score is inside the pasted square on {inside} of {pixelScores.Length} digits");
+        Assert.True(inside >= 18,
+            $"the highest pixel score is inside the pasted square on {inside} of {pixelScores.Length} digits");
     }
 
     [Fact]
@@ -42,12 +46,14 @@ public class LocalisationTests
         var experiment = TextureAnomalies.Create("brick", TextureSettings.Quick);
         var detector = experiment.FitPixelCnn(ml, localBackground: false);
 
-        TextureResult result = experiment.Evaluate("PixelCNN", TextureAnomalies.FromModel(ml, detector, pixelScores: true));
+        TextureResult result = experiment.Evaluate("PixelCNN",
+            TextureAnomalies.FromModel(ml, detector, pixelScores: true));
 
         // Measured with these quick settings (one layer, one epoch, 16×16 patches, K = 8): pointing 96.8 %, pixel
         // AUROC 0.788, AUC 0.999 against the other textures.
         Assert.True(result.Pointing >= 0.9, $"pointing {result.Pointing:P0}");
         Assert.True(result.PixelAuc >= 0.7, $"pixel AUROC {result.PixelAuc:F3}");
-        Assert.True(result.Auc[TextureAnomalies.OtherTextures] >= 0.95, $"AUC against other textures {result.Auc[TextureAnomalies.OtherTextures]:F3}");
+        Assert.True(result.Auc[TextureAnomalies.OtherTextures] >= 0.95,
+            $"AUC against other textures {result.Auc[TextureAnomalies.OtherTextures]:F3}");
     }
 }

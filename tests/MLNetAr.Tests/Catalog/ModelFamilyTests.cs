@@ -4,25 +4,63 @@ using MLNetAr.Tests.TestUtilities;
 
 namespace MLNetAr.Tests.Catalog;
 
-/// <summary>The shared ML.NET layer works unchanged for every model: fit, save/load, PredictionEngine, sampling.</summary>
+/// <summary>
+/// The shared ML.NET layer works unchanged for every model: fit, save/load, PredictionEngine, sampling.
+/// </summary>
 public class ModelFamilyTests
 {
-    public static TheoryData<string> Models() => ["fvsbn", "nade", "nade-relu-random", "made", "made-ensemble-random", "made-2layers-direct", "pixelcnn", "pixelcnn-levels4", "wavenet", "pixelrnn-lstm", "pixelrnn-gru-levels3"];
+    public static TheoryData<string> Models() =>
+        ["fvsbn", "nade", "nade-relu-random", "made", "made-ensemble-random", "made-2layers-direct", "pixelcnn",
+        "pixelcnn-levels4", "wavenet", "pixelrnn-lstm", "pixelrnn-gru-levels3"];
 
     internal static IEstimator<AutoregressiveDensityTransformer> Estimator(MLContext ml, string model) => model switch
     {
         "fvsbn" => ml.Transforms.FvsbnDensity(maximumNumberOfEpochs: 1, seed: 2),
         "nade" => ml.Transforms.NadeDensity(hiddenSize: 20, maximumNumberOfEpochs: 1, seed: 2),
-        "nade-relu-random" => ml.Transforms.NadeDensity(new NadeDensityEstimator.Options { HiddenSize = 16, Activation = HiddenActivation.Relu, InputOrder = InputOrder.Random, MaximumNumberOfEpochs = 1, Seed = 2 }),
+        "nade-relu-random" =>
+            ml.Transforms.NadeDensity(new NadeDensityEstimator.Options
+            {
+                HiddenSize = 16,
+                Activation = HiddenActivation.Relu, InputOrder = InputOrder.Random, MaximumNumberOfEpochs = 1, Seed = 2
+            }),
         "made" => ml.Transforms.MadeDensity(hiddenSizes: [30], maximumNumberOfEpochs: 1, seed: 2),
-        "made-ensemble-random" => ml.Transforms.MadeDensity(new MadeDensityEstimator.Options { HiddenSizes = [24], InputOrder = InputOrder.Random, NumberOfMasks = 3, EnsembleSize = 3, MaximumNumberOfEpochs = 1, Seed = 2 }),
-        "made-2layers-direct" => ml.Transforms.MadeDensity(new MadeDensityEstimator.Options { HiddenSizes = [20, 16], DirectConnections = true, NumberOfMasks = 2, EnsembleSize = 2, MaximumNumberOfEpochs = 1, Seed = 2 }),
+        "made-ensemble-random" =>
+            ml.Transforms.MadeDensity(new MadeDensityEstimator.Options
+            {
+                HiddenSizes = [24],
+                InputOrder = InputOrder.Random, NumberOfMasks = 3, EnsembleSize = 3, MaximumNumberOfEpochs = 1, Seed = 2
+            }),
+        "made-2layers-direct" =>
+            ml.Transforms.MadeDensity(new MadeDensityEstimator.Options
+            {
+                HiddenSizes = [20, 16],
+                DirectConnections = true, NumberOfMasks = 2, EnsembleSize = 2, MaximumNumberOfEpochs = 1, Seed = 2
+            }),
         // Height and Width given so the PredictionEngine input (no image dimensions) fits too.
-        "pixelcnn" => ml.Transforms.PixelCnnDensity(new PixelCnnDensityEstimator.Options { Height = 28, Width = 28, Layers = 2, Channels = 4, HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 2 }),
-        "pixelcnn-levels4" => ml.Transforms.PixelCnnDensity(new PixelCnnDensityEstimator.Options { Height = 28, Width = 28, Levels = 4, Layers = 2, Channels = 3, KernelSize = 5, HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 2 }),
-        "wavenet" => ml.Transforms.WaveNetDensity(dilations: [1, 2, 4, 28], channels: 4, maximumNumberOfEpochs: 1, seed: 2),
-        "pixelrnn-lstm" => ml.Transforms.PixelRnnDensity(new PixelRnnDensityEstimator.Options { Width = 28, HiddenSize = 6, MaximumNumberOfEpochs = 1, Seed = 2 }),
-        "pixelrnn-gru-levels3" => ml.Transforms.PixelRnnDensity(new PixelRnnDensityEstimator.Options { Cell = RecurrentCell.Gru, Width = 28, HiddenSize = 5, Layers = 2, TruncationLength = 100, Levels = 3, MaximumNumberOfEpochs = 1, Seed = 2 }),
+        "pixelcnn" => ml.Transforms.PixelCnnDensity(new PixelCnnDensityEstimator.Options
+        {
+            Height = 28, Width = 28,
+            Layers = 2, Channels = 4, HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 2
+        }),
+        "pixelcnn-levels4" =>
+            ml.Transforms.PixelCnnDensity(new PixelCnnDensityEstimator.Options
+            {
+                Height = 28, Width = 28, Levels = 4,
+                Layers = 2, Channels = 3, KernelSize = 5, HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 2
+            }),
+        "wavenet" => ml.Transforms.WaveNetDensity(dilations: [1, 2, 4, 28], channels: 4, maximumNumberOfEpochs: 1,
+            seed: 2),
+        "pixelrnn-lstm" => ml.Transforms.PixelRnnDensity(new PixelRnnDensityEstimator.Options
+        {
+            Width = 28,
+            HiddenSize = 6, MaximumNumberOfEpochs = 1, Seed = 2
+        }),
+        "pixelrnn-gru-levels3" =>
+            ml.Transforms.PixelRnnDensity(new PixelRnnDensityEstimator.Options
+            {
+                Cell = RecurrentCell.Gru, Width = 28,
+                HiddenSize = 5, Layers = 2, TruncationLength = 100, Levels = 3, MaximumNumberOfEpochs = 1, Seed = 2
+            }),
         _ => throw new ArgumentException(model),
     };
 
@@ -36,8 +74,11 @@ public class ModelFamilyTests
         foreach (DensityModelFamily family in DensityModelFamily.All)
         {
             Assert.Contains(cases, c => c == family.Name || c.StartsWith(family.Name + "-", StringComparison.Ordinal));
-            Assert.True(MLNetAr.Models.ModelKind.All.ContainsKey(family.Kind), $"{family.Name}: no model kind '{family.Kind}'");
-            Assert.Equal(family.Name, family.CreateOptions().GetType().DeclaringType!.Name.Replace("DensityEstimator", "", StringComparison.Ordinal).ToLowerInvariant());
+            Assert.True(MLNetAr.Models.ModelKind.All.ContainsKey(family.Kind),
+                $"{family.Name}: no model kind '{family.Kind}'");
+            Assert.Equal(family.Name,
+                family.CreateOptions().GetType().DeclaringType!.Name.Replace("DensityEstimator", "",
+                StringComparison.Ordinal).ToLowerInvariant());
         }
         Assert.Equal(MLNetAr.Models.ModelKind.All.Keys.Order(), DensityModelFamily.All.Select(f => f.Kind).Order());
     }
@@ -49,7 +90,8 @@ public class ModelFamilyTests
         var data = TestData.Digits.Slice(0, 100).ToDataView(ml);
         foreach (string model in Models().Cast<object[]>().Select(row => (string)row[0]))
         {
-            DensityModelFamily family = DensityModelFamily.All.Single(f => model == f.Name || model.StartsWith(f.Name + "-", StringComparison.Ordinal));
+            DensityModelFamily family = DensityModelFamily.All.Single(f =>
+                model == f.Name || model.StartsWith(f.Name + "-", StringComparison.Ordinal));
             Assert.Equal(family.Kind, Estimator(ml, model).Fit(data).ModelKind);
         }
     }
@@ -121,7 +163,9 @@ public class ModelFamilyTests
         }
         float[][] samples = fitted.Sample(4, seed: 9);
         int levels = fitted.PixelLevels;
-        Assert.All(samples, s => Assert.All(s, v => Assert.True(v >= 0f && v <= 1f && v * (levels - 1) == MathF.Round(v * (levels - 1)), $"{v} is not one of {levels} levels")));
+        Assert.All(samples, s =>
+            Assert.All(s, v => Assert.True(v >= 0f && v <= 1f && v * (levels - 1) == MathF.Round(v * (levels - 1)),
+            $"{v} is not one of {levels} levels")));
         Assert.Equal(samples, fitted.Sample(4, seed: 9));
     }
 
@@ -150,10 +194,12 @@ public class ModelFamilyTests
     [InlineData(-3)]
     public void NadeDensity_InvalidHiddenSize_ThrowsNamingIt(int hidden)
     {
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext().Transforms.NadeDensity(hiddenSize: hidden));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new MLContext().Transforms.NadeDensity(hiddenSize: hidden));
         Assert.Contains("`HiddenSize` must be positive", e.Message);
         var options = new NadeDensityEstimator.Options { Activation = (HiddenActivation)9 };
-        Assert.Contains("`Activation`", Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext().Transforms.NadeDensity(options)).Message);
+        Assert.Contains("`Activation`",
+            Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext().Transforms.NadeDensity(options)).Message);
     }
 
     [Fact]
@@ -162,7 +208,8 @@ public class ModelFamilyTests
         var ml = new MLContext(1);
         var messages = new List<string>();
         ml.Log += (_, e) => { lock (messages) messages.Add(e.RawMessage); };
-        ml.Transforms.MadeDensity(hiddenSizes: [50], maximumNumberOfEpochs: 1, seed: 1).Fit(TestData.Digits.Slice(0, 50).ToDataView(ml));
+        ml.Transforms.MadeDensity(hiddenSizes: [50], maximumNumberOfEpochs: 1,
+            seed: 1).Fit(TestData.Digits.Slice(0, 50).ToDataView(ml));
         Assert.Contains(messages, m => m.Contains("below D - 1 = 783", StringComparison.Ordinal));
     }
 
@@ -171,13 +218,20 @@ public class ModelFamilyTests
     {
         var ml = new MLContext(1);
         var digits = TestData.Digits.Slice(0, 20).ToDataView(ml); // Pixels: Vector<Single, 28, 28>
-        var options = new PixelCnnDensityEstimator.Options { Layers = 1, Channels = 2, HeadChannels = 2, MaximumNumberOfEpochs = 1, Seed = 1 };
-        Assert.Equal(20, ml.Transforms.PixelCnnDensity(options).Fit(digits).Transform(digits).GetColumn<float>("LogLikelihood").Count());
+        var options = new PixelCnnDensityEstimator.Options
+        {
+            Layers = 1, Channels = 2, HeadChannels = 2,
+            MaximumNumberOfEpochs = 1, Seed = 1
+        };
+        Assert.Equal(20, ml.Transforms.PixelCnnDensity(options).Fit(digits).Transform(digits)
+            .GetColumn<float>("LogLikelihood").Count());
 
         // A flat column carries no shape: 784 values are read as a 28×28 image (a non-square length is an error, see
         // ImageShapeTests); given options must match the column's size.
-        var flat = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 20).Select(i => new Input { Pixels = TestData.Digits.GetImage(i) }));
-        Assert.Equal(20, ml.Transforms.PixelCnnDensity(options).Fit(flat).Transform(flat).GetColumn<float>("LogLikelihood").Count());
+        var flat = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 20).Select(i =>
+            new Input { Pixels = TestData.Digits.GetImage(i) }));
+        Assert.Equal(20, ml.Transforms.PixelCnnDensity(options).Fit(flat).Transform(flat)
+            .GetColumn<float>("LogLikelihood").Count());
 
         options.Height = 20;
         options.Width = 30;
@@ -200,7 +254,8 @@ public class ModelFamilyTests
 
     [Theory]
     [MemberData(nameof(BadPixelCnnOptions))]
-    public void PixelCnnDensity_InvalidOption_ThrowsNamingIt(string option, Action<PixelCnnDensityEstimator.Options> spoil)
+    public void PixelCnnDensity_InvalidOption_ThrowsNamingIt(string option,
+        Action<PixelCnnDensityEstimator.Options> spoil)
     {
         var options = new PixelCnnDensityEstimator.Options();
         spoil(options);
@@ -254,12 +309,17 @@ public class ModelFamilyTests
     public void PixelRnn_NeedsTheWidthForThePixelAbove()
     {
         var ml = new MLContext(1);
-        var flat = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 10).Select(i => new Input { Pixels = TestData.Digits.GetImage(i) }));
+        var flat = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 10).Select(i =>
+            new Input { Pixels = TestData.Digits.GetImage(i) }));
         var options = new PixelRnnDensityEstimator.Options { HiddenSize = 3, MaximumNumberOfEpochs = 1, Seed = 1 };
-        Assert.Equal(10, ml.Transforms.PixelRnnDensity(options).Fit(flat).Transform(flat).GetColumn<float>("LogLikelihood").Count()); // read as 28×28
+        // read as 28×28
+        Assert.Equal(10, ml.Transforms.PixelRnnDensity(options).Fit(flat).Transform(flat)
+            .GetColumn<float>("LogLikelihood").Count());
         options.Width = 30;
-        Assert.Contains("`Width` must divide the size of column 'Pixels' (784)", Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.PixelRnnDensity(options).Fit(flat)).Message);
+        Assert.Contains("`Width` must divide the size of column 'Pixels' (784)",
+            Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.PixelRnnDensity(options).Fit(flat)).Message);
         options.UsePixelAbove = false;
-        Assert.Equal(10, ml.Transforms.PixelRnnDensity(options).Fit(flat).Transform(flat).GetColumn<float>("LogLikelihood").Count());
+        Assert.Equal(10, ml.Transforms.PixelRnnDensity(options).Fit(flat).Transform(flat)
+            .GetColumn<float>("LogLikelihood").Count());
     }
 }

@@ -21,7 +21,8 @@ public class ModelFileTests
         var model = Models.FvsbnTests.RandomModel(9, seed: 1);
         var copy = ModelSerializer.Read(new MemoryStream(WeightsOf(model)));
         Assert.Equal(model.Kind, copy.Kind);
-        for (int i = 0; i < model.Parameters.Count; i++) Assert.Equal(model.Parameters[i].Value, copy.Parameters[i].Value);
+        for (int i = 0; i < model.Parameters.Count; i++)
+            Assert.Equal(model.Parameters[i].Value, copy.Parameters[i].Value);
     }
 
     [Fact]
@@ -81,11 +82,13 @@ public class ModelFormatTests
         string fvsbn = Path.Combine(Path.GetTempPath(), $"mlnetar-fvsbn-{Guid.NewGuid():N}.zip");
         try
         {
-            ml.Model.Save(ml.Transforms.NadeDensity(hiddenSize: 5, maximumNumberOfEpochs: 1, seed: 1).Fit(data), null, nade);
+            ml.Model.Save(ml.Transforms.NadeDensity(hiddenSize: 5, maximumNumberOfEpochs: 1, seed: 1).Fit(data), null,
+                nade);
             ml.Model.Save(ml.Transforms.FvsbnDensity(maximumNumberOfEpochs: 1, seed: 1).Fit(data), null, fvsbn);
             byte[] foreignWeights;
             using (var source = ZipFile.OpenRead(fvsbn))
-            using (var stream = source.Entries.Single(e => e.FullName.EndsWith("Weights.bin", StringComparison.Ordinal)).Open())
+            using (var stream = source.Entries.Single(e =>
+                e.FullName.EndsWith("Weights.bin", StringComparison.Ordinal)).Open())
             using (var copy = new MemoryStream())
             {
                 stream.CopyTo(copy);
@@ -100,7 +103,8 @@ public class ModelFormatTests
                 replaced.Write(foreignWeights);
             }
             var e = Assert.ThrowsAny<Exception>(() => new MLContext().Model.Load(nade, out _));
-            Assert.Contains("the model entry is a NADE but its Weights.bin holds a FVSBN", e.GetBaseException().Message);
+            Assert.Contains("the model entry is a NADE but its Weights.bin holds a FVSBN",
+                e.GetBaseException().Message);
         }
         finally
         {
@@ -114,13 +118,15 @@ public class ModelFormatTests
         using var payload = new MemoryStream();
         using (var writer = new BinaryWriter(payload, System.Text.Encoding.UTF8, leaveOpen: true)) write(writer);
         byte[] bytes = payload.ToArray();
-        return [.. bytes, .. System.Security.Cryptography.SHA256.HashData(bytes)]; // a valid checksum: only the content is wrong
+        // a valid checksum: only the content is wrong
+        return [.. bytes, .. System.Security.Cryptography.SHA256.HashData(bytes)];
     }
 
     [Fact]
     public void Read_NewerFormatVersion_SaysToUpgrade()
     {
-        byte[] bytes = Weights(w => { w.Write("MLNARW"); w.Write(ModelSerializer.FormatVersion + 1); w.Write("FVSBN"); w.Write(3); });
+        byte[] bytes = Weights(w =>
+            { w.Write("MLNARW"); w.Write(ModelSerializer.FormatVersion + 1); w.Write("FVSBN"); w.Write(3); });
         var e = Assert.Throws<InvalidDataException>(() => ModelSerializer.Read(new MemoryStream(bytes)));
         Assert.Contains($"format version {ModelSerializer.FormatVersion + 1}", e.Message);
         Assert.Contains("Upgrade MLNetAr", e.Message);
@@ -130,7 +136,8 @@ public class ModelFormatTests
     public void Read_UnknownKindOrWrongLengths_FailClearly()
     {
         var unknown = Weights(w => { w.Write("MLNARW"); w.Write(1); w.Write("PIXELGAN"); });
-        Assert.Contains("Unknown MLNetAr model kind 'PIXELGAN'", Assert.Throws<InvalidDataException>(() => ModelSerializer.Read(new MemoryStream(unknown))).Message);
+        Assert.Contains("Unknown MLNetAr model kind 'PIXELGAN'",
+            Assert.Throws<InvalidDataException>(() => ModelSerializer.Read(new MemoryStream(unknown))).Message);
 
         // An FVSBN over 3 pixels whose weight tensor claims 4 values.
         var wrongLength = Weights(w =>
@@ -144,9 +151,11 @@ public class ModelFormatTests
         // The weights of another model kind under this kind's name.
         var foreign = Weights(w =>
         {
-            w.Write("MLNARW"); w.Write(1); w.Write("NADE"); w.Write(3); w.Write(2); w.Write(0); w.Write(0); w.Write(1); w.Write(2); w.Write(2);
+            w.Write("MLNARW"); w.Write(1); w.Write("NADE"); w.Write(3); w.Write(2); w.Write(0); w.Write(0); w.Write(
+                1); w.Write(2); w.Write(2);
             w.Write("WeightsTransposed"); w.Write(9); for (int i = 0; i < 9; i++) w.Write(0f);
         });
-        Assert.Contains("expects 4 parameter tensors", Assert.Throws<InvalidDataException>(() => ModelSerializer.Read(new MemoryStream(foreign))).Message);
+        Assert.Contains("expects 4 parameter tensors",
+            Assert.Throws<InvalidDataException>(() => ModelSerializer.Read(new MemoryStream(foreign))).Message);
     }
 }

@@ -9,7 +9,8 @@ public class IdxFileTests
     private static byte[] Idx(byte[] values, params int[] dims)
     {
         var bytes = new List<byte> { 0, 0, 0x08, (byte)dims.Length };
-        foreach (int d in dims) bytes.AddRange(BitConverter.GetBytes(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(d)));
+        foreach (int d in dims)
+            bytes.AddRange(BitConverter.GetBytes(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(d)));
         bytes.AddRange(values);
         return bytes.ToArray();
     }
@@ -46,8 +47,12 @@ public class IdxFileTests
     [Fact]
     public void Read_BadMagicOrElementType_ThrowsInvalidData()
     {
-        Assert.Contains("Not an IDX file", Assert.Throws<InvalidDataException>(() => IdxFile.Read(new MemoryStream([1, 2, 8, 1, 0, 0, 0, 0]))).Message);
-        Assert.Contains("element type 0x0D", Assert.Throws<InvalidDataException>(() => IdxFile.Read(new MemoryStream([0, 0, 0x0D, 1, 0, 0, 0, 0]))).Message);
+        Assert.Contains("Not an IDX file",
+            Assert.Throws<InvalidDataException>(() =>
+            IdxFile.Read(new MemoryStream([1, 2, 8, 1, 0, 0, 0, 0]))).Message);
+        Assert.Contains("element type 0x0D",
+            Assert.Throws<InvalidDataException>(() =>
+            IdxFile.Read(new MemoryStream([0, 0, 0x0D, 1, 0, 0, 0, 0]))).Message);
     }
 
     [Fact]

@@ -68,8 +68,10 @@ public class HoldoutTests
 
         var last = model.TrainingHistory[^1];
         double zerosNll = -model.Transform(onlyZeros).GetColumn<float>("LogLikelihood").Average(v => (double)v);
-        Assert.True(last.ValidationNll < 1.25 * last.TrainingNll, $"validation {last.ValidationNll:F1}, training {last.TrainingNll:F1} nats");
-        Assert.True(zerosNll > 1.5 * last.ValidationNll, $"zeros {zerosNll:F1}, validation {last.ValidationNll:F1} nats");
+        Assert.True(last.ValidationNll < 1.25 * last.TrainingNll,
+            $"validation {last.ValidationNll:F1}, training {last.TrainingNll:F1} nats");
+        Assert.True(zerosNll > 1.5 * last.ValidationNll,
+            $"zeros {zerosNll:F1}, validation {last.ValidationNll:F1} nats");
     }
 
     [Fact]
@@ -79,12 +81,14 @@ public class HoldoutTests
         var data = TestData.Digits.Slice(0, 500).ToDataView(ml);
         AutoregressiveDensityTransformer Fit(bool stream) => ml.Transforms.NadeDensity(new NadeDensityEstimator.Options
         {
-            HiddenSize = 8, MaximumNumberOfEpochs = 2, BatchSize = 50, StreamTrainingData = stream, ShufflePoolRows = 1000, Seed = 6,
+            HiddenSize = 8, MaximumNumberOfEpochs = 2, BatchSize = 50, StreamTrainingData = stream,
+            ShufflePoolRows = 1000, Seed = 6,
         }).Fit(data);
 
         AutoregressiveDensityTransformer inMemory = Fit(false), streamed = Fit(true);
 
-        Assert.Equal(inMemory.TrainingHistory.Select(h => h.ValidationNll), streamed.TrainingHistory.Select(h => h.ValidationNll));
+        Assert.Equal(inMemory.TrainingHistory.Select(h => h.ValidationNll),
+            streamed.TrainingHistory.Select(h => h.ValidationNll));
         Assert.Equal(inMemory.Model.Parameters[0].Value, streamed.Model.Parameters[0].Value);
     }
 }

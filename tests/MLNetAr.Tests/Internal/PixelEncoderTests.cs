@@ -16,7 +16,8 @@ public class PixelEncoderTests
     [InlineData(PixelBinarization.None, 0.5f, 2)]
     [InlineData(PixelBinarization.Threshold, 0.5f, 4)]
     [InlineData(PixelBinarization.Threshold, 0.5f, 256)]
-    public void Encode_VectorisedPath_EqualsTheScalarDefinition(PixelBinarization binarization, float threshold, int levels)
+    public void Encode_VectorisedPath_EqualsTheScalarDefinition(PixelBinarization binarization, float threshold,
+        int levels)
     {
         var random = new Random(3);
         foreach (int length in new[] { 1, 7, 8, 37, 784 }) // below, at and past the vector width, with tails
@@ -47,7 +48,8 @@ public class PixelEncoderTests
         float[] values = new float[37];
         values[index] = bad;
 
-        var error = Assert.Throws<InvalidOperationException>(() => new PixelEncoder("Pixels", PixelBinarization.Threshold, 0.5f, levels).Encode(values, row: 12));
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            new PixelEncoder("Pixels", PixelBinarization.Threshold, 0.5f, levels).Encode(values, row: 12));
 
         Assert.Contains("Column 'Pixels' (row 12, index " + index + ")", error.Message);
         Assert.Contains("expected values in [0, 1]", error.Message);
@@ -61,7 +63,8 @@ public class PixelEncoderTests
         float[] values = new float[37];
         values[index] = 0.25f;
 
-        var error = Assert.Throws<InvalidOperationException>(() => new PixelEncoder("Pixels", PixelBinarization.None, 0.5f).Encode(values, row: 2));
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            new PixelEncoder("Pixels", PixelBinarization.None, 0.5f).Encode(values, row: 2));
 
         Assert.Contains("(row 2, index " + index + "): expected 0 or 1 because Binarization is None", error.Message);
     }

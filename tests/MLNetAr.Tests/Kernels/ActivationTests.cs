@@ -5,7 +5,8 @@ namespace MLNetAr.Tests.Kernels;
 
 public class ActivationTests
 {
-    private static readonly float[] Extremes = [-1000f, -150f, -100f, -88.7f, -30f, -17f, -1f, -1e-7f, 0f, -0f, 1e-7f, 1f, 17f, 30f, 88.7f, 100f, 150f, 1000f];
+    private static readonly float[] Extremes = [-1000f, -150f, -100f, -88.7f, -30f, -17f, -1f, -1e-7f, 0f, -0f, 1e-7f,
+        1f, 17f, 30f, 88.7f, 100f, 150f, 1000f];
 
     private static float[] Inputs() => [.. Extremes, .. TestData.RandomVector(203, seed: 7, scale: 20f)];
 
@@ -18,7 +19,8 @@ public class ActivationTests
         {
             Assert.True(float.IsFinite(y[i]), $"softplus({x[i]}) = {y[i]}");
             double expected = ReferenceKernels.Softplus(x[i]);
-            Assert.True(Math.Abs(y[i] - expected) <= 1e-6 + 1e-6 * Math.Abs(expected), $"softplus({x[i]}) = {y[i]}, expected {expected}");
+            Assert.True(Math.Abs(y[i] - expected) <= 1e-6 + 1e-6 * Math.Abs(expected),
+                $"softplus({x[i]}) = {y[i]}, expected {expected}");
         }
     }
 
@@ -31,7 +33,8 @@ public class ActivationTests
         {
             double expected = -ReferenceKernels.Softplus(-(double)x[i]);
             Assert.True(float.IsFinite(y[i]) && y[i] <= 0f, $"log σ({x[i]}) = {y[i]}");
-            Assert.True(Math.Abs(y[i] - expected) <= 1e-6 + 1e-6 * Math.Abs(expected), $"log σ({x[i]}) = {y[i]}, expected {expected}");
+            Assert.True(Math.Abs(y[i] - expected) <= 1e-6 + 1e-6 * Math.Abs(expected),
+                $"log σ({x[i]}) = {y[i]}, expected {expected}");
         }
     }
 
@@ -89,8 +92,10 @@ public class ActivationTests
     [Fact]
     public void GatedActivation_GivesTheSameBitsWhereverAValueSits()
     {
-        // The span pass (vectors + padded tail) and one value at a time must agree exactly: cached sampling relies on it.
-        float[] a = TestData.RandomVector(21, 1, scale: 4f), g = TestData.RandomVector(21, 2, scale: 4f), dy = TestData.RandomVector(21, 3);
+        // The span pass (vectors + padded tail) and one value at a time must agree exactly: cached sampling relies on
+        // it.
+        float[] a = TestData.RandomVector(21, 1, scale: 4f), g = TestData.RandomVector(21, 2, scale: 4f),
+            dy = TestData.RandomVector(21, 3);
         float[] y = new float[21], da = new float[21], dg = new float[21];
         MLNetAr.Nn.Layers.GatedActivation.Forward(a, g, y);
         MLNetAr.Nn.Layers.GatedActivation.Backward(a, g, dy, da, dg);
@@ -121,7 +126,8 @@ public class ActivationTests
     [InlineData(37)] // vectors and a scalar tail
     public void LstmCell_MatchesTheGateFormulas(int hidden)
     {
-        float[] gates = TestData.RandomVector(4 * hidden, seed: 11, scale: 6f), cPrev = TestData.RandomVector(hidden, seed: 12, scale: 3f);
+        float[] gates = TestData.RandomVector(4 * hidden, seed: 11, scale: 6f),
+            cPrev = TestData.RandomVector(hidden, seed: 12, scale: 3f);
         gates[0] = 100f; // saturated gates stay finite
         if (hidden > 1) gates[2 * hidden + 1] = -100f;
         float[] pre = gates.ToArray(), c = new float[hidden], h = new float[hidden];
@@ -131,7 +137,8 @@ public class ActivationTests
         static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
         for (int k = 0; k < hidden; k++)
         {
-            double i = Sigmoid(pre[k]), f = Sigmoid(pre[hidden + k]), g = Math.Tanh(pre[2 * hidden + k]), o = Sigmoid(pre[3 * hidden + k]);
+            double i = Sigmoid(pre[k]), f = Sigmoid(pre[hidden + k]), g = Math.Tanh(pre[2 * hidden + k]),
+                o = Sigmoid(pre[3 * hidden + k]);
             double cell = f * cPrev[k] + i * g;
             Assert.Equal(i, gates[k], 1e-6);
             Assert.Equal(f, gates[hidden + k], 1e-6);

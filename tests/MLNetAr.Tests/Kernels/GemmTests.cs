@@ -8,9 +8,11 @@ public class GemmTests
     public static TheoryData<int, int, int, bool, bool, bool> Shapes()
     {
         var data = new TheoryData<int, int, int, bool, bool, bool>();
-        // Few rows (the unpacked path, parallel for the largest), then edge cases around the 6×16 register tile, the 96-row A block and the 256-deep K block; odd sizes; big enough to go parallel;
-        // small outputs over a long k (A·Bᵀ by blocked dot products: 4×3 blocks, leftover rows and columns, a k tail).
-        int[][] shapes = [[1, 1, 1], [1, 50, 33], [3, 40, 70], [4, 700, 300], [5, 15, 3], [6, 16, 7], [7, 17, 257], [13, 33, 100], [97, 50, 300], [100, 784, 64], [130, 70, 513], [64, 300, 784],
+        // Few rows (the unpacked path, parallel for the largest), then edge cases around the 6×16 register tile, the
+        // 96-row A block and the 256-deep K block; odd sizes; big enough to go parallel; small outputs over a long k
+        // (A·Bᵀ by blocked dot products: 4×3 blocks, leftover rows and columns, a k tail).
+        int[][] shapes = [[1, 1, 1], [1, 50, 33], [3, 40, 70], [4, 700, 300], [5, 15, 3], [6, 16, 7], [7, 17, 257],
+            [13, 33, 100], [97, 50, 300], [100, 784, 64], [130, 70, 513], [64, 300, 784],
             [32, 96, 784], [9, 7, 1001], [2, 5, 40]];
         foreach (var s in shapes)
             foreach (bool ta in new[] { false, true })
@@ -30,7 +32,8 @@ public class GemmTests
         double[] expected = ReferenceKernels.Gemm(transA, transB, m, n, k, a, lda, b, ldb, accumulate ? c : null, ldc);
         float[] padding = c.ToArray();
 
-        Kernel.Gemm(transA ? Transpose.Yes : Transpose.No, transB ? Transpose.Yes : Transpose.No, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+        Kernel.Gemm(transA ? Transpose.Yes : Transpose.No, transB ? Transpose.Yes : Transpose.No, m, n, k, a, lda, b,
+            ldb, c, ldc, accumulate);
 
         for (int i = 0; i < m; i++)
         {
@@ -80,7 +83,8 @@ public class GemmTests
         var random = new Random(9);
         int lda = k + 2, ldb = n + 1, ldc = n + 3;
         // A mostly zero, as a binary image: 0, 1, and a few other values (the kernel scales by the entry).
-        float[] a = Enumerable.Range(0, m * lda).Select(_ => random.Next(10) switch { 0 => 1f, 1 => random.NextSingle(), _ => 0f }).ToArray();
+        float[] a = Enumerable.Range(0, m * lda).Select(_ =>
+            random.Next(10) switch { 0 => 1f, 1 => random.NextSingle(), _ => 0f }).ToArray();
         float[] b = TestData.RandomVector(k * ldb, seed: 10), c = TestData.RandomVector(m * ldc, seed: 11);
         double[] expected = ReferenceKernels.Gemm(false, false, m, n, k, a, lda, b, ldb, accumulate ? c : null, ldc);
         float[] padding = c.ToArray();

@@ -37,8 +37,10 @@ public class OptimizerKernelTests
     [Fact]
     public void AdamStep_MismatchedLengths_Throws()
     {
-        Assert.Throws<ArgumentException>(() => Kernel.AdamStep(new float[3], new float[2], new float[3], new float[3], 0.1f, 0.9f, 0.999f, 1e-8f, 1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Kernel.AdamStep(new float[3], new float[3], new float[3], new float[3], 0.1f, 0.9f, 0.999f, 1e-8f, 0));
+        Assert.Throws<ArgumentException>(() =>
+            Kernel.AdamStep(new float[3], new float[2], new float[3], new float[3], 0.1f, 0.9f, 0.999f, 1e-8f, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Kernel.AdamStep(new float[3], new float[3], new float[3], new float[3], 0.1f, 0.9f, 0.999f, 1e-8f, 0));
     }
 
     [Fact]
@@ -82,7 +84,9 @@ public class OptimizerKernelTests
     [Fact]
     public void AdagradAndMomentum_MismatchedLengths_Throw()
     {
-        Assert.Throws<ArgumentException>(() => Kernel.AdagradStep(new float[3], new float[3], new float[2], 0.1f, 1e-6f));
-        Assert.Throws<ArgumentException>(() => Kernel.MomentumStep(new float[3], new float[2], new float[3], 0.1f, 0.9f));
+        Assert.Throws<ArgumentException>(() =>
+            Kernel.AdagradStep(new float[3], new float[3], new float[2], 0.1f, 1e-6f));
+        Assert.Throws<ArgumentException>(() =>
+            Kernel.MomentumStep(new float[3], new float[2], new float[3], 0.1f, 0.9f));
     }
 }

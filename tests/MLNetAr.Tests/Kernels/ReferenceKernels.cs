@@ -3,7 +3,8 @@ namespace MLNetAr.Tests.Kernels;
 /// <summary>Scalar, obviously-correct versions of the kernels, in double precision.</summary>
 internal static class ReferenceKernels
 {
-    public static double[] Gemm(bool transA, bool transB, int m, int n, int k, float[] a, int lda, float[] b, int ldb, float[]? c0, int ldc)
+    public static double[] Gemm(bool transA, bool transB, int m, int n, int k, float[] a, int lda, float[] b, int ldb,
+        float[]? c0, int ldc)
     {
         var c = new double[m * n];
         for (int i = 0; i < m; i++)
@@ -11,7 +12,8 @@ internal static class ReferenceKernels
             {
                 double sum = c0 == null ? 0 : c0[i * ldc + j];
                 for (int p = 0; p < k; p++)
-                    sum += (double)(transA ? a[p * lda + i] : a[i * lda + p]) * (transB ? b[j * ldb + p] : b[p * ldb + j]);
+                    sum += (double)(transA ? a[p * lda + i] : a[i * lda + p])
+                        * (transB ? b[j * ldb + p] : b[p * ldb + j]);
                 c[i * n + j] = sum;
             }
         return c;

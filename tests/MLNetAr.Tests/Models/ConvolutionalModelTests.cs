@@ -4,7 +4,9 @@ using MLNetAr.Tests.TestUtilities;
 
 namespace MLNetAr.Tests.Models;
 
-/// <summary>PixelCNN and WaveNet, Bernoulli and categorical: the checks every model passes, plus their receptive fields.</summary>
+/// <summary>
+/// PixelCNN and WaveNet, Bernoulli and categorical: the checks every model passes, plus their receptive fields.
+/// </summary>
 public class ConvolutionalModelTests
 {
     /// <summary>Tiny models: name → (model, image height, width).</summary>
@@ -15,8 +17,10 @@ public class ConvolutionalModelTests
             "pixelcnn" => new PixelCnn(3, 4, levels: 2, layers: 3, channels: 3, kernelSize: 3, headChannels: 4),
             "pixelcnn-k5" => new PixelCnn(3, 4, levels: 2, layers: 2, channels: 2, kernelSize: 5, headChannels: 3),
             "pixelcnn-levels4" => new PixelCnn(2, 2, levels: 4, layers: 2, channels: 3, kernelSize: 3, headChannels: 4),
-            "wavenet" => new WaveNet(12, levels: 2, dilations: [1, 2, 4], channels: 3, skipChannels: 4, headChannels: 3),
-            "wavenet-levels3" => new WaveNet(5, levels: 3, dilations: [1, 2], channels: 3, skipChannels: 3, headChannels: 4),
+            "wavenet" => new WaveNet(12, levels: 2, dilations: [1, 2, 4], channels: 3, skipChannels: 4,
+                headChannels: 3),
+            "wavenet-levels3" =>
+                new WaveNet(5, levels: 3, dilations: [1, 2], channels: 3, skipChannels: 3, headChannels: 4),
             _ => throw new ArgumentException(name),
         };
         var random = new Random(seed);
@@ -25,7 +29,8 @@ public class ConvolutionalModelTests
         return model;
     }
 
-    public static TheoryData<string> All() => ["pixelcnn", "pixelcnn-k5", "pixelcnn-levels4", "wavenet", "wavenet-levels3"];
+    public static TheoryData<string> All() =>
+        ["pixelcnn", "pixelcnn-k5", "pixelcnn-levels4", "wavenet", "wavenet-levels3"];
 
     [Theory]
     [MemberData(nameof(All))]
@@ -33,7 +38,8 @@ public class ConvolutionalModelTests
 
     [Theory]
     [MemberData(nameof(All))]
-    public void Forward_ChangingInput_NeverChangesEarlierLogits(string name) => ModelAssert.IsAutoregressive(Create(name), seed: 3);
+    public void Forward_ChangingInput_NeverChangesEarlierLogits(string name) =>
+        ModelAssert.IsAutoregressive(Create(name), seed: 3);
 
     [Fact]
     public void PixelCnn_Kernel5_OnAnImageWiderAndTallerThanItsReach_IsAutoregressive()
@@ -58,7 +64,8 @@ public class ConvolutionalModelTests
             for (int p = 0; p < 20; p++) influenced[t, p] |= !ModelAssert.SameLogits(model, a, b, p);
         for (int q = 0; q < 20; q++)
             for (int p = 0; p < 20; p++)
-                Assert.True(influenced[q, p] == q < p, $"pixel {q} {(q < p ? "does not influence" : "influences")} pixel {p}");
+                Assert.True(influenced[q, p] == q < p,
+                    $"pixel {q} {(q < p ? "does not influence" : "influences")} pixel {p}");
     }
 
     [Fact]
@@ -76,7 +83,8 @@ public class ConvolutionalModelTests
         oneLayerLess.Initialize(new Random(1), TestData.RandomBinary(5, 100, 1));
         Assert.False(FirstPixelReachesLast(oneLayerLess));
 
-        var wave = (WaveNet)ml.Transforms.WaveNetDensity(channels: 2, maximumNumberOfEpochs: 1, seed: 1).Fit(images).Model;
+        var wave = (WaveNet)ml.Transforms.WaveNetDensity(channels: 2, maximumNumberOfEpochs: 1,
+            seed: 1).Fit(images).Model;
         Assert.Equal([1, 2, 4, 8, 16, 32, 64], wave.Dilations); // 2 + 127 ≥ 100; without 64 only 65
         Assert.True(FirstPixelReachesLast(wave));
     }
@@ -112,11 +120,13 @@ public class ConvolutionalModelTests
 
     [Theory]
     [MemberData(nameof(All))]
-    public void TrainingStep_MatchesFiniteDifferences(string name) => ModelAssert.GradientsMatchFiniteDifferences(Create(name, seed: 4));
+    public void TrainingStep_MatchesFiniteDifferences(string name) =>
+        ModelAssert.GradientsMatchFiniteDifferences(Create(name, seed: 4));
 
     [Theory]
     [MemberData(nameof(All))]
-    public void Samples_MatchDensity(string name) => ModelAssert.SamplesMatchDensity(Create(name), samples: 20000, seed: 7);
+    public void Samples_MatchDensity(string name) =>
+        ModelAssert.SamplesMatchDensity(Create(name), samples: 20000, seed: 7);
 
     [Theory]
     [InlineData("pixelcnn", 0)]
@@ -125,11 +135,13 @@ public class ConvolutionalModelTests
     [InlineData("wavenet", 0)]
     [InlineData("wavenet", 7)]
     [InlineData("wavenet-levels3", 2)]
-    public void CachedSampling_EqualsNaiveSampling(string name, int knownSteps) => ModelAssert.SamplesLikeNaiveSampler(Create(name, seed: 8), knownSteps);
+    public void CachedSampling_EqualsNaiveSampling(string name, int knownSteps) =>
+        ModelAssert.SamplesLikeNaiveSampler(Create(name, seed: 8), knownSteps);
 
     [Theory]
     [MemberData(nameof(All))]
-    public void Sampling_ReusedWorkspace_EqualsFresh(string name) => ModelAssert.SamplingWithReusedWorkspaceEqualsFresh(Create(name, seed: 9));
+    public void Sampling_ReusedWorkspace_EqualsFresh(string name) =>
+        ModelAssert.SamplingWithReusedWorkspaceEqualsFresh(Create(name, seed: 9));
 
     [Fact]
     public void HiddenFeatures_PoolTheLastFeatureMapsOverAGrid()
@@ -151,7 +163,8 @@ public class ConvolutionalModelTests
         AssertPooledPerCell(wave, cells: 4, lastPositionOfCell: c => 3 * c + 2); // 4 segments of 3 positions
     }
 
-    private static void AssertPooledPerCell(ConvolutionalDensityModel model, int cells, Func<int, int> lastPositionOfCell)
+    private static void AssertPooledPerCell(ConvolutionalDensityModel model, int cells,
+        Func<int, int> lastPositionOfCell)
     {
         const int flipped = 5;
         float[] x = TestData.RandomBinary(1, model.Dimension, 4), y = x.ToArray();
@@ -169,7 +182,9 @@ public class ConvolutionalModelTests
             for (int cell = 0; cell < cells; cell++)
             {
                 float a = before[f * cells + cell], b = after[f * cells + cell];
-                if (lastPositionOfCell(cell) <= flipped) Assert.Equal(a, b); // every position of the cell precedes the flip or is it
+                // every position of the cell precedes the flip or is it
+                if (lastPositionOfCell(cell) <= flipped)
+                    Assert.Equal(a, b);
                 else laterChanged |= a != b;
             }
         Assert.True(laterChanged, "no pooled feature after the flipped pixel changed");

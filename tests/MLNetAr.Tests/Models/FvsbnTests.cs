@@ -22,7 +22,8 @@ public class FvsbnTests
     public void LogLikelihood_AllBinaryInputs_SumsToOne(int d) => ModelAssert.IsNormalized(RandomModel(d, seed: d));
 
     [Fact]
-    public void Forward_FlippingInput_NeverChangesEarlierLogits() => ModelAssert.IsAutoregressive(RandomModel(16, seed: 3), seed: 4);
+    public void Forward_FlippingInput_NeverChangesEarlierLogits() =>
+        ModelAssert.IsAutoregressive(RandomModel(16, seed: 3), seed: 4);
 
     [Fact]
     public void Backward_RandomBatch_MatchesFiniteDifferencesInDouble()
@@ -32,7 +33,8 @@ public class FvsbnTests
         float[] x = TestData.RandomBinary(batch, d, seed: 12, p: 0.5);
         float[] wT = model.Parameters[0].Value, bias = model.Parameters[1].Value;
 
-        // The FVSBN loss written out in double: mean over rows of Σ_i softplus(z_i) - x_i z_i, z_i = b_i + Σ_{j<i} W_ij x_j.
+        // The FVSBN loss written out in double: mean over rows of Σ_i softplus(z_i) - x_i z_i, z_i = b_i +
+        // Σ_{j<i} W_ij x_j.
         double Loss()
         {
             double total = 0;
@@ -54,7 +56,8 @@ public class FvsbnTests
     }
 
     [Fact]
-    public void SampleRows_TwentyThousandDraws_MatchDensity() => ModelAssert.SamplesMatchDensity(RandomModel(6, seed: 21), samples: 20000, seed: 5);
+    public void SampleRows_TwentyThousandDraws_MatchDensity() =>
+        ModelAssert.SamplesMatchDensity(RandomModel(6, seed: 21), samples: 20000, seed: 5);
 
     [Fact]
     public void SampleRows_Incremental_EqualsNaiveFullForwardSampling()

@@ -5,7 +5,8 @@ namespace MLNetAr.Tests.Models;
 
 public class MadeTests
 {
-    internal static Made RandomModel(int d, int[] hidden, bool natural, int masks = 1, int ensemble = 1, bool direct = false, int seed = 1)
+    internal static Made RandomModel(int d, int[] hidden, bool natural, int masks = 1, int ensemble = 1,
+        bool direct = false, int seed = 1)
     {
         var model = new Made(d, hidden, natural, maskSeed: seed, masks, ensemble, direct);
         model.Initialize(new Random(seed), Enumerable.Repeat(0.3f, d).ToArray());
@@ -20,7 +21,8 @@ public class MadeTests
     [InlineData(new[] { 12, 10 }, false, 4, 4, false)]
     [InlineData(new[] { 14 }, true, 3, 3, true)]
     [InlineData(new[] { 6 }, false, 2, 1, false)] // hidden layer smaller than D - 1
-    public void LogLikelihood_AllBinaryInputs_SumsToOne(int[] hidden, bool natural, int masks, int ensemble, bool direct) =>
+    public void LogLikelihood_AllBinaryInputs_SumsToOne(int[] hidden, bool natural, int masks, int ensemble,
+        bool direct) =>
         ModelAssert.IsNormalized(RandomModel(10, hidden, natural, masks, ensemble, direct));
 
     [Theory]
@@ -80,7 +82,8 @@ public class MadeTests
                     for (int k = 0; k < hidden[l]; k++)
                     {
                         double a = bias[k];
-                        for (int j = 0; j < h.Length; j++) a += w[k * h.Length + j] * masks.Hidden[l][k * h.Length + j] * h[j];
+                        for (int j = 0; j < h.Length; j++)
+                            a += w[k * h.Length + j] * masks.Hidden[l][k * h.Length + j] * h[j];
                         next[k] = Math.Max(0, a);
                     }
                     h = next;
@@ -90,7 +93,9 @@ public class MadeTests
                 {
                     double z = c[o];
                     for (int k = 0; k < h.Length; k++) z += v[o * h.Length + k] * masks.Output[o * h.Length + k] * h[k];
-                    if (direct) for (int j = 0; j < d; j++) z += p[^1].Value[o * d + j] * masks.Direct[o * d + j] * input[j];
+                    if (direct)
+                        for (int j = 0; j < d; j++)
+                            z += p[^1].Value[o * d + j] * masks.Direct[o * d + j] * input[j];
                     total += Math.Log(1 + Math.Exp(z)) - input[o] * z;
                 }
             }
@@ -104,7 +109,8 @@ public class MadeTests
     [InlineData(true, 1)]
     [InlineData(false, 3)]
     public void SampleRows_TwentyThousandDraws_MatchDensity(bool natural, int ensemble) =>
-        ModelAssert.SamplesMatchDensity(RandomModel(6, [8], natural, masks: ensemble, ensemble: ensemble, direct: true), samples: 20000, seed: 3);
+        ModelAssert.SamplesMatchDensity(RandomModel(6, [8], natural, masks: ensemble, ensemble: ensemble, direct: true),
+            samples: 20000, seed: 3);
 
     [Fact]
     public void SampleRows_TwoLayersWithKnownPrefix_MatchConditionalDensity()
@@ -129,7 +135,8 @@ public class MadeTests
         }
         int prefixBits = 0b101;
         double norm = Enumerable.Range(0, counts.Length).Sum(i => Math.Exp(ll[prefixBits | (i << known)]));
-        double tv = Enumerable.Range(0, counts.Length).Sum(i => Math.Abs(counts[i] / (double)samples - Math.Exp(ll[prefixBits | (i << known)]) / norm)) / 2;
+        double tv = Enumerable.Range(0, counts.Length).Sum(i =>
+            Math.Abs(counts[i] / (double)samples - Math.Exp(ll[prefixBits | (i << known)]) / norm)) / 2;
         Assert.True(tv < 0.02, $"TV {tv:F4}");
     }
 

@@ -31,12 +31,14 @@ public class NadeTests
     [Theory]
     [InlineData(HiddenActivation.Sigmoid, InputOrder.Random)]
     [InlineData(HiddenActivation.Relu, InputOrder.Natural)]
-    public void TrainingStep_RandomBatch_MatchesFiniteDifferencesInDouble(HiddenActivation activation, InputOrder inputOrder)
+    public void TrainingStep_RandomBatch_MatchesFiniteDifferencesInDouble(HiddenActivation activation,
+        InputOrder inputOrder)
     {
         const int d = 6, h = 5, batch = 4;
         var model = RandomModel(d, h, activation, inputOrder, seed: 13);
         float[] x = TestData.RandomBinary(batch, d, seed: 14, p: 0.5);
-        float[] w = model.Parameters[0].Value, c = model.Parameters[1].Value, v = model.Parameters[2].Value, b = model.Parameters[3].Value;
+        float[] w = model.Parameters[0].Value, c = model.Parameters[1].Value, v = model.Parameters[2].Value,
+            b = model.Parameters[3].Value;
         int[] order = model.Order;
 
         // NADE written out in double: a_t = c + Σ_{s<t} W_s x_π(s), h_t = act(a_t), z_t = b_t + V_t·h_t.
@@ -51,7 +53,8 @@ public class NadeTests
                     double z = b[t];
                     for (int k = 0; k < h; k++)
                     {
-                        double hk = activation == HiddenActivation.Sigmoid ? 1 / (1 + Math.Exp(-a[k])) : Math.Max(0, a[k]);
+                        double hk = activation == HiddenActivation.Sigmoid ? 1 / (1 + Math.Exp(-a[k]))
+                            : Math.Max(0, a[k]);
                         z += v[t * h + k] * hk;
                     }
                     double xt = x[r * d + order[t]];
@@ -67,7 +70,8 @@ public class NadeTests
 
     [Fact]
     public void SampleRows_TwentyThousandDraws_MatchDensity() =>
-        ModelAssert.SamplesMatchDensity(RandomModel(6, 5, HiddenActivation.Sigmoid, InputOrder.Random, seed: 21), samples: 20000, seed: 2);
+        ModelAssert.SamplesMatchDensity(RandomModel(6, 5, HiddenActivation.Sigmoid, InputOrder.Random, seed: 21),
+            samples: 20000, seed: 2);
 
     [Fact]
     public void SampleRows_RunningPreActivation_EqualsNaiveFullForwardSampling()
@@ -135,5 +139,6 @@ public class NadeTests
 
     [Fact]
     public void ParameterCount_IsTwoHDPlusHPlusD() =>
-        Assert.Equal(2 * 10 * 7 + 7 + 10, new Nade(10, 7, HiddenActivation.Sigmoid, InputOrders.Create(10, InputOrder.Natural, 0)).ParameterCount);
+        Assert.Equal(2 * 10 * 7 + 7 + 10,
+            new Nade(10, 7, HiddenActivation.Sigmoid, InputOrders.Create(10, InputOrder.Natural, 0)).ParameterCount);
 }

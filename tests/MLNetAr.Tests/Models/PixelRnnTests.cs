@@ -10,11 +10,16 @@ public class PixelRnnTests
     {
         var model = name switch
         {
-            "lstm" => new PixelRnn(12, width: 4, levels: 2, RecurrentCell.Lstm, hidden: 5, layers: 1, pixelAbove: true, truncation),
-            "lstm-2layers" => new PixelRnn(10, width: 5, levels: 2, RecurrentCell.Lstm, hidden: 4, layers: 2, pixelAbove: true, truncation),
-            "gru" => new PixelRnn(12, width: 3, levels: 2, RecurrentCell.Gru, hidden: 5, layers: 2, pixelAbove: true, truncation),
-            "gru-noabove" => new PixelRnn(9, width: 9, levels: 2, RecurrentCell.Gru, hidden: 4, layers: 1, pixelAbove: false, truncation),
-            "lstm-levels3" => new PixelRnn(5, width: 5, levels: 3, RecurrentCell.Lstm, hidden: 4, layers: 1, pixelAbove: false, truncation),
+            "lstm" => new PixelRnn(12, width: 4, levels: 2, RecurrentCell.Lstm, hidden: 5, layers: 1, pixelAbove: true,
+                truncation),
+            "lstm-2layers" => new PixelRnn(10, width: 5, levels: 2, RecurrentCell.Lstm, hidden: 4, layers: 2,
+                pixelAbove: true, truncation),
+            "gru" => new PixelRnn(12, width: 3, levels: 2, RecurrentCell.Gru, hidden: 5, layers: 2, pixelAbove: true,
+                truncation),
+            "gru-noabove" => new PixelRnn(9, width: 9, levels: 2, RecurrentCell.Gru, hidden: 4, layers: 1,
+                pixelAbove: false, truncation),
+            "lstm-levels3" => new PixelRnn(5, width: 5, levels: 3, RecurrentCell.Lstm, hidden: 4, layers: 1,
+                pixelAbove: false, truncation),
             _ => throw new ArgumentException(name),
         };
         model.Initialize(new Random(seed), TestData.RandomBinary(10, model.Dimension, seed));
@@ -30,11 +35,13 @@ public class PixelRnnTests
 
     [Theory]
     [MemberData(nameof(All))]
-    public void Forward_ChangingInput_NeverChangesEarlierLogits(string name) => ModelAssert.IsAutoregressive(Create(name), seed: 3);
+    public void Forward_ChangingInput_NeverChangesEarlierLogits(string name) =>
+        ModelAssert.IsAutoregressive(Create(name), seed: 3);
 
     [Theory]
     [MemberData(nameof(All))]
-    public void TrainingStep_FullBptt_MatchesFiniteDifferences(string name) => ModelAssert.GradientsMatchFiniteDifferences(Create(name, seed: 4));
+    public void TrainingStep_FullBptt_MatchesFiniteDifferences(string name) =>
+        ModelAssert.GradientsMatchFiniteDifferences(Create(name, seed: 4));
 
     [Fact]
     public void TruncatedBptt_EqualsFullBpttWhenLongEnough_AndDropsLongRangeTermsOtherwise()
@@ -57,7 +64,8 @@ public class PixelRnnTests
 
     [Theory]
     [MemberData(nameof(All))]
-    public void Samples_MatchDensity(string name) => ModelAssert.SamplesMatchDensity(Create(name), samples: 20000, seed: 7);
+    public void Samples_MatchDensity(string name) =>
+        ModelAssert.SamplesMatchDensity(Create(name), samples: 20000, seed: 7);
 
     [Theory]
     [InlineData("lstm", 0)]
@@ -65,7 +73,8 @@ public class PixelRnnTests
     [InlineData("gru", 0)]
     [InlineData("gru", 6)]
     [InlineData("lstm-levels3", 2)]
-    public void IncrementalSampling_EqualsNaiveSampling(string name, int knownSteps) => ModelAssert.SamplesLikeNaiveSampler(Create(name, seed: 8), knownSteps);
+    public void IncrementalSampling_EqualsNaiveSampling(string name, int knownSteps) =>
+        ModelAssert.SamplesLikeNaiveSampler(Create(name, seed: 8), knownSteps);
 
     [Fact]
     public void HiddenFeatures_AreTheFinalAndMeanTopState()
@@ -88,7 +97,8 @@ public class PixelRnnTests
         {
             ReadOnlySpan<float> final = features.AsSpan(r * 10, 5), mean = features.AsSpan(r * 10 + 5, 5);
             Assert.Equal(logits[r * 12 + 11], System.Numerics.Tensors.TensorPrimitives.Dot(w, final) + b, 1e-5f);
-            Assert.Equal(logits.Skip(r * 12).Take(12).Average(), System.Numerics.Tensors.TensorPrimitives.Dot(w, mean) + b, 1e-5f);
+            Assert.Equal(logits.Skip(r * 12).Take(12).Average(), System.Numerics.Tensors.TensorPrimitives.Dot(w, mean)
+                + b, 1e-5f);
         }
     }
 
@@ -96,7 +106,8 @@ public class PixelRnnTests
     public void LstmCell_BackwardMatchesFiniteDifferences()
     {
         const int b = 2, h = 3;
-        float[] pre = TestData.RandomVector(b * 4 * h, 1, 2f), cPrev = TestData.RandomVector(b * h, 2), dhOut = TestData.RandomVector(b * h, 3), dcOut = TestData.RandomVector(b * h, 4);
+        float[] pre = TestData.RandomVector(b * 4 * h, 1, 2f), cPrev = TestData.RandomVector(b * h, 2),
+            dhOut = TestData.RandomVector(b * h, 3), dcOut = TestData.RandomVector(b * h, 4);
         // L = Σ dhOut·h + Σ dcOut·c, as a function of the pre-activations and c_{t-1}.
         double Loss(float[] p, float[] cp)
         {
@@ -116,7 +127,8 @@ public class PixelRnnTests
     public void GruCell_BackwardMatchesFiniteDifferences()
     {
         const int b = 2, h = 3;
-        float[] xp = TestData.RandomVector(b * 3 * h, 1, 2f), hp = TestData.RandomVector(b * 3 * h, 2, 2f), hPrev = TestData.RandomVector(b * h, 3), dhOut = TestData.RandomVector(b * h, 4);
+        float[] xp = TestData.RandomVector(b * 3 * h, 1, 2f), hp = TestData.RandomVector(b * 3 * h, 2, 2f),
+            hPrev = TestData.RandomVector(b * h, 3), dhOut = TestData.RandomVector(b * h, 4);
         double Loss(float[] input, float[] recurrent, float[] previous)
         {
             float[] gates = input.ToArray(), hh = new float[b * h];
@@ -129,7 +141,8 @@ public class PixelRnnTests
         GruCell.Backward(g, hp, hPrev, dhOut, dInput, dRecurrent, dhPrev, b, h);
         AssertGradient(xp, dInput, p => Loss(p, hp, hPrev));
         AssertGradient(hp, dRecurrent, p => Loss(xp, p, hPrev));
-        AssertGradient(hPrev, dhPrev, p => Loss(xp, hp, p)); // the direct path only: h_{t-1} enters U·h outside the cell
+        // the direct path only: h_{t-1} enters U·h outside the cell
+        AssertGradient(hPrev, dhPrev, p => Loss(xp, hp, p));
     }
 
     private static void AssertGradient(float[] values, float[] gradient, Func<float[], double> loss)
@@ -141,11 +154,13 @@ public class PixelRnnTests
             plus[i] += step;
             minus[i] -= step;
             double numeric = (loss(plus) - loss(minus)) / (2 * step);
-            Assert.True(Math.Abs(numeric - gradient[i]) < 2e-3, $"[{i}]: analytic {gradient[i]}, finite difference {numeric}");
+            Assert.True(Math.Abs(numeric - gradient[i]) < 2e-3,
+                $"[{i}]: analytic {gradient[i]}, finite difference {numeric}");
         }
     }
 
     [Theory]
     [MemberData(nameof(All))]
-    public void Sampling_ReusedWorkspace_EqualsFresh(string name) => ModelAssert.SamplingWithReusedWorkspaceEqualsFresh(Create(name, seed: 9));
+    public void Sampling_ReusedWorkspace_EqualsFresh(string name) =>
+        ModelAssert.SamplingWithReusedWorkspaceEqualsFresh(Create(name, seed: 9));
 }

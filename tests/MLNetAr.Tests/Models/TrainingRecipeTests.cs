@@ -7,7 +7,9 @@ using MLNetAr.Training;
 
 namespace MLNetAr.Tests.Models;
 
-/// <summary>The training options the published recipes need: optimisers, L2 regularisation and learning-rate schedules.</summary>
+/// <summary>
+/// The training options the published recipes need: optimisers, L2 regularisation and learning-rate schedules.
+/// </summary>
 public class TrainingRecipeTests
 {
     [Fact]
@@ -18,7 +20,8 @@ public class TrainingRecipeTests
         weights.Value.AsSpan().Fill(2f);
         bias.Value.AsSpan().Fill(2f);
         // Plain SGD (μ = 0, lr = 1) on a zero loss: the only gradient is λ·W.
-        var sgd = Optimizer.Create(TrainingOptimizer.SgdMomentum, [weights, bias], learningRate: 1f, l2Regularization: 0.25f, momentum: 0f);
+        var sgd = Optimizer.Create(TrainingOptimizer.SgdMomentum, [weights, bias], learningRate: 1f,
+            l2Regularization: 0.25f, momentum: 0f);
         sgd.ZeroGradients();
         sgd.Step();
         Assert.All(weights.Value, w => Assert.Equal(1.5f, w)); // 2 - 0.25·2
@@ -45,7 +48,8 @@ public class TrainingRecipeTests
     [Fact]
     public void ReduceOnPlateau_ReducesAfterPatienceEpochsWithoutImprovement()
     {
-        var plateau = new LearningRateScheduler(LearningRateSchedule.ReduceOnPlateau, 0.1f, 0.5f, plateauPatience: 2, totalSteps: 100);
+        var plateau = new LearningRateScheduler(LearningRateSchedule.ReduceOnPlateau, 0.1f, 0.5f, plateauPatience: 2,
+            totalSteps: 100);
         Assert.False(plateau.EndEpoch(improved: false));
         Assert.False(plateau.EndEpoch(improved: true)); // an improvement resets the count
         Assert.False(plateau.EndEpoch(improved: false));
@@ -70,10 +74,19 @@ public class TrainingRecipeTests
     {
         var ml = new MLContext(1);
         var data = TestData.Digits.Slice(0, 400).ToDataView(ml);
-        var options = new FvsbnDensityEstimator.Options { Optimizer = optimizer, LearningRate = learningRate, MaximumNumberOfEpochs = 4, Seed = 2 };
+        var options = new FvsbnDensityEstimator.Options
+        {
+            Optimizer = optimizer, LearningRate = learningRate,
+            MaximumNumberOfEpochs = 4, Seed = 2
+        };
         var model = ml.Transforms.FvsbnDensity(options).Fit(data);
-        var untrained = ml.Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = 1, LearningRate = 1e-9f, Seed = 2 }).Fit(data);
-        double trained = model.TrainingHistory.Min(h => h.ValidationNll), start = untrained.TrainingHistory[0].ValidationNll;
+        var untrained = ml.Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options
+        {
+            MaximumNumberOfEpochs = 1,
+            LearningRate = 1e-9f, Seed = 2
+        }).Fit(data);
+        double trained = model.TrainingHistory.Min(h => h.ValidationNll),
+            start = untrained.TrainingHistory[0].ValidationNll;
         Assert.True(trained < start - 10, $"{optimizer}: validation NLL {trained:F2} against {start:F2} untrained");
     }
 
@@ -83,7 +96,11 @@ public class TrainingRecipeTests
         var ml = new MLContext(1);
         var data = TestData.Digits.Slice(0, 300).ToDataView(ml);
         double Norm(float l2) => System.Numerics.Tensors.TensorPrimitives.Norm(ml.Transforms.FvsbnDensity(
-            new FvsbnDensityEstimator.Options { L2Regularization = l2, MaximumNumberOfEpochs = 3, LearningRate = 3e-3f, Seed = 1 })
+            new FvsbnDensityEstimator.Options
+            {
+                L2Regularization = l2, MaximumNumberOfEpochs = 3, LearningRate = 3e-3f,
+                Seed = 1
+            })
             .Fit(data).Model.Parameters.Single(p => p.Shape.Length == 2).Value);
         double plain = Norm(0f), penalised = Norm(0.05f);
         Assert.True(penalised < 0.8 * plain, $"‖W‖ {penalised:F3} with L2 against {plain:F3} without");
@@ -96,7 +113,8 @@ public class TrainingRecipeTests
         var data = TestData.Digits.Slice(0, 300).ToDataView(ml);
         var options = new FvsbnDensityEstimator.Options
         {
-            LearningRateSchedule = LearningRateSchedule.LinearDecay, LearningRate = 0.01f, MaximumNumberOfEpochs = 3, EarlyStoppingPatience = 5, Seed = 1,
+            LearningRateSchedule = LearningRateSchedule.LinearDecay, LearningRate = 0.01f, MaximumNumberOfEpochs = 3,
+            EarlyStoppingPatience = 5, Seed = 1,
         };
         var history = ml.Transforms.FvsbnDensity(options).Fit(data).TrainingHistory;
         // 270 training rows (10 % held out) in batches of 100: 3 steps an epoch, 9 in all; step k runs at lr·(1 - k/9).
@@ -112,9 +130,14 @@ public class TrainingRecipeTests
         var messages = new List<string>();
         ml.Log += (_, e) => { lock (messages) messages.Add(e.RawMessage); };
         var data = TestData.Digits.Slice(0, 200).ToDataView(ml);
-        var options = new FvsbnDensityEstimator.Options { MaximumTrainingTime = TimeSpan.FromTicks(1), MaximumNumberOfEpochs = 5, Seed = 1 };
+        var options = new FvsbnDensityEstimator.Options
+        {
+            MaximumTrainingTime = TimeSpan.FromTicks(1),
+            MaximumNumberOfEpochs = 5, Seed = 1
+        };
         Assert.Single(ml.Transforms.FvsbnDensity(options).Fit(data).TrainingHistory);
-        Assert.Contains(messages, m => m.StartsWith("Stopping after epoch 1: the training time budget", StringComparison.Ordinal));
+        Assert.Contains(messages, m =>
+            m.StartsWith("Stopping after epoch 1: the training time budget", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -160,7 +183,9 @@ public class TrainingRecipeTests
         foreach (var p in model.Parameters)
             for (int i = 0; i < p.Length; i++)
             {
-                if (p.Gradient[i] == 0f && p.Name.Contains("Weight", StringComparison.Ordinal)) continue; // masked (upper) weights
+                // masked (upper) weights
+                if (p.Gradient[i] == 0f && p.Name.Contains("Weight", StringComparison.Ordinal))
+                    continue;
                 float saved = p.Value[i];
                 const float h = 1e-2f;
                 p.Value[i] = saved + h;
@@ -178,17 +203,21 @@ public class TrainingRecipeTests
         var ml = new MLContext(1);
         var train = TestData.Digits.Slice(0, 200).ToDataView(ml);
         var test = TestData.Digits.Slice(9000, 500).ToDataView(ml);
-        AutoregressiveDensityTransformer Fit(float dropout) => ml.Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options
-        {
-            InputDropout = dropout, ValidationFraction = 0f, MaximumNumberOfEpochs = 100, BatchSize = 20, LearningRate = 3e-3f, Seed = 1,
-        }).Fit(train);
-        double TestNll(AutoregressiveDensityTransformer model) => -model.Transform(test).GetColumn<float>("LogLikelihood").Average(v => (double)v);
+        AutoregressiveDensityTransformer Fit(float dropout) =>
+            ml.Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options
+            {
+                InputDropout = dropout, ValidationFraction = 0f, MaximumNumberOfEpochs = 100, BatchSize = 20,
+                LearningRate = 3e-3f, Seed = 1,
+            }).Fit(train);
+        double TestNll(AutoregressiveDensityTransformer model) =>
+            -model.Transform(test).GetColumn<float>("LogLikelihood").Average(v => (double)v);
 
         AutoregressiveDensityTransformer plain = Fit(0f), dropped = Fit(0.3f);
 
         // 200 images for 307k weights: plain FVSBN over-fits in 100 epochs; dropping inputs keeps it closer to the
         // held-out digits. Measured: 141.4 nats without, 137.2 with p = 0.3 (0.1: 139.2, 0.5: 137.8, 0.7: 142.6).
-        Assert.True(TestNll(dropped) < TestNll(plain) - 2, $"held-out NLL: dropout {TestNll(dropped):F2}, none {TestNll(plain):F2}");
+        Assert.True(TestNll(dropped) < TestNll(plain) - 2,
+            $"held-out NLL: dropout {TestNll(dropped):F2}, none {TestNll(plain):F2}");
         Assert.Equal(dropped.Model.Parameters[0].Value, Fit(0.3f).Model.Parameters[0].Value);
     }
 
@@ -196,9 +225,11 @@ public class TrainingRecipeTests
     public void InputDropout_OutOfRangeOrOnNade_NamesTheOption()
     {
         var ml = new MLContext(1);
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options { InputDropout = 1f }));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            ml.Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options { InputDropout = 1f }));
         Assert.Equal("InputDropout", e.ParamName);
-        var nade = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.NadeDensity(new NadeDensityEstimator.Options { InputDropout = 0.1f }));
+        var nade = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            ml.Transforms.NadeDensity(new NadeDensityEstimator.Options { InputDropout = 0.1f }));
         Assert.Equal("InputDropout", nade.ParamName);
         Assert.Contains("must be 0 for NADE", nade.Message);
     }

@@ -7,7 +7,8 @@ public class ConvolutionLayerTests
 {
     private const int Cin = 2, Cout = 3, H = 4, W = 5, B = 2, P = H * W;
 
-    public static TheoryData<string> TapSets() => ["typeA", "typeB", "vertical-first", "vertical", "horizontal-first", "horizontal", "dilated", "pointwise"];
+    public static TheoryData<string> TapSets() =>
+        ["typeA", "typeB", "vertical-first", "vertical", "horizontal-first", "horizontal", "dilated", "pointwise"];
 
     private static (int Dy, int Dx)[] Taps(string name) => name switch
     {
@@ -102,14 +103,16 @@ public class ConvolutionLayerTests
         layer.Backward(x, columns, B, g, dx, new float[layer.ColumnsLength(B)], accumulateDx: true);
         for (int i = 0; i < dx.Length; i++) dx[i] -= 0.5f;
         const float h = 1e-2f; // the loss is linear in every parameter and input
-        foreach (var (values, gradient, name) in new[] { (layer.Weight.Value, layer.Weight.Gradient, "W"), (layer.Bias.Value, layer.Bias.Gradient, "b"), (x, dx, "x") })
+        foreach (var (values, gradient, name) in new[] { (layer.Weight.Value, layer.Weight.Gradient, "W"),
+            (layer.Bias.Value, layer.Bias.Gradient, "b"), (x, dx, "x") })
             for (int i = 0; i < values.Length; i++)
             {
                 float saved = values[i];
                 values[i] = saved + h; double plus = Loss();
                 values[i] = saved - h; double minus = Loss();
                 values[i] = saved;
-                Assert.True(Math.Abs((plus - minus) / (2 * h) - gradient[i]) < 2e-3, $"{name}[{i}]: {gradient[i]} vs {(plus - minus) / (2 * h)}");
+                Assert.True(Math.Abs((plus - minus) / (2 * h) - gradient[i]) < 2e-3,
+                    $"{name}[{i}]: {gradient[i]} vs {(plus - minus) / (2 * h)}");
             }
     }
 
@@ -133,7 +136,8 @@ public class ConvolutionLayerTests
     [Fact]
     public void GatedActivation_BackwardMatchesFiniteDifferences()
     {
-        float[] a = TestData.RandomVector(37, 1, scale: 2f), g = TestData.RandomVector(37, 2, scale: 2f), dy = TestData.RandomVector(37, 3);
+        float[] a = TestData.RandomVector(37, 1, scale: 2f), g = TestData.RandomVector(37, 2, scale: 2f),
+            dy = TestData.RandomVector(37, 3);
         var y = new float[37];
         GatedActivation.Forward(a, g, y);
         for (int i = 0; i < 37; i++) Assert.Equal(Math.Tanh(a[i]) / (1 + Math.Exp(-g[i])), y[i], 5);

@@ -34,14 +34,16 @@ public class LayerTests
         var dx = new float[batch * inputs];
         layer.Backward(x, batch, g, mask, masked, dx, new float[layer.Weight.Length]);
         const float h = 1e-2f; // the loss is linear in every parameter: central differences are exact up to rounding
-        foreach (var (values, gradient, name) in new[] { (layer.Weight.Value, layer.Weight.Gradient, "W"), (layer.Bias.Value, layer.Bias.Gradient, "b"), (x, dx, "x") })
+        foreach (var (values, gradient, name) in new[] { (layer.Weight.Value, layer.Weight.Gradient, "W"),
+            (layer.Bias.Value, layer.Bias.Gradient, "b"), (x, dx, "x") })
             for (int i = 0; i < values.Length; i++)
             {
                 float saved = values[i];
                 values[i] = saved + h; double plus = Loss(x);
                 values[i] = saved - h; double minus = Loss(x);
                 values[i] = saved;
-                Assert.True(Math.Abs((plus - minus) / (2 * h) - gradient[i]) < 1e-3, $"{name}[{i}]: {gradient[i]} vs {(plus - minus) / (2 * h)}");
+                Assert.True(Math.Abs((plus - minus) / (2 * h) - gradient[i]) < 1e-3,
+                    $"{name}[{i}]: {gradient[i]} vs {(plus - minus) / (2 * h)}");
             }
         // Masked-out weights get exactly zero gradient.
         for (int i = 0; i < mask.Length; i++) if (mask[i] == 0f) Assert.Equal(0f, layer.Weight.Gradient[i]);
@@ -50,7 +52,8 @@ public class LayerTests
     [Fact]
     public void Relu_Backward_MatchesFiniteDifferences()
     {
-        float[] x = TestData.RandomVector(40, 6).Select(v => MathF.Abs(v) < 0.05f ? v + 0.1f : v).ToArray(); // away from the kink
+        // away from the kink
+        float[] x = TestData.RandomVector(40, 6).Select(v => MathF.Abs(v) < 0.05f ? v + 0.1f : v).ToArray();
         float[] g = TestData.RandomVector(40, 7);
         var y = new float[40];
         Relu.Forward(x, y);
@@ -76,7 +79,10 @@ public class LayerTests
         double[,] reach = new double[7, d];
         for (int k = 0; k < 7; k++) for (int j = 0; j < d; j++) reach[k, j] = masks.Hidden[0][k * d + j];
         double[,] reach2 = new double[6, d];
-        for (int k = 0; k < 6; k++) for (int j = 0; j < d; j++) for (int m = 0; m < 7; m++) reach2[k, j] += masks.Hidden[1][k * 7 + m] * reach[m, j];
+        for (int k = 0; k < 6; k++)
+            for (int j = 0; j < d; j++)
+                for (int m = 0; m < 7; m++)
+                    reach2[k, j] += masks.Hidden[1][k * 7 + m] * reach[m, j];
         for (int o = 0; o < d; o++)
             for (int j = 0; j < d; j++)
             {

@@ -15,7 +15,9 @@ public class OnnxExportTests
 {
     public static TheoryData<string> Models() => ModelFamilyTests.Models();
 
-    /// <summary>Real digits, uniform random grey images, an all-0 and an all-1 image: 16 rows, scored as one batch.</summary>
+    /// <summary>
+    /// Real digits, uniform random grey images, an all-0 and an all-1 image: 16 rows, scored as one batch.
+    /// </summary>
     internal static ImageSet Images()
     {
         var digits = TestData.Digits.Slice(2000, 12);
@@ -52,7 +54,8 @@ public class OnnxExportTests
             ml.Model.Save(fitted, train.Schema, path);
             var fresh = new MLContext(3);
             var loaded = fresh.Model.Load(path, out _);
-            OnnxAssert.MatchesOnnxRuntime(fresh, loaded, Images().ToDataView(fresh), ["LogLikelihood"], ["HiddenFeatures"]);
+            OnnxAssert.MatchesOnnxRuntime(fresh, loaded, Images().ToDataView(fresh), ["LogLikelihood"],
+                ["HiddenFeatures"]);
         }
         finally
         {
@@ -64,7 +67,8 @@ public class OnnxExportTests
     public void ConvertToOnnx_InvalidPixels_GiveNaNScoresNotPlausibleOnes()
     {
         var ml = new MLContext(1);
-        var fitted = ml.Transforms.FvsbnDensity(maximumNumberOfEpochs: 1, seed: 2).Fit(TestData.Digits.Slice(0, 100).ToDataView(ml));
+        var fitted = ml.Transforms.FvsbnDensity(maximumNumberOfEpochs: 1,
+            seed: 2).Fit(TestData.Digits.Slice(0, 100).ToDataView(ml));
         var images = TestData.Digits.Slice(2000, 4);
         images.Pixels[3] = 1.5f;           // row 0: out of range
         images.Pixels[784 + 10] = float.NaN; // row 1: NaN
@@ -95,11 +99,17 @@ public class OnnxExportTests
         Assert.Contains("11", e.GetBaseException().Message);
     }
 
-    public static TheoryData<string> Detectors() => ["fvsbn-raw", "nade-independent", "fvsbn-ratio-local-pixelcnn", "pixelcnn-levels4-independent", "made-ensemble-ratio-wavenet"];
+    public static TheoryData<string> Detectors() =>
+        ["fvsbn-raw", "nade-independent", "fvsbn-ratio-local-pixelcnn", "pixelcnn-levels4-independent",
+        "made-ensemble-ratio-wavenet"];
 
     private static AutoregressiveAnomalyDetector.Options DetectorOptions(string detector) => detector switch
     {
-        "fvsbn-raw" => new() { DensityModel = new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = 1, Seed = 1 }, PixelScoresColumnName = "PixelScores" },
+        "fvsbn-raw" => new()
+        {
+            DensityModel = new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = 1, Seed = 1 },
+            PixelScoresColumnName = "PixelScores"
+        },
         "nade-independent" => new()
         {
             DensityModel = new NadeDensityEstimator.Options { HiddenSize = 12, MaximumNumberOfEpochs = 1, Seed = 1 },
@@ -110,20 +120,36 @@ public class OnnxExportTests
         {
             DensityModel = new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = 1, Seed = 1 },
             ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
-            BackgroundModel = new PixelCnnDensityEstimator.Options { Height = 28, Width = 28, Layers = 1, Channels = 4, HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 1 },
+            BackgroundModel = new PixelCnnDensityEstimator.Options
+            {
+                Height = 28, Width = 28, Layers = 1, Channels = 4,
+                HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 1
+            },
             PixelScoresColumnName = "PixelScores",
         },
         "pixelcnn-levels4-independent" => new()
         {
-            DensityModel = new PixelCnnDensityEstimator.Options { Height = 28, Width = 28, Levels = 4, Layers = 2, Channels = 4, HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 1 },
+            DensityModel = new PixelCnnDensityEstimator.Options
+            {
+                Height = 28, Width = 28, Levels = 4, Layers = 2,
+                Channels = 4, HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 1
+            },
             ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
             PixelScoresColumnName = "PixelScores",
         },
         "made-ensemble-ratio-wavenet" => new()
         {
-            DensityModel = new MadeDensityEstimator.Options { HiddenSizes = [16], NumberOfMasks = 2, EnsembleSize = 2, MaximumNumberOfEpochs = 1, Seed = 1 },
+            DensityModel = new MadeDensityEstimator.Options
+            {
+                HiddenSizes = [16], NumberOfMasks = 2, EnsembleSize = 2,
+                MaximumNumberOfEpochs = 1, Seed = 1
+            },
             ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
-            BackgroundModel = new WaveNetDensityEstimator.Options { Dilations = [1, 2], Channels = 4, MaximumNumberOfEpochs = 1, Seed = 1 },
+            BackgroundModel = new WaveNetDensityEstimator.Options
+            {
+                Dilations = [1, 2], Channels = 4,
+                MaximumNumberOfEpochs = 1, Seed = 1
+            },
         },
         _ => throw new ArgumentException(detector),
     };
@@ -166,7 +192,11 @@ public class OnnxExportTests
     public void ConvertToOnnx_PixelCnnWith256Levels_MatchesOnRealGreyImages()
     {
         var ml = new MLContext(1);
-        var fitted = ml.Transforms.PixelCnnDensity(new PixelCnnDensityEstimator.Options { Height = 28, Width = 28, Levels = 256, Layers = 2, Channels = 4, HeadChannels = 8, MaximumNumberOfEpochs = 1, Seed = 3 })
+        var fitted = ml.Transforms.PixelCnnDensity(new PixelCnnDensityEstimator.Options
+        {
+            Height = 28, Width = 28,
+            Levels = 256, Layers = 2, Channels = 4, HeadChannels = 8, MaximumNumberOfEpochs = 1, Seed = 3
+        })
             .Fit(TestData.Digits.Slice(0, 100).ToDataView(ml));
         OnnxAssert.MatchesOnnxRuntime(ml, fitted, Images().ToDataView(ml), ["LogLikelihood"], ["HiddenFeatures"]);
     }
@@ -176,9 +206,11 @@ public class OnnxExportTests
     {
         var ml = new MLContext(1);
         var images = TestData.Digits.Slice(0, 60);
-        var data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, images.Count).Select(i => new ModelFamilyTests.Input { Pixels = images.GetImage(i) }));
+        var data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, images.Count).Select(i =>
+            new ModelFamilyTests.Input { Pixels = images.GetImage(i) }));
         // CustomMapping has no ONNX form: the converter stops there, and MLNetAr's input column is not in the graph.
-        var earlier = ml.Transforms.CustomMapping((ModelFamilyTests.Input input, ModelFamilyTests.Input output) => output.Pixels = input.Pixels, contractName: null)
+        var earlier = ml.Transforms.CustomMapping((ModelFamilyTests.Input input, ModelFamilyTests.Input output) =>
+            output.Pixels = input.Pixels, contractName: null)
             .Fit(data);
         var density = ml.Transforms.FvsbnDensity(maximumNumberOfEpochs: 1, seed: 2).Fit(earlier.Transform(data));
         var pipeline = new TransformerChain<ITransformer>(earlier, density);
@@ -186,6 +218,7 @@ public class OnnxExportTests
         Assert.Contains("Column 'Pixels' is computed by a step that ML.NET cannot export to ONNX", e.Message);
         // The advice works: the MLNetAr step alone, from the (cached) data the earlier steps produce.
         // (ApplyOnnxModel cannot feed the graph input of the hidden original column, "Pixels0".)
-        OnnxAssert.MatchesOnnxRuntime(ml, density, ml.Data.Cache(earlier.Transform(data)), ["LogLikelihood"], ["HiddenFeatures"], throughApplyOnnxModel: false);
+        OnnxAssert.MatchesOnnxRuntime(ml, density, ml.Data.Cache(earlier.Transform(data)), ["LogLikelihood"],
+            ["HiddenFeatures"], throughApplyOnnxModel: false);
     }
 }

@@ -17,13 +17,22 @@ public class ReliabilityTests
     {
         var ml = new MLContext(1);
         var warnings = new List<string>();
-        ml.Log += (_, e) => { if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning) lock (warnings) warnings.Add(e.RawMessage); };
+        ml.Log += (_, e) =>
+        {
+            if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning) lock (
+            warnings) warnings.Add(e.RawMessage);
+        };
         var data = TestData.Digits.Slice(0, 300).ToDataView(ml);
-        var model = ml.Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options { LearningRate = 1e38f, MaximumNumberOfEpochs = 10, Seed = 1 }).Fit(data);
+        var model = ml.Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options
+        {
+            LearningRate = 1e38f,
+            MaximumNumberOfEpochs = 10, Seed = 1
+        }).Fit(data);
 
         Assert.Single(model.TrainingHistory); // stopped in the first epoch
         Assert.True(double.IsNaN(model.TrainingHistory[0].TrainingNll));
-        Assert.Contains(warnings, w => w.Contains("Training diverged in epoch 1", StringComparison.Ordinal) && w.Contains("untrained model", StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.Contains("Training diverged in epoch 1", StringComparison.Ordinal)
+            && w.Contains("untrained model", StringComparison.Ordinal));
         float[] ll = model.Transform(data).GetColumn<float>("LogLikelihood").ToArray();
         Assert.All(ll, v => Assert.True(float.IsFinite(v) && v < 0));
         Assert.All(model.Model.Parameters.SelectMany(p => p.Value), v => Assert.True(float.IsFinite(v)));
@@ -34,9 +43,17 @@ public class ReliabilityTests
     {
         var ml = new MLContext(1);
         using var cancellation = new CancellationTokenSource();
-        ml.Log += (_, e) => { if (e.RawMessage.StartsWith("epoch 1/", StringComparison.Ordinal)) cancellation.Cancel(); };
+        ml.Log += (_, e) =>
+        {
+            if (e.RawMessage.StartsWith("epoch 1/",
+            StringComparison.Ordinal)) cancellation.Cancel();
+        };
         var data = TestData.Digits.Slice(0, 300).ToDataView(ml);
-        var options = new FvsbnDensityEstimator.Options { MaximumNumberOfEpochs = 50, Seed = 1, CancellationToken = cancellation.Token };
+        var options = new FvsbnDensityEstimator.Options
+        {
+            MaximumNumberOfEpochs = 50, Seed = 1,
+            CancellationToken = cancellation.Token
+        };
         var e = Assert.Throws<OperationCanceledException>(() => ml.Transforms.FvsbnDensity(options).Fit(data));
         Assert.Contains("epoch 2", e.Message);
     }
@@ -52,16 +69,19 @@ public class ReliabilityTests
         var ml = new MLContext(1);
         var model = ModelFamilyTests.Estimator(ml, kind).Fit(TestData.Digits.Slice(0, 200).ToDataView(ml));
         int rows = kind switch { "fvsbn" => 10000, "made-ensemble-random" => 2000, _ => 800 };
-        var images = Enumerable.Range(0, rows).Select(i => TestData.Digits.GetImage(i % TestData.Digits.Count)).ToArray();
+        var images = Enumerable.Range(0, rows).Select(i =>
+            TestData.Digits.GetImage(i % TestData.Digits.Count)).ToArray();
         float[] expected;
         using (var single = ml.Model.CreatePredictionEngine<ModelFamilyTests.Input, ModelFamilyTests.Output>(model))
-            expected = images.Select(x => single.Predict(new ModelFamilyTests.Input { Pixels = x }).LogLikelihood).ToArray();
+            expected = images.Select(x =>
+                single.Predict(new ModelFamilyTests.Input { Pixels = x }).LogLikelihood).ToArray();
 
         var actual = new float[rows];
         Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, t =>
         {
             using var engine = ml.Model.CreatePredictionEngine<ModelFamilyTests.Input, ModelFamilyTests.Output>(model);
-            for (int i = t; i < rows; i += 8) actual[i] = engine.Predict(new ModelFamilyTests.Input { Pixels = images[i] }).LogLikelihood;
+            for (int i = t; i < rows; i += 8)
+                actual[i] = engine.Predict(new ModelFamilyTests.Input { Pixels = images[i] }).LogLikelihood;
         });
         Assert.Equal(expected, actual);
     }
@@ -88,9 +108,11 @@ public class ReliabilityTests
             byte[] valid = streams[i % streams.Length];
             byte[] bytes = (i % 3) switch
             {
-                0 => Enumerable.Range(0, random.Next(0, 400)).Select(_ => (byte)random.Next(256)).ToArray(),       // noise
-                1 => Mutate(valid, random),                                                                          // flipped bytes
-                _ => valid[..random.Next(0, valid.Length)],                                                          // truncated
+                // noise
+                0 => Enumerable.Range(0, random.Next(0, 400)).Select(_ => (byte)random.Next(256)).ToArray(),
+                1 => Mutate(valid, random),  // flipped bytes
+                // truncated
+                _ => valid[..random.Next(0, valid.Length)],
             };
             Assert.Throws<InvalidDataException>(() => ModelSerializer.Read(new MemoryStream(bytes)));
         }
@@ -113,7 +135,9 @@ public class ReliabilityTests
         int loaded = 0, rejected = 0;
         for (int i = 0; i < 120; i++)
         {
-            byte[] bytes = i % 4 == 0 ? Enumerable.Range(0, random.Next(1, 2000)).Select(_ => (byte)random.Next(256)).ToArray() : Mutate(valid, random);
+            byte[] bytes = i % 4 == 0
+                ? Enumerable.Range(0, random.Next(1, 2000)).Select(_ => (byte)random.Next(256)).ToArray()
+                : Mutate(valid, random);
             var attempt = Task.Run(() =>
             {
                 try
@@ -132,7 +156,8 @@ public class ReliabilityTests
             });
             await attempt.WaitAsync(TimeSpan.FromSeconds(20)); // TimeoutException if a case hangs
         }
-        Assert.True(rejected > 90, $"only {rejected} of 120 corrupt files were rejected ({loaded} loaded as the original model)");
+        Assert.True(rejected > 90,
+            $"only {rejected} of 120 corrupt files were rejected ({loaded} loaded as the original model)");
     }
 
     [Fact]
@@ -141,9 +166,11 @@ public class ReliabilityTests
         var ml = new MLContext(1);
         var model = FvsbnCatalogTests.FitSmall(ml, rows: 100, epochs: 1);
         var random = new Random(3);
-        float[] specials = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, -0f, 0f, 1f, 1e30f, -1e30f, float.Epsilon, 0.5f, 1.0000001f, -1e-45f];
+        float[] specials = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, -0f, 0f, 1f, 1e30f, -1e30f,
+            float.Epsilon, 0.5f, 1.0000001f, -1e-45f];
         int errors = 0, scored = 0;
-        using var engine = ml.Model.CreatePredictionEngine<FvsbnCatalogTests.DigitInput, FvsbnCatalogTests.DigitScore>(model);
+        using var engine = ml.Model.CreatePredictionEngine<FvsbnCatalogTests.DigitInput, FvsbnCatalogTests.DigitScore>(
+            model);
         for (int i = 0; i < 200; i++)
         {
             float[] x = Enumerable.Range(0, 784).Select(_ => random.NextSingle()).ToArray();
@@ -152,7 +179,8 @@ public class ReliabilityTests
             try
             {
                 var score = engine.Predict(new FvsbnCatalogTests.DigitInput { Pixels = x });
-                Assert.True(float.IsFinite(score.LogLikelihood) && score.LogLikelihood <= 0, $"case {i}: {score.LogLikelihood}");
+                Assert.True(float.IsFinite(score.LogLikelihood) && score.LogLikelihood <= 0,
+                    $"case {i}: {score.LogLikelihood}");
                 Assert.All(x, v => Assert.True(v >= 0f && v <= 1f)); // only valid inputs may score
                 scored++;
             }
@@ -206,7 +234,8 @@ public class DegenerateDataTests
             {
                 var ml = new MLContext(1);
                 var model = ModelFamilyTests.Estimator(ml, kind).Fit(data.ToDataView(ml));
-                return model.Transform(TestData.Digits.Slice(3000, 20).ToDataView(ml)).GetColumn<float>("LogLikelihood").ToArray();
+                return model.Transform(TestData.Digits.Slice(3000,
+                    20).ToDataView(ml)).GetColumn<float>("LogLikelihood").ToArray();
             }
             finally
             {
@@ -221,14 +250,17 @@ public class DegenerateDataTests
     public void Fit_AllZeroAndAllOneImages_TrainAndScoreFinite(string kind)
     {
         var ml = new MLContext(1);
-        var rows = Enumerable.Range(0, 40).Select(i => i % 2 == 0 ? new float[784] : Enumerable.Repeat(1f, 784).ToArray()).ToArray();
+        var rows = Enumerable.Range(0, 40).Select(i =>
+            i % 2 == 0 ? new float[784] : Enumerable.Repeat(1f, 784).ToArray()).ToArray();
         var data = new MLNetAr.Data.ImageSet(rows.SelectMany(r => r).ToArray(), 28, 28).ToDataView(ml);
         var model = ModelFamilyTests.Estimator(ml, kind).Fit(data);
         float[] ll = model.Transform(data).GetColumn<float>("LogLikelihood").ToArray();
         Assert.All(ll, v => Assert.True(float.IsFinite(v) && v <= 0, $"{kind}: {v}"));
         // Samples are levels k / (K - 1): 0 and 1 for binary models, also 0.5 for three levels.
         int top = model.PixelLevels - 1;
-        Assert.All(model.Sample(2, seed: 1), s => Assert.All(s, v => Assert.True(v >= 0f && v <= 1f && v * top == MathF.Round(v * top), $"{kind}: sample value {v}")));
+        Assert.All(model.Sample(2, seed: 1), s =>
+            Assert.All(s, v => Assert.True(v >= 0f && v <= 1f && v * top == MathF.Round(v * top),
+            $"{kind}: sample value {v}")));
     }
 }
 
@@ -273,20 +305,25 @@ public class AtomicSaveTests
 
 public class CheckpointTests
 {
-    private static NadeDensityEstimator.Options Options(string? checkpoint, CancellationToken token = default, int seed = 4,
-        TrainingOptimizer optimizer = TrainingOptimizer.Adam, LearningRateSchedule schedule = LearningRateSchedule.Constant) => new()
-        {
-            HiddenSize = 12, MaximumNumberOfEpochs = 4, Seed = seed, CheckpointPath = checkpoint, CancellationToken = token,
-            Optimizer = optimizer, LearningRateSchedule = schedule, PlateauPatience = 1, L2Regularization = schedule == LearningRateSchedule.Constant ? 0f : 1e-4f,
-            LearningRate = optimizer == TrainingOptimizer.Adam ? 1e-3f : 0.05f,
-        };
+    private static NadeDensityEstimator.Options Options(string? checkpoint, CancellationToken token = default,
+        int seed = 4,
+        TrainingOptimizer optimizer = TrainingOptimizer.Adam,
+            LearningRateSchedule schedule = LearningRateSchedule.Constant) => new()
+            {
+                HiddenSize = 12, MaximumNumberOfEpochs = 4, Seed = seed, CheckpointPath = checkpoint,
+                CancellationToken = token,
+                Optimizer = optimizer, LearningRateSchedule = schedule, PlateauPatience = 1,
+                L2Regularization = schedule == LearningRateSchedule.Constant ? 0f : 1e-4f,
+                LearningRate = optimizer == TrainingOptimizer.Adam ? 1e-3f : 0.05f,
+            };
 
     // Every optimiser's state and every schedule's position must survive the checkpoint for the result to be exact.
     [Theory]
     [InlineData(TrainingOptimizer.Adam, LearningRateSchedule.Constant)]
     [InlineData(TrainingOptimizer.Adagrad, LearningRateSchedule.ReduceOnPlateau)]
     [InlineData(TrainingOptimizer.SgdMomentum, LearningRateSchedule.CosineDecay)]
-    public void Fit_InterruptedThenResumed_EqualsUninterruptedRun(TrainingOptimizer optimizer, LearningRateSchedule schedule)
+    public void Fit_InterruptedThenResumed_EqualsUninterruptedRun(TrainingOptimizer optimizer,
+        LearningRateSchedule schedule)
     {
         NadeDensityEstimator.Options Options(string? checkpoint, CancellationToken token = default, int seed = 4) =>
             CheckpointTests.Options(checkpoint, token, seed, optimizer, schedule);
@@ -301,8 +338,10 @@ public class CheckpointTests
             using (var cancellation = new CancellationTokenSource())
             {
                 var interrupted = new MLContext(1);
-                interrupted.Log += (_, e) => { if (e.RawMessage.StartsWith("epoch 2/", StringComparison.Ordinal)) cancellation.Cancel(); };
-                Assert.Throws<OperationCanceledException>(() => interrupted.Transforms.NadeDensity(Options(path, cancellation.Token)).Fit(data));
+                interrupted.Log += (_, e) =>
+                    { if (e.RawMessage.StartsWith("epoch 2/", StringComparison.Ordinal)) cancellation.Cancel(); };
+                Assert.Throws<OperationCanceledException>(() =>
+                    interrupted.Transforms.NadeDensity(Options(path, cancellation.Token)).Fit(data));
             }
             Assert.True(File.Exists(path));
 
@@ -310,16 +349,20 @@ public class CheckpointTests
             var messages = new List<string>();
             resumedContext.Log += (_, e) => { lock (messages) messages.Add(e.RawMessage); };
             var resumed = resumedContext.Transforms.NadeDensity(Options(path)).Fit(data);
-            Assert.Contains(messages, m => m.StartsWith("Resumed from checkpoint", StringComparison.Ordinal) && m.Contains("after epoch 2", StringComparison.Ordinal));
+            Assert.Contains(messages, m => m.StartsWith("Resumed from checkpoint", StringComparison.Ordinal)
+                && m.Contains("after epoch 2", StringComparison.Ordinal));
             Assert.DoesNotContain(messages, m => m.StartsWith("epoch 1/", StringComparison.Ordinal));
 
             for (int i = 0; i < reference.Model.Parameters.Count; i++)
                 Assert.Equal(reference.Model.Parameters[i].Value, resumed.Model.Parameters[i].Value);
-            Assert.Equal(reference.TrainingHistory.Select(h => (h.ValidationNll, h.LearningRate)), resumed.TrainingHistory.Select(h => (h.ValidationNll, h.LearningRate)));
+            Assert.Equal(reference.TrainingHistory.Select(h => (h.ValidationNll, h.LearningRate)),
+                resumed.TrainingHistory.Select(h => (h.ValidationNll, h.LearningRate)));
 
             // A finished checkpoint returns the final model straight away; another run's checkpoint is refused.
-            Assert.Equal(reference.Model.Parameters[0].Value, new MLContext(1).Transforms.NadeDensity(Options(path)).Fit(data).Model.Parameters[0].Value);
-            var e = Assert.Throws<InvalidDataException>(() => new MLContext(1).Transforms.NadeDensity(Options(path, seed: 5)).Fit(data));
+            Assert.Equal(reference.Model.Parameters[0].Value,
+                new MLContext(1).Transforms.NadeDensity(Options(path)).Fit(data).Model.Parameters[0].Value);
+            var e = Assert.Throws<InvalidDataException>(() =>
+                new MLContext(1).Transforms.NadeDensity(Options(path, seed: 5)).Fit(data));
             Assert.Contains("belongs to another training run", e.Message);
         }
         finally
@@ -333,12 +376,18 @@ public class CheckpointTests
     {
         var ml = new MLContext(1);
         var data = TestData.Digits.Slice(0, 200).ToDataView(ml);
-        float[] Weights(float clip) => ml.Transforms.NadeDensity(new NadeDensityEstimator.Options { HiddenSize = 8, MaximumNumberOfEpochs = 1, GradientClipNorm = clip, Seed = 3 }).Fit(data).Model.Parameters[0].Value;
+        float[] Weights(float clip) =>
+            ml.Transforms.NadeDensity(new NadeDensityEstimator.Options
+            {
+                HiddenSize = 8, MaximumNumberOfEpochs = 1,
+                GradientClipNorm = clip, Seed = 3
+            }).Fit(data).Model.Parameters[0].Value;
         float[] unclipped = Weights(0f);
         Assert.Equal(unclipped, Weights(1e9f));     // never reached: no change at all
         Assert.NotEqual(unclipped, Weights(1e-4f)); // always reached: every step is rescaled
         Assert.Equal(1f, new PixelRnnDensityEstimator.Options().GradientClipNorm);
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options { GradientClipNorm = -1f }));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            ml.Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options { GradientClipNorm = -1f }));
         Assert.Contains("`GradientClipNorm` must be 0 (off) or a positive finite number", e.Message);
     }
 }

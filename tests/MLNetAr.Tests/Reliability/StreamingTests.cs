@@ -44,11 +44,16 @@ public class StreamingTests
     [Fact]
     public void StreamedFit_NeverHoldsTheData()
     {
-        // 40,000 rows × 784 floats = 125 MB if read into memory; streamed training holds one shuffle pool (2000 rows, 6 MB).
+        // 40,000 rows × 784 floats = 125 MB if read into memory; streamed training holds one shuffle pool (2000 rows, 6
+        // MB).
         var ml = new MLContext(1);
         int passes = 0;
         var data = Generated(ml, 40000, () => Interlocked.Increment(ref passes));
-        var options = new FvsbnDensityEstimator.Options { StreamTrainingData = true, ShufflePoolRows = 2000, MaximumNumberOfEpochs = 2, BatchSize = 200, Seed = 1 };
+        var options = new FvsbnDensityEstimator.Options
+        {
+            StreamTrainingData = true, ShufflePoolRows = 2000,
+            MaximumNumberOfEpochs = 2, BatchSize = 200, Seed = 1
+        };
         var estimator = ml.Transforms.FvsbnDensity(options);
 
         // What ML.NET itself allocates to read the column once (LoadFromEnumerable's per-row work).
@@ -68,7 +73,9 @@ public class StreamingTests
         // Passes: count rows, pixel means, the initial validation, then per epoch one training and one validation pass.
         Assert.Equal(1 + 1 + 1 + 2 * 2, passes);
         long ours = allocated - passes * perPass;
-        Assert.True(ours < 40_000_000, $"streamed training allocated {ours / 1e6:F0} MB beyond the data view's own {passes} × {perPass / 1e6:F0} MB, for 125 MB of data");
+        Assert.True(ours < 40_000_000,
+            $"streamed training allocated {ours / 1e6:F0} MB beyond the data view's own {passes} × " +
+            $"{perPass / 1e6:F0} MB, for 125 MB of data");
         Assert.All(model.TrainingHistory, h => Assert.True(double.IsFinite(h.ValidationNll)));
     }
 
@@ -80,7 +87,11 @@ public class StreamingTests
         var test = TestData.Digits.Slice(5000, 500).ToDataView(ml);
         double Nll(bool stream)
         {
-            var options = new NadeDensityEstimator.Options { HiddenSize = 20, MaximumNumberOfEpochs = 4, StreamTrainingData = stream, ShufflePoolRows = 500, Seed = 3 };
+            var options = new NadeDensityEstimator.Options
+            {
+                HiddenSize = 20, MaximumNumberOfEpochs = 4,
+                StreamTrainingData = stream, ShufflePoolRows = 500, Seed = 3
+            };
             var model = ml.Transforms.NadeDensity(options).Fit(train);
             return -model.Transform(test).GetColumn<float>("LogLikelihood").Average(v => (double)v);
         }
@@ -95,11 +106,13 @@ public class StreamingTests
         var data = TestData.Digits.Slice(0, 600).ToDataView(ml);
         MadeDensityEstimator.Options Options(string? checkpoint, CancellationToken token = default) => new()
         {
-            HiddenSizes = [16], StreamTrainingData = true, ShufflePoolRows = 150, BatchSize = 50, MaximumNumberOfEpochs = 3, Seed = 5,
+            HiddenSizes = [16], StreamTrainingData = true, ShufflePoolRows = 150, BatchSize = 50,
+            MaximumNumberOfEpochs = 3, Seed = 5,
             CheckpointPath = checkpoint, CancellationToken = token,
         };
         var reference = ml.Transforms.MadeDensity(Options(null)).Fit(data);
-        Assert.Equal(reference.Model.Parameters[0].Value, ml.Transforms.MadeDensity(Options(null)).Fit(data).Model.Parameters[0].Value);
+        Assert.Equal(reference.Model.Parameters[0].Value,
+            ml.Transforms.MadeDensity(Options(null)).Fit(data).Model.Parameters[0].Value);
 
         string path = Path.Combine(Path.GetTempPath(), $"mlnetar-stream-checkpoint-{Guid.NewGuid():N}.bin");
         try
@@ -107,8 +120,10 @@ public class StreamingTests
             using (var cancellation = new CancellationTokenSource())
             {
                 var interrupted = new MLContext(1);
-                interrupted.Log += (_, e) => { if (e.RawMessage.StartsWith("epoch 1/", StringComparison.Ordinal)) cancellation.Cancel(); };
-                Assert.Throws<OperationCanceledException>(() => interrupted.Transforms.MadeDensity(Options(path, cancellation.Token)).Fit(data));
+                interrupted.Log += (_, e) =>
+                    { if (e.RawMessage.StartsWith("epoch 1/", StringComparison.Ordinal)) cancellation.Cancel(); };
+                Assert.Throws<OperationCanceledException>(() =>
+                    interrupted.Transforms.MadeDensity(Options(path, cancellation.Token)).Fit(data));
             }
             var resumed = new MLContext(1).Transforms.MadeDensity(Options(path)).Fit(data);
             for (int i = 0; i < reference.Model.Parameters.Count; i++)
@@ -125,11 +140,16 @@ public class StreamingTests
     {
         var ml = new MLContext(1);
         var train = TestData.Digits.Slice(0, 400).ToDataView(ml);
-        AutoregressiveAnomalyTransformer Fit(bool stream) => ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options
-        {
-            DensityModel = new FvsbnDensityEstimator.Options { StreamTrainingData = stream, ShufflePoolRows = 1000, MaximumNumberOfEpochs = 2, Seed = 2 },
-            ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
-        }).Fit(train);
+        AutoregressiveAnomalyTransformer Fit(bool stream) =>
+            ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options
+            {
+                DensityModel = new FvsbnDensityEstimator.Options
+                {
+                    StreamTrainingData = stream, ShufflePoolRows = 1000,
+                    MaximumNumberOfEpochs = 2, Seed = 2
+                },
+                ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
+            }).Fit(train);
         // A pool holding every row and the same seed: one full shuffle per epoch drawn the same way, so the same model.
         Assert.Equal(Fit(false).Threshold, Fit(true).Threshold);
     }
@@ -137,7 +157,8 @@ public class StreamingTests
     [Fact]
     public void ShufflePoolRows_MustBePositive()
     {
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new MLContext().Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options { ShufflePoolRows = 0 }));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new MLContext().Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options { ShufflePoolRows = 0 }));
         Assert.Contains("`ShufflePoolRows` must be positive", e.Message);
     }
 }

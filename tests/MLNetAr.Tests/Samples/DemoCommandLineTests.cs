@@ -7,7 +7,8 @@ namespace MLNetAr.Tests.Samples;
 [Collection(ConsoleCollection.Name)]
 public class DemoCommandLineTests
 {
-    private static (int ExitCode, string Output) Run(params string[] args) => EntryPoint.Run(typeof(DigitsReport).Assembly, args);
+    private static (int ExitCode, string Output) Run(params string[] args) =>
+        EntryPoint.Run(typeof(DigitsReport).Assembly, args);
 
     [Fact]
     public void Help_ListsEveryOption()
@@ -15,7 +16,8 @@ public class DemoCommandLineTests
         var (exit, output) = Run("--help");
 
         Assert.Equal(0, exit);
-        foreach (string option in new[] { "--out", "--quick", "--train-images", "--score-images", "--model", "--size", "--epochs", "--levels" })
+        foreach (string option in new[] { "--out", "--quick", "--train-images", "--score-images", "--model", "--size",
+            "--epochs", "--levels" })
             Assert.Contains(option, output);
     }
 

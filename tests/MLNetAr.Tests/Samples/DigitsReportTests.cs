@@ -15,7 +15,8 @@ public class DigitsReportTests
             var lines = new List<string>();
             string page = DigitsReport.Write(folder, ReportSettings.Quick, lines.Add);
             string html = File.ReadAllText(page);
-            foreach (string section in new[] { "Density estimation", "Samples", "Completions", "Anomaly detection", "ROC curves", "<svg", "FVSBN", "NADE", "MADE", "RandomizedPca" })
+            foreach (string section in new[] { "Density estimation", "Samples", "Completions", "Anomaly detection",
+                "ROC curves", "<svg", "FVSBN", "NADE", "MADE", "RandomizedPca" })
                 Assert.Contains(section, html);
             string[] images = Regex.Matches(html, "<img src=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToArray();
             Assert.True(images.Length >= 7, $"{images.Length} images");

@@ -4,7 +4,9 @@ using MLNetAr.Tests.TestUtilities;
 
 namespace MLNetAr.Tests.Samples;
 
-/// <summary>Every runnable example of <c>samples/MLNetAr.Examples</c> runs and shows what its documentation says.</summary>
+/// <summary>
+/// Every runnable example of <c>samples/MLNetAr.Examples</c> runs and shows what its documentation says.
+/// </summary>
 [Collection(ConsoleCollection.Name)]
 public class ExamplesTests
 {
@@ -13,10 +15,14 @@ public class ExamplesTests
     /// <summary>What each example must print: a pattern, and a check of the numbers it captures.</summary>
     private static (string Pattern, Func<double[], bool> Holds) Expectation(string name) => name switch
     {
-        "FvsbnDensity" => (@"log p\(digit \d\) = (-[\d.]+) nats, log p\(its pixels shuffled\) = (-[\d.]+) nats", v => v[0] > v[1] + 50),
+        "FvsbnDensity" => (@"log p\(digit \d\) = (-[\d.]+) nats, log p\(its pixels shuffled\) = (-[\d.]+) nats", v =>
+            v[0] > v[1] + 50),
         "NadeDensity" => (@"accuracy ([\d.]+) %", v => v[0] > 70),
-        "MadeDensity" => (@"one mask (-[\d.]+) nats, ensemble of 4 masks (-[\d.]+) nats", v => v[0] > -300 && v[1] > -300),
-        "PixelCnnDensity" => (@"(\d+) of 20 samples are one bar[\s\S]*?(\d+) of 20 completions are one bar", v => v[0] >= 15 && v[1] >= 15),
+        "MadeDensity" => (@"one mask (-[\d.]+) nats, ensemble of 4 masks (-[\d.]+) nats", v =>
+            v[0] > -300 && v[1] > -300),
+        "PixelCnnDensity" =>
+            (@"(\d+) of 20 samples are one bar[\s\S]*?(\d+) of 20 completions are one bar", v =>
+            v[0] >= 15 && v[1] >= 15),
         "PixelRnnDensity" => (@"mean test NLL ([\d.]+) nats, (\d+) hidden features", v => v[0] < 400 && v[1] == 32),
         "WaveNetDensity" => (@"mean test NLL ([\d.]+) nats, (\d+) hidden features", v => v[0] < 400 && v[1] > 0),
         "AutoregressiveDensity" => (@"AUC ([\d.]+)", v => v[0] > 0.9),
@@ -35,7 +41,8 @@ public class ExamplesTests
         var (pattern, holds) = Expectation(name);
         Match match = Regex.Match(output, pattern);
         Assert.True(match.Success, $"'{name}' printed:\n{output}");
-        double[] values = match.Groups.Values.Skip(1).Select(g => double.Parse(g.Value, CultureInfo.InvariantCulture)).ToArray();
+        double[] values = match.Groups.Values.Skip(1).Select(g =>
+            double.Parse(g.Value, CultureInfo.InvariantCulture)).ToArray();
         Assert.True(holds(values), $"'{name}' printed:\n{output}");
     }
 

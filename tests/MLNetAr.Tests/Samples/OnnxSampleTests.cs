@@ -26,7 +26,8 @@ public class OnnxSampleTests
             Assert.True(rate > 0);
 
             // The files hold the held-out digits 9000..9069 as 8-bit PNGs: ML.NET scores the same pixels the same way.
-            float[] expected = detector.Transform(TestData.Digits.Slice(9000, 70).ToDataView(ml)).GetColumn<float>("Score").ToArray();
+            float[] expected = detector.Transform(TestData.Digits.Slice(9000,
+                70).ToDataView(ml)).GetColumn<float>("Score").ToArray();
             foreach (var image in scored)
             {
                 int i = int.Parse(Path.GetFileNameWithoutExtension(image.File).Split('-')[1]); // digitL-NNNN

@@ -3,13 +3,17 @@ using MLNetAr.Tests.TestUtilities;
 
 namespace MLNetAr.Tests.Samples;
 
-/// <summary>The <c>paper</c> benchmark end to end on a few digits: every recipe trains and lands in both tables.</summary>
+/// <summary>
+/// The <c>paper</c> benchmark end to end on a few digits: every recipe trains and lands in both tables.
+/// </summary>
 [Collection(ConsoleCollection.Name)]
 public class PaperBenchmarkTests
 {
-    private static readonly string Digits = Path.Combine(AppContext.BaseDirectory, "data", "digits10k", "digits10k-images-idx3-ubyte.gz");
+    private static readonly string Digits = Path.Combine(AppContext.BaseDirectory, "data", "digits10k",
+        "digits10k-images-idx3-ubyte.gz");
 
-    private static (int ExitCode, string Output) Run(params string[] args) => EntryPoint.Run(System.Reflection.Assembly.Load("MLNetAr.Benchmarks"), args);
+    private static (int ExitCode, string Output) Run(params string[] args) =>
+        EntryPoint.Run(System.Reflection.Assembly.Load("MLNetAr.Benchmarks"), args);
 
     [Fact]
     public void Paper_SmallRun_WritesJsonAndMarkdownRowsForEachModel()
@@ -27,7 +31,8 @@ public class PaperBenchmarkTests
             foreach (var row in rows)
             {
                 Assert.Equal(1, row.GetProperty("epochs").GetInt32());
-                double validation = row.GetProperty("validation_nll").GetDouble(), test = row.GetProperty("test_nll").GetDouble();
+                double validation = row.GetProperty("validation_nll").GetDouble(),
+                    test = row.GetProperty("test_nll").GetDouble();
                 Assert.InRange(validation, 20, 543); // finite and below the 784·ln 2 of a coin-flip model
                 Assert.InRange(test, 20, 543);
             }

@@ -27,7 +27,8 @@ public class TexturesTests
         Assert.Equal(15 * 31, test.Count);
         Assert.Equal(16 * 16, train.Dimension);
         var (texture, _, width) = Textures.Load("brick");
-        Assert.Equal(texture.AsSpan(136 * width + 8, 16).ToArray(), test.GetImage(32).AsSpan(0, 16).ToArray()); // row 1 of patches, column 1
+        // row 1 of patches, column 1
+        Assert.Equal(texture.AsSpan(136 * width + 8, 16).ToArray(), test.GetImage(32).AsSpan(0, 16).ToArray());
     }
 
     [Theory]

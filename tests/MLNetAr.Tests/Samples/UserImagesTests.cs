@@ -13,13 +13,15 @@ public class UserImagesTests
     public void TrainThenScore_FolderOfPngs_FlagsForeignImagesFirst(bool binary)
     {
         string root = Path.Combine(Path.GetTempPath(), $"mlnetar-user-{Guid.NewGuid():N}");
-        string normal = Path.Combine(root, "normal"), fresh = Path.Combine(root, "new"), model = Path.Combine(root, "model.zip");
+        string normal = Path.Combine(root, "normal"), fresh = Path.Combine(root, "new"),
+            model = Path.Combine(root, "model.zip");
         Directory.CreateDirectory(normal);
         Directory.CreateDirectory(fresh);
         try
         {
             static void Write(string folder, string name, float[] image) =>
-                File.WriteAllBytes(Path.Combine(folder, name), ImageGrid.EncodeGray8(image.Select(v => (byte)MathF.Round(v * 255f)).ToArray(), 28, 28));
+                File.WriteAllBytes(Path.Combine(folder, name),
+                    ImageGrid.EncodeGray8(image.Select(v => (byte)MathF.Round(v * 255f)).ToArray(), 28, 28));
             ImageSet ones = TestData.Digits.Slice(0, 1500).Where(l => l == 1);
             if (binary) ones = ones.BinarizeThreshold();
             for (int i = 0; i < ones.Count; i++) Write(normal, $"one{i:D4}.png", ones.GetImage(i));
@@ -34,7 +36,8 @@ public class UserImagesTests
                 // Size 28: resizing would turn binary images grey.
                 UserImages.Train(normal, model, size: binary ? 28 : 14, epochs: 3);
                 Assert.True(File.Exists(model));
-                Assert.Contains(binary ? "binary images (binary FVSBN" : "grey-level images (16-level PixelCNN", output.ToString());
+                Assert.Contains(binary ? "binary images (binary FVSBN" : "grey-level images (16-level PixelCNN",
+                    output.ToString());
                 output.GetStringBuilder().Clear();
                 UserImages.Score(fresh, model);
             }

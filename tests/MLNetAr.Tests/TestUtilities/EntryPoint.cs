@@ -2,7 +2,10 @@ using System.Reflection;
 
 namespace MLNetAr.Tests.TestUtilities;
 
-/// <summary>Runs a sample program's entry point in-process, capturing what it writes (tests that use it share the console collection).</summary>
+/// <summary>
+/// Runs a sample program's entry point in-process, capturing what it writes (tests that use it share the console
+/// collection).
+/// </summary>
 internal static class EntryPoint
 {
     public static (int ExitCode, string Output) Run(Assembly program, params string[] args)

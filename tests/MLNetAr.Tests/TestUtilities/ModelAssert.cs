@@ -5,7 +5,9 @@ namespace MLNetAr.Tests.TestUtilities;
 /// <summary>Checks every density model must pass, written once against <see cref="DensityModel"/>.</summary>
 internal static class ModelAssert
 {
-    /// <summary>Exact log-likelihood of each row: <c>(N, D) -> (N)</c>, in nats, through the model's scoring path.</summary>
+    /// <summary>
+    /// Exact log-likelihood of each row: <c>(N, D) -> (N)</c>, in nats, through the model's scoring path.
+    /// </summary>
     public static float[] LogLikelihoods(DensityModel model, ReadOnlySpan<float> data, int maxBatch = 256)
     {
         int d = model.Dimension, rows = data.Length / d;
@@ -42,10 +44,12 @@ internal static class ModelAssert
         {
             for (int s = 0; s <= t; s++)
                 Assert.True(SameLogits(model, baseLogits, logits, order[s]),
-                    $"Changing the input at step {t} (pixel {order[t]}) changed the logits at step {s} (pixel {order[s]}).");
+                    $"Changing the input at step {t} (pixel {order[t]}) changed the logits at step {s} (pixel " +
+                        $"{order[s]}).");
             for (int s = t + 1; s < d; s++) anyLaterChange |= !SameLogits(model, baseLogits, logits, order[s]);
         }
-        Assert.True(anyLaterChange, "No input ever influenced a later logit: the check would pass for a constant model.");
+        Assert.True(anyLaterChange,
+            "No input ever influenced a later logit: the check would pass for a constant model.");
     }
 
     /// <summary>
@@ -75,7 +79,9 @@ internal static class ModelAssert
         }
     }
 
-    /// <summary>Whether every logit of <paramref name="pixel"/> is bit-identical in two <c>(K', D)</c> logit arrays.</summary>
+    /// <summary>
+    /// Whether every logit of <paramref name="pixel"/> is bit-identical in two <c>(K', D)</c> logit arrays.
+    /// </summary>
     public static bool SameLogits(DensityModel model, float[] a, float[] b, int pixel)
     {
         for (int k = 0; k < model.LogitsPerPixel; k++)
@@ -85,8 +91,8 @@ internal static class ModelAssert
 
     /// <summary>
     /// Empirical frequencies of <paramref name="samples"/> draws match the model's p(x): a chi-square goodness-of-fit
-    /// test (cells with expected count below 5 pooled) must not reject at p = 1e-4, and the total-variation distance must
-    /// stay below a bound that holds with overwhelming probability for a correct sampler (E[TV] ≈ √(2^D / (2πN))).
+    /// test (cells with expected count below 5 pooled) must not reject at p = 1e-4, and the total-variation distance
+    /// must stay below a bound that holds with overwhelming probability for a correct sampler (E[TV] ≈ √(2^D / (2πN))).
     /// </summary>
     public static void SamplesMatchDensity(DensityModel model, int samples, int seed)
     {
@@ -135,7 +141,8 @@ internal static class ModelAssert
     {
         const int batch = 40; // above the GEMM's few-rows path, so both samplers run the same kernels
         int d = model.Dimension, k = model.Levels;
-        float[] start = Enumerable.Range(0, batch * d).Select(i => i % d < knownSteps ? (i / d + i) % k / (float)(k - 1) : 0.5f).ToArray();
+        float[] start = Enumerable.Range(0, batch * d).Select(i =>
+            i % d < knownSteps ? (i / d + i) % k / (float)(k - 1) : 0.5f).ToArray();
         int[] seeds = Enumerable.Range(100, batch).ToArray();
         float[] fast = start.ToArray(), naive = start.ToArray();
         model.SampleRows(fast, batch, knownSteps, seeds);
@@ -175,7 +182,8 @@ internal static class ModelAssert
     {
         const int batch = 3;
         var random = new Random(6);
-        float[] x = Enumerable.Range(0, batch * model.Dimension).Select(_ => random.Next(model.Levels) / (float)(model.Levels - 1)).ToArray();
+        float[] x = Enumerable.Range(0, batch * model.Dimension).Select(_ =>
+            random.Next(model.Levels) / (float)(model.Levels - 1)).ToArray();
         double Loss() => -ModelAssert.LogLikelihoods(model, x).Sum(v => (double)v) / batch;
         GradientCheck.Check(model, x, batch, Loss, h: 1e-3, tolerance: 5e-3, retriesAtSmallerSteps: 2);
     }

@@ -11,7 +11,9 @@ namespace MLNetAr.Tests.TestUtilities;
 /// </summary>
 internal static class OnnxAssert
 {
-    /// <summary>Largest |ONNX - MLNetAr| of a log-likelihood or score seen by any test in this run (for the report).</summary>
+    /// <summary>
+    /// Largest |ONNX - MLNetAr| of a log-likelihood or score seen by any test in this run (for the report).
+    /// </summary>
     public static double LargestScoreDifference { get; private set; }
 
     /// <summary>Exports <paramref name="model"/> as ML.NET's converter does and returns the file's path.</summary>
@@ -24,11 +26,12 @@ internal static class OnnxAssert
 
     /// <summary>
     /// Scores <paramref name="data"/> with <paramref name="model"/> and with its ONNX export; scalar columns in
-    /// <paramref name="scoreColumns"/> must agree within 1e-3 absolute (nats), vectors in <paramref name="vectorColumns"/>
-    /// within 1e-4 relative (to max(1, |value|)), Boolean columns exactly.
+    /// <paramref name="scoreColumns"/> must agree within 1e-3 absolute (nats), vectors in
+    /// <paramref name="vectorColumns"/> within 1e-4 relative (to max(1, |value|)), Boolean columns exactly.
     /// </summary>
     public static void MatchesOnnxRuntime(MLContext ml, ITransformer model, IDataView data,
-        string[] scoreColumns, string[] vectorColumns, string[]? booleanColumns = null, bool throughApplyOnnxModel = true)
+        string[] scoreColumns, string[] vectorColumns, string[]? booleanColumns = null,
+            bool throughApplyOnnxModel = true)
     {
         booleanColumns ??= [];
         IDataView expected = model.Transform(data);
@@ -51,7 +54,8 @@ internal static class OnnxAssert
                 float[] got = outputs[column + ".output"].AsTensor<float>().ToArray();
                 AssertClose(column, want, got);
                 if (throughApplyOnnxModel)
-                    AssertClose(column + " (ApplyOnnxModel)", want, ApplyOnnxModel(ml, path, data, column).Select(v => v[0]).ToArray());
+                    AssertClose(column + " (ApplyOnnxModel)", want,
+                        ApplyOnnxModel(ml, path, data, column).Select(v => v[0]).ToArray());
             }
             foreach (string column in vectorColumns)
             {
@@ -61,18 +65,21 @@ internal static class OnnxAssert
                 Assert.Equal(want.Length * size, got.Length);
                 for (int r = 0; r < want.Length; r++)
                     for (int i = 0; i < size; i++)
-                        Assert.True(Math.Abs(got[r * size + i] - want[r][i]) <= 1e-4 * Math.Max(1, Math.Abs(want[r][i])),
+                        Assert.True(Math.Abs(got[r * size + i] - want[r][i]) <= 1e-4
+                            * Math.Max(1, Math.Abs(want[r][i])),
                             $"{column}[{r}, {i}]: ONNX {got[r * size + i]}, MLNetAr {want[r][i]}");
                 if (throughApplyOnnxModel)
                 {
                     float[][] applied = ApplyOnnxModel(ml, path, data, column);
                     for (int r = 0; r < want.Length; r++)
                         for (int i = 0; i < size; i++)
-                            Assert.True(Math.Abs(applied[r][i] - want[r][i]) <= 1e-4 * Math.Max(1, Math.Abs(want[r][i])), $"{column}[{r}, {i}] (ApplyOnnxModel)");
+                            Assert.True(Math.Abs(applied[r][i] - want[r][i]) <= 1e-4
+                                * Math.Max(1, Math.Abs(want[r][i])), $"{column}[{r}, {i}] (ApplyOnnxModel)");
                 }
             }
             foreach (string column in booleanColumns)
-                Assert.Equal(expected.GetColumn<bool>(column).ToArray(), outputs[column + ".output"].AsTensor<bool>().ToArray());
+                Assert.Equal(expected.GetColumn<bool>(column).ToArray(),
+                    outputs[column + ".output"].AsTensor<bool>().ToArray());
         }
         finally
         {
@@ -88,13 +95,15 @@ internal static class OnnxAssert
             Assert.True(float.IsFinite(want[r]), $"{column}[{r}] is not finite in MLNetAr: {want[r]}");
             double difference = Math.Abs(got[r] - want[r]);
             LargestScoreDifference = Math.Max(LargestScoreDifference, difference);
-            Assert.True(difference <= 1e-3, $"{column}[{r}]: ONNX {got[r]}, MLNetAr {want[r]} (difference {difference})");
+            Assert.True(difference <= 1e-3,
+                $"{column}[{r}]: ONNX {got[r]}, MLNetAr {want[r]} (difference {difference})");
         }
     }
 
     /// <summary>
-    /// One batch holding every row of <paramref name="data"/>, one tensor per graph input (float columns). The converter
-    /// makes one input per column of the data, hidden ones included (renamed "Pixels0" and so on), in schema order.
+    /// One batch holding every row of <paramref name="data"/>, one tensor per graph input (float columns). The
+    /// converter makes one input per column of the data, hidden ones included (renamed "Pixels0" and so on), in schema
+    /// order.
     /// </summary>
     public static List<NamedOnnxValue> Inputs(InferenceSession session, IDataView data)
     {

@@ -15,19 +15,23 @@ internal sealed class Bernoulli : PixelDistribution
     public override int LogitsPerPixel => 1;
 
     /// <summary><c>x·z - softplus(z)</c>: <c>log σ(z)</c> for x = 1, <c>log σ(-z)</c> for x = 0.</summary>
-    public override void LogProbabilities(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int n, Span<float> destination)
+    public override void LogProbabilities(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int n,
+        Span<float> destination)
     {
         Kernel.Softplus(logits[..n], destination[..n]);
         for (int i = 0; i < n; i++) destination[i] = x[i] * logits[i] - destination[i];
     }
 
-    public override float SumLogProbabilities(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int n, int start, int count) =>
+    public override float SumLogProbabilities(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int n, int start,
+        int count) =>
         Kernel.BernoulliLogLikelihood(logits.Slice(start, count), x.Slice(start, count));
 
-    public override void NllGradient(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int n, float scale, Span<float> dLogits) =>
+    public override void NllGradient(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int n, float scale,
+        Span<float> dLogits) =>
         Kernel.BernoulliNllGradient(logits[..n], x[..n], scale, dLogits[..n]);
 
-    public override float Draw(Random stream, ReadOnlySpan<float> logits, int stride, int index) => Draw(stream, logits[index]);
+    public override float Draw(Random stream, ReadOnlySpan<float> logits, int stride, int index) =>
+        Draw(stream, logits[index]);
 
     /// <summary>One step of the random stream: <c>1</c> if a uniform draw falls below <c>σ(logit)</c>.</summary>
     public static float Draw(Random stream, float logit) => stream.NextSingle() < Kernel.Sigmoid(logit) ? 1f : 0f;

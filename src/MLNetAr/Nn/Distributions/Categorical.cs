@@ -2,24 +2,29 @@ using MLNetAr.Onnx;
 
 namespace MLNetAr.Nn.Distributions;
 
-/// <summary>Pixels of K levels: <c>p(level k | z) = softmax(z)_k</c>, K logits per pixel laid out <c>(K, n)</c>.</summary>
+/// <summary>
+/// Pixels of K levels: <c>p(level k | z) = softmax(z)_k</c>, K logits per pixel laid out <c>(K, n)</c>.
+/// </summary>
 internal sealed class Categorical(int levels) : PixelDistribution(levels)
 {
     public override int LogitsPerPixel => Levels;
 
-    public override void LogProbabilities(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int n, Span<float> destination)
+    public override void LogProbabilities(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int n,
+        Span<float> destination)
     {
         for (int i = 0; i < n; i++) destination[i] = LogProbability(logits, n, i, LevelOf(x[i]));
     }
 
-    public override float SumLogProbabilities(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int n, int start, int count)
+    public override float SumLogProbabilities(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int n, int start,
+        int count)
     {
         double sum = 0;
         for (int i = start; i < start + count; i++) sum += LogProbability(logits, n, i, LevelOf(x[i]));
         return (float)sum;
     }
 
-    public override void NllGradient(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int n, float scale, Span<float> dLogits)
+    public override void NllGradient(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int n, float scale,
+        Span<float> dLogits)
     {
         for (int i = 0; i < n; i++)
         {
@@ -56,7 +61,8 @@ internal sealed class Categorical(int levels) : PixelDistribution(levels)
     {
         string logProbabilities = graph.LogSoftmax(logits, 1); // (N, K, D)
         string levels = graph.Cast(ExportLevelOf(graph, pixels, Levels), OnnxType.Int64);
-        string picked = graph.Op("GatherElements", [logProbabilities, graph.Unsqueeze(levels, 1)], n => n.AddAttribute("axis", 1L));
+        string picked = graph.Op("GatherElements", [logProbabilities, graph.Unsqueeze(levels, 1)], n =>
+            n.AddAttribute("axis", 1L));
         return graph.Squeeze(picked, 1); // (N, 1, D) -> (N, D)
     }
 
@@ -67,7 +73,9 @@ internal sealed class Categorical(int levels) : PixelDistribution(levels)
         return logits[level * n + index] - max - MathF.Log(sum);
     }
 
-    /// <summary>The largest of pixel <paramref name="index"/>'s K logits (stride apart) and <c>Σ_k exp(z_k - max)</c>.</summary>
+    /// <summary>
+    /// The largest of pixel <paramref name="index"/>'s K logits (stride apart) and <c>Σ_k exp(z_k - max)</c>.
+    /// </summary>
     private (float Max, float Sum) SoftmaxNormaliser(ReadOnlySpan<float> logits, int stride, int index)
     {
         float max = float.NegativeInfinity;

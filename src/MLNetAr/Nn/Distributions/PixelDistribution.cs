@@ -22,37 +22,49 @@ internal abstract class PixelDistribution
     /// <summary>Logits per pixel: 1 for Bernoulli, K for categorical.</summary>
     public abstract int LogitsPerPixel { get; }
 
-    /// <summary>The level <c>round(v·(K - 1))</c> of a pixel value v in [0, 1] (exact for encoded values <c>k / (K - 1)</c>).</summary>
+    /// <summary>
+    /// The level <c>round(v·(K - 1))</c> of a pixel value v in [0, 1] (exact for encoded values <c>k / (K - 1)</c>).
+    /// </summary>
     public static int LevelOf(float value, int levels) => (int)MathF.Round(value * (levels - 1));
 
-    /// <summary><see cref="LevelOf(float, int)"/> as ONNX nodes, element-wise and as float (ONNX's Round is half-to-even, as MathF.Round).</summary>
-    public static string ExportLevelOf(OnnxGraph graph, string values, int levels) => graph.Round(graph.Mul(values, graph.Scalar(levels - 1)));
+    /// <summary>
+    /// <see cref="LevelOf(float, int)"/> as ONNX nodes, element-wise and as float (ONNX's Round is half-to-even, as
+    /// MathF.Round).
+    /// </summary>
+    public static string ExportLevelOf(OnnxGraph graph, string values, int levels) =>
+        graph.Round(graph.Mul(values, graph.Scalar(levels - 1)));
 
     /// <summary>The level of a pixel value, <see cref="LevelOf(float, int)"/>.</summary>
     public int LevelOf(float value) => LevelOf(value, Levels);
 
     /// <summary>Per-pixel <c>log p(x_i | z_i)</c> of n pixels <c>(n)</c>.</summary>
-    public abstract void LogProbabilities(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int n, Span<float> destination);
-
-    /// <summary><c>Σ log p(x_i | z_i)</c> over pixels <c>[start, start + count)</c> of the n whose logits are given.</summary>
-    public abstract float SumLogProbabilities(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int n, int start, int count);
+    public abstract void LogProbabilities(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int n,
+        Span<float> destination);
 
     /// <summary>
-    /// <c>∂(scale · NLL)/∂logits</c> of n pixels: <c>scale·(σ(z) - x)</c> for Bernoulli, <c>scale·(softmax(z) - onehot(level))</c>
-    /// for categorical pixels.
+    /// <c>Σ log p(x_i | z_i)</c> over pixels <c>[start, start + count)</c> of the n whose logits are given.
     /// </summary>
-    public abstract void NllGradient(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int n, float scale, Span<float> dLogits);
+    public abstract float SumLogProbabilities(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int n, int start,
+        int count);
 
     /// <summary>
-    /// Draws pixel <paramref name="index"/> of logits with <paramref name="stride"/> between levels, with one uniform of
-    /// <paramref name="stream"/>: Bernoulli <c>u &lt; σ(z)</c>, or the categorical level whose cumulative probability
-    /// first exceeds u. Returns the pixel value.
+    /// <c>∂(scale · NLL)/∂logits</c> of n pixels: <c>scale·(σ(z) - x)</c> for Bernoulli,
+    /// <c>scale·(softmax(z) - onehot(level))</c> for categorical pixels.
+    /// </summary>
+    public abstract void NllGradient(ReadOnlySpan<float> logits, ReadOnlySpan<float> x, int n, float scale,
+        Span<float> dLogits);
+
+    /// <summary>
+    /// Draws pixel <paramref name="index"/> of logits with <paramref name="stride"/> between levels, with one uniform
+    /// of <paramref name="stream"/>: Bernoulli <c>u &lt; σ(z)</c>, or the categorical level whose cumulative
+    /// probability first exceeds u. Returns the pixel value.
     /// </summary>
     public abstract float Draw(Random stream, ReadOnlySpan<float> logits, int stride, int index);
 
     /// <summary>
-    /// Output biases that start a model at a pixel's marginal distribution, from <paramref name="counts"/> (pixels at each
-    /// level): the smoothed log-odds of 1 for Bernoulli, the smoothed log-frequency of each level for categorical pixels.
+    /// Output biases that start a model at a pixel's marginal distribution, from <paramref name="counts"/> (pixels at
+    /// each level): the smoothed log-odds of 1 for Bernoulli, the smoothed log-frequency of each level for categorical
+    /// pixels.
     /// </summary>
     public abstract float[] MarginalLogits(double[] counts);
 

@@ -26,13 +26,16 @@ internal sealed class CausalConv2d
     private readonly (int Dy, int Dx)[] _taps;
     // Per tap, the im2col copy for one image as runs: col[t][ColumnStart + s] = x[ImageStart + s], s < Length.
     private readonly (int Tap, int ColumnStart, int ImageStart, int Length)[] _segments;
-    // Per tap, the runs of im2col columns no segment writes (taps reaching outside the image): col[t][ColumnStart + s] = 0.
+    // Per tap, the runs of im2col columns no segment writes (taps reaching outside the image): col[t][ColumnStart + s]
+    // = 0.
     private readonly (int Tap, int ColumnStart, int Length)[] _zeroRuns;
 
-    public CausalConv2d(string name, int inputChannels, int outputChannels, (int Dy, int Dx)[] taps, int height, int width)
+    public CausalConv2d(string name, int inputChannels, int outputChannels, (int Dy, int Dx)[] taps, int height,
+        int width)
     {
         if (taps.Length == 0) throw new ArgumentException("A convolution needs at least one tap.", nameof(taps));
-        (InputChannels, OutputChannels, Height, Width, _taps) = (inputChannels, outputChannels, height, width, taps.ToArray());
+        (InputChannels, OutputChannels, Height, Width, _taps) = (inputChannels, outputChannels, height, width,
+            taps.ToArray());
         Weight = new Parameter(name + ".Weight", outputChannels, inputChannels * taps.Length);
         Bias = new Parameter(name + ".Bias", outputChannels);
         IsPointwise = taps is [(0, 0)];
@@ -79,7 +82,9 @@ internal sealed class CausalConv2d
 
     private int Pixels => Height * Width;
 
-    /// <summary>Floats of the im2col buffer <see cref="Forward"/> needs for <paramref name="batch"/> images (0 for 1×1).</summary>
+    /// <summary>
+    /// Floats of the im2col buffer <see cref="Forward"/> needs for <paramref name="batch"/> images (0 for 1×1).
+    /// </summary>
     public long ColumnsLength(int batch) => IsPointwise ? 0 : (long)PatchSize * batch * Pixels;
 
     /// <summary>
@@ -92,7 +97,8 @@ internal sealed class CausalConv2d
     /// the weights are packed once per group rather than per image. Each output element is the same sum in the same
     /// order whatever the grouping. <paramref name="accumulate"/>: add to y instead of overwriting it (bias included).
     /// </remarks>
-    public unsafe void Forward(ReadOnlySpan<float> x, int batch, Span<float> y, Span<float> columns, bool accumulate = false)
+    public unsafe void Forward(ReadOnlySpan<float> x, int batch, Span<float> y, Span<float> columns,
+        bool accumulate = false)
     {
         int n = batch * Pixels, pixels = Pixels, rows = OutputChannels, patch = PatchSize;
         bool pointwise = IsPointwise;
@@ -106,23 +112,29 @@ internal sealed class CausalConv2d
                 var (first, count) = Group(batch, g);
                 if (!pointwise)
                     for (int b = first; b < first + count; b++)
-                        Im2Col(new ReadOnlySpan<float>((float*)xAddress, inputLength), n, b, new Span<float>((float*)colAddress, patch * n));
+                        Im2Col(new ReadOnlySpan<float>((float*)xAddress, inputLength), n, b,
+                            new Span<float>((float*)colAddress, patch * n));
                 // (C_out, C_in·T) · (C_in·T, G·P) -> (C_out, G·P) for the group (row stride n in col and y).
                 int width = count * pixels;
                 var colG = new ReadOnlySpan<float>((float*)colAddress + (long)first * pixels, (patch - 1) * n + width);
                 var yG = new Span<float>((float*)yAddress + (long)first * pixels, (rows - 1) * n + width);
                 Kernel.Gemm(Transpose.No, Transpose.No, rows, width, patch, weight, patch, colG, n, yG, n, accumulate);
-                for (int o = 0; o < rows; o++) TensorPrimitives.Add(yG.Slice(o * n, width), bias[o], yG.Slice(o * n, width));
+                for (int o = 0; o < rows; o++)
+                    TensorPrimitives.Add(yG.Slice(o * n, width), bias[o], yG.Slice(o * n, width));
             });
         }
     }
 
-    /// <summary>Images per product: enough to pack the weights once for several images, few enough to keep both cores busy on small batches.</summary>
+    /// <summary>
+    /// Images per product: enough to pack the weights once for several images, few enough to keep both cores busy on
+    /// small batches.
+    /// </summary>
     private const int ImagesPerGroup = 4;
 
     private static int Groups(int batch) => (batch + ImagesPerGroup - 1) / ImagesPerGroup;
 
-    private static (int First, int Count) Group(int batch, int g) => (g * ImagesPerGroup, Math.Min(ImagesPerGroup, batch - g * ImagesPerGroup));
+    private static (int First, int Count) Group(int batch, int g) =>
+        (g * ImagesPerGroup, Math.Min(ImagesPerGroup, batch - g * ImagesPerGroup));
 
     /// <summary>
     /// Given <c>dy</c> <c>(C_out, B·P)</c>: <c>∂W += dy · colᵀ</c>, <c>∂bias += Σ dy</c>, and, when
@@ -130,12 +142,13 @@ internal sealed class CausalConv2d
     /// </summary>
     /// <remarks>
     /// Group by group in parallel, like <see cref="Forward"/>; the per-group weight and bias gradients are summed in
-    /// group order afterwards, so the result does not depend on the thread count.
-    /// <paramref name="x"/>: the forward input (read by a 1×1 convolution instead of columns). <paramref name="columns"/>:
-    /// the im2col matrix of the forward pass. <paramref name="scratch"/>: at least <see cref="ColumnsLength"/> floats
-    /// (unused for 1×1). <paramref name="accumulateDx"/>: add to dx (e.g. a residual branch) instead of overwriting it.
+    /// group order afterwards, so the result does not depend on the thread count. <paramref name="x"/>: the forward
+    /// input (read by a 1×1 convolution instead of columns). <paramref name="columns"/>: the im2col matrix of the
+    /// forward pass. <paramref name="scratch"/>: at least <see cref="ColumnsLength"/> floats (unused for 1×1).
+    /// <paramref name="accumulateDx"/>: add to dx (e.g. a residual branch) instead of overwriting it.
     /// </remarks>
-    public unsafe void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> columns, int batch, ReadOnlySpan<float> dy, Span<float> dx, Span<float> scratch, bool accumulateDx = false)
+    public unsafe void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> columns, int batch, ReadOnlySpan<float> dy,
+        Span<float> dx, Span<float> scratch, bool accumulateDx = false)
     {
         int n = batch * Pixels, pixels = Pixels, rows = OutputChannels, patch = PatchSize, inputs = InputChannels;
         int size = Weight.Length, stride = size + rows, groups = Groups(batch);
@@ -147,13 +160,15 @@ internal sealed class CausalConv2d
         {
             fixed (float* pcol = pointwise ? x : columns, pdy = dy, pdx = dx, pscratch = scratch)
             {
-                nint colAddress = (nint)pcol, dyAddress = (nint)pdy, dxAddress = (nint)pdx, dcolAddress = (nint)pscratch;
+                nint colAddress = (nint)pcol, dyAddress = (nint)pdy, dxAddress = (nint)pdx,
+                    dcolAddress = (nint)pscratch;
                 Kernel.ForChunks(groups, g =>
                 {
                     var (first, count) = Group(batch, g);
                     int width = count * pixels;
                     var dyG = new ReadOnlySpan<float>((float*)dyAddress + (long)first * pixels, (rows - 1) * n + width);
-                    var colG = new ReadOnlySpan<float>((float*)colAddress + (long)first * pixels, (patch - 1) * n + width);
+                    var colG = new ReadOnlySpan<float>((float*)colAddress + (long)first * pixels, (patch - 1) * n
+                        + width);
                     Span<float> gradient = partial.AsSpan(g * stride, stride);
                     // (C_out, G·P) · (G·P, C_in·T) -> (C_out, C_in·T)
                     Kernel.Gemm(Transpose.No, Transpose.Yes, rows, patch, width, dyG, n, colG, n, gradient, patch);
@@ -164,7 +179,8 @@ internal sealed class CausalConv2d
                     {
                         // (C_in, C_out) · (C_out, G·P) -> (C_in, G·P)
                         var dxG = new Span<float>((float*)dxAddress + (long)first * pixels, (inputs - 1) * n + width);
-                        Kernel.Gemm(Transpose.Yes, Transpose.No, inputs, width, rows, weight, patch, dyG, n, dxG, n, accumulateDx);
+                        Kernel.Gemm(Transpose.Yes, Transpose.No, inputs, width, rows, weight, patch, dyG, n, dxG, n,
+                            accumulateDx);
                         return;
                     }
                     // (C_in·T, C_out) · (C_out, G·P) -> (C_in·T, G·P), scattered back onto the group's images.
@@ -195,8 +211,10 @@ internal sealed class CausalConv2d
     /// taps reach: <c>(C_in, B·P) -> (C_out, B·P)</c> restricted to the range. Used by cached sampling, where x is
     /// final at every position the taps can reach.
     /// </summary>
-    /// <remarks><paramref name="scratch"/>: At least <c>(C_in·T + C_out)·B·(p1 - p0)</c> floats. <paramref name="accumulate"/>: Add to y (bias included).</remarks>
-    public void ForwardRange(ReadOnlySpan<float> x, int batch, int p0, int p1, Span<float> y, Span<float> scratch, bool accumulate = false)
+    /// <remarks><paramref name="scratch"/>: At least <c>(C_in·T + C_out)·B·(p1 - p0)</c> floats.
+    /// <paramref name="accumulate"/>: Add to y (bias included).</remarks>
+    public void ForwardRange(ReadOnlySpan<float> x, int batch, int p0, int p1, Span<float> y, Span<float> scratch,
+        bool accumulate = false)
     {
         int n = batch * Pixels, len = p1 - p0, m = batch * len;
         Span<float> col = scratch[..(PatchSize * m)], result = scratch.Slice(PatchSize * m, OutputChannels * m);
@@ -217,7 +235,8 @@ internal sealed class CausalConv2d
                 }
             }
         }
-        Kernel.Gemm(Transpose.No, Transpose.No, OutputChannels, m, PatchSize, Weight.Value, PatchSize, col, m, result, m);
+        Kernel.Gemm(Transpose.No, Transpose.No, OutputChannels, m, PatchSize, Weight.Value, PatchSize, col, m, result,
+            m);
         for (int o = 0; o < OutputChannels; o++)
             for (int b = 0; b < batch; b++)
             {
@@ -229,9 +248,9 @@ internal sealed class CausalConv2d
 
     /// <summary>
     /// The layer as one ONNX Conv, <c>(N, C_in, H, W) -> (N, C_out, H, W)</c>: the taps laid into a dense kernel over
-    /// their bounding box (widened to hold the centre, so every pad is ≥ 0), with ONNX dilations where the offsets share
-    /// a common step (WaveNet's <c>t - d, t</c> is a 2-wide kernel of dilation d, not a (d+1)-wide one). Kernel cells
-    /// that are no tap hold 0, so the zero padding and the masked positions add exactly nothing.
+    /// their bounding box (widened to hold the centre, so every pad is ≥ 0), with ONNX dilations where the offsets
+    /// share a common step (WaveNet's <c>t - d, t</c> is a 2-wide kernel of dilation d, not a (d+1)-wide one). Kernel
+    /// cells that are no tap hold 0, so the zero padding and the masked positions add exactly nothing.
     /// </summary>
     public string ExportOnnx(OnnxGraph graph, string x)
     {
@@ -246,11 +265,14 @@ internal sealed class CausalConv2d
                     int ky = (_taps[t].Dy - minY) / stepY, kx = (_taps[t].Dx - minX) / stepX;
                     kernel[((o * InputChannels + c) * kh + ky) * kw + kx] = Weight.Value[o * PatchSize + c * taps + t];
                 }
-        return graph.Conv(x, graph.Constant(kernel, OutputChannels, InputChannels, kh, kw), graph.Constant(Bias.Value, OutputChannels),
+        return graph.Conv(x, graph.Constant(kernel, OutputChannels, InputChannels, kh, kw),
+            graph.Constant(Bias.Value, OutputChannels),
             kernel: [kh, kw], pads: [-minY, -minX, maxY, maxX], dilations: [stepY, stepX]);
     }
 
-    /// <summary>The range of offsets, widened to include 0, and their greatest common step (1 when all are 0).</summary>
+    /// <summary>
+    /// The range of offsets, widened to include 0, and their greatest common step (1 when all are 0).
+    /// </summary>
     private static (int Min, int Max, int Step) Extent(IEnumerable<int> offsets)
     {
         int[] all = offsets.Append(0).ToArray();
@@ -260,10 +282,16 @@ internal sealed class CausalConv2d
         return (all.Min(), all.Max(), Math.Max(step, 1));
     }
 
-    /// <summary>Scratch floats <see cref="ForwardRange"/> needs for <paramref name="positions"/> positions of <paramref name="batch"/> images.</summary>
+    /// <summary>
+    /// Scratch floats <see cref="ForwardRange"/> needs for <paramref name="positions"/> positions of
+    /// <paramref name="batch"/> images.
+    /// </summary>
     public int RangeScratchLength(int batch, int positions) => (PatchSize + OutputChannels) * batch * positions;
 
-    /// <summary>Image b's columns of the im2col matrix: <c>col[(c, t), b·P + p] = x[c, b·P + p + taps[t]]</c> (0 outside the image); n = B·P.</summary>
+    /// <summary>
+    /// Image b's columns of the im2col matrix: <c>col[(c, t), b·P + p] = x[c, b·P + p + taps[t]]</c> (0 outside the
+    /// image); n = B·P.
+    /// </summary>
     private void Im2Col(ReadOnlySpan<float> x, int n, int b, Span<float> col)
     {
         int taps = _taps.Length, pixels = Pixels;
@@ -272,7 +300,8 @@ internal sealed class CausalConv2d
             ReadOnlySpan<float> image = x.Slice(c * n + b * pixels, pixels);
             // Every entry is written once: copied where the tap lands in the image, cleared where it falls outside.
             foreach (var (tap, columnStart, imageStart, length) in _segments)
-                image.Slice(imageStart, length).CopyTo(col.Slice((c * taps + tap) * n + b * pixels + columnStart, length));
+                image.Slice(imageStart,
+                    length).CopyTo(col.Slice((c * taps + tap) * n + b * pixels + columnStart, length));
             foreach (var (tap, columnStart, length) in _zeroRuns)
                 col.Slice((c * taps + tap) * n + b * pixels + columnStart, length).Clear();
         }
@@ -288,7 +317,8 @@ internal sealed class CausalConv2d
             foreach (var (tap, columnStart, imageStart, length) in _segments)
             {
                 Span<float> target = image.Slice(imageStart, length);
-                TensorPrimitives.Add(target, dcol.Slice((c * taps + tap) * n + b * pixels + columnStart, length), target);
+                TensorPrimitives.Add(target, dcol.Slice((c * taps + tap) * n + b * pixels + columnStart, length),
+                    target);
             }
         }
     }
@@ -329,16 +359,21 @@ internal static class ConvTaps
         return taps.ToArray();
     }
 
-    /// <summary>The gated PixelCNN's horizontal stack: the k/2 pixels to the left, plus the centre after the first layer.</summary>
+    /// <summary>
+    /// The gated PixelCNN's horizontal stack: the k/2 pixels to the left, plus the centre after the first layer.
+    /// </summary>
     public static (int Dy, int Dx)[] Horizontal(int kernelSize, bool first)
     {
         int half = kernelSize / 2;
         return Enumerable.Range(-half, first ? half : half + 1).Select(dx => (0, dx)).ToArray();
     }
 
-    /// <summary>WaveNet's causal kernel of size 2 with dilation d over a sequence (one image row): offsets −d and 0.</summary>
+    /// <summary>
+    /// WaveNet's causal kernel of size 2 with dilation d over a sequence (one image row): offsets −d and 0.
+    /// </summary>
     public static (int Dy, int Dx)[] Dilated(int dilation) => [(0, -dilation), (0, 0)];
 
     /// <summary>WaveNet's first, strictly causal kernel: the <paramref name="size"/> previous positions.</summary>
-    public static (int Dy, int Dx)[] Causal(int size) => Enumerable.Range(1, size).Select(d => (0, -d)).Reverse().ToArray();
+    public static (int Dy, int Dx)[] Causal(int size) =>
+        Enumerable.Range(1, size).Select(d => (0, -d)).Reverse().ToArray();
 }

@@ -22,13 +22,15 @@ internal static class GatedActivation
 
     /// <summary><c>(N, 2C, ...) -> (N, C, ...)</c>: <c>tanh(pre[:, :C]) ⊙ σ(pre[:, C:])</c> as ONNX nodes.</summary>
     public static string ExportOnnx(OnnxGraph graph, string pre, int channels) =>
-        graph.Mul(graph.Tanh(graph.Slice(pre, 0, channels, axis: 1)), graph.Sigmoid(graph.Slice(pre, channels, 2 * channels, axis: 1)));
+        graph.Mul(graph.Tanh(graph.Slice(pre, 0, channels, axis: 1)),
+            graph.Sigmoid(graph.Slice(pre, channels, 2 * channels, axis: 1)));
 
     /// <summary><c>y[i] = tanh(a[i]) · σ(g[i])</c>.</summary>
     public static void Forward(ReadOnlySpan<float> a, ReadOnlySpan<float> g, Span<float> y)
     {
         int n = a.Length, i = 0;
-        ref float ra = ref MemoryMarshal.GetReference(a), rg = ref MemoryMarshal.GetReference(g), ry = ref MemoryMarshal.GetReference(y);
+        ref float ra = ref MemoryMarshal.GetReference(a), rg = ref MemoryMarshal.GetReference(g),
+            ry = ref MemoryMarshal.GetReference(y);
         for (; i <= n - Width; i += Width)
         {
             var (t, s) = TanhSigmoid(Vector256.LoadUnsafe(ref ra, (nuint)i), Vector256.LoadUnsafe(ref rg, (nuint)i));
@@ -44,17 +46,20 @@ internal static class GatedActivation
     }
 
     /// <summary>
-    /// <c>da = dy · σ(g) · (1 - tanh²(a))</c>, <c>dg = dy · tanh(a) · σ(g) · (1 - σ(g))</c>, recomputing tanh and σ from
-    /// the pre-activations (cheaper than keeping them). da and dg may not overlap the inputs.
+    /// <c>da = dy · σ(g) · (1 - tanh²(a))</c>, <c>dg = dy · tanh(a) · σ(g) · (1 - σ(g))</c>, recomputing tanh and σ
+    /// from the pre-activations (cheaper than keeping them). da and dg may not overlap the inputs.
     /// </summary>
-    public static void Backward(ReadOnlySpan<float> a, ReadOnlySpan<float> g, ReadOnlySpan<float> dy, Span<float> da, Span<float> dg)
+    public static void Backward(ReadOnlySpan<float> a, ReadOnlySpan<float> g, ReadOnlySpan<float> dy, Span<float> da,
+        Span<float> dg)
     {
         int n = a.Length, i = 0;
-        ref float ra = ref MemoryMarshal.GetReference(a), rg = ref MemoryMarshal.GetReference(g), rdy = ref MemoryMarshal.GetReference(dy);
+        ref float ra = ref MemoryMarshal.GetReference(a), rg = ref MemoryMarshal.GetReference(g),
+            rdy = ref MemoryMarshal.GetReference(dy);
         ref float rda = ref MemoryMarshal.GetReference(da), rdg = ref MemoryMarshal.GetReference(dg);
         for (; i <= n - Width; i += Width)
         {
-            var (ga, gg) = Gradients(Vector256.LoadUnsafe(ref ra, (nuint)i), Vector256.LoadUnsafe(ref rg, (nuint)i), Vector256.LoadUnsafe(ref rdy, (nuint)i));
+            var (ga, gg) = Gradients(Vector256.LoadUnsafe(ref ra, (nuint)i), Vector256.LoadUnsafe(ref rg, (nuint)i),
+                Vector256.LoadUnsafe(ref rdy, (nuint)i));
             ga.StoreUnsafe(ref rda, (nuint)i);
             gg.StoreUnsafe(ref rdg, (nuint)i);
         }
@@ -70,7 +75,10 @@ internal static class GatedActivation
         pg[..(n - i)].CopyTo(dg[i..]);
     }
 
-    /// <summary><c>tanh(a) = sign(a)·(1 - e)/(1 + e)</c> with <c>e = exp(-2|a|)</c> (absolute error ≈ 1e-7), and <c>σ(g) = 1/(1 + exp(-g))</c>.</summary>
+    /// <summary>
+    /// <c>tanh(a) = sign(a)·(1 - e)/(1 + e)</c> with <c>e = exp(-2|a|)</c> (absolute error ≈ 1e-7), and
+    /// <c>σ(g) = 1/(1 + exp(-g))</c>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (Vector256<float> Tanh, Vector256<float> Sigmoid) TanhSigmoid(Vector256<float> a, Vector256<float> g)
     {
@@ -82,7 +90,8 @@ internal static class GatedActivation
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector256<float> Da, Vector256<float> Dg) Gradients(Vector256<float> a, Vector256<float> g, Vector256<float> dy)
+    private static (Vector256<float> Da, Vector256<float> Dg) Gradients(Vector256<float> a, Vector256<float> g,
+        Vector256<float> dy)
     {
         var (t, s) = TanhSigmoid(a, g);
         Vector256<float> one = Vector256<float>.One, ds = dy * s;

@@ -17,7 +17,8 @@ internal static class GruCell
     /// <c>(B, 3H) -> (B, H)</c>: replaces the input projection in <paramref name="gates"/> by <c>[r | z | n]</c> (kept,
     /// with the recurrent projection, for <see cref="Backward"/>) and writes h_t.
     /// </summary>
-    public static void Forward(Span<float> gates, ReadOnlySpan<float> recurrent, ReadOnlySpan<float> hPrev, Span<float> h, int batch, int hidden)
+    public static void Forward(Span<float> gates, ReadOnlySpan<float> recurrent, ReadOnlySpan<float> hPrev,
+        Span<float> h, int batch, int hidden)
     {
         for (int r = 0; r < batch; r++)
         {
@@ -41,7 +42,8 @@ internal static class GruCell
     /// Given <c>∂L/∂h_t</c>: the gradients of the input projection <c>(B, 3H)</c>, of the recurrent projection
     /// <c>(B, 3H)</c> and the direct part of <c>∂L/∂h_{t-1}</c> (<c>dh ⊙ z</c>; the caller adds <c>dRecurrent·U</c>).
     /// </summary>
-    public static void Backward(ReadOnlySpan<float> gates, ReadOnlySpan<float> recurrent, ReadOnlySpan<float> hPrev, ReadOnlySpan<float> dh,
+    public static void Backward(ReadOnlySpan<float> gates, ReadOnlySpan<float> recurrent, ReadOnlySpan<float> hPrev,
+        ReadOnlySpan<float> dh,
         Span<float> dInput, Span<float> dRecurrent, Span<float> dhPrev, int batch, int hidden)
     {
         for (int row = 0; row < batch; row++)

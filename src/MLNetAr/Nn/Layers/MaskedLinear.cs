@@ -27,23 +27,38 @@ internal sealed class MaskedLinear
     public Parameter? Bias { get; }
 
     /// <summary><c>destination = W ⊙ mask</c>, both <c>(Out, In)</c>.</summary>
-    public void ApplyMask(ReadOnlySpan<float> mask, Span<float> destination) => TensorPrimitives.Multiply(Weight.Value, mask, destination);
+    public void ApplyMask(ReadOnlySpan<float> mask, Span<float> destination) =>
+        TensorPrimitives.Multiply(Weight.Value, mask, destination);
 
-    /// <summary><c>(B, In) -> (B, Out)</c>: <c>y = x · maskedWeightᵀ + b</c>; adds to y when <paramref name="accumulate"/>.</summary>
-    public void Forward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> maskedWeight, Span<float> y, bool accumulate = false)
+    /// <summary>
+    /// <c>(B, In) -> (B, Out)</c>: <c>y = x · maskedWeightᵀ + b</c>; adds to y when <paramref name="accumulate"/>.
+    /// </summary>
+    public void Forward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> maskedWeight, Span<float> y,
+        bool accumulate = false)
     {
-        Kernel.Gemm(Transpose.No, Transpose.Yes, batch, Outputs, Inputs, x, Inputs, maskedWeight, Inputs, y, Outputs, accumulate);
+        Kernel.Gemm(Transpose.No, Transpose.Yes, batch, Outputs, Inputs, x, Inputs, maskedWeight, Inputs, y, Outputs,
+            accumulate);
         AddBias(y, batch);
     }
 
-    /// <summary>Up to this many rows, the unpacked weights are faster than packed ones (see <see cref="Kernel.Pack"/>).</summary>
+    /// <summary>
+    /// Up to this many rows, the unpacked weights are faster than packed ones (see <see cref="Kernel.Pack"/>).
+    /// </summary>
     public const int UnpackedRows = 4;
 
-    /// <summary>Packs masked weights <c>(Out, In)</c> for <see cref="Forward(ReadOnlySpan{float}, int, PackedMatrix, Span{float}, bool)"/>.</summary>
-    public PackedMatrix Pack(ReadOnlySpan<float> maskedWeight) => Kernel.Pack(Transpose.Yes, Inputs, Outputs, maskedWeight, Inputs);
+    /// <summary>
+    /// Packs masked weights <c>(Out, In)</c> for
+    /// <see cref="Forward(ReadOnlySpan{float}, int, PackedMatrix, Span{float}, bool)"/>.
+    /// </summary>
+    public PackedMatrix Pack(ReadOnlySpan<float> maskedWeight) =>
+        Kernel.Pack(Transpose.Yes, Inputs, Outputs, maskedWeight, Inputs);
 
-    /// <summary><see cref="Forward(ReadOnlySpan{float}, int, ReadOnlySpan{float}, Span{float}, bool)"/> with weights from <see cref="Pack"/>.</summary>
-    public void Forward(ReadOnlySpan<float> x, int batch, PackedMatrix maskedWeight, Span<float> y, bool accumulate = false)
+    /// <summary>
+    /// <see cref="Forward(ReadOnlySpan{float}, int, ReadOnlySpan{float}, Span{float}, bool)"/> with weights from
+    /// <see cref="Pack"/>.
+    /// </summary>
+    public void Forward(ReadOnlySpan<float> x, int batch, PackedMatrix maskedWeight, Span<float> y,
+        bool accumulate = false)
     {
         Kernel.Gemm(Transpose.No, batch, x, Inputs, maskedWeight, y, Outputs, accumulate);
         AddBias(y, batch);
@@ -52,33 +67,40 @@ internal sealed class MaskedLinear
     /// <summary>Inputs at most this dense take the sparse product in <see cref="ForwardTransposed"/>.</summary>
     public const float SparseInputFraction = 0.3f;
 
-    /// <summary><c>destination = (W ⊙ mask)ᵀ</c> <c>(In, Out)</c>, the layout of <see cref="ForwardTransposed"/>.</summary>
+    /// <summary>
+    /// <c>destination = (W ⊙ mask)ᵀ</c> <c>(In, Out)</c>, the layout of <see cref="ForwardTransposed"/>.
+    /// </summary>
     public void ApplyMaskTransposed(ReadOnlySpan<float> mask, Span<float> destination)
     {
         ReadOnlySpan<float> weight = Weight.Value;
         for (int o = 0; o < Outputs; o++)
-            for (int i = 0; i < Inputs; i++) destination[i * Outputs + o] = weight[o * Inputs + i] * mask[o * Inputs + i];
+            for (int i = 0; i < Inputs; i++)
+                destination[i * Outputs + o] = weight[o * Inputs + i] * mask[o * Inputs + i];
     }
 
     /// <summary>
-    /// <see cref="Forward(ReadOnlySpan{float}, int, ReadOnlySpan{float}, Span{float}, bool)"/> with the masked weight stored transposed <c>(In, Out)</c>: when at most
-    /// <see cref="SparseInputFraction"/> of x is non-zero (binary images), each output row is the sum of the weight rows
-    /// at its non-zero inputs, O(nnz·Out) instead of O(In·Out).
+    /// <see cref="Forward(ReadOnlySpan{float}, int, ReadOnlySpan{float}, Span{float}, bool)"/> with the masked weight
+    /// stored transposed <c>(In, Out)</c>: when at most <see cref="SparseInputFraction"/> of x is non-zero (binary
+    /// images), each output row is the sum of the weight rows at its non-zero inputs, O(nnz·Out) instead of O(In·Out).
     /// </summary>
-    public void ForwardTransposed(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> maskedWeightTransposed, Span<float> y, bool accumulate = false)
+    public void ForwardTransposed(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> maskedWeightTransposed,
+        Span<float> y, bool accumulate = false)
     {
         ReadOnlySpan<float> input = x[..(batch * Inputs)];
         if (Kernel.NonZeroFraction(input) <= SparseInputFraction)
-            Kernel.SparseGemm(batch, Outputs, Inputs, input, Inputs, maskedWeightTransposed, Outputs, y, Outputs, accumulate);
+            Kernel.SparseGemm(batch, Outputs, Inputs, input, Inputs, maskedWeightTransposed, Outputs, y, Outputs,
+                accumulate);
         else
-            Kernel.Gemm(Transpose.No, Transpose.No, batch, Outputs, Inputs, input, Inputs, maskedWeightTransposed, Outputs, y, Outputs, accumulate);
+            Kernel.Gemm(Transpose.No, Transpose.No, batch, Outputs, Inputs, input, Inputs, maskedWeightTransposed,
+                Outputs, y, Outputs, accumulate);
         AddBias(y, batch);
     }
 
     private void AddBias(Span<float> y, int batch)
     {
         if (Bias != null)
-            for (int r = 0; r < batch; r++) TensorPrimitives.Add(y.Slice(r * Outputs, Outputs), Bias.Value, y.Slice(r * Outputs, Outputs));
+            for (int r = 0; r < batch; r++)
+                TensorPrimitives.Add(y.Slice(r * Outputs, Outputs), Bias.Value, y.Slice(r * Outputs, Outputs));
     }
 
     /// <summary>
@@ -92,15 +114,18 @@ internal sealed class MaskedLinear
     /// <param name="maskedWeight"><c>W ⊙ M</c> of the forward pass.</param>
     /// <param name="dx">Receives the gradient with respect to x; empty to skip it.</param>
     /// <param name="scratch">At least <c>Out·In</c> floats.</param>
-    public void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dy, ReadOnlySpan<float> mask, ReadOnlySpan<float> maskedWeight,
+    public void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dy, ReadOnlySpan<float> mask,
+        ReadOnlySpan<float> maskedWeight,
         Span<float> dx, Span<float> scratch)
     {
         Span<float> gradient = scratch[..Weight.Length];
         Kernel.Gemm(Transpose.Yes, Transpose.No, Outputs, Inputs, batch, dy, Outputs, x, Inputs, gradient, Inputs);
         TensorPrimitives.MultiplyAdd(gradient, mask, Weight.Gradient, Weight.Gradient);
         if (Bias != null)
-            for (int r = 0; r < batch; r++) TensorPrimitives.Add(Bias.Gradient, dy.Slice(r * Outputs, Outputs), Bias.Gradient);
+            for (int r = 0; r < batch; r++)
+                TensorPrimitives.Add(Bias.Gradient, dy.Slice(r * Outputs, Outputs), Bias.Gradient);
         if (!dx.IsEmpty)
-            Kernel.Gemm(Transpose.No, Transpose.No, batch, Inputs, Outputs, dy, Outputs, maskedWeight, Inputs, dx, Inputs);
+            Kernel.Gemm(Transpose.No, Transpose.No, batch, Inputs, Outputs, dy, Outputs, maskedWeight, Inputs, dx,
+                Inputs);
     }
 }

@@ -4,7 +4,8 @@ namespace MLNetAr.Nn.Masks;
 /// One MADE connectivity: an input order and the masks it induces (Germain et al. 2015, §4). Every input gets its
 /// position in the order as degree <c>m_0(j) ∈ [0, D)</c>; hidden unit k of layer l gets a degree
 /// <c>m_l(k) ∈ [min m_{l-1}, D-2]</c>; a hidden connection j → k exists iff <c>m_l(k) ≥ m_{l-1}(j)</c>, an output
-/// connection k → d iff <c>m_0(d) &gt; m_L(k)</c>, a direct input → output connection j → d iff <c>m_0(d) &gt; m_0(j)</c>.
+/// connection k → d iff <c>m_0(d) &gt; m_L(k)</c>, a direct input → output connection j → d iff
+/// <c>m_0(d) &gt; m_0(j)</c>.
 /// </summary>
 /// <remarks>
 /// The autoregressive property follows: output d depends only on inputs with a smaller degree, i.e. earlier in the
@@ -39,7 +40,8 @@ internal sealed class MadeMasks
     /// </summary>
     public static MadeMasks Create(int d, IReadOnlyList<int> hiddenSizes, bool naturalOrder, int seed, int index)
     {
-        if (hiddenSizes.Count == 0) throw new ArgumentException("MADE needs at least one hidden layer.", nameof(hiddenSizes));
+        if (hiddenSizes.Count == 0)
+            throw new ArgumentException("MADE needs at least one hidden layer.", nameof(hiddenSizes));
         var random = new Random(unchecked(seed * 1_000_003 + index));
         int[] order = Enumerable.Range(0, d).ToArray();
         if (!naturalOrder) random.Shuffle(order);
@@ -53,7 +55,8 @@ internal sealed class MadeMasks
         {
             int[] previous = degrees[l];
             int low = Math.Min(previous.Min(), Math.Max(0, d - 2));
-            degrees[l + 1] = Enumerable.Range(0, hiddenSizes[l]).Select(_ => random.Next(low, Math.Max(low, d - 2) + 1)).ToArray();
+            degrees[l + 1] = Enumerable.Range(0, hiddenSizes[l]).Select(_ =>
+                random.Next(low, Math.Max(low, d - 2) + 1)).ToArray();
             hidden[l] = Connect(degrees[l + 1], previous, strict: false);
         }
         float[] output = Connect(inputDegrees, degrees[^1], strict: true);
@@ -61,7 +64,9 @@ internal sealed class MadeMasks
         return new MadeMasks(order, degrees, hidden, output, direct);
     }
 
-    /// <summary>Mask <c>(Out, In)</c>: 1 where the out degree is ≥ (or, <paramref name="strict"/>, &gt;) the in degree.</summary>
+    /// <summary>
+    /// Mask <c>(Out, In)</c>: 1 where the out degree is ≥ (or, <paramref name="strict"/>, &gt;) the in degree.
+    /// </summary>
     private static float[] Connect(int[] outDegrees, int[] inDegrees, bool strict)
     {
         var mask = new float[outDegrees.Length * inDegrees.Length];
