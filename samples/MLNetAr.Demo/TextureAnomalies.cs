@@ -158,8 +158,8 @@ public sealed class TextureAnomalies
     /// Pixel-level AUROC of per-pixel scores against defect masks (all pixels of all images pooled), and the pointing
     /// game: the fraction of images whose highest-scoring pixel is inside the defect. NaN for no images.
     /// </summary>
-    public static (double PixelAuc,
-        double Pointing) Localisation(IReadOnlyList<(float[] PixelScores, bool[] Mask)> images)
+    public static (double PixelAuc, double Pointing) Localisation(
+        IReadOnlyList<(float[] PixelScores, bool[] Mask)> images)
     {
         if (images.Count == 0) return (double.NaN, double.NaN);
         double pixelAuc = Textures.Auc(images.SelectMany(i => i.PixelScores).ToArray(),

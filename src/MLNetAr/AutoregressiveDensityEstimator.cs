@@ -6,6 +6,7 @@ using Microsoft.ML.Transforms.Image;
 using MLNetAr.Internal;
 using MLNetAr.Kernels;
 using MLNetAr.Models;
+using MLNetAr.Nn;
 using MLNetAr.Training;
 
 namespace MLNetAr;
@@ -115,7 +116,8 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         var inputType = image?.PixelType ?? (VectorDataViewType)trainData.Schema[column].Type;
         CheckInputType(inputType);
         int dimension = inputType.Size;
-        var encoder = new PixelEncoder(column, EstimatorOptions.Binarization, EstimatorOptions.BinarizationThreshold,
+        var encoder = new PixelEncoder(column, (BinarizationKind)EstimatorOptions.Binarization,
+            EstimatorOptions.BinarizationThreshold,
             EstimatorOptions.PixelLevels)
         { Image = image };
 
@@ -164,10 +166,10 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         var settings = new TrainingSettings(o.MaximumNumberOfEpochs, o.BatchSize, o.LearningRate,
             o.EarlyStoppingPatience, seed, o.GradientClipNorm)
         {
-            Optimizer = o.Optimizer,
+            Optimizer = (OptimizerKind)o.Optimizer,
             Momentum = o.Momentum,
             L2Regularization = o.L2Regularization,
-            Schedule = o.LearningRateSchedule,
+            Schedule = (ScheduleKind)o.LearningRateSchedule,
             LearningRateDecayFactor = o.LearningRateDecayFactor,
             PlateauPatience = o.PlateauPatience,
             MaximumTrainingTime = o.MaximumTrainingTime,
@@ -179,7 +181,7 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         string streamed = o.StreamTrainingData ? $", streamed (shuffle pool {pool} rows)" : "";
         channel.Info($"{model.Kind}: {data.TrainCount} training rows, {data.ValidationCount} validation rows, " +
             $"{dimension} pixels, {model.ParameterCount} parameters{streamed}.");
-        List<EpochSummary> history = DensityTraining.Train(model, data, settings,
+        List<TrainedEpoch> history = DensityTraining.Train(model, data, settings,
             log: message => channel.Info(message),
             warn: message => channel.Warning(message),
             isCancelled: () => EstimatorOptions.CancellationToken.IsCancellationRequested
@@ -187,7 +189,9 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
             checkpoint: EstimatorOptions.CheckpointPath is string path
                 ? new CheckpointSettings(path, EstimatorOptions.CheckpointEveryEpochs) : null);
         return new AutoregressiveDensityTransformer(Host, model, encoder, EstimatorOptions.LogLikelihoodColumnName,
-            EstimatorOptions.HiddenFeaturesColumnName, history);
+            EstimatorOptions.HiddenFeaturesColumnName,
+            history.ConvertAll(e =>
+                new EpochSummary(e.Epoch, e.TrainingNll, e.ValidationNll, e.Seconds, e.LearningRate)));
     }
 
     /// <summary>

@@ -210,7 +210,7 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
         string input = ctx.LoadNonEmptyString();
         string logLikelihood = ctx.LoadNonEmptyString();
         string hidden = ctx.LoadNonEmptyString();
-        var binarization = (PixelBinarization)ctx.Reader.ReadInt32();
+        var binarization = (BinarizationKind)ctx.Reader.ReadInt32();
         float threshold = ctx.Reader.ReadSingle();
         if (!Enum.IsDefined(binarization) || !(threshold >= 0f && threshold < 1f))
             throw new InvalidDataException($"Corrupt MLNetAr model: invalid binarisation settings ({binarization}, " +

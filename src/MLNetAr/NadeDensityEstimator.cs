@@ -74,8 +74,10 @@ public sealed class NadeDensityEstimator : AutoregressiveDensityEstimator<NadeDe
         Random random)
     {
         int dimension = inputType.Size;
-        var order = InputOrders.Create(dimension, EstimatorOptions.InputOrder, random.Next());
-        var model = new Nade(dimension, EstimatorOptions.HiddenSize, EstimatorOptions.Activation, order);
+        var order = InputOrders.Create(dimension, shuffled: EstimatorOptions.InputOrder == InputOrder.Random,
+            random.Next());
+        var model = new Nade(dimension, EstimatorOptions.HiddenSize, (NadeActivation)EstimatorOptions.Activation,
+            order);
         model.Initialize(random, trainingRows.Means());
         return model;
     }

@@ -121,7 +121,8 @@ public sealed class PixelRnnDensityEstimator : AutoregressiveDensityEstimator<Pi
     {
         var o = EstimatorOptions;
         int width = RowWidth(inputType, LogInfo);
-        var model = new PixelRnn(inputType.Size, width, o.Levels, o.Cell, o.HiddenSize, o.Layers, o.UsePixelAbove,
+        var model = new PixelRnn(inputType.Size, width, o.Levels, (PixelRnnCell)o.Cell, o.HiddenSize, o.Layers,
+            o.UsePixelAbove,
             o.TruncationLength);
         model.Initialize(random, trainingRows.LevelCounts(o.Levels));
         return model;

@@ -31,7 +31,8 @@ static void Publicize(TypeDefinition type)
     var visibility = type.Attributes & TypeAttributes.VisibilityMask;
     if (type.IsNested)
     {
-        if (visibility is TypeAttributes.NestedAssembly or TypeAttributes.NestedFamORAssem or TypeAttributes.NestedFamANDAssem)
+        if (visibility is TypeAttributes.NestedAssembly or TypeAttributes.NestedFamORAssem
+            or TypeAttributes.NestedFamANDAssem)
             type.Attributes = (type.Attributes & ~TypeAttributes.VisibilityMask) | TypeAttributes.NestedPublic;
     }
     else if (visibility == TypeAttributes.NotPublic)

@@ -10,11 +10,19 @@ using MLNetAr.Onnx;
 
 namespace MLNetAr.Internal;
 
+/// <summary>How <see cref="PixelEncoder"/> binarises, stored in model files (the public <c>PixelBinarization</c>,
+/// value for value).</summary>
+internal enum BinarizationKind
+{
+    Threshold = 0,
+    None = 1,
+}
+
 /// <summary>
 /// Validates input values and turns them into the pixels the models describe: binary (2 levels, by
 /// <see cref="Binarization"/>) or quantised to <c>round(v·(K - 1)) / (K - 1)</c> for K &gt; 2 levels.
 /// </summary>
-internal sealed class PixelEncoder(string columnName, PixelBinarization binarization, float threshold, int levels = 2)
+internal sealed class PixelEncoder(string columnName, BinarizationKind binarization, float threshold, int levels = 2)
 {
     public int Levels { get; } = levels;
 
@@ -59,7 +67,7 @@ internal sealed class PixelEncoder(string columnName, PixelBinarization binariza
             values = editor.Commit();
         };
     }
-    public PixelBinarization Binarization { get; } = binarization;
+    public BinarizationKind Binarization { get; } = binarization;
     public float Threshold { get; } = threshold;
 
     /// <summary>
@@ -101,7 +109,7 @@ internal sealed class PixelEncoder(string columnName, PixelBinarization binariza
         {
             Vector256<float> v = Vector256.LoadUnsafe(ref start, (nuint)i);
             // Threshold: v > t; None: v is 0 or 1 (checked), and -0 becomes +0.
-            Vector256<float> one = Binarization == PixelBinarization.Threshold ? Vector256.GreaterThan(v, threshold)
+            Vector256<float> one = Binarization == BinarizationKind.Threshold ? Vector256.GreaterThan(v, threshold)
                 : Vector256.Equals(v, Vector256<float>.One);
             (one & Vector256<float>.One).StoreUnsafe(ref start, (nuint)i);
         }
@@ -114,7 +122,7 @@ internal sealed class PixelEncoder(string columnName, PixelBinarization binariza
     /// </summary>
     private bool AllValid(ReadOnlySpan<float> pixels)
     {
-        bool binaryOnly = Levels == 2 && Binarization == PixelBinarization.None;
+        bool binaryOnly = Levels == 2 && Binarization == BinarizationKind.None;
         ref float start = ref MemoryMarshal.GetReference(pixels);
         Vector256<float> valid = Vector256<float>.AllBitsSet;
         int i = 0;
@@ -143,7 +151,7 @@ internal sealed class PixelEncoder(string columnName, PixelBinarization binariza
                     "Scale pixels first, e.g. ExtractPixels(scaleImage: 1f / 255) or NormalizeMinMax.");
             if (Levels > 2)
                 pixels[i] = MathF.Round(v * (Levels - 1)) / (Levels - 1);
-            else if (Binarization == PixelBinarization.Threshold)
+            else if (Binarization == BinarizationKind.Threshold)
                 pixels[i] = v > Threshold ? 1f : 0f;
             else if (v != 0f && v != 1f)
                 throw new InvalidOperationException(
@@ -170,7 +178,7 @@ internal sealed class PixelEncoder(string columnName, PixelBinarization binariza
         {
             encoded = graph.Div(PixelDistribution.ExportLevelOf(graph, values, Levels), graph.Scalar(Levels - 1));
         }
-        else if (Binarization == PixelBinarization.Threshold)
+        else if (Binarization == BinarizationKind.Threshold)
             encoded = graph.Cast(graph.Greater(values, graph.Scalar(Threshold)), OnnxType.Float);
         else
         {

@@ -3,11 +3,13 @@ namespace MLNetAr.Models;
 /// <summary>Orders as permutations: <c>order[t]</c> is the pixel predicted at step t.</summary>
 internal static class InputOrders
 {
-    /// <summary>The natural order, or a seeded Fisher–Yates permutation of <c>0..d-1</c>.</summary>
-    public static int[] Create(int d, InputOrder kind, int seed)
+    /// <summary>
+    /// The natural order, or when <paramref name="shuffled"/>, a seeded Fisher–Yates permutation of <c>0..d-1</c>.
+    /// </summary>
+    public static int[] Create(int d, bool shuffled, int seed)
     {
         int[] order = Enumerable.Range(0, d).ToArray();
-        if (kind == InputOrder.Random) new Random(seed).Shuffle(order);
+        if (shuffled) new Random(seed).Shuffle(order);
         return order;
     }
 

@@ -9,6 +9,14 @@ using MLNetAr.Onnx;
 
 namespace MLNetAr.Models;
 
+/// <summary>NADE's hidden nonlinearity, stored in model files (the public <c>HiddenActivation</c>, value for
+/// value).</summary>
+internal enum NadeActivation
+{
+    Sigmoid = 0,
+    Relu = 1,
+}
+
 /// <summary>
 /// Neural autoregressive distribution estimator (Larochelle &amp; Murray 2011): with pixels taken in an order π,
 /// <c>h_t = act(c + Σ_{s&lt;t} W_s x_π(s))</c> and <c>p(x_π(t) = 1 | x_π(&lt;t)) = σ(b_t + V_t · h_t)</c>; the weights
@@ -36,7 +44,7 @@ internal sealed class Nade : DensityModel
     private readonly Parameter _b;    // (D): output bias of step t
     private readonly int[] _order;
 
-    public Nade(int dimension, int hiddenSize, HiddenActivation activation, int[] order) : base(dimension)
+    public Nade(int dimension, int hiddenSize, NadeActivation activation, int[] order) : base(dimension)
     {
         if (hiddenSize < 1)
             throw new ArgumentOutOfRangeException(nameof(hiddenSize), "NADE needs at least one hidden unit.");
@@ -53,7 +61,7 @@ internal sealed class Nade : DensityModel
     }
 
     public int HiddenSize { get; }
-    public HiddenActivation Activation { get; }
+    public NadeActivation Activation { get; }
     public override string Kind => KindName;
     public override int HiddenFeatureCount => HiddenSize;
     public override IReadOnlyList<Parameter> Parameters { get; }
@@ -166,7 +174,7 @@ internal sealed class Nade : DensityModel
 
     private void Activate(ReadOnlySpan<float> a, Span<float> h)
     {
-        if (Activation == HiddenActivation.Sigmoid) TensorPrimitives.Sigmoid(a, h);
+        if (Activation == NadeActivation.Sigmoid) TensorPrimitives.Sigmoid(a, h);
         else TensorPrimitives.Max(a, 0f, h);
     }
 
@@ -201,7 +209,7 @@ internal sealed class Nade : DensityModel
     }
 
     private string Activate(OnnxGraph graph, string a) =>
-        Activation == HiddenActivation.Sigmoid ? graph.Sigmoid(a) : graph.Relu(a);
+        Activation == NadeActivation.Sigmoid ? graph.Sigmoid(a) : graph.Relu(a);
 
     private void GatherInOrder(ReadOnlySpan<float> image, Span<float> byStep)
     {
@@ -293,7 +301,7 @@ internal sealed class Nade : DensityModel
         Span<float> carry)
     {
         int i = 0, h = ht.Length;
-        bool sigmoid = Activation == HiddenActivation.Sigmoid;
+        bool sigmoid = Activation == NadeActivation.Sigmoid;
         if (Vector256.IsHardwareAccelerated)
         {
             ref float rv = ref MemoryMarshal.GetReference(vt);
@@ -351,7 +359,7 @@ internal sealed class Nade : DensityModel
     public static Nade ReadHyperparameters(BinaryReader reader)
     {
         int d = reader.ReadInt32(), h = reader.ReadInt32();
-        var activation = (HiddenActivation)reader.ReadInt32();
+        var activation = (NadeActivation)reader.ReadInt32();
         if (d < 1 || h < 1 || d > 1 << 24 || h > 1 << 24)
             throw new ArgumentOutOfRangeException(nameof(reader), $"NADE sizes D = {d}, H = {h} are invalid.");
         var order = new int[d];

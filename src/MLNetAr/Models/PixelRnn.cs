@@ -7,6 +7,14 @@ using MLNetAr.Onnx;
 
 namespace MLNetAr.Models;
 
+/// <summary>The pixel RNN's recurrent cell, stored in model files (the public <c>RecurrentCell</c>, value for
+/// value).</summary>
+internal enum PixelRnnCell
+{
+    Lstm = 0,
+    Gru = 1,
+}
+
 /// <summary>
 /// A pixel RNN: stacked LSTM or GRU layers over the pixels in raster order (Theis &amp; Bethge 2015; van den Oord et
 /// al. 2016's PixelRNN without the diagonal/row convolutions). Step t reads <c>u_t = [x_{t-1}, x_{t-W}]</c> (the
@@ -38,7 +46,7 @@ internal sealed class PixelRnn : DensityModel
     private readonly Parameter _outputWeight, _outputBias;
     private readonly IReadOnlyList<Parameter> _parameters;
 
-    public PixelRnn(int dimension, int width, int levels, RecurrentCell cell, int hidden, int layers, bool pixelAbove,
+    public PixelRnn(int dimension, int width, int levels, PixelRnnCell cell, int hidden, int layers, bool pixelAbove,
         int truncation) : base(dimension)
     {
         if (levels < 2 || levels > 256)
@@ -65,7 +73,7 @@ internal sealed class PixelRnn : DensityModel
             all.Add(_inputWeight[l] = new Parameter($"Layer{l}.InputWeight", g * hidden, inputs));
             all.Add(_inputBias[l] = new Parameter($"Layer{l}.InputBias", g * hidden));
             all.Add(_recurrentWeight[l] = new Parameter($"Layer{l}.RecurrentWeight", g * hidden, hidden));
-            if (cell == RecurrentCell.Gru)
+            if (cell == PixelRnnCell.Gru)
                 all.Add((_recurrentBias[l] = new Parameter($"Layer{l}.RecurrentBias", g * hidden))!);
         }
         all.Add(_outputWeight = new Parameter("Output.Weight", LogitsPerPixel, hidden));
@@ -73,7 +81,7 @@ internal sealed class PixelRnn : DensityModel
         _parameters = all;
     }
 
-    public RecurrentCell Cell { get; }
+    public PixelRnnCell Cell { get; }
     public int Hidden { get; }
     public int Layers { get; }
     public int Width { get; }
@@ -84,7 +92,7 @@ internal sealed class PixelRnn : DensityModel
     public override IReadOnlyList<Parameter> Parameters => _parameters;
     public override int HiddenFeatureCount => 2 * Hidden;
 
-    private int GateCount => Cell == RecurrentCell.Lstm ? LstmCell.Gates : GruCell.Gates;
+    private int GateCount => Cell == PixelRnnCell.Lstm ? LstmCell.Gates : GruCell.Gates;
     private int InputSize => PixelAbove ? 2 : 1;
 
     public override ModelWorkspace CreateWorkspace(int maxBatch) => new Workspace(maxBatch, Layers);
@@ -167,9 +175,9 @@ internal sealed class PixelRnn : DensityModel
             InputProjection(l, input, m, gates);
             Span<float> states = ws.Layers[l].States.Get((long)(d + 1) * batch * h);
             states[..(batch * h)].Clear();
-            Span<float> cells = Cell == RecurrentCell.Lstm ? ws.Layers[l].Cells.Get((long)(d + 1) * batch * h) : [];
+            Span<float> cells = Cell == PixelRnnCell.Lstm ? ws.Layers[l].Cells.Get((long)(d + 1) * batch * h) : [];
             if (!cells.IsEmpty) cells[..(batch * h)].Clear();
-            Span<float> recurrent = Cell == RecurrentCell.Gru ? ws.Layers[l].Recurrent.Get((long)m * GateCount * h)
+            Span<float> recurrent = Cell == PixelRnnCell.Gru ? ws.Layers[l].Recurrent.Get((long)m * GateCount * h)
                 : [];
             PackedMatrix recurrentWeight = PackRecurrentWeight(l);
             for (int t = 0; t < d; t++) Step(l, t, batch, recurrentWeight, gates, recurrent, states, cells);
@@ -198,7 +206,7 @@ internal sealed class PixelRnn : DensityModel
         int h = Hidden, width = GateCount * h, block = batch * h;
         Span<float> g = gates.Slice(t * batch * width, batch * width);
         ReadOnlySpan<float> hPrev = states.Slice(t * block, block);
-        if (Cell == RecurrentCell.Lstm)
+        if (Cell == PixelRnnCell.Lstm)
         {
             // (B, H) · (H, 4H) added to the input projection.
             Kernel.Gemm(Transpose.No, batch, hPrev, h, u, g, width, accumulate: true);
@@ -262,7 +270,7 @@ internal sealed class PixelRnn : DensityModel
             Span<float> gates = ws.Layers[l].Gates.Get((long)m * width);
             Span<float> states = ws.Layers[l].States.Get((long)(d + 1) * block);
             Span<float> dGates = ws.GateGradient.Get((long)m * width);
-            Span<float> dRecurrent = Cell == RecurrentCell.Gru ? ws.RecurrentGradient.Get((long)m * width) : dGates;
+            Span<float> dRecurrent = Cell == PixelRnnCell.Gru ? ws.RecurrentGradient.Get((long)m * width) : dGates;
             carry.Clear();
             dCell.Clear();
             for (int t = d - 1; t >= 0; t--)
@@ -270,7 +278,7 @@ internal sealed class PixelRnn : DensityModel
                 Span<float> dh = dStates.Slice(t * block, block);
                 TensorPrimitives.Add(dh, carry, dh);
                 Span<float> dg = dGates.Slice(t * batch * width, batch * width);
-                if (Cell == RecurrentCell.Lstm)
+                if (Cell == PixelRnnCell.Lstm)
                 {
                     Span<float> cells = ws.Layers[l].Cells.Get((long)(d + 1) * block);
                     LstmCell.Backward(gates.Slice(t * batch * width, batch * width), cells.Slice(t * block, block),
@@ -294,7 +302,7 @@ internal sealed class PixelRnn : DensityModel
                 Kernel.Gemm(Transpose.No, Transpose.No, batch, h, width,
                     dRecurrent.Slice(t * batch * width, batch * width), width,
                     _recurrentWeight[l].Value, h, carry, h);
-                if (Cell == RecurrentCell.Gru) TensorPrimitives.Add(carry, direct, carry);
+                if (Cell == PixelRnnCell.Gru) TensorPrimitives.Add(carry, direct, carry);
                 Kernel.FlushTinyToZero(carry);
                 Kernel.FlushTinyToZero(dCell);
             }
@@ -353,12 +361,12 @@ internal sealed class PixelRnn : DensityModel
         string lastState = "";
         for (int l = 0; l < Layers; l++)
         {
-            string[] outputs = graph.OpMany(Cell == RecurrentCell.Lstm ? "LSTM" : "GRU",
+            string[] outputs = graph.OpMany(Cell == PixelRnnCell.Lstm ? "LSTM" : "GRU",
                 [sequence, .. RecurrentWeightsOnnx(graph, l)], 2, node =>
             {
                 node.AddAttribute("hidden_size", (long)h);
                 // PyTorch's (and GruCell's) n = tanh(x_n + r ⊙ (U_n h + b))
-                if (Cell == RecurrentCell.Gru)
+                if (Cell == PixelRnnCell.Gru)
                     node.AddAttribute("linear_before_reset", 1L);
             });
             sequence = graph.Squeeze(outputs[0], 1);                   // (D, 1, N, H) -> (D, N, H)
@@ -381,7 +389,7 @@ internal sealed class PixelRnn : DensityModel
     private string[] RecurrentWeightsOnnx(OnnxGraph graph, int layer)
     {
         int h = Hidden, g = GateCount;
-        int[] order = Cell == RecurrentCell.Lstm ? [0, 3, 1, 2] : [1, 0, 2];
+        int[] order = Cell == PixelRnnCell.Lstm ? [0, 3, 1, 2] : [1, 0, 2];
         float[] Reorder(float[] blocks, int columns) =>
             order.SelectMany(gate => blocks.AsSpan(gate * h * columns, h * columns).ToArray()).ToArray();
         int inputs = _inputWeight[layer].Shape[1];
@@ -406,7 +414,7 @@ internal sealed class PixelRnn : DensityModel
         for (int l = 0; l < Layers; l++)
         {
             ws.Layers[l].States.Get((long)(d + 1) * batch * h)[..(batch * h)].Clear();
-            if (Cell == RecurrentCell.Lstm) ws.Layers[l].Cells.Get((long)(d + 1) * batch * h)[..(batch * h)].Clear();
+            if (Cell == PixelRnnCell.Lstm) ws.Layers[l].Cells.Get((long)(d + 1) * batch * h)[..(batch * h)].Clear();
         }
         PackedMatrix[] recurrentWeights = Enumerable.Range(0, Layers).Select(PackRecurrentWeight).ToArray();
         for (int t = 0; t < d; t++)
@@ -419,8 +427,8 @@ internal sealed class PixelRnn : DensityModel
                 ReadOnlySpan<float> input = l == 0 ? ws.StepInput.Get(batch * InputSize)
                     : ws.Layers[l - 1].States.Get((long)(d + 1) * batch * h).Slice((t + 1) * batch * h, batch * h);
                 InputProjection(l, input, batch, gates.Slice(t * batch * width, batch * width));
-                Span<float> cells = Cell == RecurrentCell.Lstm ? ws.Layers[l].Cells.Get((long)(d + 1) * batch * h) : [];
-                Span<float> recurrent = Cell == RecurrentCell.Gru ? ws.Layers[l].Recurrent.Get((long)n * width) : [];
+                Span<float> cells = Cell == PixelRnnCell.Lstm ? ws.Layers[l].Cells.Get((long)(d + 1) * batch * h) : [];
+                Span<float> recurrent = Cell == PixelRnnCell.Gru ? ws.Layers[l].Recurrent.Get((long)n * width) : [];
                 Step(l, t, batch, recurrentWeights[l], gates, recurrent,
                     ws.Layers[l].States.Get((long)(d + 1) * batch * h), cells);
             }
@@ -445,7 +453,7 @@ internal sealed class PixelRnn : DensityModel
     public static DensityModel ReadHyperparameters(BinaryReader reader)
     {
         int dimension = reader.ReadInt32(), width = reader.ReadInt32(), levels = reader.ReadInt32();
-        var cell = (RecurrentCell)reader.ReadInt32();
+        var cell = (PixelRnnCell)reader.ReadInt32();
         if (!Enum.IsDefined(cell))
             throw new ArgumentOutOfRangeException(nameof(cell), $"Unknown recurrent cell {(int)cell}.");
         int hidden = reader.ReadInt32(), layers = reader.ReadInt32();

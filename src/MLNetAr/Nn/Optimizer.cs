@@ -2,6 +2,15 @@ using MLNetAr.Kernels;
 
 namespace MLNetAr.Nn;
 
+/// <summary>The optimisers <see cref="Optimizer.Create"/> builds (the public <c>TrainingOptimizer</c>, value for
+/// value).</summary>
+internal enum OptimizerKind
+{
+    Adam,
+    Adagrad,
+    SgdMomentum,
+}
+
 /// <summary>
 /// A first-order optimiser over a fixed list of parameters: per-parameter state buffers, a step counter and a
 /// learning rate the schedule may change between steps. L2 regularisation, when set, adds <c>λ·w</c> to the gradient
@@ -36,12 +45,12 @@ internal abstract class Optimizer
     internal void RestoreStepCount(int step) => _step = step;
 
     /// <summary>Builds the optimiser <paramref name="kind"/> names.</summary>
-    public static Optimizer Create(TrainingOptimizer kind, IReadOnlyList<Parameter> parameters, float learningRate,
+    public static Optimizer Create(OptimizerKind kind, IReadOnlyList<Parameter> parameters, float learningRate,
         float l2Regularization, float momentum) => kind switch
         {
-            TrainingOptimizer.Adam => new AdamOptimizer(parameters, learningRate, l2Regularization),
-            TrainingOptimizer.Adagrad => new AdagradOptimizer(parameters, learningRate, l2Regularization),
-            TrainingOptimizer.SgdMomentum =>
+            OptimizerKind.Adam => new AdamOptimizer(parameters, learningRate, l2Regularization),
+            OptimizerKind.Adagrad => new AdagradOptimizer(parameters, learningRate, l2Regularization),
+            OptimizerKind.SgdMomentum =>
                 new MomentumOptimizer(parameters, learningRate, l2Regularization, momentum),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown optimiser."),
         };

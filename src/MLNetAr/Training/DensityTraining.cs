@@ -16,16 +16,16 @@ namespace MLNetAr.Training;
 internal sealed record TrainingSettings(int MaximumNumberOfEpochs, int BatchSize, float LearningRate,
     int EarlyStoppingPatience, int Seed, float GradientClipNorm = 0f)
 {
-    public TrainingOptimizer Optimizer { get; init; } = TrainingOptimizer.Adam;
-    /// <summary>μ of <see cref="TrainingOptimizer.SgdMomentum"/>.</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
+    /// <summary>μ of <see cref="OptimizerKind.SgdMomentum"/>.</summary>
     public float Momentum { get; init; } = 0.9f;
     /// <summary>λ of the L2 penalty <c>λ/2·‖W‖²</c> on weight matrices (0: none).</summary>
     public float L2Regularization { get; init; }
-    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
-    /// <summary>Factor applied by <see cref="LearningRateSchedule.ReduceOnPlateau"/>.</summary>
+    public ScheduleKind Schedule { get; init; } = ScheduleKind.Constant;
+    /// <summary>Factor applied by <see cref="ScheduleKind.ReduceOnPlateau"/>.</summary>
     public float LearningRateDecayFactor { get; init; } = 0.5f;
     /// <summary>
-    /// Epochs without improvement before <see cref="LearningRateSchedule.ReduceOnPlateau"/> reduces the rate.
+    /// Epochs without improvement before <see cref="ScheduleKind.ReduceOnPlateau"/> reduces the rate.
     /// </summary>
     public int PlateauPatience { get; init; } = 2;
     /// <summary>
@@ -45,6 +45,12 @@ internal sealed record TrainingSettings(int MaximumNumberOfEpochs, int BatchSize
         FormattableString.Invariant($"|decay={LearningRateDecayFactor:R}|plateau={PlateauPatience}"),
         InputDropout > 0 ? FormattableString.Invariant($"|dropout={InputDropout:R}") : "");
 }
+
+/// <summary>
+/// One epoch of a training run, in nats per image; the estimator hands it to users as the public <c>EpochSummary</c>.
+/// </summary>
+internal readonly record struct TrainedEpoch(int Epoch, double TrainingNll, double ValidationNll, double Seconds,
+    double LearningRate);
 
 /// <summary>
 /// Where training reads its rows: training rows <c>[TrainStart, TrainEnd)</c> and validation rows
@@ -89,7 +95,7 @@ internal static class DensityTraining
     /// does early stopping. Either way the model keeps the weights of the best epoch, where the untrained model counts
     /// as epoch 0, so a run that only got worse returns its starting point rather than garbage.
     /// </remarks>
-    public static List<EpochSummary> Train(DensityModel model, TrainingData data, TrainingSettings settings,
+    public static List<TrainedEpoch> Train(DensityModel model, TrainingData data, TrainingSettings settings,
         Action<string>? log, Action<string>? warn = null, Func<bool>? isCancelled = null,
             CheckpointSettings? checkpoint = null)
     {
@@ -165,7 +171,7 @@ internal static class DensityTraining
             double validNll = hasValidation && !diverged ? MeanValidationNll(model, data, workspace, batchSize)
                 : double.NaN;
             if (diverged) trainNll = double.NaN;
-            history.Add(new EpochSummary(epoch, trainNll, validNll, seconds, optimizer.LearningRate));
+            history.Add(new TrainedEpoch(epoch, trainNll, validNll, seconds, optimizer.LearningRate));
             log?.Invoke($"epoch {epoch}/{settings.MaximumNumberOfEpochs}: train NLL {trainNll:F3}, validation NLL " +
                 $"{validNll:F3} nats, {seconds:F2} s, learning rate {optimizer.LearningRate:G3}");
 
@@ -219,7 +225,7 @@ internal static class DensityTraining
         return history;
     }
 
-    private static string BestEpochText(List<EpochSummary> history, int failedEpoch)
+    private static string BestEpochText(List<TrainedEpoch> history, int failedEpoch)
     {
         var finite = history.Where(h => h.Epoch < failedEpoch && double.IsFinite(h.ValidationNll)).ToList();
         return finite.Count == 0 ? "the untrained model" : $"validation NLL {finite.Min(h => h.ValidationNll):F3}";

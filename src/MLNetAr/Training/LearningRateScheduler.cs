@@ -1,18 +1,28 @@
 namespace MLNetAr.Training;
 
+/// <summary>The schedules <see cref="LearningRateScheduler"/> follows (the public <c>LearningRateSchedule</c>, value
+/// for value).</summary>
+internal enum ScheduleKind
+{
+    Constant,
+    LinearDecay,
+    CosineDecay,
+    ReduceOnPlateau,
+}
+
 /// <summary>
-/// The learning rate of each training step under a <see cref="LearningRateSchedule"/>. Linear and cosine decay are
+/// The learning rate of each training step under a <see cref="ScheduleKind"/>. Linear and cosine decay are
 /// functions of the step number alone (progress = step / total steps of <c>MaximumNumberOfEpochs</c>);
 /// reduce-on-plateau carries its current rate and a counter of epochs without improvement, which checkpoints save.
 /// </summary>
 internal sealed class LearningRateScheduler
 {
-    private readonly LearningRateSchedule _schedule;
+    private readonly ScheduleKind _schedule;
     private readonly float _baseRate, _decayFactor;
     private readonly int _plateauPatience;
     private readonly long _totalSteps;
 
-    public LearningRateScheduler(LearningRateSchedule schedule, float baseRate, float decayFactor, int plateauPatience,
+    public LearningRateScheduler(ScheduleKind schedule, float baseRate, float decayFactor, int plateauPatience,
         long totalSteps)
     {
         (_schedule, _baseRate, _decayFactor, _plateauPatience, _totalSteps) = (schedule, baseRate, decayFactor,
@@ -32,9 +42,9 @@ internal sealed class LearningRateScheduler
         double progress = Math.Clamp((double)stepsDone / Math.Max(1, _totalSteps), 0, 1);
         return _schedule switch
         {
-            LearningRateSchedule.LinearDecay => (float)(_baseRate * (1 - progress)),
-            LearningRateSchedule.CosineDecay => (float)(_baseRate * 0.5 * (1 + Math.Cos(Math.PI * progress))),
-            LearningRateSchedule.ReduceOnPlateau => PlateauRate,
+            ScheduleKind.LinearDecay => (float)(_baseRate * (1 - progress)),
+            ScheduleKind.CosineDecay => (float)(_baseRate * 0.5 * (1 + Math.Cos(Math.PI * progress))),
+            ScheduleKind.ReduceOnPlateau => PlateauRate,
             _ => _baseRate,
         };
     }
@@ -42,7 +52,7 @@ internal sealed class LearningRateScheduler
     /// <summary>Records an epoch's outcome; returns true when the rate was just reduced.</summary>
     public bool EndEpoch(bool improved)
     {
-        if (_schedule != LearningRateSchedule.ReduceOnPlateau) return false;
+        if (_schedule != ScheduleKind.ReduceOnPlateau) return false;
         if (improved)
         {
             EpochsWithoutImprovement = 0;

@@ -15,7 +15,7 @@ internal sealed class TrainingState
     public double BestScore = double.PositiveInfinity;
     public bool Finished;
     public float[][] Best = [];
-    public List<EpochSummary> History = [];
+    public List<TrainedEpoch> History = [];
     public float PlateauRate;          // reduce-on-plateau's current learning rate
     public int EpochsWithoutImprovement;
 }
@@ -115,7 +115,7 @@ internal static class TrainingCheckpoint
             state.EpochsWithoutImprovement = r.ReadInt32();
             int entries = r.ReadInt32();
             for (int i = 0; i < entries; i++)
-                state.History.Add(new EpochSummary(r.ReadInt32(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(),
+                state.History.Add(new TrainedEpoch(r.ReadInt32(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(),
                     r.ReadDouble()));
             state.Best = model.Parameters.Select(p => new float[p.Length]).ToArray();
             foreach (float[][] tensors in new[] { model.Parameters.Select(p => p.Value).ToArray(),

@@ -27,7 +27,7 @@ public class PixelEncoderTests
                 : random.Next(4) switch { 0 => 0f, 1 => 1f, 2 => threshold, _ => random.NextSingle() }).ToArray();
             float[] encoded = values.ToArray();
 
-            new PixelEncoder("Pixels", binarization, threshold, levels).Encode(encoded, row: 0);
+            new PixelEncoder("Pixels", (BinarizationKind)binarization, threshold, levels).Encode(encoded, row: 0);
 
             for (int i = 0; i < length; i++)
             {
@@ -49,7 +49,7 @@ public class PixelEncoderTests
         values[index] = bad;
 
         var error = Assert.Throws<InvalidOperationException>(() =>
-            new PixelEncoder("Pixels", PixelBinarization.Threshold, 0.5f, levels).Encode(values, row: 12));
+            new PixelEncoder("Pixels", BinarizationKind.Threshold, 0.5f, levels).Encode(values, row: 12));
 
         Assert.Contains("Column 'Pixels' (row 12, index " + index + ")", error.Message);
         Assert.Contains("expected values in [0, 1]", error.Message);
@@ -64,7 +64,7 @@ public class PixelEncoderTests
         values[index] = 0.25f;
 
         var error = Assert.Throws<InvalidOperationException>(() =>
-            new PixelEncoder("Pixels", PixelBinarization.None, 0.5f).Encode(values, row: 2));
+            new PixelEncoder("Pixels", BinarizationKind.None, 0.5f).Encode(values, row: 2));
 
         Assert.Contains("(row 2, index " + index + "): expected 0 or 1 because Binarization is None", error.Message);
     }

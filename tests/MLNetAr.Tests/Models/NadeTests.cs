@@ -8,7 +8,7 @@ public class NadeTests
 {
     internal static Nade RandomModel(int d, int h, HiddenActivation activation, InputOrder order, int seed)
     {
-        var model = new Nade(d, h, activation, InputOrders.Create(d, order, seed));
+        var model = new Nade(d, h, (NadeActivation)activation, InputOrders.Create(d, order == InputOrder.Random, seed));
         model.Initialize(new Random(seed), Enumerable.Repeat(0.3f, d).ToArray());
         TestData.Perturb(model, seed, scale: 1.2f);
         return model;
@@ -140,5 +140,5 @@ public class NadeTests
     [Fact]
     public void ParameterCount_IsTwoHDPlusHPlusD() =>
         Assert.Equal(2 * 10 * 7 + 7 + 10,
-            new Nade(10, 7, HiddenActivation.Sigmoid, InputOrders.Create(10, InputOrder.Natural, 0)).ParameterCount);
+            new Nade(10, 7, NadeActivation.Sigmoid, InputOrders.Create(10, shuffled: false, 0)).ParameterCount);
 }

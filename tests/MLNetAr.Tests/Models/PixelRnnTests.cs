@@ -10,15 +10,15 @@ public class PixelRnnTests
     {
         var model = name switch
         {
-            "lstm" => new PixelRnn(12, width: 4, levels: 2, RecurrentCell.Lstm, hidden: 5, layers: 1, pixelAbove: true,
+            "lstm" => new PixelRnn(12, width: 4, levels: 2, PixelRnnCell.Lstm, hidden: 5, layers: 1, pixelAbove: true,
                 truncation),
-            "lstm-2layers" => new PixelRnn(10, width: 5, levels: 2, RecurrentCell.Lstm, hidden: 4, layers: 2,
+            "lstm-2layers" => new PixelRnn(10, width: 5, levels: 2, PixelRnnCell.Lstm, hidden: 4, layers: 2,
                 pixelAbove: true, truncation),
-            "gru" => new PixelRnn(12, width: 3, levels: 2, RecurrentCell.Gru, hidden: 5, layers: 2, pixelAbove: true,
+            "gru" => new PixelRnn(12, width: 3, levels: 2, PixelRnnCell.Gru, hidden: 5, layers: 2, pixelAbove: true,
                 truncation),
-            "gru-noabove" => new PixelRnn(9, width: 9, levels: 2, RecurrentCell.Gru, hidden: 4, layers: 1,
+            "gru-noabove" => new PixelRnn(9, width: 9, levels: 2, PixelRnnCell.Gru, hidden: 4, layers: 1,
                 pixelAbove: false, truncation),
-            "lstm-levels3" => new PixelRnn(5, width: 5, levels: 3, RecurrentCell.Lstm, hidden: 4, layers: 1,
+            "lstm-levels3" => new PixelRnn(5, width: 5, levels: 3, PixelRnnCell.Lstm, hidden: 4, layers: 1,
                 pixelAbove: false, truncation),
             _ => throw new ArgumentException(name),
         };

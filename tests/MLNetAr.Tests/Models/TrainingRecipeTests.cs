@@ -20,7 +20,7 @@ public class TrainingRecipeTests
         weights.Value.AsSpan().Fill(2f);
         bias.Value.AsSpan().Fill(2f);
         // Plain SGD (μ = 0, lr = 1) on a zero loss: the only gradient is λ·W.
-        var sgd = Optimizer.Create(TrainingOptimizer.SgdMomentum, [weights, bias], learningRate: 1f,
+        var sgd = Optimizer.Create(OptimizerKind.SgdMomentum, [weights, bias], learningRate: 1f,
             l2Regularization: 0.25f, momentum: 0f);
         sgd.ZeroGradients();
         sgd.Step();
@@ -31,16 +31,16 @@ public class TrainingRecipeTests
     [Fact]
     public void LinearAndCosineDecay_FollowTheirFormulasToZero()
     {
-        var linear = new LearningRateScheduler(LearningRateSchedule.LinearDecay, 0.1f, 0.5f, 2, totalSteps: 200);
+        var linear = new LearningRateScheduler(ScheduleKind.LinearDecay, 0.1f, 0.5f, 2, totalSteps: 200);
         Assert.Equal(0.1f, linear.RateAt(0), 6);
         Assert.Equal(0.05f, linear.RateAt(100), 6);
         Assert.Equal(0f, linear.RateAt(200), 6);
-        var cosine = new LearningRateScheduler(LearningRateSchedule.CosineDecay, 0.1f, 0.5f, 2, totalSteps: 200);
+        var cosine = new LearningRateScheduler(ScheduleKind.CosineDecay, 0.1f, 0.5f, 2, totalSteps: 200);
         Assert.Equal(0.1f, cosine.RateAt(0), 6);
         Assert.Equal(0.1f * (1 + Math.Cos(Math.PI / 4)) / 2, cosine.RateAt(50), 6);
         Assert.Equal(0.05f, cosine.RateAt(100), 6);
         Assert.Equal(0f, cosine.RateAt(200), 6);
-        var constant = new LearningRateScheduler(LearningRateSchedule.Constant, 0.1f, 0.5f, 2, totalSteps: 200);
+        var constant = new LearningRateScheduler(ScheduleKind.Constant, 0.1f, 0.5f, 2, totalSteps: 200);
         Assert.Equal(0.1f, constant.RateAt(150));
         Assert.False(constant.EndEpoch(improved: false) || constant.EndEpoch(improved: false));
     }
@@ -48,7 +48,7 @@ public class TrainingRecipeTests
     [Fact]
     public void ReduceOnPlateau_ReducesAfterPatienceEpochsWithoutImprovement()
     {
-        var plateau = new LearningRateScheduler(LearningRateSchedule.ReduceOnPlateau, 0.1f, 0.5f, plateauPatience: 2,
+        var plateau = new LearningRateScheduler(ScheduleKind.ReduceOnPlateau, 0.1f, 0.5f, plateauPatience: 2,
             totalSteps: 100);
         Assert.False(plateau.EndEpoch(improved: false));
         Assert.False(plateau.EndEpoch(improved: true)); // an improvement resets the count
