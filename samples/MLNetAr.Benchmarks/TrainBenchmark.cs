@@ -170,8 +170,8 @@ internal static class TrainBenchmark
         AutoregressiveDensityOptions options = DensityModelFamily.Find(model).CreateOptions();
         options.Seed = 1;
         Configure(options, settings);
-        IDensityEstimator estimator = options.CreateEstimator(MLNetAr.Internal.MlNetInterop.GetEnvironment(
-            ml.Transforms));
+        var environment = MLNetAr.Internal.MlNetInterop.GetEnvironment(ml.Transforms);
+        IDensityEstimator estimator = options.CreateEstimator(environment);
         return ((t, v) => estimator.Fit(t, v, out _), Describe(options));
     }
 

@@ -263,8 +263,8 @@ public static class DigitsReport
                 var probe = ml.Transforms.NormalizeMeanVariance("ProbeFeatures", column)
                     .Append(ml.Transforms.Conversion.MapValueToKey("LabelKey", "Label"))
                     .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy("LabelKey", "ProbeFeatures"));
-                var pipeline = new TransformerChain<ITransformer>(features).Append(probe.Fit(features.Transform(
-                    trainView)));
+                var pipeline = new TransformerChain<ITransformer>(features)
+                    .Append(probe.Fit(features.Transform(trainView)));
                 double accuracy = ml.MulticlassClassification.Evaluate(pipeline.Transform(testView),
                     "LabelKey").MicroAccuracy;
                 html.Append(FormattableString.Invariant($"<tr><td>{name}</td><td>{accuracy:P1}</td></tr>"));

@@ -29,8 +29,7 @@ var modelPath = new Option<string?>("--model")
 };
 var size = new Option<int>("--size")
 {
-    Description = "Images are resized to size×size.", DefaultValueFactory = _ =>
-    28
+    Description = "Images are resized to size×size.", DefaultValueFactory = _ => 28
 };
 var epochs = new Option<int>("--epochs") { Description = "Training epochs at most.", DefaultValueFactory = _ => 30 };
 var levels = new Option<int?>("--levels")

@@ -20,8 +20,8 @@ public static class WaveNetDensity
         }).Fit(train);
 
         double nll = -model.Transform(test).GetColumn<float>("LogLikelihood").Average(v => (double)v);
-        Console.WriteLine($"{model.ModelKind}: mean test NLL {nll:F1} nats, {model.HiddenFeatureCount} hidden " +
-            $"features");
+        Console.WriteLine(
+            $"{model.ModelKind}: mean test NLL {nll:F1} nats, {model.HiddenFeatureCount} hidden features");
 
         // Expected output (the number varies a little):
         //   WaveNet: mean test NLL 150.3 nats, 64 hidden features

@@ -17,9 +17,8 @@ internal sealed record DensityModelFamily(string Name, string Kind, Func<Autoreg
         typeof(DensityModelFamily).Assembly.GetTypes()
             .Where(t => !t.IsAbstract && t.BaseType is { IsGenericType: true } b
                 && b.GetGenericTypeDefinition() == typeof(AutoregressiveDensityEstimator<>))
-            .Select(t => t.GetField("Family",
-                BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Static)?.GetValue(
-                null) as DensityModelFamily
+            .Select(t => t.GetField("Family", BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Static)
+                ?.GetValue(null) as DensityModelFamily
                 ?? throw new InvalidOperationException($"{t.Name} declares no `internal static readonly " +
                     $"DensityModelFamily Family`."))
             .OrderBy(f => f.Name, StringComparer.Ordinal)

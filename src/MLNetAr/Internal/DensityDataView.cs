@@ -277,13 +277,10 @@ internal sealed class DensityDataView(IRowScoringTransformer transformer, IDataV
 
     private NotSupportedException InputNotInGraph(string column) => new(
         $"Column '{column}' is computed by a step that ML.NET cannot export to ONNX (image loading and resizing, a " +
-            $"custom " +
-        $"mapping, for example), so the graph would not compute the input of the MLNetAr " +
-            $"{transformer.Model.Kind} step. Export the MLNetAr " +
-        "transformer on its own, from the data the earlier steps produce, cached so that the converter starts there: " +
-        "mlContext.Model.ConvertToOnnx(mlnetArTransformer, mlContext.Data.Cache(earlierSteps.Transform(data)), " +
-            "stream); " +
-        $"the graph then takes '{column}' as its input.");
+        $"custom mapping, for example), so the graph would not compute the input of the MLNetAr " +
+        $"{transformer.Model.Kind} step. Export the MLNetAr transformer on its own, from the data the earlier steps " +
+        "produce, cached so that the converter starts there: mlContext.Model.ConvertToOnnx(mlnetArTransformer, " +
+        $"mlContext.Data.Cache(earlierSteps.Transform(data)), stream); the graph then takes '{column}' as its input.");
 
     public void SaveAsOnnx(OnnxContext ctx)
     {

@@ -42,8 +42,8 @@ internal static partial class Kernel
             ref float vv = ref MemoryMarshal.GetReference(v);
             var b1 = Vector256.Create(beta1); var b1c = Vector256.Create(1f - beta1);
             var b2 = Vector256.Create(beta2); var b2c = Vector256.Create(1f - beta2);
-            var c2 = Vector256.Create(correction2Sqrt); var eps = Vector256.Create(epsilon); var lr = Vector256.Create(
-                stepSize);
+            var c2 = Vector256.Create(correction2Sqrt); var eps = Vector256.Create(epsilon);
+            var lr = Vector256.Create(stepSize);
             for (; i <= weights.Length - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 nuint o = (nuint)i;

@@ -94,8 +94,8 @@ internal static class TrainingCheckpoint
         byte[] all = File.ReadAllBytes(path);
         if (all.Length < 32
             || !SHA256.HashData(all.AsSpan(0, all.Length - 32)).AsSpan().SequenceEqual(all.AsSpan(all.Length - 32)))
-            throw new InvalidDataException($"Checkpoint '{path}' is corrupt (checksum mismatch); delete it to start " +
-                $"over.");
+            throw new InvalidDataException(
+                $"Checkpoint '{path}' is corrupt (checksum mismatch); delete it to start over.");
         using var r = new BinaryReader(new MemoryStream(all, 0, all.Length - 32));
         try
         {

@@ -208,8 +208,8 @@ public sealed class ImageColumnTests : IDisposable
             },
             PixelScoresColumnName = "PixelScores",
         };
-        var direct = LoadImages().Append(_ml.AnomalyDetection.Trainers.AutoregressiveDensity(Options("Image"))).Fit(
-            train);
+        var direct = LoadImages().Append(_ml.AnomalyDetection.Trainers.AutoregressiveDensity(Options("Image")))
+            .Fit(train);
         var viaPixels = LoadImages()
             // ExtractPixels needs a known size (28×28 files: no change)
             .Append(_ml.Transforms.ResizeImages("Image", 28, 28))

@@ -169,8 +169,8 @@ public class ReliabilityTests
         float[] specials = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, -0f, 0f, 1f, 1e30f, -1e30f,
             float.Epsilon, 0.5f, 1.0000001f, -1e-45f];
         int errors = 0, scored = 0;
-        using var engine = ml.Model.CreatePredictionEngine<FvsbnCatalogTests.DigitInput, FvsbnCatalogTests.DigitScore>(
-            model);
+        using var engine =
+            ml.Model.CreatePredictionEngine<FvsbnCatalogTests.DigitInput, FvsbnCatalogTests.DigitScore>(model);
         for (int i = 0; i < 200; i++)
         {
             float[] x = Enumerable.Range(0, 784).Select(_ => random.NextSingle()).ToArray();
