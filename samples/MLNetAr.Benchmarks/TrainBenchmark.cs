@@ -105,12 +105,11 @@ internal static class TrainBenchmark
         }
         report["peak_memory_mb"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, 1);
         report["history"] = history.Select(h =>
-            new[] { h.Epoch, Math.Round(h.TrainingNll, 3), Math.Round(h.ValidationNll, 3),
-            Math.Round(h.Seconds, 3) }).ToArray();
+            new[] { h.Epoch, Math.Round(h.TrainingNll, 3), Math.Round(h.ValidationNll, 3), Math.Round(h.Seconds, 3) })
+            .ToArray();
         Console.WriteLine($"{fitted.ModelKind}: test NLL {report.GetValueOrDefault("test_nll_nats")} nats, " +
-            $"{report["seconds_per_epoch"]} s/epoch, " +
-                          $"{report["sampling_images_per_second"]} samples/s, " +
-                              $"{report.GetValueOrDefault("scoring_images_per_second")} scored images/s");
+            $"{report["seconds_per_epoch"]} s/epoch, {report["sampling_images_per_second"]} samples/s, " +
+            $"{report.GetValueOrDefault("scoring_images_per_second")} scored images/s");
         return report;
     }
 

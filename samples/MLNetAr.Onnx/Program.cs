@@ -33,7 +33,7 @@ string onnxPath = Path.Combine(outDir, "detector.onnx");
 ScoringAtScale.Export(ml, detector, onnxPath);
 Console.WriteLine($"Detector (FVSBN ÷ one-layer PixelCNN, normal = digit 0) trained in " +
     $"{clock.Elapsed.TotalSeconds:F0} s and exported to {onnxPath} " +
-                  $"({new FileInfo(onnxPath).Length / 1024.0:F0} KB); threshold {detector.Threshold:F2} nats.");
+    $"({new FileInfo(onnxPath).Length / 1024.0:F0} KB); threshold {detector.Threshold:F2} nats.");
 if (images == null)
 {
     images = Path.Combine(outDir, "images");
@@ -42,8 +42,7 @@ if (images == null)
 
 var (scored, rate) = ScoringAtScale.ScoreFolder(onnxPath, images, batch);
 Console.WriteLine($"Scored {scored.Count} images from {images} with ONNX Runtime: {rate:F0} images/s (decoding " +
-    $"included), " +
-                  $"{scored.Count(s => s.Anomalous)} flagged anomalous.");
+    $"included), {scored.Count(s => s.Anomalous)} flagged anomalous.");
 if (scored.All(s => Path.GetFileName(s.File).StartsWith("digit", StringComparison.Ordinal)))
     Console.WriteLine($"AUC (digit 0 normal, other digits anomalous): {ScoringAtScale.DigitAuc(scored, 0):F3}");
 Console.WriteLine("score (nats)  anomalous  image   (10 most anomalous)");
