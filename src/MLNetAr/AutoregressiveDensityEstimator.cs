@@ -169,6 +169,7 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
             Optimizer = (OptimizerKind)o.Optimizer,
             Momentum = o.Momentum,
             L2Regularization = o.L2Regularization,
+            L1Regularization = o.L1Regularization,
             Schedule = (ScheduleKind)o.LearningRateSchedule,
             LearningRateDecayFactor = o.LearningRateDecayFactor,
             PlateauPatience = o.PlateauPatience,

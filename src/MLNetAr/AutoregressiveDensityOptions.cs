@@ -94,6 +94,14 @@ public abstract class AutoregressiveDensityOptions
     public float L2Regularization;
 
     /// <summary>
+    /// L1 regularisation λ₁: adds <c>λ₁·‖W‖₁</c> to the minibatch's mean NLL for every weight matrix (biases are not
+    /// penalised), i.e. <c>λ₁·sign(W)</c> to the gradient, which pulls weights that carry little evidence (e.g. FVSBN's
+    /// weights between distant pixels) towards zero. 0 (default) turns it off; may be combined with
+    /// <see cref="L2Regularization"/>.
+    /// </summary>
+    public float L1Regularization;
+
+    /// <summary>
     /// Input dropout p in [0, 1): during training each conditioning input is dropped (set to 0) with probability p and
     /// the others scaled by 1/(1 - p); the likelihood is always that of the true pixels, and scoring never drops. A
     /// regulariser for models that over-fit (FVSBN, wide MADEs). 0 (default) turns it off; NADE does not support it.
@@ -242,6 +250,9 @@ public abstract class AutoregressiveDensityOptions
         if (!(L2Regularization >= 0f) || !float.IsFinite(L2Regularization))
             throw Guard.BadOption(nameof(L2Regularization), "must be 0 (off) or a positive finite number",
                 L2Regularization);
+        if (!(L1Regularization >= 0f) || !float.IsFinite(L1Regularization))
+            throw Guard.BadOption(nameof(L1Regularization), "must be 0 (off) or a positive finite number",
+                L1Regularization);
         if (!(InputDropout >= 0f && InputDropout < 1f))
             throw Guard.BadOption(nameof(InputDropout), "must be in [0, 1)", InputDropout);
         if (!Enum.IsDefined(LearningRateSchedule))

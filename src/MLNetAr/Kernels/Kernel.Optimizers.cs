@@ -7,6 +7,35 @@ namespace MLNetAr.Kernels;
 internal static partial class Kernel
 {
     /// <summary>
+    /// The L1 penalty's subgradient, added in place: <c>g += λ·sign(w)</c> with <c>sign(0) = 0</c>, so weights that
+    /// are exactly zero (e.g. FVSBN's structural zeros) get no push.
+    /// </summary>
+    /// <exception cref="ArgumentException">The spans differ in length.</exception>
+    public static void AddL1Subgradient(ReadOnlySpan<float> weights, float lambda, Span<float> gradient)
+    {
+        if (gradient.Length != weights.Length)
+            throw new ArgumentException("L1: weights and gradient must have the same length.", nameof(gradient));
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref float w = ref MemoryMarshal.GetReference(weights);
+            ref float g = ref MemoryMarshal.GetReference(gradient);
+            var plus = Vector256.Create(lambda);
+            var minus = Vector256.Create(-lambda);
+            for (; i <= weights.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                nuint o = (nuint)i;
+                Vector256<float> wi = Vector256.LoadUnsafe(ref w, o);
+                Vector256<float> push = (Vector256.GreaterThan(wi, Vector256<float>.Zero) & plus)
+                    | (Vector256.LessThan(wi, Vector256<float>.Zero) & minus);
+                (Vector256.LoadUnsafe(ref g, o) + push).StoreUnsafe(ref g, o);
+            }
+        }
+        for (; i < weights.Length; i++)
+            gradient[i] += weights[i] > 0f ? lambda : weights[i] < 0f ? -lambda : 0f;
+    }
+
+    /// <summary>
     /// One Adam step (Kingma &amp; Ba 2015) with bias correction, in place:
     /// <c>m = β₁m + (1-β₁)g; v = β₂v + (1-β₂)g²; w -= lr · (m / (1-β₁ᵗ)) / (sqrt(v / (1-β₂ᵗ)) + ε)</c>.
     /// </summary>

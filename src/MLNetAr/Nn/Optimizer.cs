@@ -14,7 +14,8 @@ internal enum OptimizerKind
 /// <summary>
 /// A first-order optimiser over a fixed list of parameters: per-parameter state buffers, a step counter and a
 /// learning rate the schedule may change between steps. L2 regularisation, when set, adds <c>λ·w</c> to the gradient
-/// of every weight matrix (parameters of rank ≥ 2; biases are left alone), i.e. <c>λ/2·‖W‖²</c> to the loss.
+/// of every weight matrix (parameters of rank ≥ 2; biases are left alone), i.e. <c>λ/2·‖W‖²</c> to the loss; L1
+/// regularisation adds <c>λ₁·sign(w)</c>, i.e. <c>λ₁·‖W‖₁</c>.
 /// </summary>
 internal abstract class Optimizer
 {
@@ -34,6 +35,8 @@ internal abstract class Optimizer
     public IReadOnlyList<Parameter> Parameters { get; }
     public float LearningRate { get; set; }
     public float L2Regularization { get; }
+    /// <summary>λ₁ of the L1 penalty <c>λ₁·‖W‖₁</c> on weight matrices (0: none).</summary>
+    public float L1Regularization { get; init; }
     public int StepCount => _step;
 
     /// <summary>
@@ -46,12 +49,14 @@ internal abstract class Optimizer
 
     /// <summary>Builds the optimiser <paramref name="kind"/> names.</summary>
     public static Optimizer Create(OptimizerKind kind, IReadOnlyList<Parameter> parameters, float learningRate,
-        float l2Regularization, float momentum) => kind switch
+        float l2Regularization, float momentum, float l1Regularization = 0f) => kind switch
         {
-            OptimizerKind.Adam => new AdamOptimizer(parameters, learningRate, l2Regularization),
-            OptimizerKind.Adagrad => new AdagradOptimizer(parameters, learningRate, l2Regularization),
-            OptimizerKind.SgdMomentum =>
-                new MomentumOptimizer(parameters, learningRate, l2Regularization, momentum),
+            OptimizerKind.Adam => new AdamOptimizer(parameters, learningRate, l2Regularization)
+            { L1Regularization = l1Regularization },
+            OptimizerKind.Adagrad => new AdagradOptimizer(parameters, learningRate, l2Regularization)
+            { L1Regularization = l1Regularization },
+            OptimizerKind.SgdMomentum => new MomentumOptimizer(parameters, learningRate, l2Regularization, momentum)
+            { L1Regularization = l1Regularization },
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown optimiser."),
         };
 
@@ -64,6 +69,8 @@ internal abstract class Optimizer
             Parameter p = Parameters[i];
             if (L2Regularization > 0 && p.Shape.Length >= 2)
                 System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(p.Value, L2Regularization, p.Gradient, p.Gradient);
+            if (L1Regularization > 0 && p.Shape.Length >= 2)
+                Kernel.AddL1Subgradient(p.Value, L1Regularization, p.Gradient);
             Update(p, i, _step);
         }
     }

@@ -21,6 +21,8 @@ internal sealed record TrainingSettings(int MaximumNumberOfEpochs, int BatchSize
     public float Momentum { get; init; } = 0.9f;
     /// <summary>λ of the L2 penalty <c>λ/2·‖W‖²</c> on weight matrices (0: none).</summary>
     public float L2Regularization { get; init; }
+    /// <summary>λ₁ of the L1 penalty <c>λ₁·‖W‖₁</c> on weight matrices (0: none).</summary>
+    public float L1Regularization { get; init; }
     public ScheduleKind Schedule { get; init; } = ScheduleKind.Constant;
     /// <summary>Factor applied by <see cref="ScheduleKind.ReduceOnPlateau"/>.</summary>
     public float LearningRateDecayFactor { get; init; } = 0.5f;
@@ -43,7 +45,8 @@ internal sealed record TrainingSettings(int MaximumNumberOfEpochs, int BatchSize
         FormattableString.Invariant($"|mom={Momentum:R}|l2={L2Regularization:R}|clip={GradientClipNorm:R}"),
         FormattableString.Invariant($"|schedule={Schedule}|epochs={MaximumNumberOfEpochs}"),
         FormattableString.Invariant($"|decay={LearningRateDecayFactor:R}|plateau={PlateauPatience}"),
-        InputDropout > 0 ? FormattableString.Invariant($"|dropout={InputDropout:R}") : "");
+        InputDropout > 0 ? FormattableString.Invariant($"|dropout={InputDropout:R}") : "",
+        L1Regularization > 0 ? FormattableString.Invariant($"|l1={L1Regularization:R}") : "");
 }
 
 /// <summary>
@@ -103,7 +106,7 @@ internal static class DensityTraining
         int rows = checked((int)data.TrainCount);
         int batchSize = Math.Min(settings.BatchSize, rows);
         var optimizer = Optimizer.Create(settings.Optimizer, model.Parameters, settings.LearningRate,
-            settings.L2Regularization, settings.Momentum);
+            settings.L2Regularization, settings.Momentum, settings.L1Regularization);
         var workspace = model.CreateWorkspace(batchSize);
         var batch = new float[batchSize * d];
         var shuffle = new Random(settings.Seed);

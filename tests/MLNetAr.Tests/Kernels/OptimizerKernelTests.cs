@@ -6,6 +6,23 @@ namespace MLNetAr.Tests.Kernels;
 public class OptimizerKernelTests
 {
     [Fact]
+    public void AddL1Subgradient_AddsLambdaTimesSign_AndNothingAtZero()
+    {
+        foreach (int n in new[] { 1, 8, 37, 100 }) // scalar only, one vector, vector body and tail
+        {
+            float[] w = TestData.RandomVector(n, n);
+            for (int i = 0; i < n; i += 5) w[i] = i % 10 == 0 ? 0f : -0f;
+            float[] g = TestData.RandomVector(n, n + 1), expected = g.ToArray();
+            for (int i = 0; i < n; i++) expected[i] += w[i] > 0 ? 0.25f : w[i] < 0 ? -0.25f : 0f;
+
+            Kernel.AddL1Subgradient(w, 0.25f, g);
+
+            Assert.Equal(expected, g);
+        }
+        Assert.Throws<ArgumentException>(() => Kernel.AddL1Subgradient(new float[3], 1f, new float[4]));
+    }
+
+    [Fact]
     public void AdamStep_ThreeSteps_MatchesScalarReference()
     {
         const int n = 37; // vector body and scalar tail

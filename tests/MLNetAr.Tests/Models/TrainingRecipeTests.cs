@@ -8,7 +8,7 @@ using MLNetAr.Training;
 namespace MLNetAr.Tests.Models;
 
 /// <summary>
-/// The training options the published recipes need: optimisers, L2 regularisation and learning-rate schedules.
+/// The training options the published recipes need: optimisers, L1 and L2 regularisation and learning-rate schedules.
 /// </summary>
 public class TrainingRecipeTests
 {
@@ -91,6 +91,42 @@ public class TrainingRecipeTests
     }
 
     [Fact]
+    public void L1Regularization_PullsWeightMatricesTowardsZeroOnly()
+    {
+        var weights = new Parameter("W", 2, 3);
+        var bias = new Parameter("b", 3);
+        weights.Value.AsSpan().Fill(2f);
+        weights.Value[1] = -2f;
+        weights.Value[2] = 0f;
+        bias.Value.AsSpan().Fill(2f);
+        // Plain SGD (μ = 0, lr = 1) on a zero loss: the only gradient is λ₁·sign(W).
+        var sgd = Optimizer.Create(OptimizerKind.SgdMomentum, [weights, bias], learningRate: 1f,
+            l2Regularization: 0f, momentum: 0f, l1Regularization: 0.25f);
+        sgd.ZeroGradients();
+        sgd.Step();
+        Assert.Equal([1.75f, -1.75f, 0f, 1.75f, 1.75f, 1.75f], weights.Value);
+        Assert.All(bias.Value, b => Assert.Equal(2f, b));
+    }
+
+    [Fact]
+    public void L1Regularization_InTraining_ShrinksFvsbnWeightsAndKeepsItsStructuralZeros()
+    {
+        var ml = new MLContext(1);
+        var data = TestData.Digits.Slice(0, 300).ToDataView(ml);
+        float[] Weights(float l1) => ml.Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options
+        {
+            L1Regularization = l1, MaximumNumberOfEpochs = 3, LearningRate = 3e-3f, Seed = 1,
+        }).Fit(data).Model.Parameters.Single(p => p.Shape.Length == 2).Value;
+        float[] plain = Weights(0f), penalised = Weights(1e-3f);
+        double L1Norm(float[] w) => w.Sum(v => (double)Math.Abs(v));
+        Assert.True(L1Norm(penalised) < 0.8 * L1Norm(plain),
+            $"‖W‖₁ {L1Norm(penalised):F1} with L1 against {L1Norm(plain):F1} without");
+        int d = 784; // Wᵀ[j, i] with i ≤ j is structurally zero and must stay so
+        for (int j = 0; j < d; j += 37)
+            for (int i = 0; i <= j; i++) Assert.Equal(0f, penalised[j * d + i]);
+    }
+
+    [Fact]
     public void L2Regularization_GivesSmallerWeightsInTraining()
     {
         var ml = new MLContext(1);
@@ -153,6 +189,8 @@ public class TrainingRecipeTests
         Refused("Momentum", "must be in [0, 1)", new() { Momentum = 1f });
         Refused("MaximumTrainingTime", "must be positive", new() { MaximumTrainingTime = TimeSpan.Zero });
         Refused("L2Regularization", "must be 0 (off) or a positive finite number", new() { L2Regularization = -0.1f });
+        Refused("L1Regularization", "must be 0 (off) or a positive finite number",
+            new() { L1Regularization = float.NaN });
         Refused("LearningRateDecayFactor", "must be in (0, 1)", new() { LearningRateDecayFactor = 1f });
         Refused("Optimizer", "must be Adam, Adagrad or SgdMomentum", new() { Optimizer = (TrainingOptimizer)7 });
         Refused("LearningRateSchedule", "must be Constant", new() { LearningRateSchedule = (LearningRateSchedule)9 });
