@@ -36,7 +36,7 @@ internal abstract class Optimizer
     public float LearningRate { get; set; }
     public float L2Regularization { get; }
     /// <summary>λ₁ of the L1 penalty <c>λ₁·‖W‖₁</c> on weight matrices (0: none).</summary>
-    public float L1Regularization { get; init; }
+    public float L1Regularization { get; private set; }
     public int StepCount => _step;
 
     /// <summary>
@@ -49,16 +49,18 @@ internal abstract class Optimizer
 
     /// <summary>Builds the optimiser <paramref name="kind"/> names.</summary>
     public static Optimizer Create(OptimizerKind kind, IReadOnlyList<Parameter> parameters, float learningRate,
-        float l2Regularization, float momentum, float l1Regularization = 0f) => kind switch
+        float l2Regularization, float momentum, float l1Regularization = 0f)
+    {
+        Optimizer optimizer = kind switch
         {
-            OptimizerKind.Adam => new AdamOptimizer(parameters, learningRate, l2Regularization)
-            { L1Regularization = l1Regularization },
-            OptimizerKind.Adagrad => new AdagradOptimizer(parameters, learningRate, l2Regularization)
-            { L1Regularization = l1Regularization },
-            OptimizerKind.SgdMomentum => new MomentumOptimizer(parameters, learningRate, l2Regularization, momentum)
-            { L1Regularization = l1Regularization },
+            OptimizerKind.Adam => new AdamOptimizer(parameters, learningRate, l2Regularization),
+            OptimizerKind.Adagrad => new AdagradOptimizer(parameters, learningRate, l2Regularization),
+            OptimizerKind.SgdMomentum => new MomentumOptimizer(parameters, learningRate, l2Regularization, momentum),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown optimiser."),
         };
+        optimizer.L1Regularization = l1Regularization;
+        return optimizer;
+    }
 
     /// <summary>Applies one update from the accumulated gradients.</summary>
     public void Step()
