@@ -18,6 +18,7 @@ public static class Program
         ["AutoregressiveDensity"] = AutoregressiveDensity.Example,
         ["ChangeModelThreshold"] = ChangeModelThreshold.Example,
         ["ImageColumn"] = ImageColumn.Example,
+        ["SaveAtomically"] = SaveAtomically.Example,
     };
 
     public static int Main(string[] args)

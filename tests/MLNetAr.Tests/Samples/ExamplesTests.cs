@@ -28,6 +28,8 @@ public class ExamplesTests
         "AutoregressiveDensity" => (@"AUC ([\d.]+)", v => v[0] > 0.9),
         "ChangeModelThreshold" => (@": (\d+) of 300 flagged; threshold [\d.]+: (\d+) flagged", v => v[1] < v[0]),
         "ImageColumn" => (@"first three files: (-[\d.]+), (-[\d.]+), (-[\d.]+) nats", v => v.All(x => x < 0)),
+        "SaveAtomically" => (@"saved (\d+) KB; the loaded model scores the same: True; files in the folder: (\d+)",
+            v => v[0] > 100 && v[1] == 1),
         _ => throw new ArgumentException($"No expectation for example '{name}'."),
     };
 
@@ -44,6 +46,16 @@ public class ExamplesTests
         double[] values = match.Groups.Values.Skip(1).Select(g =>
             double.Parse(g.Value, CultureInfo.InvariantCulture)).ToArray();
         Assert.True(holds(values), $"'{name}' printed:\n{output}");
+    }
+
+    [Fact]
+    public void EveryPublicCatalogMethod_HasAnExample()
+    {
+        string[] entryPoints = typeof(Microsoft.ML.AutoregressiveCatalog)
+            .GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Select(m => m.Name).Distinct().ToArray();
+        Assert.True(entryPoints.Length >= 9, string.Join(", ", entryPoints));
+        Assert.All(entryPoints, name => Assert.Contains(name, MLNetAr.Examples.Program.All.Keys));
     }
 
     [Fact]
