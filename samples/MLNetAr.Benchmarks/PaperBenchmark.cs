@@ -16,8 +16,10 @@ namespace MLNetAr.Benchmarks;
 /// </summary>
 /// <remarks>
 /// Usage: <c>paper [--model fvsbn,nade,...] [--budget-minutes N] [--test FILE] [--train FILE --valid FILE]
-/// [--out-dir DIR] [--rows N] [--max-epochs N]</c>. Data defaults to <c>../shared/data</c> (found from the working
-/// directory or the program's folder). <c>--rows</c> and <c>--max-epochs</c> shrink a run for smoke tests.
+/// [--out-dir DIR] [--checkpoint-dir DIR] [--rows N] [--max-epochs N]</c>. With <c>--checkpoint-dir</c> each model
+/// checkpoints every epoch and a later run with the same recipe resumes it (its budget counts from the resume). Data
+/// defaults to <c>../shared/data</c> (found from the working directory or the program's folder). <c>--rows</c> and
+/// <c>--max-epochs</c> shrink a run for smoke tests.
 /// </remarks>
 internal static class PaperBenchmark
 {
@@ -28,66 +30,65 @@ internal static class PaperBenchmark
     /// <param name="Goal">The project's goal on the validation split.</param>
     /// <param name="BudgetMinutes">Default wall-clock budget.</param>
     /// <param name="Description">The documented recipe, in words.</param>
-    /// <param name="Create">The estimator, given the epoch cap and time budget.</param>
+    /// <param name="Options">The estimator's options, given the epoch cap and time budget.</param>
     internal sealed record Recipe(string Name, string Title, string Published, string Goal, double BudgetMinutes,
-        string Description,
-        Func<MLContext, int?, TimeSpan, Func<IDataView, IDataView?, AutoregressiveDensityTransformer>> Create);
+        string Description, Func<int?, TimeSpan, AutoregressiveDensityOptions> Options);
 
     internal static readonly Recipe[] Recipes =
     [
         new("fvsbn", "FVSBN", "97.45 (Larochelle & Murray 2011)", "≤ 98.0", 10,
             "Adam 3e-3, batch 100, L1 1e-4 and L2 1e-4 on the weights, cosine decay over 60 epochs",
-            (ml, epochs, budget) => ml.Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options
+            (epochs, budget) => new FvsbnDensityEstimator.Options
             {
                 LearningRate = 3e-3f, L1Regularization = 1e-4f, L2Regularization = 1e-4f,
                 LearningRateSchedule = LearningRateSchedule.CosineDecay, MaximumNumberOfEpochs = epochs ?? 60,
                 EarlyStoppingPatience = 5, MaximumTrainingTime = budget, Seed = 1,
-            }).Fit),
+            }),
         new("nade", "NADE, H = 500, sigmoid", "88.86 (Larochelle & Murray 2011); 88.35 (Uria et al. 2014)",
             "≤ 89.0 within 1 h", 60,
             "Adam 1e-3, batch 100, reduce-on-plateau ×0.5 after 3 epochs, look-ahead 8",
-            (ml, epochs, budget) => ml.Transforms.NadeDensity(new NadeDensityEstimator.Options
+            (epochs, budget) => new NadeDensityEstimator.Options
             {
                 HiddenSize = 500, Activation = HiddenActivation.Sigmoid, LearningRate = 1e-3f,
                 LearningRateSchedule = LearningRateSchedule.ReduceOnPlateau, PlateauPatience = 3,
                     MaximumNumberOfEpochs = epochs ?? 300,
                 EarlyStoppingPatience = 8, MaximumTrainingTime = budget, Seed = 1,
-            }).Fit),
+            }),
         new("made", "MADE, 1 × 8000, one mask", "88.40 (Germain et al. 2015)", "≤ 89.5", 60,
             "Adam 1e-3, batch 100, L2 1e-5, reduce-on-plateau ×0.3 after 1 epoch, look-ahead 3",
-            (ml, epochs, budget) => ml.Transforms.MadeDensity(new MadeDensityEstimator.Options
+            (epochs, budget) => new MadeDensityEstimator.Options
             {
                 HiddenSizes = [8000], LearningRate = 1e-3f, L2Regularization = 1e-5f,
                 LearningRateSchedule = LearningRateSchedule.ReduceOnPlateau, LearningRateDecayFactor = 0.3f,
                     PlateauPatience = 1,
                 MaximumNumberOfEpochs = epochs ?? 100, EarlyStoppingPatience = 3, MaximumTrainingTime = budget,
                     Seed = 1,
-            }).Fit),
+            }),
         new("made-ensemble", "MADE, 2 × 500, 32 masks, ensemble of 32", "86.64 (Germain et al. 2015)", "≤ 88.0", 120,
             "connectivity-agnostic training over 32 masks in the natural order, Adam 1e-3, batch 100, look-ahead 10; " +
                 "scored as the mean probability of the 32 masks",
-            (ml, epochs, budget) => ml.Transforms.MadeDensity(new MadeDensityEstimator.Options
+            (epochs, budget) => new MadeDensityEstimator.Options
             {
                 HiddenSizes = [500, 500], InputOrder = InputOrder.Natural, NumberOfMasks = 32,
                 EnsembleSize = 32, LearningRate = 1e-3f, MaximumNumberOfEpochs = epochs ?? 1000,
                     EarlyStoppingPatience = 10,
                 MaximumTrainingTime = budget, Seed = 1,
-            }).Fit),
+            }),
         new("pixelcnn", "Gated PixelCNN, 14 layers × 32, 5×5 (the default for 28×28)",
             "81.30 (van den Oord et al. 2016)", "as low as 2 h allow", 120,
             "Adam 1e-3, batch 32, look-ahead 3",
-            (ml, epochs, budget) => ml.Transforms.PixelCnnDensity(new PixelCnnDensityEstimator.Options
+            (epochs, budget) => new PixelCnnDensityEstimator.Options
             {
                 BatchSize = 32, LearningRate = 1e-3f, MaximumNumberOfEpochs = epochs ?? 100, EarlyStoppingPatience = 3,
                 MaximumTrainingTime = budget, Seed = 1,
-            }).Fit),
+            }),
         new("pixellstm", "Pixel LSTM, 2 layers × 64", "79.20 (Diagonal BiLSTM, van den Oord et al. 2016)", "stated", 60,
             "Adam 1e-3, batch 100, gradient clipping 1, look-ahead 3",
-            (ml, epochs, budget) => ml.Transforms.PixelRnnDensity(new PixelRnnDensityEstimator.Options
+            (epochs, budget) => new PixelRnnDensityEstimator.Options
             {
                 Layers = 2, HiddenSize = 64, LearningRate = 1e-3f, MaximumNumberOfEpochs = epochs ?? 100,
                 EarlyStoppingPatience = 3, MaximumTrainingTime = budget, Seed = 1,
-            }).Fit),
+            }),
     ];
 
     public static Dictionary<string, object> Run(IReadOnlyList<string> args)
@@ -97,6 +98,7 @@ internal static class PaperBenchmark
         int? rows = null, maxEpochs = null;
         string? trainPath = null, validPath = null, testPath = null;
         string outDir = Path.Combine("artifacts", "paper");
+        string? checkpointDir = null;
         for (int i = 0; i < args.Count; i++)
         {
             string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -114,6 +116,7 @@ internal static class PaperBenchmark
                 case "--train": trainPath = Value(); break;
                 case "--valid": validPath = Value(); break;
                 case "--out-dir": outDir = Value(); break;
+                case "--checkpoint-dir": checkpointDir = Directory.CreateDirectory(Value()).FullName; break;
                 case "--rows": rows = (int)Positive(Value(), "--rows"); break;
                 case "--max-epochs": maxEpochs = (int)Positive(Value(), "--max-epochs"); break;
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
@@ -135,7 +138,7 @@ internal static class PaperBenchmark
         foreach (Recipe recipe in Recipes.Where(r => models.Contains(r.Name)))
         {
             results.Add(Train(recipe, train, valid, test, maxEpochs,
-                TimeSpan.FromMinutes(budgetMinutes ?? recipe.BudgetMinutes)));
+                TimeSpan.FromMinutes(budgetMinutes ?? recipe.BudgetMinutes), checkpointDir));
             // after every model, so a long run's finished rows are never lost
             Write(outDir, train, valid, test, results);
         }
@@ -147,13 +150,17 @@ internal static class PaperBenchmark
     }
 
     private static Dictionary<string, object> Train(Recipe recipe, ImageSet train, ImageSet valid, ImageSet? test,
-        int? maxEpochs, TimeSpan budget)
+        int? maxEpochs, TimeSpan budget, string? checkpointDir)
     {
         Console.Error.WriteLine($"== {recipe.Title}: {recipe.Description}; budget {budget.TotalMinutes:F0} min");
         var ml = BenchmarkData.ContextWithTrainingLog();
         var clock = Stopwatch.StartNew();
-        AutoregressiveDensityTransformer fitted = recipe.Create(ml, maxEpochs, budget)(train.ToDataView(ml),
-            valid.ToDataView(ml));
+        AutoregressiveDensityOptions options = recipe.Options(maxEpochs, budget);
+        // A checkpoint lets a budget-bound run go on where it stopped: the next run with the same recipe resumes it.
+        if (checkpointDir != null) options.CheckpointPath = Path.Combine(checkpointDir, recipe.Name + ".checkpoint");
+        AutoregressiveDensityTransformer fitted = options
+            .CreateEstimator(MLNetAr.Internal.MlNetInterop.GetEnvironment(ml.Transforms))
+            .Fit(train.ToDataView(ml), valid.ToDataView(ml), out _);
         double seconds = clock.Elapsed.TotalSeconds;
         var history = fitted.TrainingHistory;
         var best = history.Where(h => double.IsFinite(h.ValidationNll)).MinBy(h => h.ValidationNll) ?? history[^1];

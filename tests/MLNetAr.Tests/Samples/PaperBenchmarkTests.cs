@@ -48,6 +48,36 @@ public class PaperBenchmarkTests
     }
 
     [Fact]
+    public void Paper_WithCheckpointDir_ABudgetBoundRunGoesOnWhereItStopped()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"mlnetar-paper-{Guid.NewGuid():N}");
+        try
+        {
+            // A budget of a few milliseconds stops each run after one epoch; the second run resumes the first.
+            JsonElement[] RunOnce()
+            {
+                var (exit, output) = Run("paper", "--model", "fvsbn", "--rows", "200", "--max-epochs", "3",
+                    "--budget-minutes", "0.00001", "--train", Digits, "--valid", Digits, "--out-dir", dir,
+                    "--checkpoint-dir", Path.Combine(dir, "checkpoints"));
+                Assert.True(exit == 0, output);
+                using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "paper.json")));
+                return json.RootElement.GetProperty("results")[0].GetProperty("curve").EnumerateArray()
+                    .Select(e => e.Clone()).ToArray();
+            }
+
+            JsonElement[] first = RunOnce(), second = RunOnce();
+
+            Assert.Single(first);
+            Assert.Equal(2, second.Length);
+            Assert.Equal(first[0].ToString(), second[0].ToString()); // epoch 1 comes from the checkpoint
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Paper_UnknownModel_IsAnErrorNamingTheKnownOnes()
     {
         var (exit, output) = Run("paper", "--model", "gan");
