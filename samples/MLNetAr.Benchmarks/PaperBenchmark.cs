@@ -158,9 +158,8 @@ internal static class PaperBenchmark
         AutoregressiveDensityOptions options = recipe.Options(maxEpochs, budget);
         // A checkpoint lets a budget-bound run go on where it stopped: the next run with the same recipe resumes it.
         if (checkpointDir != null) options.CheckpointPath = Path.Combine(checkpointDir, recipe.Name + ".checkpoint");
-        AutoregressiveDensityTransformer fitted = options
-            .CreateEstimator(MLNetAr.Internal.MlNetInterop.GetEnvironment(ml.Transforms))
-            .Fit(train.ToDataView(ml), valid.ToDataView(ml), out _);
+        AutoregressiveDensityTransformer fitted =
+            TrainBenchmark.Fitter(ml, options)(train.ToDataView(ml), valid.ToDataView(ml));
         double seconds = clock.Elapsed.TotalSeconds;
         var history = fitted.TrainingHistory;
         var best = history.Where(h => double.IsFinite(h.ValidationNll)).MinBy(h => h.ValidationNll) ?? history[^1];

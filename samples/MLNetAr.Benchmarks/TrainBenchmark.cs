@@ -169,9 +169,15 @@ internal static class TrainBenchmark
         AutoregressiveDensityOptions options = DensityModelFamily.Find(model).CreateOptions();
         options.Seed = 1;
         Configure(options, settings);
+        return (Fitter(ml, options), Describe(options));
+    }
+
+    /// <summary>Fits the estimator <paramref name="options"/> describe, on training and validation data.</summary>
+    internal static FitFunction Fitter(MLContext ml, AutoregressiveDensityOptions options)
+    {
         var environment = MLNetAr.Internal.MlNetInterop.GetEnvironment(ml.Transforms);
         IDensityEstimator estimator = options.CreateEstimator(environment);
-        return ((t, v) => estimator.Fit(t, v, out _), Describe(options));
+        return (train, valid) => estimator.Fit(train, valid, out _);
     }
 
     /// <summary>One <c>--set Name=Value</c> argument.</summary>

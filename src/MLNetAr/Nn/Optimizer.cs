@@ -69,9 +69,10 @@ internal abstract class Optimizer
         for (int i = 0; i < Parameters.Count; i++)
         {
             Parameter p = Parameters[i];
-            if (L2Regularization > 0 && p.Shape.Length >= 2)
+            bool weightMatrix = p.Shape.Length >= 2; // biases are not penalised
+            if (L2Regularization > 0 && weightMatrix)
                 System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(p.Value, L2Regularization, p.Gradient, p.Gradient);
-            if (L1Regularization > 0 && p.Shape.Length >= 2)
+            if (L1Regularization > 0 && weightMatrix)
                 Kernel.AddL1Subgradient(p.Value, L1Regularization, p.Gradient);
             Update(p, i, _step);
         }
