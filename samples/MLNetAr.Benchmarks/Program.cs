@@ -31,6 +31,8 @@ var benchmarks = new (string Name, string Description, Func<IReadOnlyList<string
 {
     ("gemm", "GEMM throughput in the three transposition cases: gemm [m n k].", args =>
         GemmBenchmark.Run(Size(args, 0, 512), Size(args, 1, 784), Size(args, 2, 784), repeats: 100)),
+    ("conv", "The convolutional training step against the GEMM peak, interleaved: [--batch B] [--rounds R] " +
+        "[--steps S] [--layers L] [--channels C] [--kernel K].", ConvolutionBenchmark.Run),
     ("train", "Train and evaluate one model: --model M [--set Name=Value ...] [--train FILE --valid FILE [--test " +
         "FILE]] [--samples N] [--naive-samples N] [--rows N] [--sample-grid FILE].", TrainBenchmark.Run),
     ("anomaly", "One-class anomaly detection on the digits: [epochs] [--only name,name] [--seed s].",

@@ -29,8 +29,11 @@ internal static partial class Kernel
     private const int MC = 48;
     // Largest packed slab of op(B), in floats (16 MiB).
     private const long PackedBLimit = 1L << 22;
-    // Up to this many rows of op(A), op(B) = B is read in place rather than packed (see GemmJob).
-    private const int DirectBMaxRows = 128;
+    // Up to this many rows of op(A) and this depth, op(B) = B is read in place rather than packed (see GemmJob). A
+    // deeper B panel read in place is re-read by every row panel of A from rows a whole stride apart, which share few
+    // cache sets when the stride is a multiple of a large power of two (a convolution's im2col over a batch), so
+    // packing it pays.
+    private const int DirectBMaxRows = 128, DirectBMaxDepth = 128;
     // Below this many multiply-adds, threading costs more than it gains.
     private const long ParallelThreshold = 1L << 18;
 
@@ -366,7 +369,8 @@ internal static partial class Kernel
             _c = c;
             _useFma = Fma.IsSupported && Avx.IsSupported && !ForcePortableGemm;
             _useAvx512 = _useFma && Avx512F.IsSupported && !ForceAvx2Gemm;
-            _directB = prepackedB == null && b != null && transB == Transpose.No && m <= DirectBMaxRows;
+            _directB = prepackedB == null && b != null && transB == Transpose.No && m <= DirectBMaxRows &&
+                k <= DirectBMaxDepth;
         }
 
         /// <summary>Packs all of op(B) as one slab, the layout <see cref="Run"/> reads from a prepacked B.</summary>

@@ -48,6 +48,7 @@ public class GemmTests
     [Theory]
     [InlineData(32, 256, 64, false, true, true)]   // a pixel LSTM step: (B, H) · Uᵀ added to the gates
     [InlineData(64, 784, 500, false, false, false)] // a MADE output layer, W stored transposed
+    [InlineData(40, 100, 96, false, false, true)]  // few rows, shallow: Gemm reads B in place
     [InlineData(7, 50, 600, true, true, false)]    // several K blocks, edge tiles in both directions
     [InlineData(1, 17, 3, false, false, true)]     // one row
     public void Gemm_PrepackedB_EqualsGemmBitForBit(int m, int n, int k, bool transA, bool transB, bool accumulate)
@@ -68,7 +69,7 @@ public class GemmTests
             for (int j = 0; j < n; j++)
                 Assert.True(Math.Abs(packedResult[i * ldc + j] - expected[i * n + j]) <= 1e-4 * (1 + Math.Sqrt(k)),
                     $"C[{i},{j}] = {packedResult[i * ldc + j]}, expected {expected[i * n + j]}");
-        if (m > 4) // past the few-row path, Gemm packs op(B) the same way: the same bits
+        if (m > 4) // past the few-row path, Gemm packs op(B) the same way or reads it in place: the same bits
         {
             Kernel.Gemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
             Assert.Equal(c, packedResult);

@@ -24,11 +24,11 @@ namespace MLNetAr.Nn.Layers;
 internal sealed class CausalConv2d
 {
     private readonly (int Dy, int Dx)[] _taps;
-    // Per tap, the im2col copy for one image as runs: col[t][ColumnStart + s] = x[ImageStart + s], s < Length.
-    private readonly (int Tap, int ColumnStart, int ImageStart, int Length)[] _segments;
-    // Per tap, the runs of im2col columns no segment writes (taps reaching outside the image): col[t][ColumnStart + s]
-    // = 0.
-    private readonly (int Tap, int ColumnStart, int Length)[] _zeroRuns;
+    // Per tap, its offset in a flat image (dy·W + dx) and, per pixel p, whether p + offset is the tap's pixel inside
+    // the image (Kernel.KeepMask) or falls outside it (0): (T, P). The im2col row of tap t is x shifted by the offset,
+    // masked.
+    private readonly int[] _offsets;
+    private readonly float[] _masks;
 
     public CausalConv2d(string name, int inputChannels, int outputChannels, (int Dy, int Dx)[] taps, int height,
         int width)
@@ -39,31 +39,16 @@ internal sealed class CausalConv2d
         Weight = new Parameter(name + ".Weight", outputChannels, inputChannels * taps.Length);
         Bias = new Parameter(name + ".Bias", outputChannels);
         IsPointwise = taps is [(0, 0)];
-        var segments = new List<(int, int, int, int)>();
+        _offsets = taps.Select(t => t.Dy * width + t.Dx).ToArray();
+        _masks = new float[taps.Length * height * width];
         for (int t = 0; t < taps.Length; t++)
-        {
-            var (dy, dx) = taps[t];
-            int from = Math.Max(0, -dx), to = Math.Min(width, width - dx);
-            if (to <= from) continue;
-            for (int i = Math.Max(0, -dy); i < Math.Min(height, height - dy); i++)
-                segments.Add((t, i * width + from, (i + dy) * width + from + dx, to - from));
-        }
-        _segments = segments.ToArray();
-        var zeroRuns = new List<(int, int, int)>();
-        for (int t = 0; t < taps.Length; t++)
-        {
-            var covered = new bool[height * width];
-            foreach (var (tap, columnStart, _, length) in _segments)
-                if (tap == t) covered.AsSpan(columnStart, length).Fill(true);
-            for (int start = 0; start < covered.Length;)
-            {
-                int end = start;
-                while (end < covered.Length && !covered[end]) end++;
-                if (end > start) zeroRuns.Add((t, start, end - start));
-                start = end + 1;
-            }
-        }
-        _zeroRuns = zeroRuns.ToArray();
+            for (int i = 0; i < height; i++)
+                for (int j = 0; j < width; j++)
+                {
+                    int y = i + taps[t].Dy, x = j + taps[t].Dx;
+                    if (y >= 0 && y < height && x >= 0 && x < width)
+                        _masks[(t * height + i) * width + j] = Kernel.KeepMask;
+                }
     }
 
     public int InputChannels { get; }
@@ -298,12 +283,9 @@ internal sealed class CausalConv2d
         for (int c = 0; c < InputChannels; c++)
         {
             ReadOnlySpan<float> image = x.Slice(c * n + b * pixels, pixels);
-            // Every entry is written once: copied where the tap lands in the image, cleared where it falls outside.
-            foreach (var (tap, columnStart, imageStart, length) in _segments)
-                image.Slice(imageStart,
-                    length).CopyTo(col.Slice((c * taps + tap) * n + b * pixels + columnStart, length));
-            foreach (var (tap, columnStart, length) in _zeroRuns)
-                col.Slice((c * taps + tap) * n + b * pixels + columnStart, length).Clear();
+            for (int t = 0; t < taps; t++)
+                Kernel.CopyShiftedMasked(image, _offsets[t], _masks.AsSpan(t * pixels, pixels),
+                    col.Slice((c * taps + t) * n + b * pixels, pixels));
         }
     }
 
@@ -314,12 +296,9 @@ internal sealed class CausalConv2d
         for (int c = 0; c < InputChannels; c++)
         {
             Span<float> image = dx.Slice(c * n + b * pixels, pixels);
-            foreach (var (tap, columnStart, imageStart, length) in _segments)
-            {
-                Span<float> target = image.Slice(imageStart, length);
-                TensorPrimitives.Add(target, dcol.Slice((c * taps + tap) * n + b * pixels + columnStart, length),
-                    target);
-            }
+            for (int t = 0; t < taps; t++)
+                Kernel.AddShiftedMasked(dcol.Slice((c * taps + t) * n + b * pixels, pixels),
+                    _masks.AsSpan(t * pixels, pixels), _offsets[t], image);
         }
     }
 }
