@@ -122,8 +122,8 @@ internal static class ConvolutionBenchmark
                 .ToArray();
             float[] y = new float[dy.Length], dx = new float[x.Length];
             float[] columns = new float[layer.ColumnsLength(batch)], scratch = new float[columns.Length];
-            double forward = Median(Time(steps, () => layer.Forward(x, batch, y, columns)));
-            double backward = Median(Time(steps, () => layer.Backward(x, columns, batch, dy, dx, scratch)));
+            double forward = Median(Time(steps, () => layer.Forward(x, batch, y)));
+            double backward = Median(Time(steps, () => layer.Backward(x, batch, dy, dx, columns, scratch)));
             string shape = $"({layer.OutputChannels}×{layer.PatchSize})";
             result.Add(($"{kind} {shape} ×{count} forward", forward * count * 1e3));
             result.Add(($"{kind} {shape} ×{count} backward", backward * count * 1e3));

@@ -6,6 +6,19 @@ using System.Runtime.Intrinsics.X86;
 
 namespace MLNetAr.Kernels;
 
+/// <summary>
+/// A GEMM right-hand side B <c>(k, n)</c> that is computed as it is packed rather than stored (see
+/// <see cref="Kernel.Gemm(int, int, int, ReadOnlySpan{float}, int, IPanelSource, Span{float}, int, bool)"/>).
+/// </summary>
+internal unsafe interface IPanelSource
+{
+    /// <summary>
+    /// Writes <c>B[p0 + r, j0 + j]</c> to <c>destination[r·PanelWidth + j]</c> for r &lt; kc and j &lt;
+    /// <see cref="Kernel.PanelWidth"/>, with 0 for columns at or past n. Called from several threads at once.
+    /// </summary>
+    void Pack(float* destination, int p0, int kc, int j0);
+}
+
 /// <summary>Whether a GEMM operand is used as stored or transposed.</summary>
 internal enum Transpose
 {
@@ -142,6 +155,28 @@ internal static partial class Kernel
         fixed (float* pa = a, pc = c)
         {
             var job = new GemmJob(transA, Transpose.No, m, n, k, pa, lda, null, n, pc, ldc, accumulate, b.Start);
+            job.Run();
+        }
+    }
+
+    /// <summary>
+    /// <c>C (+)= A·B</c> where B <c>(k, n)</c> is never stored: <paramref name="b"/> writes each panel the
+    /// micro-kernel reads, straight into the packed layout (a convolution's im2col matrix, built from the image as it
+    /// is packed). The same arithmetic (and bits) as <c>Gemm</c> on a stored B with that content.
+    /// </summary>
+    public static unsafe void Gemm(int m, int n, int k, ReadOnlySpan<float> a, int lda, IPanelSource b, Span<float> c,
+        int ldc, bool accumulate = false)
+    {
+        if (m < 0) throw new ArgumentOutOfRangeException(nameof(m));
+        if (n < 0) throw new ArgumentOutOfRangeException(nameof(n));
+        if (k < 1) throw new ArgumentOutOfRangeException(nameof(k));
+        CheckOperand(nameof(a), a.Length, m, k, lda);
+        CheckOperand(nameof(c), c.Length, m, n, ldc);
+        if (m == 0 || n == 0) return;
+        fixed (float* pa = a, pc = c)
+        {
+            var job = new GemmJob(Transpose.No, Transpose.No, m, n, k, pa, lda, null, n, pc, ldc, accumulate,
+                source: b);
             job.Run();
         }
     }
@@ -353,15 +388,17 @@ internal static partial class Kernel
         private readonly bool _accumulate;
         private readonly bool _useFma, _useAvx512;
         private readonly float* _prepackedB;
+        private readonly IPanelSource? _source;
         // Few rows of A: each B element is used too few times to repay packing it, so the micro-kernel reads op(B) = B
         // in place.
         private readonly bool _directB;
 
         public GemmJob(Transpose transA, Transpose transB, int m, int n, int k, float* a, int lda, float* b, int ldb,
             float* c, int ldc, bool accumulate,
-            float* prepackedB = null)
+            float* prepackedB = null, IPanelSource? source = null)
         {
             _prepackedB = prepackedB;
+            _source = source;
             (_transA, _transB, _m, _n, _k, _lda, _ldb, _ldc, _accumulate) = (transA, transB, m, n, k, lda, ldb, ldc,
                 accumulate);
             _a = a;
@@ -545,6 +582,11 @@ internal static partial class Kernel
         /// </summary>
         private void PackB(float* dst, int p0, int kc, int j0)
         {
+            if (_source != null)
+            {
+                _source.Pack(dst, p0, kc, j0);
+                return;
+            }
             int cols = Math.Min(NR, _n - j0);
             if (_transB == Transpose.No)
             {

@@ -19,8 +19,8 @@ internal class ConvolutionWorkspace(int maxBatch) : ModelWorkspace(maxBatch)
     public readonly ActivationBuffer Features = new();
     /// <summary>Scratch of a ranged (sampling) convolution.</summary>
     public readonly ActivationBuffer RangeScratch = new();
-    /// <summary>im2col columns not kept for Backward (and Backward's own scratch).</summary>
-    public readonly ActivationBuffer ColumnsScratch = new();
+    /// <summary>Backward's scratch: a layer's im2col matrix and its gradient.</summary>
+    public readonly ActivationBuffer ColumnsScratch = new(), ColumnGradientScratch = new();
     /// <summary>
     /// The head: ReLU of the features <c>(F, B·P)</c>, its hidden layer and that layer's ReLU <c>(F_head, B·P)</c>.
     /// </summary>
@@ -181,9 +181,9 @@ internal abstract class ConvolutionalDensityModel : DensityModel
         Span<float> dInput = ws.HeadGradient.Get((long)FeatureChannels * n);
         Span<float> dFeatures = ws.FeatureGradient.Get((long)FeatureChannels * n);
         // (K', N) -> (F_head, N) -> (F, N), through both ReLUs.
-        HeadOutput.Backward(activation, [], batch, dLogits, dActivation, []);
+        HeadOutput.Backward(activation, batch, dLogits, dActivation, [], []);
         ReluBackward(activation, dActivation, dActivation);
-        HeadHidden.Backward(input, [], batch, dActivation, dInput, []);
+        HeadHidden.Backward(input, batch, dActivation, dInput, [], []);
         ReluBackward(input, dInput, dFeatures);
         BodyBackward(ws, batch, dFeatures);
     }
@@ -281,16 +281,14 @@ internal abstract class ConvolutionalDensityModel : DensityModel
     }
 
     /// <summary>
-    /// Runs <paramref name="layer"/> on positions <c>[p0, p1)</c>: the full-batch path (keeping im2col columns in
-    /// <paramref name="columns"/> for Backward, else in the scratch) when the range is every position, else the ranged
-    /// path.
+    /// Runs <paramref name="layer"/> on positions <c>[p0, p1)</c>: the full-batch path when the range is every
+    /// position, else the ranged path.
     /// </summary>
     protected void Conv(CausalConv2d layer, ConvolutionWorkspace ws, ReadOnlySpan<float> x, int batch, int p0, int p1,
-        Span<float> y,
-        ActivationBuffer? columns = null, bool accumulate = false)
+        Span<float> y, bool accumulate = false)
     {
         if (p0 == 0 && p1 == Dimension)
-            layer.Forward(x, batch, y, (columns ?? ws.ColumnsScratch).Get(layer.ColumnsLength(batch)), accumulate);
+            layer.Forward(x, batch, y, accumulate);
         else
             layer.ForwardRange(x, batch, p0, p1, y, ws.RangeScratch.Get(layer.RangeScratchLength(batch, p1 - p0)),
                 accumulate);

@@ -37,14 +37,11 @@ internal sealed class PixelCnn : ConvolutionalDensityModel
     private readonly CausalConv2d[] _vertical, _horizontal, _link, _out;
     private readonly IReadOnlyList<Parameter> _parameters;
 
-    /// <summary>
-    /// Activations of one gated layer, <c>(C or 2C, B·P)</c>, kept for Backward; im2col columns of its two stacks.
-    /// </summary>
+    /// <summary>Activations of one gated layer, <c>(C or 2C, B·P)</c>, kept for Backward.</summary>
     private sealed class LayerBuffers
     {
-        public readonly ActivationBuffer VerticalColumns = new(), VerticalPre = new(), VerticalOut = new();
-        public readonly ActivationBuffer HorizontalColumns = new(), HorizontalPre = new(), HorizontalGated = new(),
-            HorizontalOut = new();
+        public readonly ActivationBuffer VerticalPre = new(), VerticalOut = new();
+        public readonly ActivationBuffer HorizontalPre = new(), HorizontalGated = new(), HorizontalOut = new();
     }
 
     private sealed class Workspace(int maxBatch, int layers) : ConvolutionWorkspace(maxBatch)
@@ -105,7 +102,7 @@ internal sealed class PixelCnn : ConvolutionalDensityModel
             LayerBuffers layer = ws.Layers[l];
             ReadOnlySpan<float> input = l == 0 ? ws.Input.Get(n) : ws.Layers[l - 1].VerticalOut.Get(Channels * n);
             Span<float> pre = layer.VerticalPre.Get(2 * Channels * n);
-            Conv(_vertical[l], ws, input, batch, p0, p1, pre, layer.VerticalColumns);
+            Conv(_vertical[l], ws, input, batch, p0, p1, pre);
             if (l < Layers - 1) Gate(pre, layer.VerticalOut.Get(Channels * n), Channels, batch, p0, p1);
         }
     }
@@ -122,7 +119,7 @@ internal sealed class PixelCnn : ConvolutionalDensityModel
             Span<float> gated = layer.HorizontalGated.Get(Channels * n);
             Span<float> output = l == Layers - 1 ? ws.Features.Get(Channels * n)
                 : layer.HorizontalOut.Get(Channels * n);
-            Conv(_horizontal[l], ws, input, batch, p0, p1, pre, layer.HorizontalColumns);
+            Conv(_horizontal[l], ws, input, batch, p0, p1, pre);
             Conv(_link[l], ws, layer.VerticalPre.Get(2 * Channels * n), batch, p0, p1, pre, accumulate: true);
             Gate(pre, gated, Channels, batch, p0, p1);
             Conv(_out[l], ws, gated, batch, p0, p1, output);
@@ -140,7 +137,9 @@ internal sealed class PixelCnn : ConvolutionalDensityModel
         Span<float> dVPre = ws.VerticalPreGradient.Get(2 * Channels * n);
         Span<float> dHPre = ws.HorizontalPreGradient.Get(2 * Channels * n);
         Span<float> dGated = ws.GatedGradient.Get(Channels * n);
-        Span<float> scratch = ws.ColumnsScratch.Get(_vertical.Max(c => c.ColumnsLength(batch)));
+        long columnsLength = _vertical.Concat(_horizontal).Max(c => c.ColumnsLength(batch));
+        Span<float> columns = ws.ColumnsScratch.Get(columnsLength);
+        Span<float> columnGradients = ws.ColumnGradientScratch.Get(columnsLength);
         dFeatures.CopyTo(dH);
         for (int l = Layers - 1; l >= 0; l--)
         {
@@ -150,18 +149,16 @@ internal sealed class PixelCnn : ConvolutionalDensityModel
             ReadOnlySpan<float> vPre = layer.VerticalPre.Get(2 * Channels * n);
 
             // Horizontal: h' = [h +] out(gate(h_pre)); the residual's gradient stays in dH.
-            _out[l].Backward(layer.HorizontalGated.Get(Channels * n), [], batch, dH, dGated, []);
+            _out[l].Backward(layer.HorizontalGated.Get(Channels * n), batch, dH, dGated, [], []);
             GateBackward(layer.HorizontalPre.Get(2 * Channels * n), dGated, dHPre);
-            _horizontal[l].Backward(hInput, layer.HorizontalColumns.Get(_horizontal[l].ColumnsLength(batch)), batch,
-                dHPre,
-                l == 0 ? [] : dH, scratch, accumulateDx: true);
+            _horizontal[l].Backward(hInput, batch, dHPre, l == 0 ? [] : dH, columns, columnGradients,
+                accumulateDx: true);
 
             // Vertical: v_pre feeds the link and (below the last layer) v' = gate(v_pre).
             if (l < Layers - 1) GateBackward(vPre, dV, dVPre);
             else dVPre.Clear();
-            _link[l].Backward(vPre, [], batch, dHPre, dVPre, [], accumulateDx: true);
-            _vertical[l].Backward(vInput, layer.VerticalColumns.Get(_vertical[l].ColumnsLength(batch)), batch, dVPre,
-                l == 0 ? [] : dV, scratch);
+            _link[l].Backward(vPre, batch, dHPre, dVPre, [], [], accumulateDx: true);
+            _vertical[l].Backward(vInput, batch, dVPre, l == 0 ? [] : dV, columns, columnGradients);
         }
     }
 

@@ -33,17 +33,16 @@ internal sealed class WaveNet : ConvolutionalDensityModel
     private readonly CausalConv2d?[] _residual;
     private readonly IReadOnlyList<Parameter> _parameters;
 
-    /// <summary>Activations of one block, kept for Backward: its input r_l <c>(C, B·P)</c>, im2col columns, the dilated
+    /// <summary>Activations of one block, kept for Backward: its input r_l <c>(C, B·P)</c>, the dilated
     /// convolution's output <c>(2C, B·P)</c> and the gated activation <c>(C, B·P)</c>.</summary>
     private sealed class BlockBuffers
     {
-        public readonly ActivationBuffer Residual = new(), DilatedColumns = new(), DilatedPre = new(), Gated = new();
+        public readonly ActivationBuffer Residual = new(), DilatedPre = new(), Gated = new();
     }
 
     private sealed class Workspace(int maxBatch, int blocks) : ConvolutionWorkspace(maxBatch)
     {
         public readonly BlockBuffers[] Blocks = Enumerable.Range(0, blocks).Select(_ => new BlockBuffers()).ToArray();
-        public readonly ActivationBuffer CausalColumns = new();
         /// <summary>Backward: <c>∂L/∂r</c>, <c>∂L/∂pre</c>, <c>∂L/∂z</c>.</summary>
         public readonly ActivationBuffer ResidualGradient = new(), PreGradient = new(), GatedGradient = new();
     }
@@ -91,14 +90,14 @@ internal sealed class WaveNet : ConvolutionalDensityModel
         var ws = (Workspace)workspace;
         long n = (long)batch * Dimension;
         Span<float> skip = ws.Features.Get(FeatureChannels * n);
-        Conv(_causal, ws, ws.Input.Get(n), batch, p0, p1, ws.Blocks[0].Residual.Get(Channels * n), ws.CausalColumns);
+        Conv(_causal, ws, ws.Input.Get(n), batch, p0, p1, ws.Blocks[0].Residual.Get(Channels * n));
         for (int l = 0; l < _dilations.Length; l++)
         {
             BlockBuffers block = ws.Blocks[l];
             Span<float> r = block.Residual.Get(Channels * n);
             Span<float> pre = block.DilatedPre.Get(2 * Channels * n);
             Span<float> z = block.Gated.Get(Channels * n);
-            Conv(_dilated[l], ws, r, batch, p0, p1, pre, block.DilatedColumns);
+            Conv(_dilated[l], ws, r, batch, p0, p1, pre);
             Gate(pre, z, Channels, batch, p0, p1);
             Conv(_skip[l], ws, z, batch, p0, p1, skip, accumulate: l > 0);
             if (_residual[l] is { } residual)
@@ -118,20 +117,21 @@ internal sealed class WaveNet : ConvolutionalDensityModel
         Span<float> dR = ws.ResidualGradient.Get(Channels * n);
         Span<float> dPre = ws.PreGradient.Get(2 * Channels * n);
         Span<float> dZ = ws.GatedGradient.Get(Channels * n);
-        Span<float> scratch = ws.ColumnsScratch.Get(_dilated[0].ColumnsLength(batch));
+        long columnsLength = _dilated.Append(_causal).Max(c => c.ColumnsLength(batch));
+        Span<float> columns = ws.ColumnsScratch.Get(columnsLength);
+        Span<float> columnGradients = ws.ColumnGradientScratch.Get(columnsLength);
         dR.Clear();
         for (int l = _dilations.Length - 1; l >= 0; l--)
         {
             BlockBuffers block = ws.Blocks[l];
             ReadOnlySpan<float> z = block.Gated.Get(Channels * n);
-            _skip[l].Backward(z, [], batch, dFeatures, dZ, []);
-            _residual[l]?.Backward(z, [], batch, dR, dZ, [], accumulateDx: true);
+            _skip[l].Backward(z, batch, dFeatures, dZ, [], []);
+            _residual[l]?.Backward(z, batch, dR, dZ, [], [], accumulateDx: true);
             GateBackward(block.DilatedPre.Get(2 * Channels * n), dZ, dPre);
-            _dilated[l].Backward(block.Residual.Get(Channels * n),
-                block.DilatedColumns.Get(_dilated[l].ColumnsLength(batch)),
-                batch, dPre, dR, scratch, accumulateDx: true);
+            _dilated[l].Backward(block.Residual.Get(Channels * n), batch, dPre, dR, columns, columnGradients,
+                accumulateDx: true);
         }
-        _causal.Backward(ws.Input.Get(n), ws.CausalColumns.Get(_causal.ColumnsLength(batch)), batch, dR, [], []);
+        _causal.Backward(ws.Input.Get(n), batch, dR, [], columns, []);
     }
 
     /// <summary><see cref="BodyForward"/> as ONNX nodes over the whole sequence, a <c>(N, 1, 1, D)</c> image.</summary>

@@ -32,26 +32,26 @@ public class ConvolutionLayerTests
     }
 
     /// <summary>The definition, in double: y[o, b, p] = bias[o] + Σ_{c,t} W[o, c·T + t] x[c, b, p + tap].</summary>
-    private static double Direct(CausalConv2d layer, float[] x, int o, int b, int i, int j)
+    private static double Direct(CausalConv2d layer, float[] x, int o, int b, int i, int j, int batch = B)
     {
         double sum = layer.Bias.Value[o];
-        int taps = layer.Taps.Count;
+        int taps = layer.Taps.Count, H = layer.Height, W = layer.Width, P = H * W, Cin = layer.InputChannels;
         for (int c = 0; c < Cin; c++)
             for (int t = 0; t < taps; t++)
             {
                 var (dy, dx) = layer.Taps[t];
                 int si = i + dy, sj = j + dx;
                 if (si < 0 || si >= H || sj < 0 || sj >= W) continue;
-                sum += (double)layer.Weight.Value[o * Cin * taps + c * taps + t] * x[c * B * P + b * P + si * W + sj];
+                sum += (double)layer.Weight.Value[o * Cin * taps + c * taps + t]
+                    * x[c * batch * P + b * P + si * W + sj];
             }
         return sum;
     }
 
-    private static float[] Run(CausalConv2d layer, float[] x, out float[] columns)
+    private static float[] Run(CausalConv2d layer, float[] x)
     {
         var y = new float[Cout * B * P];
-        columns = new float[layer.ColumnsLength(B)];
-        layer.Forward(x, B, y, columns);
+        layer.Forward(x, B, y);
         return y;
     }
 
@@ -61,7 +61,7 @@ public class ConvolutionLayerTests
     {
         var layer = RandomLayer(Taps(taps), 1);
         float[] x = TestData.RandomVector(Cin * B * P, 3);
-        float[] y = Run(layer, x, out _);
+        float[] y = Run(layer, x);
         for (int o = 0; o < Cout; o++)
             for (int b = 0; b < B; b++)
                 for (int i = 0; i < H; i++)
@@ -70,12 +70,33 @@ public class ConvolutionLayerTests
     }
 
     [Theory]
+    [InlineData("vertical-first", 5)]
+    [InlineData("vertical", 5)]
+    [InlineData("typeB", 9)]
+    public void Forward_OnWholePanelsOfManyImages_MatchesDirectConvolution(string taps, int batch)
+    {
+        // 7×16 images: every 16-pixel panel lies in one image, so the packing reads whole vectors and its mask drops
+        // the lanes that wrap into the neighbouring row or image; several image groups, the last one partial.
+        var layer = new CausalConv2d("Conv", 3, 5, Taps(taps), 7, 16);
+        TestData.RandomVector(layer.Weight.Length, seed: 8).CopyTo(layer.Weight.Value, 0);
+        TestData.RandomVector(5, seed: 9).CopyTo(layer.Bias.Value, 0);
+        float[] x = TestData.RandomVector(3 * batch * 112, seed: 10);
+        float[] y = new float[5 * batch * 112];
+        layer.Forward(x, batch, y);
+        for (int o = 0; o < 5; o++)
+            for (int b = 0; b < batch; b++)
+                for (int p = 0; p < 112; p++)
+                    Assert.True(Math.Abs(Direct(layer, x, o, b, p / 16, p % 16, batch) - y[(o * batch + b) * 112 + p])
+                        < 1e-4, $"y[{o}, {b}, {p}]");
+    }
+
+    [Theory]
     [MemberData(nameof(TapSets))]
     public void ForwardRange_EqualsForwardOnTheRangeAndLeavesTheRestAlone(string taps)
     {
         var layer = RandomLayer(Taps(taps), 2);
         float[] x = TestData.RandomVector(Cin * B * P, 4);
-        float[] full = Run(layer, x, out _);
+        float[] full = Run(layer, x);
         foreach (var (p0, p1) in new[] { (0, 1), (7, 8), (W, 2 * W), (P - 3, P) })
         {
             float[] y = Enumerable.Repeat(-99f, Cout * B * P).ToArray();
@@ -83,7 +104,8 @@ public class ConvolutionLayerTests
             for (int e = 0; e < y.Length; e++)
             {
                 int p = e % P;
-                if (p >= p0 && p < p1) Assert.Equal(full[e], y[e], 5);
+                // Equal up to rounding: with few output channels the two paths may sum in different orders.
+                if (p >= p0 && p < p1) Assert.True(Math.Abs(full[e] - y[e]) <= 1e-5f * (1 + Math.Abs(full[e])));
                 else Assert.Equal(-99f, y[e]);
             }
         }
@@ -96,11 +118,11 @@ public class ConvolutionLayerTests
         var layer = RandomLayer(Taps(taps), 5);
         float[] x = TestData.RandomVector(Cin * B * P, 6);
         float[] g = TestData.RandomVector(Cout * B * P, 7);
-        double Loss() => Run(layer, x, out _).Zip(g, (p, q) => (double)p * q).Sum();
+        double Loss() => Run(layer, x).Zip(g, (p, q) => (double)p * q).Sum();
 
-        Run(layer, x, out float[] columns);
         float[] dx = Enumerable.Repeat(0.5f, x.Length).ToArray(); // accumulateDx adds to what is there
-        layer.Backward(x, columns, B, g, dx, new float[layer.ColumnsLength(B)], accumulateDx: true);
+        layer.Backward(x, B, g, dx, new float[layer.ColumnsLength(B)], new float[layer.ColumnsLength(B)],
+            accumulateDx: true);
         for (int i = 0; i < dx.Length; i++) dx[i] -= 0.5f;
         const float h = 1e-2f; // the loss is linear in every parameter and input
         foreach (var (values, gradient, name) in new[] { (layer.Weight.Value, layer.Weight.Gradient, "W"),

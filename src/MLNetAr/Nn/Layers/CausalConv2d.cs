@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using MLNetAr.Kernels;
 using MLNetAr.Onnx;
 
@@ -68,13 +69,14 @@ internal sealed class CausalConv2d
     private int Pixels => Height * Width;
 
     /// <summary>
-    /// Floats of the im2col buffer <see cref="Forward"/> needs for <paramref name="batch"/> images (0 for 1×1).
+    /// Floats of each of the two im2col scratch buffers <see cref="Backward"/> needs for <paramref name="batch"/>
+    /// images (0 for 1×1).
     /// </summary>
     public long ColumnsLength(int batch) => IsPointwise ? 0 : (long)PatchSize * batch * Pixels;
 
     /// <summary>
-    /// <c>(C_in, B·P) -> (C_out, B·P)</c> on every position. <paramref name="columns"/> receives the im2col matrix
-    /// <c>(C_in·T, B·P)</c> that <see cref="Backward"/> needs (unused for a 1×1 convolution, which reads x itself).
+    /// <c>(C_in, B·P) -> (C_out, B·P)</c> on every position. The im2col matrix is never stored: the product packs
+    /// its panels straight from x (see <see cref="ColumnPanels"/>).
     /// </summary>
     /// <remarks>
     /// Works on groups of <see cref="ImagesPerGroup"/> consecutive images in parallel: a group's im2col columns are
@@ -82,31 +84,71 @@ internal sealed class CausalConv2d
     /// the weights are packed once per group rather than per image. Each output element is the same sum in the same
     /// order whatever the grouping. <paramref name="accumulate"/>: add to y instead of overwriting it (bias included).
     /// </remarks>
-    public unsafe void Forward(ReadOnlySpan<float> x, int batch, Span<float> y, Span<float> columns,
-        bool accumulate = false)
+    public unsafe void Forward(ReadOnlySpan<float> x, int batch, Span<float> y, bool accumulate = false)
     {
         int n = batch * Pixels, pixels = Pixels, rows = OutputChannels, patch = PatchSize;
         bool pointwise = IsPointwise;
         float[] weight = Weight.Value, bias = Bias.Value;
-        fixed (float* px = x, pcol = columns, py = y)
+        fixed (float* px = x, py = y)
         {
-            nint xAddress = (nint)px, colAddress = (nint)(pointwise ? px : pcol), yAddress = (nint)py;
+            nint xAddress = (nint)px, yAddress = (nint)py;
             int inputLength = InputChannels * n;
             Kernel.ForChunks(Groups(batch), g =>
             {
                 var (first, count) = Group(batch, g);
-                if (!pointwise)
-                    for (int b = first; b < first + count; b++)
-                        Im2Col(new ReadOnlySpan<float>((float*)xAddress, inputLength), n, b,
-                            new Span<float>((float*)colAddress, patch * n));
-                // (C_out, C_in·T) · (C_in·T, G·P) -> (C_out, G·P) for the group (row stride n in col and y).
                 int width = count * pixels;
-                var colG = new ReadOnlySpan<float>((float*)colAddress + (long)first * pixels, (patch - 1) * n + width);
                 var yG = new Span<float>((float*)yAddress + (long)first * pixels, (rows - 1) * n + width);
-                Kernel.Gemm(Transpose.No, Transpose.No, rows, width, patch, weight, patch, colG, n, yG, n, accumulate);
+                if (pointwise)
+                {
+                    // (C_out, C_in) · (C_in, G·P) -> (C_out, G·P): x is its own im2col matrix (row stride n).
+                    var xG = new ReadOnlySpan<float>((float*)xAddress + (long)first * pixels, (patch - 1) * n + width);
+                    Kernel.Gemm(Transpose.No, Transpose.No, rows, width, patch, weight, patch, xG, n, yG, n,
+                        accumulate);
+                }
+                else
+                {
+                    // (C_out, C_in·T) · (C_in·T, G·P) -> (C_out, G·P), the columns packed from x.
+                    var columns = new ColumnPanels(this, (float*)xAddress, inputLength, n, first * pixels, width);
+                    Kernel.Gemm(rows, width, patch, weight, patch, columns, yG, n, accumulate);
+                }
                 for (int o = 0; o < rows; o++)
                     TensorPrimitives.Add(yG.Slice(o * n, width), bias[o], yG.Slice(o * n, width));
             });
+        }
+    }
+
+    /// <summary>
+    /// A group's im2col matrix <c>(C_in·T, G·P)</c> as GEMM panels packed straight from x:
+    /// <c>col[(c, t), q] = x[c, first + q + offset_t]</c> where the tap lands inside the image, else 0.
+    /// </summary>
+    private sealed unsafe class ColumnPanels(CausalConv2d layer, float* x, int xLength, int n, int first, int width)
+        : IPanelSource
+    {
+        public void Pack(float* destination, int p0, int kc, int j0)
+        {
+            int taps = layer._taps.Length, pixels = layer.Pixels, panel = Kernel.PanelWidth;
+            int columns = Math.Min(panel, width - j0), q = first + j0, pixel = q % pixels;
+            bool oneImage = columns == panel && pixel + panel <= pixels;
+            fixed (float* masks = layer._masks)
+                for (int r = 0; r < kc; r++)
+                {
+                    int row = p0 + r, c = row / taps, t = row % taps;
+                    float* target = destination + (long)r * panel, mask = masks + (long)t * pixels + pixel;
+                    long start = (long)c * n + q + layer._offsets[t];
+                    if (oneImage && start >= 0 && start + panel <= xLength)
+                    {
+                        // Lanes the mask drops may read a neighbouring row or image: inside x, and cleared.
+                        for (int j = 0; j < panel; j += Vector256<float>.Count)
+                            Vector256.Store(Vector256.Load(x + start + j) & Vector256.Load(mask + j), target + j);
+                        continue;
+                    }
+                    for (int j = 0; j < panel; j++)
+                    {
+                        int image = (q + j) % pixels;
+                        bool inside = j < columns && BitConverter.SingleToInt32Bits(masks[t * pixels + image]) != 0;
+                        target[j] = inside ? x[start + j] : 0f;
+                    }
+                }
         }
     }
 
@@ -128,12 +170,12 @@ internal sealed class CausalConv2d
     /// <remarks>
     /// Group by group in parallel, like <see cref="Forward"/>; the per-group weight and bias gradients are summed in
     /// group order afterwards, so the result does not depend on the thread count. <paramref name="x"/>: the forward
-    /// input (read by a 1×1 convolution instead of columns). <paramref name="columns"/>: the im2col matrix of the
-    /// forward pass. <paramref name="scratch"/>: at least <see cref="ColumnsLength"/> floats (unused for 1×1).
-    /// <paramref name="accumulateDx"/>: add to dx (e.g. a residual branch) instead of overwriting it.
+    /// input. <paramref name="columns"/> and <paramref name="columnGradients"/>: scratch of at least
+    /// <see cref="ColumnsLength"/> floats each for the im2col matrix and its gradient (unused for 1×1, which reads x
+    /// itself). <paramref name="accumulateDx"/>: add to dx (e.g. a residual branch) instead of overwriting it.
     /// </remarks>
-    public unsafe void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> columns, int batch, ReadOnlySpan<float> dy,
-        Span<float> dx, Span<float> scratch, bool accumulateDx = false)
+    public unsafe void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dy, Span<float> dx,
+        Span<float> columns, Span<float> columnGradients, bool accumulateDx = false)
     {
         int n = batch * Pixels, pixels = Pixels, rows = OutputChannels, patch = PatchSize, inputs = InputChannels;
         int size = Weight.Length, stride = size + rows, groups = Groups(batch);
@@ -143,20 +185,28 @@ internal sealed class CausalConv2d
         float[] partial = System.Buffers.ArrayPool<float>.Shared.Rent(groups * stride);
         try
         {
-            fixed (float* pcol = pointwise ? x : columns, pdy = dy, pdx = dx, pscratch = scratch)
+            fixed (float* px = x, pcol = pointwise ? x : columns, pdy = dy, pdx = dx, pdcol = columnGradients)
             {
-                nint colAddress = (nint)pcol, dyAddress = (nint)pdy, dxAddress = (nint)pdx,
-                    dcolAddress = (nint)pscratch;
+                nint xAddress = (nint)px, colAddress = (nint)pcol, dyAddress = (nint)pdy, dxAddress = (nint)pdx,
+                    dcolAddress = (nint)pdcol;
                 Kernel.ForChunks(groups, g =>
                 {
                     var (first, count) = Group(batch, g);
                     int width = count * pixels;
+                    // The group's im2col matrix and its gradient, (C_in·T, G·P) with row stride G·P: dense, so the
+                    // products read them without the power-of-two strides of the whole batch.
+                    long blockStart = (long)first * pixels * patch, blockLength = (long)patch * width;
+                    var colG = new Span<float>((float*)colAddress + (pointwise ? first * pixels : blockStart),
+                        pointwise ? (patch - 1) * n + width : (int)blockLength);
+                    int ldCol = pointwise ? n : width;
+                    if (!pointwise)
+                        for (int b = first; b < first + count; b++)
+                            Im2Col(new ReadOnlySpan<float>((float*)xAddress, inputs * n), n, b, colG, width,
+                                (b - first) * pixels);
                     var dyG = new ReadOnlySpan<float>((float*)dyAddress + (long)first * pixels, (rows - 1) * n + width);
-                    var colG = new ReadOnlySpan<float>((float*)colAddress + (long)first * pixels, (patch - 1) * n
-                        + width);
                     Span<float> gradient = partial.AsSpan(g * stride, stride);
                     // (C_out, G·P) · (G·P, C_in·T) -> (C_out, C_in·T)
-                    Kernel.Gemm(Transpose.No, Transpose.Yes, rows, patch, width, dyG, n, colG, n, gradient, patch);
+                    Kernel.Gemm(Transpose.No, Transpose.Yes, rows, patch, width, dyG, n, colG, ldCol, gradient, patch);
                     for (int o = 0; o < rows; o++) gradient[size + o] = TensorPrimitives.Sum(dyG.Slice(o * n, width));
                     if (!wantDx) return;
                     var dxAll = new Span<float>((float*)dxAddress, inputs * n);
@@ -169,13 +219,13 @@ internal sealed class CausalConv2d
                         return;
                     }
                     // (C_in·T, C_out) · (C_out, G·P) -> (C_in·T, G·P), scattered back onto the group's images.
-                    var dcolG = new Span<float>((float*)dcolAddress + (long)first * pixels, (patch - 1) * n + width);
-                    Kernel.Gemm(Transpose.Yes, Transpose.No, patch, width, rows, weight, patch, dyG, n, dcolG, n);
+                    var dcolG = new Span<float>((float*)dcolAddress + blockStart, (int)blockLength);
+                    Kernel.Gemm(Transpose.Yes, Transpose.No, patch, width, rows, weight, patch, dyG, n, dcolG, width);
                     for (int b = first; b < first + count; b++)
                     {
                         if (!accumulateDx)
                             for (int c = 0; c < inputs; c++) dxAll.Slice(c * n + b * pixels, pixels).Clear();
-                        Col2ImAdd(new ReadOnlySpan<float>((float*)dcolAddress, patch * n), n, b, dxAll);
+                        Col2ImAdd(dcolG, width, (b - first) * pixels, n, b, dxAll);
                     }
                 });
             }
@@ -274,10 +324,11 @@ internal sealed class CausalConv2d
     public int RangeScratchLength(int batch, int positions) => (PatchSize + OutputChannels) * batch * positions;
 
     /// <summary>
-    /// Image b's columns of the im2col matrix: <c>col[(c, t), b·P + p] = x[c, b·P + p + taps[t]]</c> (0 outside the
-    /// image); n = B·P.
+    /// Image b's columns of an im2col matrix with row stride <paramref name="ldCol"/>, from column
+    /// <paramref name="column"/>: <c>col[(c, t), column + p] = x[c, b·P + p + taps[t]]</c> (0 outside the image);
+    /// n = B·P.
     /// </summary>
-    private void Im2Col(ReadOnlySpan<float> x, int n, int b, Span<float> col)
+    private void Im2Col(ReadOnlySpan<float> x, int n, int b, Span<float> col, int ldCol, int column)
     {
         int taps = _taps.Length, pixels = Pixels;
         for (int c = 0; c < InputChannels; c++)
@@ -285,19 +336,19 @@ internal sealed class CausalConv2d
             ReadOnlySpan<float> image = x.Slice(c * n + b * pixels, pixels);
             for (int t = 0; t < taps; t++)
                 Kernel.CopyShiftedMasked(image, _offsets[t], _masks.AsSpan(t * pixels, pixels),
-                    col.Slice((c * taps + t) * n + b * pixels, pixels));
+                    col.Slice((c * taps + t) * ldCol + column, pixels));
         }
     }
 
     /// <summary>The adjoint of <see cref="Im2Col"/> for image b, added to dx.</summary>
-    private void Col2ImAdd(ReadOnlySpan<float> dcol, int n, int b, Span<float> dx)
+    private void Col2ImAdd(ReadOnlySpan<float> dcol, int ldCol, int column, int n, int b, Span<float> dx)
     {
         int taps = _taps.Length, pixels = Pixels;
         for (int c = 0; c < InputChannels; c++)
         {
             Span<float> image = dx.Slice(c * n + b * pixels, pixels);
             for (int t = 0; t < taps; t++)
-                Kernel.AddShiftedMasked(dcol.Slice((c * taps + t) * n + b * pixels, pixels),
+                Kernel.AddShiftedMasked(dcol.Slice((c * taps + t) * ldCol + column, pixels),
                     _masks.AsSpan(t * pixels, pixels), _offsets[t], image);
         }
     }
