@@ -121,9 +121,9 @@ internal static class ConvolutionBenchmark
             float[] dy = Enumerable.Range(0, layer.OutputChannels * n).Select(_ => random.NextSingle() - 0.5f)
                 .ToArray();
             float[] y = new float[dy.Length], dx = new float[x.Length];
-            float[] columns = new float[layer.ColumnsLength(batch)], scratch = new float[columns.Length];
+            float[] scratch = new float[layer.ColumnsLength(batch)];
             double forward = Median(Time(steps, () => layer.Forward(x, batch, y)));
-            double backward = Median(Time(steps, () => layer.Backward(x, batch, dy, dx, columns, scratch)));
+            double backward = Median(Time(steps, () => layer.Backward(x, batch, dy, dx, scratch)));
             string shape = $"({layer.OutputChannels}×{layer.PatchSize})";
             result.Add(($"{kind} {shape} ×{count} forward", forward * count * 1e3));
             result.Add(($"{kind} {shape} ×{count} backward", backward * count * 1e3));

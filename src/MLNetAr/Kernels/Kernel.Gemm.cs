@@ -624,36 +624,6 @@ internal static partial class Kernel
             }
         }
 
-        /// <summary>
-        /// <c>dst[q·ldd + r] = src[r·lds + q]</c> for r, q &lt; 8: eight rows of eight floats transposed with AVX
-        /// shuffles.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Transpose8x8(float* src, int lds, float* dst, int ldd)
-        {
-            Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + lds);
-            Vector256<float> r2 = Avx.LoadVector256(src + 2L * lds), r3 = Avx.LoadVector256(src + 3L * lds);
-            Vector256<float> r4 = Avx.LoadVector256(src + 4L * lds), r5 = Avx.LoadVector256(src + 5L * lds);
-            Vector256<float> r6 = Avx.LoadVector256(src + 6L * lds), r7 = Avx.LoadVector256(src + 7L * lds);
-            // Interleave pairs of rows, then pairs of pairs (within 128-bit lanes), then swap lanes.
-            Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3),
-                t3 = Avx.UnpackHigh(r2, r3);
-            Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7),
-                t7 = Avx.UnpackHigh(r6, r7);
-            Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE),
-                s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
-            Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE),
-                s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
-            Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20));
-            Avx.Store(dst + ldd, Avx.Permute2x128(s1, s5, 0x20));
-            Avx.Store(dst + 2L * ldd, Avx.Permute2x128(s2, s6, 0x20));
-            Avx.Store(dst + 3L * ldd, Avx.Permute2x128(s3, s7, 0x20));
-            Avx.Store(dst + 4L * ldd, Avx.Permute2x128(s0, s4, 0x31));
-            Avx.Store(dst + 5L * ldd, Avx.Permute2x128(s1, s5, 0x31));
-            Avx.Store(dst + 6L * ldd, Avx.Permute2x128(s2, s6, 0x31));
-            Avx.Store(dst + 7L * ldd, Avx.Permute2x128(s3, s7, 0x31));
-        }
-
         /// <summary>Packs op(A)[i0..i0+mc, p0..p0+kc] as row panels of MR: for each p, MR contiguous values.</summary>
         private void PackA(float* packed, int i0, int mc, int p0, int kc)
         {
@@ -689,6 +659,37 @@ internal static partial class Kernel
             if (_useFma) MicroKernelFma(a, b, ldb, kc, c, ldc, overwrite);
             else MicroKernelPortable(a, b, ldb, kc, c, ldc, overwrite);
         }
+    }
+
+    /// <summary>
+    /// <c>dst[q·ldd + r] = src[r·lds + q]</c> for r, q &lt; 8: eight rows of eight floats transposed with AVX
+    /// shuffles (needs
+    /// <see cref="Avx.IsSupported"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static unsafe void Transpose8x8(float* src, int lds, float* dst, int ldd)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + lds);
+        Vector256<float> r2 = Avx.LoadVector256(src + 2L * lds), r3 = Avx.LoadVector256(src + 3L * lds);
+        Vector256<float> r4 = Avx.LoadVector256(src + 4L * lds), r5 = Avx.LoadVector256(src + 5L * lds);
+        Vector256<float> r6 = Avx.LoadVector256(src + 6L * lds), r7 = Avx.LoadVector256(src + 7L * lds);
+        // Interleave pairs of rows, then pairs of pairs (within 128-bit lanes), then swap lanes.
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3),
+            t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7),
+            t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE),
+            s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE),
+            s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20));
+        Avx.Store(dst + ldd, Avx.Permute2x128(s1, s5, 0x20));
+        Avx.Store(dst + 2L * ldd, Avx.Permute2x128(s2, s6, 0x20));
+        Avx.Store(dst + 3L * ldd, Avx.Permute2x128(s3, s7, 0x20));
+        Avx.Store(dst + 4L * ldd, Avx.Permute2x128(s0, s4, 0x31));
+        Avx.Store(dst + 5L * ldd, Avx.Permute2x128(s1, s5, 0x31));
+        Avx.Store(dst + 6L * ldd, Avx.Permute2x128(s2, s6, 0x31));
+        Avx.Store(dst + 7L * ldd, Avx.Permute2x128(s3, s7, 0x31));
     }
 
     /// <summary>6×16 register tile: <c>C[0..6, 0..16] (+)= Σ_p a[p·6 + r] · b[p·16 + j]</c> with AVX2 FMA.</summary>

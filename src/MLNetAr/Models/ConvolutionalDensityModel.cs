@@ -19,8 +19,8 @@ internal class ConvolutionWorkspace(int maxBatch) : ModelWorkspace(maxBatch)
     public readonly ActivationBuffer Features = new();
     /// <summary>Scratch of a ranged (sampling) convolution.</summary>
     public readonly ActivationBuffer RangeScratch = new();
-    /// <summary>Backward's scratch: a layer's im2col matrix and its gradient.</summary>
-    public readonly ActivationBuffer ColumnsScratch = new(), ColumnGradientScratch = new();
+    /// <summary>Backward's scratch: the gradient of a layer's im2col matrix.</summary>
+    public readonly ActivationBuffer ColumnGradientScratch = new();
     /// <summary>
     /// The head: ReLU of the features <c>(F, B·P)</c>, its hidden layer and that layer's ReLU <c>(F_head, B·P)</c>.
     /// </summary>
@@ -181,9 +181,9 @@ internal abstract class ConvolutionalDensityModel : DensityModel
         Span<float> dInput = ws.HeadGradient.Get((long)FeatureChannels * n);
         Span<float> dFeatures = ws.FeatureGradient.Get((long)FeatureChannels * n);
         // (K', N) -> (F_head, N) -> (F, N), through both ReLUs.
-        HeadOutput.Backward(activation, batch, dLogits, dActivation, [], []);
+        HeadOutput.Backward(activation, batch, dLogits, dActivation, []);
         ReluBackward(activation, dActivation, dActivation);
-        HeadHidden.Backward(input, batch, dActivation, dInput, [], []);
+        HeadHidden.Backward(input, batch, dActivation, dInput, []);
         ReluBackward(input, dInput, dFeatures);
         BodyBackward(ws, batch, dFeatures);
     }

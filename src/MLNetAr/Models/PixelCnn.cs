@@ -137,9 +137,8 @@ internal sealed class PixelCnn : ConvolutionalDensityModel
         Span<float> dVPre = ws.VerticalPreGradient.Get(2 * Channels * n);
         Span<float> dHPre = ws.HorizontalPreGradient.Get(2 * Channels * n);
         Span<float> dGated = ws.GatedGradient.Get(Channels * n);
-        long columnsLength = _vertical.Concat(_horizontal).Max(c => c.ColumnsLength(batch));
-        Span<float> columns = ws.ColumnsScratch.Get(columnsLength);
-        Span<float> columnGradients = ws.ColumnGradientScratch.Get(columnsLength);
+        Span<float> columnGradients = ws.ColumnGradientScratch.Get(_vertical.Concat(_horizontal).Max(c =>
+            c.ColumnsLength(batch)));
         dFeatures.CopyTo(dH);
         for (int l = Layers - 1; l >= 0; l--)
         {
@@ -149,16 +148,16 @@ internal sealed class PixelCnn : ConvolutionalDensityModel
             ReadOnlySpan<float> vPre = layer.VerticalPre.Get(2 * Channels * n);
 
             // Horizontal: h' = [h +] out(gate(h_pre)); the residual's gradient stays in dH.
-            _out[l].Backward(layer.HorizontalGated.Get(Channels * n), batch, dH, dGated, [], []);
+            _out[l].Backward(layer.HorizontalGated.Get(Channels * n), batch, dH, dGated, []);
             GateBackward(layer.HorizontalPre.Get(2 * Channels * n), dGated, dHPre);
-            _horizontal[l].Backward(hInput, batch, dHPre, l == 0 ? [] : dH, columns, columnGradients,
+            _horizontal[l].Backward(hInput, batch, dHPre, l == 0 ? [] : dH, columnGradients,
                 accumulateDx: true);
 
             // Vertical: v_pre feeds the link and (below the last layer) v' = gate(v_pre).
             if (l < Layers - 1) GateBackward(vPre, dV, dVPre);
             else dVPre.Clear();
-            _link[l].Backward(vPre, batch, dHPre, dVPre, [], [], accumulateDx: true);
-            _vertical[l].Backward(vInput, batch, dVPre, l == 0 ? [] : dV, columns, columnGradients);
+            _link[l].Backward(vPre, batch, dHPre, dVPre, [], accumulateDx: true);
+            _vertical[l].Backward(vInput, batch, dVPre, l == 0 ? [] : dV, columnGradients);
         }
     }
 

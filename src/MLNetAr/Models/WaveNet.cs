@@ -117,21 +117,19 @@ internal sealed class WaveNet : ConvolutionalDensityModel
         Span<float> dR = ws.ResidualGradient.Get(Channels * n);
         Span<float> dPre = ws.PreGradient.Get(2 * Channels * n);
         Span<float> dZ = ws.GatedGradient.Get(Channels * n);
-        long columnsLength = _dilated.Append(_causal).Max(c => c.ColumnsLength(batch));
-        Span<float> columns = ws.ColumnsScratch.Get(columnsLength);
-        Span<float> columnGradients = ws.ColumnGradientScratch.Get(columnsLength);
+        Span<float> columnGradients = ws.ColumnGradientScratch.Get(_dilated.Max(c => c.ColumnsLength(batch)));
         dR.Clear();
         for (int l = _dilations.Length - 1; l >= 0; l--)
         {
             BlockBuffers block = ws.Blocks[l];
             ReadOnlySpan<float> z = block.Gated.Get(Channels * n);
-            _skip[l].Backward(z, batch, dFeatures, dZ, [], []);
-            _residual[l]?.Backward(z, batch, dR, dZ, [], [], accumulateDx: true);
+            _skip[l].Backward(z, batch, dFeatures, dZ, []);
+            _residual[l]?.Backward(z, batch, dR, dZ, [], accumulateDx: true);
             GateBackward(block.DilatedPre.Get(2 * Channels * n), dZ, dPre);
-            _dilated[l].Backward(block.Residual.Get(Channels * n), batch, dPre, dR, columns, columnGradients,
+            _dilated[l].Backward(block.Residual.Get(Channels * n), batch, dPre, dR, columnGradients,
                 accumulateDx: true);
         }
-        _causal.Backward(ws.Input.Get(n), batch, dR, [], columns, []);
+        _causal.Backward(ws.Input.Get(n), batch, dR, [], []);
     }
 
     /// <summary><see cref="BodyForward"/> as ONNX nodes over the whole sequence, a <c>(N, 1, 1, D)</c> image.</summary>

@@ -91,6 +91,44 @@ public class ConvolutionLayerTests
     }
 
     [Theory]
+    [InlineData("vertical", 5)]
+    [InlineData("typeB", 9)]
+    [InlineData("horizontal", 6)]
+    public void Backward_OnWholePanelsOfManyImages_MatchesDefinition(string taps, int batch)
+    {
+        // The weight gradient ∂W[o, (c, t)] = Σ_{b,p} dy[o, b, p]·x[c, b, p + tap] (inside the image) and the input
+        // gradient, in double, on images whose 8-pixel blocks the packing reads as whole vectors.
+        const int height = 7, width = 16, pixels = height * width, inputs = 3, outputs = 5;
+        var layer = new CausalConv2d("Conv", inputs, outputs, Taps(taps), height, width);
+        TestData.RandomVector(layer.Weight.Length, seed: 11).CopyTo(layer.Weight.Value, 0);
+        float[] x = TestData.RandomVector(inputs * batch * pixels, seed: 12);
+        float[] dy = TestData.RandomVector(outputs * batch * pixels, seed: 13);
+        float[] dx = new float[x.Length];
+        layer.Backward(x, batch, dy, dx, new float[layer.ColumnsLength(batch)]);
+
+        int t = layer.Taps.Count;
+        var expectedW = new double[layer.Weight.Length];
+        var expectedX = new double[x.Length];
+        for (int o = 0; o < outputs; o++)
+            for (int b = 0; b < batch; b++)
+                for (int p = 0; p < pixels; p++)
+                    for (int c = 0; c < inputs; c++)
+                        for (int k = 0; k < t; k++)
+                        {
+                            int i = p / width + layer.Taps[k].Dy, j = p % width + layer.Taps[k].Dx;
+                            if (i < 0 || i >= height || j < 0 || j >= width) continue;
+                            int source = (c * batch + b) * pixels + i * width + j;
+                            double g = dy[(o * batch + b) * pixels + p];
+                            expectedW[o * inputs * t + c * t + k] += g * x[source];
+                            expectedX[source] += g * layer.Weight.Value[o * inputs * t + c * t + k];
+                        }
+        for (int e = 0; e < expectedW.Length; e++)
+            Assert.True(Math.Abs(expectedW[e] - layer.Weight.Gradient[e]) < 1e-3, $"dW[{e}]");
+        for (int e = 0; e < expectedX.Length; e++)
+            Assert.True(Math.Abs(expectedX[e] - dx[e]) < 1e-4, $"dx[{e}]");
+    }
+
+    [Theory]
     [MemberData(nameof(TapSets))]
     public void ForwardRange_EqualsForwardOnTheRangeAndLeavesTheRestAlone(string taps)
     {
@@ -121,7 +159,7 @@ public class ConvolutionLayerTests
         double Loss() => Run(layer, x).Zip(g, (p, q) => (double)p * q).Sum();
 
         float[] dx = Enumerable.Repeat(0.5f, x.Length).ToArray(); // accumulateDx adds to what is there
-        layer.Backward(x, B, g, dx, new float[layer.ColumnsLength(B)], new float[layer.ColumnsLength(B)],
+        layer.Backward(x, B, g, dx, new float[layer.ColumnsLength(B)],
             accumulateDx: true);
         for (int i = 0; i < dx.Length; i++) dx[i] -= 0.5f;
         const float h = 1e-2f; // the loss is linear in every parameter and input

@@ -1,5 +1,7 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using MLNetAr.Kernels;
 using MLNetAr.Onnx;
 
@@ -69,8 +71,8 @@ internal sealed class CausalConv2d
     private int Pixels => Height * Width;
 
     /// <summary>
-    /// Floats of each of the two im2col scratch buffers <see cref="Backward"/> needs for <paramref name="batch"/>
-    /// images (0 for 1×1).
+    /// Floats of the scratch <see cref="Backward"/> needs for <paramref name="batch"/> images, the gradient of the
+    /// im2col matrix (0 for 1×1).
     /// </summary>
     public long ColumnsLength(int batch) => IsPointwise ? 0 : (long)PatchSize * batch * Pixels;
 
@@ -108,8 +110,8 @@ internal sealed class CausalConv2d
                 else
                 {
                     // (C_out, C_in·T) · (C_in·T, G·P) -> (C_out, G·P), the columns packed from x.
-                    var columns = new ColumnPanels(this, (float*)xAddress, inputLength, n, first * pixels, width);
-                    Kernel.Gemm(rows, width, patch, weight, patch, columns, yG, n, accumulate);
+                    var columns = new GroupColumns(this, (float*)xAddress, inputLength, n, first * pixels, width);
+                    Kernel.Gemm(rows, width, patch, weight, patch, new ColumnPanels(this, columns), yG, n, accumulate);
                 }
                 for (int o = 0; o < rows; o++)
                     TensorPrimitives.Add(yG.Slice(o * n, width), bias[o], yG.Slice(o * n, width));
@@ -118,37 +120,114 @@ internal sealed class CausalConv2d
     }
 
     /// <summary>
-    /// A group's im2col matrix <c>(C_in·T, G·P)</c> as GEMM panels packed straight from x:
-    /// <c>col[(c, t), q] = x[c, first + q + offset_t]</c> where the tap lands inside the image, else 0.
+    /// A group's im2col matrix <c>(C_in·T, G·P)</c> read straight from x, never stored:
+    /// <c>col[(c, t), q] = x[c, first + q + offset_t]</c> where the tap lands inside the image, else 0. Row r reads x
+    /// from <see cref="Start"/>(r) and its mask from <see cref="Mask"/>(r); a column q is pixel
+    /// <c>(first + q) mod P</c> of its image.
     /// </summary>
-    private sealed unsafe class ColumnPanels(CausalConv2d layer, float* x, int xLength, int n, int first, int width)
-        : IPanelSource
+    private sealed unsafe class GroupColumns(CausalConv2d layer, float* x, int xLength, int n, int first, int width)
+    {
+        public readonly int Width = width, Pixels = layer.Pixels;
+
+        /// <summary>Index in x of col[row, 0] (before masking; may lie outside x).</summary>
+        public long Start(int row) =>
+            (long)(row / layer._taps.Length) * n + first + layer._offsets[row % layer._taps.Length];
+
+        /// <summary>The tap mask of a row, indexed by pixel.</summary>
+        public float* Mask(float* masks, int row) => masks + (long)(row % layer._taps.Length) * Pixels;
+
+        /// <summary>The pixel of column q in its image.</summary>
+        public int Pixel(int q) => (first + q) % Pixels;
+
+        /// <summary>
+        /// col[row, q..q+8), given the row's start and mask and q's pixel, when those 8 pixels lie in one image and
+        /// their reads inside x.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool TryLoad8(long start, float* mask, int q, int pixel, out Vector256<float> values)
+        {
+            long from = start + q;
+            if (q + 8 > Width || pixel + 8 > Pixels || from < 0 || from + 8 > xLength)
+            {
+                values = default;
+                return false;
+            }
+            // Lanes the mask drops may read a neighbouring row or image: inside x, and cleared.
+            values = Vector256.Load(x + from) & Vector256.Load(mask + pixel);
+            return true;
+        }
+
+        /// <summary>col[row, q] (0 past the group's width), given the row's start and mask.</summary>
+        public float Element(long start, float* mask, int q) =>
+            q < Width && BitConverter.SingleToInt32Bits(mask[Pixel(q)]) != 0 ? x[start + q] : 0f;
+    }
+
+    /// <summary>The group's im2col matrix as the GEMM's B <c>(C_in·T, G·P)</c>: the forward product.</summary>
+    private sealed unsafe class ColumnPanels(CausalConv2d layer, GroupColumns columns) : IPanelSource
     {
         public void Pack(float* destination, int p0, int kc, int j0)
         {
-            int taps = layer._taps.Length, pixels = layer.Pixels, panel = Kernel.PanelWidth;
-            int columns = Math.Min(panel, width - j0), q = first + j0, pixel = q % pixels;
-            bool oneImage = columns == panel && pixel + panel <= pixels;
+            const int panel = Kernel.PanelWidth;
+            int pixel0 = columns.Pixel(j0), pixel1 = columns.Pixel(j0 + 8);
             fixed (float* masks = layer._masks)
                 for (int r = 0; r < kc; r++)
                 {
-                    int row = p0 + r, c = row / taps, t = row % taps;
-                    float* target = destination + (long)r * panel, mask = masks + (long)t * pixels + pixel;
-                    long start = (long)c * n + q + layer._offsets[t];
-                    if (oneImage && start >= 0 && start + panel <= xLength)
+                    long start = columns.Start(p0 + r);
+                    float* mask = columns.Mask(masks, p0 + r), target = destination + (long)r * panel;
+                    if (columns.TryLoad8(start, mask, j0, pixel0, out var low) &&
+                        columns.TryLoad8(start, mask, j0 + 8, pixel1, out var high))
                     {
-                        // Lanes the mask drops may read a neighbouring row or image: inside x, and cleared.
-                        for (int j = 0; j < panel; j += Vector256<float>.Count)
-                            Vector256.Store(Vector256.Load(x + start + j) & Vector256.Load(mask + j), target + j);
+                        Vector256.Store(low, target);
+                        Vector256.Store(high, target + 8);
                         continue;
                     }
-                    for (int j = 0; j < panel; j++)
-                    {
-                        int image = (q + j) % pixels;
-                        bool inside = j < columns && BitConverter.SingleToInt32Bits(masks[t * pixels + image]) != 0;
-                        target[j] = inside ? x[start + j] : 0f;
-                    }
+                    for (int j = 0; j < panel; j++) target[j] = columns.Element(start, mask, j0 + j);
                 }
+        }
+    }
+
+    /// <summary>
+    /// The transposed im2col matrix as the GEMM's B <c>(G·P, C_in·T)</c>: the weight gradient's product, each 8×8
+    /// block loaded row by row from x and transposed in registers.
+    /// </summary>
+    private sealed unsafe class TransposedColumnPanels(CausalConv2d layer, GroupColumns columns) : IPanelSource
+    {
+        public void Pack(float* destination, int p0, int kc, int j0)
+        {
+            const int panel = Kernel.PanelWidth;
+            int patch = layer.PatchSize;
+            float* block = stackalloc float[64];
+            long* starts = stackalloc long[panel];
+            float** rowMasks = stackalloc float*[panel];
+            fixed (float* masks = layer._masks)
+            {
+                for (int j = 0; j < panel && j0 + j < patch; j++)
+                {
+                    starts[j] = columns.Start(j0 + j);
+                    rowMasks[j] = columns.Mask(masks, j0 + j);
+                }
+                int pixel = columns.Pixel(p0);
+                for (int r = 0; r < kc; r += 8, pixel = (pixel + 8) % columns.Pixels)
+                    for (int j = 0; j < panel; j += 8)
+                    {
+                        // Rows j0+j..+8 of col (this panel's columns), pixels p0+r..+8 (the panel's rows).
+                        bool loaded = Avx.IsSupported && r + 8 <= kc && j0 + j + 8 <= patch;
+                        for (int i = 0; loaded && i < 8; i++)
+                        {
+                            loaded = columns.TryLoad8(starts[j + i], rowMasks[j + i], p0 + r, pixel, out var values);
+                            Vector256.Store(values, block + 8 * i);
+                        }
+                        if (loaded)
+                        {
+                            Kernel.Transpose8x8(block, 8, destination + (long)r * panel + j, panel);
+                            continue;
+                        }
+                        for (int rr = r; rr < Math.Min(r + 8, kc); rr++)
+                            for (int i = j; i < j + 8; i++)
+                                destination[(long)rr * panel + i] = j0 + i < patch
+                                    ? columns.Element(starts[i], rowMasks[i], p0 + rr) : 0f;
+                    }
+            }
         }
     }
 
@@ -170,12 +249,12 @@ internal sealed class CausalConv2d
     /// <remarks>
     /// Group by group in parallel, like <see cref="Forward"/>; the per-group weight and bias gradients are summed in
     /// group order afterwards, so the result does not depend on the thread count. <paramref name="x"/>: the forward
-    /// input. <paramref name="columns"/> and <paramref name="columnGradients"/>: scratch of at least
-    /// <see cref="ColumnsLength"/> floats each for the im2col matrix and its gradient (unused for 1×1, which reads x
-    /// itself). <paramref name="accumulateDx"/>: add to dx (e.g. a residual branch) instead of overwriting it.
+    /// input. <paramref name="columnGradients"/>: scratch of at least <see cref="ColumnsLength"/> floats for the
+    /// gradient of the im2col matrix (unused for 1×1, or when dx is empty). <paramref name="accumulateDx"/>: add to
+    /// dx (e.g. a residual branch) instead of overwriting it.
     /// </remarks>
     public unsafe void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dy, Span<float> dx,
-        Span<float> columns, Span<float> columnGradients, bool accumulateDx = false)
+        Span<float> columnGradients, bool accumulateDx = false)
     {
         int n = batch * Pixels, pixels = Pixels, rows = OutputChannels, patch = PatchSize, inputs = InputChannels;
         int size = Weight.Length, stride = size + rows, groups = Groups(batch);
@@ -185,28 +264,28 @@ internal sealed class CausalConv2d
         float[] partial = System.Buffers.ArrayPool<float>.Shared.Rent(groups * stride);
         try
         {
-            fixed (float* px = x, pcol = pointwise ? x : columns, pdy = dy, pdx = dx, pdcol = columnGradients)
+            fixed (float* px = x, pdy = dy, pdx = dx, pdcol = columnGradients)
             {
-                nint xAddress = (nint)px, colAddress = (nint)pcol, dyAddress = (nint)pdy, dxAddress = (nint)pdx,
-                    dcolAddress = (nint)pdcol;
+                nint xAddress = (nint)px, dyAddress = (nint)pdy, dxAddress = (nint)pdx, dcolAddress = (nint)pdcol;
                 Kernel.ForChunks(groups, g =>
                 {
                     var (first, count) = Group(batch, g);
                     int width = count * pixels;
-                    // The group's im2col matrix and its gradient, (C_in·T, G·P) with row stride G·P: dense, so the
-                    // products read them without the power-of-two strides of the whole batch.
-                    long blockStart = (long)first * pixels * patch, blockLength = (long)patch * width;
-                    var colG = new Span<float>((float*)colAddress + (pointwise ? first * pixels : blockStart),
-                        pointwise ? (patch - 1) * n + width : (int)blockLength);
-                    int ldCol = pointwise ? n : width;
-                    if (!pointwise)
-                        for (int b = first; b < first + count; b++)
-                            Im2Col(new ReadOnlySpan<float>((float*)xAddress, inputs * n), n, b, colG, width,
-                                (b - first) * pixels);
                     var dyG = new ReadOnlySpan<float>((float*)dyAddress + (long)first * pixels, (rows - 1) * n + width);
                     Span<float> gradient = partial.AsSpan(g * stride, stride);
-                    // (C_out, G·P) · (G·P, C_in·T) -> (C_out, C_in·T)
-                    Kernel.Gemm(Transpose.No, Transpose.Yes, rows, patch, width, dyG, n, colG, ldCol, gradient, patch);
+                    // (C_out, G·P) · (G·P, C_in·T) -> (C_out, C_in·T); im2col read from x as it is packed.
+                    if (pointwise)
+                    {
+                        var xG = new ReadOnlySpan<float>((float*)xAddress + (long)first * pixels, (patch - 1) * n
+                            + width);
+                        Kernel.Gemm(Transpose.No, Transpose.Yes, rows, patch, width, dyG, n, xG, n, gradient, patch);
+                    }
+                    else
+                    {
+                        var columns = new GroupColumns(this, (float*)xAddress, inputs * n, n, first * pixels, width);
+                        Kernel.Gemm(rows, patch, width, dyG, n, new TransposedColumnPanels(this, columns), gradient,
+                            patch);
+                    }
                     for (int o = 0; o < rows; o++) gradient[size + o] = TensorPrimitives.Sum(dyG.Slice(o * n, width));
                     if (!wantDx) return;
                     var dxAll = new Span<float>((float*)dxAddress, inputs * n);
@@ -218,8 +297,9 @@ internal sealed class CausalConv2d
                             accumulateDx);
                         return;
                     }
-                    // (C_in·T, C_out) · (C_out, G·P) -> (C_in·T, G·P), scattered back onto the group's images.
-                    var dcolG = new Span<float>((float*)dcolAddress + blockStart, (int)blockLength);
+                    // (C_in·T, C_out) · (C_out, G·P) -> (C_in·T, G·P), scattered back onto the group's images. The
+                    // group's block is dense (row stride G·P), away from the whole batch's power-of-two strides.
+                    var dcolG = new Span<float>((float*)dcolAddress + (long)first * pixels * patch, patch * width);
                     Kernel.Gemm(Transpose.Yes, Transpose.No, patch, width, rows, weight, patch, dyG, n, dcolG, width);
                     for (int b = first; b < first + count; b++)
                     {
@@ -324,23 +404,9 @@ internal sealed class CausalConv2d
     public int RangeScratchLength(int batch, int positions) => (PatchSize + OutputChannels) * batch * positions;
 
     /// <summary>
-    /// Image b's columns of an im2col matrix with row stride <paramref name="ldCol"/>, from column
-    /// <paramref name="column"/>: <c>col[(c, t), column + p] = x[c, b·P + p + taps[t]]</c> (0 outside the image);
-    /// n = B·P.
+    /// The adjoint of the im2col matrix for image b, added to dx: <c>dx[c, b·P + p + taps[t]] += dcol[(c, t), column +
+    /// p]</c> where the tap lands inside the image; dcol has row stride <paramref name="ldCol"/>.
     /// </summary>
-    private void Im2Col(ReadOnlySpan<float> x, int n, int b, Span<float> col, int ldCol, int column)
-    {
-        int taps = _taps.Length, pixels = Pixels;
-        for (int c = 0; c < InputChannels; c++)
-        {
-            ReadOnlySpan<float> image = x.Slice(c * n + b * pixels, pixels);
-            for (int t = 0; t < taps; t++)
-                Kernel.CopyShiftedMasked(image, _offsets[t], _masks.AsSpan(t * pixels, pixels),
-                    col.Slice((c * taps + t) * ldCol + column, pixels));
-        }
-    }
-
-    /// <summary>The adjoint of <see cref="Im2Col"/> for image b, added to dx.</summary>
     private void Col2ImAdd(ReadOnlySpan<float> dcol, int ldCol, int column, int n, int b, Span<float> dx)
     {
         int taps = _taps.Length, pixels = Pixels;
