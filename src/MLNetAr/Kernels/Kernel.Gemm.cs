@@ -457,10 +457,10 @@ internal static partial class Kernel
         }
 
         /// <summary>
-        /// Columns <c>[slab0·NR, (slab0 + panels)·NR)</c> of C: packs that slab of op(B) for every K block (in
-        /// parallel), then runs (MC-row block × column chunk) tasks, each over all K blocks in order. Many small tasks
-        /// keep both cores busy even when a worker thread wakes late; a fixed K order per element keeps results
-        /// independent of which thread computes what.
+        /// Columns <c>[slab0·NR, (slab0 + panels)·NR)</c> of C, one K block after another: packs that block of the
+        /// slab of op(B) (in parallel), then runs (MC-row block × column chunk) tasks over it (a prepacked or in-place
+        /// B: every task over all K blocks). Many small tasks keep both cores busy even when a worker thread wakes
+        /// late; a fixed K order per element keeps results independent of which thread computes what.
         /// </summary>
         private void RunSlab(float* packedB, int slab0, int panels, int kcMax, int kBlocks, int threads, bool packed)
         {
@@ -477,30 +477,45 @@ internal static partial class Kernel
             // Split columns too when there are few row blocks, keeping at least 8 panels (128 columns) per task.
             int chunks = Math.Clamp(4 * threads / mBlocks, 1, Math.Max(1, panels / 8));
             int tasks = mBlocks * chunks;
-            void Task(int task)
+            void Tasks(int kbFirst, int kbLast)
             {
-                int mb = task / chunks, chunk = task % chunks;
-                int first = panels * chunk / chunks, last = panels * (chunk + 1) / chunks;
-                RunBlock((float*)bAddress, slab0, panels, first, last, mb * MC, Math.Min(MC, _m - mb * MC), kcMax);
+                void Task(int task)
+                {
+                    int mb = task / chunks, chunk = task % chunks;
+                    int first = panels * chunk / chunks, last = panels * (chunk + 1) / chunks;
+                    RunBlock((float*)bAddress, slab0, panels, first, last, mb * MC, Math.Min(MC, _m - mb * MC), kcMax,
+                        kbFirst, kbLast);
+                }
+                if (threads > 1)
+                    Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = threads }, Task);
+                else
+                    for (int task = 0; task < tasks; task++) Task(task);
             }
 
-            if (threads > 1)
+            if (packed)
             {
-                var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
-                if (!packed) Parallel.For(0, kBlocks * panels, options, Pack);
-                Parallel.For(0, tasks, options, Task);
+                Tasks(0, kBlocks);
+                return;
             }
-            else
+            // One K block at a time: pack it, then use it while it is still in L2 (a long K would otherwise stream the
+            // whole packed slab from memory once per row block). Each element still sums its K blocks in order.
+            for (int kb = 0; kb < kBlocks; kb++)
             {
-                if (!packed) for (int job = 0; job < kBlocks * panels; job++) Pack(job);
-                for (int task = 0; task < tasks; task++) Task(task);
+                if (threads > 1)
+                    Parallel.For(kb * panels, (kb + 1) * panels,
+                        new ParallelOptions { MaxDegreeOfParallelism = threads }, Pack);
+                else
+                    for (int job = kb * panels; job < (kb + 1) * panels; job++) Pack(job);
+                Tasks(kb, kb + 1);
             }
         }
 
         /// <summary>
-        /// C[i0..i0+mc, panels first..last of the slab] over all of K, with packed op(B) already in place.
+        /// C[i0..i0+mc, panels first..last of the slab] over K blocks <c>[kbFirst, kbLast)</c>, with those blocks of
+        /// packed op(B) already in place.
         /// </summary>
-        private void RunBlock(float* packedB, int slab0, int slabPanels, int first, int last, int i0, int mc, int kcMax)
+        private void RunBlock(float* packedB, int slab0, int slabPanels, int first, int last, int i0, int mc, int kcMax,
+            int kbFirst, int kbLast)
         {
             float[] packedA = ArrayPool<float>.Shared.Rent(MC * kcMax + 16);
             float* tile = stackalloc float[MR * NR];
@@ -510,7 +525,7 @@ internal static partial class Kernel
                 fixed (float* pARaw = packedA, edgeRaw = edgePanel)
                 {
                     float* pA = AlignTo64(pARaw), edge = edgeRaw == null ? null : AlignTo64(edgeRaw);
-                    for (int p0 = 0; p0 < _k; p0 += kcMax)
+                    for (int p0 = kbFirst * kcMax; p0 < Math.Min(_k, kbLast * kcMax); p0 += kcMax)
                     {
                         int kc = Math.Min(kcMax, _k - p0);
                         bool overwrite = p0 == 0 && !_accumulate;
