@@ -517,7 +517,8 @@ internal static partial class Kernel
         private void RunBlock(float* packedB, int slab0, int slabPanels, int first, int last, int i0, int mc, int kcMax,
             int kbFirst, int kbLast)
         {
-            float[] packedA = ArrayPool<float>.Shared.Rent(MC * kcMax + 16);
+            // +32: 64-byte alignment, and PackA's 2-float overhang past the last packed column.
+            float[] packedA = ArrayPool<float>.Shared.Rent(MC * kcMax + 32);
             float* tile = stackalloc float[MR * NR];
             float[]? edgePanel = _directB ? ArrayPool<float>.Shared.Rent(kcMax * NR + 16) : null;
             try
@@ -642,16 +643,33 @@ internal static partial class Kernel
         /// <summary>Packs op(A)[i0..i0+mc, p0..p0+kc] as row panels of MR: for each p, MR contiguous values.</summary>
         private void PackA(float* packed, int i0, int mc, int p0, int kc)
         {
+            float* block = stackalloc float[64];
             for (int r0 = 0; r0 < mc; r0 += MR)
             {
                 float* dst = packed + (long)r0 * kc;
                 int rows = Math.Min(MR, mc - r0);
                 if (_transA == Transpose.No)
                 {
+                    int p = 0;
+                    if (rows == MR && Avx.IsSupported)
+                    {
+                        // 8 columns of the 6 rows at a time, transposed in registers. Each packed column is written
+                        // 8 wide: its last 2 floats land on the next column's first 2, which are written after it (or
+                        // on the next panel's start, or the buffer's slack, past the last column).
+                        for (; p + 8 <= kc; p += 8)
+                        {
+                            for (int r = 0; r < MR; r++)
+                            {
+                                float* src = _a + (long)(i0 + r0 + r) * _lda + p0 + p;
+                                Vector256.Store(Vector256.Load(src), block + 8 * r);
+                            }
+                            Transpose8x8(block, 8, dst + p * MR, MR);
+                        }
+                    }
                     for (int r = 0; r < rows; r++)
                     {
                         float* src = _a + (long)(i0 + r0 + r) * _lda + p0;
-                        for (int p = 0; p < kc; p++) dst[p * MR + r] = src[p];
+                        for (int q = p; q < kc; q++) dst[q * MR + r] = src[q];
                     }
                 }
                 else
