@@ -32,6 +32,8 @@ internal sealed class CausalConv2d
     // masked.
     private readonly int[] _offsets;
     private readonly float[] _masks;
+    // Per im2col row (c, t) = (row / T, row mod T): its channel and tap, so packing never divides.
+    private readonly int[] _rowChannels, _rowTaps;
 
     public CausalConv2d(string name, int inputChannels, int outputChannels, (int Dy, int Dx)[] taps, int height,
         int width)
@@ -43,6 +45,8 @@ internal sealed class CausalConv2d
         Bias = new Parameter(name + ".Bias", outputChannels);
         IsPointwise = taps is [(0, 0)];
         _offsets = taps.Select(t => t.Dy * width + t.Dx).ToArray();
+        _rowChannels = Enumerable.Range(0, PatchSize).Select(row => row / taps.Length).ToArray();
+        _rowTaps = Enumerable.Range(0, PatchSize).Select(row => row % taps.Length).ToArray();
         _masks = new float[taps.Length * height * width];
         for (int t = 0; t < taps.Length; t++)
             for (int i = 0; i < height; i++)
@@ -130,11 +134,10 @@ internal sealed class CausalConv2d
         public readonly int Width = width, Pixels = layer.Pixels;
 
         /// <summary>Index in x of col[row, 0] (before masking; may lie outside x).</summary>
-        public long Start(int row) =>
-            (long)(row / layer._taps.Length) * n + first + layer._offsets[row % layer._taps.Length];
+        public long Start(int row) => (long)layer._rowChannels[row] * n + first + layer._offsets[layer._rowTaps[row]];
 
         /// <summary>The tap mask of a row, indexed by pixel.</summary>
-        public float* Mask(float* masks, int row) => masks + (long)(row % layer._taps.Length) * Pixels;
+        public float* Mask(float* masks, int row) => masks + (long)layer._rowTaps[row] * Pixels;
 
         /// <summary>The pixel of column q in its image.</summary>
         public int Pixel(int q) => (first + q) % Pixels;
