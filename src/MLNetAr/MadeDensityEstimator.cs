@@ -48,7 +48,10 @@ public sealed class MadeDensityEstimator : AutoregressiveDensityEstimator<MadeDe
         /// </summary>
         public int NumberOfMasks = 1;
 
-        /// <summary>Number of connectivities averaged when scoring (1 to <see cref="NumberOfMasks"/>).</summary>
+        /// <summary>
+        /// Number of connectivities averaged when scoring (1 to <see cref="NumberOfMasks"/>). Early stopping watches
+        /// the same mixture, so a larger ensemble makes each epoch's validation pass that many times longer.
+        /// </summary>
         public int EnsembleSize = 1;
 
         /// <summary>Adds direct, autoregressively masked input → output connections.</summary>

@@ -254,8 +254,8 @@ internal abstract class DensityModel
     public virtual bool SupportsInputDropout => true;
 
     /// <summary>
-    /// <c>log p(x)</c> used for early stopping. Defaults to <see cref="Score"/>; MADE uses its first mask only, which
-    /// is cheap and the same every epoch.
+    /// <c>log p(x)</c> used for early stopping. Defaults to <see cref="Score"/>: early stopping watches what the model
+    /// will be scored with (for a MADE ensemble, the mixture of its connectivities, not one of them).
     /// </summary>
     public virtual void ValidationLogLikelihoods(ReadOnlySpan<float> x, int batch, Span<float> logLikelihoods,
         ModelWorkspace workspace) =>

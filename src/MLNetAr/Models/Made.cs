@@ -364,18 +364,6 @@ internal sealed class Made : DensityModel
         return graph.Op("Gemm", bias == null ? [x, masked] : [x, masked, bias], n => n.AddAttribute("transB", 1L));
     }
 
-    /// <summary>Early stopping watches the first connectivity only: cheap, and the same network every epoch.</summary>
-    public override void ValidationLogLikelihoods(ReadOnlySpan<float> x, int batch, Span<float> logLikelihoods,
-        ModelWorkspace workspace)
-    {
-        int d = Dimension;
-        var ws = (MadeWorkspace)workspace;
-        Span<float> logits = ws.Logits(batch * d);
-        ForwardMask(x, batch, logits, ws, 0);
-        for (int r = 0; r < batch; r++)
-            logLikelihoods[r] = Kernel.BernoulliLogLikelihood(logits.Slice(r * d, d), x.Slice(r * d, d));
-    }
-
     /// <summary>
     /// Samples the mixture: each image first draws its connectivity (uniformly, or — when pixels are given — from the
     /// posterior <c>p(k | x_known) ∝ p_k(x_known)</c>, which needs one order shared by all connectivities), then its

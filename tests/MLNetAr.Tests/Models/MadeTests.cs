@@ -1,3 +1,5 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
 using MLNetAr.Models;
 using MLNetAr.Tests.TestUtilities;
 
@@ -156,6 +158,26 @@ public class MadeTests
         float[] before = ModelAssert.LogLikelihoods(model, x);
         model.EndTraining();
         Assert.Equal(before, ModelAssert.LogLikelihoods(model, x));
+    }
+
+    [Fact]
+    public void EarlyStopping_WatchesTheEnsembleThatIsScored()
+    {
+        // Connectivity-agnostic training: the history's validation NLL is the 4-connectivity mixture's, so the fitted
+        // (best) model scores the validation rows at the best epoch's NLL, not at one connectivity's.
+        var ml = new MLContext(1);
+        var train = TestData.Digits.Slice(0, 300);
+        var validation = TestData.Digits.Slice(300, 100);
+        var model = ml.Transforms.MadeDensity(new MadeDensityEstimator.Options
+        {
+            HiddenSizes = [40], NumberOfMasks = 4, EnsembleSize = 4, LearningRate = 1e-2f, MaximumNumberOfEpochs = 4,
+            Seed = 1,
+        }).Fit(train.ToDataView(ml), validation.ToDataView(ml));
+
+        double scored = -model.Transform(validation.ToDataView(ml)).GetColumn<float>("LogLikelihood")
+            .Average(v => (double)v);
+        double best = model.TrainingHistory.Min(h => h.ValidationNll);
+        Assert.True(Math.Abs(scored - best) < 1e-5 * best, $"scored {scored:F4}, best validation {best:F4} nats");
     }
 
     [Fact]
