@@ -64,15 +64,15 @@ internal static class PaperBenchmark
                 MaximumNumberOfEpochs = epochs ?? 100, EarlyStoppingPatience = 3, MaximumTrainingTime = budget,
                     Seed = 1,
             }),
-        new("made-ensemble", "MADE, 2 × 500, 32 masks, ensemble of 32", "86.64 (Germain et al. 2015)", "≤ 88.0", 120,
-            "connectivity-agnostic training over 32 masks in the natural order, Adam 1e-3, batch 100, look-ahead 10; " +
-                "scored as the mean probability of the 32 masks",
+        new("made-ensemble", "MADE, 2 × 2000, direct connections, 32 masks, ensemble of 32",
+            "86.64 (Germain et al. 2015)", "≤ 88.0", 120,
+            "connectivity-agnostic training over 32 masks in the natural order, Adam 1e-3, batch 100, look-ahead 10 " +
+                "on the ensemble; scored as the mean probability of the 32 masks",
             (epochs, budget) => new MadeDensityEstimator.Options
             {
-                HiddenSizes = [500, 500], InputOrder = InputOrder.Natural, NumberOfMasks = 32,
-                EnsembleSize = 32, LearningRate = 1e-3f, MaximumNumberOfEpochs = epochs ?? 1000,
-                    EarlyStoppingPatience = 10,
-                MaximumTrainingTime = budget, Seed = 1,
+                HiddenSizes = [2000, 2000], DirectConnections = true, InputOrder = InputOrder.Natural,
+                NumberOfMasks = 32, EnsembleSize = 32, LearningRate = 1e-3f, MaximumNumberOfEpochs = epochs ?? 1000,
+                EarlyStoppingPatience = 10, MaximumTrainingTime = budget, Seed = 1,
             }),
         new("pixelcnn", "Gated PixelCNN, 14 layers × 32, 5×5 (the default for 28×28)",
             "81.30 (van den Oord et al. 2016)", "as low as 2 h allow", 120,
