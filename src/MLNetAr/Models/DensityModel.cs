@@ -269,6 +269,19 @@ internal abstract class DensityModel
     }
 
     /// <summary>
+    /// Called before and after each validation pass of training: the weights do not change in between, so a model may
+    /// cache what it derives from them (MADE: the masked weights of its ensemble) and must drop it afterwards.
+    /// </summary>
+    public virtual void BeginValidation()
+    {
+    }
+
+    /// <inheritdoc cref="BeginValidation"/>
+    public virtual void EndValidation()
+    {
+    }
+
+    /// <summary>
     /// Called once the weights are final (after training, or after loading), before the model is used for scoring.
     /// </summary>
     public virtual void EndTraining()

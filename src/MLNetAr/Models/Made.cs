@@ -32,6 +32,8 @@ internal sealed class Made : DensityModel
     private readonly MaskedLinear? _direct;
     private int _currentMask;
     private Lazy<MaskSet>[]? _frozen;
+    // Whether _frozen was built for the current validation pass only (dropped after it: training goes on).
+    private bool _frozenForValidation;
 
     public Made(int dimension, int[] hiddenSizes, bool naturalOrder, int maskSeed, int numberOfMasks, int ensembleSize,
         bool directConnections)
@@ -196,7 +198,9 @@ internal sealed class Made : DensityModel
     private MaskSet GetMaskSet(int index, MadeWorkspace workspace)
     {
         if (_frozen != null && index < _frozen.Length) return _frozen[index].Value;
-        if (workspace.Set == null || workspace.Set.Index != index) workspace.Set = new MaskSet(this, index);
+        // A frozen set left in the workspace by a validation pass has no masks to refresh from: build a new one.
+        if (workspace.Set == null || workspace.Set.Index != index || workspace.Set.Masks == null)
+            workspace.Set = new MaskSet(this, index);
         else workspace.Set.Refresh(this); // weights may have changed since (training)
         return workspace.Set;
     }
@@ -209,9 +213,27 @@ internal sealed class Made : DensityModel
     public override void EndTraining()
     {
         _currentMask = 0;
-        _frozen = Enumerable.Range(0, EnsembleSize).Select(k =>
-            new Lazy<MaskSet>(() => new MaskSet(this, k, keepMasks: false))).ToArray();
+        Freeze();
     }
+
+    /// <summary>
+    /// Validation scores the whole ensemble block after block: its masked weights are built once per pass, not once
+    /// per block and connectivity.
+    /// </summary>
+    public override void BeginValidation()
+    {
+        _frozenForValidation = _frozen == null;
+        if (_frozenForValidation) Freeze();
+    }
+
+    public override void EndValidation()
+    {
+        if (_frozenForValidation) _frozen = null;
+        _frozenForValidation = false;
+    }
+
+    private void Freeze() => _frozen = Enumerable.Range(0, EnsembleSize).Select(k =>
+        new Lazy<MaskSet>(() => new MaskSet(this, k, keepMasks: false))).ToArray();
 
     public override void Forward(ReadOnlySpan<float> x, int batch, Span<float> logits, ModelWorkspace workspace) =>
         ForwardMask(x, batch, logits, (MadeWorkspace)workspace, _currentMask);

@@ -280,10 +280,18 @@ internal static class DensityTraining
     {
         double sum = 0;
         var ll = new float[blockRows];
-        foreach (var (rows, count) in data.Validation.Blocks(data.ValidationStart, data.ValidationEnd, blockRows))
+        model.BeginValidation();
+        try
         {
-            model.ValidationLogLikelihoods(rows.AsSpan(0, count * model.Dimension), count, ll, workspace);
-            for (int i = 0; i < count; i++) sum += ll[i];
+            foreach (var (rows, count) in data.Validation.Blocks(data.ValidationStart, data.ValidationEnd, blockRows))
+            {
+                model.ValidationLogLikelihoods(rows.AsSpan(0, count * model.Dimension), count, ll, workspace);
+                for (int i = 0; i < count; i++) sum += ll[i];
+            }
+        }
+        finally
+        {
+            model.EndValidation();
         }
         return -sum / data.ValidationCount;
     }
