@@ -162,7 +162,8 @@ internal static partial class Kernel
     /// <summary>
     /// <c>C (+)= A·B</c> where B <c>(k, n)</c> is never stored: <paramref name="b"/> writes each panel the
     /// micro-kernel reads, straight into the packed layout (a convolution's im2col matrix, built from the image as it
-    /// is packed). The same arithmetic (and bits) as <c>Gemm</c> on a stored B with that content.
+    /// is packed). The same arithmetic (and bits) as the packed path of <c>Gemm</c> on a stored B with that content
+    /// (past its few-row path).
     /// </summary>
     public static unsafe void Gemm(int m, int n, int k, ReadOnlySpan<float> a, int lda, IPanelSource b, Span<float> c,
         int ldc, bool accumulate = false)

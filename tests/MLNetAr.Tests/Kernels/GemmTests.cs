@@ -76,6 +76,33 @@ public class GemmTests
         }
     }
 
+    /// <summary>A right-hand side packed on demand from a stored row-major matrix.</summary>
+    private sealed unsafe class StoredPanels(float[] b, int n, int ldb) : IPanelSource
+    {
+        public void Pack(float* destination, int p0, int kc, int j0)
+        {
+            for (int r = 0; r < kc; r++)
+                for (int j = 0; j < Kernel.PanelWidth; j++)
+                    destination[r * Kernel.PanelWidth + j] = j0 + j < n ? b[(p0 + r) * ldb + j0 + j] : 0f;
+        }
+    }
+
+    [Theory]
+    [InlineData(64, 300, 480, false)] // several K blocks, edge panel
+    [InlineData(13, 40, 96, true)]    // shallow: the stored product reads B in place
+    [InlineData(130, 70, 513, true)]  // two row blocks, parallel
+    public void Gemm_PanelSource_EqualsGemmOnTheStoredMatrixBitForBit(int m, int n, int k, bool accumulate)
+    {
+        int lda = k + 1, ldb = n + 3, ldc = n + 2;
+        float[] a = TestData.RandomVector(m * lda, seed: 7), b = TestData.RandomVector(k * ldb, seed: 8);
+        float[] stored = TestData.RandomVector(m * ldc, seed: 9), sourced = stored.ToArray();
+
+        Kernel.Gemm(Transpose.No, Transpose.No, m, n, k, a, lda, b, ldb, stored, ldc, accumulate);
+        Kernel.Gemm(m, n, k, a, lda, new StoredPanels(b, n, ldb), sourced, ldc, accumulate);
+
+        Assert.Equal(stored, sourced);
+    }
+
     [Theory]
     [InlineData(1, 500, 784, false)]
     [InlineData(70, 33, 100, true)] // rows in parallel, columns off the vector width
