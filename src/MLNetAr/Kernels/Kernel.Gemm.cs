@@ -56,13 +56,28 @@ internal static partial class Kernel
     /// </summary>
     internal static int MaxDegreeOfParallelism { get; set; } = Environment.ProcessorCount;
 
-    /// <summary>Forces the portable (non-FMA) micro-kernel; lets tests cover the fallback on AVX2 machines.</summary>
-    internal static bool ForcePortableGemm { get; set; }
+    /// <summary>
+    /// Forces the portable (non-FMA) micro-kernel for products started from this logical flow; lets tests cover the
+    /// fallback on AVX2 machines. Per flow, like <see cref="LimitThreads"/>: a test that sets it must not change the
+    /// arithmetic of other tests running at the same time.
+    /// </summary>
+    internal static bool ForcePortableGemm
+    {
+        get => s_forcePortableGemm.Value;
+        set => s_forcePortableGemm.Value = value;
+    }
 
     /// <summary>
-    /// Forces the AVX2 micro-kernel on AVX-512 machines (tests compare the two: they must agree bit for bit).
+    /// Forces the AVX2 micro-kernel on AVX-512 machines, for this logical flow (tests compare the two: they must agree
+    /// bit for bit).
     /// </summary>
-    internal static bool ForceAvx2Gemm { get; set; }
+    internal static bool ForceAvx2Gemm
+    {
+        get => s_forceAvx2Gemm.Value;
+        set => s_forceAvx2Gemm.Value = value;
+    }
+
+    private static readonly AsyncLocal<bool> s_forcePortableGemm = new(), s_forceAvx2Gemm = new();
 
     /// <summary>
     /// Single-precision matrix product on row-major storage:
