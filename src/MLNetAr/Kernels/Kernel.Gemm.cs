@@ -44,8 +44,8 @@ internal static partial class Kernel
     private const long PackedBLimit = 1L << 22;
     // Up to this many rows of op(A) and this depth, op(B) = B is read in place rather than packed (see GemmJob). A
     // deeper B panel read in place is re-read by every row panel of A from rows a whole stride apart, which share few
-    // cache sets when the stride is a multiple of a large power of two (a convolution's im2col over a batch), so
-    // packing it pays.
+    // cache sets when the stride is a multiple of a large power of two (a convolution's input over a whole batch),
+    // so packing it pays.
     private const int DirectBMaxRows = 128, DirectBMaxDepth = 128;
     // Below this many multiply-adds, threading costs more than it gains.
     private const long ParallelThreshold = 1L << 18;

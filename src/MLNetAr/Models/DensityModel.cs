@@ -254,14 +254,6 @@ internal abstract class DensityModel
     public virtual bool SupportsInputDropout => true;
 
     /// <summary>
-    /// <c>log p(x)</c> used for early stopping. Defaults to <see cref="Score"/>: early stopping watches what the model
-    /// will be scored with (for a MADE ensemble, the mixture of its connectivities, not one of them).
-    /// </summary>
-    public virtual void ValidationLogLikelihoods(ReadOnlySpan<float> x, int batch, Span<float> logLikelihoods,
-        ModelWorkspace workspace) =>
-        Score(x, batch, logLikelihoods, Span<float>.Empty, workspace);
-
-    /// <summary>
     /// Called before each training minibatch (step counts from 0); MADE picks the minibatch's mask here.
     /// </summary>
     public virtual void BeginTrainingStep(int step)

@@ -273,7 +273,8 @@ internal static class DensityTraining
     /// <summary>
     /// Mean validation NLL over the validation rows of <paramref name="data"/>, read in blocks of the training batch
     /// size and scored in the training workspace (a second, larger workspace would double the convolutional models'
-    /// activation memory).
+    /// activation memory). Early stopping watches what the model will be scored with: for a MADE ensemble, the mixture
+    /// of its connectivities, not one of them.
     /// </summary>
     private static double MeanValidationNll(DensityModel model, TrainingData data, ModelWorkspace workspace,
         int blockRows)
@@ -285,7 +286,7 @@ internal static class DensityTraining
         {
             foreach (var (rows, count) in data.Validation.Blocks(data.ValidationStart, data.ValidationEnd, blockRows))
             {
-                model.ValidationLogLikelihoods(rows.AsSpan(0, count * model.Dimension), count, ll, workspace);
+                model.Score(rows.AsSpan(0, count * model.Dimension), count, ll, Span<float>.Empty, workspace);
                 for (int i = 0; i < count; i++) sum += ll[i];
             }
         }
