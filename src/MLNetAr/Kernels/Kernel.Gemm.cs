@@ -47,6 +47,8 @@ internal static partial class Kernel
     // cache sets when the stride is a multiple of a large power of two (a convolution's input over a whole batch),
     // so packing it pays.
     private const int DirectBMaxRows = 128, DirectBMaxDepth = 128;
+    // Up to this many rows of op(A), a packed B panel is used by all of them at once (see RunPanelByPanel).
+    private const int PanelByPanelMaxRows = 96;
     // Below this many multiply-adds, threading costs more than it gains.
     private const long ParallelThreshold = 1L << 18;
 
@@ -451,6 +453,18 @@ internal static partial class Kernel
                 RunSlab(_prepackedB, 0, totalPanels, kc, kBlocks, parallel ? threads : 1, packed: true);
                 return;
             }
+            if (_m <= PanelByPanelMaxRows)
+            {
+                // Few rows: each task packs a B panel and runs every row of A over it at once, while it is in L1.
+                int chunks = parallel ? Math.Clamp(4 * threads, 1, Math.Max(1, totalPanels / 4)) : 1;
+                void Chunk(int chunk) => RunPanelByPanel(totalPanels * chunk / chunks,
+                    totalPanels * (chunk + 1) / chunks, kc);
+                if (chunks > 1)
+                    Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, Chunk);
+                else
+                    Chunk(0);
+                return;
+            }
             // Column slabs of op(B) small enough to pack whole (≤ 16 MiB); one slab for the sizes training uses.
             int slabPanels = (int)Math.Clamp(PackedBLimit / ((long)_k * NR), 1, totalPanels);
             float[] packedB = ArrayPool<float>.Shared.Rent(_k * slabPanels * NR + 16);
@@ -527,6 +541,78 @@ internal static partial class Kernel
         }
 
         /// <summary>
+        /// C[all rows, panels first..last of the slab]: for each K block, all of op(A) is packed once, then each panel
+        /// of op(B) is packed and used by every row panel straight away, so B goes from its source to the L1 cache
+        /// and the micro-kernel without a trip through L2 or L3 (with few rows, each B element serves few
+        /// multiply-adds, and that trip is what limits the product).
+        /// </summary>
+        private void RunPanelByPanel(int first, int last, int kcMax)
+        {
+            float[] packedA = ArrayPool<float>.Shared.Rent(PanelByPanelMaxRows * kcMax + 32);
+            float[] panelB = ArrayPool<float>.Shared.Rent(kcMax * NR + 16);
+            try
+            {
+                fixed (float* pARaw = packedA, pBRaw = panelB)
+                {
+                    float* pA = AlignTo64(pARaw), pB = AlignTo64(pBRaw);
+                    for (int p0 = 0; p0 < _k; p0 += kcMax)
+                    {
+                        int kc = Math.Min(kcMax, _k - p0);
+                        PackA(pA, 0, _m, p0, kc);
+                        for (int panel = first; panel < last; panel++)
+                        {
+                            PackB(pB, p0, kc, panel * NR);
+                            RunPanel(pA, pB, NR, kc, 0, _m, panel * NR, p0 == 0 && !_accumulate);
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(packedA);
+                ArrayPool<float>.Shared.Return(panelB);
+            }
+        }
+
+        /// <summary>
+        /// C[i0..i0+mc, jb..jb+NR) (+)= packed A rows · one B panel (row stride ldb): two row panels at a time on
+        /// AVX-512, an edge tile through scratch.
+        /// </summary>
+        private void RunPanel(float* pA, float* bPanel, int ldb, int kc, int i0, int mc, int jb, bool overwrite)
+        {
+            float* tile = stackalloc float[MR * NR];
+            int cols = Math.Min(NR, _n - jb);
+            for (int r0 = 0; r0 < mc; r0 += MR)
+            {
+                int rows = Math.Min(MR, mc - r0);
+                float* aPanel = pA + (long)r0 * kc;
+                float* cTile = _c + (long)(i0 + r0) * _ldc + jb;
+                if (rows == MR && cols == NR)
+                {
+                    if (_useAvx512 && r0 + 2 * MR <= mc)
+                    {
+                        // Two row panels against one B panel: 12 accumulators hide the FMA latency.
+                        MicroKernelAvx512TwoPanels(aPanel, aPanel + (long)MR * kc, bPanel, ldb, kc, cTile, _ldc,
+                            overwrite);
+                        r0 += MR;
+                        continue;
+                    }
+                    MicroKernel(aPanel, bPanel, ldb, kc, cTile, _ldc, overwrite);
+                    continue;
+                }
+                // Edge tile: compute the full register tile into scratch, copy the valid part (c = t, or c + t: the
+                // same arithmetic as the full-tile store).
+                MicroKernel(aPanel, bPanel, ldb, kc, tile, NR, overwrite: true);
+                for (int r = 0; r < rows; r++)
+                {
+                    float* cRow = cTile + (long)r * _ldc;
+                    for (int j = 0; j < cols; j++)
+                        cRow[j] = overwrite ? tile[r * NR + j] : tile[r * NR + j] + cRow[j];
+                }
+            }
+        }
+
+        /// <summary>
         /// C[i0..i0+mc, panels first..last of the slab] over K blocks <c>[kbFirst, kbLast)</c>, with those blocks of
         /// packed op(B) already in place.
         /// </summary>
@@ -535,7 +621,6 @@ internal static partial class Kernel
         {
             // +32: 64-byte alignment, and PackA's 2-float overhang past the last packed column.
             float[] packedA = ArrayPool<float>.Shared.Rent(MC * kcMax + 32);
-            float* tile = stackalloc float[MR * NR];
             float[]? edgePanel = _directB ? ArrayPool<float>.Shared.Rent(kcMax * NR + 16) : null;
             try
             {
@@ -569,34 +654,7 @@ internal static partial class Kernel
                                     PackB(edge, p0, kc, jb);
                                 }
                             }
-                            for (int r0 = 0; r0 < mc; r0 += MR)
-                            {
-                                int rows = Math.Min(MR, mc - r0);
-                                float* aPanel = pA + (long)r0 * kc;
-                                float* cTile = _c + (long)(i0 + r0) * _ldc + jb;
-                                if (rows == MR && cols == NR)
-                                {
-                                    if (_useAvx512 && r0 + 2 * MR <= mc)
-                                    {
-                                        // Two row panels against one B panel: 12 accumulators hide the FMA latency.
-                                        MicroKernelAvx512TwoPanels(aPanel, aPanel + (long)MR * kc, bPanel, ldb, kc,
-                                            cTile, _ldc, overwrite);
-                                        r0 += MR;
-                                        continue;
-                                    }
-                                    MicroKernel(aPanel, bPanel, ldb, kc, cTile, _ldc, overwrite);
-                                    continue;
-                                }
-                                // Edge tile: compute the full register tile into scratch, copy the valid part
-                                // (c = t, or c + t: the same arithmetic as the full-tile store).
-                                MicroKernel(aPanel, bPanel, ldb, kc, tile, NR, overwrite: true);
-                                for (int r = 0; r < rows; r++)
-                                {
-                                    float* cRow = cTile + (long)r * _ldc;
-                                    for (int j = 0; j < cols; j++)
-                                        cRow[j] = overwrite ? tile[r * NR + j] : tile[r * NR + j] + cRow[j];
-                                }
-                            }
+                            RunPanel(pA, bPanel, ldb, kc, i0, mc, jb, overwrite);
                         }
                     }
                 }

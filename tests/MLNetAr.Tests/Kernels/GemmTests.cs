@@ -164,10 +164,11 @@ public class GemmTests
         Gemm_AllTranspositions_MatchReference(m, n, k, false, true, true);
     }
 
-    [Fact]
-    public void Gemm_ThreadCount_DoesNotChangeResults()
+    [Theory]
+    [InlineData(200, 300, 600)] // row blocks over a packed slab of B
+    [InlineData(64, 700, 500)]  // few rows: B packed panel by panel
+    public void Gemm_ThreadCount_DoesNotChangeResults(int m, int n, int k)
     {
-        const int m = 200, n = 300, k = 600;
         float[] a = TestData.RandomVector(m * k, 4), b = TestData.RandomVector(k * n, 5);
         float[] one = new float[m * n], two = new float[m * n], three = new float[m * n];
         int saved = Kernel.MaxDegreeOfParallelism;
@@ -186,6 +187,21 @@ public class GemmTests
         }
         Assert.Equal(one, two);
         Assert.Equal(one, three);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Gemm_FewRowsPanelByPanel_EqualsTheSameRowsOfALargerProductBitForBit(bool accumulate)
+    {
+        // 96 rows take the panel-by-panel path, 97 the row blocks over a packed slab; each element must be the same
+        // sum in the same order either way.
+        const int n = 300, k = 600;
+        float[] a = TestData.RandomVector(97 * k, 11), b = TestData.RandomVector(k * n, 12);
+        float[] few = TestData.RandomVector(97 * n, 13), many = (float[])few.Clone();
+        Kernel.Gemm(Transpose.No, Transpose.No, 96, n, k, a, k, b, n, few, n, accumulate);
+        Kernel.Gemm(Transpose.No, Transpose.No, 97, n, k, a, k, b, n, many, n, accumulate);
+        Assert.Equal(many.AsSpan(0, 96 * n).ToArray(), few.AsSpan(0, 96 * n).ToArray());
     }
 
     [Fact]

@@ -34,6 +34,8 @@ internal sealed class CausalConv2d
     private readonly float[] _masks;
     // Per im2col row (c, t) = (row / T, row mod T): its channel and tap, so packing never divides.
     private readonly int[] _rowChannels, _rowTaps;
+    // Per im2col row, for the last batch length n seen: where it starts in x relative to the column's pixel.
+    private RowStarts? _rowStarts;
 
     public CausalConv2d(string name, int inputChannels, int outputChannels, (int Dy, int Dx)[] taps, int height,
         int width)
@@ -56,6 +58,21 @@ internal sealed class CausalConv2d
                     if (y >= 0 && y < height && x >= 0 && x < width)
                         _masks[(t * height + i) * width + j] = Kernel.KeepMask;
                 }
+    }
+
+    /// <summary>
+    /// Per im2col row (c, t), for inputs of n positions: <c>c·n + offset_t</c>, the index in x of col[(c, t), q] for
+    /// the first image's column q, minus q; and the least and greatest of these.
+    /// </summary>
+    private sealed record RowStarts(int N, long[] Starts, long Min, long Max);
+
+    private RowStarts StartsFor(int n)
+    {
+        // Replaced whole, never mutated: a scorer on another thread with another batch length sees one or the other.
+        if (_rowStarts is { } cached && cached.N == n) return cached;
+        long[] starts = Enumerable.Range(0, PatchSize).Select(row =>
+            (long)_rowChannels[row] * n + _offsets[_rowTaps[row]]).ToArray();
+        return _rowStarts = new RowStarts(n, starts, starts.Min(), starts.Max());
     }
 
     public int InputChannels { get; }
@@ -99,6 +116,7 @@ internal sealed class CausalConv2d
         {
             nint xAddress = (nint)px, yAddress = (nint)py;
             int inputLength = InputChannels * n;
+            RowStarts starts = StartsFor(n);
             Kernel.ForChunks(Groups(batch), g =>
             {
                 var (first, count) = Group(batch, g);
@@ -114,7 +132,7 @@ internal sealed class CausalConv2d
                 else
                 {
                     // (C_out, C_in·T) · (C_in·T, G·P) -> (C_out, G·P), the columns packed from x.
-                    var columns = new GroupColumns(this, (float*)xAddress, inputLength, n, first * pixels, width);
+                    var columns = new GroupColumns(this, starts, (float*)xAddress, inputLength, first * pixels, width);
                     Kernel.Gemm(rows, width, patch, weight, patch, new ColumnPanels(this, columns), yG, n, accumulate);
                 }
                 for (int o = 0; o < rows; o++)
@@ -129,12 +147,30 @@ internal sealed class CausalConv2d
     /// from <see cref="Start"/>(r) and its mask from <see cref="Mask"/>(r); a column q is pixel
     /// <c>(first + q) mod P</c> of its image.
     /// </summary>
-    private sealed unsafe class GroupColumns(CausalConv2d layer, float* x, int xLength, int n, int first, int width)
+    private sealed unsafe class GroupColumns(CausalConv2d layer, RowStarts starts, float* x, int xLength, int first,
+        int width)
     {
         public readonly int Width = width, Pixels = layer.Pixels;
 
         /// <summary>Index in x of col[row, 0] (before masking; may lie outside x).</summary>
-        public long Start(int row) => (long)layer._rowChannels[row] * n + first + layer._offsets[layer._rowTaps[row]];
+        public long Start(int row) => starts.Starts[row] + first;
+
+        /// <summary>
+        /// Whether columns <c>[q, q + count)</c> lie in one image and every row's reads of them inside x, so that
+        /// <see cref="Load16"/> may read them.
+        /// </summary>
+        public bool Inside(int q, int pixel, int count) => q + count <= Width && pixel + count <= Pixels &&
+            starts.Min + first + q >= 0 && starts.Max + first + q + count <= xLength;
+
+        /// <summary>col[row, q..q+16), when <see cref="Inside"/>(q, pixel, 16).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Load16(int row, float* masks, int q, int pixel, float* destination)
+        {
+            // Lanes the mask drops may read a neighbouring row or image: inside x, and cleared.
+            float* from = x + starts.Starts[row] + first + q, mask = masks + layer._rowTaps[row] * Pixels + pixel;
+            Vector256.Store(Vector256.Load(from) & Vector256.Load(mask), destination);
+            Vector256.Store(Vector256.Load(from + 8) & Vector256.Load(mask + 8), destination + 8);
+        }
 
         /// <summary>The tap mask of a row, indexed by pixel.</summary>
         public float* Mask(float* masks, int row) => masks + (long)layer._rowTaps[row] * Pixels;
@@ -173,6 +209,13 @@ internal sealed class CausalConv2d
             const int panel = Kernel.PanelWidth;
             int pixel0 = columns.Pixel(j0), pixel1 = columns.Pixel(j0 + 8);
             fixed (float* masks = layer._masks)
+            {
+                if (columns.Inside(j0, pixel0, panel))
+                {
+                    // The usual panel (a P that is a multiple of 16 puts every panel in one image): no checks per row.
+                    for (int r = 0; r < kc; r++) columns.Load16(p0 + r, masks, j0, pixel0, destination + r * panel);
+                    return;
+                }
                 for (int r = 0; r < kc; r++)
                 {
                     long start = columns.Start(p0 + r);
@@ -186,6 +229,7 @@ internal sealed class CausalConv2d
                     }
                     for (int j = 0; j < panel; j++) target[j] = columns.Element(start, mask, j0 + j);
                 }
+            }
         }
     }
 
@@ -270,6 +314,7 @@ internal sealed class CausalConv2d
             fixed (float* px = x, pdy = dy, pdx = dx, pdcol = columnGradients)
             {
                 nint xAddress = (nint)px, dyAddress = (nint)pdy, dxAddress = (nint)pdx, dcolAddress = (nint)pdcol;
+                RowStarts starts = StartsFor(n);
                 Kernel.ForChunks(groups, g =>
                 {
                     var (first, count) = Group(batch, g);
@@ -285,7 +330,7 @@ internal sealed class CausalConv2d
                     }
                     else
                     {
-                        var columns = new GroupColumns(this, (float*)xAddress, inputs * n, n, first * pixels, width);
+                        var columns = new GroupColumns(this, starts, (float*)xAddress, inputs * n, first * pixels, width);
                         Kernel.Gemm(rows, patch, width, dyG, n, new TransposedColumnPanels(this, columns), gradient,
                             patch);
                     }
