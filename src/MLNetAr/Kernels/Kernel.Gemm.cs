@@ -774,12 +774,20 @@ internal static partial class Kernel
     /// <see cref="Avx.IsSupported"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static unsafe void Transpose8x8(float* src, int lds, float* dst, int ldd)
+    internal static unsafe void Transpose8x8(float* src, int lds, float* dst, int ldd) =>
+        Transpose8x8(Avx.LoadVector256(src), Avx.LoadVector256(src + lds), Avx.LoadVector256(src + 2L * lds),
+            Avx.LoadVector256(src + 3L * lds), Avx.LoadVector256(src + 4L * lds), Avx.LoadVector256(src + 5L * lds),
+            Avx.LoadVector256(src + 6L * lds), Avx.LoadVector256(src + 7L * lds), dst, ldd);
+
+    /// <summary>
+    /// <c>dst[q·ldd + r] = r_r[q]</c> for r, q &lt; 8: eight rows already in registers, stored transposed (needs
+    /// <see cref="Avx.IsSupported"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static unsafe void Transpose8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2,
+        Vector256<float> r3, Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7,
+        float* dst, int ldd)
     {
-        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + lds);
-        Vector256<float> r2 = Avx.LoadVector256(src + 2L * lds), r3 = Avx.LoadVector256(src + 3L * lds);
-        Vector256<float> r4 = Avx.LoadVector256(src + 4L * lds), r5 = Avx.LoadVector256(src + 5L * lds);
-        Vector256<float> r6 = Avx.LoadVector256(src + 6L * lds), r7 = Avx.LoadVector256(src + 7L * lds);
         // Interleave pairs of rows, then pairs of pairs (within 128-bit lanes), then swap lanes.
         Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3),
             t3 = Avx.UnpackHigh(r2, r3);

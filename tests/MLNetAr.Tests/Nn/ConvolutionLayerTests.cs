@@ -91,14 +91,16 @@ public class ConvolutionLayerTests
     }
 
     [Theory]
-    [InlineData("vertical", 5)]
-    [InlineData("typeB", 9)]
-    [InlineData("horizontal", 6)]
-    public void Backward_OnWholePanelsOfManyImages_MatchesDefinition(string taps, int batch)
+    [InlineData("vertical", 5, 7, 16)]
+    [InlineData("typeB", 9, 7, 16)]
+    [InlineData("horizontal", 6, 7, 16)]
+    [InlineData("vertical", 9, 5, 13)] // 8-pixel blocks that straddle two images; K blocks not a multiple of 8
+    public void Backward_OnWholePanelsOfManyImages_MatchesDefinition(string taps, int batch, int height, int width)
     {
         // The weight gradient ∂W[o, (c, t)] = Σ_{b,p} dy[o, b, p]·x[c, b, p + tap] (inside the image) and the input
         // gradient, in double, on images whose 8-pixel blocks the packing reads as whole vectors.
-        const int height = 7, width = 16, pixels = height * width, inputs = 3, outputs = 5;
+        const int inputs = 3, outputs = 5;
+        int pixels = height * width;
         var layer = new CausalConv2d("Conv", inputs, outputs, Taps(taps), height, width);
         TestData.RandomVector(layer.Weight.Length, seed: 11).CopyTo(layer.Weight.Value, 0);
         float[] x = TestData.RandomVector(inputs * batch * pixels, seed: 12);

@@ -159,8 +159,15 @@ internal sealed class CausalConv2d
         /// Whether columns <c>[q, q + count)</c> lie in one image and every row's reads of them inside x, so that
         /// <see cref="Load16"/> may read them.
         /// </summary>
-        public bool Inside(int q, int pixel, int count) => q + count <= Width && pixel + count <= Pixels &&
-            starts.Min + first + q >= 0 && starts.Max + first + q + count <= xLength;
+        public bool Inside(int q, int pixel, int count) => pixel + count <= Pixels && ReadsInside(q, count);
+
+        /// <summary>Whether every row's reads of columns <c>[q, q + count)</c> lie inside x.</summary>
+        public bool ReadsInside(int q, int count) => q + count <= Width && starts.Min + first + q >= 0 &&
+            starts.Max + first + q + count <= xLength;
+
+        /// <summary>Where col[row, 0] is read in x, and its tap mask at pixel 0.</summary>
+        public (IntPtr Values, IntPtr Mask) Row(int row, float* masks) =>
+            ((IntPtr)(x + starts.Starts[row] + first), (IntPtr)(masks + layer._rowTaps[row] * Pixels));
 
         /// <summary>col[row, q..q+16), when <see cref="Inside"/>(q, pixel, 16).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -253,6 +260,11 @@ internal sealed class CausalConv2d
                     starts[j] = columns.Start(j0 + j);
                     rowMasks[j] = columns.Mask(masks, j0 + j);
                 }
+                if (Avx.IsSupported && j0 + panel <= patch && columns.ReadsInside(p0, kc))
+                {
+                    PackInside(destination, p0, kc, j0, masks);
+                    return;
+                }
                 int pixel = columns.Pixel(p0);
                 for (int r = 0; r < kc; r += 8, pixel = (pixel + 8) % columns.Pixels)
                     for (int j = 0; j < panel; j += 8)
@@ -274,6 +286,53 @@ internal sealed class CausalConv2d
                                 destination[(long)rr * panel + i] = j0 + i < patch
                                     ? columns.Element(starts[i], rowMasks[i], p0 + rr) : 0f;
                     }
+            }
+        }
+
+        /// <summary>
+        /// <see cref="Pack"/> when all 16 columns are im2col rows whose reads of pixels p0..p0+kc lie inside x: each
+        /// 8×8 block goes from x through registers, masked and transposed, straight into the panel (a block that
+        /// straddles two images, and a last part shorter than 8, element by element).
+        /// </summary>
+        private void PackInside(float* destination, int p0, int kc, int j0, float* masks)
+        {
+            const int panel = Kernel.PanelWidth;
+            var rows = stackalloc (IntPtr Values, IntPtr Mask)[panel];
+            for (int j = 0; j < panel; j++) rows[j] = columns.Row(j0 + j, masks);
+            int pixel = columns.Pixel(p0), r = 0;
+            for (; r + 8 <= kc; r += 8, pixel = pixel + 8 < columns.Pixels ? pixel + 8 : pixel + 8 - columns.Pixels)
+                for (int j = 0; j < panel; j += 8)
+                {
+                    float* target = destination + (long)r * panel + j;
+                    if (pixel + 8 > columns.Pixels)
+                    {
+                        for (int i = 0; i < 8; i++) Element(rows[j + i], p0 + r, 8, target + i, panel);
+                        continue;
+                    }
+                    var block = rows + j;
+                    int q = p0 + r;
+                    Kernel.Transpose8x8(Masked(block[0], q, pixel), Masked(block[1], q, pixel),
+                        Masked(block[2], q, pixel), Masked(block[3], q, pixel), Masked(block[4], q, pixel),
+                        Masked(block[5], q, pixel), Masked(block[6], q, pixel), Masked(block[7], q, pixel), target,
+                        panel);
+                }
+            for (int j = 0; j < panel && r < kc; j++)
+                Element(rows[j], p0 + r, kc - r, destination + (long)r * panel + j, panel);
+        }
+
+        /// <summary>col[row, q..q+8), pixels pixel..pixel+8 of one image, read inside x.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> Masked((IntPtr Values, IntPtr Mask) row, int q, int pixel) =>
+            Vector256.Load((float*)row.Values + q) & Vector256.Load((float*)row.Mask + pixel);
+
+        /// <summary>col[row, q..q+count) into target[0], target[ld], … (reads inside x, pixels in any image).</summary>
+        private void Element((IntPtr Values, IntPtr Mask) row, int q, int count, float* target, int ld)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                int pixel = columns.Pixel(q + i);
+                float value = ((float*)row.Values)[q + i];
+                target[(long)i * ld] = BitConverter.SingleToInt32Bits(((float*)row.Mask)[pixel]) != 0 ? value : 0f;
             }
         }
     }
