@@ -600,6 +600,12 @@ internal static partial class Kernel
                     MicroKernel(aPanel, bPanel, ldb, kc, cTile, _ldc, overwrite);
                     continue;
                 }
+                if (cols == NR)
+                {
+                    // The last rows: the full register tile, of which only these rows are stored.
+                    MicroKernel(aPanel, bPanel, ldb, kc, cTile, _ldc, overwrite, rows);
+                    continue;
+                }
                 // Edge tile: compute the full register tile into scratch, copy the valid part (c = t, or c + t: the
                 // same arithmetic as the full-tile store).
                 MicroKernel(aPanel, bPanel, ldb, kc, tile, NR, overwrite: true);
@@ -761,10 +767,11 @@ internal static partial class Kernel
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void MicroKernel(float* a, float* b, int ldb, int kc, float* c, int ldc, bool overwrite)
+        private void MicroKernel(float* a, float* b, int ldb, int kc, float* c, int ldc, bool overwrite,
+            int rows = MR)
         {
-            if (_useFma) MicroKernelFma(a, b, ldb, kc, c, ldc, overwrite);
-            else MicroKernelPortable(a, b, ldb, kc, c, ldc, overwrite);
+            if (_useFma) MicroKernelFma(a, b, ldb, kc, c, ldc, overwrite, rows);
+            else MicroKernelPortable(a, b, ldb, kc, c, ldc, overwrite, rows);
         }
     }
 
@@ -807,9 +814,13 @@ internal static partial class Kernel
         Avx.Store(dst + 7L * ldd, Avx.Permute2x128(s3, s7, 0x31));
     }
 
-    /// <summary>6×16 register tile: <c>C[0..6, 0..16] (+)= Σ_p a[p·6 + r] · b[p·16 + j]</c> with AVX2 FMA.</summary>
+    /// <summary>
+    /// 6×16 register tile: <c>C[0..6, 0..16] (+)= Σ_p a[p·6 + r] · b[p·16 + j]</c> with AVX2 FMA; only the first
+    /// <paramref name="rows"/> rows of C are stored.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void MicroKernelFma(float* a, float* b, int ldb, int kc, float* c, int ldc, bool overwrite)
+    private static unsafe void MicroKernelFma(float* a, float* b, int ldb, int kc, float* c, int ldc, bool overwrite,
+        int rows)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -832,12 +843,12 @@ internal static partial class Kernel
             a += MR;
             b += ldb;
         }
-        StoreRow(c, c00, c01, overwrite); c += ldc;
-        StoreRow(c, c10, c11, overwrite); c += ldc;
-        StoreRow(c, c20, c21, overwrite); c += ldc;
-        StoreRow(c, c30, c31, overwrite); c += ldc;
-        StoreRow(c, c40, c41, overwrite); c += ldc;
-        StoreRow(c, c50, c51, overwrite);
+        StoreRow(c, c00, c01, overwrite);
+        if (rows > 1) StoreRow(c + ldc, c10, c11, overwrite);
+        if (rows > 2) StoreRow(c + 2L * ldc, c20, c21, overwrite);
+        if (rows > 3) StoreRow(c + 3L * ldc, c30, c31, overwrite);
+        if (rows > 4) StoreRow(c + 4L * ldc, c40, c41, overwrite);
+        if (rows > 5) StoreRow(c + 5L * ldc, c50, c51, overwrite);
     }
 
     /// <summary>
@@ -893,10 +904,11 @@ internal static partial class Kernel
     }
 
     /// <summary>
-    /// The same tile without FMA intrinsics (any platform; Vector256 is emulated where not accelerated).
+    /// The same tile without FMA intrinsics (any platform; Vector256 is emulated where not accelerated), storing the
+    /// first <paramref name="rows"/> rows.
     /// </summary>
     private static unsafe void MicroKernelPortable(float* a, float* b, int ldb, int kc, float* c, int ldc,
-        bool overwrite)
+        bool overwrite, int rows)
     {
         var acc = stackalloc Vector256<float>[2 * MR];
         for (int i = 0; i < 2 * MR; i++) acc[i] = default;
@@ -912,7 +924,7 @@ internal static partial class Kernel
             a += MR;
             b += ldb;
         }
-        for (int r = 0; r < MR; r++, c += ldc) StoreRow(c, acc[2 * r], acc[2 * r + 1], overwrite);
+        for (int r = 0; r < rows; r++, c += ldc) StoreRow(c, acc[2 * r], acc[2 * r + 1], overwrite);
     }
 
     internal static unsafe float* AlignTo64(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
