@@ -10,10 +10,10 @@ public class GemmTests
         var data = new TheoryData<int, int, int, bool, bool, bool>();
         // Few rows (the unpacked path, parallel for the largest), then edge cases around the 6×16 register tile, the
         // 96-row A block and the 256-deep K block; odd sizes; big enough to go parallel; small outputs over a long k
-        // (A·Bᵀ by blocked dot products: 4×3 blocks, leftover rows and columns, a k tail).
+        // (A·Bᵀ by blocked dot products: 4×4 blocks over k in chunks, leftover rows and columns, a k tail).
         int[][] shapes = [[1, 1, 1], [1, 50, 33], [3, 40, 70], [4, 700, 300], [5, 15, 3], [6, 16, 7], [7, 17, 257],
             [13, 33, 100], [97, 50, 300], [100, 784, 64], [130, 70, 513], [64, 300, 784],
-            [32, 96, 784], [9, 7, 1001], [2, 5, 40]];
+            [32, 96, 784], [9, 7, 1001], [2, 5, 40], [30, 33, 1540]];
         foreach (var s in shapes)
             foreach (bool ta in new[] { false, true })
                 foreach (bool tb in new[] { false, true })
