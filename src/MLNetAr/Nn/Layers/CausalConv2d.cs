@@ -179,6 +179,11 @@ internal sealed class CausalConv2d
         {
             // Lanes the mask drops may read a neighbouring row or image: inside x, and cleared.
             float* from = x + starts.Starts[row] + first + q, mask = masks + layer._rowTaps[row] * Pixels + pixel;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                Vector512.Store(Vector512.Load(from) & Vector512.Load(mask), destination);
+                return;
+            }
             Vector256.Store(Vector256.Load(from) & Vector256.Load(mask), destination);
             Vector256.Store(Vector256.Load(from + 8) & Vector256.Load(mask + 8), destination + 8);
         }
