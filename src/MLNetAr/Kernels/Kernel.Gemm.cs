@@ -199,6 +199,51 @@ internal static partial class Kernel
         }
     }
 
+    private static int RoundUpToPanel(int m) => (m + MR - 1) / MR * MR;
+
+    /// <summary>Floats <see cref="PackLeft"/> writes for an <c>(m, k)</c> op(A).</summary>
+    public static int PackedLeftLength(int m, int k) => RoundUpToPanel(m) * k + 32;
+
+    /// <summary>
+    /// Packs <c>op(A)</c> <c>(m, k)</c> once into the micro-kernel's row-panel layout, for a left-hand side that many
+    /// products share (a convolution's transposed weights against every band of every image):
+    /// <paramref name="destination"/> holds at least <see cref="PackedLeftLength"/> floats.
+    /// </summary>
+    public static unsafe void PackLeft(Transpose transA, int m, int k, ReadOnlySpan<float> a, int lda,
+        Span<float> destination)
+    {
+        if (m < 1) throw new ArgumentOutOfRangeException(nameof(m));
+        if (k < 1) throw new ArgumentOutOfRangeException(nameof(k));
+        CheckOperand(nameof(a), a.Length, transA == Transpose.No ? m : k, transA == Transpose.No ? k : m, lda);
+        if (destination.Length < PackedLeftLength(m, k))
+            throw new ArgumentOutOfRangeException(nameof(destination),
+                $"'{nameof(destination)}' holds {destination.Length} floats; packing a {m}×{k} op(A) needs " +
+                $"{PackedLeftLength(m, k)}.");
+        fixed (float* pa = a, pd = destination)
+            new GemmJob(transA, Transpose.No, m, 0, k, pa, lda, null, 1, null, 1, accumulate: false).PackWholeA(pd);
+    }
+
+    /// <summary>
+    /// <c>C (+)= op(A)·op(B)</c> with op(A) packed by <see cref="PackLeft"/> (for the same m and k): the same
+    /// arithmetic (and bits) as the packed path of <c>Gemm</c> on spans, without packing op(A) again.
+    /// </summary>
+    public static unsafe void Gemm(int m, int n, int k, ReadOnlySpan<float> packedA, Transpose transB,
+        ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate = false)
+    {
+        if (m < 1) throw new ArgumentOutOfRangeException(nameof(m));
+        if (n < 0) throw new ArgumentOutOfRangeException(nameof(n));
+        if (k < 1) throw new ArgumentOutOfRangeException(nameof(k));
+        if (packedA.Length < PackedLeftLength(m, k))
+            throw new ArgumentOutOfRangeException(nameof(packedA),
+                $"'{nameof(packedA)}' holds {packedA.Length} floats; a packed {m}×{k} op(A) has " +
+                $"{PackedLeftLength(m, k)}.");
+        CheckOperand(nameof(b), b.Length, transB == Transpose.No ? k : n, transB == Transpose.No ? n : k, ldb);
+        CheckOperand(nameof(c), c.Length, m, n, ldc);
+        if (n == 0) return;
+        fixed (float* pa = packedA, pb = b, pc = c)
+            new GemmJob(Transpose.No, transB, m, n, k, null, k, pb, ldb, pc, ldc, accumulate, prepackedA: pa).Run();
+    }
+
     // A·Bᵀ with a small output and a long inner dimension (a 1×1 convolution's weight gradient: (C_out, P)·(P, C_in))
     // is dominated by packing; dot products of the stored rows need none. Measured on one core over k = 3136: dot
     // products win at 32×32 (76 against 61 GFLOP/s), the packed path from 64×32 on (76 against 57; 64×64: 96
@@ -436,7 +481,7 @@ internal static partial class Kernel
         private readonly float* _a, _b, _c;
         private readonly bool _accumulate;
         private readonly bool _useFma, _useAvx512;
-        private readonly float* _prepackedB;
+        private readonly float* _prepackedB, _prepackedA;
         private readonly IPanelSource? _source;
         // Few rows of A: each B element is used too few times to repay packing it, so the micro-kernel reads op(B) = B
         // in place.
@@ -444,9 +489,10 @@ internal static partial class Kernel
 
         public GemmJob(Transpose transA, Transpose transB, int m, int n, int k, float* a, int lda, float* b, int ldb,
             float* c, int ldc, bool accumulate,
-            float* prepackedB = null, IPanelSource? source = null)
+            float* prepackedB = null, IPanelSource? source = null, float* prepackedA = null)
         {
             _prepackedB = prepackedB;
+            _prepackedA = prepackedA;
             _source = source;
             (_transA, _transB, _m, _n, _k, _lda, _ldb, _ldc, _accumulate) = (transA, transB, m, n, k, lda, ldb, ldc,
                 accumulate);
@@ -589,7 +635,8 @@ internal static partial class Kernel
                     for (int p0 = 0; p0 < _k; p0 += kcMax)
                     {
                         int kc = Math.Min(kcMax, _k - p0);
-                        PackA(pA, 0, _m, p0, kc);
+                        if (_prepackedA != null) pA = PackedABlock(p0, 0, kc);
+                        else PackA(pA, 0, _m, p0, kc);
                         for (int panel = first; panel < last; panel++)
                         {
                             PackB(pB, p0, kc, panel * NR);
@@ -671,7 +718,8 @@ internal static partial class Kernel
                     {
                         int kc = Math.Min(kcMax, _k - p0);
                         bool overwrite = p0 == 0 && !_accumulate;
-                        PackA(pA, i0, mc, p0, kc);
+                        if (_prepackedA != null) pA = PackedABlock(p0, i0, kc);
+                        else PackA(pA, i0, mc, p0, kc);
                         float* bBlock = packedB + (long)p0 * slabPanels * NR;
                         for (int panel = first; panel < last; panel++)
                         {
@@ -753,6 +801,21 @@ internal static partial class Kernel
                     for (int q = 0; q < kc; q++) dst[q * NR + j] = 0f;
             }
         }
+
+        /// <summary>
+        /// Packs all of op(A), K block by K block, in the layout <see cref="PackedABlock"/> reads: the block at p0
+        /// starts at <c>p0 · ⌈m⌉_MR</c>, its row panel r0 at <c>r0 · kc</c> within it.
+        /// </summary>
+        public void PackWholeA(float* destination)
+        {
+            int kBlocks = (_k + KC - 1) / KC, kcMax = (_k + kBlocks - 1) / kBlocks;
+            for (int p0 = 0; p0 < _k; p0 += kcMax) PackA(destination + (long)p0 * RoundUpToPanel(_m), 0, _m, p0,
+                Math.Min(kcMax, _k - p0));
+        }
+
+        /// <summary>Rows i0… of the K block at p0 of a prepacked op(A).</summary>
+        private float* PackedABlock(int p0, int i0, int kc) => _prepackedA + (long)p0 * RoundUpToPanel(_m) +
+            (long)i0 * kc;
 
         /// <summary>Packs op(A)[i0..i0+mc, p0..p0+kc] as row panels of MR: for each p, MR contiguous values.</summary>
         private void PackA(float* packed, int i0, int mc, int p0, int kc)

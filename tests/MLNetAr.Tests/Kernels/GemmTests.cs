@@ -76,6 +76,43 @@ public class GemmTests
         }
     }
 
+    [Theory]
+    [InlineData(480, 256, 64, true, false, false)] // a convolution's Wᵀ against one band: row blocks, B packed
+    [InlineData(96, 300, 70, false, true, true)]   // few rows: B packed panel by panel
+    [InlineData(130, 70, 513, false, false, true)] // several K blocks, a last row panel of 4
+    [InlineData(40, 100, 96, true, false, false)]  // few rows, shallow: B read in place
+    public void Gemm_PrepackedA_EqualsGemmBitForBit(int m, int n, int k, bool transA, bool transB, bool accumulate)
+    {
+        var ta = transA ? Transpose.Yes : Transpose.No;
+        var tb = transB ? Transpose.Yes : Transpose.No;
+        int lda = (transA ? m : k) + 1, ldb = (transB ? k : n) + 2, ldc = n + 3;
+        float[] a = TestData.RandomVector((transA ? k : m) * lda, seed: 14);
+        float[] b = TestData.RandomVector((transB ? n : k) * ldb, seed: 15);
+        float[] c = TestData.RandomVector(m * ldc, seed: 16);
+        float[] prepackedResult = c.ToArray();
+
+        float[] packedA = new float[Kernel.PackedLeftLength(m, k)];
+        Kernel.PackLeft(ta, m, k, a, lda, packedA);
+        Kernel.Gemm(m, n, k, packedA, tb, b, ldb, prepackedResult, ldc, accumulate);
+        Kernel.Gemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+
+        Assert.Equal(c, prepackedResult);
+        Gemm_AllTranspositions_MatchReference(m, n, k, transA, transB, accumulate);
+    }
+
+    [Fact]
+    public void PackLeft_ShortDestinationOrPackedA_ThrowsNamingIt()
+    {
+        float[] a = new float[6 * 10];
+        var tooShort = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Kernel.PackLeft(Transpose.No, 6, 10, a, 10, new float[Kernel.PackedLeftLength(6, 10) - 1]));
+        Assert.Equal("destination", tooShort.ParamName);
+        var wrongShape = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Kernel.Gemm(12, 4, 10, new float[Kernel.PackedLeftLength(6, 10)], Transpose.No, new float[40], 4,
+                new float[48], 4));
+        Assert.Equal("packedA", wrongShape.ParamName);
+    }
+
     /// <summary>A right-hand side packed on demand from a stored row-major matrix.</summary>
     private sealed unsafe class StoredPanels(float[] b, int n, int ldb) : IPanelSource
     {

@@ -377,6 +377,13 @@ internal sealed class CausalConv2d
         float[] weight = Weight.Value;
         // Per group: ∂W (C_out·C_in·T) then ∂bias (C_out).
         float[] partial = System.Buffers.ArrayPool<float>.Shared.Rent(groups * stride);
+        // Wᵀ (C_in·T, C_out), packed once for every band's im2col gradient.
+        float[]? packedWeightT = null;
+        if (wantDx && !pointwise)
+        {
+            packedWeightT = System.Buffers.ArrayPool<float>.Shared.Rent(Kernel.PackedLeftLength(patch, rows));
+            Kernel.PackLeft(Transpose.Yes, patch, rows, weight, patch, packedWeightT);
+        }
         try
         {
             fixed (float* px = x, pdy = dy, pdx = dx, pdcol = columnGradients)
@@ -427,8 +434,7 @@ internal sealed class CausalConv2d
                             int length = Math.Min(bandLength, pixels - p0);
                             var dyBand = new ReadOnlySpan<float>((float*)dyAddress + (long)b * pixels + p0,
                                 (rows - 1) * n + length);
-                            Kernel.Gemm(Transpose.Yes, Transpose.No, patch, length, rows, weight, patch, dyBand, n, dcol,
-                                length);
+                            Kernel.Gemm(patch, length, rows, packedWeightT, Transpose.No, dyBand, n, dcol, length);
                             Col2ImAdd(dcol, length, p0, n, b, dxAll);
                         }
                     }
@@ -443,6 +449,7 @@ internal sealed class CausalConv2d
         finally
         {
             System.Buffers.ArrayPool<float>.Shared.Return(partial);
+            if (packedWeightT != null) System.Buffers.ArrayPool<float>.Shared.Return(packedWeightT);
         }
     }
 
