@@ -112,6 +112,24 @@ public class ActivationTests
     }
 
     [Fact]
+    public void GatedActivation_SaturatedPreActivations_StayFiniteAndExact()
+    {
+        // The saturating exp keeps tanh, σ and their derivatives finite and exact far outside the trained range.
+        float[] a = [-100f, 100f, 0f, -0.5f, 30f, -1e-3f, 9f, -9f], g = [-1000f, 1000f, -90f, 88f, -88f, 0f, -200f, 50f];
+        float[] dy = Enumerable.Repeat(1f, a.Length).ToArray(), y = new float[a.Length];
+        float[] da = new float[a.Length], dg = new float[a.Length];
+        MLNetAr.Nn.Layers.GatedActivation.Forward(a, g, y);
+        MLNetAr.Nn.Layers.GatedActivation.Backward(a, g, dy, da, dg);
+        for (int i = 0; i < a.Length; i++)
+        {
+            double t = Math.Tanh(a[i]), s = 1 / (1 + Math.Exp(-g[i]));
+            Assert.True(Math.Abs(t * s - y[i]) < 3e-7, $"y({a[i]}, {g[i]}) = {y[i]}, expected {t * s}");
+            Assert.True(Math.Abs(s * (1 - t * t) - da[i]) < 3e-7, $"da({a[i]}, {g[i]}) = {da[i]}");
+            Assert.True(Math.Abs(t * s * (1 - s) - dg[i]) < 3e-7, $"dg({a[i]}, {g[i]}) = {dg[i]}");
+        }
+    }
+
+    [Fact]
     public void FlushTinyToZero_ZeroesOnlySubnormalScaleValues()
     {
         float[] x = [1e-31f, -1e-31f, 1e-40f, -0f, 1e-29f, -2e-30f, 3f, float.Epsilon, -1e-30f, 1e-30f, float.NaN];
