@@ -115,7 +115,8 @@ public class ActivationTests
     public void GatedActivation_SaturatedPreActivations_StayFiniteAndExact()
     {
         // The saturating exp keeps tanh, σ and their derivatives finite and exact far outside the trained range.
-        float[] a = [-100f, 100f, 0f, -0.5f, 30f, -1e-3f, 9f, -9f], g = [-1000f, 1000f, -90f, 88f, -88f, 0f, -200f, 50f];
+        float[] a = [-100f, 100f, 0f, -0.5f, 30f, -1e-3f, 9f, -9f];
+        float[] g = [-1000f, 1000f, -90f, 88f, -88f, 0f, -200f, 50f];
         float[] dy = Enumerable.Repeat(1f, a.Length).ToArray(), y = new float[a.Length];
         float[] da = new float[a.Length], dg = new float[a.Length];
         MLNetAr.Nn.Layers.GatedActivation.Forward(a, g, y);

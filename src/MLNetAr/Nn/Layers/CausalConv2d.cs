@@ -405,7 +405,8 @@ internal sealed class CausalConv2d
                     }
                     else
                     {
-                        var columns = new GroupColumns(this, starts, (float*)xAddress, inputs * n, first * pixels, width);
+                        var columns = new GroupColumns(this, starts, (float*)xAddress, inputs * n, first * pixels,
+                            width);
                         Kernel.Gemm(rows, patch, width, dyG, n, new TransposedColumnPanels(this, columns), gradient,
                             patch);
                     }
