@@ -406,7 +406,7 @@ internal static partial class Kernel
             int chunks = (long)m * n * k >= ParallelThreshold && threads > 1
                 ? Math.Min(threads * 2, Math.Max(1, n / 64)) : 1;
             if (chunks <= 1) Columns(0, n);
-            else Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, q =>
+            else ParallelFor(0, chunks, threads, q =>
                 Columns(n * q / chunks, n * (q + 1) / chunks));
         }
     }
@@ -537,7 +537,7 @@ internal static partial class Kernel
                 void Chunk(int chunk) => RunPanelByPanel(totalPanels * chunk / chunks,
                     totalPanels * (chunk + 1) / chunks, kc);
                 if (chunks > 1)
-                    Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, Chunk);
+                    ParallelFor(0, chunks, threads, Chunk);
                 else
                     Chunk(0);
                 return;
@@ -594,7 +594,7 @@ internal static partial class Kernel
                         kbFirst, kbLast);
                 }
                 if (threads > 1)
-                    Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = threads }, Task);
+                    ParallelFor(0, tasks, threads, Task);
                 else
                     for (int task = 0; task < tasks; task++) Task(task);
             }
@@ -609,8 +609,7 @@ internal static partial class Kernel
             for (int kb = 0; kb < kBlocks; kb++)
             {
                 if (threads > 1)
-                    Parallel.For(kb * panels, (kb + 1) * panels,
-                        new ParallelOptions { MaxDegreeOfParallelism = threads }, Pack);
+                    ParallelFor(kb * panels, (kb + 1) * panels, threads, Pack);
                 else
                     for (int job = kb * panels; job < (kb + 1) * panels; job++) Pack(job);
                 Tasks(kb, kb + 1);

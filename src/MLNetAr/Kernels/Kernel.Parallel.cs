@@ -16,12 +16,28 @@ internal static partial class Kernel
             body(0, rows);
             return;
         }
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, chunk =>
+        ParallelFor(0, chunks, threads, chunk =>
         {
             int start = (int)((long)rows * chunk / chunks);
             int end = (int)((long)rows * (chunk + 1) / chunks);
             body(start, end);
         });
+    }
+
+    /// <summary>
+    /// <paramref name="body"/>(i) for every i in <c>[from, to)</c> on up to <paramref name="threads"/> threads: the
+    /// calling thread and the kernels' <see cref="WorkerTeam"/>, or the thread pool when the team is busy. Returns when
+    /// every index is done; a body's exception is rethrown.
+    /// </summary>
+    public static void ParallelFor(int from, int to, int threads, Action<int> body)
+    {
+        if (threads <= 1 || to - from <= 1)
+        {
+            for (int i = from; i < to; i++) body(i);
+            return;
+        }
+        if (WorkerTeam.Shared?.TryRun(from, to, threads, body) == true) return;
+        Parallel.For(from, to, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
     }
 
     [ThreadStatic] private static bool t_insideParallelChunk;
@@ -65,7 +81,7 @@ internal static partial class Kernel
             for (int c = 0; c < chunks; c++) body(c);
             return;
         }
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, chunk =>
+        ParallelFor(0, chunks, threads, chunk =>
         {
             bool outer = t_insideParallelChunk;
             t_insideParallelChunk = true;

@@ -113,7 +113,7 @@ internal sealed class Nade : DensityModel
     {
         int threads = Kernel.AvailableThreads;
         if (threads == 1 || batch < 2) for (int k = 0; k < GradientChunks; k++) body(k);
-        else Parallel.For(0, GradientChunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+        else Kernel.ParallelFor(0, GradientChunks, threads, body);
     }
 
     public override void Forward(ReadOnlySpan<float> x, int batch, Span<float> logits, ModelWorkspace workspace)
