@@ -536,10 +536,7 @@ internal static partial class Kernel
                 int chunks = parallel ? Math.Clamp(4 * threads, 1, Math.Max(1, totalPanels / 4)) : 1;
                 void Chunk(int chunk) => RunPanelByPanel(totalPanels * chunk / chunks,
                     totalPanels * (chunk + 1) / chunks, kc);
-                if (chunks > 1)
-                    ParallelFor(0, chunks, threads, Chunk);
-                else
-                    Chunk(0);
+                ParallelFor(0, chunks, threads, Chunk);
                 return;
             }
             // Column slabs of op(B) small enough to pack whole (≤ 16 MiB); one slab for the sizes training uses.
@@ -593,10 +590,7 @@ internal static partial class Kernel
                     RunBlock((float*)bAddress, slab0, panels, first, last, mb * MC, Math.Min(MC, _m - mb * MC), kcMax,
                         kbFirst, kbLast);
                 }
-                if (threads > 1)
-                    ParallelFor(0, tasks, threads, Task);
-                else
-                    for (int task = 0; task < tasks; task++) Task(task);
+                ParallelFor(0, tasks, threads, Task);
             }
 
             if (packed)
@@ -608,10 +602,7 @@ internal static partial class Kernel
             // whole packed slab from memory once per row block). Each element still sums its K blocks in order.
             for (int kb = 0; kb < kBlocks; kb++)
             {
-                if (threads > 1)
-                    ParallelFor(kb * panels, (kb + 1) * panels, threads, Pack);
-                else
-                    for (int job = kb * panels; job < (kb + 1) * panels; job++) Pack(job);
+                ParallelFor(kb * panels, (kb + 1) * panels, threads, Pack);
                 Tasks(kb, kb + 1);
             }
         }
