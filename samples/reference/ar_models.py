@@ -4,8 +4,9 @@ digits10k (the repo's embedded copy), binarised at 0.5: first 8000 train / next 
 Adam, batch 100, natural order; reports test NLL at the best validation epoch, seconds per epoch and the time to
 sample 1,000 images the usual way (one full forward pass per pixel).
 
-Run with Debian's PyTorch and OpenBLAS (apt-get install python3-torch libopenblas0-pthread), 2 threads:
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=2 \
+Run with Debian's PyTorch and OpenBLAS (apt-get install python3-torch libopenblas0-pthread), 2 threads, naming the
+CPU's OpenBLAS core (see samples/reference/gemm.py):
+    env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE=COOPERLAKE OPENBLAS_NUM_THREADS=2 \
         /usr/bin/python3 samples/reference/ar_models.py fvsbn|nade|made [--epochs 30] [--hidden 500] [--lr 1e-3]
         /usr/bin/python3 samples/reference/ar_models.py pixelcnn [--layers 5 --channels 32 --kernel 3 --head 32] --samples 10
         /usr/bin/python3 samples/reference/ar_models.py wavenet [--dilations 1,2,4,...] [--channels 32 --head 32] --samples 10

@@ -1,8 +1,9 @@
 """PyTorch reference for the GEMM benchmark: float32 A@B (and A@B.T, A.T@B) on the same shapes and thread count.
 
 Run with Debian's PyTorch and OpenBLAS (apt-get install python3-torch libopenblas0-pthread). OpenBLAS keeps its own
-thread pool, so set OPENBLAS_NUM_THREADS too, and unset the machine's OpenBLAS core-type override for this run only:
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=2 /usr/bin/python3 samples/reference/gemm.py [m n k] [--threads 2]
+thread pool, so set OPENBLAS_NUM_THREADS too, and name the CPU's core (COOPERLAKE or SKYLAKEX on AVX-512, HASWELL on
+AVX2): in a VM OpenBLAS can misdetect it (a "Prescott" core on the project's VM, 4.5× slower than COOPERLAKE):
+    env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE=COOPERLAKE OPENBLAS_NUM_THREADS=2 /usr/bin/python3 samples/reference/gemm.py [m n k] [--threads 2]
 """
 import json
 import sys

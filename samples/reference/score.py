@@ -3,7 +3,7 @@ gradient) of the same architectures, on the same 1000 test digits, in batches of
 
 Scoring speed does not depend on the weights, so the models keep their initial weights. Run with Debian's PyTorch and
 OpenBLAS, 2 threads (see samples/reference/ar_models.py):
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=2 /usr/bin/python3 samples/reference/score.py [--only made,pixelcnn]
+    env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE=COOPERLAKE OPENBLAS_NUM_THREADS=2 /usr/bin/python3 samples/reference/score.py [--only made,pixelcnn]
 """
 import argparse
 import json
