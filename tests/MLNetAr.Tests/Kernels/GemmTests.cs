@@ -53,12 +53,7 @@ public class GemmTests
     [InlineData(1, 17, 3, false, false, true)]     // one row
     public void Gemm_PrepackedB_EqualsGemmBitForBit(int m, int n, int k, bool transA, bool transB, bool accumulate)
     {
-        var ta = transA ? Transpose.Yes : Transpose.No;
-        var tb = transB ? Transpose.Yes : Transpose.No;
-        int lda = (transA ? m : k) + 1, ldb = (transB ? k : n) + 2, ldc = n + 3;
-        float[] a = TestData.RandomVector((transA ? k : m) * lda, seed: 4);
-        float[] b = TestData.RandomVector((transB ? n : k) * ldb, seed: 5);
-        float[] c = TestData.RandomVector(m * ldc, seed: 6);
+        var (ta, tb, a, lda, b, ldb, c, ldc) = Operands(m, n, k, transA, transB, seed: 4);
         float[] packedResult = c.ToArray();
         double[] expected = ReferenceKernels.Gemm(transA, transB, m, n, k, a, lda, b, ldb, accumulate ? c : null, ldc);
 
@@ -83,12 +78,7 @@ public class GemmTests
     [InlineData(40, 100, 96, true, false, false)]  // few rows, shallow: B read in place
     public void Gemm_PrepackedA_EqualsGemmBitForBit(int m, int n, int k, bool transA, bool transB, bool accumulate)
     {
-        var ta = transA ? Transpose.Yes : Transpose.No;
-        var tb = transB ? Transpose.Yes : Transpose.No;
-        int lda = (transA ? m : k) + 1, ldb = (transB ? k : n) + 2, ldc = n + 3;
-        float[] a = TestData.RandomVector((transA ? k : m) * lda, seed: 14);
-        float[] b = TestData.RandomVector((transB ? n : k) * ldb, seed: 15);
-        float[] c = TestData.RandomVector(m * ldc, seed: 16);
+        var (ta, tb, a, lda, b, ldb, c, ldc) = Operands(m, n, k, transA, transB, seed: 14);
         float[] prepackedResult = c.ToArray();
 
         float[] packedA = new float[Kernel.PackedLeftLength(m, k)];
@@ -98,6 +88,16 @@ public class GemmTests
 
         Assert.Equal(c, prepackedResult);
         Gemm_AllTranspositions_MatchReference(m, n, k, transA, transB, accumulate);
+    }
+
+    /// <summary>Random op(A) (m, k), op(B) (k, n) and C (m, n), each stored with a row stride wider than its rows.</summary>
+    private static (Transpose TransA, Transpose TransB, float[] A, int Lda, float[] B, int Ldb, float[] C, int Ldc)
+        Operands(int m, int n, int k, bool transA, bool transB, int seed)
+    {
+        int lda = (transA ? m : k) + 1, ldb = (transB ? k : n) + 2, ldc = n + 3;
+        return (transA ? Transpose.Yes : Transpose.No, transB ? Transpose.Yes : Transpose.No,
+            TestData.RandomVector((transA ? k : m) * lda, seed), lda,
+            TestData.RandomVector((transB ? n : k) * ldb, seed + 1), ldb, TestData.RandomVector(m * ldc, seed + 2), ldc);
     }
 
     [Fact]
