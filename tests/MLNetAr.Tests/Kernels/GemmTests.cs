@@ -90,14 +90,17 @@ public class GemmTests
         Gemm_AllTranspositions_MatchReference(m, n, k, transA, transB, accumulate);
     }
 
-    /// <summary>Random op(A) (m, k), op(B) (k, n) and C (m, n), each stored with a row stride wider than its rows.</summary>
+    /// <summary>
+    /// Random op(A) (m, k), op(B) (k, n) and C (m, n), each stored with a row stride wider than its rows.
+    /// </summary>
     private static (Transpose TransA, Transpose TransB, float[] A, int Lda, float[] B, int Ldb, float[] C, int Ldc)
         Operands(int m, int n, int k, bool transA, bool transB, int seed)
     {
         int lda = (transA ? m : k) + 1, ldb = (transB ? k : n) + 2, ldc = n + 3;
         return (transA ? Transpose.Yes : Transpose.No, transB ? Transpose.Yes : Transpose.No,
             TestData.RandomVector((transA ? k : m) * lda, seed), lda,
-            TestData.RandomVector((transB ? n : k) * ldb, seed + 1), ldb, TestData.RandomVector(m * ldc, seed + 2), ldc);
+            TestData.RandomVector((transB ? n : k) * ldb, seed + 1), ldb,
+            TestData.RandomVector(m * ldc, seed + 2), ldc);
     }
 
     [Fact]
