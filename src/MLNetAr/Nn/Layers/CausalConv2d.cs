@@ -169,10 +169,6 @@ internal sealed class CausalConv2d
         public bool ReadsInside(int q, int count) => q + count <= Width && starts.Min + first + q >= 0 &&
             starts.Max + first + q + count <= xLength;
 
-        /// <summary>Where col[row, 0] is read in x, and its tap mask at pixel 0.</summary>
-        public (IntPtr Values, IntPtr Mask) Row(int row, float* masks) =>
-            ((IntPtr)(x + starts.Starts[row] + first), (IntPtr)(masks + layer._rowTaps[row] * Pixels));
-
         /// <summary>col[row, q..q+16), when <see cref="Inside"/>(q, pixel, 16).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Load16(int row, float* masks, int q, int pixel, float* destination)
@@ -211,6 +207,14 @@ internal sealed class CausalConv2d
             values = Vector256.Load(x + from) & Vector256.Load(mask + pixel);
             return true;
         }
+
+        /// <summary>
+        /// col[row, q..q+8), given the row's start and mask, when those 8 pixels (from <paramref name="pixel"/>) lie in
+        /// one image and <see cref="ReadsInside"/> holds for them.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<float> Load8(long start, float* mask, int q, int pixel) =>
+            Vector256.Load(x + start + q) & Vector256.Load(mask + pixel);
 
         /// <summary>col[row, q] (0 past the group's width), given the row's start and mask.</summary>
         public float Element(long start, float* mask, int q) =>
@@ -271,7 +275,7 @@ internal sealed class CausalConv2d
                 }
                 if (Avx.IsSupported && j0 + panel <= patch && columns.ReadsInside(p0, kc))
                 {
-                    PackInside(destination, p0, kc, j0, masks);
+                    PackInside(destination, p0, kc, starts, rowMasks);
                     return;
                 }
                 int pixel = columns.Pixel(p0);
@@ -299,50 +303,39 @@ internal sealed class CausalConv2d
         }
 
         /// <summary>
-        /// <see cref="Pack"/> when all 16 columns are im2col rows whose reads of pixels p0..p0+kc lie inside x: each
-        /// 8×8 block goes from x through registers, masked and transposed, straight into the panel (a block that
-        /// straddles two images, and a last part shorter than 8, element by element).
+        /// <see cref="Pack"/> when all 16 columns are im2col rows (starting at <paramref name="starts"/>, masked by
+        /// <paramref name="rowMasks"/>) whose reads of pixels p0..p0+kc lie inside x: each 8×8 block goes from x
+        /// through registers, masked and transposed, straight into the panel (a block that straddles two images, and a
+        /// last part shorter than 8, element by element).
         /// </summary>
-        private void PackInside(float* destination, int p0, int kc, int j0, float* masks)
+        private void PackInside(float* destination, int p0, int kc, long* starts, float** rowMasks)
         {
             const int panel = Kernel.PanelWidth;
-            var rows = stackalloc (IntPtr Values, IntPtr Mask)[panel];
-            for (int j = 0; j < panel; j++) rows[j] = columns.Row(j0 + j, masks);
             int pixel = columns.Pixel(p0), r = 0;
             for (; r + 8 <= kc; r += 8, pixel = pixel + 8 < columns.Pixels ? pixel + 8 : pixel + 8 - columns.Pixels)
+            {
+                int q = p0 + r;
                 for (int j = 0; j < panel; j += 8)
                 {
                     float* target = destination + (long)r * panel + j;
                     if (pixel + 8 > columns.Pixels)
                     {
-                        for (int i = 0; i < 8; i++) Element(rows[j + i], p0 + r, 8, target + i, panel);
+                        for (int rr = 0; rr < 8; rr++)
+                            for (int i = 0; i < 8; i++)
+                                target[rr * panel + i] = columns.Element(starts[j + i], rowMasks[j + i], q + rr);
                         continue;
                     }
-                    var block = rows + j;
-                    int q = p0 + r;
-                    Kernel.Transpose8x8(Masked(block[0], q, pixel), Masked(block[1], q, pixel),
-                        Masked(block[2], q, pixel), Masked(block[3], q, pixel), Masked(block[4], q, pixel),
-                        Masked(block[5], q, pixel), Masked(block[6], q, pixel), Masked(block[7], q, pixel), target,
-                        panel);
+                    long* s = starts + j;
+                    float** m = rowMasks + j;
+                    Kernel.Transpose8x8(columns.Load8(s[0], m[0], q, pixel), columns.Load8(s[1], m[1], q, pixel),
+                        columns.Load8(s[2], m[2], q, pixel), columns.Load8(s[3], m[3], q, pixel),
+                        columns.Load8(s[4], m[4], q, pixel), columns.Load8(s[5], m[5], q, pixel),
+                        columns.Load8(s[6], m[6], q, pixel), columns.Load8(s[7], m[7], q, pixel), target, panel);
                 }
-            for (int j = 0; j < panel && r < kc; j++)
-                Element(rows[j], p0 + r, kc - r, destination + (long)r * panel + j, panel);
-        }
-
-        /// <summary>col[row, q..q+8), pixels pixel..pixel+8 of one image, read inside x.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector256<float> Masked((IntPtr Values, IntPtr Mask) row, int q, int pixel) =>
-            Vector256.Load((float*)row.Values + q) & Vector256.Load((float*)row.Mask + pixel);
-
-        /// <summary>col[row, q..q+count) into target[0], target[ld], … (reads inside x, pixels in any image).</summary>
-        private void Element((IntPtr Values, IntPtr Mask) row, int q, int count, float* target, int ld)
-        {
-            for (int i = 0; i < count; i++)
-            {
-                int pixel = columns.Pixel(q + i);
-                float value = ((float*)row.Values)[q + i];
-                target[(long)i * ld] = BitConverter.SingleToInt32Bits(((float*)row.Mask)[pixel]) != 0 ? value : 0f;
             }
+            for (; r < kc; r++)
+                for (int j = 0; j < panel; j++)
+                    destination[(long)r * panel + j] = columns.Element(starts[j], rowMasks[j], p0 + r);
         }
     }
 
