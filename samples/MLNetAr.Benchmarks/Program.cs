@@ -3,17 +3,12 @@ using System.Text.Json;
 using MLNetAr.Benchmarks;
 using MLNetAr.Kernels;
 
-// MLNetAr benchmarks (--help lists them; an unknown command or option is an error with the usage). Usage: dotnet run -c
-// Release --project samples/MLNetAr.Benchmarks -- gemm [m n k] [--threads N] [--out file.json] dotnet run -c Release
-// --project samples/MLNetAr.Benchmarks -- train --model fvsbn|nade|made|pixelcnn|wavenet|pixelrnn [--set Name=Value
-// ...] [--train FILE --valid FILE [--test FILE]] [--samples N] [--threads N] [--out file.json] dotnet run -c Release
-// --project samples/MLNetAr.Benchmarks -- anomaly [epochs] [--only name,name] [--seed s] [--out file.json] dotnet run
-// -c Release --project samples/MLNetAr.Benchmarks -- anomaly-textures [--normal brick,grass,gravel] [--set Name=Value
-// ...] [--report] [--out file.json] dotnet run -c Release --project samples/MLNetAr.Benchmarks -- paper [--model
-// fvsbn,nade,...] [--budget-minutes N] [--test FILE] [--out-dir DIR] dotnet run -c Release --project
-// samples/MLNetAr.Benchmarks -- probe [epochs] [--out file.json] dotnet run -c Release --project
-// samples/MLNetAr.Benchmarks -- score [--only name,name | --model M --set Name=Value ...] [--images N] [--repeats R]
-// [--out file.json]
+// MLNetAr benchmarks (--help lists them; an unknown command or option is an error with the usage). Each runs as
+//   dotnet run -c Release --project samples/MLNetAr.Benchmarks -- <benchmark> [options] [--threads N] [--out file.json]
+// with <benchmark> one of: gemm [m n k]; conv [--batch B] [--rounds R] ...; train --model M [--set Name=Value ...];
+// anomaly [epochs] [--only name,name] [--seed s]; anomaly-textures [--normal brick,grass,gravel] [--set ...];
+// paper [--model fvsbn,nade,...] [--budget-minutes N] [--test FILE]; probe [epochs]; score [--only name,name | --model
+// M --set Name=Value ...] [--images N] [--repeats R]. The table below gives each one's full options.
 var outPath = new Option<string?>("--out")
 {
     Description = "Also write the JSON report to this file.",
