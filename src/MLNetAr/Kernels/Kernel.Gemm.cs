@@ -508,7 +508,7 @@ internal static partial class Kernel
         /// <summary>Packs all of op(B) as one slab, the layout <see cref="Run"/> reads from a prepacked B.</summary>
         public void PackWhole(float* destination)
         {
-            int kBlocks = (_k + KC - 1) / KC, kcMax = (_k + kBlocks - 1) / kBlocks, panels = (_n + NR - 1) / NR;
+            int kcMax = BlockDepth, panels = (_n + NR - 1) / NR;
             for (int p0 = 0; p0 < _k; p0 += kcMax)
             {
                 int kc = Math.Min(kcMax, _k - p0);
@@ -517,11 +517,18 @@ internal static partial class Kernel
             }
         }
 
+        /// <summary>K blocks of equal size (a last sliver of K would waste a whole load/store pass over C).</summary>
+        private int KBlocks => (_k + KC - 1) / KC;
+
+        /// <summary>
+        /// The depth of every K block but the last. The prepacked layouts (<see cref="PackWhole"/>,
+        /// <see cref="PackWholeA"/>) use it too, so a product reads them block for block.
+        /// </summary>
+        private int BlockDepth => (_k + KBlocks - 1) / KBlocks;
+
         public void Run()
         {
-            // K blocks of equal size (a last sliver of K would waste a whole load/store pass over C).
-            int kBlocks = (_k + KC - 1) / KC;
-            int kc = (_k + kBlocks - 1) / kBlocks;
+            int kBlocks = KBlocks, kc = BlockDepth;
             int threads = AvailableThreads;
             bool parallel = threads > 1 && (long)_m * _n * _k >= ParallelThreshold;
             int totalPanels = (_n + NR - 1) / NR;
@@ -615,7 +622,8 @@ internal static partial class Kernel
         /// </summary>
         private void RunPanelByPanel(int first, int last, int kcMax)
         {
-            float[] packedA = ArrayPool<float>.Shared.Rent(PanelByPanelMaxRows * kcMax + 32);
+            float[]? packedA = _prepackedA == null
+                ? ArrayPool<float>.Shared.Rent(PanelByPanelMaxRows * kcMax + 32) : null;
             float[] panelB = ArrayPool<float>.Shared.Rent(kcMax * NR + 16);
             try
             {
@@ -637,14 +645,14 @@ internal static partial class Kernel
             }
             finally
             {
-                ArrayPool<float>.Shared.Return(packedA);
+                if (packedA != null) ArrayPool<float>.Shared.Return(packedA);
                 ArrayPool<float>.Shared.Return(panelB);
             }
         }
 
         /// <summary>
         /// C[i0..i0+mc, jb..jb+NR) (+)= packed A rows · one B panel (row stride ldb): two row panels at a time on
-        /// AVX-512, an edge tile through scratch.
+        /// AVX-512, the last rows stored straight from their tile, a panel past n through scratch.
         /// </summary>
         private void RunPanel(float* pA, float* bPanel, int ldb, int kc, int i0, int mc, int jb, bool overwrite)
         {
@@ -696,8 +704,8 @@ internal static partial class Kernel
         private void RunBlock(float* packedB, int slab0, int slabPanels, int first, int last, int i0, int mc, int kcMax,
             int kbFirst, int kbLast)
         {
-            // +32: 64-byte alignment, and PackA's 2-float overhang past the last packed column.
-            float[] packedA = ArrayPool<float>.Shared.Rent(MC * kcMax + 32);
+            // +32: 64-byte alignment, and PackA's 2-float overhang past the last packed column. None for a prepacked A.
+            float[]? packedA = _prepackedA == null ? ArrayPool<float>.Shared.Rent(MC * kcMax + 32) : null;
             float[]? edgePanel = _directB ? ArrayPool<float>.Shared.Rent(kcMax * NR + 16) : null;
             try
             {
@@ -739,7 +747,7 @@ internal static partial class Kernel
             }
             finally
             {
-                ArrayPool<float>.Shared.Return(packedA);
+                if (packedA != null) ArrayPool<float>.Shared.Return(packedA);
                 if (edgePanel != null) ArrayPool<float>.Shared.Return(edgePanel);
             }
         }
@@ -798,7 +806,7 @@ internal static partial class Kernel
         /// </summary>
         public void PackWholeA(float* destination)
         {
-            int kBlocks = (_k + KC - 1) / KC, kcMax = (_k + kBlocks - 1) / kBlocks;
+            int kcMax = BlockDepth;
             for (int p0 = 0; p0 < _k; p0 += kcMax) PackA(destination + (long)p0 * RoundUpToPanel(_m), 0, _m, p0,
                 Math.Min(kcMax, _k - p0));
         }
