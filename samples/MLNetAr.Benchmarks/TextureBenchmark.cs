@@ -72,7 +72,8 @@ internal static class TextureBenchmark
             foreach (var r in detectors)
                 Console.Error.WriteLine($"{normal}: {r.Detector}: "
                     + string.Join(", ", r.Auc.Select(kv => FormattableString.Invariant($"{kv.Key} {kv.Value:F3}"))) +
-                    FormattableString.Invariant($", pixel AUROC {r.PixelAuc:F3}, pointing {r.Pointing:P1}"));
+                    FormattableString.Invariant($", pixel AUROC {r.PixelAuc:F3}, pointing {r.Pointing:P1}") +
+                    (r.PointingByKind.Count == 0 ? "" : " (" + PointingByKind(r.PointingByKind) + ")"));
             results.Add(new Dictionary<string, object>
             {
                 ["normal"] = normal, ["train_patches"] = experiment.Train.Count,
@@ -84,6 +85,7 @@ internal static class TextureBenchmark
                     ["auc"] = r.Auc.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 4)),
                     ["pixel_auroc"] = double.IsNaN(r.PixelAuc) ? "n/a" : Math.Round(r.PixelAuc, 4),
                     ["pointing"] = double.IsNaN(r.Pointing) ? "n/a" : Math.Round(r.Pointing, 4),
+                    ["pointing_by_kind"] = r.PointingByKind.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 4)),
                 }).ToList(),
             });
         }
@@ -93,6 +95,9 @@ internal static class TextureBenchmark
             ["digits"] = DigitLocalisation()
         };
     }
+
+    private static string PointingByKind(IReadOnlyDictionary<string, double> pointing) =>
+        string.Join(", ", pointing.Select(kv => FormattableString.Invariant($"{kv.Key} {kv.Value:P0}")));
 
     /// <summary>
     /// Localisation on digits: for each class, a detector trained on its digits scores the normal test digits of that
@@ -117,23 +122,24 @@ internal static class TextureBenchmark
                     MaximumNumberOfEpochs = 5, Seed = 2 },
             }),
         };
-        var located = detectors.ToDictionary(d => d.Name, _ => new List<(float[], bool[])>());
+        var located = detectors.ToDictionary(d => d.Name, _ => new List<(float[] Scores, bool[] Mask, DefectKind Kind)>());
         for (int digit = 0; digit < 10; digit++)
         {
             var normal = test.Where(l => l == digit).BinarizeThreshold();
             var others = test.Where(l => l != digit).BinarizeThreshold();
-            var pasted = new List<(float[] Image, bool[] Mask)>();
+            var pasted = new List<(float[] Image, bool[] Mask, DefectKind Kind)>();
             for (int i = 0; i < normal.Count; i++)
             {
                 float[] original = normal.GetImage(i);
-                var (image, mask) = Textures.PasteDefect(original, 28, (DefectKind)(i % 3),
-                    others.GetImage(random.Next(others.Count)), random);
+                var kind = (DefectKind)(i % 3);
+                var (image, mask) = Textures.PasteDefect(original, 28, kind, others.GetImage(random.Next(others.Count)),
+                    random);
                 for (int p = 0; p < image.Length; p++)
                 {
                     image[p] = image[p] > 0.5f ? 1f : 0f;
                     mask[p] &= image[p] != original[p]; // only what the defect changed
                 }
-                if (mask.Any(m => m)) pasted.Add((image, mask));
+                if (mask.Any(m => m)) pasted.Add((image, mask, kind));
             }
             var images = new ImageSet(pasted.SelectMany(p => p.Image).ToArray(), 28, 28);
             foreach (var (name, options) in detectors)
@@ -141,19 +147,24 @@ internal static class TextureBenchmark
                 var model = ml.AnomalyDetection.Trainers.AutoregressiveDensity(options).Fit(train.Where(l =>
                     l == digit).ToDataView(ml));
                 float[][] scores = model.Transform(images.ToDataView(ml)).GetColumn<float[]>("PixelScores").ToArray();
-                located[name].AddRange(scores.Zip(pasted.Select(p => p.Mask)));
+                located[name].AddRange(scores.Select((p, i) => (p, pasted[i].Mask, pasted[i].Kind)));
             }
         }
         return located.ToDictionary(kv => kv.Key, kv =>
         {
-            var (pixelAuc, pointing) = TextureAnomalies.Localisation(kv.Value);
+            var (pixelAuc, pointing) = TextureAnomalies.Localisation([.. kv.Value.Select(v => (v.Scores, v.Mask))]);
+            var byKind = kv.Value.GroupBy(v => TextureAnomalies.KindName(v.Kind)).ToDictionary(g => g.Key,
+                g => TextureAnomalies.Localisation([.. g.Select(v => (v.Scores, v.Mask))]).Pointing);
             Console.Error.WriteLine(
                 FormattableString.Invariant($"digits: {kv.Key}: pixel AUROC {pixelAuc:F3}, pointing {pointing:P1} ") +
-                FormattableString.Invariant($"of {kv.Value.Count} pasted defects"));
+                FormattableString.Invariant($"({PointingByKind(byKind)}) of {kv.Value.Count} pasted defects"));
             return (object)new Dictionary<string, object>
             {
                 ["pixel_auroc"] = Math.Round(pixelAuc, 4),
-                ["pointing"] = Math.Round(pointing, 4), ["images"] = kv.Value.Count
+                ["pointing"] = Math.Round(pointing, 4), ["images"] = kv.Value.Count,
+                ["pointing_by_kind"] = byKind.ToDictionary(b => b.Key, b => Math.Round(b.Value, 4)),
+                ["images_by_kind"] = kv.Value.GroupBy(v => TextureAnomalies.KindName(v.Kind))
+                    .ToDictionary(g => g.Key, g => g.Count()),
             };
         });
     }

@@ -25,8 +25,10 @@ public sealed record TextureSettings(int PatchSize, int Levels, int TrainStride,
 /// them).</param>
 /// <param name="Pointing">Fraction of defect patches whose highest-scoring pixel is inside the defect (NaN without
 /// per-pixel scores).</param>
+/// <param name="PointingByKind">The same fraction per <see cref="DefectKind"/> (empty without per-pixel
+/// scores).</param>
 public sealed record TextureResult(string Detector, IReadOnlyDictionary<string, double> Auc, double PixelAuc,
-    double Pointing);
+    double Pointing, IReadOnlyDictionary<string, double> PointingByKind);
 
 /// <summary>
 /// Texture anomaly detection at real grey levels: train on patches of the top half of one texture; test on held-out
@@ -144,15 +146,21 @@ public sealed class TextureAnomalies
         float[] normal = scorer(NormalTest).Scores;
         var auc = new Dictionary<string, double> { [OtherTextures] = Separation(normal, scorer(OtherTest).Scores) };
         var located = new List<(float[] PixelScores, bool[] Mask)>();
+        var pointingByKind = new Dictionary<string, double>();
         foreach (var (kind, (images, masks)) in Defects)
         {
             var (scores, perPixel) = scorer(images);
-            auc[kind.ToString().ToLowerInvariant()] = Separation(normal, scores);
-            if (perPixel != null) located.AddRange(perPixel.Zip(masks));
+            auc[KindName(kind)] = Separation(normal, scores);
+            if (perPixel == null) continue;
+            located.AddRange(perPixel.Zip(masks));
+            pointingByKind[KindName(kind)] = Localisation([.. perPixel.Zip(masks)]).Pointing;
         }
         var (pixelAuc, pointing) = Localisation(located);
-        return new TextureResult(name, auc, pixelAuc, pointing);
+        return new TextureResult(name, auc, pixelAuc, pointing, pointingByKind);
     }
+
+    /// <summary>The name of a defect kind in results ("scratch", "blob", "spot").</summary>
+    public static string KindName(DefectKind kind) => kind.ToString().ToLowerInvariant();
 
     /// <summary>
     /// Pixel-level AUROC of per-pixel scores against defect masks (all pixels of all images pooled), and the pointing

@@ -52,6 +52,9 @@ public class LocalisationTests
         // Measured with these quick settings (one layer, one epoch, 16×16 patches, K = 8): pointing 96.8 %, pixel
         // AUROC 0.788, AUC 0.999 against the other textures.
         Assert.True(result.Pointing >= 0.9, $"pointing {result.Pointing:P0}");
+        // Every kind pastes one defect on each held-out patch, so the overall rate is the mean of the kinds' rates.
+        Assert.Equal(["scratch", "blob", "spot"], result.PointingByKind.Keys);
+        Assert.Equal(result.Pointing, result.PointingByKind.Values.Average(), 9);
         Assert.True(result.PixelAuc >= 0.7, $"pixel AUROC {result.PixelAuc:F3}");
         Assert.True(result.Auc[TextureAnomalies.OtherTextures] >= 0.95,
             $"AUC against other textures {result.Auc[TextureAnomalies.OtherTextures]:F3}");
