@@ -62,27 +62,51 @@ internal abstract class Optimizer
         return optimizer;
     }
 
-    /// <summary>Applies one update from the accumulated gradients.</summary>
+    /// <summary>
+    /// Elements per range of <see cref="Step"/>: a range of the weights, gradient and (up to two) state buffers, 512 KB,
+    /// stays in L2 between the penalty and the update.
+    /// </summary>
+    internal const int ElementsPerRange = 32 * 1024;
+
+    /// <summary>
+    /// Applies one update from the accumulated gradients. The update is element-wise and memory-bound (a 1 × 8000
+    /// MADE moves 200 MB per step), so each parameter is split into ranges fixed by its length, run on every core; an
+    /// element's arithmetic does not depend on the range it falls in.
+    /// </summary>
     public void Step()
     {
         _step++;
         for (int i = 0; i < Parameters.Count; i++)
         {
             Parameter p = Parameters[i];
-            bool weightMatrix = p.Shape.Length >= 2; // biases are not penalised
-            if (L2Regularization > 0 && weightMatrix)
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(p.Value, L2Regularization, p.Gradient, p.Gradient);
-            if (L1Regularization > 0 && weightMatrix)
-                Kernel.AddL1Subgradient(p.Value, L1Regularization, p.Gradient);
-            Update(p, i, _step);
+            int index = i;
+            Kernel.ForRowRanges(p.Length, ElementsPerRange, (start, end) => UpdateRange(p, index, start, end - start));
         }
     }
 
-    /// <summary>Updates parameter <paramref name="index"/> from its gradient (step numbers start at 1).</summary>
-    protected abstract void Update(Parameter parameter, int index, int step);
+    private void UpdateRange(Parameter p, int index, int start, int length)
+    {
+        Span<float> value = p.Value.AsSpan(start, length);
+        Span<float> gradient = p.Gradient.AsSpan(start, length);
+        bool weightMatrix = p.Shape.Length >= 2; // biases are not penalised
+        if (L2Regularization > 0 && weightMatrix)
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(value, L2Regularization, gradient, gradient);
+        if (L1Regularization > 0 && weightMatrix) Kernel.AddL1Subgradient(value, L1Regularization, gradient);
+        Update(value, gradient, index, start, _step);
+    }
 
-    /// <summary>State buffer <paramref name="buffer"/> of parameter <paramref name="index"/>.</summary>
-    protected float[] StateOf(int buffer, int index) => _state[buffer][index];
+    /// <summary>
+    /// Updates elements <c>[start, start + value.Length)</c> of parameter <paramref name="index"/> from their gradient
+    /// (step numbers start at 1).
+    /// </summary>
+    protected abstract void Update(Span<float> value, ReadOnlySpan<float> gradient, int index, int start, int step);
+
+    /// <summary>
+    /// Elements <c>[start, start + length)</c> of state buffer <paramref name="buffer"/> of parameter
+    /// <paramref name="index"/>.
+    /// </summary>
+    protected Span<float> StateOf(int buffer, int index, int start, int length) =>
+        _state[buffer][index].AsSpan(start, length);
 
     /// <summary>Sets every gradient buffer to zero.</summary>
     public void ZeroGradients()
@@ -98,9 +122,9 @@ internal sealed class AdamOptimizer(IReadOnlyList<Parameter> parameters, float l
 {
     public const float Beta1 = 0.9f, Beta2 = 0.999f, Epsilon = 1e-8f;
 
-    protected override void Update(Parameter p, int index, int step) =>
-        Kernel.AdamStep(p.Value, p.Gradient, StateOf(0, index), StateOf(1, index), LearningRate, Beta1, Beta2, Epsilon,
-            step);
+    protected override void Update(Span<float> value, ReadOnlySpan<float> gradient, int index, int start, int step) =>
+        Kernel.AdamStep(value, gradient, StateOf(0, index, start, value.Length), StateOf(1, index, start, value.Length),
+            LearningRate, Beta1, Beta2, Epsilon, step);
 }
 
 /// <summary>Adagrad; state: the running sums of squared gradients.</summary>
@@ -110,8 +134,8 @@ internal sealed class AdagradOptimizer(IReadOnlyList<Parameter> parameters, floa
 {
     public const float Epsilon = 1e-6f;
 
-    protected override void Update(Parameter p, int index, int step) =>
-        Kernel.AdagradStep(p.Value, p.Gradient, StateOf(0, index), LearningRate, Epsilon);
+    protected override void Update(Span<float> value, ReadOnlySpan<float> gradient, int index, int start, int step) =>
+        Kernel.AdagradStep(value, gradient, StateOf(0, index, start, value.Length), LearningRate, Epsilon);
 }
 
 /// <summary>SGD with heavy-ball momentum; state: the velocities.</summary>
@@ -121,6 +145,6 @@ internal sealed class MomentumOptimizer(IReadOnlyList<Parameter> parameters, flo
 {
     public float Momentum { get; } = momentum;
 
-    protected override void Update(Parameter p, int index, int step) =>
-        Kernel.MomentumStep(p.Value, p.Gradient, StateOf(0, index), LearningRate, Momentum);
+    protected override void Update(Span<float> value, ReadOnlySpan<float> gradient, int index, int start, int step) =>
+        Kernel.MomentumStep(value, gradient, StateOf(0, index, start, value.Length), LearningRate, Momentum);
 }
