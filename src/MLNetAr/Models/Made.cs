@@ -138,8 +138,8 @@ internal sealed class Made : DensityModel
             Masks = null;
         }
 
-        public int Index { get; }
-        public int[] Order { get; }
+        public int Index { get; private set; }
+        public int[] Order { get; private set; }
         /// <summary>The 0/1 masks (kept while training: backward needs them).</summary>
         public MadeMasks? Masks { get; private set; }
         public float[][] Hidden { get; }
@@ -157,6 +157,19 @@ internal sealed class Made : DensityModel
         /// Frozen sets with direct connections: <c>(W_d ⊙ M_d)ᵀ</c> <c>(D, D)</c>, in place of <c>Direct</c>.
         /// </summary>
         public float[]? DirectTransposed { get; }
+
+        /// <summary>
+        /// Turns this training set into connectivity <paramref name="index"/>, reusing its buffers (a new connectivity
+        /// every minibatch would otherwise allocate every masked weight matrix again).
+        /// </summary>
+        public void Switch(Made model, int index)
+        {
+            if (Masks == null) throw new InvalidOperationException("The weights of a trained MADE are frozen.");
+            Index = index;
+            Masks = model.Masks(index);
+            Order = Masks.Order;
+            Refresh(model);
+        }
 
         /// <summary>Recomputes the masked weights from the current weights.</summary>
         public void Refresh(Made model)
@@ -199,8 +212,8 @@ internal sealed class Made : DensityModel
     {
         if (_frozen != null && index < _frozen.Length) return _frozen[index].Value;
         // A frozen set left in the workspace by a validation pass has no masks to refresh from: build a new one.
-        if (workspace.Set == null || workspace.Set.Index != index || workspace.Set.Masks == null)
-            workspace.Set = new MaskSet(this, index);
+        if (workspace.Set?.Masks == null) workspace.Set = new MaskSet(this, index);
+        else if (workspace.Set.Index != index) workspace.Set.Switch(this, index);
         else workspace.Set.Refresh(this); // weights may have changed since (training)
         return workspace.Set;
     }

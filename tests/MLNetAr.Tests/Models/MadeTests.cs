@@ -67,6 +67,8 @@ public class MadeTests
         model.BeginTrainingStep(maskIndex);
         float[] x = TestData.RandomBinary(batch, d, seed: 8, p: 0.5);
         var masks = model.Masks(maskIndex);
+        float[][] hiddenMasks = masks.Hidden.Select(m => m.ToArray()).ToArray();
+        float[] outputMask = masks.Output.ToArray(), directMask = masks.Direct.ToArray();
         var p = model.Parameters;
 
         // MADE written out in double from the same masks.
@@ -85,7 +87,7 @@ public class MadeTests
                     {
                         double a = bias[k];
                         for (int j = 0; j < h.Length; j++)
-                            a += w[k * h.Length + j] * masks.Hidden[l][k * h.Length + j] * h[j];
+                            a += w[k * h.Length + j] * hiddenMasks[l][k * h.Length + j] * h[j];
                         next[k] = Math.Max(0, a);
                     }
                     h = next;
@@ -94,10 +96,10 @@ public class MadeTests
                 for (int o = 0; o < d; o++)
                 {
                     double z = c[o];
-                    for (int k = 0; k < h.Length; k++) z += v[o * h.Length + k] * masks.Output[o * h.Length + k] * h[k];
+                    for (int k = 0; k < h.Length; k++) z += v[o * h.Length + k] * outputMask[o * h.Length + k] * h[k];
                     if (direct)
                         for (int j = 0; j < d; j++)
-                            z += p[^1].Value[o * d + j] * masks.Direct[o * d + j] * input[j];
+                            z += p[^1].Value[o * d + j] * directMask[o * d + j] * input[j];
                     total += Math.Log(1 + Math.Exp(z)) - input[o] * z;
                 }
             }

@@ -17,22 +17,27 @@ public class LayerTests
         var layer = new MaskedLinear("L", inputs, outputs);
         TestData.RandomVector(layer.Weight.Length, 1).CopyTo(layer.Weight.Value, 0);
         TestData.RandomVector(outputs, 2).CopyTo(layer.Bias!.Value, 0);
-        float[] mask = TestData.RandomBinary(1, outputs * inputs, seed: 3, p: 0.6);
+        var degrees = new Random(3);
+        var maskDegrees = new DegreeMask(Enumerable.Range(0, outputs).Select(_ => degrees.Next(5)).ToArray(),
+            Enumerable.Range(0, inputs).Select(_ => degrees.Next(5)).ToArray(), strict: false);
+        float[] mask = maskDegrees.ToArray();
+        Assert.Contains(0f, mask);
+        Assert.Contains(1f, mask);
         float[] x = TestData.RandomVector(batch * inputs, 4);
         float[] g = TestData.RandomVector(batch * outputs, 5);
         float[] masked = new float[layer.Weight.Length];
 
         double Loss(float[] input)
         {
-            layer.ApplyMask(mask, masked);
+            layer.ApplyMask(maskDegrees, masked);
             var y = new float[batch * outputs];
             layer.Forward(input, batch, masked, y);
             return Dot(y, g);
         }
 
-        layer.ApplyMask(mask, masked);
+        layer.ApplyMask(maskDegrees, masked);
         var dx = new float[batch * inputs];
-        layer.Backward(x, batch, g, mask, masked, dx, new float[layer.Weight.Length]);
+        layer.Backward(x, batch, g, maskDegrees, masked, dx, new float[layer.Weight.Length]);
         const float h = 1e-2f; // the loss is linear in every parameter: central differences are exact up to rounding
         foreach (var (values, gradient, name) in new[] { (layer.Weight.Value, layer.Weight.Gradient, "W"),
             (layer.Bias.Value, layer.Bias.Gradient, "b"), (x, dx, "x") })
@@ -73,23 +78,25 @@ public class LayerTests
     {
         const int d = 9;
         var masks = MadeMasks.Create(d, [7, 6], natural, seed: 3, index: 2);
+        float[] hidden0 = masks.Hidden[0].ToArray(), hidden1 = masks.Hidden[1].ToArray();
+        float[] output = masks.Output.ToArray(), direct = masks.Direct.ToArray();
         // Path counting: output d is reachable from input j only when j comes earlier in the order.
         int[] position = new int[d];
         for (int t = 0; t < d; t++) position[masks.Order[t]] = t;
         double[,] reach = new double[7, d];
-        for (int k = 0; k < 7; k++) for (int j = 0; j < d; j++) reach[k, j] = masks.Hidden[0][k * d + j];
+        for (int k = 0; k < 7; k++) for (int j = 0; j < d; j++) reach[k, j] = hidden0[k * d + j];
         double[,] reach2 = new double[6, d];
         for (int k = 0; k < 6; k++)
             for (int j = 0; j < d; j++)
                 for (int m = 0; m < 7; m++)
-                    reach2[k, j] += masks.Hidden[1][k * 7 + m] * reach[m, j];
+                    reach2[k, j] += hidden1[k * 7 + m] * reach[m, j];
         for (int o = 0; o < d; o++)
             for (int j = 0; j < d; j++)
             {
                 double paths = 0;
-                for (int k = 0; k < 6; k++) paths += masks.Output[o * 6 + k] * reach2[k, j];
+                for (int k = 0; k < 6; k++) paths += output[o * 6 + k] * reach2[k, j];
                 if (position[j] >= position[o]) Assert.Equal(0, paths);
-                Assert.Equal(position[j] < position[o] ? 1f : 0f, masks.Direct[o * d + j]);
+                Assert.Equal(position[j] < position[o] ? 1f : 0f, direct[o * d + j]);
             }
         if (natural) Assert.Equal(Enumerable.Range(0, d), masks.Order);
         Assert.Equal(masks.Order, MadeMasks.Create(d, [7, 6], natural, seed: 3, index: 2).Order); // deterministic

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using MLNetAr.Kernels;
+using MLNetAr.Nn.Masks;
 
 namespace MLNetAr.Nn.Layers;
 
@@ -9,7 +10,8 @@ namespace MLNetAr.Nn.Layers;
 /// </summary>
 /// <remarks>
 /// The mask is an argument, not state: MADE switches masks between minibatches. Callers pass the masked weights
-/// <c>W ⊙ M</c> (see <see cref="ApplyMask"/>), which they may cache while the weights do not change.
+/// <c>W ⊙ M</c> (see <see cref="ApplyMask"/>), which they may cache while the weights do not change. Masks are
+/// <see cref="DegreeMask"/>s: the degrees that define them, not an array of 0/1.
 /// </remarks>
 internal sealed class MaskedLinear
 {
@@ -27,8 +29,7 @@ internal sealed class MaskedLinear
     public Parameter? Bias { get; }
 
     /// <summary><c>destination = W ⊙ mask</c>, both <c>(Out, In)</c>.</summary>
-    public void ApplyMask(ReadOnlySpan<float> mask, Span<float> destination) =>
-        TensorPrimitives.Multiply(Weight.Value, mask, destination);
+    public void ApplyMask(DegreeMask mask, Span<float> destination) => mask.Apply(Weight.Value, destination);
 
     /// <summary>
     /// <c>(B, In) -> (B, Out)</c>: <c>y = x · maskedWeightᵀ + b</c>; adds to y when <paramref name="accumulate"/>.
@@ -70,12 +71,12 @@ internal sealed class MaskedLinear
     /// <summary>
     /// <c>destination = (W ⊙ mask)ᵀ</c> <c>(In, Out)</c>, the layout of <see cref="ForwardTransposed"/>.
     /// </summary>
-    public void ApplyMaskTransposed(ReadOnlySpan<float> mask, Span<float> destination)
+    public void ApplyMaskTransposed(DegreeMask mask, Span<float> destination)
     {
         ReadOnlySpan<float> weight = Weight.Value;
         for (int o = 0; o < Outputs; o++)
             for (int i = 0; i < Inputs; i++)
-                destination[i * Outputs + o] = weight[o * Inputs + i] * mask[o * Inputs + i];
+                destination[i * Outputs + o] = mask.Connects(o, i) ? weight[o * Inputs + i] : 0f;
     }
 
     /// <summary>
@@ -114,13 +115,13 @@ internal sealed class MaskedLinear
     /// <param name="maskedWeight"><c>W ⊙ M</c> of the forward pass.</param>
     /// <param name="dx">Receives the gradient with respect to x; empty to skip it.</param>
     /// <param name="scratch">At least <c>Out·In</c> floats.</param>
-    public void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dy, ReadOnlySpan<float> mask,
+    public void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dy, DegreeMask mask,
         ReadOnlySpan<float> maskedWeight,
         Span<float> dx, Span<float> scratch)
     {
         Span<float> gradient = scratch[..Weight.Length];
         Kernel.Gemm(Transpose.Yes, Transpose.No, Outputs, Inputs, batch, dy, Outputs, x, Inputs, gradient, Inputs);
-        TensorPrimitives.MultiplyAdd(gradient, mask, Weight.Gradient, Weight.Gradient);
+        mask.MultiplyAdd(gradient, Weight.Gradient);
         if (Bias != null)
             for (int r = 0; r < batch; r++)
                 TensorPrimitives.Add(Bias.Gradient, dy.Slice(r * Outputs, Outputs), Bias.Gradient);

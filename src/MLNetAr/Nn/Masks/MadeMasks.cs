@@ -14,7 +14,7 @@ namespace MLNetAr.Nn.Masks;
 /// </remarks>
 internal sealed class MadeMasks
 {
-    private MadeMasks(int[] order, int[][] degrees, float[][] hidden, float[] output, float[] direct)
+    private MadeMasks(int[] order, int[][] degrees, DegreeMask[] hidden, DegreeMask output, DegreeMask direct)
     {
         Order = order;
         Degrees = degrees;
@@ -27,12 +27,12 @@ internal sealed class MadeMasks
     public int[] Order { get; }
     /// <summary>Degrees per layer: [0] inputs, then one array per hidden layer.</summary>
     public int[][] Degrees { get; }
-    /// <summary>Masks of the hidden layers, each <c>(Out, In)</c> row-major.</summary>
-    public float[][] Hidden { get; }
+    /// <summary>Masks of the hidden layers, each <c>(Out, In)</c>.</summary>
+    public DegreeMask[] Hidden { get; }
     /// <summary>Mask of the output layer, <c>(D, H_L)</c>.</summary>
-    public float[] Output { get; }
+    public DegreeMask Output { get; }
     /// <summary>Mask of the direct input → output connections, <c>(D, D)</c>.</summary>
-    public float[] Direct { get; }
+    public DegreeMask Direct { get; }
 
     /// <summary>
     /// Connectivity number <paramref name="index"/> of a family: with a random order each index gets its own
@@ -50,32 +50,17 @@ internal sealed class MadeMasks
 
         var degrees = new int[hiddenSizes.Count + 1][];
         degrees[0] = inputDegrees;
-        var hidden = new float[hiddenSizes.Count][];
+        var hidden = new DegreeMask[hiddenSizes.Count];
         for (int l = 0; l < hiddenSizes.Count; l++)
         {
             int[] previous = degrees[l];
             int low = Math.Min(previous.Min(), Math.Max(0, d - 2));
             degrees[l + 1] = Enumerable.Range(0, hiddenSizes[l]).Select(_ =>
                 random.Next(low, Math.Max(low, d - 2) + 1)).ToArray();
-            hidden[l] = Connect(degrees[l + 1], previous, strict: false);
+            hidden[l] = new DegreeMask(degrees[l + 1], previous, strict: false);
         }
-        float[] output = Connect(inputDegrees, degrees[^1], strict: true);
-        float[] direct = Connect(inputDegrees, inputDegrees, strict: true);
-        return new MadeMasks(order, degrees, hidden, output, direct);
-    }
-
-    /// <summary>
-    /// Mask <c>(Out, In)</c>: 1 where the out degree is ≥ (or, <paramref name="strict"/>, &gt;) the in degree.
-    /// </summary>
-    private static float[] Connect(int[] outDegrees, int[] inDegrees, bool strict)
-    {
-        var mask = new float[outDegrees.Length * inDegrees.Length];
-        for (int o = 0; o < outDegrees.Length; o++)
-        {
-            int limit = strict ? outDegrees[o] - 1 : outDegrees[o];
-            Span<float> row = mask.AsSpan(o * inDegrees.Length, inDegrees.Length);
-            for (int i = 0; i < inDegrees.Length; i++) row[i] = inDegrees[i] <= limit ? 1f : 0f;
-        }
-        return mask;
+        return new MadeMasks(order, degrees, hidden, new DegreeMask(inputDegrees, degrees[^1], strict: true),
+            new DegreeMask(inputDegrees, inputDegrees, strict: true));
     }
 }
+
