@@ -122,7 +122,8 @@ internal static class TextureBenchmark
                     MaximumNumberOfEpochs = 5, Seed = 2 },
             }),
         };
-        var located = detectors.ToDictionary(d => d.Name, _ => new List<(float[] Scores, bool[] Mask, DefectKind Kind)>());
+        var located = detectors.ToDictionary(d => d.Name,
+            _ => new List<(float[] Scores, bool[] Mask, DefectKind Kind)>());
         for (int digit = 0; digit < 10; digit++)
         {
             var normal = test.Where(l => l == digit).BinarizeThreshold();

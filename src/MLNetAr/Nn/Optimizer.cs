@@ -63,8 +63,8 @@ internal abstract class Optimizer
     }
 
     /// <summary>
-    /// Elements per range of <see cref="Step"/>: a range of the weights, gradient and (up to two) state buffers, 512 KB,
-    /// stays in L2 between the penalty and the update.
+    /// Elements per range of <see cref="Step"/>: a range of the weights, gradient and (up to two) state buffers,
+    /// 512 KB, stays in L2 between the penalty and the update.
     /// </summary>
     internal const int ElementsPerRange = 32 * 1024;
 
