@@ -37,7 +37,15 @@ internal static partial class Kernel
             return;
         }
         if (WorkerTeam.Shared?.TryRun(from, to, threads, body) == true) return;
-        Parallel.For(from, to, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+        try
+        {
+            Parallel.For(from, to, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // The team rethrows a body's exception as it is; so does the fallback, whichever path a loop took.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+        }
     }
 
     [ThreadStatic] private static bool t_insideParallelChunk;

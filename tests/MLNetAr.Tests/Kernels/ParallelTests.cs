@@ -46,6 +46,19 @@ public class ParallelTests
     }
 
     [Fact]
+    public void ParallelFor_InsideABody_RethrowsTheBodysExceptionUnwrapped()
+    {
+        // A loop inside a body finds the team busy and runs on the thread pool, which wraps exceptions in an
+        // AggregateException: the caller must get the same exception whichever path a loop took.
+        var thrown = Assert.Throws<InvalidOperationException>(() => Kernel.ParallelFor(0, 2, 2, outer =>
+            Kernel.ParallelFor(0, 50, 2, i =>
+            {
+                if (i == 7) throw new InvalidOperationException("inner index 7");
+            })));
+        Assert.Equal("inner index 7", thrown.Message);
+    }
+
+    [Fact]
     public void ParallelFor_FromManyThreadsAndFromInsideABody_RunsEveryIndexOnce()
     {
         // Only one loop holds the team at a time; the others (and nested loops) fall back to the thread pool.
