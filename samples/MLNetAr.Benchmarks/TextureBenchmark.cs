@@ -155,7 +155,7 @@ internal static class TextureBenchmark
         {
             var (pixelAuc, pointing) = TextureAnomalies.Localisation([.. kv.Value.Select(v => (v.Scores, v.Mask))]);
             var byKind = kv.Value.GroupBy(v => TextureAnomalies.KindName(v.Kind)).ToDictionary(g => g.Key,
-                g => TextureAnomalies.Localisation([.. g.Select(v => (v.Scores, v.Mask))]).Pointing);
+                g => TextureAnomalies.Pointing([.. g.Select(v => (v.Scores, v.Mask))]));
             Console.Error.WriteLine(
                 FormattableString.Invariant($"digits: {kv.Key}: pixel AUROC {pixelAuc:F3}, pointing {pointing:P1} ") +
                 FormattableString.Invariant($"({PointingByKind(byKind)}) of {kv.Value.Count} pasted defects"));

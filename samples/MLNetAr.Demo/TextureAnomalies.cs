@@ -152,8 +152,9 @@ public sealed class TextureAnomalies
             var (scores, perPixel) = scorer(images);
             auc[KindName(kind)] = Separation(normal, scores);
             if (perPixel == null) continue;
-            located.AddRange(perPixel.Zip(masks));
-            pointingByKind[KindName(kind)] = Localisation([.. perPixel.Zip(masks)]).Pointing;
+            var ofKind = perPixel.Zip(masks).ToList();
+            located.AddRange(ofKind);
+            pointingByKind[KindName(kind)] = Pointing(ofKind);
         }
         var (pixelAuc, pointing) = Localisation(located);
         return new TextureResult(name, auc, pixelAuc, pointing, pointingByKind);
@@ -172,8 +173,12 @@ public sealed class TextureAnomalies
         if (images.Count == 0) return (double.NaN, double.NaN);
         double pixelAuc = Textures.Auc(images.SelectMany(i => i.PixelScores).ToArray(),
             images.SelectMany(i => i.Mask).ToArray());
-        return (pixelAuc, images.Count(i => Textures.PointsInside(i.PixelScores, i.Mask)) / (double)images.Count);
+        return (pixelAuc, Pointing(images));
     }
+
+    /// <summary>The pointing game alone (see <see cref="Localisation"/>); NaN for no images.</summary>
+    public static double Pointing(IReadOnlyList<(float[] PixelScores, bool[] Mask)> images) => images.Count == 0
+        ? double.NaN : images.Count(i => Textures.PointsInside(i.PixelScores, i.Mask)) / (double)images.Count;
 
     private static double Separation(float[] normal, float[] anomalous) =>
         Textures.Auc(normal.Concat(anomalous).ToArray(),
