@@ -154,7 +154,8 @@ internal static class TextureBenchmark
         return located.ToDictionary(kv => kv.Key, kv =>
         {
             var (pixelAuc, pointing) = TextureAnomalies.Localisation([.. kv.Value.Select(v => (v.Scores, v.Mask))]);
-            var byKind = kv.Value.GroupBy(v => TextureAnomalies.KindName(v.Kind)).ToDictionary(g => g.Key,
+            var kinds = kv.Value.GroupBy(v => TextureAnomalies.KindName(v.Kind)).ToList();
+            var byKind = kinds.ToDictionary(g => g.Key,
                 g => TextureAnomalies.Pointing([.. g.Select(v => (v.Scores, v.Mask))]));
             Console.Error.WriteLine(
                 FormattableString.Invariant($"digits: {kv.Key}: pixel AUROC {pixelAuc:F3}, pointing {pointing:P1} ") +
@@ -164,8 +165,7 @@ internal static class TextureBenchmark
                 ["pixel_auroc"] = Math.Round(pixelAuc, 4),
                 ["pointing"] = Math.Round(pointing, 4), ["images"] = kv.Value.Count,
                 ["pointing_by_kind"] = byKind.ToDictionary(b => b.Key, b => Math.Round(b.Value, 4)),
-                ["images_by_kind"] = kv.Value.GroupBy(v => TextureAnomalies.KindName(v.Kind))
-                    .ToDictionary(g => g.Key, g => g.Count()),
+                ["images_by_kind"] = kinds.ToDictionary(g => g.Key, g => g.Count()),
             };
         });
     }

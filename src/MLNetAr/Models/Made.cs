@@ -117,7 +117,7 @@ internal sealed class Made : DensityModel
             if (keepMasks) return;
             // Frozen for scoring: the layers that read the pixels keep their weights transposed (In, Out) instead,
             // for the sparse product; deeper hidden layers keep them packed for the GEMM (each scoring batch would
-            // otherwise pack them again); the 0/1 masks are dropped.
+            // otherwise pack them again); the masks are dropped.
             FirstTransposed = new float[Hidden[0].Length];
             model._hidden[0].ApplyMaskTransposed(masks.Hidden[0], FirstTransposed);
             Hidden[0] = [];
@@ -140,7 +140,7 @@ internal sealed class Made : DensityModel
 
         public int Index { get; private set; }
         public int[] Order { get; private set; }
-        /// <summary>The 0/1 masks (kept while training: backward needs them).</summary>
+        /// <summary>The connectivity's masks (kept while training: backward needs them).</summary>
         public MadeMasks? Masks { get; private set; }
         public float[][] Hidden { get; }
         public float[] Output { get; }

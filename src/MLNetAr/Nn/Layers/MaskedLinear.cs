@@ -111,7 +111,7 @@ internal sealed class MaskedLinear
     /// <param name="x">The layer's input <c>(B, In)</c>.</param>
     /// <param name="batch">Rows B.</param>
     /// <param name="dy">Gradient with respect to the output <c>(B, Out)</c>.</param>
-    /// <param name="mask">The 0/1 mask M <c>(Out, In)</c> of the forward pass.</param>
+    /// <param name="mask">The mask M <c>(Out, In)</c> of the forward pass.</param>
     /// <param name="maskedWeight"><c>W ⊙ M</c> of the forward pass.</param>
     /// <param name="dx">Receives the gradient with respect to x; empty to skip it.</param>
     /// <param name="scratch">At least <c>Out·In</c> floats.</param>
