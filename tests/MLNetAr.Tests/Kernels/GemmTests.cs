@@ -205,6 +205,33 @@ public class GemmTests
     }
 
     [Theory]
+    [InlineData(64, 80, 300, false)]  // few rows, B packed two panels at a time: 12-row tiles, 4 rows; a lone panel
+    [InlineData(23, 64, 50, true)]    // few rows, shallow (B read in place): 12 rows, then 6 and 5
+    [InlineData(107, 100, 300, true)] // row blocks of 48, 48 and 11 over a packed slab; an edge panel
+    [InlineData(110, 96, 100, false)] // row blocks over B read in place, the last of 14 = 12 + 2 rows
+    public void Gemm_PairedPanelKernels_EqualAvx2KernelBitForBit(int m, int n, int k, bool accumulate)
+    {
+        // On AVX-512, pairs of B panels take the 12×32, 6×32 and 4×32 tiles; the AVX2 kernel takes one panel at a time.
+        // Every element must be the same FMA sequence either way. (Without AVX-512 both runs take the AVX2 kernel.)
+        float[] a = TestData.RandomVector(m * k, 13), b = TestData.RandomVector(k * n, 14);
+        float[] wide = TestData.RandomVector(m * n, 15), narrow = (float[])wide.Clone();
+        double[] expected = ReferenceKernels.Gemm(false, false, m, n, k, a, k, b, n, accumulate ? wide : null, n);
+        Kernel.Gemm(Transpose.No, Transpose.No, m, n, k, a, k, b, n, wide, n, accumulate);
+        Kernel.ForceAvx2Gemm = true;
+        try
+        {
+            Kernel.Gemm(Transpose.No, Transpose.No, m, n, k, a, k, b, n, narrow, n, accumulate);
+        }
+        finally
+        {
+            Kernel.ForceAvx2Gemm = false;
+        }
+        Assert.Equal(narrow, wide);
+        for (int i = 0; i < m * n; i++)
+            Assert.True(Math.Abs(wide[i] - expected[i]) <= 1e-4 * (1 + Math.Sqrt(k)), $"C[{i / n},{i % n}]");
+    }
+
+    [Theory]
     [InlineData(200, 300, 600)] // row blocks over a packed slab of B
     [InlineData(64, 700, 500)]  // few rows: B packed panel by panel
     public void Gemm_ThreadCount_DoesNotChangeResults(int m, int n, int k)
