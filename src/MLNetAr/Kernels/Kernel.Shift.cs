@@ -26,6 +26,11 @@ internal static partial class Kernel
         ref float keep = ref MemoryMarshal.GetReference(mask);
         ref float dst = ref MemoryMarshal.GetReference(destination);
         int i = lo;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= hi - Vector512<float>.Count; i += Vector512<float>.Count)
+                (Vector512.LoadUnsafe(ref dst, (nuint)(i + shift)) +
+                    (Vector512.LoadUnsafe(ref src, (nuint)i) & Vector512.LoadUnsafe(ref keep, (nuint)i)))
+                    .StoreUnsafe(ref dst, (nuint)(i + shift));
         if (Vector256.IsHardwareAccelerated)
             for (; i <= hi - Vector256<float>.Count; i += Vector256<float>.Count)
                 (Vector256.LoadUnsafe(ref dst, (nuint)(i + shift)) +

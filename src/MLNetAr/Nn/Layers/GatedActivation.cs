@@ -11,10 +11,10 @@ namespace MLNetAr.Nn.Layers;
 /// and g are the two halves of a convolution's 2C output channels.
 /// </summary>
 /// <remarks>
-/// One fused SIMD pass (tanh and σ from <see cref="Kernel.Exp"/>; about 4× faster than separate
-/// TensorPrimitives passes here). A tail shorter than a vector goes through the same vector code on a padded copy,
-/// so a value's result never depends on where it sits in the span: cached sampling, which gates one position at a
-/// time, reproduces the full pass bit for bit.
+/// One fused SIMD pass (tanh and σ from <see cref="Kernel.Exp(Vector256{float})"/>; about 4× faster than separate
+/// TensorPrimitives passes here), 16 lanes wide where AVX-512 is. A tail shorter than a vector goes through the same
+/// lane arithmetic on a padded copy, so a value's result never depends on where it sits in the span: cached sampling,
+/// which gates one position at a time, reproduces the full pass bit for bit.
 /// </remarks>
 internal static class GatedActivation
 {
@@ -31,6 +31,13 @@ internal static class GatedActivation
         int n = a.Length, i = 0;
         ref float ra = ref MemoryMarshal.GetReference(a), rg = ref MemoryMarshal.GetReference(g),
             ry = ref MemoryMarshal.GetReference(y);
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= n - 2 * Width; i += 2 * Width)
+            {
+                var (t, s) = TanhSigmoid(Vector512.LoadUnsafe(ref ra, (nuint)i),
+                    Vector512.LoadUnsafe(ref rg, (nuint)i));
+                (t * s).StoreUnsafe(ref ry, (nuint)i);
+            }
         for (; i <= n - Width; i += Width)
         {
             var (t, s) = TanhSigmoid(Vector256.LoadUnsafe(ref ra, (nuint)i), Vector256.LoadUnsafe(ref rg, (nuint)i));
@@ -56,6 +63,14 @@ internal static class GatedActivation
         ref float ra = ref MemoryMarshal.GetReference(a), rg = ref MemoryMarshal.GetReference(g),
             rdy = ref MemoryMarshal.GetReference(dy);
         ref float rda = ref MemoryMarshal.GetReference(da), rdg = ref MemoryMarshal.GetReference(dg);
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= n - 2 * Width; i += 2 * Width)
+            {
+                var (ga, gg) = Gradients(Vector512.LoadUnsafe(ref ra, (nuint)i), Vector512.LoadUnsafe(ref rg, (nuint)i),
+                    Vector512.LoadUnsafe(ref rdy, (nuint)i));
+                ga.StoreUnsafe(ref rda, (nuint)i);
+                gg.StoreUnsafe(ref rdg, (nuint)i);
+            }
         for (; i <= n - Width; i += Width)
         {
             var (ga, gg) = Gradients(Vector256.LoadUnsafe(ref ra, (nuint)i), Vector256.LoadUnsafe(ref rg, (nuint)i),
@@ -87,6 +102,26 @@ internal static class GatedActivation
         Vector256<float> magnitude = (one - e) / (one + e);
         Vector256<float> tanh = Vector256.ConditionalSelect(Vector256.Create(-0f), a, magnitude); // copy a's sign
         return (tanh, one / (one + Kernel.Exp(-g)));
+    }
+
+    /// <summary>The same lane arithmetic 16 wide (so the same bits as the 8-wide version).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<float> Tanh, Vector512<float> Sigmoid) TanhSigmoid(Vector512<float> a, Vector512<float> g)
+    {
+        Vector512<float> one = Vector512<float>.One;
+        Vector512<float> e = Kernel.Exp(Vector512.Create(-2f) * Vector512.Abs(a));
+        Vector512<float> magnitude = (one - e) / (one + e);
+        Vector512<float> tanh = Vector512.ConditionalSelect(Vector512.Create(-0f), a, magnitude);
+        return (tanh, one / (one + Kernel.Exp(-g)));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<float> Da, Vector512<float> Dg) Gradients(Vector512<float> a, Vector512<float> g,
+        Vector512<float> dy)
+    {
+        var (t, s) = TanhSigmoid(a, g);
+        Vector512<float> one = Vector512<float>.One, ds = dy * s;
+        return (ds * (one - t * t), ds * t * (one - s));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
