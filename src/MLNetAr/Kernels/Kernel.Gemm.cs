@@ -640,15 +640,15 @@ internal static partial class Kernel
         {
             int r0 = 0;
             for (; r0 + 2 * MR <= mc; r0 += 2 * MR)
-                MicroKernelAvx512TwoByTwo(pA + (long)r0 * kc, pA + (long)(r0 + MR) * kc, b0, b1, ldb, kc,
-                    _c + (long)(i0 + r0) * _ldc + jb, _ldc, overwrite);
+                MicroKernelAvx512<Twelve, Two>(pA + (long)r0 * kc, pA + (long)(r0 + MR) * kc, b0, b1, ldb, kc,
+                    _c + (long)(i0 + r0) * _ldc + jb, _ldc, overwrite, 2 * MR);
             // The last rows (fewer than 12), a row panel at a time.
             for (; r0 < mc; r0 += MR)
             {
                 int rows = Math.Min(MR, mc - r0);
                 float* aPanel = pA + (long)r0 * kc, cTile = _c + (long)(i0 + r0) * _ldc + jb;
-                if (rows > 4) MicroKernelAvx512SixRowsPair(aPanel, b0, b1, ldb, kc, cTile, _ldc, overwrite, rows);
-                else MicroKernelAvx512FourRowsPair(aPanel, b0, b1, ldb, kc, cTile, _ldc, overwrite, rows);
+                if (rows > 4) MicroKernelAvx512<Six, Two>(aPanel, null, b0, b1, ldb, kc, cTile, _ldc, overwrite, rows);
+                else MicroKernelAvx512<Four, Two>(aPanel, null, b0, b1, ldb, kc, cTile, _ldc, overwrite, rows);
             }
         }
 
@@ -697,8 +697,9 @@ internal static partial class Kernel
         }
 
         /// <summary>
-        /// C[i0..i0+mc, jb..jb+NR) (+)= packed A rows · one B panel (row stride ldb): two row panels at a time on
-        /// AVX-512, the last rows stored straight from their tile, a panel past n through scratch.
+        /// C[i0..i0+mc, jb..jb+NR) (+)= packed A rows · one B panel (row stride ldb): 12-, 6- or 4-row tiles on
+        /// AVX-512, else the AVX2 6-row tile (the last rows stored straight from their tile); a panel past n through
+        /// scratch.
         /// </summary>
         private void RunPanel(float* pA, float* bPanel, int ldb, int kc, int i0, int mc, int jb, bool overwrite)
         {
@@ -709,26 +710,26 @@ internal static partial class Kernel
                 int rows = Math.Min(MR, mc - r0);
                 float* aPanel = pA + (long)r0 * kc;
                 float* cTile = _c + (long)(i0 + r0) * _ldc + jb;
-                if (rows == MR && cols == NR)
+                if (cols == NR && _useAvx512)
                 {
-                    if (_useAvx512 && r0 + 2 * MR <= mc)
+                    // Two row panels at once (12 accumulators hide the FMA latency), then 6 or 4 rows.
+                    if (rows == MR && r0 + 2 * MR <= mc)
                     {
-                        // Two row panels against one B panel: 12 accumulators hide the FMA latency.
-                        MicroKernelAvx512TwoPanels(aPanel, aPanel + (long)MR * kc, bPanel, ldb, kc, cTile, _ldc,
-                            overwrite);
+                        MicroKernelAvx512<Twelve, One>(aPanel, aPanel + (long)MR * kc, bPanel, null, ldb, kc, cTile,
+                            _ldc, overwrite, 2 * MR);
                         r0 += MR;
-                        continue;
                     }
-                    MicroKernel(aPanel, bPanel, ldb, kc, cTile, _ldc, overwrite);
+                    else if (rows > 4)
+                        MicroKernelAvx512<Six, One>(aPanel, null, bPanel, null, ldb, kc, cTile, _ldc, overwrite, rows);
+                    else
+                        MicroKernelAvx512<Four, One>(aPanel, null, bPanel, null, ldb, kc, cTile, _ldc, overwrite,
+                            rows);
                     continue;
                 }
                 if (cols == NR)
                 {
-                    // The last rows: at most 4 in four 512-bit accumulators, else the full register tile, of which
-                    // only these rows are stored.
-                    if (_useAvx512 && rows <= 4) MicroKernelAvx512FourRows(aPanel, bPanel, ldb, kc, cTile, _ldc,
-                        overwrite, rows);
-                    else MicroKernel(aPanel, bPanel, ldb, kc, cTile, _ldc, overwrite, rows);
+                    // The register tile, of which only these rows are stored.
+                    MicroKernel(aPanel, bPanel, ldb, kc, cTile, _ldc, overwrite, rows);
                     continue;
                 }
                 // Edge tile: compute the full register tile into scratch, copy the valid part (c = t, or c + t: the
@@ -1004,64 +1005,58 @@ internal static partial class Kernel
         if (rows > 5) StoreRow(c + 5L * ldc, c50, c51, overwrite);
     }
 
-    /// <summary>
-    /// A 12×16 tile on AVX-512: the row panels <paramref name="a0"/> and <paramref name="a1"/> (rows 0–5 and 6–11)
-    /// against one B panel, one 512-bit accumulator per row. Twelve independent accumulators keep both FMA pipes busy
-    /// (six would wait on the FMA latency). Each element still accumulates <c>c = fma(a, b, c)</c> in p order, so the
-    /// results equal the AVX2 kernel's bit for bit; a last, unpaired panel goes through the AVX2 kernel.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void MicroKernelAvx512TwoPanels(float* a0, float* a1, float* b, int ldb, int kc, float* c,
-        int ldc, bool overwrite)
+    /// <summary>A tile's rows or B panels: a JIT-time constant of each instantiation.</summary>
+    private interface ITileSize
     {
-        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
-        Vector512<float> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
-        for (int p = 0; p < kc; p++)
-        {
-            Vector512<float> row = Avx512F.LoadVector512(b);
-            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[0]), row, c0);
-            c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[1]), row, c1);
-            c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[2]), row, c2);
-            c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[3]), row, c3);
-            c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[4]), row, c4);
-            c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[5]), row, c5);
-            c6 = Avx512F.FusedMultiplyAdd(Vector512.Create(a1[0]), row, c6);
-            c7 = Avx512F.FusedMultiplyAdd(Vector512.Create(a1[1]), row, c7);
-            c8 = Avx512F.FusedMultiplyAdd(Vector512.Create(a1[2]), row, c8);
-            c9 = Avx512F.FusedMultiplyAdd(Vector512.Create(a1[3]), row, c9);
-            c10 = Avx512F.FusedMultiplyAdd(Vector512.Create(a1[4]), row, c10);
-            c11 = Avx512F.FusedMultiplyAdd(Vector512.Create(a1[5]), row, c11);
-            a0 += MR;
-            a1 += MR;
-            b += ldb;
-        }
-        StoreRow(c, c0, overwrite); c += ldc;
-        StoreRow(c, c1, overwrite); c += ldc;
-        StoreRow(c, c2, overwrite); c += ldc;
-        StoreRow(c, c3, overwrite); c += ldc;
-        StoreRow(c, c4, overwrite); c += ldc;
-        StoreRow(c, c5, overwrite); c += ldc;
-        StoreRow(c, c6, overwrite); c += ldc;
-        StoreRow(c, c7, overwrite); c += ldc;
-        StoreRow(c, c8, overwrite); c += ldc;
-        StoreRow(c, c9, overwrite); c += ldc;
-        StoreRow(c, c10, overwrite); c += ldc;
-        StoreRow(c, c11, overwrite);
+        static abstract int Count { get; }
+    }
+
+    private struct One : ITileSize
+    {
+        public static int Count => 1;
+    }
+
+    private struct Two : ITileSize
+    {
+        public static int Count => 2;
+    }
+
+    private struct Four : ITileSize
+    {
+        public static int Count => 4;
+    }
+
+    private struct Six : ITileSize
+    {
+        public static int Count => 6;
+    }
+
+    private struct Twelve : ITileSize
+    {
+        public static int Count => 12;
     }
 
     /// <summary>
-    /// A 12×32 tile on AVX-512: the row panels <paramref name="a0"/> and <paramref name="a1"/> (rows 0–5 and 6–11)
-    /// against two B panels <paramref name="b0"/> and <paramref name="b1"/> (columns 0–15 and 16–31, same row
-    /// stride). Each broadcast A value feeds two FMAs, so a step of p loads 14 values for 24 FMAs (the 12×16 tile: 13
-    /// for 12), and each pass over packed A serves twice the columns. In L1 both tiles run near the FMA peak (172
-    /// against 169 GFLOP/s on one core of the project's VM); inside a product, where A comes from L2, this one is
-    /// faster. 24 accumulators, two B rows and a broadcast fit in the 32 ZMM registers. The same
-    /// <c>c = fma(a, b, c)</c> sequence per element as the other kernels, so the same bits.
+    /// A <c>TRows</c> × (16·<c>TPanels</c>) tile on AVX-512: the row panels <paramref name="a0"/> (rows 0–5) and, for
+    /// 12 rows, <paramref name="a1"/> (rows 6–11) against the B panel <paramref name="b0"/> (columns 0–15) and, for
+    /// two panels, <paramref name="b1"/> (columns 16–31, same row stride); stores the first <paramref name="rows"/>
+    /// rows. One 512-bit accumulator per row and panel. The JIT compiles each size on its own and drops the rows and
+    /// panels it does not have.
     /// </summary>
+    /// <remarks>
+    /// 12×32, the main tile: each broadcast A value feeds two FMAs, so a step of p loads 14 values for 24 FMAs (12×16:
+    /// 13 for 12) and each pass over packed A serves twice the columns. In L1 both run near the FMA peak (172 against
+    /// 169 GFLOP/s on one core of the project's VM); inside a product, where A comes from L2, 12×32 is faster. 24
+    /// accumulators, two B rows and a broadcast fit in the 32 ZMM registers. The last rows of a block take 6- or
+    /// 4-row tiles (4×32 still has the eight chains that hide the FMA latency). Every size computes each element as
+    /// <c>c = fma(a, b, c)</c> in p order, like the AVX2 kernel, so all give the same bits.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void MicroKernelAvx512TwoByTwo(float* a0, float* a1, float* b0, float* b1, int ldb, int kc,
-        float* c, int ldc, bool overwrite)
+    private static unsafe void MicroKernelAvx512<TRows, TPanels>(float* a0, float* a1, float* b0, float* b1, int ldb,
+        int kc, float* c, int ldc, bool overwrite, int rows) where TRows : struct, ITileSize
+        where TPanels : struct, ITileSize
     {
+        bool two = TPanels.Count > 1;
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
@@ -1069,153 +1064,66 @@ internal static partial class Kernel
         long stride = ldb;
         for (int p = 0; p < kc; p++)
         {
-            Vector512<float> left = Avx512F.LoadVector512(b0), right = Avx512F.LoadVector512(b1);
-            Vector512<float> x = Vector512.Create(a0[0]);
-            c00 = Avx512F.FusedMultiplyAdd(x, left, c00); c01 = Avx512F.FusedMultiplyAdd(x, right, c01);
+            Vector512<float> left = Avx512F.LoadVector512(b0), right = two ? Avx512F.LoadVector512(b1) : default;
+            Vector512<float> x;
+            x = Vector512.Create(a0[0]);
+            c00 = Avx512F.FusedMultiplyAdd(x, left, c00); if (two) c01 = Avx512F.FusedMultiplyAdd(x, right, c01);
             x = Vector512.Create(a0[1]);
-            c10 = Avx512F.FusedMultiplyAdd(x, left, c10); c11 = Avx512F.FusedMultiplyAdd(x, right, c11);
+            c10 = Avx512F.FusedMultiplyAdd(x, left, c10); if (two) c11 = Avx512F.FusedMultiplyAdd(x, right, c11);
             x = Vector512.Create(a0[2]);
-            c20 = Avx512F.FusedMultiplyAdd(x, left, c20); c21 = Avx512F.FusedMultiplyAdd(x, right, c21);
+            c20 = Avx512F.FusedMultiplyAdd(x, left, c20); if (two) c21 = Avx512F.FusedMultiplyAdd(x, right, c21);
             x = Vector512.Create(a0[3]);
-            c30 = Avx512F.FusedMultiplyAdd(x, left, c30); c31 = Avx512F.FusedMultiplyAdd(x, right, c31);
-            x = Vector512.Create(a0[4]);
-            c40 = Avx512F.FusedMultiplyAdd(x, left, c40); c41 = Avx512F.FusedMultiplyAdd(x, right, c41);
-            x = Vector512.Create(a0[5]);
-            c50 = Avx512F.FusedMultiplyAdd(x, left, c50); c51 = Avx512F.FusedMultiplyAdd(x, right, c51);
-            x = Vector512.Create(a1[0]);
-            c60 = Avx512F.FusedMultiplyAdd(x, left, c60); c61 = Avx512F.FusedMultiplyAdd(x, right, c61);
-            x = Vector512.Create(a1[1]);
-            c70 = Avx512F.FusedMultiplyAdd(x, left, c70); c71 = Avx512F.FusedMultiplyAdd(x, right, c71);
-            x = Vector512.Create(a1[2]);
-            c80 = Avx512F.FusedMultiplyAdd(x, left, c80); c81 = Avx512F.FusedMultiplyAdd(x, right, c81);
-            x = Vector512.Create(a1[3]);
-            c90 = Avx512F.FusedMultiplyAdd(x, left, c90); c91 = Avx512F.FusedMultiplyAdd(x, right, c91);
-            x = Vector512.Create(a1[4]);
-            cA0 = Avx512F.FusedMultiplyAdd(x, left, cA0); cA1 = Avx512F.FusedMultiplyAdd(x, right, cA1);
-            x = Vector512.Create(a1[5]);
-            cB0 = Avx512F.FusedMultiplyAdd(x, left, cB0); cB1 = Avx512F.FusedMultiplyAdd(x, right, cB1);
+            c30 = Avx512F.FusedMultiplyAdd(x, left, c30); if (two) c31 = Avx512F.FusedMultiplyAdd(x, right, c31);
+            if (TRows.Count > 4)
+            {
+                x = Vector512.Create(a0[4]);
+                c40 = Avx512F.FusedMultiplyAdd(x, left, c40); if (two) c41 = Avx512F.FusedMultiplyAdd(x, right, c41);
+                x = Vector512.Create(a0[5]);
+                c50 = Avx512F.FusedMultiplyAdd(x, left, c50); if (two) c51 = Avx512F.FusedMultiplyAdd(x, right, c51);
+            }
+            if (TRows.Count > 6)
+            {
+                x = Vector512.Create(a1[0]);
+                c60 = Avx512F.FusedMultiplyAdd(x, left, c60); if (two) c61 = Avx512F.FusedMultiplyAdd(x, right, c61);
+                x = Vector512.Create(a1[1]);
+                c70 = Avx512F.FusedMultiplyAdd(x, left, c70); if (two) c71 = Avx512F.FusedMultiplyAdd(x, right, c71);
+                x = Vector512.Create(a1[2]);
+                c80 = Avx512F.FusedMultiplyAdd(x, left, c80); if (two) c81 = Avx512F.FusedMultiplyAdd(x, right, c81);
+                x = Vector512.Create(a1[3]);
+                c90 = Avx512F.FusedMultiplyAdd(x, left, c90); if (two) c91 = Avx512F.FusedMultiplyAdd(x, right, c91);
+                x = Vector512.Create(a1[4]);
+                cA0 = Avx512F.FusedMultiplyAdd(x, left, cA0); if (two) cA1 = Avx512F.FusedMultiplyAdd(x, right, cA1);
+                x = Vector512.Create(a1[5]);
+                cB0 = Avx512F.FusedMultiplyAdd(x, left, cB0); if (two) cB1 = Avx512F.FusedMultiplyAdd(x, right, cB1);
+                a1 += MR;
+            }
             a0 += MR;
-            a1 += MR;
             b0 += stride;
-            b1 += stride;
+            if (two) b1 += stride;
         }
-        StoreRow(c, c00, c01, overwrite); c += ldc;
-        StoreRow(c, c10, c11, overwrite); c += ldc;
-        StoreRow(c, c20, c21, overwrite); c += ldc;
-        StoreRow(c, c30, c31, overwrite); c += ldc;
-        StoreRow(c, c40, c41, overwrite); c += ldc;
-        StoreRow(c, c50, c51, overwrite); c += ldc;
-        StoreRow(c, c60, c61, overwrite); c += ldc;
-        StoreRow(c, c70, c71, overwrite); c += ldc;
-        StoreRow(c, c80, c81, overwrite); c += ldc;
-        StoreRow(c, c90, c91, overwrite); c += ldc;
-        StoreRow(c, cA0, cA1, overwrite); c += ldc;
-        StoreRow(c, cB0, cB1, overwrite);
-    }
-
-    /// <summary>
-    /// One row panel (rows 0–5) against two B panels: the last rows of a block over a pair of panels, 12
-    /// accumulators, storing the first <paramref name="rows"/> rows. The same bits as the other kernels.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void MicroKernelAvx512SixRowsPair(float* a, float* b0, float* b1, int ldb, int kc, float* c,
-        int ldc, bool overwrite, int rows)
-    {
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        long stride = ldb;
-        for (int p = 0; p < kc; p++)
-        {
-            Vector512<float> left = Avx512F.LoadVector512(b0), right = Avx512F.LoadVector512(b1);
-            Vector512<float> x = Vector512.Create(a[0]);
-            c00 = Avx512F.FusedMultiplyAdd(x, left, c00); c01 = Avx512F.FusedMultiplyAdd(x, right, c01);
-            x = Vector512.Create(a[1]);
-            c10 = Avx512F.FusedMultiplyAdd(x, left, c10); c11 = Avx512F.FusedMultiplyAdd(x, right, c11);
-            x = Vector512.Create(a[2]);
-            c20 = Avx512F.FusedMultiplyAdd(x, left, c20); c21 = Avx512F.FusedMultiplyAdd(x, right, c21);
-            x = Vector512.Create(a[3]);
-            c30 = Avx512F.FusedMultiplyAdd(x, left, c30); c31 = Avx512F.FusedMultiplyAdd(x, right, c31);
-            x = Vector512.Create(a[4]);
-            c40 = Avx512F.FusedMultiplyAdd(x, left, c40); c41 = Avx512F.FusedMultiplyAdd(x, right, c41);
-            x = Vector512.Create(a[5]);
-            c50 = Avx512F.FusedMultiplyAdd(x, left, c50); c51 = Avx512F.FusedMultiplyAdd(x, right, c51);
-            a += MR;
-            b0 += stride;
-            b1 += stride;
-        }
-        StoreRow(c, c00, c01, overwrite);
-        if (rows > 1) StoreRow(c + ldc, c10, c11, overwrite);
-        if (rows > 2) StoreRow(c + 2L * ldc, c20, c21, overwrite);
-        if (rows > 3) StoreRow(c + 3L * ldc, c30, c31, overwrite);
-        if (rows > 4) StoreRow(c + 4L * ldc, c40, c41, overwrite);
-        if (rows > 5) StoreRow(c + 5L * ldc, c50, c51, overwrite);
-    }
-
-    /// <summary>
-    /// Rows 0–3 of a row panel against two B panels, storing the first <paramref name="rows"/>: eight accumulators,
-    /// enough to keep both FMA pipes busy (the four of <see cref="MicroKernelAvx512FourRows"/> wait on the FMA
-    /// latency). The same bits as the other kernels.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void MicroKernelAvx512FourRowsPair(float* a, float* b0, float* b1, int ldb, int kc,
-        float* c, int ldc, bool overwrite, int rows)
-    {
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
-        Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
-        long stride = ldb;
-        for (int p = 0; p < kc; p++)
-        {
-            Vector512<float> left = Avx512F.LoadVector512(b0), right = Avx512F.LoadVector512(b1);
-            Vector512<float> x = Vector512.Create(a[0]);
-            c00 = Avx512F.FusedMultiplyAdd(x, left, c00); c01 = Avx512F.FusedMultiplyAdd(x, right, c01);
-            x = Vector512.Create(a[1]);
-            c10 = Avx512F.FusedMultiplyAdd(x, left, c10); c11 = Avx512F.FusedMultiplyAdd(x, right, c11);
-            x = Vector512.Create(a[2]);
-            c20 = Avx512F.FusedMultiplyAdd(x, left, c20); c21 = Avx512F.FusedMultiplyAdd(x, right, c21);
-            x = Vector512.Create(a[3]);
-            c30 = Avx512F.FusedMultiplyAdd(x, left, c30); c31 = Avx512F.FusedMultiplyAdd(x, right, c31);
-            a += MR;
-            b0 += stride;
-            b1 += stride;
-        }
-        StoreRow(c, c00, c01, overwrite);
-        if (rows > 1) StoreRow(c + ldc, c10, c11, overwrite);
-        if (rows > 2) StoreRow(c + 2L * ldc, c20, c21, overwrite);
-        if (rows > 3) StoreRow(c + 3L * ldc, c30, c31, overwrite);
+        StoreRow<TPanels>(c, c00, c01, overwrite);
+        if (rows > 1) StoreRow<TPanels>(c + ldc, c10, c11, overwrite);
+        if (rows > 2) StoreRow<TPanels>(c + 2L * ldc, c20, c21, overwrite);
+        if (rows > 3) StoreRow<TPanels>(c + 3L * ldc, c30, c31, overwrite);
+        if (TRows.Count <= 4) return;
+        if (rows > 4) StoreRow<TPanels>(c + 4L * ldc, c40, c41, overwrite);
+        if (rows > 5) StoreRow<TPanels>(c + 5L * ldc, c50, c51, overwrite);
+        if (TRows.Count <= 6) return;
+        c += 6L * ldc;
+        StoreRow<TPanels>(c, c60, c61, overwrite); c += ldc;
+        StoreRow<TPanels>(c, c70, c71, overwrite); c += ldc;
+        StoreRow<TPanels>(c, c80, c81, overwrite); c += ldc;
+        StoreRow<TPanels>(c, c90, c91, overwrite); c += ldc;
+        StoreRow<TPanels>(c, cA0, cA1, overwrite); c += ldc;
+        StoreRow<TPanels>(c, cB0, cB1, overwrite);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void StoreRow(float* c, Vector512<float> left, Vector512<float> right, bool overwrite)
+    private static unsafe void StoreRow<TPanels>(float* c, Vector512<float> left, Vector512<float> right,
+        bool overwrite) where TPanels : struct, ITileSize
     {
         StoreRow(c, left, overwrite);
-        StoreRow(c + NR, right, overwrite);
-    }
-
-    /// <summary>
-    /// Rows 0–3 of a row panel against one B panel, one 512-bit accumulator per row, storing the first
-    /// <paramref name="rows"/>: the last rows of a block without the two or more idle rows of a full tile. Four
-    /// chains are enough where a 512-bit FMA issues once a cycle with a latency of four (AMD Zen 4). The same bits as
-    /// the other kernels.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void MicroKernelAvx512FourRows(float* a, float* b, int ldb, int kc, float* c, int ldc,
-        bool overwrite, int rows)
-    {
-        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
-        for (int p = 0; p < kc; p++)
-        {
-            Vector512<float> row = Avx512F.LoadVector512(b);
-            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[0]), row, c0);
-            c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[1]), row, c1);
-            c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[2]), row, c2);
-            c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[3]), row, c3);
-            a += MR;
-            b += ldb;
-        }
-        StoreRow(c, c0, overwrite);
-        if (rows > 1) StoreRow(c + ldc, c1, overwrite);
-        if (rows > 2) StoreRow(c + 2L * ldc, c2, overwrite);
-        if (rows > 3) StoreRow(c + 3L * ldc, c3, overwrite);
+        if (TPanels.Count > 1) StoreRow(c + NR, right, overwrite);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
