@@ -106,14 +106,10 @@ internal sealed class Made : DensityModel
     {
         public MaskSet(Made model, int index, bool keepMasks = true)
         {
-            Index = index;
-            var masks = model.Masks(index);
-            Order = masks.Order;
-            Masks = masks;
             Hidden = model._hidden.Select((layer, l) => new float[layer.Weight.Length]).ToArray();
             Output = new float[model._output.Weight.Length];
             Direct = model._direct == null ? [] : new float[model._direct.Weight.Length];
-            Refresh(model);
+            MadeMasks masks = Use(model, index);
             if (keepMasks) return;
             // Frozen for scoring: the layers that read the pixels keep their weights transposed (In, Out) instead,
             // for the sparse product; deeper hidden layers keep them packed for the GEMM (each scoring batch would
@@ -165,10 +161,18 @@ internal sealed class Made : DensityModel
         public void Switch(Made model, int index)
         {
             if (Masks == null) throw new InvalidOperationException("The weights of a trained MADE are frozen.");
+            Use(model, index);
+        }
+
+        /// <summary>Takes connectivity <paramref name="index"/> and computes its masked weights.</summary>
+        [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(Order), nameof(Masks))]
+        private MadeMasks Use(Made model, int index)
+        {
             Index = index;
             Masks = model.Masks(index);
             Order = Masks.Order;
             Refresh(model);
+            return Masks;
         }
 
         /// <summary>Recomputes the masked weights from the current weights.</summary>
