@@ -146,6 +146,8 @@ public class GemmTests
     [Theory]
     [InlineData(1, 500, 784, false)]
     [InlineData(70, 33, 100, true)] // rows in parallel, columns off the vector width
+    [InlineData(45, 1100, 300, true)] // several column blocks and row groups; 64-, 8- and 1-column tails
+    [InlineData(33, 600, 784, false)]
     public void SparseGemm_MatchesReference(int m, int n, int k, bool accumulate)
     {
         var random = new Random(9);
@@ -157,8 +159,21 @@ public class GemmTests
         double[] expected = ReferenceKernels.Gemm(false, false, m, n, k, a, lda, b, ldb, accumulate ? c : null, ldc);
         float[] padding = c.ToArray();
 
+        // The rows of B added one at a time, in ascending order, each term rounded first: the kernel's exact bits.
+        float[] rowByRow = c.ToArray();
+        for (int i = 0; i < m; i++)
+        {
+            Span<float> row = rowByRow.AsSpan(i * ldc, n);
+            if (!accumulate) row.Clear();
+            for (int p = 0; p < k; p++)
+                if (a[i * lda + p] != 0f)
+                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(b.AsSpan(p * ldb, n), a[i * lda + p], row,
+                        row);
+        }
+
         Kernel.SparseGemm(m, n, k, a, lda, b, ldb, c, ldc, accumulate);
 
+        Assert.Equal(rowByRow, c);
         for (int i = 0; i < m; i++)
         {
             for (int j = 0; j < n; j++) Assert.Equal(expected[i * n + j], c[i * ldc + j], 1e-4 * (1 + Math.Sqrt(k)));
