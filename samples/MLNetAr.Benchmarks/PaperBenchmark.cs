@@ -74,20 +74,6 @@ internal static class PaperBenchmark
                 NumberOfMasks = 32, EnsembleSize = 32, LearningRate = 1e-3f, MaximumNumberOfEpochs = epochs ?? 1000,
                 EarlyStoppingPatience = 10, MaximumTrainingTime = budget, Seed = 1,
             }),
-        new("made-ensemble-1x8000", "MADE, 1 × 8000, 32 masks, ensemble of 32", "88.04 (Germain et al. 2015)",
-            "≤ 88.0", 150,
-            "connectivity-agnostic training over 32 masks in the natural order, Adam 1e-3, batch 100, L2 1e-5, " +
-                "reduce-on-plateau ×0.3 after 2 epochs, look-ahead 5 on the ensemble; scored as the mean probability " +
-                "of the 32 masks",
-            (epochs, budget) => new MadeDensityEstimator.Options
-            {
-                HiddenSizes = [8000], InputOrder = InputOrder.Natural, NumberOfMasks = 32, EnsembleSize = 32,
-                LearningRate = 1e-3f, L2Regularization = 1e-5f,
-                LearningRateSchedule = LearningRateSchedule.ReduceOnPlateau, LearningRateDecayFactor = 0.3f,
-                    PlateauPatience = 2,
-                MaximumNumberOfEpochs = epochs ?? 1000, EarlyStoppingPatience = 5, MaximumTrainingTime = budget,
-                    Seed = 1,
-            }),
         new("pixelcnn", "Gated PixelCNN, 14 layers × 32, 5×5 (the default for 28×28)",
             "81.30 (van den Oord et al. 2016)", "as low as 2 h allow", 120,
             "Adam 1e-3, batch 32, look-ahead 3",
