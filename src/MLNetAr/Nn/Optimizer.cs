@@ -69,9 +69,11 @@ internal abstract class Optimizer
     internal const int ElementsPerRange = 32 * 1024;
 
     /// <summary>
-    /// Applies one update from the accumulated gradients. The update is element-wise and memory-bound (a 1 × 8000
-    /// MADE moves 200 MB per step), so each parameter is split into ranges fixed by its length, run on every core; an
-    /// element's arithmetic does not depend on the range it falls in.
+    /// Applies one update from the accumulated gradients and leaves every gradient at zero, ready for the next
+    /// minibatch. The update is element-wise and memory-bound (a 1 × 8000 MADE moves 200 MB per step), so each
+    /// parameter is split into ranges fixed by its length, run on every core; an element's arithmetic does not depend
+    /// on the range it falls in. Each range of the gradient is cleared while it is still in cache, which saves a
+    /// separate pass over every gradient (<see cref="ZeroGradients"/>) per step.
     /// </summary>
     public void Step()
     {
@@ -93,6 +95,7 @@ internal abstract class Optimizer
             System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(value, L2Regularization, gradient, gradient);
         if (L1Regularization > 0 && weightMatrix) Kernel.AddL1Subgradient(value, L1Regularization, gradient);
         Update(value, gradient, index, start, _step);
+        gradient.Clear();
     }
 
     /// <summary>
@@ -108,7 +111,10 @@ internal abstract class Optimizer
     protected Span<float> StateOf(int buffer, int index, int start, int length) =>
         _state[buffer][index].AsSpan(start, length);
 
-    /// <summary>Sets every gradient buffer to zero.</summary>
+    /// <summary>
+    /// Sets every gradient buffer to zero: needed before the first minibatch only, since <see cref="Step"/> leaves them
+    /// at zero.
+    /// </summary>
     public void ZeroGradients()
     {
         foreach (Parameter p in Parameters) Array.Clear(p.Gradient);

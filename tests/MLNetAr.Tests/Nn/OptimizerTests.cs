@@ -12,7 +12,7 @@ public class OptimizerTests
 
     /// <summary>
     /// A parameter of several ranges (the last one short, with a scalar tail) is updated on several threads exactly as
-    /// one kernel call over the whole parameter, penalties included, over three steps.
+    /// one kernel call over the whole parameter, penalties included, over three steps, and its gradients are left at 0.
     /// </summary>
     [Theory]
     [MemberData(nameof(Kinds))]
@@ -36,6 +36,9 @@ public class OptimizerTests
             g.CopyTo(weights.Gradient, 0);
             gb.CopyTo(bias.Gradient, 0);
             optimizer.Step();
+            // Step consumes the gradients: the next minibatch accumulates from zero.
+            Assert.All(weights.Gradient, v => Assert.Equal(0f, v));
+            Assert.All(bias.Gradient, v => Assert.Equal(0f, v));
 
             // The reference: the weight matrix is penalised, the bias is not.
             System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(w, l2, g, g);
