@@ -274,6 +274,12 @@ internal abstract class DensityModel
     }
 
     /// <summary>
+    /// Rows per block of a validation pass, given the training minibatch size: the minibatch by default (the workspace
+    /// is sized for it).
+    /// </summary>
+    public virtual int ValidationBlockRows(int batchSize) => batchSize;
+
+    /// <summary>
     /// Called once the weights are final (after training, or after loading), before the model is used for scoring.
     /// </summary>
     public virtual void EndTraining()

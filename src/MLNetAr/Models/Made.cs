@@ -249,6 +249,13 @@ internal sealed class Made : DensityModel
         _frozenForValidation = false;
     }
 
+    /// <summary>
+    /// At least 512 rows: every block runs all <see cref="EnsembleSize"/> connectivities, each streaming its masked
+    /// weights (16 MB for a 2000 × 2000 layer) from memory, so larger blocks use each weight read on more rows (a
+    /// 32-mask 2 × 2000 ensemble validates about a quarter faster than in blocks of 100). Its workspace grows to fit.
+    /// </summary>
+    public override int ValidationBlockRows(int batchSize) => Math.Max(batchSize, 512);
+
     private void Freeze() => _frozen = Enumerable.Range(0, EnsembleSize).Select(k =>
         new Lazy<MaskSet>(() => new MaskSet(this, k, keepMasks: false))).ToArray();
 

@@ -115,6 +115,7 @@ internal static class DensityTraining
             settings.LearningRateDecayFactor,
             settings.PlateauPatience, (long)minibatches.StepsPerEpoch * settings.MaximumNumberOfEpochs);
         bool hasValidation = data.ValidationCount > 0;
+        int validationBlock = model.ValidationBlockRows(batchSize);
         string fingerprint = TrainingCheckpoint.Fingerprint(model, rows, settings);
         TrainingState state;
         if (checkpoint != null && File.Exists(checkpoint.Path))
@@ -130,7 +131,7 @@ internal static class DensityTraining
         else
         {
             state = new TrainingState { Best = Snapshot(model) };
-            double initial = hasValidation ? MeanValidationNll(model, data, workspace, batchSize)
+            double initial = hasValidation ? MeanValidationNll(model, data, workspace, validationBlock)
                 : double.PositiveInfinity;
             state.BestScore = double.IsFinite(initial) ? initial : double.PositiveInfinity;
         }
@@ -142,6 +143,7 @@ internal static class DensityTraining
         var runClock = Stopwatch.StartNew();
 
         float[] dropped = settings.InputDropout > 0 ? new float[batch.Length] : [];
+        optimizer.ZeroGradients(); // each Step leaves them at zero for the next minibatch
         for (int epoch = state.Epoch + 1; epoch <= settings.MaximumNumberOfEpochs && !state.Finished; epoch++)
         {
             var clock = Stopwatch.StartNew();
@@ -151,7 +153,6 @@ internal static class DensityTraining
                 if (isCancelled?.Invoke() == true)
                     throw new OperationCanceledException($"Training was cancelled during epoch {epoch}.");
                 model.BeginTrainingStep(optimizer.StepCount);
-                optimizer.ZeroGradients();
                 // Loss = mean NLL over the minibatch.
                 ReadOnlySpan<float> targets = batch.AsSpan(0, b * d);
                 ReadOnlySpan<float> inputs = settings.InputDropout > 0
@@ -171,7 +172,7 @@ internal static class DensityTraining
             }
             double seconds = clock.Elapsed.TotalSeconds;
             double trainNll = nllSum / rows;
-            double validNll = hasValidation && !diverged ? MeanValidationNll(model, data, workspace, batchSize)
+            double validNll = hasValidation && !diverged ? MeanValidationNll(model, data, workspace, validationBlock)
                 : double.NaN;
             if (diverged) trainNll = double.NaN;
             history.Add(new TrainedEpoch(epoch, trainNll, validNll, seconds, optimizer.LearningRate));

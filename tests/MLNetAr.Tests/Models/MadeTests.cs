@@ -166,10 +166,11 @@ public class MadeTests
     public void EarlyStopping_WatchesTheEnsembleThatIsScored()
     {
         // Connectivity-agnostic training: the history's validation NLL is the 4-connectivity mixture's, so the fitted
-        // (best) model scores the validation rows at the best epoch's NLL, not at one connectivity's.
+        // (best) model scores the validation rows at the best epoch's NLL, not at one connectivity's. 600 validation
+        // rows: validation runs them in blocks of 512 and 88, scoring in batches of 256.
         var ml = new MLContext(1);
         var train = TestData.Digits.Slice(0, 300);
-        var validation = TestData.Digits.Slice(300, 100);
+        var validation = TestData.Digits.Slice(300, 600);
         var model = ml.Transforms.MadeDensity(new MadeDensityEstimator.Options
         {
             HiddenSizes = [40], NumberOfMasks = 4, EnsembleSize = 4, LearningRate = 1e-2f, MaximumNumberOfEpochs = 4,
