@@ -439,17 +439,13 @@ internal static partial class Kernel
         for (int i = 0; i < m; i++)
         {
             rowStarts[i] = nonZeros;
-            foreach (float value in a.Slice(i * lda, k)) if (value != 0f) nonZeros++;
+            nonZeros += CountNonZeros(a.Slice(i * lda, k));
         }
         rowStarts[m] = nonZeros;
         int[] columns = ArrayPool<int>.Shared.Rent(Math.Max(1, nonZeros));
         float[] values = ArrayPool<float>.Shared.Rent(Math.Max(1, nonZeros));
-        for (int i = 0, e = 0; i < m; i++)
-        {
-            ReadOnlySpan<float> row = a.Slice(i * lda, k);
-            for (int p = 0; p < k; p++)
-                if (row[p] != 0f) { columns[e] = p; values[e] = row[p]; e++; }
-        }
+        for (int i = 0; i < m; i++)
+            ListNonZeros(a.Slice(i * lda, k), columns.AsSpan(rowStarts[i]), values.AsSpan(rowStarts[i]));
         try
         {
             fixed (float* pb = b, pc = c, pValues = values)
@@ -559,12 +555,45 @@ internal static partial class Kernel
     }
 
     /// <summary>Fraction of the entries of <paramref name="x"/> that are not 0 (0 for an empty span).</summary>
-    public static float NonZeroFraction(ReadOnlySpan<float> x)
+    public static float NonZeroFraction(ReadOnlySpan<float> x) => x.IsEmpty ? 0f : (float)CountNonZeros(x) / x.Length;
+
+    /// <summary>
+    /// Bit j set when <c>x[start + j] ≠ 0</c>, for the 8 values from <paramref name="start"/> (−0 counts as 0, NaN as
+    /// non-zero, as with <c>!=</c>).
+    /// </summary>
+    private static uint NonZeroBits(ReadOnlySpan<float> x, int start) =>
+        ~Vector256.Equals(Vector256.Create(x.Slice(start, 8)), Vector256<float>.Zero).ExtractMostSignificantBits()
+        & 0xFFu;
+
+    /// <summary>Number of entries of <paramref name="x"/> that are not 0.</summary>
+    private static int CountNonZeros(ReadOnlySpan<float> x)
     {
-        if (x.IsEmpty) return 0f;
-        int zeros = 0;
-        foreach (float v in x) if (v == 0f) zeros++;
-        return 1f - (float)zeros / x.Length;
+        int count = 0, p = 0;
+        for (; p + 8 <= x.Length; p += 8) count += System.Numerics.BitOperations.PopCount(NonZeroBits(x, p));
+        for (; p < x.Length; p++) if (x[p] != 0f) count++;
+        return count;
+    }
+
+    /// <summary>
+    /// Writes the positions and values of the non-zero entries of <paramref name="x"/>, ascending, to the starts of
+    /// <paramref name="columns"/> and <paramref name="values"/> (which hold at least that many).
+    /// </summary>
+    private static void ListNonZeros(ReadOnlySpan<float> x, Span<int> columns, Span<float> values)
+    {
+        int e = 0, p = 0;
+        for (; p + 8 <= x.Length; p += 8)
+            for (uint bits = NonZeroBits(x, p); bits != 0; bits &= bits - 1)
+            {
+                int q = p + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                columns[e] = q;
+                values[e++] = x[q];
+            }
+        for (; p < x.Length; p++)
+            if (x[p] != 0f)
+            {
+                columns[e] = p;
+                values[e++] = x[p];
+            }
     }
 
     private static void CheckOperand(string name, int length, int rows, int cols, int stride)

@@ -183,6 +183,16 @@ public class GemmTests
     }
 
     [Fact]
+    public void NonZeroFraction_CountsAsNotEqualsZeroDoes()
+    {
+        // 8 values a vector, 3 a scalar tail: −0 is 0, NaN is not.
+        float[] x = [0f, -0f, 1f, float.NaN, 0.5f, 0f, 0f, -2f, 0f, 3f, -0f];
+
+        Assert.Equal(5f / 11f, Kernel.NonZeroFraction(x));
+        Assert.Equal(0f, Kernel.NonZeroFraction([]));
+    }
+
+    [Fact]
     public void Gemm_PortableKernel_MatchesReference()
     {
         Kernel.ForcePortableGemm = true;
