@@ -378,18 +378,21 @@ internal static partial class Kernel
             for (int p = 0; p < k; p++)
                 for (int i = 0; i < m; i++) rowsOfA[i * k + p] = a[p * lda + i];
         }
-        fixed (float* pa = a, pb = b, pc = c, pRows = rowsOfA)
+        ReadOnlySpan<float> rows = rowsOfA ?? a;
+        int aStride = rowsOfA != null ? k : lda;
+        using var sparse = transB == Transpose.No ? new SparseRows(rows, m, k, aStride) : default;
+        fixed (float* pa = rows, pb = b, pc = c)
         {
-            nint aAddress = (nint)(pRows != null ? pRows : pa), bAddress = (nint)pb, cAddress = (nint)pc;
-            int aStride = pRows != null ? k : lda;
+            nint aAddress = (nint)pa, bAddress = (nint)pb, cAddress = (nint)pc;
+            SparseRows nonZeros = sparse;
             void Columns(int j0, int j1)
             {
                 for (int i = 0; i < m; i++)
                 {
-                    var rowA = new ReadOnlySpan<float>((float*)aAddress + (long)i * aStride, k);
-                    var rowC = new Span<float>((float*)cAddress + (long)i * ldc + j0, j1 - j0);
+                    float* rowC = (float*)cAddress + (long)i * ldc + j0;
                     if (transB == Transpose.Yes)
                     {
+                        var rowA = new ReadOnlySpan<float>((float*)aAddress + (long)i * aStride, k);
                         for (int j = j0; j < j1; j++)
                         {
                             float dot = TensorPrimitives.Dot(rowA,
@@ -399,7 +402,7 @@ internal static partial class Kernel
                     }
                     else
                     {
-                        SparseRowTimesB(rowA, (float*)bAddress + j0, ldb, rowC, accumulate);
+                        nonZeros.AddRowTimesB(i, (float*)bAddress + j0, ldb, rowC, j1 - j0, accumulate);
                     }
                 }
             }
@@ -433,49 +436,26 @@ internal static partial class Kernel
         CheckOperand(nameof(b), b.Length, k, n, ldb);
         CheckOperand(nameof(c), c.Length, m, n, ldc);
         if (m == 0 || n == 0) return;
-        // A's non-zero entries row by row (compressed sparse rows), found once for every column block.
-        int[] rowStarts = ArrayPool<int>.Shared.Rent(m + 1);
-        int nonZeros = 0;
-        for (int i = 0; i < m; i++)
+        // A's non-zero entries, found once for every column block.
+        using var nonZeros = new SparseRows(a, m, k, lda);
+        fixed (float* pb = b, pc = c)
         {
-            rowStarts[i] = nonZeros;
-            nonZeros += CountNonZeros(a.Slice(i * lda, k));
-        }
-        rowStarts[m] = nonZeros;
-        int[] columns = ArrayPool<int>.Shared.Rent(Math.Max(1, nonZeros));
-        float[] values = ArrayPool<float>.Shared.Rent(Math.Max(1, nonZeros));
-        for (int i = 0; i < m; i++)
-            ListNonZeros(a.Slice(i * lda, k), columns.AsSpan(rowStarts[i]), values.AsSpan(rowStarts[i]));
-        try
-        {
-            fixed (float* pb = b, pc = c, pValues = values)
-            fixed (int* pColumns = columns, pStarts = rowStarts)
+            nint bAddress = (nint)pb, cAddress = (nint)pc;
+            int columnBlocks = (n + SparseBlockColumns - 1) / SparseBlockColumns;
+            int rowGroups = (m + SparseGroupRows - 1) / SparseGroupRows;
+            SparseRows rows = nonZeros;
+            void Task(int task)
             {
-                nint bAddress = (nint)pb, cAddress = (nint)pc, valueAddress = (nint)pValues;
-                nint columnAddress = (nint)pColumns, startAddress = (nint)pStarts;
-                int columnBlocks = (n + SparseBlockColumns - 1) / SparseBlockColumns;
-                int rowGroups = (m + SparseGroupRows - 1) / SparseGroupRows;
-                void Task(int task)
-                {
-                    int j0 = task % columnBlocks * SparseBlockColumns, i0 = task / columnBlocks * SparseGroupRows;
-                    int width = Math.Min(SparseBlockColumns, n - j0);
-                    var starts = (int*)startAddress;
-                    for (int i = i0; i < Math.Min(m, i0 + SparseGroupRows); i++)
-                        SparseRowBlock((int*)columnAddress + starts[i], (float*)valueAddress + starts[i],
-                            starts[i + 1] - starts[i], (float*)bAddress + j0, ldb,
-                            (float*)cAddress + (long)i * ldc + j0, width, accumulate);
-                }
-                int threads = AvailableThreads, tasks = columnBlocks * rowGroups;
-                if ((long)nonZeros * n < ParallelThreshold || threads == 1 || tasks == 1)
-                    for (int t = 0; t < tasks; t++) Task(t);
-                else ParallelFor(0, tasks, threads, Task);
+                int j0 = task % columnBlocks * SparseBlockColumns, i0 = task / columnBlocks * SparseGroupRows;
+                int width = Math.Min(SparseBlockColumns, n - j0);
+                for (int i = i0; i < Math.Min(m, i0 + SparseGroupRows); i++)
+                    rows.AddRowTimesB(i, (float*)bAddress + j0, ldb, (float*)cAddress + (long)i * ldc + j0, width,
+                        accumulate);
             }
-        }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(rowStarts);
-            ArrayPool<int>.Shared.Return(columns);
-            ArrayPool<float>.Shared.Return(values);
+            int threads = AvailableThreads, tasks = columnBlocks * rowGroups;
+            if ((long)nonZeros.Count * n < ParallelThreshold || threads == 1 || tasks == 1)
+                for (int t = 0; t < tasks; t++) Task(t);
+            else ParallelFor(0, tasks, threads, Task);
         }
     }
 
@@ -541,17 +521,52 @@ internal static partial class Kernel
     }
 
     /// <summary>
-    /// <c>rowC (+)= rowA · B[:, cols]</c> for the <c>rowC.Length</c> columns of B starting at <paramref name="b"/> (row
-    /// stride <paramref name="ldb"/>): the sum of B's rows at rowA's non-zero entries, in ascending order.
+    /// The non-zero entries of a row-major <c>(m, k)</c> matrix A, row by row (compressed sparse rows, in pooled
+    /// arrays): found once, then summed against any block of columns of B by <see cref="AddRowTimesB"/>.
     /// </summary>
-    private static unsafe void SparseRowTimesB(ReadOnlySpan<float> rowA, float* b, int ldb, Span<float> rowC,
-        bool accumulate)
+    private readonly unsafe struct SparseRows : IDisposable
     {
-        if (!accumulate) rowC.Clear();
-        for (int p = 0; p < rowA.Length; p++)
-            if (rowA[p] != 0f)
-                TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(b + (long)p * ldb, rowC.Length), rowA[p], rowC,
-                    rowC);
+        private readonly int[]? _starts, _columns;
+        private readonly float[]? _values;
+
+        public SparseRows(ReadOnlySpan<float> a, int m, int k, int lda)
+        {
+            _starts = ArrayPool<int>.Shared.Rent(m + 1);
+            int count = 0;
+            for (int i = 0; i < m; i++)
+            {
+                _starts[i] = count;
+                count += CountNonZeros(a.Slice(i * lda, k));
+            }
+            _starts[m] = Count = count;
+            _columns = ArrayPool<int>.Shared.Rent(Math.Max(1, count));
+            _values = ArrayPool<float>.Shared.Rent(Math.Max(1, count));
+            for (int i = 0; i < m; i++)
+                ListNonZeros(a.Slice(i * lda, k), _columns.AsSpan(_starts[i]), _values.AsSpan(_starts[i]));
+        }
+
+        /// <summary>Non-zero entries in all.</summary>
+        public int Count { get; }
+
+        /// <summary>
+        /// <c>c[0..width) (+)= A_i · B[:, 0..width)</c> for B starting at <paramref name="b"/> (row stride
+        /// <paramref name="ldb"/>): see <see cref="SparseRowBlock"/>.
+        /// </summary>
+        public void AddRowTimesB(int i, float* b, int ldb, float* c, int width, bool accumulate)
+        {
+            int start = _starts![i];
+            fixed (int* columns = _columns)
+            fixed (float* values = _values)
+                SparseRowBlock(columns + start, values + start, _starts[i + 1] - start, b, ldb, c, width, accumulate);
+        }
+
+        public void Dispose()
+        {
+            if (_starts == null) return;
+            ArrayPool<int>.Shared.Return(_starts);
+            ArrayPool<int>.Shared.Return(_columns!);
+            ArrayPool<float>.Shared.Return(_values!);
+        }
     }
 
     /// <summary>Fraction of the entries of <paramref name="x"/> that are not 0 (0 for an empty span).</summary>
