@@ -16,8 +16,11 @@ namespace MLNetAr.Benchmarks;
 /// </summary>
 /// <remarks>
 /// Usage: <c>paper [--model fvsbn,nade,...] [--budget-minutes N] [--test FILE] [--train FILE --valid FILE]
-/// [--out-dir DIR] [--checkpoint-dir DIR] [--rows N] [--max-epochs N]</c>. With <c>--checkpoint-dir</c> each model
-/// checkpoints every epoch and a later run with the same recipe resumes it (its budget counts from the resume). Data
+/// [--out-dir DIR] [--checkpoint-dir DIR] [--save-dir DIR] [--rows N] [--max-epochs N]</c>. With
+/// <c>--checkpoint-dir</c> each model checkpoints every epoch and a later run with the same recipe resumes it (its
+/// budget counts from the resume). With <c>--save-dir</c> each fitted model is saved there as <c>NAME.zip</c>
+/// (<c>mlContext.Model.Save</c>) and its entry in the folder's <c>manifest.json</c> (see
+/// <see cref="PretrainedModels"/>) is written anew: checksum, command, epochs, time, validation NLL, commit. Data
 /// defaults to <c>../shared/data</c> (found from the working directory or the program's folder). <c>--rows</c> and
 /// <c>--max-epochs</c> shrink a run for smoke tests.
 /// </remarks>
@@ -82,6 +85,23 @@ internal static class PaperBenchmark
                 BatchSize = 32, LearningRate = 1e-3f, MaximumNumberOfEpochs = epochs ?? 100, EarlyStoppingPatience = 3,
                 MaximumTrainingTime = budget, Seed = 1,
             }),
+        new("made-1x1000", "MADE, 1 × 1000, one mask (the pretrained size)", "88.40 (1 × 8000; Germain et al. 2015)",
+            "stated", 30, "as MADE 1 × 8000, with 1000 hidden units so that the model file stays small",
+            (epochs, budget) => new MadeDensityEstimator.Options
+            {
+                HiddenSizes = [1000], LearningRate = 1e-3f, L2Regularization = 1e-5f,
+                LearningRateSchedule = LearningRateSchedule.ReduceOnPlateau, LearningRateDecayFactor = 0.3f,
+                    PlateauPatience = 1,
+                MaximumNumberOfEpochs = epochs ?? 100, EarlyStoppingPatience = 3, MaximumTrainingTime = budget,
+                    Seed = 1,
+            }),
+        new("wavenet", "WaveNet, 32 channels, dilations covering 784 pixels (the default)",
+            "none on this split", "stated", 60, "Adam 1e-3, batch 32, look-ahead 3",
+            (epochs, budget) => new WaveNetDensityEstimator.Options
+            {
+                BatchSize = 32, LearningRate = 1e-3f, MaximumNumberOfEpochs = epochs ?? 100, EarlyStoppingPatience = 3,
+                MaximumTrainingTime = budget, Seed = 1,
+            }),
         new("pixellstm", "Pixel LSTM, 2 layers × 64", "79.20 (Diagonal BiLSTM, van den Oord et al. 2016)", "stated", 60,
             "Adam 1e-3, batch 100, gradient clipping 1, look-ahead 3",
             (epochs, budget) => new PixelRnnDensityEstimator.Options
@@ -91,14 +111,18 @@ internal static class PaperBenchmark
             }),
     ];
 
+    // The commit the run started from: a long run's tree may change while it trains.
+    private static string startCommit = "unknown";
+
     public static Dictionary<string, object> Run(IReadOnlyList<string> args)
     {
+        startCommit = GitCommit();
         var models = Recipes.Select(r => r.Name).ToList();
         double? budgetMinutes = null;
         int? rows = null, maxEpochs = null;
         string? trainPath = null, validPath = null, testPath = null;
         string outDir = Path.Combine("artifacts", "paper");
-        string? checkpointDir = null;
+        string? checkpointDir = null, saveDir = null;
         for (int i = 0; i < args.Count; i++)
         {
             string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -117,6 +141,7 @@ internal static class PaperBenchmark
                 case "--valid": validPath = Value(); break;
                 case "--out-dir": outDir = Value(); break;
                 case "--checkpoint-dir": checkpointDir = Directory.CreateDirectory(Value()).FullName; break;
+                case "--save-dir": saveDir = Directory.CreateDirectory(Value()).FullName; break;
                 case "--rows": rows = (int)Positive(Value(), "--rows"); break;
                 case "--max-epochs": maxEpochs = (int)Positive(Value(), "--max-epochs"); break;
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
@@ -138,7 +163,7 @@ internal static class PaperBenchmark
         foreach (Recipe recipe in Recipes.Where(r => models.Contains(r.Name)))
         {
             results.Add(Train(recipe, train, valid, test, maxEpochs,
-                TimeSpan.FromMinutes(budgetMinutes ?? recipe.BudgetMinutes), checkpointDir));
+                TimeSpan.FromMinutes(budgetMinutes ?? recipe.BudgetMinutes), checkpointDir, saveDir, args));
             // after every model, so a long run's finished rows are never lost
             Write(outDir, train, valid, test, results);
         }
@@ -150,7 +175,7 @@ internal static class PaperBenchmark
     }
 
     private static Dictionary<string, object> Train(Recipe recipe, ImageSet train, ImageSet valid, ImageSet? test,
-        int? maxEpochs, TimeSpan budget, string? checkpointDir)
+        int? maxEpochs, TimeSpan budget, string? checkpointDir, string? saveDir, IReadOnlyList<string> args)
     {
         Console.Error.WriteLine($"== {recipe.Title}: {recipe.Description}; budget {budget.TotalMinutes:F0} min");
         var ml = BenchmarkData.ContextWithTrainingLog();
@@ -182,6 +207,21 @@ internal static class PaperBenchmark
                 Math.Round(h.LearningRate, 6) }).ToArray(),
         };
         if (test != null) row["test_nll"] = Math.Round(TrainBenchmark.Nll(ml, fitted, test, out _), 3);
+        if (saveDir != null)
+            row["saved"] = PretrainedModels.Save(ml, fitted, train.ToDataView(ml).Schema, saveDir,
+                new PretrainedModels.Entry
+                {
+                    Name = recipe.Name, Title = recipe.Title, Recipe = recipe.Description,
+                    Command = "dotnet run -c Release --project samples/MLNetAr.Benchmarks -- paper " +
+                        string.Join(' ', args),
+                    Reproduce = "dotnet run -c Release --project samples/MLNetAr.Benchmarks -- paper --model " +
+                        $"{recipe.Name} --max-epochs {history.Count} --save-dir DIR",
+                    Epochs = history.Count, BestEpoch = best.Epoch,
+                    TrainingMinutes = Math.Round(history.Sum(h => h.Seconds) / 60, 1),
+                    ValidationNll = (double)row["validation_nll"],
+                    ValidationImages = valid.Count, TrainingImages = train.Count,
+                    Parameters = fitted.ParameterCount, Commit = startCommit,
+                }).File;
         Console.Error.WriteLine($"== {recipe.Title}: validation NLL {row["validation_nll"]} after " +
             $"{history.Count} epochs (best {best.Epoch}), {seconds / 60:F1} min");
         return row;
@@ -223,6 +263,32 @@ internal static class PaperBenchmark
             ["train"] = train.Count, ["validation"] = valid.Count, ["test"] = test?.Count ?? 0,
             ["pixels"] = train.Dimension
         };
+
+    /// <summary>
+    /// The commit the program runs from, with "+dirty" when the work tree has changes; "unknown" outside git.
+    /// </summary>
+    private static string GitCommit()
+    {
+        static string Git(string arguments)
+        {
+            using var git = Process.Start(new ProcessStartInfo("git", arguments)
+            {
+                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            })!;
+            string output = git.StandardOutput.ReadToEnd().Trim();
+            git.WaitForExit();
+            return git.ExitCode == 0 ? output : throw new InvalidOperationException(output);
+        }
+        try
+        {
+            string head = Git("rev-parse HEAD");
+            return Git("status --porcelain --untracked-files=no").Length == 0 ? head : head + "+dirty";
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return "unknown";
+        }
+    }
 
     private static double Positive(string text, string option) =>
         double.TryParse(text, CultureInfo.InvariantCulture, out double v) && v > 0 ? v

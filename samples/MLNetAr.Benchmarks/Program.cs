@@ -36,8 +36,8 @@ var benchmarks = new (string Name, string Description, Func<IReadOnlyList<string
         "Texture anomaly detection and localisation: [--normal brick,grass,gravel] [--set Name=Value ...] [--report].",
         TextureBenchmark.Run),
     ("paper", "The published table on the standard binarized MNIST: [--model " +
-        "fvsbn,nade,made,made-ensemble,pixelcnn,pixellstm] [--budget-minutes N] [--test FILE] [--out-dir DIR] " +
-        "[--checkpoint-dir DIR].",
+        "fvsbn,nade,made,made-1x1000,made-ensemble,pixelcnn,wavenet,pixellstm] [--budget-minutes N] [--test FILE] " +
+        "[--out-dir DIR] [--checkpoint-dir DIR] [--save-dir DIR] [--max-epochs N].",
         PaperBenchmark.Run),
     ("probe", "Linear probe on HiddenFeatures: [epochs].", ProbeBenchmark.Run),
     ("score", "Scoring throughput of every path: [--only name,name | --model M --set Name=Value ...] [--images N] " +
