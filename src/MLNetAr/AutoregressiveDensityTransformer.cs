@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetAr.Internal;
 using MLNetAr.Models;
+using MLNetAr.Nn.Distributions;
 using MLNetAr.Onnx;
 using MLNetAr.Training;
 
@@ -108,13 +109,22 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
     /// <c>level / (K - 1)</c> with K = <see cref="PixelLevels"/> levels.
     /// The same seed gives the same images, whatever the number of threads.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative.</exception>
-    public float[][] Sample(int count, int seed)
+    /// <param name="count">How many images to draw.</param>
+    /// <param name="seed">Seed of the random streams (one per image, derived from it).</param>
+    /// <param name="temperature">τ: each pixel is drawn from its conditional with the logits divided by τ. 1, the
+    /// default, is the model's own distribution p(x); τ &lt; 1 sharpens every conditional (towards the most likely
+    /// level at each step as τ → 0), trading diversity for cleaner images; τ &gt; 1 flattens them. Tempered samples
+    /// are not draws from p(x). A MADE mask ensemble draws its connectivity untempered and tempers that
+    /// connectivity's conditionals.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is negative, or
+    /// <paramref name="temperature"/> is not positive and finite.</exception>
+    public float[][] Sample(int count, int seed, float temperature = 1f)
     {
         if (count < 0) throw new ArgumentOutOfRangeException(nameof(count), count, "`count` must be non-negative.");
+        CheckTemperature(temperature);
         int d = Dimension;
         var images = new float[count * d];
-        int[] seeds = RowSeeds(seed, count);
+        SamplingStream[] streams = SamplingStream.ForRows(RowSeeds(seed, count), temperature);
         // In blocks: a convolutional model's sampling workspace holds every layer's activations for every row it
         // draws. Each row has its own random stream, so the blocks change nothing in the images.
         int block = Math.Max(1, Math.Min(count, Model.SamplingBatchRows));
@@ -122,7 +132,7 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
         for (int start = 0; start < count; start += block)
         {
             int rows = Math.Min(block, count - start);
-            Model.SampleRows(images.AsSpan(start * d, rows * d), rows, 0, seeds.AsSpan(start, rows), workspace);
+            Model.SampleRows(images.AsSpan(start * d, rows * d), rows, 0, streams[start..(start + rows)], workspace);
         }
         return Enumerable.Range(0, count).Select(r => images.AsSpan(r * d, d).ToArray()).ToArray();
     }
@@ -135,12 +145,16 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
     /// <param name="partial">An image of D values in [0, 1]; values after the known pixels are ignored.</param>
     /// <param name="knownPixels">How many pixels, in the model's order, are given (0 to D).</param>
     /// <param name="seed">Seed of the random stream.</param>
+    /// <param name="temperature">τ, as for <see cref="Sample"/>: 1 (the default) draws from the model's
+    /// <c>p(x_rest | x_known)</c>; τ &lt; 1 sharpens each conditional.</param>
     /// <exception cref="ArgumentException"><paramref name="partial"/> does not have D values, or a known value is
     /// invalid.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="knownPixels"/> is outside [0, D].</exception>
-    public float[] Complete(float[] partial, int knownPixels, int seed)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="knownPixels"/> is outside [0, D], or
+    /// <paramref name="temperature"/> is not positive and finite.</exception>
+    public float[] Complete(float[] partial, int knownPixels, int seed, float temperature = 1f)
     {
         ArgumentNullException.ThrowIfNull(partial);
+        CheckTemperature(temperature);
         int d = Dimension;
         if (partial.Length != d)
             throw new ArgumentException($"`partial` must have {d} values (the model's Dimension), got " +
@@ -160,8 +174,16 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
         {
             throw new ArgumentException(e.Message, nameof(partial), e);
         }
-        Model.SampleRows(image, 1, knownPixels, RowSeeds(seed, 1));
+        Model.SampleRows(image, 1, knownPixels, SamplingStream.ForRows(RowSeeds(seed, 1), temperature));
         return image;
+    }
+
+    private static void CheckTemperature(float temperature)
+    {
+        if (!(temperature > 0f) || float.IsPositiveInfinity(temperature))
+            throw new ArgumentOutOfRangeException(nameof(temperature), temperature,
+                $"`{nameof(temperature)}` must be positive and finite (1 samples the model's own distribution), got " +
+                $"{temperature.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
     }
 
     /// <summary>

@@ -252,17 +252,16 @@ internal abstract class ConvolutionalDensityModel : DensityModel
 
     /// <summary>
     /// Cached generation: every layer is computed once per position, in raster order, from activations already final
-    /// (see the class remarks). Produces the same conditionals as <see cref="DensityModel.SampleRowsNaive"/>.
+    /// (see the class remarks). Produces the same conditionals as
+    /// <see cref="DensityModel.SampleRowsNaive(Span{float}, int, int, SamplingStream[])"/>.
     /// </summary>
-    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds,
+    public override void SampleRows(Span<float> x, int batch, int knownSteps, SamplingStream[] streams,
         ModelWorkspace? workspace = null)
     {
         int d = Dimension, n = batch * d;
         var ws = (ConvolutionWorkspace)(workspace ?? CreateWorkspace(batch));
         Span<float> input = ws.Input.Get(n);
         x[..n].CopyTo(input);
-        var streams = new Random[batch];
-        for (int r = 0; r < batch; r++) streams[r] = new Random(rowSeeds[r]);
         // Activations up to the first unknown pixel come from the known ones (positions after it are recomputed below).
         if (knownSteps > 0)
         {

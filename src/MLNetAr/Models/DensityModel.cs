@@ -62,7 +62,8 @@ internal sealed class ActivationBuffer
 /// <remarks>
 /// This is the one interface the ML.NET layer (estimator, transformer, persistence, training loop) talks to; a new
 /// model implements Forward/Backward/hidden features and its hyperparameter (de)serialisation, and overrides
-/// <see cref="SampleRows"/> when it can sample faster than D full forward passes.
+/// <see cref="SampleRows(Span{float}, int, int, SamplingStream[], ModelWorkspace?)"/> when it can sample faster than D
+/// full forward passes.
 /// </remarks>
 internal abstract class DensityModel
 {
@@ -110,8 +111,9 @@ internal abstract class DensityModel
     /// </summary>
     public virtual int ScoringBatchRows => 256;
 
-    /// <summary>Rows drawn together by <see cref="SampleRows"/> when many images are asked for (models whose
-    /// sampling state is large per row override it).</summary>
+    /// <summary>Rows drawn together by
+    /// <see cref="SampleRows(Span{float}, int, int, SamplingStream[], ModelWorkspace?)"/> when many images are asked
+    /// for (models whose sampling state is large per row override it).</summary>
     public virtual int SamplingBatchRows => 1024;
 
     /// <summary>
@@ -291,32 +293,40 @@ internal abstract class DensityModel
 
     /// <summary>
     /// Completes rows in place: for each row r the pixels at order steps <c>[knownSteps, D)</c> are drawn from the
-    /// model, conditioned on the pixels at steps <c>[0, knownSteps)</c>. The pixel at step t uses the t-th value of a
-    /// random stream seeded by <c>rowSeeds[r]</c> (one uniform per sampled pixel, see
-    /// <see cref="PixelDistribution.Draw"/>), so any sampler that computes the same conditionals produces the same
-    /// images.
+    /// model, conditioned on the pixels at steps <c>[0, knownSteps)</c>. The pixel at step t uses the t-th value of
+    /// row r's stream <c>streams[r]</c> (one uniform per sampled pixel, see <see cref="PixelDistribution.Draw"/>), so
+    /// any sampler that computes the same conditionals produces the same images; the stream's temperature divides
+    /// every logit.
     /// </summary>
     /// <remarks>
     /// The default runs one full forward pass per pixel; models override it with incremental samplers.
     /// <paramref name="workspace"/>: scratch of <see cref="CreateWorkspace"/> for at least <paramref name="batch"/>
     /// rows, reused across blocks of one large request (null: the sampler makes its own).
     /// </remarks>
-    public virtual void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds,
+    public virtual void SampleRows(Span<float> x, int batch, int knownSteps, SamplingStream[] streams,
         ModelWorkspace? workspace = null) =>
-        SampleRowsNaive(x, batch, knownSteps, rowSeeds);
+        SampleRowsNaive(x, batch, knownSteps, streams);
+
+    /// <summary><see cref="SampleRows(Span{float}, int, int, SamplingStream[], ModelWorkspace?)"/> at τ = 1, one
+    /// stream per row seeded by <paramref name="rowSeeds"/>.</summary>
+    public void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds,
+        ModelWorkspace? workspace = null) =>
+        SampleRows(x, batch, knownSteps, SamplingStream.ForRows(rowSeeds), workspace);
 
     /// <summary>
-    /// <see cref="SampleRows"/> by D full forward passes over the batch: the reference every incremental sampler must
-    /// reproduce exactly for the same seeds.
+    /// <see cref="SampleRows(Span{float}, int, int, SamplingStream[], ModelWorkspace?)"/> by D full forward passes
+    /// over the batch: the reference every incremental sampler must reproduce exactly for the same streams.
     /// </summary>
-    public void SampleRowsNaive(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds)
+    public void SampleRowsNaive(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds) =>
+        SampleRowsNaive(x, batch, knownSteps, SamplingStream.ForRows(rowSeeds));
+
+    /// <inheritdoc cref="SampleRowsNaive(Span{float}, int, int, ReadOnlySpan{int})"/>
+    public void SampleRowsNaive(Span<float> x, int batch, int knownSteps, SamplingStream[] streams)
     {
         int d = Dimension;
         int[] order = Order;
         var workspace = CreateWorkspace(batch);
         var logits = new float[batch * d * LogitsPerPixel];
-        var streams = new Random[batch];
-        for (int r = 0; r < batch; r++) streams[r] = new Random(rowSeeds[r]);
         for (int t = knownSteps; t < d; t++)
         {
             int pixel = order[t];

@@ -137,14 +137,13 @@ internal sealed class Fvsbn : DensityModel
     /// <summary>
     /// Incremental sampling: one running logit vector per image, updated by one row of Wᵀ per pixel that is 1.
     /// </summary>
-    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds,
+    public override void SampleRows(Span<float> x, int batch, int knownSteps, SamplingStream[] streams,
         ModelWorkspace? workspace = null)
     {
         int d = Dimension;
-        int[] seeds = rowSeeds.ToArray();
         ForEachImage(x, batch, () => new float[d], (image, r, z) =>
         {
-            var stream = new Random(seeds[r]);
+            SamplingStream stream = streams[r];
             _bias.Value.CopyTo(z, 0);
             for (int i = 0; i < d; i++)
             {

@@ -419,15 +419,13 @@ internal sealed class Made : DensityModel
     /// </summary>
     /// <exception cref="NotSupportedException">Completion with an ensemble whose connectivities have different
     /// orders.</exception>
-    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds,
+    public override void SampleRows(Span<float> x, int batch, int knownSteps, SamplingStream[] streams,
         ModelWorkspace? workspace = null)
     {
         int d = Dimension, k = EnsembleSize;
         if (knownSteps > 0 && k > 1 && !NaturalOrder)
             throw new NotSupportedException("Completing an image with a MADE mask ensemble needs one input order for " +
                 "every mask: train with InputOrder = Natural, or use EnsembleSize = 1.");
-        var streams = new Random[batch];
-        for (int r = 0; r < batch; r++) streams[r] = new Random(rowSeeds[r]);
         var component = new int[batch];
         if (k > 1)
         {
@@ -474,7 +472,7 @@ internal sealed class Made : DensityModel
         }
     }
 
-    private void SampleComponent(int index, float[] x, Random[] streams, int knownSteps)
+    private void SampleComponent(int index, float[] x, SamplingStream[] streams, int knownSteps)
     {
         int d = Dimension, rows = streams.Length, h1 = _hiddenSizes[0], hl = HiddenFeatureCount;
         var ws = (MadeWorkspace)CreateWorkspace(rows);

@@ -148,7 +148,7 @@ internal sealed class Nade : DensityModel
     /// then <c>a_{t+1} = a_t + W_t x_t</c> (skipped when x_t = 0). When <paramref name="sampling"/> is given, x_t is
     /// drawn from z_t first (steps at or after <c>sampling.KnownSteps</c>).
     /// </summary>
-    private void RunForward(Chunk chunk, bool storeHidden, (Random Stream, int KnownSteps)? sampling)
+    private void RunForward(Chunk chunk, bool storeHidden, (SamplingStream Stream, int KnownSteps)? sampling)
     {
         int d = Dimension, h = HiddenSize;
         float[] w = _w.Value, v = _v.Value, b = _b.Value;
@@ -335,15 +335,14 @@ internal sealed class Nade : DensityModel
         ((NadeWorkspace)workspace).Hidden.AsSpan(0, batch * HiddenSize).CopyTo(features);
 
     /// <summary>O(H·D) per image: the forward recurrence, drawing each pixel as soon as its logit is known.</summary>
-    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds,
+    public override void SampleRows(Span<float> x, int batch, int knownSteps, SamplingStream[] streams,
         ModelWorkspace? workspace = null)
     {
         int d = Dimension;
-        int[] seeds = rowSeeds.ToArray();
         ForEachImage(x, batch, () => new Chunk(d, HiddenSize), (image, r, chunk) =>
         {
             GatherInOrder(image, chunk.X);
-            RunForward(chunk, storeHidden: false, sampling: (new Random(seeds[r]), knownSteps));
+            RunForward(chunk, storeHidden: false, sampling: (streams[r], knownSteps));
             for (int t = 0; t < d; t++) image[_order[t]] = chunk.X[t];
         });
     }

@@ -403,13 +403,11 @@ internal sealed class PixelRnn : DensityModel
     }
 
     /// <summary>One step of every layer per pixel, carrying the states: a single forward pass per image.</summary>
-    public override void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds,
+    public override void SampleRows(Span<float> x, int batch, int knownSteps, SamplingStream[] streams,
         ModelWorkspace? workspace = null)
     {
         int d = Dimension, h = Hidden, width = GateCount * h, n = batch * d;
         var ws = (Workspace)(workspace ?? CreateWorkspace(batch));
-        var streams = new Random[batch];
-        for (int r = 0; r < batch; r++) streams[r] = new Random(rowSeeds[r]);
         var logits = new float[(long)LogitsPerPixel * n];
         for (int l = 0; l < Layers; l++)
         {

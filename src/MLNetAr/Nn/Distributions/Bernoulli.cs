@@ -30,11 +30,12 @@ internal sealed class Bernoulli : PixelDistribution
         Span<float> dLogits) =>
         Kernel.BernoulliNllGradient(logits[..n], x[..n], scale, dLogits[..n]);
 
-    public override float Draw(Random stream, ReadOnlySpan<float> logits, int stride, int index) =>
+    public override float Draw(SamplingStream stream, ReadOnlySpan<float> logits, int stride, int index) =>
         Draw(stream, logits[index]);
 
-    /// <summary>One step of the random stream: <c>1</c> if a uniform draw falls below <c>σ(logit)</c>.</summary>
-    public static float Draw(Random stream, float logit) => stream.NextSingle() < Kernel.Sigmoid(logit) ? 1f : 0f;
+    /// <summary>One step of the random stream: <c>1</c> if a uniform draw falls below <c>σ(logit/τ)</c>.</summary>
+    public static float Draw(SamplingStream stream, float logit) =>
+        stream.NextSingle() < Kernel.Sigmoid(logit * stream.InverseTemperature) ? 1f : 0f;
 
     public override float[] MarginalLogits(double[] counts) => [(float)Math.Log((counts[1] + 1) / (counts[0] + 1))];
 

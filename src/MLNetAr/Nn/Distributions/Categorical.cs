@@ -38,14 +38,14 @@ internal sealed class Categorical(int levels) : PixelDistribution(levels)
         }
     }
 
-    public override float Draw(Random stream, ReadOnlySpan<float> logits, int stride, int index)
+    public override float Draw(SamplingStream stream, ReadOnlySpan<float> logits, int stride, int index)
     {
-        float u = stream.NextSingle();
-        var (max, total) = SoftmaxNormaliser(logits, stride, index);
+        float u = stream.NextSingle(), inverseTemperature = stream.InverseTemperature;
+        var (max, total) = SoftmaxNormaliser(logits, stride, index, inverseTemperature);
         float cumulative = 0f, target = u * total;
         for (int k = 0; k < Levels - 1; k++)
         {
-            cumulative += MathF.Exp(logits[k * stride + index] - max);
+            cumulative += MathF.Exp((logits[k * stride + index] - max) * inverseTemperature);
             if (target < cumulative) return k / (float)(Levels - 1);
         }
         return 1f;
@@ -74,14 +74,17 @@ internal sealed class Categorical(int levels) : PixelDistribution(levels)
     }
 
     /// <summary>
-    /// The largest of pixel <paramref name="index"/>'s K logits (stride apart) and <c>Σ_k exp(z_k - max)</c>.
+    /// The largest of pixel <paramref name="index"/>'s K logits (stride apart) and <c>Σ_k exp((z_k - max)·s)</c>, s
+    /// being <paramref name="scale"/> (1/τ when drawing). Subtracting before scaling keeps the largest term at exactly
+    /// exp(0) = 1 however large s is.
     /// </summary>
-    private (float Max, float Sum) SoftmaxNormaliser(ReadOnlySpan<float> logits, int stride, int index)
+    private (float Max, float Sum) SoftmaxNormaliser(ReadOnlySpan<float> logits, int stride, int index,
+        float scale = 1f)
     {
         float max = float.NegativeInfinity;
         for (int k = 0; k < Levels; k++) max = MathF.Max(max, logits[k * stride + index]);
         float sum = 0f;
-        for (int k = 0; k < Levels; k++) sum += MathF.Exp(logits[k * stride + index] - max);
+        for (int k = 0; k < Levels; k++) sum += MathF.Exp((logits[k * stride + index] - max) * scale);
         return (max, sum);
     }
 }

@@ -56,10 +56,10 @@ internal abstract class PixelDistribution
 
     /// <summary>
     /// Draws pixel <paramref name="index"/> of logits with <paramref name="stride"/> between levels, with one uniform
-    /// of <paramref name="stream"/>: Bernoulli <c>u &lt; σ(z)</c>, or the categorical level whose cumulative
-    /// probability first exceeds u. Returns the pixel value.
+    /// of <paramref name="stream"/>: Bernoulli <c>u &lt; σ(z/τ)</c>, or the level whose cumulative probability under
+    /// <c>softmax(z/τ)</c> first exceeds u, τ being the stream's temperature. Returns the pixel value.
     /// </summary>
-    public abstract float Draw(Random stream, ReadOnlySpan<float> logits, int stride, int index);
+    public abstract float Draw(SamplingStream stream, ReadOnlySpan<float> logits, int stride, int index);
 
     /// <summary>
     /// Output biases that start a model at a pixel's marginal distribution, from <paramref name="counts"/> (pixels at
