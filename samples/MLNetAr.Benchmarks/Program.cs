@@ -40,6 +40,12 @@ var benchmarks = new (string Name, string Description, Func<IReadOnlyList<string
         "[--out-dir DIR] [--checkpoint-dir DIR] [--save-dir DIR] [--max-epochs N].",
         PaperBenchmark.Run),
     ("probe", "Linear probe on HiddenFeatures: [epochs].", ProbeBenchmark.Run),
+    ("judge", "Train the digit judge on the embedded digits and write it to models/digit-judge: [--epochs N] " +
+        "[--rows N] [--out-dir DIR].", JudgeBenchmark.Run),
+    ("pretrained", "Check the shipped pretrained models against their manifest (checksum, NLL on the first " +
+        "validation images): [--dir DIR] [--valid FILE] [--record].", PretrainedBenchmark.Run),
+    ("generation", "How digit-like a saved model's samples are, by the digit judge: --model FILE|NAME [--samples N] " +
+        "[--temperature T] [--seed S] [--real bernoulli|threshold] [--grid FILE.png].", GenerationBenchmark.Run),
     ("score", "Scoring throughput of every path: [--only name,name | --model M --set Name=Value ...] [--images N] " +
         "[--repeats R].", ScoreBenchmark.Run),
 };

@@ -55,6 +55,13 @@ public static class PretrainedModels
         public double ValidationNll { get; set; }
         /// <summary>How many validation images (the first ones of the split) the NLL is over.</summary>
         public int ValidationImages { get; set; }
+        /// <summary>
+        /// Mean NLL (nats) on the first <see cref="CheckImages"/> validation images, as the loaded file scores them:
+        /// what the tests recompute to show the shipped file is the model the table describes.
+        /// </summary>
+        public double CheckNll { get; set; }
+        /// <summary>How many validation images <see cref="CheckNll"/> is over.</summary>
+        public int CheckImages { get; set; }
         /// <summary>How many training images were used.</summary>
         public int TrainingImages { get; set; }
         /// <summary>Trainable parameters.</summary>
@@ -66,16 +73,17 @@ public static class PretrainedModels
     }
 
     /// <summary>
-    /// The repository's <see cref="BinarizedMnistFolder"/>, looked for above the working directory and the program's
-    /// folder; null when neither is inside a clone.
+    /// The repository's folder <paramref name="relative"/> (by default <see cref="BinarizedMnistFolder"/>) holding
+    /// <paramref name="marker"/>, looked for above the working directory and the program's folder; null when neither is
+    /// inside a clone.
     /// </summary>
-    public static string? FindFolder(string relative = BinarizedMnistFolder)
+    public static string? FindFolder(string relative = BinarizedMnistFolder, string marker = ManifestFileName)
     {
         foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
             for (var dir = new DirectoryInfo(start); dir != null; dir = dir.Parent)
             {
                 string candidate = Path.Combine(dir.FullName, relative);
-                if (System.IO.File.Exists(Path.Combine(candidate, ManifestFileName))) return candidate;
+                if (System.IO.File.Exists(Path.Combine(candidate, marker))) return candidate;
             }
         return null;
     }
@@ -142,6 +150,19 @@ public static class PretrainedModels
         return path;
     }
 
+    /// <summary>Validation images <see cref="Entry.CheckNll"/> is measured on.</summary>
+    public const int DefaultCheckImages = 500;
+
+    /// <summary>Rewrites the entry of the same name in <paramref name="folder"/>'s manifest.</summary>
+    public static void WriteEntry(string folder, Entry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var entries = ReadManifest(folder).Where(e => e.Name != entry.Name).Append(entry).OrderBy(e => e.Name)
+            .ToList();
+        System.IO.File.WriteAllText(Path.Combine(folder, ManifestFileName),
+            JsonSerializer.Serialize(entries, Json) + "\n");
+    }
+
     /// <summary>
     /// Saves <paramref name="model"/> as <c>NAME.zip</c> in <paramref name="folder"/> and writes its manifest entry
     /// (replacing any of the same name) with the file's size and checksum filled in.
@@ -161,10 +182,7 @@ public static class PretrainedModels
         entry.Sha256 = Sha256(path);
         entry.Created = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ",
             System.Globalization.CultureInfo.InvariantCulture);
-        var entries = ReadManifest(folder).Where(e => e.Name != entry.Name).Append(entry).OrderBy(e => e.Name)
-            .ToList();
-        System.IO.File.WriteAllText(Path.Combine(folder, ManifestFileName),
-            JsonSerializer.Serialize(entries, Json) + "\n");
+        WriteEntry(folder, entry);
         return entry;
     }
 

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNetAr.Data;
+using MLNetAr.Data.Judge;
+using MLNetAr.Demo;
+
+namespace MLNetAr.Benchmarks;
+
+/// <summary>
+/// How digit-like a saved model's samples are: draws N images and scores them with the shipped digit judge beside N
+/// held-out real digits (the ceiling): confident share, Inception-style score, classes covered, Fréchet distance.
+/// </summary>
+/// <remarks>
+/// Usage: <c>generation --model FILE|NAME [--samples N] [--temperature T] [--seed S] [--real bernoulli|threshold]
+/// [--grid FILE.png]</c>. <c>--model</c> is any model file written by <c>mlContext.Model.Save</c> whose last transform
+/// is an MLNetAr density model of 28×28 images, or the name of a shipped pretrained model
+/// (<c>models/binarized-mnist</c>, checked against its manifest). Real digits are binarised as the model's training
+/// digits were: Bernoulli (the standard binarized MNIST, the default) or threshold (the main job's).
+/// </remarks>
+internal static class GenerationBenchmark
+{
+    public static Dictionary<string, object> Run(IReadOnlyList<string> args)
+    {
+        string? model = null, grid = null;
+        int samples = 1000, seed = 1;
+        float temperature = 1f;
+        bool bernoulli = true;
+        for (int i = 0; i < args.Count; i++)
+        {
+            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            switch (args[i])
+            {
+                case "--model": model = Value(); break;
+                case "--samples": samples = JudgeBenchmark.PositiveInt(Value(), "--samples"); break;
+                case "--seed": seed = int.Parse(Value(), CultureInfo.InvariantCulture); break;
+                case "--temperature":
+                    string text = Value();
+                    temperature = float.TryParse(text, CultureInfo.InvariantCulture, out float t) && t > 0
+                        && float.IsFinite(t) ? t
+                        : throw new ArgumentException($"--temperature must be a positive number, got '{text}'.");
+                    break;
+                case "--real":
+                    bernoulli = Value() switch
+                    {
+                        "bernoulli" => true,
+                        "threshold" => false,
+                        string other => throw new ArgumentException(
+                            $"--real must be bernoulli or threshold, got '{other}'."),
+                    };
+                    break;
+                case "--grid": grid = Value(); break;
+                default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
+            }
+        }
+        if (samples < 2) throw new ArgumentException("--samples must be at least 2.");
+        var ml = new MLContext(seed: 1);
+        AutoregressiveDensityTransformer density = LoadDensityModel(ml,
+            model ?? throw new ArgumentException("--model FILE|NAME is required."));
+        if (density.Dimension != DigitJudge.Dimension)
+            throw new ArgumentException($"The judge reads 28×28 digits; '{model}' models {density.Dimension} pixels.");
+
+        GenerationJudging judging = GenerationJudging.Create(bernoulli);
+        var clock = Stopwatch.StartNew();
+        float[][] images = density.Sample(samples, seed, temperature);
+        double seconds = clock.Elapsed.TotalSeconds;
+        if (grid != null)
+            ImageGrid.SavePng(grid, images.Take(64).ToArray(), DigitJudge.Side, DigitJudge.Side, columns: 8, scale: 2);
+        SampleQuality generated = judging.Score(images), real = judging.ScoreReal(samples);
+        string label = temperature == 1f ? density.ModelKind : $"{density.ModelKind} (tempered, τ = {temperature:G3})";
+        Console.Error.WriteLine($"{label}: confident {generated.Confident:F3}, Inception-style score " +
+            $"{generated.InceptionScore:F2}, {generated.ClassesCovered} classes covered, Fréchet distance " +
+            $"{generated.FrechetDistance:F2} ({samples} samples in {seconds:F1} s); real {judging.Binarisation} " +
+            $"digits ({real.Count}): {real.Confident:F3}, {real.InceptionScore:F2}, {real.ClassesCovered}, " +
+            $"{real.FrechetDistance:F2}");
+        return new Dictionary<string, object>
+        {
+            ["model"] = model!, ["kind"] = density.ModelKind, ["temperature"] = temperature,
+            ["tempered"] = temperature != 1f, ["samples"] = samples, ["seed"] = seed,
+            ["sampling_seconds"] = Math.Round(seconds, 2),
+            ["real_digits"] = judging.Binarisation,
+            ["generated"] = Describe(generated), ["real"] = Describe(real),
+            ["judge"] = new Dictionary<string, object>
+            {
+                ["sha256"] = judging.Record.Sha256, ["threshold_accuracy"] = judging.Record.ThresholdAccuracy,
+                ["bernoulli_accuracy"] = judging.Record.BernoulliAccuracy,
+            },
+        };
+    }
+
+    /// <summary>
+    /// The density model of a saved file (the model itself, or the last transform of a chain), or of a shipped
+    /// pretrained model by name.
+    /// </summary>
+    internal static AutoregressiveDensityTransformer LoadDensityModel(MLContext ml, string fileOrName)
+    {
+        ITransformer loaded;
+        if (File.Exists(fileOrName))
+            loaded = ml.Model.Load(fileOrName, out _);
+        else
+        {
+            string folder = PretrainedModels.FindFolder() ?? throw new ArgumentException(
+                $"'{fileOrName}' is neither a model file nor a shipped model (no " +
+                $"{PretrainedModels.BinarizedMnistFolder} found above the working directory).");
+            loaded = PretrainedModels.Load(ml, fileOrName, folder, out _);
+        }
+        return (loaded as AutoregressiveDensityTransformer
+            ?? (loaded as TransformerChain<ITransformer>)?.LastTransformer as AutoregressiveDensityTransformer)
+            ?? throw new ArgumentException($"'{fileOrName}' holds no MLNetAr density model as its last transform.");
+    }
+
+    private static Dictionary<string, object> Describe(SampleQuality q) => new()
+    {
+        ["count"] = q.Count, ["confident"] = Math.Round(q.Confident, 4),
+        ["inception_score"] = Math.Round(q.InceptionScore, 3), ["classes_covered"] = q.ClassesCovered,
+        ["frechet_distance"] = Math.Round(q.FrechetDistance, 3),
+        ["class_shares"] = q.ClassShares.Select(s => Math.Round(s, 4)).ToArray(),
+    };
+}

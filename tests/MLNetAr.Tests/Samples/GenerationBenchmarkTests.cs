@@ -1,0 +1,81 @@
+using System.Text.Json;
+using MLNetAr.Data;
+using MLNetAr.Tests.TestUtilities;
+
+namespace MLNetAr.Tests.Samples;
+
+/// <summary>
+/// <c>paper --save-dir</c> writes loadable models with a manifest, and the <c>generation</c> command judges any saved
+/// model beside the real digits.
+/// </summary>
+[Collection(ConsoleCollection.Name)]
+public class GenerationBenchmarkTests
+{
+    private static readonly string Digits = Path.Combine(AppContext.BaseDirectory, "data", "digits10k",
+        "digits10k-images-idx3-ubyte.gz");
+
+    private static (int ExitCode, string Output) Run(params string[] args) =>
+        EntryPoint.Run(System.Reflection.Assembly.Load("MLNetAr.Benchmarks"), args);
+
+    private static JsonElement LastJson(string output) =>
+        JsonDocument.Parse(output[output.IndexOf("\n{", StringComparison.Ordinal)..]).RootElement;
+
+    [Fact]
+    public void PaperSaveDir_ThenGeneration_JudgesTheSavedModelBesideRealDigits()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"mlnetar-generation-{Guid.NewGuid():N}");
+        try
+        {
+            var (exit, output) = Run("paper", "--model", "fvsbn", "--rows", "300", "--max-epochs", "2",
+                "--train", Digits, "--valid", Digits, "--out-dir", dir, "--save-dir", dir);
+            Assert.True(exit == 0, output);
+            PretrainedModels.Entry entry = Assert.Single(PretrainedModels.ReadManifest(dir));
+            Assert.Equal("fvsbn", entry.Name);
+            Assert.Equal(PretrainedModels.Sha256(Path.Combine(dir, "fvsbn.zip")), entry.Sha256);
+            Assert.Equal(2, entry.Epochs);
+            Assert.Equal(60, entry.ValidationImages);
+            Assert.Contains("--save-dir", entry.Command, StringComparison.Ordinal);
+            Assert.Contains("paper --model fvsbn --max-epochs 2", entry.Reproduce, StringComparison.Ordinal);
+            Assert.InRange(entry.ValidationNll, 20, 543);
+
+            (exit, output) = Run("generation", "--model", Path.Combine(dir, "fvsbn.zip"), "--samples", "40",
+                "--grid", Path.Combine(dir, "grid.png"));
+            Assert.True(exit == 0, output);
+            JsonElement report = LastJson(output);
+            Assert.False(report.GetProperty("tempered").GetBoolean());
+            JsonElement generated = report.GetProperty("generated"), real = report.GetProperty("real");
+            Assert.Equal(40, generated.GetProperty("count").GetInt32());
+            Assert.Equal(40, real.GetProperty("count").GetInt32());
+            Assert.InRange(real.GetProperty("confident").GetDouble(), 0.9, 1);
+            Assert.InRange(generated.GetProperty("inception_score").GetDouble(), 1, 10);
+            Assert.True(generated.GetProperty("frechet_distance").GetDouble() >
+                real.GetProperty("frechet_distance").GetDouble());
+            Assert.True(File.Exists(Path.Combine(dir, "grid.png")));
+
+            (exit, output) = Run("generation", "--model", Path.Combine(dir, "fvsbn.zip"), "--samples", "20",
+                "--temperature", "0.5", "--real", "threshold");
+            Assert.True(exit == 0, output);
+            report = LastJson(output);
+            Assert.True(report.GetProperty("tempered").GetBoolean());
+            Assert.Contains("tempered, τ = 0.5", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("--temperature", "0", "--temperature must be a positive number")]
+    [InlineData("--temperature", "NaN", "--temperature must be a positive number")]
+    [InlineData("--real", "grey", "--real must be bernoulli or threshold")]
+    [InlineData("--model", "no-such-model", "no-such-model")]
+    public void Generation_BadArguments_AreErrorsNamingTheOption(string option, string value, string message)
+    {
+        string[] args = option == "--model" ? ["generation", option, value]
+            : ["generation", "--model", "fvsbn", option, value];
+        var (exit, output) = Run(args);
+        Assert.Equal(2, exit);
+        Assert.Contains(message, output, StringComparison.Ordinal);
+    }
+}
