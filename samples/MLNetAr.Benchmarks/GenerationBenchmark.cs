@@ -18,6 +18,7 @@ namespace MLNetAr.Benchmarks;
 /// is an MLNetAr density model of 28×28 images, or the name of a shipped pretrained model
 /// (<c>models/binarized-mnist</c>, checked against its manifest). Real digits are binarised as the model's training
 /// digits were: Bernoulli (the standard binarized MNIST, the default) or threshold (the main job's).
+/// <c>--diagnose</c> adds the sampler check of <see cref="SamplerCheck"/> and the model's NLL of the real digits.
 /// </remarks>
 internal static class GenerationBenchmark
 {
@@ -26,7 +27,7 @@ internal static class GenerationBenchmark
         string? model = null, grid = null;
         int samples = 1000, seed = 1;
         float temperature = 1f;
-        bool bernoulli = true;
+        bool bernoulli = true, diagnose = false;
         for (int i = 0; i < args.Count; i++)
         {
             string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -51,6 +52,7 @@ internal static class GenerationBenchmark
                     };
                     break;
                 case "--grid": grid = Value(); break;
+                case "--diagnose": diagnose = true; break;
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
             }
         }
@@ -74,7 +76,7 @@ internal static class GenerationBenchmark
             $"{generated.FrechetDistance:F2} ({samples} samples in {seconds:F1} s); real {judging.Binarisation} " +
             $"digits ({real.Count}): {real.Confident:F3}, {real.InceptionScore:F2}, {real.ClassesCovered}, " +
             $"{real.FrechetDistance:F2}");
-        return new Dictionary<string, object>
+        var report = new Dictionary<string, object>
         {
             ["model"] = model!, ["kind"] = density.ModelKind, ["temperature"] = temperature,
             ["tempered"] = temperature != 1f, ["samples"] = samples, ["seed"] = seed,
@@ -86,6 +88,70 @@ internal static class GenerationBenchmark
                 ["sha256"] = judging.Record.Sha256, ["threshold_accuracy"] = judging.Record.ThresholdAccuracy,
                 ["bernoulli_accuracy"] = judging.Record.BernoulliAccuracy,
             },
+        };
+        if (diagnose)
+        {
+            Dictionary<string, object> check = SamplerCheck(density, images);
+            var realDigits = new ImageSet(judging.RealImages(samples).SelectMany(i => i).ToArray(), DigitJudge.Side,
+                DigitJudge.Side);
+            check["real_digits_nll"] = Math.Round(TrainBenchmark.Nll(ml, density, realDigits, out _), 3);
+            Console.Error.WriteLine($"sampler check: mean −log p of the samples {check["samples_nll"]}, mean summed " +
+                $"conditional entropy {check["conditional_entropy"]} (paired difference {check["difference"]} ± " +
+                $"{check["difference_standard_error"]}); NLL of {realDigits.Count} real digits " +
+                $"{check["real_digits_nll"]}");
+            report["sampler_check"] = check;
+        }
+        return report;
+    }
+
+    /// <summary>
+    /// Whether the sampler draws from the density it scores with: for each sample x, <c>−log p(x)</c> against
+    /// <c>Σ_i H(x_i | x_&lt;i)</c>, the entropies of the conditionals it was drawn from (recomputed by a forward pass
+    /// over the finished image). Under exact sampling the two have the same expectation, the model's entropy
+    /// H(p) (each term <c>−log p(x_i | x_&lt;i) − H_i</c> has mean zero given the pixels before it), so their paired
+    /// difference must be within a few standard errors of 0; at τ ≠ 1 it is not, by construction. Mask ensembles are
+    /// skipped: their conditionals are a mixture's.
+    /// </summary>
+    internal static Dictionary<string, object> SamplerCheck(AutoregressiveDensityTransformer density,
+        float[][] samples)
+    {
+        Models.DensityModel model = density.Model;
+        if (model is Models.Made { EnsembleSize: > 1 })
+            return new Dictionary<string, object> { ["skipped"] = "a mask ensemble's conditionals are a mixture's" };
+        int d = model.Dimension, levels = model.Levels, n = samples.Length, block = 50;
+        var workspace = model.CreateWorkspace(block);
+        var logits = new float[block * d * model.LogitsPerPixel];
+        var logP = new float[block * d];
+        var negLogP = new double[n];
+        var entropy = new double[n];
+        for (int start = 0; start < n; start += block)
+        {
+            int rows = Math.Min(block, n - start);
+            float[] x = samples.Skip(start).Take(rows).SelectMany(i => i).ToArray();
+            model.Forward(x, rows, logits, workspace);
+            model.Distribution.LogProbabilities(logits, x, rows * d, logP);
+            for (int r = 0; r < rows; r++)
+                for (int i = 0; i < d; i++) negLogP[start + r] -= logP[r * d + i];
+            for (int level = 0; level < levels; level++)
+            {
+                float[] constant = Enumerable.Repeat(level / (float)(levels - 1), rows * d).ToArray();
+                model.Distribution.LogProbabilities(logits, constant, rows * d, logP);
+                for (int r = 0; r < rows; r++)
+                    for (int i = 0; i < d; i++)
+                    {
+                        double lp = logP[r * d + i];
+                        if (lp > double.NegativeInfinity) entropy[start + r] -= Math.Exp(lp) * lp;
+                    }
+            }
+        }
+        double[] difference = negLogP.Zip(entropy, (a, b) => a - b).ToArray();
+        double mean = difference.Average();
+        double standardError = Math.Sqrt(difference.Sum(v => (v - mean) * (v - mean)) / (n - 1) / n);
+        return new Dictionary<string, object>
+        {
+            ["samples_nll"] = Math.Round(negLogP.Average(), 3),
+            ["conditional_entropy"] = Math.Round(entropy.Average(), 3),
+            ["difference"] = Math.Round(mean, 3), ["difference_standard_error"] = Math.Round(standardError, 3),
         };
     }
 

@@ -23,16 +23,21 @@ namespace MLNetAr.Demo;
 /// <param name="AnomalyEpochs">Epoch limit of the one-class detectors (about 800 training digits each; their one-layer
 /// PixelCNN background takes at most 5).</param>
 /// <param name="AnomalyDigits">Digit classes used as the normal class in turn.</param>
+/// <param name="GenerationSamples">Samples each freshly trained model draws for the judge (the first 64 are
+/// shown).</param>
+/// <param name="PretrainedSamples">Samples each shipped pretrained model draws for the judge.</param>
 /// <param name="Probe">Whether to run the linear probes.</param>
 /// <param name="Texture">The texture section's experiment.</param>
 public sealed record ReportSettings(int TrainRows, int Epochs, int NadeEpochs, int NadeHidden, int MadeHidden,
     int PixelCnnEpochs, int WaveNetEpochs,
-    int Channels, int AnomalyEpochs, int[] AnomalyDigits, bool Probe, TextureSettings Texture)
+    int Channels, int AnomalyEpochs, int[] AnomalyDigits, int GenerationSamples, int PretrainedSamples, bool Probe,
+    TextureSettings Texture)
 {
     public static ReportSettings Full { get; } = new(8000, 30, 15, 250, 500, 2, 3, 16, 20,
-        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], Probe: true, TextureSettings.Report);
-    public static ReportSettings Quick { get; } = new(600, 1, 1, 16, 32, 1, 1, 4, 1, [0, 1], Probe: false,
-        TextureSettings.Quick);
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], GenerationSamples: 200, PretrainedSamples: 100, Probe: true,
+        TextureSettings.Report);
+    public static ReportSettings Quick { get; } = new(600, 1, 1, 16, 32, 1, 1, 4, 1, [0, 1], GenerationSamples: 16,
+        PretrainedSamples: 4, Probe: false, TextureSettings.Quick);
 }
 
 /// <summary>
@@ -112,31 +117,9 @@ public static class DigitsReport
             .Append(CultureInfo.InvariantCulture, $"<td>{baseline / d / Math.Log(2):F4}</td></tr></table>");
         html.Append("<p>Digits binarised at 0.5; NLL is the exact −log p(x) in nats per image (lower is better).</p>");
 
-        // ---- Samples and completions --------------------------------------------------------------------------------
-        html.Append("<h2>Samples</h2><div class=\"row\">");
-        foreach (var (name, model) in fitted)
-        {
-            string file = Slug(name) + "-samples.png";
-            ImageGrid.SavePng(Path.Combine(outDir, file), model.Sample(64, seed: 7), h, w, columns: 8, scale: 2);
-            html.Append(Figure(file, name));
-        }
-        html.Append("</div><h2>Completions</h2><p>Top half given, bottom half sampled: each row is a test digit, " +
-            "then three completions.</p><div class=\"row\">");
-        ImageSet shown = test.BinarizeThreshold().Slice(0, 8);
-        foreach (var (name, model) in fitted)
-        {
-            var grid = new List<float[]>();
-            for (int i = 0; i < shown.Count; i++)
-            {
-                float[] original = shown.GetImage(i);
-                grid.Add(original);
-                for (int s = 0; s < 3; s++) grid.Add(model.Complete(original, knownPixels: d / 2, seed: 10 * i + s));
-            }
-            string file = Slug(name) + "-completions.png";
-            ImageGrid.SavePng(Path.Combine(outDir, file), grid, h, w, columns: 4, scale: 2);
-            html.Append(Figure(file, name));
-        }
-        html.Append("</div>");
+        // ---- Generation: samples, completions and the judge's table --------------------------------------------
+        GenerationReport.Append(html, outDir, ml, fitted, test, settings.GenerationSamples,
+            settings.PretrainedSamples, log);
 
         // ---- Anomaly detection --------------------------------------------------------------------------------------
         log("One-class anomaly detection (normal digit vs all others).");
@@ -412,11 +395,7 @@ public static class DigitsReport
         return svg.Append("</svg>").ToString();
     }
 
-    private static string Figure(string file, string caption) =>
-        $"<figure><img " +
-            $"src=\"{file}\" alt=\"{WebUtility.HtmlEncode(caption)}\"><figcaption>{caption}</figcaption></figure>";
-
-    private static string Slug(string name) => new(name.ToLowerInvariant().Where(char.IsLetterOrDigit).ToArray());
+    private static string Figure(string file, string caption) => GenerationReport.Figure(file, caption);
 
     /// <summary>
     /// The page; on load a small script records in the DOM whether every image loaded (read by the browser test).

@@ -57,6 +57,10 @@ public sealed class GenerationJudging
     public SampleQuality ScoreReal(int count) =>
         SampleQuality.Score(Judge, _heldOut.Slice(0, Math.Min(count, _heldOut.Count)).Pixels, Reference);
 
+    /// <summary>The first <paramref name="count"/> held-out real digits (at most 1,000), binarised.</summary>
+    public float[][] RealImages(int count) =>
+        Enumerable.Range(0, Math.Min(count, _heldOut.Count)).Select(_heldOut.GetImage).ToArray();
+
     /// <summary>How many held-out real digits there are to score as the ceiling.</summary>
     public int RealCount => _heldOut.Count;
 }

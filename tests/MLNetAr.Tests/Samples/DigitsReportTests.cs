@@ -15,8 +15,10 @@ public class DigitsReportTests
             var lines = new List<string>();
             string page = DigitsReport.Write(folder, ReportSettings.Quick, lines.Add);
             string html = File.ReadAllText(page);
-            foreach (string section in new[] { "Density estimation", "Samples", "Completions", "Anomaly detection",
-                "ROC curves", "<svg", "FVSBN", "NADE", "MADE", "RandomizedPca" })
+            foreach (string section in new[] { "Density estimation", "Generation", "Completions", "Anomaly detection",
+                "ROC curves", "<svg", "FVSBN", "NADE", "MADE", "RandomizedPca", "Inception-style score",
+                "real held-out digits (thresholded at", "Pretrained (standard binarized MNIST",
+                "real held-out digits (Bernoulli-binarised)", "pretrained-fvsbn-samples.png" })
                 Assert.Contains(section, html);
             string[] images = Regex.Matches(html, "<img src=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToArray();
             Assert.True(images.Length >= 7, $"{images.Length} images");
@@ -26,6 +28,7 @@ public class DigitsReportTests
                 Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes.Take(4).ToArray());
             }
             Assert.Contains(lines, l => l.Contains("normal digit 1", StringComparison.Ordinal)); // progress is reported
+            Assert.Contains(lines, l => l.Contains("FVSBN: confident", StringComparison.Ordinal)); // judged
         }
         finally
         {

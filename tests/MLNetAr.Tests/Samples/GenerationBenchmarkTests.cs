@@ -65,6 +65,37 @@ public class GenerationBenchmarkTests
         }
     }
 
+    [Fact]
+    public void SamplerCheck_PassesAtTemperatureOne_AndCatchesASamplerThatIsNotTheDensity()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"mlnetar-sampler-check-{Guid.NewGuid():N}");
+        try
+        {
+            var (exit, output) = Run("paper", "--model", "nade", "--rows", "400", "--max-epochs", "2",
+                "--train", Digits, "--valid", Digits, "--out-dir", dir, "--save-dir", dir);
+            Assert.True(exit == 0, output);
+            (double Difference, double Error) Check(string temperature)
+            {
+                (exit, output) = Run("generation", "--model", Path.Combine(dir, "nade.zip"), "--samples", "400",
+                    "--temperature", temperature, "--diagnose");
+                Assert.True(exit == 0, output);
+                JsonElement check = LastJson(output).GetProperty("sampler_check");
+                Assert.True(check.GetProperty("real_digits_nll").GetDouble() > 0);
+                return (check.GetProperty("difference").GetDouble(),
+                    check.GetProperty("difference_standard_error").GetDouble());
+            }
+            var exact = Check("1");
+            Assert.True(Math.Abs(exact.Difference) < 4 * exact.Error, $"{exact.Difference} ± {exact.Error}");
+            // Sharpened draws are likelier than the model's own: −log p falls below the conditionals' entropy.
+            var tempered = Check("0.6");
+            Assert.True(tempered.Difference < -4 * tempered.Error, $"{tempered.Difference} ± {tempered.Error}");
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("--temperature", "0", "--temperature must be a positive number")]
     [InlineData("--temperature", "NaN", "--temperature must be a positive number")]
