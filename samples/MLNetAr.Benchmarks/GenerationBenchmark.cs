@@ -95,10 +95,15 @@ internal static class GenerationBenchmark
             var realDigits = new ImageSet(judging.RealImages(samples).SelectMany(i => i).ToArray(), DigitJudge.Side,
                 DigitJudge.Side);
             check["real_digits_nll"] = Math.Round(TrainBenchmark.Nll(ml, density, realDigits, out _), 3);
+            // The same entropies along real digits: how unsure the model is where it was trained, against where its
+            // own samples take it.
+            check["real_digits_conditional_entropy"] =
+                SamplerCheck(density, judging.RealImages(samples))["conditional_entropy"];
             Console.Error.WriteLine($"sampler check: mean −log p of the samples {check["samples_nll"]}, mean summed " +
                 $"conditional entropy {check["conditional_entropy"]} (paired difference {check["difference"]} ± " +
                 $"{check["difference_standard_error"]}); NLL of {realDigits.Count} real digits " +
-                $"{check["real_digits_nll"]}");
+                $"{check["real_digits_nll"]}, their conditionals' summed entropy " +
+                $"{check["real_digits_conditional_entropy"]}");
             report["sampler_check"] = check;
         }
         return report;

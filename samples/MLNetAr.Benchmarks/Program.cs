@@ -29,7 +29,8 @@ var benchmarks = new (string Name, string Description, Func<IReadOnlyList<string
     ("conv", "The convolutional training step against the GEMM peak, interleaved: [--batch B] [--rounds R] " +
         "[--steps S] [--layers L] [--channels C] [--kernel K].", ConvolutionBenchmark.Run),
     ("train", "Train and evaluate one model: --model M [--set Name=Value ...] [--train FILE --valid FILE [--test " +
-        "FILE]] [--samples N] [--naive-samples N] [--rows N] [--sample-grid FILE].", TrainBenchmark.Run),
+        "FILE]] [--samples N] [--naive-samples N] [--rows N] [--sample-grid FILE] [--save-model FILE].",
+        TrainBenchmark.Run),
     ("anomaly", "One-class anomaly detection on the digits: [epochs] [--only name,name] [--seed s].",
         AnomalyBenchmark.Run),
     ("anomaly-textures",

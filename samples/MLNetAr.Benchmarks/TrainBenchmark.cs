@@ -29,7 +29,7 @@ internal static class TrainBenchmark
         string? trainPath = null, validPath = null, testPath = null;
         var settings = new List<(string Name, string Value)>();
         int sampleCount = 1000, naiveSampleCount = 0, rows = int.MaxValue;
-        string? sampleGrid = null;
+        string? sampleGrid = null, saveModel = null;
         for (int i = 0; i < args.Count; i++)
         {
             switch (args[i])
@@ -42,6 +42,7 @@ internal static class TrainBenchmark
                 case "--naive-samples": naiveSampleCount = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--rows": rows = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--sample-grid": sampleGrid = args[++i]; break;
+                case "--save-model": saveModel = args[++i]; break;
                 case "--set": settings.Add(TrainBenchmark.ParseSetting(args[++i])); break;
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
             }
@@ -55,6 +56,7 @@ internal static class TrainBenchmark
         var clock = Stopwatch.StartNew();
         AutoregressiveDensityTransformer fitted = estimator(train.ToDataView(ml), valid?.ToDataView(ml));
         double trainSeconds = clock.Elapsed.TotalSeconds;
+        if (saveModel != null) ml.Model.Save(fitted, train.ToDataView(ml).Schema, saveModel);
         var history = fitted.TrainingHistory;
         int best = history.Where(h => !double.IsNaN(h.ValidationNll)).DefaultIfEmpty(history[^1]).MinBy(h =>
             double.IsNaN(h.ValidationNll) ? h.TrainingNll : h.ValidationNll)!.Epoch;
