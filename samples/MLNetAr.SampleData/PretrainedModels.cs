@@ -20,7 +20,8 @@ public static class PretrainedModels
     /// </summary>
     public const string BinarizedMnistFolder = "models/binarized-mnist";
 
-    private static readonly JsonSerializerOptions Json = new()
+    /// <summary>How the manifests and records are written: indented, snake_case, non-ASCII kept as it is.</summary>
+    internal static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,

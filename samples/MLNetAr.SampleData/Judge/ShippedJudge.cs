@@ -15,11 +15,7 @@ public static class ShippedJudge
     /// <summary>The record's file name.</summary>
     public const string RecordFile = "judge.json";
 
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+    private static JsonSerializerOptions Json => PretrainedModels.Json;
 
     /// <summary>Where the shipped judge came from and how well it classifies held-out real digits.</summary>
     public sealed class Record

@@ -52,20 +52,26 @@ public class PixelDistributionTests
         }
     }
 
+    public static TheoryData<int, float> LevelsAndTemperatures => new()
+    {
+        { 2, 1f }, { 3, 1f }, { 16, 1f }, { 2, 0.5f }, { 3, 0.5f }, { 16, 0.5f }, { 2, 2f }, { 16, 2f },
+    };
+
     [Theory]
-    [MemberData(nameof(LevelCounts))]
-    public void Draw_FollowsTheProbabilities(int levels)
+    [MemberData(nameof(LevelsAndTemperatures))]
+    public void Draw_FollowsTheProbabilitiesOfTheLogitsDividedByTheTemperature(int levels, float temperature)
     {
         var distribution = PixelDistribution.For(levels);
         float[] logits = TestData.RandomVector(distribution.LogitsPerPixel, seed: 3, scale: 1.5f);
-        var stream = new SamplingStream(11);
+        var stream = new SamplingStream(11, temperature);
         const int draws = 40000;
         var counts = new int[levels];
         for (int i = 0; i < draws; i++) counts[distribution.LevelOf(distribution.Draw(stream, logits, 1, 0))]++;
+        float[] tempered = logits.Select(z => z / temperature).ToArray();
         for (int k = 0; k < levels; k++)
         {
             var logP = new float[1];
-            distribution.LogProbabilities(logits, [Value(k, levels)], 1, logP);
+            distribution.LogProbabilities(tempered, [Value(k, levels)], 1, logP);
             double p = Math.Exp(logP[0]), sd = Math.Sqrt(p * (1 - p) / draws);
             Assert.InRange(counts[k] / (double)draws, p - 5 * sd - 1e-4, p + 5 * sd + 1e-4);
         }
@@ -114,29 +120,6 @@ public class PixelDistributionTests
         {
             float[] logits = TestData.RandomVector(distribution.LogitsPerPixel, seed: i, scale: 4f);
             Assert.Equal(Untempered(reference, logits, levels), distribution.Draw(stream, logits, 1, 0));
-        }
-    }
-
-    [Theory]
-    [MemberData(nameof(LevelCounts))]
-    public void Draw_AtATemperature_FollowsTheLogitsDividedByIt(int levels)
-    {
-        var distribution = PixelDistribution.For(levels);
-        float[] logits = TestData.RandomVector(distribution.LogitsPerPixel, seed: 3, scale: 1.5f);
-        foreach (float temperature in new[] { 0.5f, 2f })
-        {
-            var stream = new SamplingStream(17, temperature);
-            const int draws = 40000;
-            var counts = new int[levels];
-            for (int i = 0; i < draws; i++) counts[distribution.LevelOf(distribution.Draw(stream, logits, 1, 0))]++;
-            float[] tempered = logits.Select(z => z / temperature).ToArray();
-            for (int k = 0; k < levels; k++)
-            {
-                var logP = new float[1];
-                distribution.LogProbabilities(tempered, [Value(k, levels)], 1, logP);
-                double p = Math.Exp(logP[0]), sd = Math.Sqrt(p * (1 - p) / draws);
-                Assert.InRange(counts[k] / (double)draws, p - 5 * sd - 1e-4, p + 5 * sd + 1e-4);
-            }
         }
     }
 

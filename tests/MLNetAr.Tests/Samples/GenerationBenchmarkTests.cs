@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using MLNetAr.Data;
 using MLNetAr.Tests.TestUtilities;
@@ -17,18 +18,27 @@ public class GenerationBenchmarkTests
     private static (int ExitCode, string Output) Run(params string[] args) =>
         EntryPoint.Run(System.Reflection.Assembly.Load("MLNetAr.Benchmarks"), args);
 
+    /// <summary>
+    /// Trains <paramref name="model"/>'s paper recipe on a few digits and saves it into a new folder.
+    /// </summary>
+    private static string PaperSaved(string model, int rows)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"mlnetar-generation-{Guid.NewGuid():N}");
+        var (exit, output) = Run("paper", "--model", model, "--rows", rows.ToString(CultureInfo.InvariantCulture),
+            "--max-epochs", "2", "--train", Digits, "--valid", Digits, "--out-dir", dir, "--save-dir", dir);
+        Assert.True(exit == 0, output);
+        return dir;
+    }
+
     private static JsonElement LastJson(string output) =>
         JsonDocument.Parse(output[output.IndexOf("\n{", StringComparison.Ordinal)..]).RootElement;
 
     [Fact]
     public void PaperSaveDir_ThenGeneration_JudgesTheSavedModelBesideRealDigits()
     {
-        string dir = Path.Combine(Path.GetTempPath(), $"mlnetar-generation-{Guid.NewGuid():N}");
+        string dir = PaperSaved("fvsbn", rows: 300);
         try
         {
-            var (exit, output) = Run("paper", "--model", "fvsbn", "--rows", "300", "--max-epochs", "2",
-                "--train", Digits, "--valid", Digits, "--out-dir", dir, "--save-dir", dir);
-            Assert.True(exit == 0, output);
             PretrainedModels.Entry entry = Assert.Single(PretrainedModels.ReadManifest(dir));
             Assert.Equal("fvsbn", entry.Name);
             Assert.Equal(PretrainedModels.Sha256(Path.Combine(dir, "fvsbn.zip")), entry.Sha256);
@@ -38,7 +48,7 @@ public class GenerationBenchmarkTests
             Assert.Contains("paper --model fvsbn --max-epochs 2", entry.Reproduce, StringComparison.Ordinal);
             Assert.InRange(entry.ValidationNll, 20, 543);
 
-            (exit, output) = Run("generation", "--model", Path.Combine(dir, "fvsbn.zip"), "--samples", "40",
+            var (exit, output) = Run("generation", "--model", Path.Combine(dir, "fvsbn.zip"), "--samples", "40",
                 "--grid", Path.Combine(dir, "grid.png"));
             Assert.True(exit == 0, output);
             JsonElement report = LastJson(output);
@@ -68,15 +78,12 @@ public class GenerationBenchmarkTests
     [Fact]
     public void SamplerCheck_PassesAtTemperatureOne_AndCatchesASamplerThatIsNotTheDensity()
     {
-        string dir = Path.Combine(Path.GetTempPath(), $"mlnetar-sampler-check-{Guid.NewGuid():N}");
+        string dir = PaperSaved("nade", rows: 400);
         try
         {
-            var (exit, output) = Run("paper", "--model", "nade", "--rows", "400", "--max-epochs", "2",
-                "--train", Digits, "--valid", Digits, "--out-dir", dir, "--save-dir", dir);
-            Assert.True(exit == 0, output);
             (double Difference, double Error) Check(string temperature)
             {
-                (exit, output) = Run("generation", "--model", Path.Combine(dir, "nade.zip"), "--samples", "400",
+                var (exit, output) = Run("generation", "--model", Path.Combine(dir, "nade.zip"), "--samples", "400",
                     "--temperature", temperature, "--diagnose");
                 Assert.True(exit == 0, output);
                 JsonElement check = LastJson(output).GetProperty("sampler_check");
