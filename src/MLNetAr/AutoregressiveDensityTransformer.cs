@@ -180,7 +180,7 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
 
     private static void CheckTemperature(float temperature)
     {
-        if (!(temperature > 0f) || float.IsPositiveInfinity(temperature))
+        if (!SamplingStream.IsValidTemperature(temperature))
             throw new ArgumentOutOfRangeException(nameof(temperature), temperature,
                 $"`{nameof(temperature)}` must be positive and finite (1 samples the model's own distribution), got " +
                 $"{temperature.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");

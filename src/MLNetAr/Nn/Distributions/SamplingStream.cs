@@ -15,12 +15,16 @@ internal sealed class SamplingStream
 
     public SamplingStream(int seed, float temperature = 1f)
     {
-        if (!(temperature > 0f) || float.IsPositiveInfinity(temperature))
+        if (!IsValidTemperature(temperature))
             throw new ArgumentOutOfRangeException(nameof(temperature), temperature,
                 "The sampling temperature must be positive and finite.");
         _random = new Random(seed);
         InverseTemperature = MathF.Min(1f / temperature, float.MaxValue);
     }
+
+    /// <summary>Whether τ can be sampled at: positive and finite (NaN is not).</summary>
+    public static bool IsValidTemperature(float temperature) =>
+        temperature > 0f && !float.IsPositiveInfinity(temperature);
 
     /// <summary><c>1/τ</c>, the factor every logit is multiplied by before drawing.</summary>
     public float InverseTemperature { get; }
