@@ -92,18 +92,22 @@ internal static class GenerationBenchmark
         if (diagnose)
         {
             Dictionary<string, object> check = SamplerCheck(density, images);
-            var realDigits = new ImageSet(judging.RealImages(samples).SelectMany(i => i).ToArray(), DigitJudge.Side,
-                DigitJudge.Side);
-            check["real_digits_nll"] = Math.Round(TrainBenchmark.Nll(ml, density, realDigits, out _), 3);
-            // The same entropies along real digits: how unsure the model is where it was trained, against where its
-            // own samples take it.
-            check["real_digits_conditional_entropy"] =
-                SamplerCheck(density, judging.RealImages(samples))["conditional_entropy"];
-            Console.Error.WriteLine($"sampler check: mean −log p of the samples {check["samples_nll"]}, mean summed " +
-                $"conditional entropy {check["conditional_entropy"]} (paired difference {check["difference"]} ± " +
-                $"{check["difference_standard_error"]}); NLL of {realDigits.Count} real digits " +
-                $"{check["real_digits_nll"]}, their conditionals' summed entropy " +
-                $"{check["real_digits_conditional_entropy"]}");
+            if (check.ContainsKey("skipped"))
+                Console.Error.WriteLine($"sampler check skipped: {check["skipped"]}");
+            else
+            {
+                // The same check along real digits: their −log p, and how unsure the model is where it was trained,
+                // against where its own samples take it.
+                float[][] realDigits = judging.RealImages(samples);
+                Dictionary<string, object> realCheck = SamplerCheck(density, realDigits);
+                check["real_digits_nll"] = realCheck["samples_nll"];
+                check["real_digits_conditional_entropy"] = realCheck["conditional_entropy"];
+                Console.Error.WriteLine($"sampler check: mean −log p of the samples {check["samples_nll"]}, mean " +
+                    $"summed conditional entropy {check["conditional_entropy"]} (paired difference " +
+                    $"{check["difference"]} ± {check["difference_standard_error"]}); NLL of {realDigits.Length} real " +
+                    $"digits {check["real_digits_nll"]}, their conditionals' summed entropy " +
+                    $"{check["real_digits_conditional_entropy"]}");
+            }
             report["sampler_check"] = check;
         }
         return report;
