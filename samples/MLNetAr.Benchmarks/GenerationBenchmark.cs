@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNetAr.Pretrained;
 using MLNetAr.Data;
 using MLNetAr.Data.Judge;
 using MLNetAr.Demo;

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNetAr.Pretrained;
 using MLNetAr.Data;
 
 namespace MLNetAr.Benchmarks;

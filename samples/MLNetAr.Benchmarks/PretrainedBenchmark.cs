@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.ML;
+using MLNetAr.Pretrained;
 using MLNetAr.Data;
 
 namespace MLNetAr.Benchmarks;

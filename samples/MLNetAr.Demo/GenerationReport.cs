@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using Microsoft.ML;
+using MLNetAr.Pretrained;
 using MLNetAr.Data;
 using MLNetAr.Data.Judge;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MLNetAr.Pretrained;
 
 namespace MLNetAr.Data.Judge;
 
@@ -15,7 +16,7 @@ public static class ShippedJudge
     /// <summary>The record's file name.</summary>
     public const string RecordFile = "judge.json";
 
-    private static JsonSerializerOptions Json => PretrainedModels.Json;
+    private static JsonSerializerOptions Json => PretrainedModels.JsonOptions;
 
     /// <summary>Where the shipped judge came from and how well it classifies held-out real digits.</summary>
     public sealed class Record

@@ -1,3 +1,4 @@
+using MLNetAr.Pretrained;
 using MLNetAr.Data;
 using MLNetAr.Data.Judge;
 using MLNetAr.Demo;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using MLNetAr.Pretrained;
 using MLNetAr.Data;
 using MLNetAr.Tests.TestUtilities;
 

@@ -2,13 +2,15 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.ML;
 
-namespace MLNetAr.Data;
+namespace MLNetAr.Pretrained;
 
 /// <summary>
-/// The pretrained models shipped in <c>models/binarized-mnist/</c>: ordinary <c>mlContext.Model.Save</c> files (input
-/// column <c>Pixels</c>, 784 values in [0, 1]) listed in a <c>manifest.json</c> that gives each one's SHA-256, the
-/// command that reproduced it and its validation NLL. <see cref="Load"/> checks the file against its manifest entry
-/// before handing it to <c>mlContext.Model.Load</c>, so a missing, truncated or altered file is named, never loaded.
+/// The pretrained models shipped in <c>models/binarized-mnist/</c> (in the repository, and in a consumer's output
+/// folder through this package): ordinary <c>mlContext.Model.Save</c> files (input column <c>Pixels</c>, 784 values in
+/// [0, 1]) listed in a <c>manifest.json</c> that gives each one's SHA-256, the command that reproduced it and its
+/// validation NLL. <see cref="Load(MLContext, string, out DataViewSchema)"/> checks the file against its manifest
+/// entry before handing it to <c>mlContext.Model.Load</c>, so a missing, truncated or altered file is named, never
+/// loaded.
 /// </summary>
 public static class PretrainedModels
 {
@@ -21,7 +23,7 @@ public static class PretrainedModels
     public const string BinarizedMnistFolder = "models/binarized-mnist";
 
     /// <summary>How the manifests and records are written: indented, snake_case, non-ASCII kept as it is.</summary>
-    internal static readonly JsonSerializerOptions Json = new()
+    public static JsonSerializerOptions JsonOptions { get; } = new()
     {
         WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
@@ -74,13 +76,13 @@ public static class PretrainedModels
     }
 
     /// <summary>
-    /// The repository's folder <paramref name="relative"/> (by default <see cref="BinarizedMnistFolder"/>) holding
-    /// <paramref name="marker"/>, looked for above the working directory and the program's folder; null when neither is
-    /// inside a clone.
+    /// The folder <paramref name="relative"/> (by default <see cref="BinarizedMnistFolder"/>) holding
+    /// <paramref name="marker"/>, looked for in and above the program's folder (where this package copies the models),
+    /// then above the working directory (a clone of the repository); null when there is none.
     /// </summary>
     public static string? FindFolder(string relative = BinarizedMnistFolder, string marker = ManifestFileName)
     {
-        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        foreach (string start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
             for (var dir = new DirectoryInfo(start); dir != null; dir = dir.Parent)
             {
                 string candidate = Path.Combine(dir.FullName, relative);
@@ -97,13 +99,34 @@ public static class PretrainedModels
         if (!System.IO.File.Exists(path)) return [];
         try
         {
-            return JsonSerializer.Deserialize<List<Entry>>(System.IO.File.ReadAllText(path), Json) ?? [];
+            return JsonSerializer.Deserialize<List<Entry>>(System.IO.File.ReadAllText(path), JsonOptions) ?? [];
         }
         catch (JsonException e)
         {
             throw new InvalidDataException($"'{path}' is not a valid models manifest: {e.Message}", e);
         }
     }
+
+    /// <summary>
+    /// The binarized-MNIST models' folder: <see cref="FindFolder"/>'s, or an exception that says where it was looked
+    /// for.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">There is no such folder.</exception>
+    public static string DefaultFolder => FindFolder() ?? throw new DirectoryNotFoundException(
+        $"No '{BinarizedMnistFolder}/{ManifestFileName}' in or above '{AppContext.BaseDirectory}' or " +
+        $"'{Directory.GetCurrentDirectory()}'. Reference the MLNetAr.Models.BinarizedMnist package (it copies the " +
+        "models into the output folder), run from a clone of the repository, or pass the folder.");
+
+    /// <summary>
+    /// Loads the binarized-MNIST model <paramref name="name"/> (e.g. <c>"pixelcnn"</c>, <c>"nade"</c>) from
+    /// <see cref="DefaultFolder"/> after checking its size and SHA-256 against the manifest.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">No models folder was found.</exception>
+    /// <exception cref="ArgumentException">The manifest has no such model (the message lists those it has).</exception>
+    /// <exception cref="FileNotFoundException">The manifest lists the model but its file is missing.</exception>
+    /// <exception cref="InvalidDataException">The file's size or checksum differs from the manifest's.</exception>
+    public static ITransformer Load(MLContext mlContext, string name, out DataViewSchema inputSchema) =>
+        Load(mlContext, name, DefaultFolder, out inputSchema);
 
     /// <summary>
     /// Loads the model <paramref name="name"/> of <paramref name="folder"/> after checking its size and SHA-256
@@ -161,7 +184,7 @@ public static class PretrainedModels
         var entries = ReadManifest(folder).Where(e => e.Name != entry.Name).Append(entry).OrderBy(e => e.Name)
             .ToList();
         System.IO.File.WriteAllText(Path.Combine(folder, ManifestFileName),
-            JsonSerializer.Serialize(entries, Json) + "\n");
+            JsonSerializer.Serialize(entries, JsonOptions) + "\n");
     }
 
     /// <summary>
