@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNetAr.Pretrained;
 using MLNetAr.Data;
 using MLNetAr.Data.Judge;
 using MLNetAr.Demo;
+using MLNetAr.Pretrained;
 
 namespace MLNetAr.Benchmarks;
 

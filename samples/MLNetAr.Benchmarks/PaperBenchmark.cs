@@ -4,8 +4,8 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNetAr.Pretrained;
 using MLNetAr.Data;
+using MLNetAr.Pretrained;
 
 namespace MLNetAr.Benchmarks;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.ML;
-using MLNetAr.Pretrained;
 using MLNetAr.Data;
+using MLNetAr.Pretrained;
 
 namespace MLNetAr.Benchmarks;
 

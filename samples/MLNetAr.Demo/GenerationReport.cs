@@ -3,9 +3,9 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using Microsoft.ML;
-using MLNetAr.Pretrained;
 using MLNetAr.Data;
 using MLNetAr.Data.Judge;
+using MLNetAr.Pretrained;
 
 namespace MLNetAr.Demo;
 

@@ -1,7 +1,7 @@
-using MLNetAr.Pretrained;
 using MLNetAr.Data;
 using MLNetAr.Data.Judge;
 using MLNetAr.Demo;
+using MLNetAr.Pretrained;
 using MLNetAr.Tests.TestUtilities;
 
 namespace MLNetAr.Tests.Judge;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using MLNetAr.Pretrained;
 using MLNetAr.Data;
+using MLNetAr.Pretrained;
 using MLNetAr.Tests.TestUtilities;
 
 namespace MLNetAr.Tests.Samples;

@@ -1,7 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNetAr.Pretrained;
 using MLNetAr.Data;
+using MLNetAr.Pretrained;
 using MLNetAr.Tests.TestUtilities;
 
 namespace MLNetAr.Tests.Samples;
