@@ -177,6 +177,7 @@ internal static class TrainBenchmark
     /// <summary>Fits the estimator <paramref name="options"/> describe, on training and validation data.</summary>
     internal static FitFunction Fitter(MLContext ml, AutoregressiveDensityOptions options)
     {
+        options.Progress ??= LiveProgressLine.ForConsole();
         var environment = MLNetAr.Internal.MlNetInterop.GetEnvironment(ml.Transforms);
         IDensityEstimator estimator = options.CreateEstimator(environment);
         return (train, valid) => estimator.Fit(train, valid, out _);
@@ -219,7 +220,8 @@ internal static class TrainBenchmark
     }
 
     private static Dictionary<string, string> Describe(object options) =>
-        options.GetType().GetFields(BindingFlags.Public | BindingFlags.Instance).ToDictionary(
+        options.GetType().GetFields(BindingFlags.Public | BindingFlags.Instance)
+            .Where(f => f.Name != nameof(AutoregressiveDensityOptions.Progress)).ToDictionary(
             f => f.Name,
             f => f.GetValue(options) switch
             {

@@ -55,7 +55,8 @@ public static class DigitsReport
         {
             if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info
                 && e.Source.Contains("Density", StringComparison.Ordinal)
-                && e.RawMessage.StartsWith("epoch", StringComparison.Ordinal))
+                && (e.RawMessage.StartsWith("epoch", StringComparison.Ordinal) // an epoch's summary
+                    || e.RawMessage.StartsWith("training epoch", StringComparison.Ordinal))) // 10 s into a long one
                 log("    " + e.Source.Split(';')[0] + ": " + e.RawMessage);
         };
         ImageSet digits = ImageSet.LoadDigits10k();

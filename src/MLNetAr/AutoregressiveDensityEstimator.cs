@@ -188,11 +188,36 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
             isCancelled: () => EstimatorOptions.CancellationToken.IsCancellationRequested
                 || MlNetInterop.IsCancelled(Host),
             checkpoint: EstimatorOptions.CheckpointPath is string path
-                ? new CheckpointSettings(path, EstimatorOptions.CheckpointEveryEpochs) : null);
+                ? new CheckpointSettings(path, EstimatorOptions.CheckpointEveryEpochs) : null,
+            progress: ReportProgress(o.Progress, o.MaximumNumberOfEpochs, channel));
         return new AutoregressiveDensityTransformer(Host, model, encoder, EstimatorOptions.LogLikelihoodColumnName,
             EstimatorOptions.HiddenFeaturesColumnName,
             history.ConvertAll(e =>
                 new EpochSummary(e.Epoch, e.TrainingNll, e.ValidationNll, e.Seconds, e.LearningRate)));
+    }
+
+    /// <summary>The least time between two progress lines of one epoch on <c>MLContext.Log</c>.</summary>
+    private static readonly TimeSpan ProgressLogInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Hands training's progress to the user's <paramref name="progress"/> and, every
+    /// <see cref="ProgressLogInterval"/> within a long epoch, to the log.
+    /// </summary>
+    private static Action<EpochProgress> ReportProgress(IProgress<TrainingProgress>? progress, int maximumEpochs,
+        IChannel channel)
+    {
+        TimeSpan nextLog = ProgressLogInterval;
+        return p =>
+        {
+            var report = new TrainingProgress(p.Epoch, maximumEpochs, p.RowsDone, p.RowsPerEpoch, p.Elapsed);
+            progress?.Report(report);
+            if (p.RowsDone == 0) nextLog = ProgressLogInterval;
+            else if (p.Elapsed >= nextLog && p.RowsDone < p.RowsPerEpoch)
+            {
+                nextLog = p.Elapsed + ProgressLogInterval;
+                channel.Info("training " + report); // not "epoch …": that line is the epoch's summary
+            }
+        };
     }
 
     /// <summary>

@@ -169,6 +169,14 @@ public abstract class AutoregressiveDensityOptions
     public CancellationToken CancellationToken;
 
     /// <summary>
+    /// When set, receives how far training has got within each epoch (rows done, images per second, the epoch's time
+    /// left) at most every half second and once at the end of each epoch's training pass, called on the training
+    /// thread: a <see cref="Progress{T}"/> posts to its own context instead. Not saved with the model. Long epochs are
+    /// also reported on <c>MLContext.Log</c> every 10 seconds, whether or not this is set.
+    /// </summary>
+    public IProgress<TrainingProgress>? Progress;
+
+    /// <summary>
     /// When set, training writes its complete state to this file (atomically) every <see cref="CheckpointEveryEpochs"/>
     /// epochs, and a later <c>Fit</c> with the same options and data resumes from it, giving exactly the result of an
     /// uninterrupted run. A checkpoint of another run is refused with an error.

@@ -56,6 +56,11 @@ internal readonly record struct TrainedEpoch(int Epoch, double TrainingNll, doub
     double LearningRate);
 
 /// <summary>
+/// How far the training pass of an epoch has got; the estimator hands it to users as <c>TrainingProgress</c>.
+/// </summary>
+internal readonly record struct EpochProgress(int Epoch, long RowsDone, long RowsPerEpoch, TimeSpan Elapsed);
+
+/// <summary>
 /// Where training reads its rows: training rows <c>[TrainStart, TrainEnd)</c> and validation rows
 /// <c>[ValidationStart, ValidationEnd)</c> of two row sources (often the same one, split).
 /// </summary>
@@ -80,6 +85,9 @@ internal sealed record TrainingData(EncodedRows Train, long TrainStart, long Tra
 /// </summary>
 internal static class DensityTraining
 {
+    /// <summary>The least time between two progress reports within an epoch.</summary>
+    public static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(0.5);
+
     /// <summary>
     /// Trains <paramref name="model"/> in place and leaves it at the epoch with the best validation NLL (the last epoch
     /// without validation rows). Deterministic for a given seed: the minibatch order comes from it and the kernels'
@@ -93,6 +101,8 @@ internal static class DensityTraining
     /// <param name="checkpoint">Where to write (and resume from) the training state; null for none.</param>
     /// <param name="isCancelled">Polled before every minibatch; training stops with
     /// <see cref="OperationCanceledException"/> when it returns true.</param>
+    /// <param name="progress">Receives the epoch's progress at most every <see cref="ProgressInterval"/> and once when
+    /// its training pass ends; null costs nothing.</param>
     /// <remarks>
     /// A minibatch whose loss is not finite (a diverging run, e.g. an absurd learning rate) ends training at once; so
     /// does early stopping. Either way the model keeps the weights of the best epoch, where the untrained model counts
@@ -100,7 +110,7 @@ internal static class DensityTraining
     /// </remarks>
     public static List<TrainedEpoch> Train(DensityModel model, TrainingData data, TrainingSettings settings,
         Action<string>? log, Action<string>? warn = null, Func<bool>? isCancelled = null,
-            CheckpointSettings? checkpoint = null)
+            CheckpointSettings? checkpoint = null, Action<EpochProgress>? progress = null)
     {
         int d = model.Dimension;
         int rows = checked((int)data.TrainCount);
@@ -148,8 +158,17 @@ internal static class DensityTraining
         {
             var clock = Stopwatch.StartNew();
             double nllSum = 0;
+            long rowsDone = 0;
+            TimeSpan lastReport = TimeSpan.Zero;
+            progress?.Invoke(new EpochProgress(epoch, 0, rows, TimeSpan.Zero));
             foreach (int b in minibatches.Epoch(batch))
             {
+                if (progress != null && clock.Elapsed - lastReport >= ProgressInterval)
+                {
+                    lastReport = clock.Elapsed;
+                    progress(new EpochProgress(epoch, rowsDone, rows, lastReport));
+                }
+                rowsDone += b;
                 if (isCancelled?.Invoke() == true)
                     throw new OperationCanceledException($"Training was cancelled during epoch {epoch}.");
                 model.BeginTrainingStep(optimizer.StepCount);
@@ -171,6 +190,7 @@ internal static class DensityTraining
                 optimizer.Step();
             }
             double seconds = clock.Elapsed.TotalSeconds;
+            if (!diverged) progress?.Invoke(new EpochProgress(epoch, rowsDone, rows, clock.Elapsed));
             double trainNll = nllSum / rows;
             double validNll = hasValidation && !diverged ? MeanValidationNll(model, data, workspace, validationBlock)
                 : double.NaN;
