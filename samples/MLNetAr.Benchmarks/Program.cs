@@ -46,7 +46,8 @@ var benchmarks = new (string Name, string Description, Func<IReadOnlyList<string
     ("pretrained", "Check the shipped pretrained models against their manifest (checksum, NLL on the first " +
         "validation images): [--dir DIR] [--valid FILE] [--record].", PretrainedBenchmark.Run),
     ("generation", "How digit-like a saved model's samples are, by the digit judge: --model FILE|NAME [--samples N] " +
-        "[--temperature T] [--seed S] [--real bernoulli|threshold] [--grid FILE.png] [--also-judge FILE.idx].", GenerationBenchmark.Run),
+        "[--temperature T] [--seed S] [--real bernoulli|threshold] [--grid FILE.png] [--diagnose] " +
+        "[--also-judge FILE.idx].", GenerationBenchmark.Run),
     ("score", "Scoring throughput of every path: [--only name,name | --model M --set Name=Value ...] [--images N] " +
         "[--repeats R].", ScoreBenchmark.Run),
 };
