@@ -4,6 +4,7 @@ using MLNetAr.Data;
 using MLNetAr.Kernels;
 using MLNetAr.Models;
 using MLNetAr.Nn.Layers;
+using MLNetAr.Nn.Masks;
 
 namespace MLNetAr.Benchmarks;
 

@@ -3,6 +3,7 @@ using MLNetAr.Kernels;
 using MLNetAr.Nn;
 using MLNetAr.Nn.Distributions;
 using MLNetAr.Nn.Layers;
+using MLNetAr.Nn.Masks;
 using MLNetAr.Onnx;
 
 namespace MLNetAr.Models;

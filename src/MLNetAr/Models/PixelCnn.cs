@@ -1,5 +1,6 @@
 using MLNetAr.Nn;
 using MLNetAr.Nn.Layers;
+using MLNetAr.Nn.Masks;
 using MLNetAr.Onnx;
 
 namespace MLNetAr.Models;

@@ -1,4 +1,5 @@
 using MLNetAr.Nn.Layers;
+using MLNetAr.Nn.Masks;
 using MLNetAr.Tests.TestUtilities;
 
 namespace MLNetAr.Tests.Nn;
