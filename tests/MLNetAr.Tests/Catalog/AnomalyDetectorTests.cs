@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNetAr.Anomaly;
 using MLNetAr.Data;
 using MLNetAr.Tests.TestUtilities;
 
