@@ -110,61 +110,86 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         out EncodedRows trainingRows)
     {
         ArgumentNullException.ThrowIfNull(trainData);
-        string column = EstimatorOptions.InputColumnName;
-        Guard.CheckInputColumn(trainData.Schema, column, null, allowImage: true);
-        ImageInput? image = ImageInputOf(trainData, column, out string? imageNote);
-        var inputType = image?.PixelType ?? (VectorDataViewType)trainData.Schema[column].Type;
-        CheckInputType(inputType);
-        int dimension = inputType.Size;
-        var encoder = new PixelEncoder(column, (BinarizationKind)EstimatorOptions.Binarization,
-            EstimatorOptions.BinarizationThreshold,
-            EstimatorOptions.PixelLevels)
-        { Image = image };
-
         var o = EstimatorOptions;
-        EncodedRows Rows(IDataView data) => o.StreamTrainingData
-            ? new EncodedRows.Streamed(data, encoder, dimension)
-            : new EncodedRows.InMemory(encoder.ReadRows(data, dimension), dimension);
-        EncodedRows rows = Rows(trainData);
-        trainingRows = rows;
-        long count = rows.Count;
-        if (count == 0)
-            throw new ArgumentException($"Training data is empty: column '{column}' has no rows.", nameof(trainData));
-
-        int pool = o.StreamTrainingData ? o.ShufflePoolRows : 0;
-        int seed = EstimatorOptions.Seed ?? Host.Rand.Next();
-        TrainingData data;
-        if (validationData != null)
-        {
-            encoder.CheckInput(validationData.Schema, dimension);
-            EncodedRows validation = Rows(validationData);
-            data = new TrainingData(rows, 0, count, validation, 0, validation.Count, pool);
-        }
-        else
-        {
-            // A seeded random holdout (its own stream, so the model's initialisation does not depend on it). Rows in
-            // memory are rearranged once, training rows first; streamed rows are filtered on every pass. Either way
-            // each part keeps data order, so both give the same model.
-            long held = (long)(count * (double)o.ValidationFraction);
-            if (held >= count) held = count - 1;
-            BitArray heldOut = Holdout.Draw(count, held, unchecked(seed * 31 + 7));
-            if (rows is EncodedRows.InMemory inMemory)
-            {
-                Holdout.MoveMarkedRowsLast(inMemory.Rows, dimension, heldOut);
-                data = new TrainingData(rows, 0, count - held, rows, count - held, count, pool);
-            }
-            else
-            {
-                data = new TrainingData(new EncodedRows.Subset(rows, heldOut, selected: false), 0, count - held,
-                    new EncodedRows.Subset(rows, heldOut, selected: true), 0, held, pool);
-            }
-        }
+        var (encoder, inputType, imageNote) = ReadInputColumn(trainData.Schema, trainData);
+        int dimension = inputType.Size;
+        trainingRows = ReadRows(trainData, encoder, dimension);
+        if (trainingRows.Count == 0)
+            throw new ArgumentException($"Training data is empty: column '{o.InputColumnName}' has no rows.",
+                nameof(trainData));
+        int seed = o.Seed ?? Host.Rand.Next();
+        TrainingData data = SplitForValidation(trainingRows, validationData, encoder, dimension, seed);
 
         var random = new Random(seed);
         DensityModel model = CreateModel(inputType, new EncodedRows.Slice(data.Train, data.TrainStart, data.TrainEnd),
             random);
-        var settings = new TrainingSettings(o.MaximumNumberOfEpochs, o.BatchSize, o.LearningRate,
-            o.EarlyStoppingPatience, seed, o.GradientClipNorm)
+        List<TrainedEpoch> history = Train(model, data, TrainingSettingsFrom(o, seed), imageNote);
+        return new AutoregressiveDensityTransformer(Host, model, encoder, o.LogLikelihoodColumnName,
+            o.HiddenFeaturesColumnName,
+            history.ConvertAll(e =>
+                new EpochSummary(e.Epoch, e.TrainingNll, e.ValidationNll, e.Seconds, e.LearningRate)));
+    }
+
+    /// <summary>
+    /// Checks the input column and says how it becomes pixels: the encoder, the pixel vector type, and a note for the
+    /// log when an image column was probed for its size.
+    /// </summary>
+    private (PixelEncoder Encoder, VectorDataViewType InputType, string? ImageNote) ReadInputColumn(
+        DataViewSchema schema, IDataView data)
+    {
+        string column = EstimatorOptions.InputColumnName;
+        Guard.CheckInputColumn(schema, column, null, allowImage: true);
+        ImageInput? image = ImageInputOf(data, column, out string? imageNote);
+        var inputType = image?.PixelType ?? (VectorDataViewType)schema[column].Type;
+        CheckInputType(inputType);
+        var encoder = new PixelEncoder(column, (BinarizationKind)EstimatorOptions.Binarization,
+            EstimatorOptions.BinarizationThreshold, EstimatorOptions.PixelLevels)
+        { Image = image };
+        return (encoder, inputType, imageNote);
+    }
+
+    /// <summary>The rows of <paramref name="data"/>, encoded: read into memory, or streamed on every pass.</summary>
+    private EncodedRows ReadRows(IDataView data, PixelEncoder encoder, int dimension) =>
+        EstimatorOptions.StreamTrainingData
+            ? new EncodedRows.Streamed(data, encoder, dimension)
+            : new EncodedRows.InMemory(encoder.ReadRows(data, dimension), dimension);
+
+    /// <summary>
+    /// Training and validation rows: all of <paramref name="validationData"/> when given, else a seeded random
+    /// holdout of <see cref="AutoregressiveDensityOptions.ValidationFraction"/> of <paramref name="rows"/>.
+    /// </summary>
+    private TrainingData SplitForValidation(EncodedRows rows, IDataView? validationData, PixelEncoder encoder,
+        int dimension, int seed)
+    {
+        var o = EstimatorOptions;
+        int pool = o.StreamTrainingData ? o.ShufflePoolRows : 0;
+        long count = rows.Count;
+        if (validationData != null)
+        {
+            encoder.CheckInput(validationData.Schema, dimension);
+            EncodedRows validation = ReadRows(validationData, encoder, dimension);
+            return new TrainingData(rows, 0, count, validation, 0, validation.Count, pool);
+        }
+        // A seeded random holdout (its own stream, so the model's initialisation does not depend on it). Rows in
+        // memory are rearranged once, training rows first; streamed rows are filtered on every pass. Either way each
+        // part keeps data order, so both give the same model.
+        long held = (long)(count * (double)o.ValidationFraction);
+        if (held >= count) held = count - 1;
+        BitArray heldOut = Holdout.Draw(count, held, unchecked(seed * 31 + 7));
+        if (rows is EncodedRows.InMemory inMemory)
+        {
+            Holdout.MoveMarkedRowsLast(inMemory.Rows, dimension, heldOut);
+            return new TrainingData(rows, 0, count - held, rows, count - held, count, pool);
+        }
+        return new TrainingData(new EncodedRows.Subset(rows, heldOut, selected: false), 0, count - held,
+            new EncodedRows.Subset(rows, heldOut, selected: true), 0, held, pool);
+    }
+
+    /// <summary>
+    /// The training loop's settings from the public options (each public enum cast to its internal mirror).
+    /// </summary>
+    private static TrainingSettings TrainingSettingsFrom(AutoregressiveDensityOptions o, int seed) =>
+        new(o.MaximumNumberOfEpochs, o.BatchSize, o.LearningRate, o.EarlyStoppingPatience, seed, o.GradientClipNorm)
         {
             Optimizer = (OptimizerKind)o.Optimizer,
             Momentum = o.Momentum,
@@ -176,24 +201,26 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
             MaximumTrainingTime = o.MaximumTrainingTime,
             InputDropout = o.InputDropout,
         };
+
+    /// <summary>
+    /// Runs the training loop on the estimator's channel: its log, cancellation, checkpoint, progress and thread limit.
+    /// </summary>
+    private List<TrainedEpoch> Train(DensityModel model, TrainingData data, TrainingSettings settings,
+        string? imageNote)
+    {
+        var o = EstimatorOptions;
         using var channel = Host.Start("Training");
         if (imageNote != null) channel.Info(imageNote);
         using var threads = Kernel.LimitThreads(o.NumberOfThreads);
-        string streamed = o.StreamTrainingData ? $", streamed (shuffle pool {pool} rows)" : "";
+        string streamed = o.StreamTrainingData ? $", streamed (shuffle pool {data.ShufflePoolRows} rows)" : "";
         channel.Info($"{model.Kind}: {data.TrainCount} training rows, {data.ValidationCount} validation rows, " +
-            $"{dimension} pixels, {model.ParameterCount} parameters{streamed}.");
-        List<TrainedEpoch> history = DensityTraining.Train(model, data, settings,
+            $"{model.Dimension} pixels, {model.ParameterCount} parameters{streamed}.");
+        return DensityTraining.Train(model, data, settings,
             log: message => channel.Info(message),
             warn: message => channel.Warning(message),
-            isCancelled: () => EstimatorOptions.CancellationToken.IsCancellationRequested
-                || MlNetInterop.IsCancelled(Host),
-            checkpoint: EstimatorOptions.CheckpointPath is string path
-                ? new CheckpointSettings(path, EstimatorOptions.CheckpointEveryEpochs) : null,
+            isCancelled: () => o.CancellationToken.IsCancellationRequested || MlNetInterop.IsCancelled(Host),
+            checkpoint: o.CheckpointPath is string path ? new CheckpointSettings(path, o.CheckpointEveryEpochs) : null,
             progress: ReportProgress(o.Progress, o.MaximumNumberOfEpochs, channel));
-        return new AutoregressiveDensityTransformer(Host, model, encoder, EstimatorOptions.LogLikelihoodColumnName,
-            EstimatorOptions.HiddenFeaturesColumnName,
-            history.ConvertAll(e =>
-                new EpochSummary(e.Epoch, e.TrainingNll, e.ValidationNll, e.Seconds, e.LearningRate)));
     }
 
     /// <summary>The least time between two progress lines of one epoch on <c>MLContext.Log</c>.</summary>
