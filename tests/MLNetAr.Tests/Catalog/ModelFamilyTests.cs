@@ -67,8 +67,8 @@ public class ModelFamilyTests
     [Fact]
     public void EveryModelFamily_HasCasesHere_AndAModelKindItsFilesLoadAs()
     {
-        // A new model family registers itself (its estimator's Family, its model's Descriptor): it must also get cases
-        // in this file's list, which every shared ML.NET test runs.
+        // A new model family is listed (its estimator's Family, its model's Descriptor): it must also get cases in
+        // this file's list, which every shared ML.NET test runs.
         string[] cases = Models().Cast<object[]>().Select(row => (string)row[0]).ToArray();
         Assert.NotEmpty(DensityModelFamily.All);
         foreach (DensityModelFamily family in DensityModelFamily.All)
@@ -81,6 +81,23 @@ public class ModelFamilyTests
                 StringComparison.Ordinal).ToLowerInvariant());
         }
         Assert.Equal(MLNetAr.Models.ModelKind.All.Keys.Order(), DensityModelFamily.All.Select(f => f.Kind).Order());
+    }
+
+    [Fact]
+    public void TheExplicitFamilyLists_HoldEveryConcreteEstimatorAndModel()
+    {
+        // The lists are written out so that the compiler sees them; this finds a class left out of them.
+        Type[] types = typeof(DensityModelFamily).Assembly.GetTypes();
+        string[] estimators = types.Where(t => !t.IsAbstract && t.BaseType is { IsGenericType: true } b
+                && b.GetGenericTypeDefinition() == typeof(AutoregressiveDensityEstimator<>))
+            .Select(t => t.Name).Order().ToArray();
+        Assert.Equal(estimators, DensityModelFamily.All.Select(f => f.CreateOptions().GetType().DeclaringType!.Name)
+            .Order());
+        string[] models = types.Where(t => !t.IsAbstract && t.IsSubclassOf(typeof(MLNetAr.Models.DensityModel)))
+            .Select(t => t.Name).Order().ToArray();
+        Assert.Equal(models.Length, MLNetAr.Models.ModelKind.All.Count);
+        Assert.All(types.Where(t => !t.IsAbstract && t.IsSubclassOf(typeof(MLNetAr.Models.DensityModel))), t =>
+            Assert.Contains(t.GetField("Descriptor")!.GetValue(null), MLNetAr.Models.ModelKind.All.Values));
     }
 
     [Fact]
