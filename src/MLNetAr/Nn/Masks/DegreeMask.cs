@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using MLNetAr.Kernels;
 
 namespace MLNetAr.Nn.Masks;
@@ -61,43 +59,9 @@ internal sealed class DegreeMask(int[] outDegrees, int[] inDegrees, bool strict)
             Kernel.ForRowRanges(Outputs, RowsPerRange, (first, end) =>
             {
                 for (int o = first; o < end; o++)
-                    Row(inDegrees, Limit(o), new ReadOnlySpan<float>((float*)sourceAddress + (long)o * Inputs, Inputs),
+                    Kernel.SelectByDegree(inDegrees, Limit(o), new ReadOnlySpan<float>((float*)sourceAddress + (long)o * Inputs, Inputs),
                         new Span<float>((float*)destinationAddress + (long)o * Inputs, Inputs), accumulate);
             });
-        }
-    }
-
-    /// <summary>
-    /// One row: <c>y_i = (degrees_i ≤ limit ? x_i : 0)</c>, or <c>y_i += x_i</c> where <c>degrees_i ≤ limit</c>.
-    /// </summary>
-    private static void Row(ReadOnlySpan<int> degrees, int limit, ReadOnlySpan<float> x, Span<float> y,
-        bool accumulate)
-    {
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            ref int deg = ref MemoryMarshal.GetReference(degrees);
-            ref float xs = ref MemoryMarshal.GetReference(x);
-            ref float ys = ref MemoryMarshal.GetReference(y);
-            var limits = Vector256.Create(limit);
-            for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
-            {
-                nuint at = (nuint)i;
-                Vector256<float> keep = Vector256.LessThanOrEqual(Vector256.LoadUnsafe(ref deg, at), limits)
-                    .AsSingle();
-                Vector256<float> value = Vector256.LoadUnsafe(ref xs, at);
-                if (accumulate)
-                {
-                    Vector256<float> current = Vector256.LoadUnsafe(ref ys, at);
-                    Vector256.ConditionalSelect(keep, current + value, current).StoreUnsafe(ref ys, at);
-                }
-                else (value & keep).StoreUnsafe(ref ys, at);
-            }
-        }
-        for (; i < x.Length; i++)
-        {
-            if (degrees[i] <= limit) y[i] = accumulate ? y[i] + x[i] : x[i];
-            else if (!accumulate) y[i] = 0f;
         }
     }
 }
