@@ -1,10 +1,9 @@
 using System.Globalization;
 using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
+using MLNetAr.Kernels;
 using MLNetAr.Nn.Distributions;
 using MLNetAr.Onnx;
 
@@ -88,9 +87,9 @@ internal sealed class PixelEncoder(string columnName, BinarizationKind binarizat
     public void Encode(Span<float> pixels, long row)
     {
         // The read-ahead cursor encodes every row on one thread before the batch is scored in parallel: a scalar loop
-        // with a branch per pixel cost as much as a MADE pass. Vectorised fast path; the scalar loop finds the
-        // offender.
-        if (!Vector256.IsHardwareAccelerated || !AllValid(pixels))
+        // with a branch per pixel cost as much as a MADE pass. Vectorised kernels for valid rows; the scalar loop
+        // finds the offender.
+        if (!Kernel.AllPixelsValid(pixels, zeroOrOne: Levels == 2 && Binarization == BinarizationKind.None))
         {
             EncodeScalar(pixels, row);
             return;
@@ -100,53 +99,19 @@ internal sealed class PixelEncoder(string columnName, BinarizationKind binarizat
             TensorPrimitives.Multiply(pixels, Levels - 1, pixels);
             TensorPrimitives.Round(pixels, pixels); // half to even, as MathF.Round
             TensorPrimitives.Divide(pixels, Levels - 1, pixels);
-            return;
         }
-        ref float start = ref MemoryMarshal.GetReference(pixels);
-        Vector256<float> threshold = Vector256.Create(Threshold);
-        int i = 0;
-        for (; i <= pixels.Length - Vector256<float>.Count; i += Vector256<float>.Count)
-        {
-            Vector256<float> v = Vector256.LoadUnsafe(ref start, (nuint)i);
-            // Threshold: v > t; None: v is 0 or 1 (checked), and -0 becomes +0.
-            Vector256<float> one = Binarization == BinarizationKind.Threshold ? Vector256.GreaterThan(v, threshold)
-                : Vector256.Equals(v, Vector256<float>.One);
-            (one & Vector256<float>.One).StoreUnsafe(ref start, (nuint)i);
-        }
-        EncodeScalar(pixels[i..], row, i);
+        // Valid values without binarisation are 0 or 1 (±0): thresholding at ½ keeps them, with −0 as +0.
+        else Kernel.Threshold(pixels, Binarization == BinarizationKind.Threshold ? Threshold : 0.5f);
     }
 
-    /// <summary>
-    /// Whether every value is in [0, 1] (and 0 or 1 when <see cref="Binarization"/> is None, for 2 levels); false for
-    /// NaN.
-    /// </summary>
-    private bool AllValid(ReadOnlySpan<float> pixels)
-    {
-        bool binaryOnly = Levels == 2 && Binarization == BinarizationKind.None;
-        ref float start = ref MemoryMarshal.GetReference(pixels);
-        Vector256<float> valid = Vector256<float>.AllBitsSet;
-        int i = 0;
-        for (; i <= pixels.Length - Vector256<float>.Count; i += Vector256<float>.Count)
-        {
-            Vector256<float> v = Vector256.LoadUnsafe(ref start, (nuint)i);
-            valid &= binaryOnly
-                ? Vector256.Equals(v, Vector256<float>.Zero) | Vector256.Equals(v, Vector256<float>.One)
-                : Vector256.GreaterThanOrEqual(v, Vector256<float>.Zero) & Vector256.LessThanOrEqual(v,
-                    Vector256<float>.One);
-        }
-        for (; i < pixels.Length; i++)
-            if (binaryOnly ? pixels[i] != 0f && pixels[i] != 1f : !(pixels[i] >= 0f && pixels[i] <= 1f)) return false;
-        return valid == Vector256<float>.AllBitsSet;
-    }
-
-    private void EncodeScalar(Span<float> pixels, long row, int offset = 0)
+    private void EncodeScalar(Span<float> pixels, long row)
     {
         for (int i = 0; i < pixels.Length; i++)
         {
             float v = pixels[i];
             if (!(v >= 0f && v <= 1f))
                 throw new InvalidOperationException(
-                    $"Column '{ColumnName}' (row {row}, index {offset + i}): expected values in [0, 1], got " +
+                    $"Column '{ColumnName}' (row {row}, index {i}): expected values in [0, 1], got " +
                         $"{v.ToString(CultureInfo.InvariantCulture)}. " +
                     "Scale pixels first, e.g. ExtractPixels(scaleImage: 1f / 255) or NormalizeMinMax.");
             if (Levels > 2)
@@ -155,7 +120,7 @@ internal sealed class PixelEncoder(string columnName, BinarizationKind binarizat
                 pixels[i] = v > Threshold ? 1f : 0f;
             else if (v != 0f && v != 1f)
                 throw new InvalidOperationException(
-                    $"Column '{ColumnName}' (row {row}, index {offset + i}): expected 0 or 1 because Binarization is " +
+                    $"Column '{ColumnName}' (row {row}, index {i}): expected 0 or 1 because Binarization is " +
                         $"None, got {v.ToString(CultureInfo.InvariantCulture)}.");
             else
                 pixels[i] = v == 0f ? 0f : 1f; // also turns -0 into +0
