@@ -59,7 +59,8 @@ internal sealed class DegreeMask(int[] outDegrees, int[] inDegrees, bool strict)
             Kernel.ForRowRanges(Outputs, RowsPerRange, (first, end) =>
             {
                 for (int o = first; o < end; o++)
-                    Kernel.SelectByDegree(inDegrees, Limit(o), new ReadOnlySpan<float>((float*)sourceAddress + (long)o * Inputs, Inputs),
+                    Kernel.SelectByDegree(inDegrees, Limit(o),
+                        new ReadOnlySpan<float>((float*)sourceAddress + (long)o * Inputs, Inputs),
                         new Span<float>((float*)destinationAddress + (long)o * Inputs, Inputs), accumulate);
             });
         }
