@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace MLNetAr.Kernels;
@@ -18,8 +19,8 @@ internal static partial class Kernel
         int i = 0;
         if (Vector256.IsHardwareAccelerated)
         {
-            ref float src = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
-            ref float dst = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(destination);
+            ref float src = ref MemoryMarshal.GetReference(x);
+            ref float dst = ref MemoryMarshal.GetReference(destination);
             for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
                 Softplus(Vector256.LoadUnsafe(ref src, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
         }
@@ -60,8 +61,8 @@ internal static partial class Kernel
         double sum = 0;
         if (Vector256.IsHardwareAccelerated && logits.Length >= Vector256<float>.Count)
         {
-            ref float z = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(logits);
-            ref float t = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+            ref float z = ref MemoryMarshal.GetReference(logits);
+            ref float t = ref MemoryMarshal.GetReference(x);
             // Terms in float, running sums in double: a float sum of an image's ~1000 nats drifts by ~1e-3 nats.
             Vector256<double> low = Vector256<double>.Zero, high = Vector256<double>.Zero;
             for (; i <= logits.Length - Vector256<float>.Count; i += Vector256<float>.Count)
@@ -164,7 +165,7 @@ internal static partial class Kernel
     public static void FlushTinyToZero(Span<float> x)
     {
         int i = 0;
-        ref float start = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+        ref float start = ref MemoryMarshal.GetReference(x);
         Vector256<float> limit = Vector256.Create(1e-30f);
         for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
         {
@@ -180,5 +181,42 @@ internal static partial class Kernel
         if (available < needed)
             throw new ArgumentException($"Destination is too short: {available} values for {needed} inputs.",
                 "destination");
+    }
+
+    /// <summary>
+    /// Back-propagates a scalar through a weight row and an activation whose slope is read from its output:
+    /// <c>carry_i += δ · w_i · act'(h_i)</c>, with <c>act' = h(1 − h)</c> for the sigmoid and <c>[h &gt; 0]</c> for
+    /// ReLU (NADE's hidden-layer gradient, one pixel at a time).
+    /// </summary>
+    /// <exception cref="ArgumentException">The spans differ in length.</exception>
+    public static void AccumulateThroughActivation(float delta, ReadOnlySpan<float> weights,
+        ReadOnlySpan<float> activations, Span<float> carry, bool sigmoid)
+    {
+        int i = 0, h = activations.Length;
+        if (weights.Length != h || carry.Length != h)
+            throw new ArgumentException($"AccumulateThroughActivation needs spans of one length; got weights " +
+                $"{weights.Length}, activations {h}, carry {carry.Length}.");
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref float rw = ref MemoryMarshal.GetReference(weights);
+            ref float rh = ref MemoryMarshal.GetReference(activations);
+            ref float rc = ref MemoryMarshal.GetReference(carry);
+            var d8 = Vector256.Create(delta);
+            for (; i <= h - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                nuint o = (nuint)i;
+                Vector256<float> hv = Vector256.LoadUnsafe(ref rh, o);
+                Vector256<float> slope = sigmoid
+                    ? hv * (Vector256<float>.One - hv)
+                    : Vector256.ConditionalSelect(Vector256.GreaterThan(hv, Vector256<float>.Zero),
+                        Vector256<float>.One, Vector256<float>.Zero);
+                (Vector256.LoadUnsafe(ref rc, o) + d8 * Vector256.LoadUnsafe(ref rw, o) * slope).StoreUnsafe(ref rc, o);
+            }
+        }
+        for (; i < h; i++)
+        {
+            float slope = sigmoid ? activations[i] * (1f - activations[i]) : activations[i] > 0f ? 1f : 0f;
+            carry[i] += delta * weights[i] * slope;
+        }
     }
 }

@@ -1,6 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using MLNetAr;
 using MLNetAr.Kernels;
 using MLNetAr.Nn;
@@ -289,41 +287,11 @@ internal sealed class Nade : DensityModel
                 if (xt == 1f) TensorPrimitives.Add(gradWt, carry, gradWt);
                 else TensorPrimitives.MultiplyAdd(carry, xt, gradWt, gradWt);
             }
-            AccumulatePreActivationGradient(delta, v.AsSpan(t * h, h), ht, carry);
+            // carry += δ · V_t ⊙ act'(a_t), act' from the stored activations
+            Kernel.AccumulateThroughActivation(delta, v.AsSpan(t * h, h), ht, carry,
+                sigmoid: Activation == NadeActivation.Sigmoid);
         }
         TensorPrimitives.Add(chunk.GradC, carry, chunk.GradC);
-    }
-
-    /// <summary>
-    /// <c>carry += δ · V_t ⊙ act'(a_t)</c>, with act' from the stored activations: h(1-h) or [h &gt; 0].
-    /// </summary>
-    private void AccumulatePreActivationGradient(float delta, ReadOnlySpan<float> vt, ReadOnlySpan<float> ht,
-        Span<float> carry)
-    {
-        int i = 0, h = ht.Length;
-        bool sigmoid = Activation == NadeActivation.Sigmoid;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            ref float rv = ref MemoryMarshal.GetReference(vt);
-            ref float rh = ref MemoryMarshal.GetReference(ht);
-            ref float rc = ref MemoryMarshal.GetReference(carry);
-            var d8 = Vector256.Create(delta);
-            for (; i <= h - Vector256<float>.Count; i += Vector256<float>.Count)
-            {
-                nuint o = (nuint)i;
-                Vector256<float> hv = Vector256.LoadUnsafe(ref rh, o);
-                Vector256<float> slope = sigmoid
-                    ? hv * (Vector256<float>.One - hv)
-                    : Vector256.ConditionalSelect(Vector256.GreaterThan(hv, Vector256<float>.Zero),
-                        Vector256<float>.One, Vector256<float>.Zero);
-                (Vector256.LoadUnsafe(ref rc, o) + d8 * Vector256.LoadUnsafe(ref rv, o) * slope).StoreUnsafe(ref rc, o);
-            }
-        }
-        for (; i < h; i++)
-        {
-            float slope = sigmoid ? ht[i] * (1f - ht[i]) : ht[i] > 0f ? 1f : 0f;
-            carry[i] += delta * vt[i] * slope;
-        }
     }
 
     public override void Backward(ReadOnlySpan<float> x, int batch, ReadOnlySpan<float> dLogits,

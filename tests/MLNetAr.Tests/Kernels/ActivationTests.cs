@@ -169,4 +169,28 @@ public class ActivationTests
             Assert.Equal(o * Math.Tanh(cell), h[k], 1e-6);
         }
     }
+
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(8, false)]
+    [InlineData(13, true)]
+    [InlineData(100, false)]
+    [InlineData(500, true)]
+    public void AccumulateThroughActivation_MatchesTheScalarDefinition(int n, bool sigmoid)
+    {
+        var random = new Random(n);
+        float[] w = Enumerable.Range(0, n).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        // sigmoid outputs in (0, 1); ReLU outputs ≥ 0 with exact zeros
+        float[] h = Enumerable.Range(0, n).Select(_ => sigmoid ? (float)random.NextDouble()
+            : Math.Max(0f, (float)random.NextDouble() - 0.4f)).ToArray();
+        float[] start = Enumerable.Range(0, n).Select(_ => (float)random.NextDouble()).ToArray();
+        float[] carry = (float[])start.Clone();
+        const float delta = -0.37f;
+        Kernel.AccumulateThroughActivation(delta, w, h, carry, sigmoid);
+        for (int i = 0; i < n; i++)
+        {
+            double slope = sigmoid ? h[i] * (1.0 - h[i]) : h[i] > 0 ? 1 : 0;
+            Assert.Equal(start[i] + delta * w[i] * slope, carry[i], 1e-6);
+        }
+    }
 }

@@ -34,7 +34,7 @@ public class LineLengthTests
     }
 
     /// <summary>The nearest folder above the test binaries that holds <c>MLNetAr.sln</c>.</summary>
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "MLNetAr.sln")))
