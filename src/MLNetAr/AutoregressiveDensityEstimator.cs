@@ -111,7 +111,7 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
     {
         ArgumentNullException.ThrowIfNull(trainData);
         var o = EstimatorOptions;
-        var (encoder, inputType, imageNote) = ReadInputColumn(trainData.Schema, trainData);
+        var (encoder, inputType, imageNote) = ReadInputColumn(trainData);
         int dimension = inputType.Size;
         trainingRows = ReadRows(trainData, encoder, dimension);
         if (trainingRows.Count == 0)
@@ -134,10 +134,10 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
     /// Checks the input column and says how it becomes pixels: the encoder, the pixel vector type, and a note for the
     /// log when an image column was probed for its size.
     /// </summary>
-    private (PixelEncoder Encoder, VectorDataViewType InputType, string? ImageNote) ReadInputColumn(
-        DataViewSchema schema, IDataView data)
+    private (PixelEncoder Encoder, VectorDataViewType InputType, string? ImageNote) ReadInputColumn(IDataView data)
     {
         string column = EstimatorOptions.InputColumnName;
+        DataViewSchema schema = data.Schema;
         Guard.CheckInputColumn(schema, column, null, allowImage: true);
         ImageInput? image = ImageInputOf(data, column, out string? imageNote);
         var inputType = image?.PixelType ?? (VectorDataViewType)schema[column].Type;

@@ -26,9 +26,9 @@ public readonly record struct TrainingProgress(int Epoch, int MaximumNumberOfEpo
 
     /// <summary>
     /// The training pass's time left in this epoch at this epoch's throughput so far (the validation pass that follows
-    /// is not included); null before the first row.
+    /// is not included); null before the first row or without elapsed time to measure it by.
     /// </summary>
-    public TimeSpan? EpochTimeLeft => RowsDone > 0
+    public TimeSpan? EpochTimeLeft => RowsDone > 0 && EpochElapsed > TimeSpan.Zero
         ? TimeSpan.FromSeconds((RowsPerEpoch - RowsDone) / RowsPerSecond) : null;
 
     /// <summary>
@@ -38,9 +38,10 @@ public readonly record struct TrainingProgress(int Epoch, int MaximumNumberOfEpo
     {
         var text = string.Create(CultureInfo.InvariantCulture,
             $"epoch {Epoch}/{MaximumNumberOfEpochs}: {EpochFraction:P0} ({RowsDone:N0}/{RowsPerEpoch:N0} rows)");
-        if (RowsDone == 0) return text;
+        if (RowsDone == 0 || EpochElapsed <= TimeSpan.Zero) return text;
         text += string.Create(CultureInfo.InvariantCulture, $", {RowsPerSecond:F0} images/s");
-        return RowsDone < RowsPerEpoch ? $"{text}, about {Describe(EpochTimeLeft!.Value)} left in the epoch" : text;
+        return RowsDone < RowsPerEpoch && EpochTimeLeft is TimeSpan left
+            ? $"{text}, about {Describe(left)} left in the epoch" : text;
     }
 
     /// <summary>A duration as people say it: <c>42 s</c>, <c>3 min 5 s</c>, <c>2 h 7 min</c>.</summary>

@@ -66,6 +66,10 @@ public class TrainingProgressTests
         Assert.Equal("epoch 1/5: 0 % (0/600 rows)", new TrainingProgress(1, 5, 0, 600, TimeSpan.Zero).ToString());
         Assert.Equal("epoch 5/5: 100 % (600/600 rows), 300 images/s",
             new TrainingProgress(5, 5, 600, 600, TimeSpan.FromSeconds(2)).ToString());
+        // No elapsed time yet (a report built by hand): no rate and no estimate, rather than a division by zero.
+        var instant = new TrainingProgress(1, 1, 5, 10, TimeSpan.Zero);
+        Assert.Null(instant.EpochTimeLeft);
+        Assert.Equal("epoch 1/1: 50 % (5/10 rows)", instant.ToString());
         Assert.Contains("about 2 h 46 min left",
             new TrainingProgress(1, 1, 1, 10_000, TimeSpan.FromSeconds(1)).ToString(), StringComparison.Ordinal);
     }
