@@ -16,9 +16,8 @@ internal sealed class LiveProgressLine : IProgress<TrainingProgress>
     public void Report(TrainingProgress value)
     {
         string line = value.RowsDone < value.RowsPerEpoch ? "  " + value : "";
-        // Pad over what the last line left, then return to the start of the line.
+        // Pad over what the last line left, then return to the start of the line (where an empty line leaves it).
         Console.Error.Write("\r" + line.PadRight(width) + "\r" + line);
         width = line.Length;
-        if (line.Length == 0) Console.Error.Write("\r");
     }
 }
