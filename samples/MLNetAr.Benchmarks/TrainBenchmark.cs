@@ -178,7 +178,7 @@ internal static class TrainBenchmark
     internal static FitFunction Fitter(MLContext ml, AutoregressiveDensityOptions options)
     {
         options.Progress ??= LiveProgressLine.ForConsole();
-        var environment = MLNetAr.Internal.MlNetInterop.GetEnvironment(ml.Transforms);
+        var environment = MLNetAr.Interop.MlNetInterop.GetEnvironment(ml.Transforms);
         IDensityEstimator estimator = options.CreateEstimator(environment);
         return (train, valid) => estimator.Fit(train, valid, out _);
     }

@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetAr.Anomaly;
 using MLNetAr.Internal;
+using MLNetAr.Interop;
 using MLNetAr.Models;
 using MLNetAr.Nn.Distributions;
 using MLNetAr.Onnx;
@@ -352,57 +353,56 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
         RowScoringTransformers.Mapper(this, inputSchema);
 
-    private static VersionInfo GetVersionInfo() =>
-        MlNetInterop.TransformerVersion("MLNARANO", VersionCurrent, VersionCurrent, VersionFirst, LoaderSignature,
-            typeof(AutoregressiveAnomalyTransformer));
+    /// <summary>The saved entry's identity and version (see the format history above).</summary>
+    internal static SavedModelFormat SavedFormat { get; } =
+        new("MLNARANO", VersionCurrent, VersionCurrent, VersionFirst, LoaderSignature);
 
     /// <inheritdoc/>
     void ICanSaveModel.Save(ModelSaveContext ctx)
     {
-        ArgumentNullException.ThrowIfNull(ctx);
-        MlNetInterop.BeginSave(ctx, GetVersionInfo());
-        BinaryWriter writer = MlNetInterop.Writer(ctx);
+        var saved = SavedModelWriter.Begin(ctx, SavedFormat);
+        BinaryWriter writer = saved.Writer;
         writer.Write(Threshold);
-        MlNetInterop.SaveString(ctx, ScoreColumnName);
-        MlNetInterop.SaveString(ctx, PredictedLabelColumnName);
+        saved.WriteString(ScoreColumnName);
+        saved.WriteString(PredictedLabelColumnName);
         writer.Write(PixelScoresColumnName != null);
-        if (PixelScoresColumnName != null) MlNetInterop.SaveString(ctx, PixelScoresColumnName);
+        if (PixelScoresColumnName != null) saved.WriteString(PixelScoresColumnName);
         writer.Write((int)Corrector.Kind);
         writer.Write(Corrector.IndependentLogProbabilities.Length);
         foreach (float v in Corrector.IndependentLogProbabilities) writer.Write(v);
         writer.Write(Corrector.BackgroundModel != null);
-        MlNetInterop.SaveModel(ctx, Density, "Density");
-        if (Corrector.BackgroundModel != null) MlNetInterop.SaveModel(ctx, Corrector.BackgroundModel, "Background");
+        saved.WriteTransformer(Density, "Density");
+        if (Corrector.BackgroundModel != null) saved.WriteTransformer(Corrector.BackgroundModel, "Background");
     }
 
-    // Called by ML.NET's ComponentCatalog through the LoadableClass attribute (Internal/MlNetInterop.cs).
-    private static AutoregressiveAnomalyTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+    /// <summary>Reads what <see cref="ICanSaveModel.Save"/> wrote (ML.NET calls it through Interop).</summary>
+    internal static AutoregressiveAnomalyTransformer Load(SavedModelReader saved)
     {
-        ctx.CheckAtModel(GetVersionInfo());
-        float threshold = ctx.Reader.ReadSingle();
+        BinaryReader reader = saved.Reader;
+        float threshold = reader.ReadSingle();
         if (!float.IsFinite(threshold))
             throw new InvalidDataException("Corrupt MLNetAr anomaly model: the threshold is not finite.");
-        string score = ctx.LoadNonEmptyString(), label = ctx.LoadNonEmptyString();
-        string? pixels = ctx.Reader.ReadBoolean() ? ctx.LoadNonEmptyString() : null;
+        string score = saved.ReadString(), label = saved.ReadString();
+        string? pixels = reader.ReadBoolean() ? saved.ReadString() : null;
         var kind = AnomalyScoreCorrection.None;
         float[] independent = [];
         bool hasBackgroundModel = false;
-        if (ctx.Header.ModelVerWritten >= VersionCorrection)
+        if (saved.VersionWritten >= VersionCorrection)
         {
-            kind = (AnomalyScoreCorrection)ctx.Reader.ReadInt32();
-            int count = ctx.Reader.ReadInt32();
+            kind = (AnomalyScoreCorrection)reader.ReadInt32();
+            int count = reader.ReadInt32();
             if (!Enum.IsDefined(kind) || count < 0 || count > 1 << 26)
                 throw new InvalidDataException("Corrupt MLNetAr anomaly model: invalid score correction.");
             independent = new float[count];
             for (int i = 0; i < count; i++)
-                if (!float.IsFinite(independent[i] = ctx.Reader.ReadSingle()))
+                if (!float.IsFinite(independent[i] = reader.ReadSingle()))
                     throw new InvalidDataException("Corrupt MLNetAr anomaly model: non-finite background weights.");
-            if (ctx.Header.ModelVerWritten >= VersionCurrent) hasBackgroundModel = ctx.Reader.ReadBoolean();
+            if (saved.VersionWritten >= VersionCurrent) hasBackgroundModel = reader.ReadBoolean();
             // 0x00010002 stored D Bernoulli logits
             else independent = ScoreCorrector.BinaryLogProbabilities(independent);
         }
-        AutoregressiveDensityTransformer density = LoadDensity(env, ctx, "Density");
-        AutoregressiveDensityTransformer? backgroundModel = hasBackgroundModel ? LoadDensity(env, ctx, "Background")
+        AutoregressiveDensityTransformer density = LoadDensity(saved, "Density");
+        AutoregressiveDensityTransformer? backgroundModel = hasBackgroundModel ? LoadDensity(saved, "Background")
             : null;
         if (independent.Length != 0 && independent.Length != density.Dimension * density.PixelLevels)
             throw new InvalidDataException($"Corrupt MLNetAr anomaly model: {independent.Length} background weights " +
@@ -415,9 +415,9 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
             new ScoreCorrector(kind, density.PixelLevels, independent, backgroundModel));
     }
 
-    private static AutoregressiveDensityTransformer LoadDensity(IHostEnvironment env, ModelLoadContext ctx, string name)
+    private static AutoregressiveDensityTransformer LoadDensity(SavedModelReader saved, string name)
     {
-        ctx.LoadModel<ITransformer, SignatureLoadModel>(env, out var nested, name);
+        ITransformer? nested = saved.ReadTransformer(name);
         return nested as AutoregressiveDensityTransformer
             ?? throw new InvalidDataException($"Corrupt MLNetAr anomaly model: the nested model '{name}' is a " +
                 $"{nested?.GetType().Name ?? "null"}, not an MLNetAr density model.");

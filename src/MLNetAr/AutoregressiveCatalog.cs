@@ -1,5 +1,6 @@
 using MLNetAr;
 using MLNetAr.Internal;
+using MLNetAr.Interop;
 
 namespace Microsoft.ML;
 

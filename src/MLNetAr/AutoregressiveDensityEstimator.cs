@@ -4,6 +4,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Transforms.Image;
 using MLNetAr.Internal;
+using MLNetAr.Interop;
 using MLNetAr.Kernels;
 using MLNetAr.Models;
 using MLNetAr.Nn;
@@ -32,7 +33,7 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
     private protected void LogInfo(string message)
     {
         using var channel = Host.Start("Model shape");
-        channel.Info(message);
+        channel.LogInfo(message);
     }
 
     private protected AutoregressiveDensityEstimator(IHostEnvironment env, TOptions options, string registrationName)
@@ -210,14 +211,14 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
     {
         var o = EstimatorOptions;
         using var channel = Host.Start("Training");
-        if (imageNote != null) channel.Info(imageNote);
+        if (imageNote != null) channel.LogInfo(imageNote);
         using var threads = Kernel.LimitThreads(o.NumberOfThreads);
         string streamed = o.StreamTrainingData ? $", streamed (shuffle pool {data.ShufflePoolRows} rows)" : "";
-        channel.Info($"{model.Kind}: {data.TrainCount} training rows, {data.ValidationCount} validation rows, " +
+        channel.LogInfo($"{model.Kind}: {data.TrainCount} training rows, {data.ValidationCount} validation rows, " +
             $"{model.Dimension} pixels, {model.ParameterCount} parameters{streamed}.");
         return DensityTraining.Train(model, data, settings,
-            log: message => channel.Info(message),
-            warn: message => channel.Warning(message),
+            log: message => channel.LogInfo(message),
+            warn: message => channel.LogWarning(message),
             isCancelled: () => o.CancellationToken.IsCancellationRequested || MlNetInterop.IsCancelled(Host),
             checkpoint: o.CheckpointPath is string path ? new CheckpointSettings(path, o.CheckpointEveryEpochs) : null,
             progress: ReportProgress(o.Progress, o.MaximumNumberOfEpochs, channel));
@@ -242,7 +243,7 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
             else if (p.Elapsed >= nextLog && p.RowsDone < p.RowsPerEpoch)
             {
                 nextLog = p.Elapsed + ProgressLogInterval;
-                channel.Info("training " + report); // not "epoch …": that line is the epoch's summary
+                channel.LogInfo("training " + report); // not "epoch …": that line is the epoch's summary
             }
         };
     }

@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetAr.Internal;
+using MLNetAr.Interop;
 using MLNetAr.Models;
 using MLNetAr.Nn.Distributions;
 using MLNetAr.Onnx;
@@ -205,42 +206,41 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
 
     // ---- Persistence ----------------------------------------------------------------------------------------------
 
-    private static VersionInfo GetVersionInfo() =>
-        MlNetInterop.TransformerVersion("MLNARDEN", VersionCurrent, VersionCurrent, VersionFirst, LoaderSignature,
-            typeof(AutoregressiveDensityTransformer));
+    /// <summary>The saved entry's identity and version (see the format history above).</summary>
+    internal static SavedModelFormat SavedFormat { get; } =
+        new("MLNARDEN", VersionCurrent, VersionCurrent, VersionFirst, LoaderSignature);
 
     /// <inheritdoc/>
     void ICanSaveModel.Save(ModelSaveContext ctx)
     {
-        ArgumentNullException.ThrowIfNull(ctx);
-        MlNetInterop.BeginSave(ctx, GetVersionInfo());
-        MlNetInterop.SaveString(ctx, InputColumnName);
-        MlNetInterop.SaveString(ctx, LogLikelihoodColumnName);
-        MlNetInterop.SaveString(ctx, HiddenFeaturesColumnName);
-        BinaryWriter writer = MlNetInterop.Writer(ctx);
+        var saved = SavedModelWriter.Begin(ctx, SavedFormat);
+        saved.WriteString(InputColumnName);
+        saved.WriteString(LogLikelihoodColumnName);
+        saved.WriteString(HiddenFeaturesColumnName);
+        BinaryWriter writer = saved.Writer;
         writer.Write((int)Encoder.Binarization);
         writer.Write(Encoder.Threshold);
-        MlNetInterop.SaveString(ctx, Model.Kind);
+        saved.WriteString(Model.Kind);
         ImageInput.Write(writer, Encoder.Image);
-        MlNetInterop.SaveBinaryStream(ctx, "Weights.bin", w => ModelSerializer.Write(Model, w.BaseStream));
+        saved.WriteStream("Weights.bin", w => ModelSerializer.Write(Model, w.BaseStream));
     }
 
-    // Called by ML.NET's ComponentCatalog through the LoadableClass attribute (Internal/MlNetInterop.cs).
-    private static AutoregressiveDensityTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+    /// <summary>Reads what <see cref="ICanSaveModel.Save"/> wrote (ML.NET calls it through Interop).</summary>
+    internal static AutoregressiveDensityTransformer Load(SavedModelReader saved)
     {
-        ctx.CheckAtModel(GetVersionInfo());
-        string input = ctx.LoadNonEmptyString();
-        string logLikelihood = ctx.LoadNonEmptyString();
-        string hidden = ctx.LoadNonEmptyString();
-        var binarization = (BinarizationKind)ctx.Reader.ReadInt32();
-        float threshold = ctx.Reader.ReadSingle();
+        BinaryReader reader = saved.Reader;
+        string input = saved.ReadString();
+        string logLikelihood = saved.ReadString();
+        string hidden = saved.ReadString();
+        var binarization = (BinarizationKind)reader.ReadInt32();
+        float threshold = reader.ReadSingle();
         if (!Enum.IsDefined(binarization) || !(threshold >= 0f && threshold < 1f))
             throw new InvalidDataException($"Corrupt MLNetAr model: invalid binarisation settings ({binarization}, " +
                 $"{threshold}).");
-        string? kind = ctx.Header.ModelVerWritten >= VersionWithKind ? ctx.LoadNonEmptyString() : null;
-        ImageInput? image = ctx.Header.ModelVerWritten >= VersionCurrent ? ImageInput.Read(ctx.Reader) : null;
+        string? kind = saved.VersionWritten >= VersionWithKind ? saved.ReadString() : null;
+        ImageInput? image = saved.VersionWritten >= VersionCurrent ? ImageInput.Read(reader) : null;
         DensityModel? model = null;
-        if (!ctx.TryLoadBinaryStream("Weights.bin", r => model = ModelSerializer.Read(r.BaseStream)) || model == null)
+        if (!saved.TryReadStream("Weights.bin", r => model = ModelSerializer.Read(r.BaseStream)) || model == null)
             throw new InvalidDataException("Corrupt MLNetAr model: the Weights.bin entry is missing.");
         if (kind != null && kind != model.Kind)
             throw new InvalidDataException($"Corrupt MLNetAr model: the model entry is a {kind} but its Weights.bin " +
@@ -248,7 +248,7 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
         if (image != null && image.Dimension != model.Dimension)
             throw new InvalidDataException($"Corrupt MLNetAr model: " +
                 $"{ImageInput.Describe(image.Height, image.Width)} images for a model of {model.Dimension} pixels.");
-        return new AutoregressiveDensityTransformer(env, model,
+        return new AutoregressiveDensityTransformer(saved.Environment, model,
             new PixelEncoder(input, binarization, threshold, model.Levels) { Image = image }, logLikelihood, hidden,
             []);
     }

@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetAr.Internal;
+using MLNetAr.Interop;
 using MLNetAr.Models;
 
 namespace MLNetAr;
@@ -94,7 +95,7 @@ public sealed class MadeDensityEstimator : AutoregressiveDensityEstimator<MadeDe
         if (o.HiddenSizes.Any(h => h < dimension - 1))
         {
             using var channel = Host.Start("Training");
-            channel.Warning($"MADE hidden sizes [{string.Join(", ", o.HiddenSizes)}] are below D - 1 = " +
+            channel.LogWarning($"MADE hidden sizes [{string.Join(", ", o.HiddenSizes)}] are below D - 1 = " +
                 $"{dimension - 1}: some degrees cannot occur, so some conditionals see fewer inputs.");
         }
         var model = new Made(dimension, o.HiddenSizes.ToArray(), o.InputOrder == InputOrder.Natural, random.Next(),

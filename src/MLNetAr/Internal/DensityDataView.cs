@@ -1,6 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Model.OnnxConverter;
+using MLNetAr.Interop;
 using MLNetAr.Models;
 using MLNetAr.Onnx;
 
@@ -53,7 +53,9 @@ internal sealed class ScoredColumn(string name, DataViewType type, bool needsPix
     public static DataViewSchema.Annotations PixelSlotNames(int dimension)
     {
         var builder = new DataViewSchema.Annotations.Builder();
-        builder.AddSlotNames(dimension, (ref VBuffer<ReadOnlyMemory<char>> names) =>
+        // ML.NET's AddSlotNames helper is internal: this is what it adds.
+        builder.Add(AnnotationUtils.Kinds.SlotNames, new VectorDataViewType(TextDataViewType.Instance, dimension),
+            (ref VBuffer<ReadOnlyMemory<char>> names) =>
         {
             var editor = VBufferEditor.Create(ref names, dimension);
             for (int i = 0; i < dimension; i++)
@@ -220,28 +222,19 @@ internal sealed class DensityBinding(IRowScoringTransformer transformer, DataVie
 }
 
 /// <summary>
-/// The lazily scored view <c>Transform</c> returns. It is also the step ML.NET's <c>ConvertToOnnx</c> walks back
-/// through (an <see cref="ITransformCanSaveOnnx"/>, as ML.NET's own transforms' views are), writing the encoding and
-/// the model's scoring graph into the converter's context.
+/// The lazily scored view <c>Transform</c> returns (inside an <see cref="OnnxExportableView"/>), which also records
+/// the encoding and the model's scoring graph when ML.NET's <c>ConvertToOnnx</c> walks back through it.
 /// </summary>
 internal sealed class DensityDataView(IRowScoringTransformer transformer, IDataView source,
-    DataViewSchema outputSchema) : IDataView, ITransformCanSaveOnnx
+    DataViewSchema outputSchema) : IDataView, IOnnxExportableStep
 {
     private readonly DensityBinding _binding = new(transformer, source.Schema, outputSchema);
 
-    public IDataView Source => source;
+    public string StepName => "MLNetAr " + transformer.Model.Kind;
+    public string InputColumnName => transformer.Encoder.ColumnName;
 
-    void ICanSaveModel.Save(ModelSaveContext ctx) =>
-        throw new NotSupportedException("Save the fitted transformer (mlContext.Model.Save), not the data view it " +
-            "returned.");
-
-    /// <summary>
-    /// True, or an exception: returning false would make ML.NET's converter stop walking back silently and export this
-    /// step's outputs as graph inputs, a graph that computes nothing.
-    /// </summary>
-    public bool CanSaveOnnx(OnnxContext ctx)
+    public void CheckExportable()
     {
-        ctx.CheckOpSetVersion(OnnxGraph.MinimumOpSet, "MLNetAr " + transformer.Model.Kind);
         if (transformer.Encoder.Image != null)
             throw new NotSupportedException(
                 $"The MLNetAr {transformer.Model.Kind} step reads images from column " +
@@ -250,44 +243,19 @@ internal sealed class DensityDataView(IRowScoringTransformer transformer, IDataV
                     "model on pixels instead: " +
                 "ResizeImages → ConvertToGrayscale → ExtractPixels(colorsToExtract: Red, scaleImage: 1f / 255) give " +
                     "the same values.");
-        CheckInputReachesGraph(ctx);
-        return true;
     }
 
-    /// <summary>
-    /// ML.NET's converter stops at the first step before this one that cannot be exported and feeds the graph from the
-    /// original data's columns. If a step it skipped computed or replaced the input column, the graph would silently
-    /// read another column of the same name: refuse that.
-    /// </summary>
-    private void CheckInputReachesGraph(OnnxContext ctx)
-    {
-        string column = transformer.Encoder.ColumnName;
-        IDataView view = source;
-        while (view is IDataTransform step && step is ITransformCanSaveOnnx exportable && exportable.CanSaveOnnx(ctx))
-            view = step.Source;
-        for (; view is IDataTransform skipped; view = skipped.Source)
-        {
-            DataViewSchema.Column? produced = skipped.Schema.GetColumnOrNull(column),
-                consumed = skipped.Source.Schema.GetColumnOrNull(column);
-            if (produced is not { } output || consumed is not { } input || input.Index != output.Index
-                || !input.Type.Equals(output.Type))
-                throw InputNotInGraph(column);
-        }
-    }
-
-    private NotSupportedException InputNotInGraph(string column) => new(
-        $"Column '{column}' is computed by a step that ML.NET cannot export to ONNX (image loading and resizing, a " +
-        $"custom mapping, for example), so the graph would not compute the input of the MLNetAr " +
+    public NotSupportedException InputNotInGraph() => new(
+        $"Column '{InputColumnName}' is computed by a step that ML.NET cannot export to ONNX (image loading and " +
+        $"resizing, a custom mapping, for example), so the graph would not compute the input of the MLNetAr " +
         $"{transformer.Model.Kind} step. Export the MLNetAr transformer on its own, from the data the earlier steps " +
         "produce, cached so that the converter starts there: mlContext.Model.ConvertToOnnx(mlnetArTransformer, " +
-        $"mlContext.Data.Cache(earlierSteps.Transform(data)), stream); the graph then takes '{column}' as its input.");
+        $"mlContext.Data.Cache(earlierSteps.Transform(data)), stream); the graph then takes '{InputColumnName}' as " +
+        "its input.");
 
-    public void SaveAsOnnx(OnnxContext ctx)
+    public void RecordOnnx(OnnxGraph graph)
     {
-        string column = transformer.Encoder.ColumnName;
-        if (!ctx.ContainsColumn(column)) throw InputNotInGraph(column);
-        var graph = new OnnxGraph(ctx);
-        string input = ctx.GetVariableName(column);
+        string input = graph.ColumnInput(InputColumnName);
         // ExtractPixels' columns carry image dimensions, (N, C, H, W) in ONNX: the models read (N, D).
         string pixels = transformer.Encoder.ExportOnnx(graph, graph.Reshape(input, -1, transformer.Model.Dimension));
         IReadOnlyList<string> tensors = transformer.ExportOnnx(graph, pixels);
@@ -441,7 +409,8 @@ internal static class RowScoringTransformers
     public static IDataView Transform(IRowScoringTransformer transformer, IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return new DensityDataView(transformer, input, OutputSchema(transformer, input.Schema));
+        var scored = new DensityDataView(transformer, input, OutputSchema(transformer, input.Schema));
+        return new OnnxExportableView(scored, input, scored);
     }
 
     public static IRowToRowMapper Mapper(IRowScoringTransformer transformer, DataViewSchema inputSchema) =>

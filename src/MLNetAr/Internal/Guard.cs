@@ -50,7 +50,9 @@ internal static class Guard
     /// </summary>
     public static void CheckInputColumn(SchemaShape shape, string column)
     {
-        if (!shape.TryFindColumn(column, out var col)) throw MissingColumn(column);
+        // SchemaShape.TryFindColumn is internal to ML.NET; the shape is a public list of its columns.
+        if (shape.Where(c => c.Name == column).Select(c => (SchemaShape.Column?)c).LastOrDefault() is not { } col)
+            throw MissingColumn(column);
         if (col.Kind == SchemaShape.Column.VectorKind.Scalar && col.ItemType is ImageDataViewType) return;
         if (col.Kind != SchemaShape.Column.VectorKind.Vector || col.ItemType != NumberDataViewType.Single)
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
+using MLNetAr.Interop;
 
 namespace MLNetAr.Internal;
 

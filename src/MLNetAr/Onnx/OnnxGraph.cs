@@ -1,53 +1,60 @@
-// Builds ONNX nodes into ML.NET's own converter context (OnnxContext is internal to Microsoft.ML.Data; reached through
-// the publicized reference like the save/load contract, see Internal/MlNetInterop.cs). Every op used here exists in
-// opset 11, and the graphs are valid at opset 12, the version ML.NET 5.0.1's ConvertToOnnx writes.
-using Microsoft.ML.Model.OnnxConverter;
+// Records a model's ONNX nodes in MLNetAr's own terms (the steps at the end of this file). Interop's OnnxContextWriter
+// writes them into ML.NET's converter context, which is internal to Microsoft.ML.Data, so that no model or layer
+// depends on ML.NET's internals. Every op used here exists in opset 11, and the graphs are valid at opset 12, the
+// version ML.NET 5.0.1's ConvertToOnnx writes.
+using Microsoft.ML.Data;
 
 namespace MLNetAr.Onnx;
 
 /// <summary>
-/// A small, typed front end over ML.NET's <see cref="OnnxContext"/>: one method per op, each returning the name of the
-/// new tensor, so that a model's export reads like its forward pass. Shapes in the comments are ONNX shapes with the
-/// batch N first.
+/// A small, typed ONNX graph builder: one method per op, each returning the name of the new tensor, so that a model's
+/// export reads like its forward pass. Shapes in the comments are ONNX shapes with the batch N first. Tensor names are
+/// local to this graph; the writer gives them names unique in the whole exported model.
 /// </summary>
-internal sealed class OnnxGraph(OnnxContext context)
+internal sealed class OnnxGraph
 {
     /// <summary>The lowest opset whose ops this builder emits.</summary>
     public const int MinimumOpSet = 11;
 
-    private const string Prefix = "MLNetAr_";
+    private readonly List<OnnxGraphStep> _steps = [];
+    private int _tensors;
+
+    /// <summary>What was recorded, in order: the writer replays it.</summary>
+    public IReadOnlyList<OnnxGraphStep> Steps => _steps;
+
+    /// <summary>The tensor holding ML.NET column <paramref name="columnName"/> where the graph reads it.</summary>
+    public string ColumnInput(string columnName) => Record(new OnnxColumnInput(NewName("Input"), columnName)).Tensor;
 
     /// <summary>
     /// A node of <paramref name="opType"/> with one output; <paramref name="attributes"/> sets its attributes.
     /// </summary>
-    public string Op(string opType, IEnumerable<string> inputs, Action<OnnxNode>? attributes = null)
-    {
-        string output = NewName(opType);
-        OnnxNode node = context.CreateNode(opType, inputs, [output], context.GetNodeName(Prefix + opType), "");
-        attributes?.Invoke(node);
-        return output;
-    }
+    public string Op(string opType, IEnumerable<string> inputs, Action<OnnxAttributes>? attributes = null) =>
+        OpMany(opType, inputs, 1, attributes)[0];
 
     /// <summary>A node with several outputs (e.g. LSTM's Y and final states); returns their names.</summary>
-    public string[] OpMany(string opType, IEnumerable<string> inputs, int outputs, Action<OnnxNode>? attributes = null)
+    public string[] OpMany(string opType, IEnumerable<string> inputs, int outputs,
+        Action<OnnxAttributes>? attributes = null)
     {
         string[] names = Enumerable.Range(0, outputs).Select(_ => NewName(opType)).ToArray();
-        OnnxNode node = context.CreateNode(opType, inputs, names, context.GetNodeName(Prefix + opType), "");
-        attributes?.Invoke(node);
-        return names;
+        var collected = new OnnxAttributes();
+        attributes?.Invoke(collected);
+        return Record(new OnnxNodeStep(opType, inputs.ToArray(), names, collected.Values)).Outputs;
     }
 
     /// <summary>
     /// Binds <paramref name="tensor"/> to the ML.NET column <paramref name="columnName"/> (its declared type and
     /// shape).
     /// </summary>
-    public void BindColumn(string tensor, string columnName, Microsoft.ML.Data.DataViewType type)
-    {
-        string variable = context.AddIntermediateVariable(type, columnName);
-        context.CreateNode("Identity", tensor, variable, context.GetNodeName(Prefix + "Identity"), "");
-    }
+    public void BindColumn(string tensor, string columnName, DataViewType type) =>
+        Record(new OnnxColumnOutput(tensor, columnName, type));
 
-    private string NewName(string opType) => context.AddIntermediateVariable(null, Prefix + opType, skip: true);
+    private string NewName(string hint) => $"{hint}#{_tensors++}";
+
+    private T Record<T>(T step) where T : OnnxGraphStep
+    {
+        _steps.Add(step);
+        return step;
+    }
 
     // ---- Constants (initializers) -----------------------------------------------------------------------------------
 
@@ -57,17 +64,20 @@ internal sealed class OnnxGraph(OnnxContext context)
         if (values.Length != dims.Aggregate(1L, (a, b) => a * b))
             throw new ArgumentException($"{values.Length} values do not fill shape ({string.Join(", ", dims)}).",
                 nameof(values));
-        return context.AddInitializer(values.ToArray(), dims, Prefix + "Const");
+        return Record(new OnnxInitializer(NewName("Const"), "Const", values.ToArray(), null, dims)).Tensor;
     }
 
     /// <summary>A float scalar.</summary>
-    public string Scalar(float value) => context.AddInitializer(value, Prefix + "Scalar");
+    public string Scalar(float value) => Record(new OnnxInitializer(NewName("Scalar"), "Scalar", [value], null,
+        null)).Tensor;
 
     /// <summary>A 1-D int64 tensor (shapes, axes, indices).</summary>
-    public string Int64s(params long[] values) => context.AddInitializer(values, [values.Length], Prefix + "Int64s");
+    public string Int64s(params long[] values) =>
+        Record(new OnnxInitializer(NewName("Int64s"), "Int64s", null, values, [values.Length])).Tensor;
 
     /// <summary>An int64 scalar.</summary>
-    public string Int64(long value) => context.AddInitializer(value, Prefix + "Int64");
+    public string Int64(long value) => Record(new OnnxInitializer(NewName("Int64"), "Int64", null, [value],
+        null)).Tensor;
 
     // ---- Element-wise
     // -------------------------------------------------------------------------------------------------
@@ -180,6 +190,40 @@ internal sealed class OnnxGraph(OnnxContext context)
             n.AddAttribute("dilations", dilations);
         });
 }
+
+/// <summary>A node's attributes: integers and integer lists, the only kinds MLNetAr's graphs use.</summary>
+internal sealed class OnnxAttributes
+{
+    private readonly List<OnnxAttribute> _values = [];
+
+    public IReadOnlyList<OnnxAttribute> Values => _values;
+
+    public void AddAttribute(string name, long value) => _values.Add(new OnnxAttribute(name, value, null));
+    public void AddAttribute(string name, long[] values) => _values.Add(new OnnxAttribute(name, null, values));
+}
+
+/// <summary>An attribute: an integer or a list of integers.</summary>
+internal sealed record OnnxAttribute(string Name, long? Int, long[]? Ints);
+
+/// <summary>One recorded step of an <see cref="OnnxGraph"/>.</summary>
+internal abstract record OnnxGraphStep;
+
+/// <summary>Tensor <paramref name="Tensor"/> holds ML.NET column <paramref name="ColumnName"/>.</summary>
+internal sealed record OnnxColumnInput(string Tensor, string ColumnName) : OnnxGraphStep;
+
+/// <summary>
+/// A constant: float values or int64 values, of shape <paramref name="Dims"/>, or a scalar when it is null;
+/// <paramref name="Hint"/> names it in the exported model.
+/// </summary>
+internal sealed record OnnxInitializer(string Tensor, string Hint, float[]? Floats, long[]? Int64s, long[]? Dims)
+    : OnnxGraphStep;
+
+/// <summary>A node: its op, input and output tensors, and attributes.</summary>
+internal sealed record OnnxNodeStep(string OpType, string[] Inputs, string[] Outputs,
+    IReadOnlyList<OnnxAttribute> Attributes) : OnnxGraphStep;
+
+/// <summary>Tensor <paramref name="Tensor"/> becomes ML.NET output column <paramref name="ColumnName"/>.</summary>
+internal sealed record OnnxColumnOutput(string Tensor, string ColumnName, DataViewType Type) : OnnxGraphStep;
 
 /// <summary>The ONNX tensor element types MLNetAr's graphs cast to (TensorProto.DataType).</summary>
 internal enum OnnxType

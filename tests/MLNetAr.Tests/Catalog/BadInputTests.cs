@@ -57,7 +57,7 @@ public class BadInputTests
         string expected)
     {
         var estimatorError = Assert.Throws<ArgumentOutOfRangeException>(() =>
-            Estimator().GetOutputSchema(MLNetAr.Internal.MlNetInterop.ShapeOf(data.Schema)));
+            Estimator().GetOutputSchema(MLNetAr.Interop.MlNetInterop.ShapeOf(data.Schema)));
         string expectedAtShape = name == "variable"
             ? "Schema mismatch for input column 'Pixels': expected known-size vector of Single or an image, got " +
                 "variable-size vector of Single"

@@ -35,7 +35,7 @@ public class FvsbnCatalogTests
         var ml = new MLContext(1);
         var data = TestData.Digits.Slice(0, 10).ToDataView(ml);
         var estimator = ml.Transforms.FvsbnDensity(hiddenFeaturesColumnName: "Features");
-        var shape = estimator.GetOutputSchema(MLNetAr.Internal.MlNetInterop.ShapeOf(data.Schema));
+        var shape = estimator.GetOutputSchema(MLNetAr.Interop.MlNetInterop.ShapeOf(data.Schema));
         var ll = Assert.Single(shape, c => c.Name == "LogLikelihood");
         Assert.Equal(NumberDataViewType.Single, ll.ItemType);
         Assert.Equal(SchemaShape.Column.VectorKind.Scalar, ll.Kind);

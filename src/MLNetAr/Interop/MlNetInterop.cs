@@ -1,4 +1,5 @@
-// The only place MLNetAr touches ML.NET internals. ML.NET 5.0.1 keeps its model save/load contract, catalog
+// src/MLNetAr/Interop is the only folder that touches ML.NET internals (MlNetInternalsBoundaryTests reads the built
+// assembly's IL and holds it). ML.NET 5.0.1 keeps its model save/load contract, catalog
 // environments, the SchemaShape.Column constructor (dotnet/machinelearning#4911) and the image operations behind
 // ResizeImages and ConvertToGrayscale internal. MLNetAr compiles against publicized copies of
 // Microsoft.ML.Core/Data/ImageAnalytics (see MLNetAr.csproj) and, at run time, CoreCLR honours
@@ -9,13 +10,16 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Transforms.Image;
 using MLNetAr;
+using MLNetAr.Interop;
 
 [assembly: IgnoresAccessChecksTo("Microsoft.ML.Core")]
 [assembly: IgnoresAccessChecksTo("Microsoft.ML.Data")]
 [assembly: IgnoresAccessChecksTo("Microsoft.ML.ImageAnalytics")]
-[assembly: LoadableClass(typeof(AutoregressiveDensityTransformer), null, typeof(SignatureLoadModel),
+[assembly: LoadableClass(typeof(AutoregressiveDensityTransformer), typeof(DensityTransformerLoader), null,
+    typeof(SignatureLoadModel),
     "Autoregressive Density Transformer", AutoregressiveDensityTransformer.LoaderSignature)]
-[assembly: LoadableClass(typeof(AutoregressiveAnomalyTransformer), null, typeof(SignatureLoadModel),
+[assembly: LoadableClass(typeof(AutoregressiveAnomalyTransformer), typeof(AnomalyTransformerLoader), null,
+    typeof(SignatureLoadModel),
     "Autoregressive Anomaly Transformer", AutoregressiveAnomalyTransformer.LoaderSignature)]
 
 namespace System.Runtime.CompilerServices
@@ -28,7 +32,7 @@ namespace System.Runtime.CompilerServices
     }
 }
 
-namespace MLNetAr.Internal
+namespace MLNetAr.Interop
 {
     internal static class MlNetInterop
     {
@@ -45,6 +49,12 @@ namespace MLNetAr.Internal
         /// </summary>
         public static bool IsCancelled(IHostEnvironment env) => env is ICancelable cancelable && cancelable.IsCanceled;
 
+        /// <summary>An information line in <c>mlContext.Log</c> (ML.NET's <c>Info</c> extension is internal).</summary>
+        public static void LogInfo(this IChannel channel, string message) => channel.Info(message);
+
+        /// <summary>A warning in <c>mlContext.Log</c> (ML.NET's <c>Warning</c> extension is internal).</summary>
+        public static void LogWarning(this IChannel channel, string message) => channel.Warning(message);
+
         /// <summary>A column of an estimator's output schema shape (its constructor is internal).</summary>
         public static SchemaShape.Column SchemaColumn(string name, SchemaShape.Column.VectorKind kind,
             DataViewType itemType, bool isKey = false) =>
@@ -57,26 +67,6 @@ namespace MLNetAr.Internal
         /// The estimator-level shape of a data schema (what <c>EstimatorChain.Fit</c> passes to GetOutputSchema).
         /// </summary>
         public static SchemaShape ShapeOf(DataViewSchema schema) => SchemaShape.Create(schema);
-
-        public static VersionInfo TransformerVersion(string modelSignature, uint written, uint readable,
-            uint weCanReadBack, string loaderSignature, Type type) =>
-            new(modelSignature, written, readable, weCanReadBack, loaderAssemblyName: type.Assembly.FullName!,
-                loaderSignature: loaderSignature);
-
-        public static void BeginSave(ModelSaveContext ctx, VersionInfo version)
-        {
-            ctx.CheckAtModel();
-            ctx.SetVersionInfo(version);
-        }
-
-        public static BinaryWriter Writer(ModelSaveContext ctx) => ctx.Writer;
-        public static void SaveString(ModelSaveContext ctx, string value) => ctx.SaveNonEmptyString(value);
-        /// <summary>Saves a nested model (e.g. a transformer this one wraps) under <paramref name="name"/>.</summary>
-        public static void SaveModel<T>(ModelSaveContext ctx, T value, string name) where T : class =>
-            ctx.SaveModel(value, name);
-
-        public static void SaveBinaryStream(ModelSaveContext ctx, string name, Action<BinaryWriter> write) =>
-            ctx.SaveBinaryStream(name, write);
 
         /// <summary>
         /// What <c>ResizeImages</c> does to one image (a new image, or the same one when it already has the size).
