@@ -137,7 +137,7 @@ internal static class ScoreBenchmark
             fitted.Encoder.Encode(encoded.AsSpan(r * images.Dimension, images.Dimension), r);
         return Rate(count, repeats, () =>
         {
-            using var scorer = new MLNetAr.Internal.BatchScorer(fitted, pixelScores: false);
+            using var scorer = new MLNetAr.Scoring.BatchScorer(fitted, pixelScores: false);
             for (int start = 0; start < images.Count; start += scorer.Capacity)
             {
                 int rows = Math.Min(scorer.Capacity, images.Count - start);

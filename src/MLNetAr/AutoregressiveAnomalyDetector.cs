@@ -7,6 +7,7 @@ using MLNetAr.Interop;
 using MLNetAr.Models;
 using MLNetAr.Nn.Distributions;
 using MLNetAr.Onnx;
+using MLNetAr.Scoring;
 
 namespace MLNetAr;
 
@@ -259,7 +260,8 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
 /// <c>PredictedLabel</c> (<c>Score &gt; Threshold</c>) and optionally per-pixel scores, lazily per row. Saved and
 /// loaded with <c>mlContext.Model.Save/Load</c> (the threshold and the density model with it).
 /// </summary>
-public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoringTransformer
+public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoringTransformer,
+    ISavedModelLoadable<AutoregressiveAnomalyTransformer>
 {
     internal const string LoaderSignature = "MLNetArAnomalyModel";
     // Format history: 0x00010001: first version (threshold, column names, nested density model "Density"). 0x00010002:
@@ -354,13 +356,15 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
         RowScoringTransformers.Mapper(this, inputSchema);
 
     /// <summary>The saved entry's identity and version (see the format history above).</summary>
-    internal static SavedModelFormat SavedFormat { get; } =
+    static SavedModelFormat ISavedModelLoadable<AutoregressiveAnomalyTransformer>.SavedFormat => s_savedFormat;
+
+    private static readonly SavedModelFormat s_savedFormat =
         new("MLNARANO", VersionCurrent, VersionCurrent, VersionFirst, LoaderSignature);
 
     /// <inheritdoc/>
     void ICanSaveModel.Save(ModelSaveContext ctx)
     {
-        var saved = SavedModelWriter.Begin(ctx, SavedFormat);
+        var saved = SavedModelWriter.Begin(ctx, s_savedFormat);
         BinaryWriter writer = saved.Writer;
         writer.Write(Threshold);
         saved.WriteString(ScoreColumnName);
@@ -375,8 +379,8 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
         if (Corrector.BackgroundModel != null) saved.WriteTransformer(Corrector.BackgroundModel, "Background");
     }
 
-    /// <summary>Reads what <see cref="ICanSaveModel.Save"/> wrote (ML.NET calls it through Interop).</summary>
-    internal static AutoregressiveAnomalyTransformer Load(SavedModelReader saved)
+    static AutoregressiveAnomalyTransformer ISavedModelLoadable<AutoregressiveAnomalyTransformer>.Load(
+        SavedModelReader saved)
     {
         BinaryReader reader = saved.Reader;
         float threshold = reader.ReadSingle();

@@ -6,6 +6,7 @@ using MLNetAr.Interop;
 using MLNetAr.Models;
 using MLNetAr.Nn.Distributions;
 using MLNetAr.Onnx;
+using MLNetAr.Scoring;
 using MLNetAr.Training;
 
 namespace MLNetAr;
@@ -27,7 +28,8 @@ namespace MLNetAr;
 /// </list>
 /// Scoring is thread-safe: every cursor and prediction engine has its own scratch state.
 /// </remarks>
-public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoringTransformer
+public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoringTransformer,
+    ISavedModelLoadable<AutoregressiveDensityTransformer>
 {
     internal const string LoaderSignature = "MLNetArDensityModel"; // at most 24 characters, globally unique
     // Format history (of the ML.NET model entry; the weights stream has its own, see ModelSerializer):
@@ -128,7 +130,7 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
         SamplingStream[] streams = SamplingStream.ForRows(RowSeeds(seed, count), temperature);
         // In blocks: a convolutional model's sampling workspace holds every layer's activations for every row it
         // draws. Each row has its own random stream, so the blocks change nothing in the images.
-        int block = Math.Max(1, Math.Min(count, Model.SamplingBatchRows));
+        int block = Math.Max(1, Math.Min(count, Model.SamplingBatchRows()));
         ModelWorkspace workspace = Model.CreateWorkspace(block);
         for (int start = 0; start < count; start += block)
         {
@@ -207,13 +209,15 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
     // ---- Persistence ----------------------------------------------------------------------------------------------
 
     /// <summary>The saved entry's identity and version (see the format history above).</summary>
-    internal static SavedModelFormat SavedFormat { get; } =
+    static SavedModelFormat ISavedModelLoadable<AutoregressiveDensityTransformer>.SavedFormat => s_savedFormat;
+
+    private static readonly SavedModelFormat s_savedFormat =
         new("MLNARDEN", VersionCurrent, VersionCurrent, VersionFirst, LoaderSignature);
 
     /// <inheritdoc/>
     void ICanSaveModel.Save(ModelSaveContext ctx)
     {
-        var saved = SavedModelWriter.Begin(ctx, SavedFormat);
+        var saved = SavedModelWriter.Begin(ctx, s_savedFormat);
         saved.WriteString(InputColumnName);
         saved.WriteString(LogLikelihoodColumnName);
         saved.WriteString(HiddenFeaturesColumnName);
@@ -225,8 +229,8 @@ public sealed class AutoregressiveDensityTransformer : ITransformer, IRowScoring
         saved.WriteStream("Weights.bin", w => ModelSerializer.Write(Model, w.BaseStream));
     }
 
-    /// <summary>Reads what <see cref="ICanSaveModel.Save"/> wrote (ML.NET calls it through Interop).</summary>
-    internal static AutoregressiveDensityTransformer Load(SavedModelReader saved)
+    static AutoregressiveDensityTransformer ISavedModelLoadable<AutoregressiveDensityTransformer>.Load(
+        SavedModelReader saved)
     {
         BinaryReader reader = saved.Reader;
         string input = saved.ReadString();

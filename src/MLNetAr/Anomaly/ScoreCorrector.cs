@@ -1,6 +1,8 @@
 using MLNetAr.Internal;
+using MLNetAr.Models;
 using MLNetAr.Nn.Distributions;
 using MLNetAr.Onnx;
+using MLNetAr.Scoring;
 
 // The anomaly score's corrections: part of the estimators' layer (they read the public AnomalyScoreCorrection and the
 // background's AutoregressiveDensityTransformer), kept apart from the detector's ML.NET plumbing.

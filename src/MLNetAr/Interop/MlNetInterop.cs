@@ -15,11 +15,11 @@ using MLNetAr.Interop;
 [assembly: IgnoresAccessChecksTo("Microsoft.ML.Core")]
 [assembly: IgnoresAccessChecksTo("Microsoft.ML.Data")]
 [assembly: IgnoresAccessChecksTo("Microsoft.ML.ImageAnalytics")]
-[assembly: LoadableClass(typeof(AutoregressiveDensityTransformer), typeof(DensityTransformerLoader), null,
-    typeof(SignatureLoadModel),
+[assembly: LoadableClass(typeof(AutoregressiveDensityTransformer),
+    typeof(SavedModelLoader<AutoregressiveDensityTransformer>), null, typeof(SignatureLoadModel),
     "Autoregressive Density Transformer", AutoregressiveDensityTransformer.LoaderSignature)]
-[assembly: LoadableClass(typeof(AutoregressiveAnomalyTransformer), typeof(AnomalyTransformerLoader), null,
-    typeof(SignatureLoadModel),
+[assembly: LoadableClass(typeof(AutoregressiveAnomalyTransformer),
+    typeof(SavedModelLoader<AutoregressiveAnomalyTransformer>), null, typeof(SignatureLoadModel),
     "Autoregressive Anomaly Transformer", AutoregressiveAnomalyTransformer.LoaderSignature)]
 
 namespace System.Runtime.CompilerServices

@@ -95,20 +95,24 @@ internal sealed class SavedModelReader
     }
 }
 
-/// <summary>What ML.NET's ComponentCatalog calls to load an <see cref="AutoregressiveDensityTransformer"/>.</summary>
-internal static class DensityTransformerLoader
+/// <summary>A transformer that ML.NET can load: it reads back the entry its <c>Save</c> wrote.</summary>
+internal interface ISavedModelLoadable<TSelf> where TSelf : ISavedModelLoadable<TSelf>
 {
-    // Found by name and signature through the LoadableClass attribute (MlNetInterop.cs).
-    private static AutoregressiveDensityTransformer Create(IHostEnvironment env, ModelLoadContext ctx) =>
-        AutoregressiveDensityTransformer.Load(
-            SavedModelReader.Begin(env, ctx, AutoregressiveDensityTransformer.SavedFormat));
+    /// <summary>The saved entry's identity and version.</summary>
+    static abstract SavedModelFormat SavedFormat { get; }
+
+    /// <summary>Reads what <c>Save</c> wrote, after the entry's version was checked against
+    /// <see cref="SavedFormat"/>.</summary>
+    static abstract TSelf Load(SavedModelReader saved);
 }
 
-/// <summary>What ML.NET's ComponentCatalog calls to load an <see cref="AutoregressiveAnomalyTransformer"/>.</summary>
-internal static class AnomalyTransformerLoader
+/// <summary>
+/// What ML.NET's ComponentCatalog calls to load a <typeparamref name="T"/>: the LoadableClass attributes
+/// (MlNetInterop.cs) name <c>SavedModelLoader&lt;T&gt;</c> as the loader type, and the catalog finds its Create by
+/// name and signature.
+/// </summary>
+internal static class SavedModelLoader<T> where T : ISavedModelLoadable<T>
 {
-    // Found by name and signature through the LoadableClass attribute (MlNetInterop.cs).
-    private static AutoregressiveAnomalyTransformer Create(IHostEnvironment env, ModelLoadContext ctx) =>
-        AutoregressiveAnomalyTransformer.Load(
-            SavedModelReader.Begin(env, ctx, AutoregressiveAnomalyTransformer.SavedFormat));
+    private static T Create(IHostEnvironment env, ModelLoadContext ctx) =>
+        T.Load(SavedModelReader.Begin(env, ctx, T.SavedFormat));
 }

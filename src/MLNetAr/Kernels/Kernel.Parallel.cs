@@ -24,6 +24,29 @@ internal static partial class Kernel
         });
     }
 
+    /// <summary>Work on one row of a batch with scratch state private to its thread.</summary>
+    public delegate void RowAction<TScratch>(Span<float> row, int index, TScratch scratch);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> on every row of <c>x</c> <c>(B, rowLength)</c>, in parallel over contiguous row
+    /// ranges (each with one <paramref name="createScratch"/> result). Rows never share state, so results do not depend
+    /// on the thread count.
+    /// </summary>
+    public static unsafe void ForEachRow<TScratch>(Span<float> x, int batch, int rowLength,
+        Func<TScratch> createScratch, RowAction<TScratch> body)
+    {
+        fixed (float* px = x)
+        {
+            nint address = (nint)px;
+            ForRowRanges(batch, 1, (start, end) =>
+            {
+                TScratch scratch = createScratch();
+                for (int r = start; r < end; r++)
+                    body(new Span<float>((float*)address + (long)r * rowLength, rowLength), r, scratch);
+            });
+        }
+    }
+
     /// <summary>
     /// <paramref name="body"/>(i) for every i in <c>[from, to)</c> on up to <paramref name="threads"/> threads: the
     /// calling thread and the kernels' <see cref="WorkerTeam"/>, or the thread pool when the team is busy. Returns when

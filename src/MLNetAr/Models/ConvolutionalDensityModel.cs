@@ -50,7 +50,7 @@ internal class ConvolutionWorkspace(int maxBatch) : ModelWorkspace(maxBatch)
 /// (so a downstream model sees where in the image a feature fired).
 /// </para>
 /// </remarks>
-internal abstract class ConvolutionalDensityModel : DensityModel
+internal abstract class ConvolutionalDensityModel : DensityModel, IIncrementalSampler, IOnnxExportableModel
 {
     private const int PoolCells = 4;
     private readonly int _levels;
@@ -99,7 +99,7 @@ internal abstract class ConvolutionalDensityModel : DensityModel
     /// <summary>
     /// Sampling keeps every layer's activations of every row: about 2·(layers·maps + head)·D floats per row.
     /// </summary>
-    public override int SamplingBatchRows => 32;
+    public int SamplingBatchRows => 32;
 
     /// <summary>Layers of the body followed by the head, in the order of the weights stream.</summary>
     protected IReadOnlyList<Parameter> WithHead(IEnumerable<CausalConv2d> body)
@@ -219,15 +219,15 @@ internal abstract class ConvolutionalDensityModel : DensityModel
     protected abstract string ExportBody(OnnxGraph graph, string image);
 
     /// <summary>Body, head and pooled hidden features as ONNX: logits <c>(N, D)</c> or <c>(N, K, D)</c>.</summary>
-    protected override (string Logits, string? HiddenFeatures) ExportForward(OnnxGraph graph, string pixels,
-        bool hiddenFeatures)
+    public OnnxScores ExportOnnx(OnnxGraph graph, string pixels, bool hiddenFeatures)
     {
         string features = ExportBody(graph, graph.Reshape(pixels, -1, 1, Height, Width));
         string hidden = graph.Relu(HeadHidden.ExportOnnx(graph, graph.Relu(features)));
         string logits = HeadOutput.ExportOnnx(graph, hidden); // (N, K', H, W)
         logits = LogitsPerPixel == 1 ? graph.Reshape(logits, -1, Dimension)
             : graph.Reshape(logits, -1, Levels, Dimension);
-        return (logits, hiddenFeatures ? ExportPooledFeatures(graph, features) : null);
+        return this.ScoresFromLogits(graph, pixels, logits,
+            hiddenFeatures ? ExportPooledFeatures(graph, features) : null);
     }
 
     /// <summary>
@@ -254,9 +254,9 @@ internal abstract class ConvolutionalDensityModel : DensityModel
     /// <summary>
     /// Cached generation: every layer is computed once per position, in raster order, from activations already final
     /// (see the class remarks). Produces the same conditionals as
-    /// <see cref="DensityModel.SampleRowsNaive(Span{float}, int, int, SamplingStream[])"/>.
+    /// <see cref="ModelCapabilities.SampleRowsNaive(DensityModel, Span{float}, int, int, SamplingStream[])"/>.
     /// </summary>
-    public override void SampleRows(Span<float> x, int batch, int knownSteps, SamplingStream[] streams,
+    public void SampleRows(Span<float> x, int batch, int knownSteps, SamplingStream[] streams,
         ModelWorkspace? workspace = null)
     {
         int d = Dimension, n = batch * d;

@@ -1,7 +1,6 @@
 using MLNetAr.Kernels;
 using MLNetAr.Nn;
 using MLNetAr.Nn.Distributions;
-using MLNetAr.Onnx;
 
 namespace MLNetAr.Models;
 
@@ -60,10 +59,11 @@ internal sealed class ActivationBuffer
 /// have a categorical softmax over K logits per pixel, logits <c>(K, B·D)</c>, and pixel values <c>level / (K - 1)</c>.
 /// </summary>
 /// <remarks>
-/// This is the one interface the ML.NET layer (estimator, transformer, persistence, training loop) talks to; a new
-/// model implements Forward/Backward/hidden features and its hyperparameter (de)serialisation, and overrides
-/// <see cref="SampleRows(Span{float}, int, int, SamplingStream[], ModelWorkspace?)"/> when it can sample faster than D
-/// full forward passes.
+/// The core every model implements: its parameters, the conditionals' forward pass, its gradient, hidden features and
+/// its hyperparameters. Everything else is an optional capability (<see cref="IIncrementalSampler"/>,
+/// <see cref="ITrainingHooks"/>, <see cref="IOnnxExportableModel"/>, in ModelCapabilities.cs), which callers reach
+/// through <see cref="ModelCapabilities"/> with a default for models without it. Workspace pools and the fan-out of
+/// scoring over threads belong to the scorer (Scoring/BatchScorer.cs).
 /// </remarks>
 internal abstract class DensityModel
 {
@@ -110,38 +110,6 @@ internal abstract class DensityModel
     /// the workspace stays at a few hundred MB at most. Models whose activations are large per row override it.
     /// </summary>
     public virtual int ScoringBatchRows => 256;
-
-    /// <summary>Rows drawn together by
-    /// <see cref="SampleRows(Span{float}, int, int, SamplingStream[], ModelWorkspace?)"/> when many images are asked
-    /// for (models whose sampling state is large per row override it).</summary>
-    public virtual int SamplingBatchRows => 1024;
-
-    /// <summary>
-    /// Rows of a read-ahead batch that one thread scores in one pass: the batch is cut into chunks of this many rows,
-    /// scored in parallel with single-threaded kernels inside. Whole chunks per core beat parallel kernels for these
-    /// sizes: no barrier per layer (per step, for the pixel RNN) and the elementwise work is spread as well.
-    /// </summary>
-    public int ScoringChunkRows => Math.Max(1, ScoringBatchRows / ScoringChunksPerBatch);
-
-    /// <summary>Chunks per full read-ahead batch (enough to balance two to four cores).</summary>
-    public const int ScoringChunksPerBatch = 4;
-
-    private readonly System.Collections.Concurrent.ConcurrentBag<ModelWorkspace> _scoringWorkspaces = [];
-
-    /// <summary>
-    /// A workspace for <see cref="ScoringChunkRows"/> rows, reused from cursor to cursor: allocating (and faulting in)
-    /// a convolutional model's activations for every cursor costs more than scoring a short data view.
-    /// </summary>
-    public ModelWorkspace RentScoringWorkspace() =>
-        _scoringWorkspaces.TryTake(out ModelWorkspace? workspace) ? workspace : CreateWorkspace(ScoringChunkRows);
-
-    /// <summary>
-    /// Gives back a workspace of <see cref="RentScoringWorkspace"/>; one batch's worth is kept for the next cursor.
-    /// </summary>
-    public void ReturnScoringWorkspace(ModelWorkspace workspace)
-    {
-        if (_scoringWorkspaces.Count < ScoringChunksPerBatch) _scoringWorkspaces.Add(workspace);
-    }
 
     /// <summary>
     /// Conditional logits: <c>(B, D) -> (B, D)</c>, <c>logits[r, i] = logit p(x_i = 1 | x_&lt;i)</c> for row r
@@ -249,149 +217,8 @@ internal abstract class DensityModel
     public double TrainingStep(ReadOnlySpan<float> x, int batch, ModelWorkspace workspace) =>
         TrainingStep(x, x, batch, workspace);
 
-    /// <summary>
-    /// Whether the conditionals can read other values than the targets (input dropout): false for a model whose fused
-    /// training pass reads each pixel as both (NADE).
-    /// </summary>
-    public virtual bool SupportsInputDropout => true;
-
-    /// <summary>
-    /// Called before each training minibatch (step counts from 0); MADE picks the minibatch's mask here.
-    /// </summary>
-    public virtual void BeginTrainingStep(int step)
-    {
-    }
-
-    /// <summary>
-    /// Called before and after each validation pass of training: the weights do not change in between, so a model may
-    /// cache what it derives from them (MADE: the masked weights of its ensemble) and must drop it afterwards.
-    /// </summary>
-    public virtual void BeginValidation()
-    {
-    }
-
-    /// <inheritdoc cref="BeginValidation"/>
-    public virtual void EndValidation()
-    {
-    }
-
-    /// <summary>
-    /// Rows per block of a validation pass, given the training minibatch size: the minibatch by default (the workspace
-    /// is sized for it).
-    /// </summary>
-    public virtual int ValidationBlockRows(int batchSize) => batchSize;
-
-    /// <summary>
-    /// Called once the weights are final (after training, or after loading), before the model is used for scoring.
-    /// </summary>
-    public virtual void EndTraining()
-    {
-    }
-
     /// <summary>Writes the hyperparameters needed to rebuild an untrained model of the same shape.</summary>
     public abstract void WriteHyperparameters(BinaryWriter writer);
-
-    /// <summary>
-    /// Completes rows in place: for each row r the pixels at order steps <c>[knownSteps, D)</c> are drawn from the
-    /// model, conditioned on the pixels at steps <c>[0, knownSteps)</c>. The pixel at step t uses the t-th value of
-    /// row r's stream <c>streams[r]</c> (one uniform per sampled pixel, see <see cref="PixelDistribution.Draw"/>), so
-    /// any sampler that computes the same conditionals produces the same images; the stream's temperature divides
-    /// every logit.
-    /// </summary>
-    /// <remarks>
-    /// The default runs one full forward pass per pixel; models override it with incremental samplers.
-    /// <paramref name="workspace"/>: scratch of <see cref="CreateWorkspace"/> for at least <paramref name="batch"/>
-    /// rows, reused across blocks of one large request (null: the sampler makes its own).
-    /// </remarks>
-    public virtual void SampleRows(Span<float> x, int batch, int knownSteps, SamplingStream[] streams,
-        ModelWorkspace? workspace = null) =>
-        SampleRowsNaive(x, batch, knownSteps, streams);
-
-    /// <summary><see cref="SampleRows(Span{float}, int, int, SamplingStream[], ModelWorkspace?)"/> at τ = 1, one
-    /// stream per row seeded by <paramref name="rowSeeds"/>.</summary>
-    public void SampleRows(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds,
-        ModelWorkspace? workspace = null) =>
-        SampleRows(x, batch, knownSteps, SamplingStream.ForRows(rowSeeds), workspace);
-
-    /// <summary>
-    /// <see cref="SampleRows(Span{float}, int, int, SamplingStream[], ModelWorkspace?)"/> by D full forward passes
-    /// over the batch: the reference every incremental sampler must reproduce exactly for the same streams.
-    /// </summary>
-    public void SampleRowsNaive(Span<float> x, int batch, int knownSteps, ReadOnlySpan<int> rowSeeds) =>
-        SampleRowsNaive(x, batch, knownSteps, SamplingStream.ForRows(rowSeeds));
-
-    /// <inheritdoc cref="SampleRowsNaive(Span{float}, int, int, ReadOnlySpan{int})"/>
-    public void SampleRowsNaive(Span<float> x, int batch, int knownSteps, SamplingStream[] streams)
-    {
-        int d = Dimension;
-        int[] order = Order;
-        var workspace = CreateWorkspace(batch);
-        var logits = new float[batch * d * LogitsPerPixel];
-        for (int t = knownSteps; t < d; t++)
-        {
-            int pixel = order[t];
-            Forward(x, batch, logits, workspace);
-            for (int r = 0; r < batch; r++)
-                x[r * d + pixel] = Distribution.Draw(streams[r], logits, batch * d, r * d + pixel);
-        }
-    }
-
-    /// <summary>Work on one image (a row of the batch) with scratch state private to its thread.</summary>
-    protected delegate void ImageAction<TScratch>(Span<float> image, int row, TScratch scratch);
-
-    /// <summary>
-    /// Runs <paramref name="body"/> on every image of <c>x</c> <c>(B, D)</c>, in parallel over contiguous row ranges
-    /// (each with one <paramref name="createScratch"/> result). Rows never share state, so results do not depend on
-    /// the thread count.
-    /// </summary>
-    protected unsafe void ForEachImage<TScratch>(Span<float> x, int batch, Func<TScratch> createScratch,
-        ImageAction<TScratch> body)
-    {
-        int d = Dimension;
-        fixed (float* px = x)
-        {
-            nint address = (nint)px;
-            Kernel.ForRowRanges(batch, 1, (start, end) =>
-            {
-                TScratch scratch = createScratch();
-                for (int r = start; r < end; r++) body(new Span<float>((float*)address + (long)r * d, d), r, scratch);
-            });
-        }
-    }
-
-    // ---- ONNX export
-    // ----------------------------------------------------------------------------------------------------
-
-    /// <summary>
-    /// Adds the model's scoring pass to an ONNX graph: from the encoded pixels <c>(N, D)</c> (as
-    /// the input encoding makes them) to <c>log p(x)</c> <c>(N, 1)</c>, the hidden features
-    /// <c>(N, HiddenFeatureCount)</c> and the per-pixel <c>log p(x_i | x_&lt;i)</c> <c>(N, D)</c> of
-    /// <see cref="PixelLogProbabilities"/>. The default is <see cref="ExportForward"/> followed by the pixel
-    /// distribution; a mixture (MADE's ensembles) overrides it.
-    /// </summary>
-    /// <exception cref="NotSupportedException">The model cannot be expressed in ONNX.</exception>
-    public virtual OnnxScores ExportOnnx(OnnxGraph graph, string pixels, bool hiddenFeatures)
-    {
-        var (logits, hidden) = ExportForward(graph, pixels, hiddenFeatures);
-        string pixelLogProbabilities = ExportPixelLogProbabilities(graph, logits, pixels);
-        return new OnnxScores(graph.SumRows(pixelLogProbabilities), hidden, pixelLogProbabilities);
-    }
-
-    /// <summary>
-    /// <see cref="Forward"/> as ONNX nodes: encoded pixels <c>(N, D)</c> to logits, <c>(N, D)</c> for Bernoulli pixels
-    /// or <c>(N, K, D)</c> for K levels, and (when <paramref name="hiddenFeatures"/>) the hidden features
-    /// <c>(N, F)</c>.
-    /// </summary>
-    protected virtual (string Logits, string? HiddenFeatures) ExportForward(OnnxGraph graph, string pixels,
-        bool hiddenFeatures) =>
-        throw new NotSupportedException($"ONNX export of {Kind} models is not supported.");
-
-    /// <summary>
-    /// <c>log p(x_i | x_&lt;i)</c> <c>(N, D)</c> from the logits of <see cref="ExportForward"/>:
-    /// <c>x·z - softplus(z)</c> for Bernoulli pixels, <c>log softmax(z)[level(x)]</c> for K levels.
-    /// </summary>
-    protected string ExportPixelLogProbabilities(OnnxGraph graph, string logits, string pixels) =>
-        Distribution.ExportLogProbabilities(graph, logits, pixels);
 
     /// <summary>Total number of trainable scalars.</summary>
     public long ParameterCount => Parameters.Sum(p => (long)p.Length);

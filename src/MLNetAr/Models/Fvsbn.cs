@@ -17,7 +17,7 @@ namespace MLNetAr.Models;
 /// same running sum serves incremental sampling. Entries <c>Wᵀ[j, i]</c> with <c>i ≤ j</c> are structurally zero: they
 /// start at 0 and their gradient is cleared, so they stay 0.
 /// </remarks>
-internal sealed class Fvsbn : DensityModel
+internal sealed class Fvsbn : DensityModel, IIncrementalSampler, IOnnxExportableModel
 {
     public const string KindName = "FVSBN";
 
@@ -120,8 +120,15 @@ internal sealed class Fvsbn : DensityModel
         ModelWorkspace workspace) =>
         logits[..(batch * Dimension)].CopyTo(features);
 
+    /// <inheritdoc/>
+    public OnnxScores ExportOnnx(OnnxGraph graph, string pixels, bool hiddenFeatures)
+    {
+        var (logits, features) = ExportForward(graph, pixels, hiddenFeatures);
+        return this.ScoresFromLogits(graph, pixels, logits, features);
+    }
+
     /// <summary><c>(N, D) -> (N, D)</c>: <c>z = x · Wᵀ + b</c>; the hidden features are the logits.</summary>
-    protected override (string Logits, string? HiddenFeatures) ExportForward(OnnxGraph graph, string pixels,
+    private (string Logits, string? HiddenFeatures) ExportForward(OnnxGraph graph, string pixels,
         bool hiddenFeatures)
     {
         int d = Dimension;
@@ -137,11 +144,11 @@ internal sealed class Fvsbn : DensityModel
     /// <summary>
     /// Incremental sampling: one running logit vector per image, updated by one row of Wᵀ per pixel that is 1.
     /// </summary>
-    public override void SampleRows(Span<float> x, int batch, int knownSteps, SamplingStream[] streams,
+    public void SampleRows(Span<float> x, int batch, int knownSteps, SamplingStream[] streams,
         ModelWorkspace? workspace = null)
     {
         int d = Dimension;
-        ForEachImage(x, batch, () => new float[d], (image, r, z) =>
+        Kernel.ForEachRow(x, batch, d, () => new float[d], (image, r, z) =>
         {
             SamplingStream stream = streams[r];
             _bias.Value.CopyTo(z, 0);

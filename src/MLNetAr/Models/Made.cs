@@ -19,7 +19,7 @@ namespace MLNetAr.Models;
 /// <see cref="EnsembleSize"/> connectivities: <c>log p(x) = logsumexp_k log p_k(x) - log K</c>, a normalised mixture.
 /// Once training ends the masked weights of the ensemble are cached (read-only, shared by all scoring threads).
 /// </remarks>
-internal sealed class Made : DensityModel
+internal sealed class Made : DensityModel, IIncrementalSampler, ITrainingHooks, IOnnxExportableModel
 {
     public const string KindName = "MADE";
 
@@ -222,12 +222,12 @@ internal sealed class Made : DensityModel
         return workspace.Set;
     }
 
-    public override void BeginTrainingStep(int step) => _currentMask = step % NumberOfMasks;
+    public void BeginTrainingStep(int step) => _currentMask = step % NumberOfMasks;
 
     /// <summary>
     /// Weights are final (after training or loading): cache the ensemble's masked weights from now on.
     /// </summary>
-    public override void EndTraining()
+    public void EndTraining()
     {
         _currentMask = 0;
         Freeze();
@@ -237,13 +237,13 @@ internal sealed class Made : DensityModel
     /// Validation scores the whole ensemble block after block: its masked weights are built once per pass, not once
     /// per block and connectivity.
     /// </summary>
-    public override void BeginValidation()
+    public void BeginValidation()
     {
         _frozenForValidation = _frozen == null;
         if (_frozenForValidation) Freeze();
     }
 
-    public override void EndValidation()
+    public void EndValidation()
     {
         if (_frozenForValidation) _frozen = null;
         _frozenForValidation = false;
@@ -254,7 +254,7 @@ internal sealed class Made : DensityModel
     /// weights (16 MB for a 2000 × 2000 layer) from memory, so larger blocks use each weight read on more rows (a
     /// 32-mask 2 × 2000 ensemble validates about a quarter faster than in blocks of 100). Its workspace grows to fit.
     /// </summary>
-    public override int ValidationBlockRows(int batchSize) => Math.Max(batchSize, 512);
+    public int ValidationBlockRows(int batchSize) => Math.Max(batchSize, 512);
 
     private void Freeze() => _frozen = Enumerable.Range(0, EnsembleSize).Select(k =>
         new Lazy<MaskSet>(() => new MaskSet(this, k, keepMasks: false))).ToArray();
@@ -360,7 +360,7 @@ internal sealed class Made : DensityModel
     /// <c>logsumexp_k - log K</c> and the mean hidden features, as <see cref="Score"/>. Per-pixel conditionals are the
     /// first connectivity's, as in <see cref="DensityModel.PixelLogProbabilities"/>.
     /// </summary>
-    public override OnnxScores ExportOnnx(OnnxGraph graph, string pixels, bool hiddenFeatures)
+    public OnnxScores ExportOnnx(OnnxGraph graph, string pixels, bool hiddenFeatures)
     {
         string[] weights = _hidden.Append(_output).Select(layer =>
             graph.Constant(layer.Weight.Value, layer.Outputs, layer.Inputs)).ToArray();
@@ -382,7 +382,7 @@ internal sealed class Made : DensityModel
             if (direct != null)
                 logits = graph.Add(logits,
                     MaskedLinear(graph, pixels, direct, null, masks.Degrees[0], masks.Degrees[0], strict: true));
-            string pixelLogProbabilities = ExportPixelLogProbabilities(graph, logits, pixels);
+            string pixelLogProbabilities = Distribution.ExportLogProbabilities(graph, logits, pixels);
             if (c == 0) firstPixelLogProbabilities = pixelLogProbabilities;
             logLikelihoods.Add(graph.SumRows(pixelLogProbabilities));
             features.Add(input);
@@ -419,7 +419,7 @@ internal sealed class Made : DensityModel
     /// </summary>
     /// <exception cref="NotSupportedException">Completion with an ensemble whose connectivities have different
     /// orders.</exception>
-    public override void SampleRows(Span<float> x, int batch, int knownSteps, SamplingStream[] streams,
+    public void SampleRows(Span<float> x, int batch, int knownSteps, SamplingStream[] streams,
         ModelWorkspace? workspace = null)
     {
         int d = Dimension, k = EnsembleSize;

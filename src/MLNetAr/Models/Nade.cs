@@ -28,7 +28,7 @@ internal enum NadeActivation
 /// Rows of a minibatch are split into a fixed number of chunks with their own gradient buffers, summed in chunk
 /// order: results do not depend on the number of threads.
 /// </remarks>
-internal sealed class Nade : DensityModel
+internal sealed class Nade : DensityModel, IIncrementalSampler, IOnnxExportableModel
 {
     public const string KindName = "NADE";
 
@@ -179,11 +179,18 @@ internal sealed class Nade : DensityModel
     /// <summary>Hidden features: <c>h_D = act(c + Σ_t W_t x_t)</c>, the hidden vector after every pixel.</summary>
     private void FinalHidden(ReadOnlySpan<float> a, Span<float> destination) => Activate(a, destination);
 
+    /// <inheritdoc/>
+    public OnnxScores ExportOnnx(OnnxGraph graph, string pixels, bool hiddenFeatures)
+    {
+        var (logits, features) = ExportForward(graph, pixels, hiddenFeatures);
+        return this.ScoresFromLogits(graph, pixels, logits, features);
+    }
+
     /// <summary>
     /// The running pre-activation as one exclusive cumulative sum over steps, <c>a_t = c + Σ_{s&lt;t} W_s x_π(s)</c>:
     /// <c>(N, D) -> (N, D, H)</c> activations, O(N·D·H) like the incremental pass, then <c>z_t = b_t + V_t · h_t</c>.
     /// </summary>
-    protected override (string Logits, string? HiddenFeatures) ExportForward(OnnxGraph graph, string pixels,
+    private (string Logits, string? HiddenFeatures) ExportForward(OnnxGraph graph, string pixels,
         bool hiddenFeatures)
     {
         int d = Dimension, h = HiddenSize;
@@ -213,8 +220,6 @@ internal sealed class Nade : DensityModel
     {
         for (int t = 0; t < _order.Length; t++) byStep[t] = image[_order[t]];
     }
-
-    public override bool SupportsInputDropout => false;
 
     public override double TrainingStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch,
         ModelWorkspace workspace)
@@ -303,11 +308,11 @@ internal sealed class Nade : DensityModel
         ((NadeWorkspace)workspace).Hidden.AsSpan(0, batch * HiddenSize).CopyTo(features);
 
     /// <summary>O(H·D) per image: the forward recurrence, drawing each pixel as soon as its logit is known.</summary>
-    public override void SampleRows(Span<float> x, int batch, int knownSteps, SamplingStream[] streams,
+    public void SampleRows(Span<float> x, int batch, int knownSteps, SamplingStream[] streams,
         ModelWorkspace? workspace = null)
     {
         int d = Dimension;
-        ForEachImage(x, batch, () => new Chunk(d, HiddenSize), (image, r, chunk) =>
+        Kernel.ForEachRow(x, batch, d, () => new Chunk(d, HiddenSize), (image, r, chunk) =>
         {
             GatherInOrder(image, chunk.X);
             RunForward(chunk, storeHidden: false, sampling: (streams[r], knownSteps));

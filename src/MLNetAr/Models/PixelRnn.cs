@@ -33,7 +33,7 @@ internal enum PixelRnnCell
 /// Hidden features: the top layer's final state <c>h_D</c> and its mean over all steps, <c>2H</c> values.
 /// </para>
 /// </remarks>
-internal sealed class PixelRnn : DensityModel
+internal sealed class PixelRnn : DensityModel, IIncrementalSampler, IOnnxExportableModel
 {
     public const string KindName = "PixelRNN";
 
@@ -104,7 +104,7 @@ internal sealed class PixelRnn : DensityModel
     public override int ScoringBatchRows => 144;
 
     /// <summary>Sampling keeps the same per-step buffers as scoring.</summary>
-    public override int SamplingBatchRows => ScoringBatchRows;
+    public int SamplingBatchRows => ScoringBatchRows;
 
     /// <summary>One layer's activations over every step, kept for Backward: gate pre-activations <c>(B·D, G·H)</c>,
     /// states and (LSTM) cells <c>(D + 1, B, H)</c> with the zero initial state first, and (GRU) the recurrent
@@ -345,12 +345,19 @@ internal sealed class PixelRnn : DensityModel
         }
     }
 
+    /// <inheritdoc/>
+    public OnnxScores ExportOnnx(OnnxGraph graph, string pixels, bool hiddenFeatures)
+    {
+        var (logits, features) = ExportForward(graph, pixels, hiddenFeatures);
+        return this.ScoresFromLogits(graph, pixels, logits, features);
+    }
+
     /// <summary>
     /// The stack as ONNX's own LSTM / GRU operators over the whole sequence (teacher forcing: every step input is
     /// known), one node per layer, time-major <c>(D, N, ·)</c> as in <see cref="Forward"/>; then the output layer and
     /// the hidden features (final state, mean state).
     /// </summary>
-    protected override (string Logits, string? HiddenFeatures) ExportForward(OnnxGraph graph, string pixels,
+    private (string Logits, string? HiddenFeatures) ExportForward(OnnxGraph graph, string pixels,
         bool hiddenFeatures)
     {
         int d = Dimension, h = Hidden, k = LogitsPerPixel;
@@ -403,7 +410,7 @@ internal sealed class PixelRnn : DensityModel
     }
 
     /// <summary>One step of every layer per pixel, carrying the states: a single forward pass per image.</summary>
-    public override void SampleRows(Span<float> x, int batch, int knownSteps, SamplingStream[] streams,
+    public void SampleRows(Span<float> x, int batch, int knownSteps, SamplingStream[] streams,
         ModelWorkspace? workspace = null)
     {
         int d = Dimension, h = Hidden, width = GateCount * h, n = batch * d;

@@ -1,6 +1,5 @@
-using MLNetAr.Models;
 using Mono.Cecil;
-using Mono.Cecil.Cil;
+
 
 namespace MLNetAr.Tests.Repository;
 
@@ -49,45 +48,17 @@ public class MlNetInternalsBoundaryTests
     private sealed record InternalUse(string Owner, string User, string Internal);
 
     /// <summary>
-    /// Every reference from MLNetAr's IL (signatures, base types, attributes, method bodies) to a type or member that
-    /// is not public in the real ML.NET assemblies beside the tests, with the namespace of the outermost type using it.
+    /// Every reference from MLNetAr's IL to a type or member that is not public in the real ML.NET assemblies beside
+    /// the tests, with the namespace of the outermost type using it.
     /// </summary>
     private static List<InternalUse> InternalUses()
     {
-        string library = typeof(DensityModel).Assembly.Location;
-        var resolver = new DefaultAssemblyResolver();
-        resolver.AddSearchDirectory(Path.GetDirectoryName(library)!);
-        resolver.AddSearchDirectory(AppContext.BaseDirectory);
-        using var module = ModuleDefinition.ReadModule(library, new ReaderParameters { AssemblyResolver = resolver });
-        var uses = new List<InternalUse>();
-        foreach (TypeDefinition type in module.GetTypes())
-        {
-            TypeDefinition outer = type;
-            while (outer.DeclaringType != null) outer = outer.DeclaringType;
-            string user = type.FullName;
-            void Check(MemberReference? reference)
-            {
-                if (reference != null && FirstInternal(reference) is { } name)
-                    uses.Add(new InternalUse(outer.Namespace, user, name));
-            }
-            Check(type.BaseType);
-            foreach (var implemented in type.Interfaces) Check(implemented.InterfaceType);
-            foreach (var attribute in type.CustomAttributes) Check(attribute.Constructor);
-            foreach (var field in type.Fields) Check(field.FieldType);
-            foreach (var property in type.Properties) Check(property.PropertyType);
-            foreach (var method in type.Methods)
-            {
-                Check(method.ReturnType);
-                foreach (var parameter in method.Parameters) Check(parameter.ParameterType);
-                foreach (var attribute in method.CustomAttributes) Check(attribute.Constructor);
-                foreach (var overridden in method.Overrides) Check(overridden);
-                if (!method.HasBody) continue;
-                foreach (var local in method.Body.Variables) Check(local.VariableType);
-                foreach (Instruction instruction in method.Body.Instructions)
-                    Check(instruction.Operand as MemberReference);
-            }
-        }
-        return uses;
+        using var library = LibraryIl.Read();
+        return LibraryIl.References(library)
+            .Select(use => (use.User, Internal: FirstInternal(use.Reference)))
+            .Where(use => use.Internal != null)
+            .Select(use => new InternalUse(LibraryIl.Outermost(use.User).Namespace, use.User.FullName, use.Internal!))
+            .ToList();
     }
 
     /// <summary>The first non-public ML.NET type or member <paramref name="reference"/> names, or null.</summary>

@@ -134,8 +134,9 @@ internal static class ModelAssert
     }
 
     /// <summary>
-    /// The model's own <see cref="DensityModel.SampleRows"/> (cached or incremental) draws exactly the images of the
-    /// naive one-pass-per-pixel sampler for the same seeds, completing <paramref name="knownSteps"/> given pixels.
+    /// The model's own sampler (its cached or incremental <see cref="IIncrementalSampler"/>) draws exactly the
+    /// images of the naive one-pass-per-pixel sampler for the same seeds, completing <paramref name="knownSteps"/>
+    /// given pixels.
     /// </summary>
     public static void SamplesLikeNaiveSampler(DensityModel model, int knownSteps)
     {

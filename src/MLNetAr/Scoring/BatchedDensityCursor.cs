@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace MLNetAr.Internal;
+namespace MLNetAr.Scoring;
 
 /// <summary>
 /// A cursor that reads its source B rows ahead, scores them in one model pass (<see cref="BatchScorer"/>) and serves

@@ -1,14 +1,14 @@
 using MLNetAr.Kernels;
 using MLNetAr.Models;
 
-namespace MLNetAr.Internal;
+namespace MLNetAr.Scoring;
 
 /// <summary>
 /// Scores B encoded rows in batched model passes (one GEMM instead of B matrix-vector products, one convolution over
 /// several images; B = the model's <see cref="DensityModel.ScoringBatchRows"/>) and hands out each row's results. The
-/// batch is cut into chunks of <see cref="DensityModel.ScoringChunkRows"/> rows scored in parallel, one workspace per
-/// chunk, rented from the models so that consecutive cursors reuse them. Chunks depend only on the row count, so
-/// results do not depend on the number of threads.
+/// batch is cut into <see cref="ChunksPerBatch"/> chunks scored in parallel, one workspace per chunk, rented from the
+/// model's <see cref="ScoringWorkspacePool"/> so that consecutive cursors reuse them. Chunks depend only on the row
+/// count, so results do not depend on the number of threads.
 /// </summary>
 internal sealed class BatchScorer : IDisposable
 {
@@ -23,6 +23,18 @@ internal sealed class BatchScorer : IDisposable
 
     private static System.Buffers.ArrayPool<float> Pool => System.Buffers.ArrayPool<float>.Shared;
 
+    /// <summary>
+    /// Chunks per full batch (enough to balance two to four cores). Whole chunks per core, with single-threaded kernels
+    /// inside, beat parallel kernels at these sizes: no barrier per layer (per step, for the pixel RNN), and the
+    /// elementwise work is spread as well.
+    /// </summary>
+    public const int ChunksPerBatch = 4;
+
+    /// <summary>Rows of a batch that one thread scores in one pass.</summary>
+    public static int ChunkRowsOf(DensityModel model) => Math.Max(1, model.ScoringBatchRows / ChunksPerBatch);
+
+    private readonly ScoringWorkspacePool[] _pools; // per model
+
     public BatchScorer(IRowScoringTransformer transformer, bool pixelScores)
     {
         _transformer = transformer;
@@ -31,7 +43,8 @@ internal sealed class BatchScorer : IDisposable
         (_d, _h) = (transformer.Model.Dimension, transformer.Model.HiddenFeatureCount);
         // Every model scores the same batches: the smallest batch and chunk of them all.
         Capacity = _models.Min(m => m.ScoringBatchRows);
-        ChunkRows = _models.Min(m => m.ScoringChunkRows);
+        ChunkRows = _models.Min(ChunkRowsOf);
+        _pools = _models.Select(ScoringWorkspacePool.For).ToArray();
         int chunks = (Capacity + ChunkRows - 1) / ChunkRows;
         _workspaces = _models.Select(_ => new ModelWorkspace?[chunks]).ToArray();
         // The large buffers come from the shared pool: a cursor per GetColumn call would otherwise put megabytes on the
@@ -66,7 +79,7 @@ internal sealed class BatchScorer : IDisposable
         for (int k = 0; k < _models.Length; k++)
         {
             DensityModel model = _models[k];
-            ModelWorkspace workspace = _workspaces[k][chunk] ??= model.RentScoringWorkspace();
+            ModelWorkspace workspace = _workspaces[k][chunk] ??= _pools[k].Rent();
             // Hidden features are the first model's only.
             model.Score(pixels, rows, _logLikelihoods[k].AsSpan(start, rows), k == 0
                 ? _hidden.AsSpan(start * _h, rows * _h) : Span<float>.Empty, workspace);
@@ -96,7 +109,7 @@ internal sealed class BatchScorer : IDisposable
         for (int k = 0; k < _models.Length; k++)
             for (int c = 0; c < _workspaces[k].Length; c++)
             {
-                if (_workspaces[k][c] is { } workspace) _models[k].ReturnScoringWorkspace(workspace);
+                if (_workspaces[k][c] is { } workspace) _pools[k].Return(workspace);
                 _workspaces[k][c] = null;
             }
         foreach (float[] buffer in _pixelLogProbabilities.Append(_pixels).Append(_hidden))
