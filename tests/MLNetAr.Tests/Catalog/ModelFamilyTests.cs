@@ -101,6 +101,39 @@ public class ModelFamilyTests
     }
 
     [Fact]
+    public void EveryModelFamily_HasItsModelFile_EstimatorFile_CatalogOverloadsAndExample()
+    {
+        // What adding a family takes (README, "Layout"): a test names the part that is missing.
+        string root = MLNetAr.Tests.Repository.LineLengthTests.RepositoryRoot();
+        var modelTypes = typeof(DensityModelFamily).Assembly.GetTypes()
+            .Where(t => !t.IsAbstract && t.IsSubclassOf(typeof(MLNetAr.Models.DensityModel))).ToArray();
+        var catalog = typeof(AutoregressiveCatalog).GetMethods(System.Reflection.BindingFlags.Public
+            | System.Reflection.BindingFlags.Static);
+        foreach (DensityModelFamily family in DensityModelFamily.All)
+        {
+            Type options = family.CreateOptions().GetType();
+            string estimator = options.DeclaringType!.Name; // e.g. FvsbnDensityEstimator
+            string api = estimator.Replace("Estimator", "", StringComparison.Ordinal); // e.g. FvsbnDensity
+            Assert.True(File.Exists(Path.Combine(root, "src", "MLNetAr", estimator + ".cs")), $"{estimator}.cs");
+
+            Type model = modelTypes.Single(t =>
+                ((MLNetAr.Models.ModelKind)t.GetField("Descriptor")!.GetValue(null)!).Name == family.Kind);
+            Assert.True(File.Exists(Path.Combine(root, "src", "MLNetAr", "Models", model.Name + ".cs")),
+                $"{family.Name}: Models/{model.Name}.cs");
+
+            var overloads = catalog.Where(m => m.Name == api).ToArray();
+            Assert.True(overloads.Any(m => m.GetParameters().Any(p => p.ParameterType == options)),
+                $"{family.Name}: no AutoregressiveCatalog.{api}(…, {estimator}.Options)");
+            Assert.True(overloads.Any(m => m.GetParameters().All(p => p.ParameterType != options)),
+                $"{family.Name}: no AutoregressiveCatalog.{api} with flat parameters");
+
+            Assert.True(MLNetAr.Examples.Program.All.ContainsKey(api), $"{family.Name}: no example '{api}'");
+            Assert.True(File.Exists(Path.Combine(root, "samples", "MLNetAr.Examples", api + ".cs")),
+                $"samples/MLNetAr.Examples/{api}.cs");
+        }
+    }
+
+    [Fact]
     public void EveryModelFamily_FitsAndLoadsAsItsKind()
     {
         var ml = new MLContext(1);
