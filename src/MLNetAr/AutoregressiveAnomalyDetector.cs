@@ -124,18 +124,18 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
                         $"is used only with `{nameof(ScoreCorrection)}` = BackgroundLikelihoodRatio (it is " +
                         $"{ScoreCorrection}); set it to null", background.GetType().DeclaringType?.Name);
                 background.Validate();
-                bool binary = DensityModel.PixelLevels == 2; // binarisation matters only for binary pixels
+                bool binary = DensityModel.Levels == 2; // binarisation matters only for binary pixels
                 if (background.InputColumnName != DensityModel.InputColumnName
-                    || background.PixelLevels != DensityModel.PixelLevels
+                    || background.Levels != DensityModel.Levels
                     || binary && (background.Binarization != DensityModel.Binarization
                         || background.BinarizationThreshold != DensityModel.BinarizationThreshold))
                     throw Guard.BadOption(nameof(BackgroundModel),
                         $"must read the same column and encode pixels as `{nameof(DensityModel)}` does " +
                         $"(InputColumnName '{DensityModel.InputColumnName}', Binarization " +
                             $"{DensityModel.Binarization}, BinarizationThreshold " +
-                            $"{DensityModel.BinarizationThreshold}, {DensityModel.PixelLevels} levels)",
+                            $"{DensityModel.BinarizationThreshold}, {DensityModel.Levels} levels)",
                         $"'{background.InputColumnName}', {background.Binarization}, " +
-                            $"{background.BinarizationThreshold}, {background.PixelLevels} levels");
+                            $"{background.BinarizationThreshold}, {background.Levels} levels");
                 static string Resizing(AutoregressiveDensityOptions o) =>
                     $"ImageHeight {o.ImageHeight}, ImageWidth {o.ImageWidth}, ImageResizing {o.ImageResizing}, " +
                     $"ImageCropAnchor {o.ImageCropAnchor}";

@@ -144,7 +144,7 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         var inputType = image?.PixelType ?? (VectorDataViewType)schema[column].Type;
         CheckInputType(inputType);
         var encoder = new PixelEncoder(column, (BinarizationKind)EstimatorOptions.Binarization,
-            EstimatorOptions.BinarizationThreshold, EstimatorOptions.PixelLevels)
+            EstimatorOptions.BinarizationThreshold, EstimatorOptions.Levels)
         { Image = image };
         return (encoder, inputType, imageNote);
     }

@@ -201,8 +201,12 @@ public abstract class AutoregressiveDensityOptions
     /// </summary>
     public int ShufflePoolRows = 10000;
 
-    /// <summary>Pixel levels the model describes (2 = binary; the categorical models' <c>Levels</c>).</summary>
-    internal virtual int PixelLevels => 2;
+    /// <summary>
+    /// Pixel levels K: 2 models binary pixels (see <see cref="Binarization"/>); K &gt; 2 quantises each value v in
+    /// [0, 1] to level <c>round(v·(K - 1))</c> and models it with a K-way softmax per pixel (up to 256 levels, the
+    /// grey levels of 8-bit images).
+    /// </summary>
+    public int Levels = 2;
 
     /// <summary>The estimator these options configure (lets composite trainers take any model's options).</summary>
     internal abstract IDensityEstimator CreateEstimator(IHostEnvironment env);
@@ -276,8 +280,7 @@ public abstract class AutoregressiveDensityOptions
         if (MaximumTrainingTime is TimeSpan budget && budget <= TimeSpan.Zero)
             throw Guard.BadOption(nameof(MaximumTrainingTime), "must be positive (or null for no limit)", budget);
         if (ShufflePoolRows < 1) throw Guard.BadOption(nameof(ShufflePoolRows), "must be positive", ShufflePoolRows);
-        // Only the categorical models (PixelCNN, WaveNet, pixel RNN) have a Levels option; the others describe 2.
-        if (PixelLevels < 2 || PixelLevels > 256) throw Guard.BadOption("Levels", "must be in [2, 256]", PixelLevels);
+        if (Levels < 2 || Levels > 256) throw Guard.BadOption(nameof(Levels), "must be in [2, 256]", Levels);
         if (CheckpointPath != null && string.IsNullOrWhiteSpace(CheckpointPath))
             throw Guard.BadOption(nameof(CheckpointPath), "must be null or a file path", CheckpointPath);
     }

@@ -8,8 +8,9 @@ namespace MLNetAr;
 
 /// <summary>
 /// Trains a fully visible sigmoid belief network (FVSBN): <c>p(x_i = 1 | x_&lt;i) = σ(b_i + Σ_{j&lt;i} W_ij x_j)</c>,
-/// one logistic regression per pixel in raster order, fitted jointly by minibatch Adam on the exact negative
-/// log-likelihood.
+/// one logistic regression per pixel in raster order (a softmax regression over
+/// <see cref="AutoregressiveDensityOptions.Levels"/> levels for grey images), fitted jointly by minibatch Adam on the
+/// exact negative log-likelihood.
 /// </summary>
 /// <remarks>
 /// <list type="table">
@@ -19,8 +20,9 @@ namespace MLNetAr;
 /// 1]</description></item>
 /// <item><term>Output columns</term><description><c>LogLikelihood</c> (<see cref="float"/>, nats),
 /// <c>HiddenFeatures</c> (vector of D <see cref="float"/>: the pre-activation logits
-/// <c>b_i + Σ_{j&lt;i} W_ij x_j</c>)</description></item>
-/// <item><term>Parameters</term><description><c>D(D-1)/2</c> weights and D biases</description></item>
+/// <c>b_i + Σ_{j&lt;i} W_ij x_j</c>; K·D of them, level-major, with K levels)</description></item>
+/// <item><term>Parameters</term><description><c>D(D-1)/2</c> weights and D biases (K times as many with K
+/// levels)</description></item>
 /// </list>
 /// Create it with <c>mlContext.Transforms.FvsbnDensity(...)</c>.
 /// </remarks>
@@ -50,10 +52,10 @@ public sealed class FvsbnDensityEstimator : AutoregressiveDensityEstimator<Fvsbn
     private protected override DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows,
         Random random)
     {
-        int dimension = inputType.Size;
-        var model = new Fvsbn(dimension);
+        var model = new Fvsbn(inputType.Size, EstimatorOptions.Levels);
         model.Initialize(random, scale: 0.01f);
-        model.InitializeBiasFromMeans(trainingRows.Means());
+        if (EstimatorOptions.Levels == 2) model.InitializeBiasFromMeans(trainingRows.Means());
+        else model.InitializeBiasFromLevelCounts(trainingRows.PixelLevelCounts(EstimatorOptions.Levels));
         return model;
     }
 }

@@ -64,6 +64,9 @@ public sealed class MadeDensityEstimator : AutoregressiveDensityEstimator<MadeDe
         internal override void Validate()
         {
             base.Validate();
+            if (Levels != 2)
+                throw Guard.BadOption(nameof(Levels), "must be 2 for MADE in this version (grey levels: FVSBN, " +
+                    "PixelCNN, WaveNet or the pixel RNN)", Levels);
             if (HiddenSizes == null || HiddenSizes.Length == 0)
                 throw Guard.BadOption(nameof(HiddenSizes), "must be non-empty", "[]");
             if (HiddenSizes.Any(h => h < 1))

@@ -49,6 +49,9 @@ public sealed class NadeDensityEstimator : AutoregressiveDensityEstimator<NadeDe
         internal override void Validate()
         {
             base.Validate();
+            if (Levels != 2)
+                throw Guard.BadOption(nameof(Levels), "must be 2 for NADE in this version (grey levels: FVSBN, " +
+                    "PixelCNN, WaveNet or the pixel RNN)", Levels);
             if (HiddenSize < 1) throw Guard.BadOption(nameof(HiddenSize), "must be positive", HiddenSize);
             if (!Enum.IsDefined(Activation))
                 throw Guard.BadOption(nameof(Activation), "must be Sigmoid or Relu", Activation);

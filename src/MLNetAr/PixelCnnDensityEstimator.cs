@@ -9,7 +9,7 @@ namespace MLNetAr;
 /// <summary>
 /// Trains a gated PixelCNN (van den Oord et al. 2016): masked convolutions over the image grid with separate
 /// vertical and horizontal stacks (no blind spot), gated residual layers and a 1×1 convolutional head giving a
-/// Bernoulli logit, or a softmax over <see cref="Options.Levels"/> levels, per pixel.
+/// Bernoulli logit, or a softmax over <see cref="AutoregressiveDensityOptions.Levels"/> levels, per pixel.
 /// </summary>
 /// <remarks>
 /// <list type="table">
@@ -41,15 +41,6 @@ public sealed class PixelCnnDensityEstimator : AutoregressiveDensityEstimator<Pi
 
         /// <summary>Image width; null takes it from the input column's dimensions.</summary>
         public int? Width;
-
-        /// <summary>
-        /// Pixel levels K: 2 models binary pixels (see <see cref="AutoregressiveDensityOptions.Binarization"/>); K &gt;
-        /// 2 quantises each value v in [0, 1] to level <c>round(v·(K - 1))</c> and models it with a K-way softmax (up
-        /// to 256).
-        /// </summary>
-        public int Levels = 2;
-
-        internal override int PixelLevels => Levels;
 
         /// <summary>
         /// Number of gated layers L; null (default) takes the fewest whose receptive field spans the image, so the last

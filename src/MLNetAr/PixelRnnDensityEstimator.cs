@@ -8,8 +8,8 @@ namespace MLNetAr;
 
 /// <summary>
 /// Trains a pixel RNN: stacked LSTM (or GRU) layers over the pixels in raster order, reading the previous pixel and the
-/// pixel above at each step, with a Bernoulli logit (or a softmax over <see cref="Options.Levels"/> levels) per pixel
-/// from the top layer's state.
+/// pixel above at each step, with a Bernoulli logit (or a softmax over
+/// <see cref="AutoregressiveDensityOptions.Levels"/> levels) per pixel from the top layer's state.
 /// </summary>
 /// <remarks>
 /// <list type="table">
@@ -62,13 +62,6 @@ public sealed class PixelRnnDensityEstimator : AutoregressiveDensityEstimator<Pi
         /// Truncated BPTT: gradients flow back at most to the start of their block of this many steps; 0 = full BPTT.
         /// </summary>
         public int TruncationLength;
-
-        /// <summary>
-        /// Pixel levels K: 2 for binary pixels, up to 256 for a K-way softmax over <c>round(v·(K - 1))</c>.
-        /// </summary>
-        public int Levels = 2;
-
-        internal override int PixelLevels => Levels;
 
         internal override IDensityEstimator CreateEstimator(IHostEnvironment env) =>
             new PixelRnnDensityEstimator(env, this);

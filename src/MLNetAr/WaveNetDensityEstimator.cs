@@ -9,7 +9,8 @@ namespace MLNetAr;
 /// <summary>
 /// Trains a WaveNet (van den Oord et al. 2016) over the values of a known-size vector in order (an image in raster
 /// order, or any fixed-length sequence): dilated causal convolutions with gated activations, residual and skip
-/// connections, and a Bernoulli logit or a softmax over <see cref="Options.Levels"/> levels per position.
+/// connections, and a Bernoulli logit or a softmax over <see cref="AutoregressiveDensityOptions.Levels"/> levels per
+/// position.
 /// </summary>
 /// <remarks>
 /// <list type="table">
@@ -38,13 +39,6 @@ public sealed class WaveNetDensityEstimator : AutoregressiveDensityEstimator<Wav
         /// until the receptive field, <c>2 + Σ dilations</c>, spans the whole row: 1, 2, …, 512 for 784 values.
         /// </summary>
         public int[]? Dilations;
-
-        /// <summary>
-        /// Pixel levels K: 2 for binary values, up to 256 for a K-way softmax over <c>round(v·(K - 1))</c>.
-        /// </summary>
-        public int Levels = 2;
-
-        internal override int PixelLevels => Levels;
 
         /// <summary>Residual channels C.</summary>
         public int Channels = Defaults.Channels;

@@ -539,7 +539,7 @@ internal sealed class Made : DensityModel, IIncrementalSampler, ITrainingHooks, 
         writer.Write(DirectConnections);
     }
 
-    public static Made ReadHyperparameters(BinaryReader reader)
+    public static Made ReadHyperparameters(BinaryReader reader, int formatVersion)
     {
         int d = reader.ReadInt32(), layers = reader.ReadInt32();
         if (d < 1 || d > 1 << 24 || layers < 1 || layers > 64)

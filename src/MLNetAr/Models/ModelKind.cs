@@ -2,10 +2,11 @@ namespace MLNetAr.Models;
 
 /// <summary>
 /// What the weights format knows of a model family: the kind name written to model files, and how to rebuild an
-/// untrained model from its hyperparameters. Every concrete <see cref="DensityModel"/> declares one as
-/// <c>public static readonly ModelKind Descriptor</c>, listed in <see cref="All"/> (a test checks none is missing).
+/// untrained model from its hyperparameters (given the weights format version they were written in). Every concrete
+/// <see cref="DensityModel"/> declares one as <c>public static readonly ModelKind Descriptor</c>, listed in
+/// <see cref="All"/> (a test checks none is missing).
 /// </summary>
-internal sealed record ModelKind(string Name, Func<BinaryReader, DensityModel> ReadHyperparameters)
+internal sealed record ModelKind(string Name, Func<BinaryReader, int, DensityModel> ReadHyperparameters)
 {
     // One explicit list, so that the compiler sees every family (a reflection scan only failed at run time).
     private static readonly Lazy<IReadOnlyDictionary<string, ModelKind>> Listed = new(() =>

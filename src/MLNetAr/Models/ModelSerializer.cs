@@ -9,7 +9,8 @@ namespace MLNetAr.Models;
 /// then a SHA-256 of everything before it</c>.
 /// </summary>
 /// <remarks>
-/// Format history: version 1 — first format.
+/// Format history: version 1 — first format. Version 2 — FVSBN, NADE and MADE write their number of pixel levels
+/// after their other hyperparameters (version 1 files hold binary models of them).
 /// Loading checks the magic, version, kind, every name and length against the model the hyperparameters describe,
 /// that every value is finite, and the checksum, so a corrupt or foreign file fails with a message instead of
 /// producing a silently wrong model.
@@ -17,7 +18,10 @@ namespace MLNetAr.Models;
 internal static class ModelSerializer
 {
     private const string Magic = "MLNARW";
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
+
+    /// <summary>The first format in which FVSBN, NADE and MADE write their number of pixel levels.</summary>
+    public const int FormatWithLevels = 2;
 
     /// <summary>Model kinds this build can load.</summary>
     public static IEnumerable<string> KnownKinds => ModelKind.All.Keys.Order(StringComparer.Ordinal);
@@ -74,7 +78,7 @@ internal static class ModelSerializer
             if (!ModelKind.All.TryGetValue(kind, out ModelKind? family))
                 throw new InvalidDataException($"Unknown MLNetAr model kind '{kind}'; this build knows " +
                     $"{string.Join(", ", KnownKinds)}.");
-            DensityModel model = family.ReadHyperparameters(reader);
+            DensityModel model = family.ReadHyperparameters(reader, version);
             int count = reader.ReadInt32();
             if (count != model.Parameters.Count)
                 throw new InvalidDataException($"{kind} model expects {model.Parameters.Count} parameter tensors, " +

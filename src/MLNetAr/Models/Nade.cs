@@ -328,7 +328,7 @@ internal sealed class Nade : DensityModel, IIncrementalSampler, IOnnxExportableM
         foreach (int pixel in _order) writer.Write(pixel);
     }
 
-    public static Nade ReadHyperparameters(BinaryReader reader)
+    public static Nade ReadHyperparameters(BinaryReader reader, int formatVersion)
     {
         int d = reader.ReadInt32(), h = reader.ReadInt32();
         var activation = (NadeActivation)reader.ReadInt32();

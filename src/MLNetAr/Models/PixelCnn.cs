@@ -187,7 +187,7 @@ internal sealed class PixelCnn : ConvolutionalDensityModel
         writer.Write(KernelSize);
     }
 
-    public static DensityModel ReadHyperparameters(BinaryReader reader)
+    public static DensityModel ReadHyperparameters(BinaryReader reader, int formatVersion)
     {
         int height = reader.ReadInt32(), width = reader.ReadInt32(), levels = reader.ReadInt32(),
             channels = reader.ReadInt32(), head = reader.ReadInt32();

@@ -455,7 +455,7 @@ internal sealed class PixelRnn : DensityModel, IIncrementalSampler, IOnnxExporta
         writer.Write(Truncation);
     }
 
-    public static DensityModel ReadHyperparameters(BinaryReader reader)
+    public static DensityModel ReadHyperparameters(BinaryReader reader, int formatVersion)
     {
         int dimension = reader.ReadInt32(), width = reader.ReadInt32(), levels = reader.ReadInt32();
         var cell = (PixelRnnCell)reader.ReadInt32();

@@ -158,7 +158,7 @@ internal sealed class WaveNet : ConvolutionalDensityModel
         foreach (int d in _dilations) writer.Write(d);
     }
 
-    public static DensityModel ReadHyperparameters(BinaryReader reader)
+    public static DensityModel ReadHyperparameters(BinaryReader reader, int formatVersion)
     {
         int length = reader.ReadInt32(), levels = reader.ReadInt32(), channels = reader.ReadInt32(),
             skip = reader.ReadInt32(), head = reader.ReadInt32();

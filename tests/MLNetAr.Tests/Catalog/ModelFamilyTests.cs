@@ -10,12 +10,16 @@ namespace MLNetAr.Tests.Catalog;
 public class ModelFamilyTests
 {
     public static TheoryData<string> Models() =>
-        ["fvsbn", "nade", "nade-relu-random", "made", "made-ensemble-random", "made-2layers-direct", "pixelcnn",
-        "pixelcnn-levels4", "wavenet", "pixelrnn-lstm", "pixelrnn-gru-levels3"];
+        ["fvsbn", "fvsbn-levels4", "nade", "nade-relu-random", "made", "made-ensemble-random", "made-2layers-direct",
+        "pixelcnn", "pixelcnn-levels4", "wavenet", "pixelrnn-lstm", "pixelrnn-gru-levels3"];
 
     internal static IEstimator<AutoregressiveDensityTransformer> Estimator(MLContext ml, string model) => model switch
     {
         "fvsbn" => ml.Transforms.FvsbnDensity(maximumNumberOfEpochs: 1, seed: 2),
+        "fvsbn-levels4" => ml.Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options
+        {
+            Levels = 4, MaximumNumberOfEpochs = 1, Seed = 2
+        }),
         "nade" => ml.Transforms.NadeDensity(hiddenSize: 20, maximumNumberOfEpochs: 1, seed: 2),
         "nade-relu-random" =>
             ml.Transforms.NadeDensity(new NadeDensityEstimator.Options

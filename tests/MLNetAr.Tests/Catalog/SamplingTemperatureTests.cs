@@ -22,6 +22,7 @@ public class SamplingTemperatureTests
     private static readonly Dictionary<string, string> SamplesBeforeTemperature = new()
     {
         ["fvsbn"] = "9b1706fb259e7331",
+        ["fvsbn-levels4"] = "5d49bb4f990f138f", // recorded when K-level FVSBN came (after temperature)
         ["nade"] = "da261b8c895815d4",
         ["nade-relu-random"] = "1172d7e92aff7dcb",
         ["made"] = "8b3ee80a91f1b0f4",

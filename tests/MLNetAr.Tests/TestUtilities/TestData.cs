@@ -53,4 +53,30 @@ internal static class TestData
         var random = new Random(seed);
         return Enumerable.Range(0, rows * d).Select(_ => random.NextDouble() < p ? 1f : 0f).ToArray();
     }
+
+    /// <summary>
+    /// A binary FVSBN's weights stream as format 1 wrote it (hyperparameters: the dimension only), for the
+    /// backward-compatibility tests.
+    /// </summary>
+    public static byte[] WeightsStreamInFormat1(MLNetAr.Models.Fvsbn model)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write("MLNARW");
+            writer.Write(1);
+            writer.Write(model.Kind);
+            writer.Write(model.Dimension);
+            writer.Write(model.Parameters.Count);
+            foreach (var p in model.Parameters)
+            {
+                writer.Write(p.Name);
+                writer.Write(p.Length);
+                foreach (float v in p.Value) writer.Write(v);
+            }
+        }
+        byte[] payload = buffer.ToArray();
+        return [.. payload, .. System.Security.Cryptography.SHA256.HashData(payload)];
+    }
 }
+
