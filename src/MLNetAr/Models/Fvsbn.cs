@@ -150,7 +150,7 @@ internal sealed class Fvsbn : DensityModel, IIncrementalSampler, IOnnxExportable
             if (x[j] != 0f) AddInfluence(j, x[j], z);
     }
 
-    /// <summary><c>z[k·D + j+1 ..] += x_j · Wᵀ[j, k·D + j+1 ..]</c> for every k: pixel j's effect on the rest.</summary>
+    /// <summary>Pixel j on later pixels: <c>z[k·D + j+1 ..] += x_j · Wᵀ[j, k·D + j+1 ..]</c> for every k.</summary>
     private void AddInfluence(int j, float xj, Span<float> z)
     {
         int d = Dimension, length = RowLength;
