@@ -9,7 +9,9 @@ namespace MLNetAr;
 
 /// <summary>
 /// Trains a MADE (Germain et al. 2015): a masked fully connected autoencoder whose masks make output d depend only
-/// on inputs earlier in the order, with optional order- and connectivity-agnostic training and mask ensembles.
+/// on inputs earlier in the order, with optional order- and connectivity-agnostic training and mask ensembles. With
+/// <see cref="AutoregressiveDensityOptions.Levels"/> = K &gt; 2 each pixel has K output units (a softmax), all with
+/// the pixel's degree.
 /// </summary>
 /// <remarks>
 /// <list type="table">
@@ -64,9 +66,6 @@ public sealed class MadeDensityEstimator : AutoregressiveDensityEstimator<MadeDe
         internal override void Validate()
         {
             base.Validate();
-            if (Levels != 2)
-                throw Guard.BadOption(nameof(Levels), "must be 2 for MADE in this version (grey levels: FVSBN, " +
-                    "PixelCNN, WaveNet or the pixel RNN)", Levels);
             if (HiddenSizes == null || HiddenSizes.Length == 0)
                 throw Guard.BadOption(nameof(HiddenSizes), "must be non-empty", "[]");
             if (HiddenSizes.Any(h => h < 1))
@@ -102,8 +101,9 @@ public sealed class MadeDensityEstimator : AutoregressiveDensityEstimator<MadeDe
                 $"{dimension - 1}: some degrees cannot occur, so some conditionals see fewer inputs.");
         }
         var model = new Made(dimension, o.HiddenSizes.ToArray(), o.InputOrder == InputOrder.Natural, random.Next(),
-            o.NumberOfMasks, o.EnsembleSize, o.DirectConnections);
-        model.Initialize(random, trainingRows.Means());
+            o.NumberOfMasks, o.EnsembleSize, o.DirectConnections, o.Levels);
+        if (o.Levels == 2) model.Initialize(random, trainingRows.Means());
+        else model.Initialize(random, trainingRows.PixelLevelCounts(o.Levels));
         return model;
     }
 }

@@ -111,9 +111,7 @@ internal sealed class Fvsbn : DensityModel, IIncrementalSampler, IOnnxExportable
         // Each row's logits are computed contiguously, [k·D + i], then spread to the K planes of (K, B·D).
         Span<float> rows = ((FvsbnWorkspace)workspace).RowLogits.Get(batch * length);
         ForwardRows(x, batch, rows);
-        for (int r = 0; r < batch; r++)
-            for (int k = 0; k < LogitsPerPixel; k++)
-                rows.Slice(r * length + k * d, d).CopyTo(logits.Slice(k * batch * d + r * d, d));
+        PixelDistribution.RowsToLevelPlanes(rows, batch, d, LogitsPerPixel, logits);
     }
 
     /// <summary><c>(B, D) -> (B, L·D)</c>: each row's logits laid out <c>[k·D + i]</c>, rows in parallel.</summary>
@@ -186,10 +184,7 @@ internal sealed class Fvsbn : DensityModel, IIncrementalSampler, IOnnxExportable
     public override void GetHiddenFeatures(int batch, ReadOnlySpan<float> logits, Span<float> features,
         ModelWorkspace workspace)
     {
-        int d = Dimension, length = RowLength;
-        for (int r = 0; r < batch; r++)
-            for (int k = 0; k < LogitsPerPixel; k++)
-                logits.Slice(k * batch * d + r * d, d).CopyTo(features.Slice(r * length + k * d, d));
+        PixelDistribution.LevelPlanesToRows(logits, batch, Dimension, LogitsPerPixel, features);
     }
 
     /// <inheritdoc/>

@@ -30,15 +30,19 @@ internal sealed class Made : DensityModel, IIncrementalSampler, ITrainingHooks, 
     private readonly MaskedLinear[] _hidden;
     private readonly MaskedLinear _output;
     private readonly MaskedLinear? _direct;
+    private readonly int _levels;
     private int _currentMask;
     private Lazy<MaskSet>[]? _frozen;
     // Whether _frozen was built for the current validation pass only (dropped after it: training goes on).
     private bool _frozenForValidation;
 
     public Made(int dimension, int[] hiddenSizes, bool naturalOrder, int maskSeed, int numberOfMasks, int ensembleSize,
-        bool directConnections)
+        bool directConnections, int levels = 2)
         : base(dimension)
     {
+        if (levels < 2 || levels > 256)
+            throw new ArgumentOutOfRangeException(nameof(levels), levels, "MADE models 2 to 256 pixel levels.");
+        _levels = levels;
         if (hiddenSizes.Length == 0 || hiddenSizes.Any(h => h < 1))
             throw new ArgumentOutOfRangeException(nameof(hiddenSizes),
                 "MADE needs one or more hidden layers of positive size.");
@@ -59,8 +63,10 @@ internal sealed class Made : DensityModel, IIncrementalSampler, ITrainingHooks, 
             _hidden[l] = new MaskedLinear($"Hidden{l}", inputs, hiddenSizes[l]);
             inputs = hiddenSizes[l];
         }
-        _output = new MaskedLinear("Output", inputs, dimension);
-        _direct = directConnections ? new MaskedLinear("Direct", dimension, dimension, hasBias: false) : null;
+        // L output units per pixel, logit k of pixel i at k·D + i: (B, L·D), spread to (L, B·D) when L > 1.
+        _output = new MaskedLinear("Output", inputs, LogitsPerPixel * dimension);
+        _direct = directConnections
+            ? new MaskedLinear("Direct", dimension, LogitsPerPixel * dimension, hasBias: false) : null;
         var parameters = new List<Parameter>();
         foreach (var layer in _hidden.Append(_output)) { parameters.Add(layer.Weight); parameters.Add(layer.Bias!); }
         if (_direct != null) parameters.Add(_direct.Weight);
@@ -74,6 +80,7 @@ internal sealed class Made : DensityModel, IIncrementalSampler, ITrainingHooks, 
     public int EnsembleSize { get; }
     public bool DirectConnections => _direct != null;
     public override string Kind => KindName;
+    public override int Levels => _levels;
     public override int HiddenFeatureCount => _hiddenSizes[^1];
     public override IReadOnlyList<Parameter> Parameters { get; }
 
@@ -81,23 +88,47 @@ internal sealed class Made : DensityModel, IIncrementalSampler, ITrainingHooks, 
     public override int[] Order => Masks(0).Order;
 
     /// <summary>Connectivity <paramref name="index"/> (deterministic in the mask seed).</summary>
-    public MadeMasks Masks(int index) => MadeMasks.Create(Dimension, _hiddenSizes, NaturalOrder, MaskSeed, index);
+    public MadeMasks Masks(int index) =>
+        MadeMasks.Create(Dimension, _hiddenSizes, NaturalOrder, MaskSeed, index, LogitsPerPixel);
 
     /// <summary>
-    /// PyTorch's default for linear layers: weights and biases ~ U(±1/√fan_in); output biases = pixel logits.
+    /// PyTorch's default for linear layers: weights and biases ~ U(±1/√fan_in); binary pixels' output biases = the
+    /// logits of <paramref name="pixelMeans"/>.
     /// </summary>
     public void Initialize(Random random, ReadOnlySpan<float> pixelMeans)
+    {
+        if (LogitsPerPixel != 1)
+            throw new InvalidOperationException("Means describe binary pixels: initialise from level counts.");
+        InitializeLayers(random);
+        for (int d = 0; d < Dimension; d++)
+        {
+            float p = Math.Clamp(pixelMeans[d], 1e-3f, 1f - 1e-3f);
+            _output.Bias!.Value[d] = MathF.Log(p / (1f - p));
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="Initialize(Random, ReadOnlySpan{float})"/>, with each pixel's output biases at its smoothed
+    /// marginal over the K levels, from <paramref name="pixelLevelCounts"/> <c>(D, K)</c>.
+    /// </summary>
+    public void Initialize(Random random, ReadOnlySpan<double> pixelLevelCounts)
+    {
+        InitializeLayers(random);
+        int levels = Levels;
+        for (int d = 0; d < Dimension; d++)
+        {
+            float[] logits = Distribution.MarginalLogits(pixelLevelCounts.Slice(d * levels, levels).ToArray());
+            for (int k = 0; k < logits.Length; k++) _output.Bias!.Value[k * Dimension + d] = logits[k];
+        }
+    }
+
+    private void InitializeLayers(Random random)
     {
         foreach (var layer in _hidden.Append(_output))
         {
             float bound = 1f / MathF.Sqrt(layer.Inputs);
             foreach (var p in new[] { layer.Weight, layer.Bias! })
                 for (int i = 0; i < p.Length; i++) p.Value[i] = (random.NextSingle() * 2 - 1) * bound;
-        }
-        for (int d = 0; d < Dimension; d++)
-        {
-            float p = Math.Clamp(pixelMeans[d], 1e-3f, 1f - 1e-3f);
-            _output.Bias!.Value[d] = MathF.Log(p / (1f - p));
         }
     }
 
@@ -193,6 +224,7 @@ internal sealed class Made : DensityModel, IIncrementalSampler, ITrainingHooks, 
         public float[] Scratch = [];                   // weight-gradient scratch
         public float[] Hidden = [];                    // (B, H_L) hidden features of the last Score
         public float[] ComponentLogLikelihoods = [];   // (B, K)
+        public ActivationBuffer RowLogits { get; } = new();   // (B, L·D) with L > 1 logits per pixel
 
         public void Ensure(Made model, int batch)
         {
@@ -263,11 +295,15 @@ internal sealed class Made : DensityModel, IIncrementalSampler, ITrainingHooks, 
         ForwardMask(x, batch, logits, (MadeWorkspace)workspace, _currentMask);
 
     /// <summary>
-    /// <c>(B, D) -> (B, D)</c> logits under connectivity <paramref name="index"/>; keeps activations for Backward.
+    /// <c>(B, D) -> (B, D)</c> logits (K levels: <c>(K, B·D)</c>) under connectivity <paramref name="index"/>; keeps
+    /// activations for Backward.
     /// </summary>
     private void ForwardMask(ReadOnlySpan<float> x, int batch, Span<float> logits, MadeWorkspace ws, int index)
     {
         ws.Ensure(this, batch);
+        int levelLogits = LogitsPerPixel;
+        // The output layer writes (B, L·D): straight into logits for binary pixels, spread to (L, B·D) otherwise.
+        Span<float> rows = levelLogits == 1 ? logits : ws.RowLogits.Get(batch * levelLogits * Dimension);
         MaskSet set = GetMaskSet(index, ws);
         ws.Set = set;
         ReadOnlySpan<float> input = x;
@@ -277,13 +313,14 @@ internal sealed class Made : DensityModel, IIncrementalSampler, ITrainingHooks, 
             HiddenLayer(set, l, input, batch, h); // (B, In) -> (B, H_l)
             input = h;
         }
-        // (B, H_L) -> (B, D)
+        // (B, H_L) -> (B, L·D)
         if (set.PackedOutput != null && batch > Nn.Layers.MaskedLinear.UnpackedRows)
-            _output.Forward(input, batch, set.PackedOutput.Value, logits);
-        else _output.Forward(input, batch, set.Output, logits);
+            _output.Forward(input, batch, set.PackedOutput.Value, rows);
+        else _output.Forward(input, batch, set.Output, rows);
         if (set.DirectTransposed != null)
-            _direct!.ForwardTransposed(x, batch, set.DirectTransposed, logits, accumulate: true);
-        else _direct?.Forward(x, batch, set.Direct, logits, accumulate: true);
+            _direct!.ForwardTransposed(x, batch, set.DirectTransposed, rows, accumulate: true);
+        else _direct?.Forward(x, batch, set.Direct, rows, accumulate: true);
+        if (levelLogits > 1) PixelDistribution.RowsToLevelPlanes(rows, batch, Dimension, levelLogits, logits);
     }
 
     /// <summary>
@@ -305,6 +342,13 @@ internal sealed class Made : DensityModel, IIncrementalSampler, ITrainingHooks, 
             ?? throw new InvalidOperationException("Backward must follow a training Forward.");
         MaskSet set = ws.Set;
         int last = _hidden.Length - 1;
+        if (LogitsPerPixel > 1)
+        {
+            // (L, B·D) -> (B, L·D), the output layer's layout (the forward pass's row logits are no longer needed).
+            Span<float> rows = ws.RowLogits.Get(batch * LogitsPerPixel * Dimension);
+            PixelDistribution.LevelPlanesToRows(dLogits, batch, Dimension, LogitsPerPixel, rows);
+            dLogits = rows;
+        }
         _direct?.Backward(x, batch, dLogits, masks.Direct, set.Direct, Span<float>.Empty, ws.Scratch);
         _output.Backward(ws.Activations[last].AsSpan(0, batch * _hiddenSizes[last]), batch, dLogits, masks.Output,
             set.Output,
@@ -333,7 +377,7 @@ internal sealed class Made : DensityModel, IIncrementalSampler, ITrainingHooks, 
         var ws = (MadeWorkspace)workspace;
         int d = Dimension, k = EnsembleSize, h = HiddenFeatureCount;
         ws.Ensure(this, batch);
-        Span<float> logits = ws.Logits(batch * d);
+        Span<float> logits = ws.Logits(batch * d * LogitsPerPixel);
         Span<float> components = ws.ComponentLogLikelihoods.AsSpan(0, k * batch);
         Span<float> mean = ws.Hidden.AsSpan(0, batch * h);
         mean.Clear();
@@ -341,7 +385,7 @@ internal sealed class Made : DensityModel, IIncrementalSampler, ITrainingHooks, 
         {
             ForwardMask(x, batch, logits, ws, c);
             for (int r = 0; r < batch; r++)
-                components[r * k + c] = Kernel.BernoulliLogLikelihood(logits.Slice(r * d, d), x.Slice(r * d, d));
+                components[r * k + c] = Distribution.SumLogProbabilities(logits, x, batch * d, r * d, d);
             if (!hiddenFeatures.IsEmpty) TensorPrimitives.Add(mean, ws.Activations[^1].AsSpan(0, batch * h), mean);
         }
         float logK = MathF.Log(k);
@@ -366,7 +410,8 @@ internal sealed class Made : DensityModel, IIncrementalSampler, ITrainingHooks, 
             graph.Constant(layer.Weight.Value, layer.Outputs, layer.Inputs)).ToArray();
         string[] biases = _hidden.Append(_output).Select(layer =>
             graph.Constant(layer.Bias!.Value, layer.Outputs)).ToArray();
-        string? direct = _direct == null ? null : graph.Constant(_direct.Weight.Value, Dimension, Dimension);
+        int outputs = LogitsPerPixel * Dimension;
+        string? direct = _direct == null ? null : graph.Constant(_direct.Weight.Value, outputs, Dimension);
         var logLikelihoods = new List<string>();
         var features = new List<string>();
         string firstPixelLogProbabilities = "";
@@ -377,11 +422,13 @@ internal sealed class Made : DensityModel, IIncrementalSampler, ITrainingHooks, 
             for (int l = 0; l < _hidden.Length; l++) // (N, In) -> (N, H_l)
                 input = graph.Relu(MaskedLinear(graph, input, weights[l], biases[l], masks.Degrees[l + 1],
                     masks.Degrees[l], strict: false));
-            string logits = MaskedLinear(graph, input, weights[^1], biases[^1], masks.Degrees[0], masks.Degrees[^1],
-                strict: true);
+            // (N, H_L) -> (N, L·D), then (N, K, D) for K levels.
+            string logits = MaskedLinear(graph, input, weights[^1], biases[^1], masks.OutputDegrees,
+                masks.Degrees[^1], strict: true);
             if (direct != null)
                 logits = graph.Add(logits,
-                    MaskedLinear(graph, pixels, direct, null, masks.Degrees[0], masks.Degrees[0], strict: true));
+                    MaskedLinear(graph, pixels, direct, null, masks.OutputDegrees, masks.Degrees[0], strict: true));
+            if (LogitsPerPixel > 1) logits = graph.Reshape(logits, -1, Levels, Dimension);
             string pixelLogProbabilities = Distribution.ExportLogProbabilities(graph, logits, pixels);
             if (c == 0) firstPixelLogProbabilities = pixelLogProbabilities;
             logLikelihoods.Add(graph.SumRows(pixelLogProbabilities));
@@ -433,17 +480,14 @@ internal sealed class Made : DensityModel, IIncrementalSampler, ITrainingHooks, 
             var prefix = new double[k * batch];
             if (knownSteps > 0)
             {
-                var logits = new float[batch * d];
-                int[] order = Order;
+                // log p_c(x_known): the order is natural (checked above), so the known pixels are each row's first.
+                var logits = new float[batch * d * LogitsPerPixel];
                 for (int c = 0; c < k; c++)
                 {
                     ForwardMask(x, batch, logits, ws, c);
                     for (int r = 0; r < batch; r++)
-                        for (int t = 0; t < knownSteps; t++)
-                        {
-                            float z = logits[r * d + order[t]];
-                            prefix[c * batch + r] += x[r * d + order[t]] * z - Kernel.Softplus(z);
-                        }
+                        prefix[c * batch + r] = Distribution.SumLogProbabilities(logits, x, batch * d, r * d,
+                            knownSteps);
                 }
             }
             for (int r = 0; r < batch; r++)
@@ -488,6 +532,7 @@ internal sealed class Made : DensityModel, IIncrementalSampler, ITrainingHooks, 
         var pre1 = new float[rows * h1];
         _hidden[0].ForwardTransposed(x, rows, firstT, pre1);
         float[] outputWeights = set.Output, outputBias = _output.Bias!.Value;
+        var z = new float[LogitsPerPixel]; // one pixel's logits, (L, 1)
         for (int t = knownSteps; t < d; t++)
         {
             int pixel = order[t];
@@ -500,30 +545,40 @@ internal sealed class Made : DensityModel, IIncrementalSampler, ITrainingHooks, 
                 HiddenLayer(set, l, input, rows, h);
                 input = h;
             }
-            ReadOnlySpan<float> outputRow = outputWeights.AsSpan(pixel * hl, hl);
             for (int r = 0; r < rows; r++)
             {
-                float z = outputBias[pixel] + TensorPrimitives.Dot(input.Slice(r * hl, hl), outputRow);
-                if (_direct != null) z += DirectLogit(set, x.AsSpan(r * d, d), pixel);
-                float value = Bernoulli.Draw(streams[r], z);
+                for (int level = 0; level < z.Length; level++)
+                {
+                    int unit = level * d + pixel; // the output unit of this pixel's logit
+                    z[level] = outputBias[unit]
+                        + TensorPrimitives.Dot(input.Slice(r * hl, hl), outputWeights.AsSpan(unit * hl, hl));
+                    if (_direct != null) z[level] += DirectLogit(set, x.AsSpan(r * d, d), unit);
+                }
+                float value = Distribution.Draw(streams[r], z, 1, 0);
                 x[r * d + pixel] = value;
                 if (value != 0f)
                 {
                     Span<float> rowPre = pre1.AsSpan(r * h1, h1);
-                    TensorPrimitives.Add(rowPre, firstT.AsSpan(pixel * h1, h1), rowPre);
+                    ReadOnlySpan<float> influence = firstT.AsSpan(pixel * h1, h1);
+                    if (value == 1f) TensorPrimitives.Add(rowPre, influence, rowPre);
+                    else TensorPrimitives.MultiplyAdd(influence, value, rowPre, rowPre);
                 }
             }
         }
     }
 
-    /// <summary>The direct connections' contribution <c>Σ_j (W_d ⊙ M_d)[pixel, j] · x_j</c> to one logit.</summary>
-    private float DirectLogit(MaskSet set, ReadOnlySpan<float> x, int pixel)
+    /// <summary>
+    /// The direct connections' contribution <c>Σ_j (W_d ⊙ M_d)[unit, j] · x_j</c> to output unit
+    /// <paramref name="unit"/> (logit k of pixel i is unit k·D + i).
+    /// </summary>
+    private float DirectLogit(MaskSet set, ReadOnlySpan<float> x, int unit)
     {
         if (set.DirectTransposed == null)
-            return TensorPrimitives.Dot(x, set.Direct.AsSpan(pixel * Dimension, Dimension));
+            return TensorPrimitives.Dot(x, set.Direct.AsSpan(unit * Dimension, Dimension));
+        int units = LogitsPerPixel * Dimension;
         float sum = 0f;
         for (int j = 0; j < Dimension; j++)
-            if (x[j] != 0f) sum += x[j] * set.DirectTransposed[j * Dimension + pixel];
+            if (x[j] != 0f) sum += x[j] * set.DirectTransposed[j * units + unit];
         return sum;
     }
 
@@ -537,6 +592,7 @@ internal sealed class Made : DensityModel, IIncrementalSampler, ITrainingHooks, 
         writer.Write(NumberOfMasks);
         writer.Write(EnsembleSize);
         writer.Write(DirectConnections);
+        writer.Write(Levels);
     }
 
     public static Made ReadHyperparameters(BinaryReader reader, int formatVersion)
@@ -554,7 +610,8 @@ internal sealed class Made : DensityModel, IIncrementalSampler, ITrainingHooks, 
         bool natural = reader.ReadBoolean();
         int seed = reader.ReadInt32(), masks = reader.ReadInt32(), ensemble = reader.ReadInt32();
         bool direct = reader.ReadBoolean();
-        var model = new Made(d, hidden, natural, seed, masks, ensemble, direct);
-        return model;
+        // Weights format 1 held binary MADEs only.
+        int levels = formatVersion >= ModelSerializer.FormatWithLevels ? reader.ReadInt32() : 2;
+        return new Made(d, hidden, natural, seed, masks, ensemble, direct, levels);
     }
 }

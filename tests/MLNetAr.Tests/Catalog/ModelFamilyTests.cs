@@ -11,7 +11,7 @@ public class ModelFamilyTests
 {
     public static TheoryData<string> Models() =>
         ["fvsbn", "fvsbn-levels4", "nade", "nade-relu-random", "made", "made-ensemble-random", "made-2layers-direct",
-        "pixelcnn", "pixelcnn-levels4", "wavenet", "pixelrnn-lstm", "pixelrnn-gru-levels3"];
+        "made-levels5-direct", "pixelcnn", "pixelcnn-levels4", "wavenet", "pixelrnn-lstm", "pixelrnn-gru-levels3"];
 
     internal static IEstimator<AutoregressiveDensityTransformer> Estimator(MLContext ml, string model) => model switch
     {
@@ -39,6 +39,12 @@ public class ModelFamilyTests
             {
                 HiddenSizes = [20, 16],
                 DirectConnections = true, NumberOfMasks = 2, EnsembleSize = 2, MaximumNumberOfEpochs = 1, Seed = 2
+            }),
+        "made-levels5-direct" =>
+            ml.Transforms.MadeDensity(new MadeDensityEstimator.Options
+            {
+                HiddenSizes = [24],
+                DirectConnections = true, Levels = 5, MaximumNumberOfEpochs = 1, Seed = 2
             }),
         // Height and Width given so the PredictionEngine input (no image dimensions) fits too.
         "pixelcnn" => ml.Transforms.PixelCnnDensity(new PixelCnnDensityEstimator.Options

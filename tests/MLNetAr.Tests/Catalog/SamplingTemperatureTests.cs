@@ -28,6 +28,7 @@ public class SamplingTemperatureTests
         ["made"] = "8b3ee80a91f1b0f4",
         ["made-ensemble-random"] = "ce7ec6d62d066448",
         ["made-2layers-direct"] = "4394d24c1843f0ef",
+        ["made-levels5-direct"] = "2a11389f01d6bfd5", // recorded when K-level MADE came (after temperature)
         ["pixelcnn"] = "daba6f07ab554187",
         ["pixelcnn-levels4"] = "810ac019eb03d1a2",
         ["wavenet"] = "47fe5bc9556048d7",

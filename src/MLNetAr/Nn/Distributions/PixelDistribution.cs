@@ -34,6 +34,27 @@ internal abstract class PixelDistribution
     public static string ExportLevelOf(OnnxGraph graph, string values, int levels) =>
         graph.Round(graph.Mul(values, graph.Scalar(levels - 1)));
 
+    /// <summary>
+    /// <c>(B, L·D) -> (L, B·D)</c>: logits computed row by row, each row laid out <c>[k·D + i]</c> (as a dense layer
+    /// with L·D outputs makes them), to the distribution's layout <c>(L, n)</c> with n = B·D pixels.
+    /// </summary>
+    public static void RowsToLevelPlanes(ReadOnlySpan<float> rows, int batch, int d, int logitsPerPixel,
+        Span<float> planes)
+    {
+        for (int r = 0; r < batch; r++)
+            for (int k = 0; k < logitsPerPixel; k++)
+                rows.Slice((r * logitsPerPixel + k) * d, d).CopyTo(planes.Slice((k * batch + r) * d, d));
+    }
+
+    /// <summary><c>(L, B·D) -> (B, L·D)</c>: the inverse of <see cref="RowsToLevelPlanes"/>.</summary>
+    public static void LevelPlanesToRows(ReadOnlySpan<float> planes, int batch, int d, int logitsPerPixel,
+        Span<float> rows)
+    {
+        for (int r = 0; r < batch; r++)
+            for (int k = 0; k < logitsPerPixel; k++)
+                planes.Slice((k * batch + r) * d, d).CopyTo(rows.Slice((r * logitsPerPixel + k) * d, d));
+    }
+
     /// <summary>The level of a pixel value, <see cref="LevelOf(float, int)"/>.</summary>
     public int LevelOf(float value) => LevelOf(value, Levels);
 

@@ -14,10 +14,12 @@ namespace MLNetAr.Nn.Masks;
 /// </remarks>
 internal sealed class MadeMasks
 {
-    private MadeMasks(int[] order, int[][] degrees, DegreeMask[] hidden, DegreeMask output, DegreeMask direct)
+    private MadeMasks(int[] order, int[][] degrees, int[] outputDegrees, DegreeMask[] hidden, DegreeMask output,
+        DegreeMask direct)
     {
         Order = order;
         Degrees = degrees;
+        OutputDegrees = outputDegrees;
         Hidden = hidden;
         Output = output;
         Direct = direct;
@@ -27,18 +29,25 @@ internal sealed class MadeMasks
     public int[] Order { get; }
     /// <summary>Degrees per layer: [0] inputs, then one array per hidden layer.</summary>
     public int[][] Degrees { get; }
+    /// <summary>
+    /// Degrees of the output units, <c>(L·D)</c>: output <c>k·D + d</c> (logit k of pixel d) has pixel d's degree.
+    /// </summary>
+    public int[] OutputDegrees { get; }
     /// <summary>Masks of the hidden layers, each <c>(Out, In)</c>.</summary>
     public DegreeMask[] Hidden { get; }
-    /// <summary>Mask of the output layer, <c>(D, H_L)</c>.</summary>
+    /// <summary>Mask of the output layer, <c>(L·D, H_L)</c>.</summary>
     public DegreeMask Output { get; }
-    /// <summary>Mask of the direct input → output connections, <c>(D, D)</c>.</summary>
+    /// <summary>Mask of the direct input → output connections, <c>(L·D, D)</c>.</summary>
     public DegreeMask Direct { get; }
 
     /// <summary>
     /// Connectivity number <paramref name="index"/> of a family: with a random order each index gets its own
-    /// permutation; hidden degrees are always drawn from the index's seed (karpathy's seed-cycling ensembles).
+    /// permutation; hidden degrees are always drawn from the index's seed (karpathy's seed-cycling ensembles). Each
+    /// pixel has <paramref name="logitsPerPixel"/> output units (1 for binary pixels, K for K levels), all with its
+    /// degree.
     /// </summary>
-    public static MadeMasks Create(int d, IReadOnlyList<int> hiddenSizes, bool naturalOrder, int seed, int index)
+    public static MadeMasks Create(int d, IReadOnlyList<int> hiddenSizes, bool naturalOrder, int seed, int index,
+        int logitsPerPixel = 1)
     {
         if (hiddenSizes.Count == 0)
             throw new ArgumentException("MADE needs at least one hidden layer.", nameof(hiddenSizes));
@@ -59,8 +68,10 @@ internal sealed class MadeMasks
                 random.Next(low, Math.Max(low, d - 2) + 1)).ToArray();
             hidden[l] = new DegreeMask(degrees[l + 1], previous, strict: false);
         }
-        return new MadeMasks(order, degrees, hidden, new DegreeMask(inputDegrees, degrees[^1], strict: true),
-            new DegreeMask(inputDegrees, inputDegrees, strict: true));
+        int[] outputDegrees = Enumerable.Repeat(inputDegrees, logitsPerPixel).SelectMany(degree => degree).ToArray();
+        return new MadeMasks(order, degrees, outputDegrees, hidden,
+            new DegreeMask(outputDegrees, degrees[^1], strict: true),
+            new DegreeMask(outputDegrees, inputDegrees, strict: true));
     }
 }
 
