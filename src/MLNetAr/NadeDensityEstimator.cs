@@ -9,7 +9,8 @@ namespace MLNetAr;
 /// <summary>
 /// Trains a NADE (Larochelle &amp; Murray 2011): <c>h_t = act(c + W_{:,&lt;t} x_&lt;t)</c>,
 /// <c>p(x_t = 1 | x_&lt;t) = σ(b_t + V_t · h_t)</c>, one set of weights shared by every conditional, in O(H·D) per
-/// image.
+/// image; with <see cref="AutoregressiveDensityOptions.Levels"/> = K &gt; 2, K logits <c>b_tk + V_tk · h_t</c> (a
+/// softmax) per step.
 /// </summary>
 /// <remarks>
 /// <list type="table">
@@ -49,9 +50,6 @@ public sealed class NadeDensityEstimator : AutoregressiveDensityEstimator<NadeDe
         internal override void Validate()
         {
             base.Validate();
-            if (Levels != 2)
-                throw Guard.BadOption(nameof(Levels), "must be 2 for NADE in this version (grey levels: FVSBN, " +
-                    "PixelCNN, WaveNet or the pixel RNN)", Levels);
             if (HiddenSize < 1) throw Guard.BadOption(nameof(HiddenSize), "must be positive", HiddenSize);
             if (!Enum.IsDefined(Activation))
                 throw Guard.BadOption(nameof(Activation), "must be Sigmoid or Relu", Activation);
@@ -79,9 +77,11 @@ public sealed class NadeDensityEstimator : AutoregressiveDensityEstimator<NadeDe
         int dimension = inputType.Size;
         var order = InputOrders.Create(dimension, shuffled: EstimatorOptions.InputOrder == InputOrder.Random,
             random.Next());
+        int levels = EstimatorOptions.Levels;
         var model = new Nade(dimension, EstimatorOptions.HiddenSize, (NadeActivation)EstimatorOptions.Activation,
-            order);
-        model.Initialize(random, trainingRows.Means());
+            order, levels);
+        if (levels == 2) model.Initialize(random, trainingRows.Means());
+        else model.Initialize(random, trainingRows.PixelLevelCounts(levels));
         return model;
     }
 }

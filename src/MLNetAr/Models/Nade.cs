@@ -18,7 +18,8 @@ internal enum NadeActivation
 /// <summary>
 /// Neural autoregressive distribution estimator (Larochelle &amp; Murray 2011): with pixels taken in an order π,
 /// <c>h_t = act(c + Σ_{s&lt;t} W_s x_π(s))</c> and <c>p(x_π(t) = 1 | x_π(&lt;t)) = σ(b_t + V_t · h_t)</c>; the weights
-/// W are shared by every conditional.
+/// W are shared by every conditional. With K &gt; 2 levels step t has K logits <c>z_tk = b_tk + V_tk · h_t</c> (a
+/// softmax), and the inputs are read as values <c>level / (K - 1)</c>.
 /// </summary>
 /// <remarks>
 /// Everything runs in O(H·D) per image through the running pre-activation <c>a_{t+1} = a_t + W_t x_π(t)</c>, and an
@@ -38,12 +39,17 @@ internal sealed class Nade : DensityModel, IIncrementalSampler, IOnnxExportableM
 
     private readonly Parameter _w;    // (D, H): row t = input weights of the pixel at step t
     private readonly Parameter _c;    // (H)
-    private readonly Parameter _v;    // (D, H): row t = output weights of step t
-    private readonly Parameter _b;    // (D): output bias of step t
+    private readonly Parameter _v;    // (L·D, H): row k·D + t = output weights of logit k of step t
+    private readonly Parameter _b;    // (L·D): output bias of logit k of step t at k·D + t
     private readonly int[] _order;
+    private readonly int _levels;
 
-    public Nade(int dimension, int hiddenSize, NadeActivation activation, int[] order) : base(dimension)
+    public Nade(int dimension, int hiddenSize, NadeActivation activation, int[] order, int levels = 2)
+        : base(dimension)
     {
+        if (levels < 2 || levels > 256)
+            throw new ArgumentOutOfRangeException(nameof(levels), levels, "NADE models 2 to 256 pixel levels.");
+        _levels = levels;
         if (hiddenSize < 1)
             throw new ArgumentOutOfRangeException(nameof(hiddenSize), "NADE needs at least one hidden unit.");
         if (!Enum.IsDefined(activation)) throw new ArgumentOutOfRangeException(nameof(activation));
@@ -53,24 +59,25 @@ internal sealed class Nade : DensityModel, IIncrementalSampler, IOnnxExportableM
         _order = order;
         _w = new Parameter("W", dimension, hiddenSize);
         _c = new Parameter("c", hiddenSize);
-        _v = new Parameter("V", dimension, hiddenSize);
-        _b = new Parameter("b", dimension);
+        _v = new Parameter("V", LogitsPerPixel * dimension, hiddenSize);
+        _b = new Parameter("b", LogitsPerPixel * dimension);
         Parameters = [_w, _c, _v, _b];
     }
 
     public int HiddenSize { get; }
     public NadeActivation Activation { get; }
     public override string Kind => KindName;
+    public override int Levels => _levels;
     public override int HiddenFeatureCount => HiddenSize;
     public override IReadOnlyList<Parameter> Parameters { get; }
     public override int[] Order => _order;
 
-    /// <summary>W ~ U(±1/√D), V ~ U(±1/√H), c = 0, b = logit of each pixel's training mean.</summary>
+    /// <summary>W ~ U(±1/√D), V ~ U(±1/√H), c = 0, b = logit of each pixel's training mean (binary pixels).</summary>
     public void Initialize(Random random, ReadOnlySpan<float> pixelMeans)
     {
-        float sw = 1f / MathF.Sqrt(Dimension), sv = 1f / MathF.Sqrt(HiddenSize);
-        for (int i = 0; i < _w.Length; i++) _w.Value[i] = (random.NextSingle() * 2 - 1) * sw;
-        for (int i = 0; i < _v.Length; i++) _v.Value[i] = (random.NextSingle() * 2 - 1) * sv;
+        if (LogitsPerPixel != 1)
+            throw new InvalidOperationException("Means describe binary pixels: initialise from level counts.");
+        InitializeWeights(random);
         for (int t = 0; t < Dimension; t++)
         {
             float p = Math.Clamp(pixelMeans[_order[t]], 1e-3f, 1f - 1e-3f);
@@ -78,11 +85,36 @@ internal sealed class Nade : DensityModel, IIncrementalSampler, IOnnxExportableM
         }
     }
 
-    public override ModelWorkspace CreateWorkspace(int maxBatch) => new NadeWorkspace(maxBatch, Dimension, HiddenSize);
-
-    private sealed class NadeWorkspace(int maxBatch, int d, int h) : ModelWorkspace(maxBatch)
+    /// <summary>
+    /// As <see cref="Initialize(Random, ReadOnlySpan{float})"/>, with each step's biases at its pixel's smoothed
+    /// marginal over the K levels, from <paramref name="pixelLevelCounts"/> <c>(D, K)</c> (by pixel).
+    /// </summary>
+    public void Initialize(Random random, ReadOnlySpan<double> pixelLevelCounts)
     {
-        public readonly Chunk[] Chunks = Enumerable.Range(0, GradientChunks).Select(_ => new Chunk(d, h)).ToArray();
+        InitializeWeights(random);
+        int d = Dimension, levels = Levels;
+        for (int t = 0; t < d; t++)
+        {
+            float[] logits = Distribution.MarginalLogits(
+                pixelLevelCounts.Slice(_order[t] * levels, levels).ToArray());
+            for (int k = 0; k < logits.Length; k++) _b.Value[k * d + t] = logits[k];
+        }
+    }
+
+    private void InitializeWeights(Random random)
+    {
+        float sw = 1f / MathF.Sqrt(Dimension), sv = 1f / MathF.Sqrt(HiddenSize);
+        for (int i = 0; i < _w.Length; i++) _w.Value[i] = (random.NextSingle() * 2 - 1) * sw;
+        for (int i = 0; i < _v.Length; i++) _v.Value[i] = (random.NextSingle() * 2 - 1) * sv;
+    }
+
+    public override ModelWorkspace CreateWorkspace(int maxBatch) =>
+        new NadeWorkspace(maxBatch, Dimension, HiddenSize, LogitsPerPixel);
+
+    private sealed class NadeWorkspace(int maxBatch, int d, int h, int l) : ModelWorkspace(maxBatch)
+    {
+        public readonly Chunk[] Chunks =
+            Enumerable.Range(0, GradientChunks).Select(_ => new Chunk(d, h, l)).ToArray();
         // (B, H) final hidden vectors of the last Forward
         public readonly float[] Hidden = new float[Math.Max(1, maxBatch) * h];
     }
@@ -90,14 +122,15 @@ internal sealed class Nade : DensityModel, IIncrementalSampler, IOnnxExportableM
     /// <summary>
     /// Scratch of one chunk of rows: running state, the D stored hidden vectors and private gradients.
     /// </summary>
-    private sealed class Chunk(int d, int h)
+    private sealed class Chunk(int d, int h, int l)
     {
         public readonly float[] A = new float[h];          // running pre-activation a_t
         public readonly float[] Hidden = new float[d * h]; // (D, H) h_t of the current image, for the backward pass
-        public readonly float[] Z = new float[d];          // logits by step
+        public readonly float[] Z = new float[l * d];      // logits by step, (L, D): logit k of step t at k·D + t
+        public readonly float[] DZ = l > 1 ? new float[l * d] : []; // ∂L/∂Z with K levels
         public readonly float[] X = new float[d];          // inputs by step
         public readonly float[] Carry = new float[h];      // Σ_{t'>t} ∂L/∂a_t'
-        public readonly float[] GradW = new float[d * h], GradV = new float[d * h], GradB = new float[d],
+        public readonly float[] GradW = new float[d * h], GradV = new float[l * d * h], GradB = new float[l * d],
             GradC = new float[h];
     }
 
@@ -132,8 +165,12 @@ internal sealed class Nade : DensityModel, IIncrementalSampler, IOnnxExportableM
                         var image = new ReadOnlySpan<float>((float*)xAddress + (long)r * d, d);
                         GatherInOrder(image, chunk.X);
                         RunForward(chunk, storeHidden: false, sampling: null);
-                        var rowLogits = new Span<float>((float*)zAddress + (long)r * d, d);
-                        for (int t = 0; t < d; t++) rowLogits[_order[t]] = chunk.Z[t];
+                        // (L, D) by step -> row r of the (L, B·D) logits, by pixel
+                        for (int level = 0; level < LogitsPerPixel; level++)
+                        {
+                            var rowLogits = new Span<float>((float*)zAddress + ((long)level * batch + r) * d, d);
+                            for (int t = 0; t < d; t++) rowLogits[_order[t]] = chunk.Z[level * d + t];
+                        }
                         FinalHidden(chunk.A, ws.Hidden.AsSpan(r * h, h));
                     }
                 });
@@ -142,7 +179,8 @@ internal sealed class Nade : DensityModel, IIncrementalSampler, IOnnxExportableM
     }
 
     /// <summary>
-    /// <c>(D) -> (D)</c> logits by step, in O(H·D): for each step t, <c>h_t = act(a_t)</c>, <c>z_t = b_t + V_t·h_t</c>,
+    /// <c>(D) -> (L, D)</c> logits by step, in O(L·H·D): for each step t, <c>h_t = act(a_t)</c>,
+    /// <c>z_t = b_t + V_t·h_t</c> (L of them),
     /// then <c>a_{t+1} = a_t + W_t x_t</c> (skipped when x_t = 0). When <paramref name="sampling"/> is given, x_t is
     /// drawn from z_t first (steps at or after <c>sampling.KnownSteps</c>).
     /// </summary>
@@ -157,9 +195,12 @@ internal sealed class Nade : DensityModel, IIncrementalSampler, IOnnxExportableM
         {
             Span<float> ht = storeHidden ? hidden.Slice(t * h, h) : hidden;
             Activate(a, ht);
-            float z = b[t] + TensorPrimitives.Dot(v.AsSpan(t * h, h), ht);
-            chunk.Z[t] = z;
-            if (sampling is { } s && t >= s.KnownSteps) chunk.X[t] = Bernoulli.Draw(s.Stream, z);
+            for (int k = 0; k < LogitsPerPixel; k++)
+            {
+                int unit = k * d + t;
+                chunk.Z[unit] = b[unit] + TensorPrimitives.Dot(v.AsSpan(unit * h, h), ht);
+            }
+            if (sampling is { } s && t >= s.KnownSteps) chunk.X[t] = Distribution.Draw(s.Stream, chunk.Z, d, t);
             float xt = chunk.X[t];
             if (xt != 0f)
             {
@@ -203,11 +244,22 @@ internal sealed class Nade : DensityModel, IIncrementalSampler, IOnnxExportableM
         string c = graph.Constant(_c.Value, h);
         // (N, D, H)
         string hidden = Activate(graph, graph.Add(graph.CumSum(contributions, axis: 1, exclusive: true), c));
-        string zByStep = graph.Add(graph.ReduceSum(graph.Mul(hidden, graph.Constant(_v.Value, d, h)), 2,
-            keepDims: false),
-            graph.Constant(_b.Value, d));  // (N, D)
-        // by pixel
-        string logits = graph.Gather(zByStep, inverse, axis: 1);
+        string logits;
+        if (LogitsPerPixel == 1)
+        {
+            string zByStep = graph.Add(graph.ReduceSum(graph.Mul(hidden, graph.Constant(_v.Value, d, h)), 2,
+                keepDims: false),
+                graph.Constant(_b.Value, d));  // (N, D)
+            logits = graph.Gather(zByStep, inverse, axis: 1); // by pixel
+        }
+        else
+        {
+            int levels = Levels;
+            // (N, 1, D, H) ⊙ (K, D, H) summed over H -> (N, K, D), by step, then by pixel.
+            string zByStep = graph.Add(graph.ReduceSum(graph.Mul(graph.Unsqueeze(hidden, 1),
+                graph.Constant(_v.Value, levels, d, h)), 3, keepDims: false), graph.Constant(_b.Value, levels, d));
+            logits = graph.Gather(zByStep, inverse, axis: 2);
+        }
         string? features = hiddenFeatures
             ? Activate(graph, graph.Add(graph.ReduceSum(contributions, 1, keepDims: false), c)) : null;
         return (logits, features);
@@ -244,7 +296,7 @@ internal sealed class Nade : DensityModel, IIncrementalSampler, IOnnxExportableM
                     {
                         GatherInOrder(new ReadOnlySpan<float>((float*)xAddress + (long)r * d, d), chunk.X);
                         RunForward(chunk, storeHidden: true, sampling: null);
-                        nll[k] -= Kernel.BernoulliLogLikelihood(chunk.Z, chunk.X);
+                        nll[k] -= Distribution.SumLogProbabilities(chunk.Z, chunk.X, d, 0, d);
                         RunBackward(chunk, scale);
                     }
                 });
@@ -269,22 +321,28 @@ internal sealed class Nade : DensityModel, IIncrementalSampler, IOnnxExportableM
 
     /// <summary>
     /// Reverse pass of one image, after <see cref="RunForward"/> stored its hidden vectors. With
-    /// <c>δ_t = scale·(σ(z_t) - x_t)</c>: <c>∂b_t = δ_t</c>, <c>∂V_t = δ_t h_t</c>, <c>∂W_t = x_t Σ_{t'&gt;t} g_t'</c>
-    /// and <c>∂c = Σ_t g_t</c>, where <c>g_t = ∂L/∂a_t = δ_t V_t ⊙ act'(a_t)</c>.
+    /// <c>δ_t = scale·(σ(z_t) - x_t)</c> (K levels: <c>δ_tk = scale·(softmax(z_t)_k - [k = level(x_t)])</c>):
+    /// <c>∂b_t = δ_t</c>, <c>∂V_t = δ_t h_t</c>, <c>∂W_t = x_t Σ_{t'&gt;t} g_t'</c> and <c>∂c = Σ_t g_t</c>, where
+    /// <c>g_t = ∂L/∂a_t = Σ_k δ_tk V_tk ⊙ act'(a_t)</c>.
     /// </summary>
     private void RunBackward(Chunk chunk, float scale)
     {
-        int d = Dimension, h = HiddenSize;
+        int d = Dimension, h = HiddenSize, l = LogitsPerPixel;
         float[] v = _v.Value;
         Span<float> carry = chunk.Carry;
         carry.Clear();
+        if (l > 1) Distribution.NllGradient(chunk.Z, chunk.X, d, scale, chunk.DZ);
         for (int t = d - 1; t >= 0; t--)
         {
-            float delta = scale * (Kernel.Sigmoid(chunk.Z[t]) - chunk.X[t]);
             ReadOnlySpan<float> ht = chunk.Hidden.AsSpan(t * h, h);
-            chunk.GradB[t] += delta;
-            Span<float> gradVt = chunk.GradV.AsSpan(t * h, h);
-            TensorPrimitives.MultiplyAdd(ht, delta, gradVt, gradVt);
+            for (int k = 0; k < l; k++)
+            {
+                int unit = k * d + t;
+                float delta = l == 1 ? scale * (Kernel.Sigmoid(chunk.Z[t]) - chunk.X[t]) : chunk.DZ[unit];
+                chunk.GradB[unit] += delta;
+                Span<float> gradV = chunk.GradV.AsSpan(unit * h, h);
+                TensorPrimitives.MultiplyAdd(ht, delta, gradV, gradV);
+            }
             float xt = chunk.X[t];
             if (xt != 0f)
             {
@@ -292,9 +350,14 @@ internal sealed class Nade : DensityModel, IIncrementalSampler, IOnnxExportableM
                 if (xt == 1f) TensorPrimitives.Add(gradWt, carry, gradWt);
                 else TensorPrimitives.MultiplyAdd(carry, xt, gradWt, gradWt);
             }
-            // carry += δ · V_t ⊙ act'(a_t), act' from the stored activations
-            Kernel.AccumulateThroughActivation(delta, v.AsSpan(t * h, h), ht, carry,
-                sigmoid: Activation == NadeActivation.Sigmoid);
+            // carry += Σ_k δ_tk · V_tk ⊙ act'(a_t), act' from the stored activations
+            for (int k = 0; k < l; k++)
+            {
+                int unit = k * d + t;
+                float delta = l == 1 ? scale * (Kernel.Sigmoid(chunk.Z[t]) - chunk.X[t]) : chunk.DZ[unit];
+                Kernel.AccumulateThroughActivation(delta, v.AsSpan(unit * h, h), ht, carry,
+                    sigmoid: Activation == NadeActivation.Sigmoid);
+            }
         }
         TensorPrimitives.Add(chunk.GradC, carry, chunk.GradC);
     }
@@ -312,7 +375,7 @@ internal sealed class Nade : DensityModel, IIncrementalSampler, IOnnxExportableM
         ModelWorkspace? workspace = null)
     {
         int d = Dimension;
-        Kernel.ForEachRow(x, batch, d, () => new Chunk(d, HiddenSize), (image, r, chunk) =>
+        Kernel.ForEachRow(x, batch, d, () => new Chunk(d, HiddenSize, LogitsPerPixel), (image, r, chunk) =>
         {
             GatherInOrder(image, chunk.X);
             RunForward(chunk, storeHidden: false, sampling: (streams[r], knownSteps));
@@ -326,6 +389,7 @@ internal sealed class Nade : DensityModel, IIncrementalSampler, IOnnxExportableM
         writer.Write(HiddenSize);
         writer.Write((int)Activation);
         foreach (int pixel in _order) writer.Write(pixel);
+        writer.Write(Levels);
     }
 
     public static Nade ReadHyperparameters(BinaryReader reader, int formatVersion)
@@ -336,6 +400,8 @@ internal sealed class Nade : DensityModel, IIncrementalSampler, IOnnxExportableM
             throw new ArgumentOutOfRangeException(nameof(reader), $"NADE sizes D = {d}, H = {h} are invalid.");
         var order = new int[d];
         for (int t = 0; t < d; t++) order[t] = reader.ReadInt32();
-        return new Nade(d, h, activation, order);
+        // Weights format 1 held binary NADEs only.
+        int levels = formatVersion >= ModelSerializer.FormatWithLevels ? reader.ReadInt32() : 2;
+        return new Nade(d, h, activation, order, levels);
     }
 }

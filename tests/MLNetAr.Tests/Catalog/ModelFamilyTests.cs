@@ -10,8 +10,9 @@ namespace MLNetAr.Tests.Catalog;
 public class ModelFamilyTests
 {
     public static TheoryData<string> Models() =>
-        ["fvsbn", "fvsbn-levels4", "nade", "nade-relu-random", "made", "made-ensemble-random", "made-2layers-direct",
-        "made-levels5-direct", "pixelcnn", "pixelcnn-levels4", "wavenet", "pixelrnn-lstm", "pixelrnn-gru-levels3"];
+        ["fvsbn", "fvsbn-levels4", "nade", "nade-relu-random", "nade-levels3", "made", "made-ensemble-random",
+        "made-2layers-direct", "made-levels5-direct", "pixelcnn", "pixelcnn-levels4", "wavenet", "pixelrnn-lstm",
+        "pixelrnn-gru-levels3"];
 
     internal static IEstimator<AutoregressiveDensityTransformer> Estimator(MLContext ml, string model) => model switch
     {
@@ -27,6 +28,10 @@ public class ModelFamilyTests
                 HiddenSize = 16,
                 Activation = HiddenActivation.Relu, InputOrder = InputOrder.Random, MaximumNumberOfEpochs = 1, Seed = 2
             }),
+        "nade-levels3" => ml.Transforms.NadeDensity(new NadeDensityEstimator.Options
+        {
+            HiddenSize = 12, Levels = 3, MaximumNumberOfEpochs = 1, Seed = 2
+        }),
         "made" => ml.Transforms.MadeDensity(hiddenSizes: [30], maximumNumberOfEpochs: 1, seed: 2),
         "made-ensemble-random" =>
             ml.Transforms.MadeDensity(new MadeDensityEstimator.Options

@@ -25,6 +25,7 @@ public class SamplingTemperatureTests
         ["fvsbn-levels4"] = "5d49bb4f990f138f", // recorded when K-level FVSBN came (after temperature)
         ["nade"] = "da261b8c895815d4",
         ["nade-relu-random"] = "1172d7e92aff7dcb",
+        ["nade-levels3"] = "bc590942090033b9", // recorded when K-level NADE came (after temperature)
         ["made"] = "8b3ee80a91f1b0f4",
         ["made-ensemble-random"] = "ce7ec6d62d066448",
         ["made-2layers-direct"] = "4394d24c1843f0ef",

@@ -141,4 +141,62 @@ public class NadeTests
     public void ParameterCount_IsTwoHDPlusHPlusD() =>
         Assert.Equal(2 * 10 * 7 + 7 + 10,
             new Nade(10, 7, NadeActivation.Sigmoid, InputOrders.Create(10, shuffled: false, 0)).ParameterCount);
+
+    // ---- K levels: K logits per step from the shared hidden vector ------------------------------------------------
+
+    internal static Nade RandomLevelsModel(int d, int h, int levels, HiddenActivation activation, InputOrder order,
+        int seed)
+    {
+        var model = new Nade(d, h, (NadeActivation)activation, InputOrders.Create(d, order == InputOrder.Random, seed),
+            levels);
+        model.Initialize(new Random(seed), Enumerable.Range(0, d * levels).Select(i => (double)(i % 3 + 1)).ToArray());
+        TestData.Perturb(model, seed, scale: 1.2f);
+        return model;
+    }
+
+    [Theory]
+    [InlineData(HiddenActivation.Sigmoid, InputOrder.Natural, 4, 3)]
+    [InlineData(HiddenActivation.Relu, InputOrder.Random, 3, 5)]
+    [InlineData(HiddenActivation.Sigmoid, InputOrder.Random, 2, 16)]
+    public void LogLikelihood_KLevels_AllInputsSumToOne(HiddenActivation activation, InputOrder order, int d,
+        int levels) =>
+        ModelAssert.IsNormalized(RandomLevelsModel(d, 6, levels, activation, order, seed: d + levels));
+
+    [Theory]
+    [InlineData(InputOrder.Natural)]
+    [InlineData(InputOrder.Random)]
+    public void Forward_KLevels_ChangingInput_NeverChangesEarlierLogits(InputOrder order) =>
+        ModelAssert.IsAutoregressive(RandomLevelsModel(10, 7, 4, HiddenActivation.Relu, order, seed: 5), seed: 6);
+
+    [Theory]
+    [InlineData(HiddenActivation.Sigmoid)]
+    [InlineData(HiddenActivation.Relu)]
+    public void TrainingStep_KLevels_MatchesFiniteDifferences(HiddenActivation activation) =>
+        ModelAssert.GradientsMatchFiniteDifferences(RandomLevelsModel(5, 4, 4, activation, InputOrder.Random,
+            seed: 7));
+
+    [Fact]
+    public void SampleRows_KLevels_MatchDensity() =>
+        ModelAssert.SamplesMatchDensity(RandomLevelsModel(3, 5, 4, HiddenActivation.Sigmoid, InputOrder.Random,
+            seed: 8), samples: 20000, seed: 9);
+
+    [Theory]
+    [InlineData(0, InputOrder.Random)]
+    [InlineData(5, InputOrder.Natural)] // completion keeps the first pixels of the order: natural, the first five
+    public void SampleRows_KLevels_IncrementalEqualsNaive(int knownSteps, InputOrder order) =>
+        ModelAssert.SamplesLikeNaiveSampler(RandomLevelsModel(14, 8, 5, HiddenActivation.Sigmoid, order, seed: 10),
+            knownSteps);
+
+    [Fact]
+    public void WeightsFormat_KLevels_RoundTripsScoresExactly()
+    {
+        var model = RandomLevelsModel(6, 5, 7, HiddenActivation.Relu, InputOrder.Random, seed: 11);
+        using var stream = new MemoryStream();
+        ModelSerializer.Write(model, stream);
+        stream.Position = 0;
+        var loaded = Assert.IsType<Nade>(ModelSerializer.Read(stream));
+        Assert.Equal(7, loaded.Levels);
+        float[] x = Enumerable.Range(0, 4 * 6).Select(i => i * 5 % 7 / 6f).ToArray();
+        Assert.Equal(ModelAssert.LogLikelihoods(model, x), ModelAssert.LogLikelihoods(loaded, x));
+    }
 }
