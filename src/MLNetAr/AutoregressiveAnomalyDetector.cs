@@ -21,7 +21,9 @@ public enum AnomalyScoreCorrection
     /// <summary>
     /// Likelihood ratio against a background model (Ren et al. 2019): <c>Score = -log p(x) + log p_bg(x)</c>, so what
     /// both models explain cancels out. p_bg is <see cref="AutoregressiveAnomalyDetector.Options.BackgroundModel"/>
-    /// trained on the same rows, or by default independent pixels fitted to them (Laplace-smoothed).
+    /// trained on the same rows, or by default independent pixels fitted to them (Laplace-smoothed). With
+    /// <see cref="AutoregressiveAnomalyDetector.Options.BackgroundPerturbation"/> = μ &gt; 0 the background model is
+    /// trained on the rows with each pixel replaced by a uniform level with probability μ, as Ren et al. do.
     /// </summary>
     BackgroundLikelihoodRatio,
     /// <summary>
@@ -95,6 +97,17 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
         /// </summary>
         public AutoregressiveDensityOptions? BackgroundModel;
 
+        /// <summary>
+        /// With <see cref="AnomalyScoreCorrection.BackgroundLikelihoodRatio"/>: the probability μ in [0, 1) with which
+        /// each pixel of the background model's training (and validation) rows is replaced by a level drawn uniformly
+        /// from the K levels, afresh for every minibatch (Ren et al. 2019, who choose μ between 0.1 and 0.3 on a
+        /// validation set of outliers). The perturbation destroys the semantic content but keeps the background
+        /// statistics, so the ratio keeps what is semantic. μ &gt; 0 without a <see cref="BackgroundModel"/> trains a
+        /// background model with <see cref="DensityModel"/>'s options; 0 (the default) trains it on the rows as they
+        /// are. Saved with the model (<see cref="AutoregressiveAnomalyTransformer.BackgroundPerturbation"/>).
+        /// </summary>
+        public float BackgroundPerturbation;
+
         internal void Validate()
         {
             if (DensityModel == null)
@@ -117,6 +130,12 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
             if (!Enum.IsDefined(ScoreCorrection))
                 throw Guard.BadOption(nameof(ScoreCorrection),
                     "must be None, BackgroundLikelihoodRatio or InputComplexity", ScoreCorrection);
+            if (!(BackgroundPerturbation >= 0f && BackgroundPerturbation < 1f))
+                throw Guard.BadOption(nameof(BackgroundPerturbation), "must be in [0, 1)", BackgroundPerturbation);
+            if (BackgroundPerturbation > 0f && ScoreCorrection != AnomalyScoreCorrection.BackgroundLikelihoodRatio)
+                throw Guard.BadOption(nameof(BackgroundPerturbation),
+                    $"is used only with `{nameof(ScoreCorrection)}` = BackgroundLikelihoodRatio (it is " +
+                    $"{ScoreCorrection}); set it to 0", BackgroundPerturbation);
             if (BackgroundModel is AutoregressiveDensityOptions background)
             {
                 if (ScoreCorrection != AnomalyScoreCorrection.BackgroundLikelihoodRatio)
@@ -190,13 +209,18 @@ public sealed class AutoregressiveAnomalyDetector : IEstimator<AutoregressiveAno
         AutoregressiveDensityTransformer density = _options.DensityModel.CreateEstimator(_env).Fit(trainData,
             validationData, out EncodedRows rows);
         // Options.Validate allows a background model only with the likelihood ratio, whose default is independent
-        // pixels.
-        AutoregressiveDensityTransformer? background = _options.BackgroundModel?.CreateEstimator(_env).Fit(trainData,
+        // pixels; a perturbed background is a model (DensityModel's options unless BackgroundModel is given).
+        float perturbation = _options.BackgroundPerturbation;
+        AutoregressiveDensityOptions? backgroundOptions = perturbation > 0
+            ? (_options.BackgroundModel ?? _options.DensityModel).WithTrainingPerturbation(perturbation)
+            : _options.BackgroundModel;
+        AutoregressiveDensityTransformer? background = backgroundOptions?.CreateEstimator(_env).Fit(trainData,
             validationData, out _);
         float[] independent = _options.ScoreCorrection == AnomalyScoreCorrection.BackgroundLikelihoodRatio
             && background == null
             ? IndependentLogProbabilities(rows, density.PixelLevels) : [];
-        var corrector = new ScoreCorrector(_options.ScoreCorrection, density.PixelLevels, independent, background);
+        var corrector = new ScoreCorrector(_options.ScoreCorrection, density.PixelLevels, independent, background,
+            perturbation);
         float threshold = _options.Threshold
             ?? Quantile(TrainingScores(density, rows, corrector), _options.ThresholdQuantile);
         return new AutoregressiveAnomalyTransformer(density, threshold, _options.ScoreColumnName,
@@ -266,8 +290,9 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
     internal const string LoaderSignature = "MLNetArAnomalyModel";
     // Format history: 0x00010001: first version (threshold, column names, nested density model "Density"). 0x00010002:
     // score correction kind and independent background logits (binary pixels). 0x00010003: independent background as
-    // (D, K) log-probabilities; optional nested "Background" model.
-    private const uint VersionCurrent = 0x00010003;
+    // (D, K) log-probabilities; optional nested "Background" model. 0x00010004: the background's perturbation μ.
+    private const uint VersionCurrent = 0x00010004;
+    private const uint VersionBackgroundModel = 0x00010003;
     private const uint VersionCorrection = 0x00010002;
     private const uint VersionFirst = 0x00010001;
 
@@ -327,6 +352,11 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
     public AnomalyScoreCorrection ScoreCorrection => Corrector.Kind;
     /// <summary>The fitted background model of the likelihood ratio, or null (none, or independent pixels).</summary>
     public AutoregressiveDensityTransformer? Background => Corrector.BackgroundModel;
+    /// <summary>
+    /// The probability μ with which each pixel of <see cref="Background"/>'s training rows was replaced by a uniform
+    /// level (<see cref="AutoregressiveAnomalyDetector.Options.BackgroundPerturbation"/>; 0: none).
+    /// </summary>
+    public float BackgroundPerturbation => Corrector.BackgroundPerturbation;
     internal ScoreCorrector Corrector { get; }
 
     DensityModel IRowScoringTransformer.Model => Density.Model;
@@ -375,6 +405,7 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
         writer.Write(Corrector.IndependentLogProbabilities.Length);
         foreach (float v in Corrector.IndependentLogProbabilities) writer.Write(v);
         writer.Write(Corrector.BackgroundModel != null);
+        writer.Write(Corrector.BackgroundPerturbation);
         saved.WriteTransformer(Density, "Density");
         if (Corrector.BackgroundModel != null) saved.WriteTransformer(Corrector.BackgroundModel, "Background");
     }
@@ -401,10 +432,13 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
             for (int i = 0; i < count; i++)
                 if (!float.IsFinite(independent[i] = reader.ReadSingle()))
                     throw new InvalidDataException("Corrupt MLNetAr anomaly model: non-finite background weights.");
-            if (saved.VersionWritten >= VersionCurrent) hasBackgroundModel = reader.ReadBoolean();
+            if (saved.VersionWritten >= VersionBackgroundModel) hasBackgroundModel = reader.ReadBoolean();
             // 0x00010002 stored D Bernoulli logits
             else independent = ScoreCorrector.BinaryLogProbabilities(independent);
         }
+        float perturbation = saved.VersionWritten >= VersionCurrent ? reader.ReadSingle() : 0f;
+        if (!(perturbation >= 0f && perturbation < 1f))
+            throw new InvalidDataException($"Corrupt MLNetAr anomaly model: background perturbation {perturbation}.");
         AutoregressiveDensityTransformer density = LoadDensity(saved, "Density");
         AutoregressiveDensityTransformer? backgroundModel = hasBackgroundModel ? LoadDensity(saved, "Background")
             : null;
@@ -416,7 +450,7 @@ public sealed class AutoregressiveAnomalyTransformer : ITransformer, IRowScoring
             throw new InvalidDataException("Corrupt MLNetAr anomaly model: the background model does not describe " +
                 "the density model's pixels.");
         return new AutoregressiveAnomalyTransformer(density, threshold, score, label, pixels,
-            new ScoreCorrector(kind, density.PixelLevels, independent, backgroundModel));
+            new ScoreCorrector(kind, density.PixelLevels, independent, backgroundModel, perturbation));
     }
 
     private static AutoregressiveDensityTransformer LoadDensity(SavedModelReader saved, string name)

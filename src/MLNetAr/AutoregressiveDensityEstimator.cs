@@ -201,6 +201,7 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
             PlateauPatience = o.PlateauPatience,
             MaximumTrainingTime = o.MaximumTrainingTime,
             InputDropout = o.InputDropout,
+            InputPerturbation = o.TrainingPerturbation,
         };
 
     /// <summary>

@@ -208,6 +208,20 @@ public abstract class AutoregressiveDensityOptions
     /// </summary>
     public int Levels = 2;
 
+    /// <summary>
+    /// Probability μ of replacing each pixel of the training and validation rows by a uniform level (the anomaly
+    /// detector's perturbed background; see <c>AutoregressiveAnomalyDetector.Options.BackgroundPerturbation</c>).
+    /// </summary>
+    internal float TrainingPerturbation;
+
+    /// <summary>A copy of these options that trains on rows perturbed with probability <paramref name="mu"/>.</summary>
+    internal AutoregressiveDensityOptions WithTrainingPerturbation(float mu)
+    {
+        var copy = (AutoregressiveDensityOptions)MemberwiseClone();
+        copy.TrainingPerturbation = mu;
+        return copy;
+    }
+
     /// <summary>The estimator these options configure (lets composite trainers take any model's options).</summary>
     internal abstract IDensityEstimator CreateEstimator(IHostEnvironment env);
 

@@ -13,7 +13,7 @@ namespace MLNetAr.Anomaly;
 /// <see cref="AnomalyScoreCorrection"/>.
 /// </summary>
 internal sealed class ScoreCorrector(AnomalyScoreCorrection kind, int levels, float[] independentLogProbabilities,
-    AutoregressiveDensityTransformer? backgroundModel)
+    AutoregressiveDensityTransformer? backgroundModel, float backgroundPerturbation = 0f)
 {
     public AnomalyScoreCorrection Kind { get; } = kind;
     /// <summary>
@@ -22,6 +22,11 @@ internal sealed class ScoreCorrector(AnomalyScoreCorrection kind, int levels, fl
     public float[] IndependentLogProbabilities { get; } = independentLogProbabilities;
     /// <summary>The background model of the likelihood ratio, or null.</summary>
     public AutoregressiveDensityTransformer? BackgroundModel { get; } = backgroundModel;
+    /// <summary>
+    /// The probability μ with which each pixel of the background model's training rows was replaced by a uniform level
+    /// (0: trained on the rows as they are).
+    /// </summary>
+    public float BackgroundPerturbation { get; } = backgroundPerturbation;
 
     /// <summary>The score of the scorer's current row.</summary>
     public float Score(RowScorer scorer) =>

@@ -35,6 +35,12 @@ internal sealed record TrainingSettings(int MaximumNumberOfEpochs, int BatchSize
     /// </summary>
     public float InputDropout { get; init; }
     /// <summary>
+    /// Probability μ that a pixel of a training or validation row is replaced by a level drawn uniformly from the K
+    /// levels, before the row is both read and scored: the model then describes the perturbed data (the background
+    /// model of Ren et al. 2019's likelihood ratio). 0: none.
+    /// </summary>
+    public float InputPerturbation { get; init; }
+    /// <summary>
     /// Wall-clock budget of this run (not part of the fingerprint: it does not change what an epoch computes).
     /// </summary>
     public TimeSpan? MaximumTrainingTime { get; init; }
@@ -46,6 +52,7 @@ internal sealed record TrainingSettings(int MaximumNumberOfEpochs, int BatchSize
         FormattableString.Invariant($"|schedule={Schedule}|epochs={MaximumNumberOfEpochs}"),
         FormattableString.Invariant($"|decay={LearningRateDecayFactor:R}|plateau={PlateauPatience}"),
         InputDropout > 0 ? FormattableString.Invariant($"|dropout={InputDropout:R}") : "",
+        InputPerturbation > 0 ? FormattableString.Invariant($"|perturb={InputPerturbation:R}") : "",
         L1Regularization > 0 ? FormattableString.Invariant($"|l1={L1Regularization:R}") : "");
 }
 
@@ -141,7 +148,7 @@ internal static class DensityTraining
         else
         {
             state = new TrainingState { Best = Snapshot(model) };
-            double initial = hasValidation ? MeanValidationNll(model, data, workspace, validationBlock)
+            double initial = hasValidation ? MeanValidationNll(model, data, workspace, validationBlock, settings)
                 : double.PositiveInfinity;
             state.BestScore = double.IsFinite(initial) ? initial : double.PositiveInfinity;
         }
@@ -173,6 +180,9 @@ internal static class DensityTraining
                     throw new OperationCanceledException($"Training was cancelled during epoch {epoch}.");
                 model.BeginTrainingStep(optimizer.StepCount);
                 // Loss = mean NLL over the minibatch.
+                if (settings.InputPerturbation > 0)
+                    Perturb(batch.AsSpan(0, b * d), settings.InputPerturbation, model.Levels,
+                        PerturbationSeed(settings.Seed, optimizer.StepCount));
                 ReadOnlySpan<float> targets = batch.AsSpan(0, b * d);
                 ReadOnlySpan<float> inputs = settings.InputDropout > 0
                     ? DropInputs(targets, settings.InputDropout, settings.Seed, optimizer.StepCount,
@@ -192,7 +202,8 @@ internal static class DensityTraining
             double seconds = clock.Elapsed.TotalSeconds;
             if (!diverged) progress?.Invoke(new EpochProgress(epoch, rowsDone, rows, clock.Elapsed));
             double trainNll = nllSum / rows;
-            double validNll = hasValidation && !diverged ? MeanValidationNll(model, data, workspace, validationBlock)
+            double validNll = hasValidation && !diverged
+                ? MeanValidationNll(model, data, workspace, validationBlock, settings)
                 : double.NaN;
             if (diverged) trainNll = double.NaN;
             history.Add(new TrainedEpoch(epoch, trainNll, validNll, seconds, optimizer.LearningRate));
@@ -284,6 +295,24 @@ internal static class DensityTraining
         return destination;
     }
 
+    /// <summary>
+    /// Replaces each pixel of <paramref name="x"/> with probability <paramref name="mu"/> by a level drawn uniformly
+    /// from <paramref name="levels"/> (values <c>level / (K - 1)</c>), from a stream seeded by
+    /// <paramref name="seed"/>.
+    /// </summary>
+    internal static void Perturb(Span<float> x, float mu, int levels, int seed)
+    {
+        var random = new Random(seed);
+        for (int i = 0; i < x.Length; i++)
+            if (random.NextSingle() < mu) x[i] = random.Next(levels) / (float)(levels - 1);
+    }
+
+    /// <summary>
+    /// The perturbation stream of training step <paramref name="step"/>; validation blocks use negative steps, so
+    /// every validation pass sees the same perturbed rows.
+    /// </summary>
+    private static int PerturbationSeed(int seed, long step) => unchecked((int)(seed * 999_983L + step * 104_729L));
+
     private static bool GradientsAreFinite(DensityModel model)
     {
         foreach (Parameter p in model.Parameters)
@@ -298,16 +327,28 @@ internal static class DensityTraining
     /// of its connectivities, not one of them.
     /// </summary>
     private static double MeanValidationNll(DensityModel model, TrainingData data, ModelWorkspace workspace,
-        int blockRows)
+        int blockRows, TrainingSettings settings)
     {
         double sum = 0;
         var ll = new float[blockRows];
+        float[] perturbed = settings.InputPerturbation > 0 ? new float[blockRows * model.Dimension] : [];
+        long block = 0;
         model.BeginValidation();
         try
         {
             foreach (var (rows, count) in data.Validation.Blocks(data.ValidationStart, data.ValidationEnd, blockRows))
             {
-                model.Score(rows.AsSpan(0, count * model.Dimension), count, ll, Span<float>.Empty, workspace);
+                Span<float> x = rows.AsSpan(0, count * model.Dimension);
+                // The perturbed model is validated on data perturbed as its training data is, in a copy (a block may
+                // be the rows' own array).
+                if (settings.InputPerturbation > 0)
+                {
+                    x.CopyTo(perturbed);
+                    x = perturbed.AsSpan(0, x.Length);
+                    Perturb(x, settings.InputPerturbation, model.Levels, PerturbationSeed(settings.Seed, -1 - block));
+                }
+                block++;
+                model.Score(x, count, ll, Span<float>.Empty, workspace);
                 for (int i = 0; i < count; i++) sum += ll[i];
             }
         }

@@ -457,6 +457,88 @@ public class ScoreCorrectionTests
             ml.AnomalyDetection.Trainers.AutoregressiveDensity(badBackground)).Message);
     }
 
+    [Fact]
+    public void BackgroundPerturbation_TrainsTheBackgroundOnPerturbedRows_AndIsSavedWithTheModel()
+    {
+        var ml = new MLContext(1);
+        var train = TestData.Digits.Slice(0, 600).ToDataView(ml);
+        var density = new FvsbnDensityEstimator.Options { Levels = 4, MaximumNumberOfEpochs = 2, Seed = 1 };
+        var model = ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options
+        {
+            DensityModel = density,
+            ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
+            BackgroundPerturbation = 0.2f,
+        }).Fit(train);
+        // Without a BackgroundModel the background has the density model's options, trained on perturbed rows.
+        Assert.NotNull(model.Background);
+        Assert.Equal(model.Density.ModelKind, model.Background!.ModelKind);
+        Assert.Equal(0.2f, model.BackgroundPerturbation);
+        Assert.Equal(0f, density.TrainingPerturbation); // the user's options are not changed
+
+        // A model of perturbed digits spreads its mass over noisy images: clean digits are less likely under it, and
+        // a digit with a fifth of its pixels replaced is likelier under it than under the clean model.
+        var clean = TestData.Digits.Slice(9000, 200);
+        float[] full = model.Density.Transform(clean.ToDataView(ml)).GetColumn<float>("LogLikelihood").ToArray();
+        float[] background = model.Background.Transform(clean.ToDataView(ml)).GetColumn<float>("LogLikelihood")
+            .ToArray();
+        Assert.True(background.Average() < full.Average() - 20, $"{background.Average()} vs {full.Average()}");
+        float[] noisy = clean.GetImage(0).ToArray();
+        MLNetAr.Training.DensityTraining.Perturb(noisy, 0.2f, 4, seed: 5);
+        var noisyRow = new[] { new DigitRow { Pixels = noisy } };
+        var noisyView = ml.Data.LoadFromEnumerable(noisyRow);
+        Assert.True(model.Background.Transform(noisyView).GetColumn<float>("LogLikelihood").Single()
+            > model.Density.Transform(noisyView).GetColumn<float>("LogLikelihood").Single());
+
+        string path = Path.Combine(Path.GetTempPath(), $"mlnetar-perturbed-{Guid.NewGuid():N}.zip");
+        try
+        {
+            ml.Model.Save(model, null, path);
+            var loaded = (AutoregressiveAnomalyTransformer)new MLContext().Model.Load(path, out _);
+            Assert.Equal(0.2f, loaded.BackgroundPerturbation);
+            Assert.Equal(model.Transform(clean.ToDataView(ml)).GetColumn<float>("Score").ToArray(),
+                loaded.Transform(clean.ToDataView(ml)).GetColumn<float>("Score").ToArray());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Perturb_ReplacesAboutMuOfThePixelsWithUniformLevels_Deterministically()
+    {
+        var x = new float[100_000];
+        MLNetAr.Training.DensityTraining.Perturb(x, 0.3f, 5, seed: 11);
+        // A replaced pixel is 0 with probability 1/5, so 0.3 · 4/5 of them change.
+        double changed = x.Count(v => v != 0f) / (double)x.Length;
+        Assert.InRange(changed, 0.24 - 0.01, 0.24 + 0.01);
+        Assert.All(x, v => Assert.Contains(v, new[] { 0f, 0.25f, 0.5f, 0.75f, 1f }));
+        foreach (float level in new[] { 0.25f, 0.5f, 0.75f, 1f })
+            Assert.InRange(x.Count(v => v == level) / (double)x.Length, 0.06 - 0.005, 0.06 + 0.005);
+        var again = new float[x.Length];
+        MLNetAr.Training.DensityTraining.Perturb(again, 0.3f, 5, seed: 11);
+        Assert.Equal(x, again);
+    }
+
+    [Fact]
+    public void BackgroundPerturbation_OutOfRangeOrWithoutTheRatio_ThrowsNamingTheOption()
+    {
+        var ml = new MLContext();
+        foreach (float mu in new[] { -0.1f, 1f, float.NaN })
+            Assert.Contains("`BackgroundPerturbation` must be in [0, 1)", Assert.Throws<ArgumentOutOfRangeException>(
+                () => ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options
+                {
+                    ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
+                    BackgroundPerturbation = mu,
+                })).Message);
+        Assert.Contains("`BackgroundPerturbation` is used only with `ScoreCorrection` = BackgroundLikelihoodRatio",
+            Assert.Throws<ArgumentOutOfRangeException>(() =>
+                ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options
+                {
+                    BackgroundPerturbation = 0.1f,
+                })).Message);
+    }
+
     /// <summary>
     /// A model saved by format 0x00010002 (FVSBN on 4×4 images, independent-pixel background stored as Bernoulli
     /// logits) loads and scores as it did: the scores below were written by that version on the same test images.
