@@ -131,15 +131,15 @@ internal static class PaperBenchmark
                         throw new ArgumentException($"Unknown model '{m}'. Known: " +
                             $"{string.Join(", ", Recipes.Select(r => r.Name))}.");
                     break;
-                case "--budget-minutes": budgetMinutes = Positive(Value(), "--budget-minutes"); break;
+                case "--budget-minutes": budgetMinutes = PositiveNumber(Value(), "--budget-minutes"); break;
                 case "--test": testPath = Value(); break;
                 case "--train": trainPath = Value(); break;
                 case "--valid": validPath = Value(); break;
                 case "--out-dir": outDir = Value(); break;
                 case "--checkpoint-dir": checkpointDir = Directory.CreateDirectory(Value()).FullName; break;
                 case "--save-dir": saveDir = Directory.CreateDirectory(Value()).FullName; break;
-                case "--rows": rows = (int)Positive(Value(), "--rows"); break;
-                case "--max-epochs": maxEpochs = (int)Positive(Value(), "--max-epochs"); break;
+                case "--rows": rows = (int)PositiveNumber(Value(), "--rows"); break;
+                case "--max-epochs": maxEpochs = (int)PositiveNumber(Value(), "--max-epochs"); break;
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
             }
         }
@@ -291,7 +291,7 @@ internal static class PaperBenchmark
         }
     }
 
-    private static double Positive(string text, string option) =>
+    internal static double PositiveNumber(string text, string option) =>
         double.TryParse(text, CultureInfo.InvariantCulture, out double v) && v > 0 ? v
             : throw new ArgumentException($"{option} must be a positive number, got '{text}'.");
 
