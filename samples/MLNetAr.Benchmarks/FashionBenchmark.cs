@@ -126,7 +126,7 @@ internal static class FashionBenchmark
     private static float[] Ratio(float[] logLikelihoods, float[] backgroundLogLikelihoods) =>
         logLikelihoods.Select((v, i) => -v + backgroundLogLikelihoods[i]).ToArray();
 
-    /// <summary>Each image with its grey levels inverted (1 - x) and turned upside down: a validation outlier set.</summary>
+    /// <summary>Each image inverted (1 - x) and turned upside down: a validation set of outliers.</summary>
     private static ImageSet InvertedUpsideDown(ImageSet images)
     {
         int h = images.Height, w = images.Width, d = images.Dimension;
