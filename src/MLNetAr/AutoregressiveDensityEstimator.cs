@@ -128,7 +128,7 @@ public abstract class AutoregressiveDensityEstimator<TOptions> : IEstimator<Auto
         return new AutoregressiveDensityTransformer(Host, model, encoder, o.LogLikelihoodColumnName,
             o.HiddenFeaturesColumnName,
             history.ConvertAll(e =>
-                new EpochSummary(e.Epoch, e.TrainingNll, e.ValidationNll, e.Seconds, e.LearningRate)));
+                new EpochSummary(e.Epoch, e.TrainingNll, e.ValidationNll, e.Seconds, e.LearningRate, model.Dimension)));
     }
 
     /// <summary>

@@ -209,6 +209,14 @@ public abstract class AutoregressiveDensityOptions
     public int Levels = 2;
 
     /// <summary>
+    /// With <see cref="Levels"/> &gt; 2: model each pixel as a mixture of this many discretised logistics (PixelCNN++,
+    /// Salimans et al. 2017) — 3 outputs per component whatever the number of levels, where the softmax needs one per
+    /// level — instead of a softmax over the levels (0, the default). Neighbouring levels then share probability,
+    /// which suits grey images; 5 to 10 components are usual. At most 32.
+    /// </summary>
+    public int MixtureComponents;
+
+    /// <summary>
     /// Probability μ of replacing each pixel of the training and validation rows by a uniform level (the anomaly
     /// detector's perturbed background; see <c>AutoregressiveAnomalyDetector.Options.BackgroundPerturbation</c>).
     /// </summary>
@@ -295,6 +303,12 @@ public abstract class AutoregressiveDensityOptions
             throw Guard.BadOption(nameof(MaximumTrainingTime), "must be positive (or null for no limit)", budget);
         if (ShufflePoolRows < 1) throw Guard.BadOption(nameof(ShufflePoolRows), "must be positive", ShufflePoolRows);
         if (Levels < 2 || Levels > 256) throw Guard.BadOption(nameof(Levels), "must be in [2, 256]", Levels);
+        if (MixtureComponents < 0 || MixtureComponents > 32)
+            throw Guard.BadOption(nameof(MixtureComponents), "must be in [0, 32]", MixtureComponents);
+        if (MixtureComponents > 0 && Levels < 3)
+            throw Guard.BadOption(nameof(MixtureComponents),
+                $"must be 0 with binary pixels (Levels = {Levels}): a mixture describes grey levels (Levels ≥ 3)",
+                MixtureComponents);
         if (CheckpointPath != null && string.IsNullOrWhiteSpace(CheckpointPath))
             throw Guard.BadOption(nameof(CheckpointPath), "must be null or a file path", CheckpointPath);
     }

@@ -52,7 +52,7 @@ public sealed class FvsbnDensityEstimator : AutoregressiveDensityEstimator<Fvsbn
     private protected override DensityModel CreateModel(VectorDataViewType inputType, EncodedRows trainingRows,
         Random random)
     {
-        var model = new Fvsbn(inputType.Size, EstimatorOptions.Levels);
+        var model = new Fvsbn(inputType.Size, EstimatorOptions.Levels, EstimatorOptions.MixtureComponents);
         model.Initialize(random, scale: 0.01f);
         if (EstimatorOptions.Levels == 2) model.InitializeBiasFromMeans(trainingRows.Means());
         else model.InitializeBiasFromLevelCounts(trainingRows.PixelLevelCounts(EstimatorOptions.Levels));

@@ -101,7 +101,7 @@ public sealed class MadeDensityEstimator : AutoregressiveDensityEstimator<MadeDe
                 $"{dimension - 1}: some degrees cannot occur, so some conditionals see fewer inputs.");
         }
         var model = new Made(dimension, o.HiddenSizes.ToArray(), o.InputOrder == InputOrder.Natural, random.Next(),
-            o.NumberOfMasks, o.EnsembleSize, o.DirectConnections, o.Levels);
+            o.NumberOfMasks, o.EnsembleSize, o.DirectConnections, o.Levels, o.MixtureComponents);
         if (o.Levels == 2) model.Initialize(random, trainingRows.Means());
         else model.Initialize(random, trainingRows.PixelLevelCounts(o.Levels));
         return model;

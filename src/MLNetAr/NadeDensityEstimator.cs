@@ -79,7 +79,7 @@ public sealed class NadeDensityEstimator : AutoregressiveDensityEstimator<NadeDe
             random.Next());
         int levels = EstimatorOptions.Levels;
         var model = new Nade(dimension, EstimatorOptions.HiddenSize, (NadeActivation)EstimatorOptions.Activation,
-            order, levels);
+            order, levels, EstimatorOptions.MixtureComponents);
         if (levels == 2) model.Initialize(random, trainingRows.Means());
         else model.Initialize(random, trainingRows.PixelLevelCounts(levels));
         return model;

@@ -113,7 +113,8 @@ public sealed class PixelCnnDensityEstimator : AutoregressiveDensityEstimator<Pi
         if (o.Layers == null)
             LogInfo($"{layers} gated layers: the fewest whose receptive field spans the {height}×{width} image with " +
                 $"{o.KernelSize}×{o.KernelSize} kernels (set Layers to change).");
-        var model = new PixelCnn(height, width, o.Levels, layers, o.Channels, o.KernelSize, o.HeadChannels);
+        var model = new PixelCnn(height, width, o.Levels, layers, o.Channels, o.KernelSize, o.HeadChannels,
+            o.MixtureComponents);
         model.Initialize(random, trainingRows.LevelCounts(o.Levels));
         return model;
     }

@@ -115,8 +115,7 @@ public sealed class PixelRnnDensityEstimator : AutoregressiveDensityEstimator<Pi
         var o = EstimatorOptions;
         int width = RowWidth(inputType, LogInfo);
         var model = new PixelRnn(inputType.Size, width, o.Levels, (PixelRnnCell)o.Cell, o.HiddenSize, o.Layers,
-            o.UsePixelAbove,
-            o.TruncationLength);
+            o.UsePixelAbove, o.TruncationLength, o.MixtureComponents);
         model.Initialize(random, trainingRows.LevelCounts(o.Levels));
         return model;
     }

@@ -91,7 +91,8 @@ public sealed class WaveNetDensityEstimator : AutoregressiveDensityEstimator<Wav
         if (o.Dilations == null)
             LogInfo($"Dilations [{string.Join(", ", dilations)}]: a receptive field of {2 + dilations.Sum()} values " +
                 $"spans all {inputType.Size} (set Dilations to change).");
-        var model = new WaveNet(inputType.Size, o.Levels, dilations, o.Channels, o.SkipChannels, o.HeadChannels);
+        var model = new WaveNet(inputType.Size, o.Levels, dilations, o.Channels, o.SkipChannels, o.HeadChannels,
+            o.MixtureComponents);
         model.Initialize(random, trainingRows.LevelCounts(o.Levels));
         return model;
     }

@@ -58,8 +58,9 @@ internal abstract class ConvolutionalDensityModel : DensityModel, IIncrementalSa
 
     private IReadOnlyList<CausalConv2d> _layers = [];
 
-    protected ConvolutionalDensityModel(int height, int width, int levels, int featureChannels, int headChannels)
-        : base(checked(height * width))
+    protected ConvolutionalDensityModel(int height, int width, int levels, int featureChannels, int headChannels,
+        int mixtureComponents = 0)
+        : base(checked(height * width), mixtureComponents)
     {
         if (levels < 2 || levels > 256)
             throw new ArgumentOutOfRangeException(nameof(levels), $"Pixel levels must be in [2, 256], got {levels}.");
@@ -225,7 +226,7 @@ internal abstract class ConvolutionalDensityModel : DensityModel, IIncrementalSa
         string hidden = graph.Relu(HeadHidden.ExportOnnx(graph, graph.Relu(features)));
         string logits = HeadOutput.ExportOnnx(graph, hidden); // (N, K', H, W)
         logits = LogitsPerPixel == 1 ? graph.Reshape(logits, -1, Dimension)
-            : graph.Reshape(logits, -1, Levels, Dimension);
+            : graph.Reshape(logits, -1, LogitsPerPixel, Dimension);
         return this.ScoresFromLogits(graph, pixels, logits,
             hiddenFeatures ? ExportPooledFeatures(graph, features) : null);
     }

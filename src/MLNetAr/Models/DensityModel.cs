@@ -67,11 +67,18 @@ internal sealed class ActivationBuffer
 /// </remarks>
 internal abstract class DensityModel
 {
-    protected DensityModel(int dimension)
+    /// <param name="dimension">Pixels D.</param>
+    /// <param name="mixtureComponents">With K &gt; 2 levels: components of a discretised logistic mixture per pixel
+    /// (<see cref="DiscretizedLogisticMixture"/>), or 0 for a softmax over the levels.</param>
+    protected DensityModel(int dimension, int mixtureComponents = 0)
     {
         if (dimension < 1)
             throw new ArgumentOutOfRangeException(nameof(dimension), "A density model needs at least one pixel.");
+        if (mixtureComponents < 0 || mixtureComponents > 32)
+            throw new ArgumentOutOfRangeException(nameof(mixtureComponents), mixtureComponents,
+                "Mixture components must be in [0, 32].");
         Dimension = dimension;
+        MixtureComponents = mixtureComponents;
     }
 
     /// <summary>Number of pixels D.</summary>
@@ -82,8 +89,14 @@ internal abstract class DensityModel
 
     private PixelDistribution? _distribution;
 
-    /// <summary>The distribution of a pixel given its logits: Bernoulli for 2 levels, categorical for more.</summary>
-    public PixelDistribution Distribution => _distribution ??= PixelDistribution.For(Levels);
+    /// <summary>Components of the pixels' discretised logistic mixture; 0 for Bernoulli or softmax pixels.</summary>
+    public int MixtureComponents { get; }
+
+    /// <summary>
+    /// The distribution of a pixel given its logits: Bernoulli for 2 levels, categorical for more, or a discretised
+    /// logistic mixture. Read only once the model's levels are set (derived constructors set them first).
+    /// </summary>
+    public PixelDistribution Distribution => _distribution ??= PixelDistribution.For(Levels, MixtureComponents);
 
     /// <summary>Logits per pixel: 1 for Bernoulli, K for categorical.</summary>
     public int LogitsPerPixel => Distribution.LogitsPerPixel;

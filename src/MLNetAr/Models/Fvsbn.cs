@@ -30,7 +30,7 @@ internal sealed class Fvsbn : DensityModel, IIncrementalSampler, IOnnxExportable
     private readonly Parameter _bias;     // (L·D): _bias[k·D + i] = b_ik
     private readonly int _levels;
 
-    public Fvsbn(int dimension, int levels = 2) : base(dimension)
+    public Fvsbn(int dimension, int levels = 2, int mixtureComponents = 0) : base(dimension, mixtureComponents)
     {
         if (levels < 2 || levels > 256)
             throw new ArgumentOutOfRangeException(nameof(levels), levels, "FVSBN models 2 to 256 pixel levels.");
@@ -204,20 +204,26 @@ internal sealed class Fvsbn : DensityModel, IIncrementalSampler, IOnnxExportable
         int d = Dimension, length = RowLength;
         string z = graph.Linear(pixels, graph.Constant(_weightsT.Value, d, length),
             graph.Constant(_bias.Value, length));
-        return (LogitsPerPixel == 1 ? z : graph.Reshape(z, -1, Levels, d), z);
+        return (LogitsPerPixel == 1 ? z : graph.Reshape(z, -1, LogitsPerPixel, d), z);
     }
 
     public override void WriteHyperparameters(BinaryWriter writer)
     {
         writer.Write(Dimension);
         writer.Write(Levels);
+        writer.Write(MixtureComponents);
     }
 
     /// <summary>
     /// Rebuilds an untrained model from <see cref="WriteHyperparameters"/> (weights format 1 held binary models only).
     /// </summary>
-    public static Fvsbn ReadHyperparameters(BinaryReader reader, int formatVersion) =>
-        new(reader.ReadInt32(), formatVersion >= ModelSerializer.FormatWithLevels ? reader.ReadInt32() : 2);
+    public static Fvsbn ReadHyperparameters(BinaryReader reader, int formatVersion)
+    {
+        int dimension = reader.ReadInt32();
+        if (formatVersion < ModelSerializer.FormatWithLevels) return new Fvsbn(dimension);
+        int levels = reader.ReadInt32();
+        return new Fvsbn(dimension, levels, reader.ReadInt32());
+    }
 
     /// <summary>
     /// Incremental sampling: one running logit vector per image <c>(L·D)</c>, updated by one row of Wᵀ per pixel that

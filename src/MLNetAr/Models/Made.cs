@@ -37,8 +37,8 @@ internal sealed class Made : DensityModel, IIncrementalSampler, ITrainingHooks, 
     private bool _frozenForValidation;
 
     public Made(int dimension, int[] hiddenSizes, bool naturalOrder, int maskSeed, int numberOfMasks, int ensembleSize,
-        bool directConnections, int levels = 2)
-        : base(dimension)
+        bool directConnections, int levels = 2, int mixtureComponents = 0)
+        : base(dimension, mixtureComponents)
     {
         if (levels < 2 || levels > 256)
             throw new ArgumentOutOfRangeException(nameof(levels), levels, "MADE models 2 to 256 pixel levels.");
@@ -428,7 +428,7 @@ internal sealed class Made : DensityModel, IIncrementalSampler, ITrainingHooks, 
             if (direct != null)
                 logits = graph.Add(logits,
                     MaskedLinear(graph, pixels, direct, null, masks.OutputDegrees, masks.Degrees[0], strict: true));
-            if (LogitsPerPixel > 1) logits = graph.Reshape(logits, -1, Levels, Dimension);
+            if (LogitsPerPixel > 1) logits = graph.Reshape(logits, -1, LogitsPerPixel, Dimension);
             string pixelLogProbabilities = Distribution.ExportLogProbabilities(graph, logits, pixels);
             if (c == 0) firstPixelLogProbabilities = pixelLogProbabilities;
             logLikelihoods.Add(graph.SumRows(pixelLogProbabilities));
@@ -593,6 +593,7 @@ internal sealed class Made : DensityModel, IIncrementalSampler, ITrainingHooks, 
         writer.Write(EnsembleSize);
         writer.Write(DirectConnections);
         writer.Write(Levels);
+        writer.Write(MixtureComponents);
     }
 
     public static Made ReadHyperparameters(BinaryReader reader, int formatVersion)
@@ -611,7 +612,9 @@ internal sealed class Made : DensityModel, IIncrementalSampler, ITrainingHooks, 
         int seed = reader.ReadInt32(), masks = reader.ReadInt32(), ensemble = reader.ReadInt32();
         bool direct = reader.ReadBoolean();
         // Weights format 1 held binary MADEs only.
-        int levels = formatVersion >= ModelSerializer.FormatWithLevels ? reader.ReadInt32() : 2;
-        return new Made(d, hidden, natural, seed, masks, ensemble, direct, levels);
+        if (formatVersion < ModelSerializer.FormatWithLevels)
+            return new Made(d, hidden, natural, seed, masks, ensemble, direct);
+        int levels = reader.ReadInt32();
+        return new Made(d, hidden, natural, seed, masks, ensemble, direct, levels, reader.ReadInt32());
     }
 }

@@ -9,8 +9,9 @@ namespace MLNetAr.Models;
 /// then a SHA-256 of everything before it</c>.
 /// </summary>
 /// <remarks>
-/// Format history: version 1 — first format. Version 2 — FVSBN, NADE and MADE write their number of pixel levels
-/// after their other hyperparameters (version 1 files hold binary models of them).
+/// Format history: version 1 — first format. Version 2 — every model writes its mixture components (0: no mixture
+/// head) after its other hyperparameters, FVSBN, NADE and MADE their number of pixel levels before them (version 1
+/// files hold binary models of those three, and no mixture heads).
 /// Loading checks the magic, version, kind, every name and length against the model the hyperparameters describe,
 /// that every value is finite, and the checksum, so a corrupt or foreign file fails with a message instead of
 /// producing a silently wrong model.
@@ -20,7 +21,10 @@ internal static class ModelSerializer
     private const string Magic = "MLNARW";
     public const int FormatVersion = 2;
 
-    /// <summary>The first format in which FVSBN, NADE and MADE write their number of pixel levels.</summary>
+    /// <summary>
+    /// The first format in which FVSBN, NADE and MADE write their number of pixel levels, and every model its mixture
+    /// components.
+    /// </summary>
     public const int FormatWithLevels = 2;
 
     /// <summary>Model kinds this build can load.</summary>

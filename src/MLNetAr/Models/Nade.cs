@@ -44,8 +44,9 @@ internal sealed class Nade : DensityModel, IIncrementalSampler, IOnnxExportableM
     private readonly int[] _order;
     private readonly int _levels;
 
-    public Nade(int dimension, int hiddenSize, NadeActivation activation, int[] order, int levels = 2)
-        : base(dimension)
+    public Nade(int dimension, int hiddenSize, NadeActivation activation, int[] order, int levels = 2,
+        int mixtureComponents = 0)
+        : base(dimension, mixtureComponents)
     {
         if (levels < 2 || levels > 256)
             throw new ArgumentOutOfRangeException(nameof(levels), levels, "NADE models 2 to 256 pixel levels.");
@@ -254,10 +255,10 @@ internal sealed class Nade : DensityModel, IIncrementalSampler, IOnnxExportableM
         }
         else
         {
-            int levels = Levels;
-            // (N, 1, D, H) ⊙ (K, D, H) summed over H -> (N, K, D), by step, then by pixel.
+            int l = LogitsPerPixel;
+            // (N, 1, D, H) ⊙ (L, D, H) summed over H -> (N, L, D), by step, then by pixel.
             string zByStep = graph.Add(graph.ReduceSum(graph.Mul(graph.Unsqueeze(hidden, 1),
-                graph.Constant(_v.Value, levels, d, h)), 3, keepDims: false), graph.Constant(_b.Value, levels, d));
+                graph.Constant(_v.Value, l, d, h)), 3, keepDims: false), graph.Constant(_b.Value, l, d));
             logits = graph.Gather(zByStep, inverse, axis: 2);
         }
         string? features = hiddenFeatures
@@ -390,6 +391,7 @@ internal sealed class Nade : DensityModel, IIncrementalSampler, IOnnxExportableM
         writer.Write((int)Activation);
         foreach (int pixel in _order) writer.Write(pixel);
         writer.Write(Levels);
+        writer.Write(MixtureComponents);
     }
 
     public static Nade ReadHyperparameters(BinaryReader reader, int formatVersion)
@@ -401,7 +403,8 @@ internal sealed class Nade : DensityModel, IIncrementalSampler, IOnnxExportableM
         var order = new int[d];
         for (int t = 0; t < d; t++) order[t] = reader.ReadInt32();
         // Weights format 1 held binary NADEs only.
-        int levels = formatVersion >= ModelSerializer.FormatWithLevels ? reader.ReadInt32() : 2;
-        return new Nade(d, h, activation, order, levels);
+        if (formatVersion < ModelSerializer.FormatWithLevels) return new Nade(d, h, activation, order);
+        int levels = reader.ReadInt32();
+        return new Nade(d, h, activation, order, levels, reader.ReadInt32());
     }
 }

@@ -55,8 +55,9 @@ internal sealed class PixelCnn : ConvolutionalDensityModel
             VerticalPreGradient = new(), HorizontalPreGradient = new(), GatedGradient = new();
     }
 
-    public PixelCnn(int height, int width, int levels, int layers, int channels, int kernelSize, int headChannels)
-        : base(height, width, levels, channels, headChannels)
+    public PixelCnn(int height, int width, int levels, int layers, int channels, int kernelSize, int headChannels,
+        int mixtureComponents = 0)
+        : base(height, width, levels, channels, headChannels, mixtureComponents)
     {
         if (layers < 1)
             throw new ArgumentOutOfRangeException(nameof(layers), $"PixelCNN needs at least one layer, got {layers}.");
@@ -185,6 +186,7 @@ internal sealed class PixelCnn : ConvolutionalDensityModel
         WriteShape(writer);
         writer.Write(Layers);
         writer.Write(KernelSize);
+        writer.Write(MixtureComponents);
     }
 
     public static DensityModel ReadHyperparameters(BinaryReader reader, int formatVersion)
@@ -194,6 +196,8 @@ internal sealed class PixelCnn : ConvolutionalDensityModel
         int layers = reader.ReadInt32(), kernel = reader.ReadInt32();
         if (height < 1 || width < 1 || (long)height * width > 1 << 24)
             throw new ArgumentOutOfRangeException(nameof(height), $"Invalid image size {height}×{width}.");
-        return new PixelCnn(height, width, levels, layers, channels, kernel, head);
+        // Weights format 1 had no mixture head.
+        int components = formatVersion >= ModelSerializer.FormatWithLevels ? reader.ReadInt32() : 0;
+        return new PixelCnn(height, width, levels, layers, channels, kernel, head, components);
     }
 }

@@ -47,7 +47,7 @@ internal sealed class PixelRnn : DensityModel, IIncrementalSampler, IOnnxExporta
     private readonly IReadOnlyList<Parameter> _parameters;
 
     public PixelRnn(int dimension, int width, int levels, PixelRnnCell cell, int hidden, int layers, bool pixelAbove,
-        int truncation) : base(dimension)
+        int truncation, int mixtureComponents = 0) : base(dimension, mixtureComponents)
     {
         if (levels < 2 || levels > 256)
             throw new ArgumentOutOfRangeException(nameof(levels), $"Pixel levels must be in [2, 256], got {levels}.");
@@ -453,6 +453,7 @@ internal sealed class PixelRnn : DensityModel, IIncrementalSampler, IOnnxExporta
         writer.Write(Layers);
         writer.Write(PixelAbove);
         writer.Write(Truncation);
+        writer.Write(MixtureComponents);
     }
 
     public static DensityModel ReadHyperparameters(BinaryReader reader, int formatVersion)
@@ -464,6 +465,8 @@ internal sealed class PixelRnn : DensityModel, IIncrementalSampler, IOnnxExporta
         int hidden = reader.ReadInt32(), layers = reader.ReadInt32();
         bool above = reader.ReadBoolean();
         int truncation = reader.ReadInt32();
-        return new PixelRnn(dimension, width, levels, cell, hidden, layers, above, truncation);
+        // Weights format 1 had no mixture head.
+        int components = formatVersion >= ModelSerializer.FormatWithLevels ? reader.ReadInt32() : 0;
+        return new PixelRnn(dimension, width, levels, cell, hidden, layers, above, truncation, components);
     }
 }

@@ -48,8 +48,9 @@ internal sealed class WaveNet : ConvolutionalDensityModel
         public readonly ActivationBuffer ResidualGradient = new(), PreGradient = new(), GatedGradient = new();
     }
 
-    public WaveNet(int length, int levels, int[] dilations, int channels, int skipChannels, int headChannels)
-        : base(1, length, levels, skipChannels, headChannels)
+    public WaveNet(int length, int levels, int[] dilations, int channels, int skipChannels, int headChannels,
+        int mixtureComponents = 0)
+        : base(1, length, levels, skipChannels, headChannels, mixtureComponents)
     {
         if (dilations.Length == 0 || dilations.Any(d => d < 1))
             throw new ArgumentOutOfRangeException(nameof(dilations),
@@ -156,6 +157,7 @@ internal sealed class WaveNet : ConvolutionalDensityModel
         writer.Write(HeadChannels);
         writer.Write(_dilations.Length);
         foreach (int d in _dilations) writer.Write(d);
+        writer.Write(MixtureComponents);
     }
 
     public static DensityModel ReadHyperparameters(BinaryReader reader, int formatVersion)
@@ -167,6 +169,8 @@ internal sealed class WaveNet : ConvolutionalDensityModel
             throw new ArgumentOutOfRangeException(nameof(blocks), $"Invalid block count {blocks}.");
         var dilations = new int[blocks];
         for (int l = 0; l < blocks; l++) dilations[l] = reader.ReadInt32();
-        return new WaveNet(length, levels, dilations, channels, skip, head);
+        // Weights format 1 had no mixture head.
+        int components = formatVersion >= ModelSerializer.FormatWithLevels ? reader.ReadInt32() : 0;
+        return new WaveNet(length, levels, dilations, channels, skip, head, components);
     }
 }

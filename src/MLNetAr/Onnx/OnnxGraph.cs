@@ -122,7 +122,12 @@ internal sealed class OnnxGraph
     /// <c>softplus(z) = max(z, 0) + log(1 + exp(-|z|))</c>: stable for any z (a plain Softplus op overflows in some
     /// runtimes).
     /// </summary>
-    public string Softplus(string z) => Add(Relu(z), Log(Add(Scalar(1f), Exp(Neg(Abs(z))))));
+    public string Softplus(string z) => Softplus(z, Scalar(1f));
+
+    /// <summary>
+    /// <see cref="Softplus(string)"/> of a tensor of another element type than float, given the constant 1 in it.
+    /// </summary>
+    public string Softplus(string z, string one) => Add(Relu(z), Log(Add(one, Exp(Neg(Abs(z))))));
 
     // ---- Linear algebra and shapes
     // ------------------------------------------------------------------------------------

@@ -207,8 +207,10 @@ internal static class DensityTraining
                 : double.NaN;
             if (diverged) trainNll = double.NaN;
             history.Add(new TrainedEpoch(epoch, trainNll, validNll, seconds, optimizer.LearningRate));
+            // Grey images are compared in bits per pixel (the field's unit); binary ones in nats per image.
+            string bits = model.Levels > 2 ? $" ({validNll / (d * Math.Log(2)):F4} bits/dim)" : "";
             log?.Invoke($"epoch {epoch}/{settings.MaximumNumberOfEpochs}: train NLL {trainNll:F3}, validation NLL " +
-                $"{validNll:F3} nats, {seconds:F2} s, learning rate {optimizer.LearningRate:G3}");
+                $"{validNll:F3} nats{bits}, {seconds:F2} s, learning rate {optimizer.LearningRate:G3}");
 
             bool stop = false;
             double score = hasValidation ? validNll : trainNll;

@@ -157,6 +157,11 @@ public class BadInputTests
         { "InputColumnName", o => o.InputColumnName = "" },
         { "HiddenFeaturesColumnName", o => o.HiddenFeaturesColumnName = "LogLikelihood" },
         { "Binarization", o => o.Binarization = (PixelBinarization)7 },
+        { "Levels", o => o.Levels = 1 },
+        { "Levels", o => o.Levels = 257 },
+        { "MixtureComponents", o => o.MixtureComponents = -1 },
+        { "MixtureComponents", o => o.MixtureComponents = 33 },
+        { "MixtureComponents", o => o.MixtureComponents = 3 }, // with binary pixels
     };
 
     [Theory]
@@ -193,5 +198,25 @@ public class BadInputTests
         Assert.Contains("got NaN", e.Message);
         // Unknown pixels may hold anything (they are overwritten).
         Assert.Equal(4, model.Complete([1, 0, float.NaN, 7], 2, 0).Length);
+    }
+
+    [Fact]
+    public void GreyLevelModel_ReportsBitsPerDimension_InItsHistoryAndLog()
+    {
+        var ml = new MLContext(1);
+        var lines = new List<string>();
+        ml.Log += (_, e) =>
+        {
+            if (e.RawMessage.StartsWith("epoch ", StringComparison.Ordinal)) lines.Add(e.RawMessage);
+        };
+        var model = ml.Transforms.FvsbnDensity(new FvsbnDensityEstimator.Options
+        {
+            Levels = 16, MaximumNumberOfEpochs = 1, Seed = 1
+        }).Fit(TestData.Digits.Slice(0, 300).ToDataView(ml));
+        EpochSummary epoch = model.TrainingHistory[^1];
+        Assert.Equal(epoch.ValidationNll / (784 * Math.Log(2)), epoch.ValidationBitsPerDimension, 12);
+        Assert.InRange(epoch.ValidationBitsPerDimension, 0.1, 4); // 16 levels: at most 4 bits a pixel
+        Assert.Contains(lines, line => line.Contains($"({epoch.ValidationBitsPerDimension:F4} bits/dim)",
+            StringComparison.Ordinal));
     }
 }

@@ -11,8 +11,8 @@ public class ModelFamilyTests
 {
     public static TheoryData<string> Models() =>
         ["fvsbn", "fvsbn-levels4", "nade", "nade-relu-random", "nade-levels3", "made", "made-ensemble-random",
-        "made-2layers-direct", "made-levels5-direct", "pixelcnn", "pixelcnn-levels4", "wavenet", "pixelrnn-lstm",
-        "pixelrnn-gru-levels3"];
+        "made-2layers-direct", "made-levels5-direct", "pixelcnn", "pixelcnn-levels4", "pixelcnn-levels256-mixture3",
+        "wavenet", "pixelrnn-lstm", "pixelrnn-gru-levels3", "pixelrnn-levels16-mixture2"];
 
     internal static IEstimator<AutoregressiveDensityTransformer> Estimator(MLContext ml, string model) => model switch
     {
@@ -63,6 +63,12 @@ public class ModelFamilyTests
                 Height = 28, Width = 28, Levels = 4,
                 Layers = 2, Channels = 3, KernelSize = 5, HeadChannels = 4, MaximumNumberOfEpochs = 1, Seed = 2
             }),
+        "pixelcnn-levels256-mixture3" =>
+            ml.Transforms.PixelCnnDensity(new PixelCnnDensityEstimator.Options
+            {
+                Height = 28, Width = 28, Levels = 256, MixtureComponents = 3,
+                Layers = 2, Channels = 4, HeadChannels = 6, MaximumNumberOfEpochs = 1, Seed = 2
+            }),
         "wavenet" => ml.Transforms.WaveNetDensity(dilations: [1, 2, 4, 28], channels: 4, maximumNumberOfEpochs: 1,
             seed: 2),
         "pixelrnn-lstm" => ml.Transforms.PixelRnnDensity(new PixelRnnDensityEstimator.Options
@@ -75,6 +81,12 @@ public class ModelFamilyTests
             {
                 Cell = RecurrentCell.Gru, Width = 28,
                 HiddenSize = 5, Layers = 2, TruncationLength = 100, Levels = 3, MaximumNumberOfEpochs = 1, Seed = 2
+            }),
+        "pixelrnn-levels16-mixture2" =>
+            ml.Transforms.PixelRnnDensity(new PixelRnnDensityEstimator.Options
+            {
+                Width = 28,
+                HiddenSize = 5, Levels = 16, MixtureComponents = 2, MaximumNumberOfEpochs = 1, Seed = 2
             }),
         _ => throw new ArgumentException(model),
     };

@@ -32,6 +32,8 @@ public class SamplingTemperatureTests
         ["made-levels5-direct"] = "2a11389f01d6bfd5", // recorded when K-level MADE came (after temperature)
         ["pixelcnn"] = "daba6f07ab554187",
         ["pixelcnn-levels4"] = "810ac019eb03d1a2",
+        ["pixelcnn-levels256-mixture3"] = "ebce15533c3630f8", // recorded when the mixture head came
+        ["pixelrnn-levels16-mixture2"] = "eba7e65f96247ef4", // recorded when the mixture head came
         ["wavenet"] = "47fe5bc9556048d7",
         ["pixelrnn-lstm"] = "f029c47af52704a4",
         ["pixelrnn-gru-levels3"] = "2eaa22e305fd1074",
@@ -113,12 +115,25 @@ public class SamplingTemperatureTests
             // forward pass over the finished image gives the ones the sampler drew from.
             density.Forward(image, 1, logits, density.CreateWorkspace(1));
             for (int i = 0; i < d; i++)
-            {
-                int mostLikely = k == 2 ? (logits[i] > 0 ? 1 : 0)
-                    : Enumerable.Range(0, k).MaxBy(level => logits[level * d + i]);
-                Assert.Equal(mostLikely / (float)(k - 1), image[i]);
-            }
+                Assert.Equal(ZeroTemperatureLevel(density, logits, i) / (float)(k - 1), image[i]);
         }
+    }
+
+    /// <summary>
+    /// The level a draw takes as τ → 0: the sign of a Bernoulli logit, the largest softmax logit, or, for a mixture
+    /// (weights π/τ, scales τ·e^s), the bin holding the mean of the component with the largest weight.
+    /// </summary>
+    private static int ZeroTemperatureLevel(DensityModel density, float[] logits, int pixel)
+    {
+        int d = density.Dimension, k = density.Levels;
+        if (density.Distribution is MLNetAr.Nn.Distributions.DiscretizedLogisticMixture mixture)
+        {
+            int m = mixture.Components;
+            int top = Enumerable.Range(0, m).MaxBy(j => logits[j * d + pixel]);
+            float mean = logits[(m + top) * d + pixel];
+            return Math.Clamp((int)MathF.Round((mean + 1) / 2 * (k - 1)), 0, k - 1);
+        }
+        return k == 2 ? (logits[pixel] > 0 ? 1 : 0) : Enumerable.Range(0, k).MaxBy(level => logits[level * d + pixel]);
     }
 
     [Theory]

@@ -13,8 +13,14 @@ internal abstract class PixelDistribution
 {
     protected PixelDistribution(int levels) => Levels = levels;
 
-    /// <summary>The distribution of pixels with <paramref name="levels"/> levels (2: Bernoulli).</summary>
-    public static PixelDistribution For(int levels) => levels == 2 ? Bernoulli.Instance : new Categorical(levels);
+    /// <summary>
+    /// The distribution of pixels with <paramref name="levels"/> levels: Bernoulli for 2, otherwise a softmax over
+    /// the levels, or a mixture of <paramref name="mixtureComponents"/> discretised logistics when it is positive.
+    /// </summary>
+    public static PixelDistribution For(int levels, int mixtureComponents = 0) =>
+        levels == 2 && mixtureComponents == 0 ? Bernoulli.Instance
+            : mixtureComponents > 0 ? new DiscretizedLogisticMixture(levels, mixtureComponents)
+            : new Categorical(levels);
 
     /// <summary>Number of pixel levels K.</summary>
     public int Levels { get; }
