@@ -11,6 +11,11 @@ CPU's OpenBLAS core (see samples/reference/gemm.py):
         /usr/bin/python3 samples/reference/ar_models.py pixelcnn [--layers 5 --channels 32 --kernel 3 --head 32] --samples 10
         /usr/bin/python3 samples/reference/ar_models.py wavenet [--dilations 1,2,4,...] [--channels 32 --head 32] --samples 10
         /usr/bin/python3 samples/reference/ar_models.py lstm|gru --hidden 64 --layers 1 --samples 10
+Grey levels (PixelCNN): --data fashion reads ../shared/data/fashion-mnist (images 0-47,999 train, 48,000-49,999
+validation, 50,000-59,999 test, as MLNetAr's fashion benchmark) at 256 levels; --levels K quantises to K levels with a
+K-way softmax per pixel, --mixture M uses MLNetAr's discretised logistic mixture instead (exact bins, log scales
+clamped to [-7, 7]). NLLs are then also reported in bits per dimension.
+        /usr/bin/python3 samples/reference/ar_models.py pixelcnn --data fashion --levels 256 --mixture 5 --samples 0
 """
 import argparse
 import gzip
@@ -40,6 +45,38 @@ def digits():
     images = load_idx(os.path.join(ROOT, "data", "digits10k", "digits10k-images-idx3-ubyte.gz"))
     x = torch.from_numpy((images.reshape(len(images), -1) / 255.0 > 0.5).astype(np.float32))
     return x[:8000], x[8000:9000], x[9000:]
+
+
+def fashion(levels):
+    """Fashion-MNIST's official training set split as MLNetAr's fashion benchmark splits it, values level/(K-1)."""
+    images = load_idx(os.path.join(ROOT, "..", "shared", "data", "fashion-mnist", "fashion-train-images-idx3-ubyte.gz"))
+    x = np.round(images.reshape(len(images), -1) / 255.0 * (levels - 1)) / (levels - 1)
+    x = torch.from_numpy(x.astype(np.float32))
+    return x[:48000], x[48000:50000], x[50000:60000]
+
+
+def log_likelihood(out, x, levels, mixture):
+    """log p(x) per image (nats) from the model's outputs: (B, D) Bernoulli logits, (B, K, D) softmax logits, or
+    (B, 3M, D) mixture outputs (logits, means, log scales), MLNetAr's pixel distributions."""
+    if levels == 2:
+        return -F.binary_cross_entropy_with_logits(out, x, reduction="none").sum(1)
+    level = torch.round(x * (levels - 1)).long()
+    if mixture == 0:
+        return torch.gather(F.log_softmax(out, 1), 1, level.unsqueeze(1)).squeeze(1).sum(1)
+    m = mixture
+    pi, mean, log_scale = out[:, :m], out[:, m:2 * m], torch.clamp(out[:, 2 * m:], -7.0, 7.0)
+    out64 = [t.double() for t in (pi, mean, log_scale)]
+    pi, mean, log_scale = out64
+    c = (2.0 * level.double() / (levels - 1) - 1).unsqueeze(1)
+    h = 1.0 / (levels - 1)
+    inv = torch.exp(-log_scale)
+    a, b = inv * (c + h - mean), inv * (c - h - mean)
+    low = a - F.softplus(a)
+    high = -F.softplus(b)
+    interior = a - F.softplus(a) - F.softplus(b) + torch.log(-torch.expm1(b - a))
+    lvl = level.unsqueeze(1).expand_as(a)
+    component = torch.where(lvl == 0, low, torch.where(lvl == levels - 1, high, interior))
+    return torch.logsumexp(F.log_softmax(pi, 1) + component, 1).sum(1).float()
 
 
 class Fvsbn(nn.Module):
@@ -115,16 +152,17 @@ class Made(nn.Module):
         return self.layers[-1](x)
 
 
-def nll(model, x):
+def nll(model, x, levels=2, mixture=0, batch=500):
     with torch.no_grad():
-        return F.binary_cross_entropy_with_logits(model(x), x, reduction="none").sum(1).mean().item()
+        return -sum(log_likelihood(model(x[i:i + batch]), x[i:i + batch], levels, mixture).sum().item()
+                    for i in range(0, len(x), batch)) / len(x)
 
 
 class GatedPixelCnn(nn.Module):
     """MLNetAr's gated PixelCNN: vertical stack strictly above the row (no down-shift needed), horizontal stack to the
     left, v->h link from the vertical pre-activation, residual h, head ReLU-1x1-ReLU-1x1. Same taps as CausalConv2d."""
 
-    def __init__(self, layers, channels, k, head, side=28):
+    def __init__(self, layers, channels, k, head, side=28, outputs=1):
         super().__init__()
         self.h, self.side = k // 2, side
         c, h = channels, k // 2
@@ -132,7 +170,8 @@ class GatedPixelCnn(nn.Module):
         self.hz = nn.ModuleList([nn.Conv2d(1 if l == 0 else c, 2 * c, (1, h if l == 0 else h + 1)) for l in range(layers)])
         self.link = nn.ModuleList([nn.Conv2d(2 * c, 2 * c, 1) for _ in range(layers)])
         self.out = nn.ModuleList([nn.Conv2d(c, c, 1) for _ in range(layers)])
-        self.head1, self.head2 = nn.Conv2d(c, head, 1), nn.Conv2d(head, 1, 1)
+        self.head1, self.head2 = nn.Conv2d(c, head, 1), nn.Conv2d(head, outputs, 1)
+        self.outputs = outputs
 
     @staticmethod
     def gate(t):
@@ -154,7 +193,8 @@ class GatedPixelCnn(nn.Module):
             hn = self.out[l](self.gate(hp))
             hh = hn if l == 0 else hh + hn
             v = self.gate(vp)
-        return self.head2(F.relu(self.head1(F.relu(hh)))).view(b, -1)
+        out = self.head2(F.relu(self.head1(F.relu(hh))))
+        return out.view(b, -1) if self.outputs == 1 else out.view(b, self.outputs, -1)
 
 
 class WaveNet(nn.Module):
@@ -216,10 +256,20 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--nade-impl", choices=["loop", "cumsum"], default="loop")
+    parser.add_argument("--data", choices=["digits", "fashion"], default="digits")
+    parser.add_argument("--levels", type=int, default=None, help="pixel levels (default: 2, or 256 with fashion)")
+    parser.add_argument("--mixture", type=int, default=0, help="discretised logistic mixture components (0: softmax)")
+    parser.add_argument("--rows", type=int, default=None, help="use only the first N training images")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
-    train, valid, test = digits()
+    levels = args.levels or (256 if args.data == "fashion" else 2)
+    if levels != 2 and args.model != "pixelcnn":
+        parser.error("--levels and --data fashion are implemented for pixelcnn")
+    train, valid, test = digits() if args.data == "digits" else fashion(levels)
+    if args.rows:
+        train = train[:args.rows]
+    outputs = 1 if levels == 2 else (3 * args.mixture if args.mixture else levels)
     d = train.shape[1]
     hidden = [int(h) for h in args.hidden.split(",")]
     if args.model == "fvsbn":
@@ -227,7 +277,7 @@ def main():
     elif args.model == "nade":
         model, lr = (NadeLoop if args.nade_impl == "loop" else Nade)(d, hidden[0]), 1e-3
     elif args.model == "pixelcnn":
-        model, lr = GatedPixelCnn(args.layers, args.channels, args.kernel, args.head), 1e-3
+        model, lr = GatedPixelCnn(args.layers, args.channels, args.kernel, args.head, outputs=outputs), 1e-3
     elif args.model in ("lstm", "gru"):
         model, lr = PixelRnn(args.model, int(args.hidden), args.layers), 1e-3
     elif args.model == "wavenet":
@@ -243,33 +293,40 @@ def main():
         total = 0.0
         for i in range(0, len(train), args.batch):
             x = train[perm[i:i + args.batch]]
-            loss = F.binary_cross_entropy_with_logits(model(x), x, reduction="none").sum(1).mean()
+            loss = -log_likelihood(model(x), x, levels, args.mixture).mean()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             total += loss.item() * len(x)
         epoch_seconds.append(time.perf_counter() - t0)
-        v = nll(model, valid)
+        v = nll(model, valid, levels, args.mixture)
         print(f"epoch {epoch}: train {total / len(train):.3f} valid {v:.3f} ({epoch_seconds[-1]:.2f} s)", flush=True)
         if v < best:
             best, best_state = v, {k: t.clone() for k, t in model.state_dict().items()}
     model.load_state_dict(best_state)
 
     t0 = time.perf_counter()
+    samples = args.samples if levels == 2 else 0    # the timing is of Bernoulli sampling
     with torch.no_grad():
-        x = torch.zeros(args.samples, d)
-        for i in range(d):                      # one full forward pass per pixel
+        x = torch.zeros(samples, d)
+        for i in range(d if samples else 0):    # one full forward pass per pixel
             p = torch.sigmoid(model(x)[:, i])
             x[:, i] = torch.bernoulli(p)
-    sample_seconds = time.perf_counter() - t0
+    sample_seconds = max(time.perf_counter() - t0, 1e-9)
     report = {
         "model": args.model.upper() + ("/" + args.nade_impl if args.model == "nade" else ""), "torch": torch.__version__, "threads": args.threads, "hidden": hidden, "lr": lr,
         "parameters": sum(p.numel() for p in model.parameters()),
         "batch": args.batch, "epochs": args.epochs, "best_validation_nll": round(best, 3),
-        "test_nll_nats": round(nll(model, test), 3), "seconds_per_epoch": round(sum(epoch_seconds) / len(epoch_seconds), 3),
-        "sampling_seconds_for_%d" % args.samples: round(sample_seconds, 3),
-        "sampling_images_per_second": round(args.samples / sample_seconds, 1),
+        "test_nll_nats": round(nll(model, test, levels, args.mixture), 3),
+        "seconds_per_epoch": round(sum(epoch_seconds) / len(epoch_seconds), 3),
+        "data": args.data, "levels": levels, "mixture_components": args.mixture,
     }
+    if levels > 2:
+        report["best_validation_bits_per_dim"] = round(best / (d * math.log(2)), 4)
+        report["test_bits_per_dim"] = round(report["test_nll_nats"] / (d * math.log(2)), 4)
+    if samples:
+        report["sampling_seconds_for_%d" % samples] = round(sample_seconds, 3)
+        report["sampling_images_per_second"] = round(samples / sample_seconds, 1)
     print(json.dumps(report))
 
 
