@@ -50,7 +50,8 @@ var benchmarks = new (string Name, string Description, Func<IReadOnlyList<string
         "[--also-judge FILE.idx].", GenerationBenchmark.Run),
     ("fashion", "Grey levels on Fashion-MNIST: out-of-distribution against MNIST, density in bits/dim, one-class: " +
         "[--part ood,density,oneclass] [--rows N] [--epochs N] [--budget-minutes M] [--layers L] [--channels C] " +
-        "[--mu 0.1,0.2,0.3] [--models fvsbn,nade,...] [--save-dir DIR] [--data FILE].", FashionBenchmark.Run),
+        "[--mixture M] [--mu 0.1,0.2,0.3] [--models fvsbn,nade,...] [--save-dir DIR] [--data FILE].",
+        FashionBenchmark.Run),
     ("score", "Scoring throughput of every path: [--only name,name | --model M --set Name=Value ...] [--images N] " +
         "[--repeats R].", ScoreBenchmark.Run),
 };
