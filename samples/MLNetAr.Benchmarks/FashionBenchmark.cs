@@ -278,7 +278,8 @@ internal static class FashionBenchmark
     private static PixelCnnDensityEstimator.Options PixelCnn(Settings s, int layers, int channels) => new()
     {
         Levels = Levels, MixtureComponents = s.Mixture, Layers = layers, Channels = channels,
-        HeadChannels = 2 * channels, MaximumNumberOfEpochs = s.Epochs, MaximumTrainingTime = TimeSpan.FromMinutes(s.BudgetMinutes), Seed = 1,
+        HeadChannels = 2 * channels, MaximumNumberOfEpochs = s.Epochs,
+        MaximumTrainingTime = TimeSpan.FromMinutes(s.BudgetMinutes), Seed = 1,
     };
 
     /// <summary>
