@@ -101,7 +101,7 @@ public class OnnxExportTests
 
     public static TheoryData<string> Detectors() =>
         ["fvsbn-raw", "nade-independent", "fvsbn-ratio-local-pixelcnn", "pixelcnn-levels4-independent",
-        "made-ensemble-ratio-wavenet"];
+        "made-ensemble-ratio-wavenet", "pixelcnn-levels256-mixture-perturbed-ratio"];
 
     private static AutoregressiveAnomalyDetector.Options DetectorOptions(string detector) => detector switch
     {
@@ -150,6 +150,17 @@ public class OnnxExportTests
                 Dilations = [1, 2], Channels = 4,
                 MaximumNumberOfEpochs = 1, Seed = 1
             },
+        },
+        "pixelcnn-levels256-mixture-perturbed-ratio" => new()
+        {
+            DensityModel = new PixelCnnDensityEstimator.Options
+            {
+                Height = 28, Width = 28, Levels = 256, MixtureComponents = 3, Layers = 2,
+                Channels = 4, HeadChannels = 6, MaximumNumberOfEpochs = 1, Seed = 1
+            },
+            ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
+            BackgroundPerturbation = 0.2f,
+            PixelScoresColumnName = "PixelScores",
         },
         _ => throw new ArgumentException(detector),
     };
