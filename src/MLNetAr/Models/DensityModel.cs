@@ -56,7 +56,8 @@ internal sealed class ActivationBuffer
 /// <c>log p(x) = Σ_i log p(x_i | x_&lt;i)</c>, where the conditional of pixel i depends only on inputs earlier in the
 /// model's order. Binary models (<see cref="Levels"/> = 2) have Bernoulli conditionals
 /// <c>p(x_i = 1 | x_&lt;i) = σ(z_i)</c> with one logit per pixel, logits <c>(B, D)</c>; models with K &gt; 2 levels
-/// have a categorical softmax over K logits per pixel, logits <c>(K, B·D)</c>, and pixel values <c>level / (K - 1)</c>.
+/// have L outputs per pixel, logits <c>(L, B·D)</c> — a softmax over L = K logits, or a mixture of M discretised
+/// logistics with L = 3M — and pixel values <c>level / (K - 1)</c>.
 /// </summary>
 /// <remarks>
 /// The core every model implements: its parameters, the conditionals' forward pass, its gradient, hidden features and
@@ -98,7 +99,7 @@ internal abstract class DensityModel
     /// </summary>
     public PixelDistribution Distribution => _distribution ??= PixelDistribution.For(Levels, MixtureComponents);
 
-    /// <summary>Logits per pixel: 1 for Bernoulli, K for categorical.</summary>
+    /// <summary>Outputs ("logits") per pixel L: 1 for Bernoulli, K for categorical, 3M for a mixture.</summary>
     public int LogitsPerPixel => Distribution.LogitsPerPixel;
 
     /// <summary>Identifier written to model files; also the registry key used to load them.</summary>

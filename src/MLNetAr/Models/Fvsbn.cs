@@ -10,7 +10,8 @@ namespace MLNetAr.Models;
 /// Fully visible sigmoid belief network (Frey 1998; baseline in Larochelle &amp; Murray 2011): one logistic regression
 /// per pixel on all earlier pixels, <c>p(x_i = 1 | x_&lt;i) = σ(b_i + Σ_{j&lt;i} W_ij x_j)</c> with W strictly
 /// lower-triangular. With K &gt; 2 levels each pixel has a softmax regression instead: K logits
-/// <c>z_ik = b_ik + Σ_{j&lt;i} W_kij x_j</c>, the earlier pixels read as values <c>level / (K - 1)</c>.
+/// <c>z_ik = b_ik + Σ_{j&lt;i} W_kij x_j</c> (or the 3M outputs of a logistic mixture), the earlier pixels read as
+/// values <c>level / (K - 1)</c>.
 /// </summary>
 /// <remarks>
 /// Stored as <c>Wᵀ</c> <c>(D, L·D)</c> with L logits per pixel (row j = the effect of pixel j on every later pixel's
@@ -45,7 +46,7 @@ internal sealed class Fvsbn : DensityModel, IIncrementalSampler, IOnnxExportable
 
     private sealed class FvsbnWorkspace(int maxBatch) : ModelWorkspace(maxBatch)
     {
-        /// <summary>K-level logits row by row, <c>(B, K·D)</c>, before they are spread to <c>(K, B·D)</c>.</summary>
+        /// <summary>Logits row by row, <c>(B, L·D)</c>, before they are spread to <c>(L, B·D)</c>.</summary>
         public ActivationBuffer RowLogits { get; } = new();
     }
 
@@ -98,7 +99,8 @@ internal sealed class Fvsbn : DensityModel, IIncrementalSampler, IOnnxExportable
     }
 
     /// <summary>
-    /// <c>(B, D) -> (B, D)</c> for binary pixels, <c>(B, D) -> (K, B·D)</c> for K levels (the categorical layout).
+    /// <c>(B, D) -> (B, D)</c> for binary pixels, <c>(B, D) -> (L, B·D)</c> with L outputs per pixel (the pixel
+    /// distribution's layout).
     /// </summary>
     public override void Forward(ReadOnlySpan<float> x, int batch, Span<float> logits, ModelWorkspace workspace)
     {

@@ -5,8 +5,8 @@ namespace MLNetAr.Nn.Distributions;
 
 /// <summary>
 /// The distribution of a pixel given its logits, for n pixels at a time: Bernoulli for K = 2 levels (one logit per
-/// pixel, logits <c>(n)</c>) or categorical over K levels (K logits per pixel, laid out <c>(K, n)</c>). A pixel's value
-/// is <c>level / (K - 1)</c>. It owns the logit layout, the log-likelihood, its gradient, drawing and the marginal
+/// pixel, logits <c>(n)</c>), categorical over K levels (K logits per pixel, laid out <c>(K, n)</c>) or a mixture of
+/// M discretised logistics (3M outputs per pixel, <c>(3M, n)</c>). A pixel's value is <c>level / (K - 1)</c>. It owns the logit layout, the log-likelihood, its gradient, drawing and the marginal
 /// initialisation, so that no model branches on the number of levels.
 /// </summary>
 internal abstract class PixelDistribution
@@ -25,7 +25,7 @@ internal abstract class PixelDistribution
     /// <summary>Number of pixel levels K.</summary>
     public int Levels { get; }
 
-    /// <summary>Logits per pixel: 1 for Bernoulli, K for categorical.</summary>
+    /// <summary>Outputs per pixel: 1 for Bernoulli, K for categorical, 3M for a mixture.</summary>
     public abstract int LogitsPerPixel { get; }
 
     /// <summary>
