@@ -6,8 +6,9 @@ namespace MLNetAr.Nn.Distributions;
 /// <summary>
 /// The distribution of a pixel given its logits, for n pixels at a time: Bernoulli for K = 2 levels (one logit per
 /// pixel, logits <c>(n)</c>), categorical over K levels (K logits per pixel, laid out <c>(K, n)</c>) or a mixture of
-/// M discretised logistics (3M outputs per pixel, <c>(3M, n)</c>). A pixel's value is <c>level / (K - 1)</c>. It owns the logit layout, the log-likelihood, its gradient, drawing and the marginal
-/// initialisation, so that no model branches on the number of levels.
+/// M discretised logistics (3M outputs per pixel, <c>(3M, n)</c>). A pixel's value is <c>level / (K - 1)</c>. It owns
+/// the logit layout, the log-likelihood, its gradient, drawing and the marginal initialisation, so that no model
+/// branches on the number of levels.
 /// </summary>
 internal abstract class PixelDistribution
 {
