@@ -505,6 +505,31 @@ public class ScoreCorrectionTests
     }
 
     [Fact]
+    public void BackgroundPerturbation_ScoreIsTheRatioOfTheModelsTheBenchmarkTrainsApart()
+    {
+        // The fashion benchmark trains the foreground and the perturbed background apart and takes their ratio; the
+        // detector a user builds must give exactly that score.
+        var ml = new MLContext(1);
+        var train = TestData.Digits.Slice(0, 300).ToDataView(ml);
+        var test = TestData.Digits.Slice(9000, 20).ToDataView(ml);
+        FvsbnDensityEstimator.Options Options() => new() { Levels = 4, MaximumNumberOfEpochs = 1, Seed = 3 };
+        var detector = ml.AnomalyDetection.Trainers.AutoregressiveDensity(new AutoregressiveAnomalyDetector.Options
+        {
+            DensityModel = Options(),
+            ScoreCorrection = AnomalyScoreCorrection.BackgroundLikelihoodRatio,
+            BackgroundPerturbation = 0.3f,
+        }).Fit(train);
+        var env = MLNetAr.Interop.MlNetInterop.GetEnvironment(ml.Transforms);
+        var foreground = Options().CreateEstimator(env).Fit(train, null, out _);
+        var background = Options().WithTrainingPerturbation(0.3f).CreateEstimator(env).Fit(train, null, out _);
+        float[] score = detector.Transform(test).GetColumn<float>("Score").ToArray();
+        float[] full = foreground.Transform(test).GetColumn<float>("LogLikelihood").ToArray();
+        float[] perturbed = background.Transform(test).GetColumn<float>("LogLikelihood").ToArray();
+        for (int i = 0; i < score.Length; i++) Assert.Equal(-full[i] + perturbed[i], score[i], 3);
+        Assert.All(score, s => Assert.True(Math.Abs(s) > 1, $"{s}")); // the background is not the foreground
+    }
+
+    [Fact]
     public void Perturb_ReplacesAboutMuOfThePixelsWithUniformLevels_Deterministically()
     {
         var x = new float[100_000];
