@@ -173,6 +173,24 @@ internal abstract class DensityModel
     }
 
     /// <summary>
+    /// Output biases <c>(L·D)</c>, laid out <c>[k·D + t]</c>, at each position's smoothed marginal: output k of
+    /// position t gets <see cref="PixelDistribution.MarginalLogits"/> of pixel <c>order[t]</c>'s counts in
+    /// <paramref name="pixelLevelCounts"/> <c>(D, K)</c> (the identity order when null). The independent-pixel model,
+    /// from which the fully connected models start training.
+    /// </summary>
+    protected void SetMarginalBiases(Span<float> bias, ReadOnlySpan<double> pixelLevelCounts,
+        IReadOnlyList<int>? order = null)
+    {
+        int d = Dimension, levels = Levels;
+        for (int t = 0; t < d; t++)
+        {
+            int pixel = order?[t] ?? t;
+            float[] logits = Distribution.MarginalLogits(pixelLevelCounts.Slice(pixel * levels, levels).ToArray());
+            for (int k = 0; k < logits.Length; k++) bias[k * d + t] = logits[k];
+        }
+    }
+
+    /// <summary>
     /// Pixels at each of the K levels in <paramref name="rows"/> (for <see cref="PixelDistribution.MarginalLogits"/>).
     /// </summary>
     protected double[] LevelCounts(ReadOnlySpan<float> rows)

@@ -88,15 +88,8 @@ internal sealed class Fvsbn : DensityModel, IIncrementalSampler, IOnnxExportable
     /// Sets each pixel's biases to its smoothed marginal over the K levels, from <paramref name="pixelLevelCounts"/>
     /// <c>(D, K)</c>: the independent-pixel model, as <see cref="InitializeBiasFromMeans"/> for binary pixels.
     /// </summary>
-    public void InitializeBiasFromLevelCounts(ReadOnlySpan<double> pixelLevelCounts)
-    {
-        int d = Dimension, levels = Levels;
-        for (int i = 0; i < d; i++)
-        {
-            float[] logits = Distribution.MarginalLogits(pixelLevelCounts.Slice(i * levels, levels).ToArray());
-            for (int k = 0; k < logits.Length; k++) _bias.Value[k * d + i] = logits[k];
-        }
-    }
+    public void InitializeBiasFromLevelCounts(ReadOnlySpan<double> pixelLevelCounts) =>
+        SetMarginalBiases(_bias.Value, pixelLevelCounts);
 
     /// <summary>
     /// <c>(B, D) -> (B, D)</c> for binary pixels, <c>(B, D) -> (L, B·D)</c> with L outputs per pixel (the pixel

@@ -114,12 +114,7 @@ internal sealed class Made : DensityModel, IIncrementalSampler, ITrainingHooks, 
     public void Initialize(Random random, ReadOnlySpan<double> pixelLevelCounts)
     {
         InitializeLayers(random);
-        int levels = Levels;
-        for (int d = 0; d < Dimension; d++)
-        {
-            float[] logits = Distribution.MarginalLogits(pixelLevelCounts.Slice(d * levels, levels).ToArray());
-            for (int k = 0; k < logits.Length; k++) _output.Bias!.Value[k * Dimension + d] = logits[k];
-        }
+        SetMarginalBiases(_output.Bias!.Value, pixelLevelCounts);
     }
 
     private void InitializeLayers(Random random)

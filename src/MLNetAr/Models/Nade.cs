@@ -93,13 +93,7 @@ internal sealed class Nade : DensityModel, IIncrementalSampler, IOnnxExportableM
     public void Initialize(Random random, ReadOnlySpan<double> pixelLevelCounts)
     {
         InitializeWeights(random);
-        int d = Dimension, levels = Levels;
-        for (int t = 0; t < d; t++)
-        {
-            float[] logits = Distribution.MarginalLogits(
-                pixelLevelCounts.Slice(_order[t] * levels, levels).ToArray());
-            for (int k = 0; k < logits.Length; k++) _b.Value[k * d + t] = logits[k];
-        }
+        SetMarginalBiases(_b.Value, pixelLevelCounts, _order); // NADE's outputs are by step
     }
 
     private void InitializeWeights(Random random)
