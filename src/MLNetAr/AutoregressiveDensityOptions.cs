@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Transforms.Image;
@@ -222,11 +223,16 @@ public abstract class AutoregressiveDensityOptions
     /// </summary>
     internal float TrainingPerturbation;
 
-    /// <summary>A copy of these options that trains on rows perturbed with probability <paramref name="mu"/>.</summary>
+    /// <summary>
+    /// A copy of these options that trains on rows perturbed with probability <paramref name="mu"/>, checkpointing
+    /// (if at all) beside <see cref="CheckpointPath"/> rather than over it: the detector trains both models.
+    /// </summary>
     internal AutoregressiveDensityOptions WithTrainingPerturbation(float mu)
     {
         var copy = (AutoregressiveDensityOptions)MemberwiseClone();
         copy.TrainingPerturbation = mu;
+        if (CheckpointPath != null)
+            copy.CheckpointPath = CheckpointPath + ".perturbed-" + mu.ToString("R", CultureInfo.InvariantCulture);
         return copy;
     }
 

@@ -474,6 +474,9 @@ public class ScoreCorrectionTests
         Assert.Equal(model.Density.ModelKind, model.Background!.ModelKind);
         Assert.Equal(0.2f, model.BackgroundPerturbation);
         Assert.Equal(0f, density.TrainingPerturbation); // the user's options are not changed
+        // The two trainings checkpoint apart.
+        density.CheckpointPath = "model.checkpoint";
+        Assert.Equal("model.checkpoint.perturbed-0.2", density.WithTrainingPerturbation(0.2f).CheckpointPath);
 
         // A model of perturbed digits spreads its mass over noisy images: clean digits are less likely under it, and
         // a digit with a fifth of its pixels replaced is likelier under it than under the clean model.
