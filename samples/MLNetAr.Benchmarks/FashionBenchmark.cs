@@ -209,7 +209,8 @@ internal static class FashionBenchmark
     private static Dictionary<string, object> OneClass(MLContext ml, Settings s, ImageSet fashion)
     {
         if (fashion.Labels == null)
-            throw new ArgumentException("--part oneclass needs the class labels: run it on the shared data (no --data).");
+            throw new ArgumentException("--part oneclass needs the class labels: run it on the shared data, without " +
+                "--data.");
         ImageSet test = fashion.Slice(ValidationEnd, TestEnd - ValidationEnd);
         var methods = new (string Name, Func<IDataView, IDataView, ITransformer> Fit)[]
         {

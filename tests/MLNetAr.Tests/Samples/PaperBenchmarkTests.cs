@@ -83,7 +83,7 @@ public class PaperBenchmarkTests
         var (exit, output) = Run("paper", "--model", "gan");
 
         Assert.Equal(2, exit);
-        Assert.Contains("Unknown model 'gan'. Known: fvsbn, nade, made, made-ensemble, made-1x1000, pixelcnn, " +
-            "wavenet, pixellstm", output);
+        Assert.Contains("Unknown model 'gan'. Known: fvsbn, nade, made, made-ensemble, made-ensemble-plateau, " +
+            "made-ensemble-adagrad, made-1x1000, pixelcnn, wavenet, pixellstm", output);
     }
 }
