@@ -105,12 +105,7 @@ internal sealed class BatchedDensityCursor : DataViewRowCursor
             return (_passThrough[column.Index] as ColumnBuffer<TValue>)?.Getter
                 ?? throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor, or is " +
                     $"not of type '{typeof(TValue)}'.");
-        if (!_active[index])
-            throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor.");
-        ScoredColumn output = _binding.Transformer.OutputColumns[index];
-        if (output.CreateGetter(_row) is not ValueGetter<TValue> read)
-            throw new InvalidOperationException($"Invalid TValue in GetGetter for column '{column.Name}': " +
-                $"'{typeof(TValue)}', expected type: '{output.Type.RawType}'.");
+        ValueGetter<TValue> read = _binding.OutputGetter<TValue>(column, index, _active, _row);
         return (ref TValue value) =>
         {
             if (_loadedPosition != _position)

@@ -39,4 +39,19 @@ internal sealed class DensityBinding(IRowScoringTransformer transformer, DataVie
         if (active.Any(a => a) && !needed.Any(c => c.Index == InputColumn.Index)) needed.Add(InputColumn);
         return needed;
     }
+
+    /// <summary>
+    /// The getter of added column <paramref name="index"/> over <paramref name="scorer"/>'s current row, checked as
+    /// ML.NET's cursors check theirs: the column must be active and read as its own type.
+    /// </summary>
+    public ValueGetter<TValue> OutputGetter<TValue>(DataViewSchema.Column column, int index, bool[] active,
+        RowScorer scorer)
+    {
+        if (!active[index])
+            throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor.");
+        ScoredColumn output = Transformer.OutputColumns[index];
+        return output.CreateGetter(scorer) as ValueGetter<TValue>
+            ?? throw new InvalidOperationException($"Invalid TValue in GetGetter for column '{column.Name}': " +
+                $"'{typeof(TValue)}', expected type: '{output.Type.RawType}'.");
+    }
 }

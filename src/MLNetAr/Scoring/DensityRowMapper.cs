@@ -48,12 +48,7 @@ internal sealed class DensityColumns
     {
         int index = _binding.OutputIndex(column);
         if (index < 0) return _input.GetGetter<TValue>(_input.Schema[column.Index]);
-        if (!_active[index])
-            throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor.");
-        ScoredColumn output = _binding.Transformer.OutputColumns[index];
-        if (output.CreateGetter(_scorer) is not ValueGetter<TValue> read)
-            throw new InvalidOperationException($"Invalid TValue in GetGetter for column '{column.Name}': " +
-                $"'{typeof(TValue)}', expected type: '{output.Type.RawType}'.");
+        ValueGetter<TValue> read = _binding.OutputGetter<TValue>(column, index, _active, _scorer);
         return (ref TValue value) =>
         {
             _scorer.EnsureScored(_input, _inputGetter!);
